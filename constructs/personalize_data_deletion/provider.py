@@ -1,0 +1,298 @@
+"""The one custom resource provider a stack's deletion requests share.
+
+A Provider costs two Lambda functions, a state machine, roles and log groups. Creating one per
+request would grow every template by a dozen resources per deletion; instead it is a singleton
+per stack, found again with ``Stack.of(scope).node.try_find_child`` as aws-cdk's EKS cluster
+provider and Trigger do.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import personalize_deletion_runtime
+from aws_cdk import Duration, RemovalPolicy, Size, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import custom_resources as cr
+
+from constructs import Construct
+
+from .acknowledgements import acknowledge, acknowledge_wildcard_resource
+
+PROVIDER_ID = "PersonalizeDataDeletionProvider"
+CLOUDFORMATION_CAP = Duration.hours(1)
+DEFAULT_QUERY_INTERVAL = Duration.minutes(1)
+DEFAULT_TOTAL_TIMEOUT = Duration.minutes(55)
+RUNTIME_PACKAGE = Path(personalize_deletion_runtime.__file__).parent
+
+
+class ProviderSettingsError(ValueError):
+    """Provider settings that CloudFormation or the Provider framework cannot honour."""
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    """How the shared provider polls; one value per stack because the provider is shared.
+
+    ``total_timeout`` plus two query intervals must fit in CloudFormation's one-hour cap: the
+    handler gives up one interval before the framework does (so the reason is ours, not
+    "Operation timed out"), and CloudFormation must still receive the framework's answer.
+    """
+
+    query_interval: Duration = DEFAULT_QUERY_INTERVAL
+    total_timeout: Duration = DEFAULT_TOTAL_TIMEOUT
+    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
+
+    def __post_init__(self) -> None:
+        interval = self.query_interval.to_seconds()
+        total = self.total_timeout.to_seconds()
+        if not 10 <= interval <= 600:
+            raise ProviderSettingsError(
+                f"query_interval is {interval:g} s: use 10 s to 10 minutes (polling faster only "
+                "costs invocations; Personalize jobs take minutes to hours)"
+            )
+        if total < 3 * interval:
+            raise ProviderSettingsError(
+                f"total_timeout ({total:g} s) must allow at least three polls of "
+                f"query_interval ({interval:g} s)"
+            )
+        if total + 2 * interval > CLOUDFORMATION_CAP.to_seconds():
+            raise ProviderSettingsError(
+                f"total_timeout ({total:g} s) + 2 x query_interval ({interval:g} s) exceeds "
+                "CloudFormation's 3600 s custom resource cap: lower total_timeout to at most "
+                f"{CLOUDFORMATION_CAP.to_seconds() - 2 * interval:g} s"
+            )
+
+    @property
+    def service_timeout(self) -> Duration:
+        """What CloudFormation waits: the framework's timeout plus its final answer."""
+        return Duration.seconds(
+            self.total_timeout.to_seconds() + 2 * self.query_interval.to_seconds()
+        )
+
+    @property
+    def handler_deadline_seconds(self) -> int:
+        """Seconds after the create call at which ``is_complete`` stops waiting, with a reason."""
+        return int(self.total_timeout.to_seconds() - self.query_interval.to_seconds())
+
+
+def _handler_code() -> lambda_.Code:
+    """Ship exactly the runtime package, from a checkout or from an installed distribution.
+
+    The package's parent is ``lambda/`` in a checkout but ``site-packages`` when installed, so
+    everything but the package is excluded (excluded folders are never walked).
+    """
+    name = RUNTIME_PACKAGE.name
+    return lambda_.Code.from_asset(
+        str(RUNTIME_PACKAGE.parent),
+        exclude=["*", f"!{name}", f"!{name}/**", "**/__pycache__", "**/*.pyc"],
+    )
+
+
+class DeletionJobProvider(Construct):
+    """Lambda handlers and the Provider framework behind every deletion request of a stack."""
+
+    @classmethod
+    def of(cls, scope: Construct, settings: ProviderSettings) -> DeletionJobProvider:
+        """Return the stack's provider, creating it on first use."""
+        stack = Stack.of(scope)
+        existing = stack.node.try_find_child(PROVIDER_ID)
+        if existing is None:
+            return cls(stack, PROVIDER_ID, settings=settings)
+        if not isinstance(existing, DeletionJobProvider):
+            raise ProviderSettingsError(
+                f"construct id {PROVIDER_ID!r} is taken in stack {stack.stack_name!r}: "
+                "rename that construct"
+            )
+        if existing.settings != settings:
+            raise ProviderSettingsError(
+                f"stack {stack.stack_name!r} already has a deletion provider with "
+                f"{existing.settings}; all PersonalizeDataDeletion constructs of a stack share "
+                "it, so either pass the same query_interval, total_timeout and log_retention or "
+                "move one to another stack"
+            )
+        return existing
+
+    def __init__(self, scope: Construct, construct_id: str, *, settings: ProviderSettings) -> None:
+        super().__init__(scope, construct_id)
+        self.settings = settings
+        self._granted_asset_buckets: set[str] = set()
+        self._granted_job_arns: set[str] = set()
+        self.role = iam.Role(
+            self,
+            "HandlerRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Starts and polls Amazon Personalize data deletion jobs",
+        )
+        code = _handler_code()
+        common = {
+            "runtime": lambda_.Runtime.PYTHON_3_14,
+            "architecture": lambda_.Architecture.ARM_64,
+            "code": code,
+            "role": self.role,
+            "logging_format": lambda_.LoggingFormat.JSON,
+            "environment": {"HANDLER_DEADLINE_SECONDS": str(settings.handler_deadline_seconds)},
+        }
+        self.on_event = lambda_.Function(
+            self,
+            "OnEvent",
+            handler=f"{RUNTIME_PACKAGE.name}.handlers.on_event",
+            description="Validates and stages a deletion list, then starts the deletion job",
+            # Staging streams up to the input limit through /tmp: room for the spill files
+            # used for de-duplication and for the canonical copy.
+            memory_size=1024,
+            ephemeral_storage_size=Size.mebibytes(2048),
+            timeout=Duration.minutes(10),
+            log_group=self._log_group("OnEventLogs"),
+            **common,
+        )
+        self.is_complete = lambda_.Function(
+            self,
+            "IsComplete",
+            handler=f"{RUNTIME_PACKAGE.name}.handlers.is_complete",
+            description="Polls a data deletion job, purges staged input, writes the receipt",
+            memory_size=256,
+            timeout=Duration.minutes(2),
+            log_group=self._log_group("IsCompleteLogs"),
+            **common,
+        )
+        self.provider = cr.Provider(
+            self,
+            "Provider",
+            on_event_handler=self.on_event,
+            is_complete_handler=self.is_complete,
+            query_interval=settings.query_interval,
+            total_timeout=settings.total_timeout,
+            log_group=self._log_group("FrameworkLogs"),
+            disable_waiter_state_machine_logging=False,
+            waiter_state_machine_log_options=cr.LogOptions(
+                destination=self._log_group("WaiterLogs"),
+                level=sfn.LogLevel.ALL,
+                # Execution data would copy resource properties into another log group.
+                include_execution_data=False,
+            ),
+        )
+        self._acknowledge_framework_findings()
+
+    def grant_asset_csvs(self, asset_bucket: s3.IBucket) -> None:
+        """Let the handler read CSV file assets, with one statement per stack.
+
+        Asset keys are content hashes chosen by the synthesizer, so a per-object grant would add
+        a statement, and template bytes, for every request; ``*.csv`` in the assets bucket is the
+        narrowest pattern that stays constant.
+        """
+        bucket_name = Stack.of(self).resolve(asset_bucket.bucket_name)
+        key = json.dumps(bucket_name, sort_keys=True)
+        if key in self._granted_asset_buckets:
+            return
+        self._granted_asset_buckets.add(key)
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[asset_bucket.arn_for_objects("*.csv")]
+            )
+        )
+        acknowledge_wildcard_resource(
+            self.role,
+            asset_bucket.arn_for_objects("*.csv"),
+            "CSV file assets are named by content hash in the CDK assets bucket; reading *.csv "
+            "there is the narrowest grant that does not grow the policy with every request.",
+        )
+
+    def grant_job_management(self, job_name_prefix: str) -> None:
+        """Let the handlers create, describe and list jobs named with ``job_name_prefix``."""
+        stack = Stack.of(self)
+        job_arns = stack.format_arn(
+            service="personalize", resource=f"data-deletion-job/{job_name_prefix}-*"
+        )
+        if job_arns in self._granted_job_arns:
+            return
+        self._granted_job_arns.add(job_arns)
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "personalize:CreateDataDeletionJob",
+                    "personalize:DescribeDataDeletionJob",
+                ],
+                resources=[job_arns],
+            )
+        )
+        acknowledge_wildcard_resource(
+            self.role,
+            job_arns,
+            "Job names are derived per request at deploy time; the grant is limited to names "
+            "with this construct's prefix.",
+        )
+        if len(self._granted_job_arns) == 1:
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(actions=["personalize:ListDataDeletionJobs"], resources=["*"])
+            )
+            acknowledge(
+                self.role,
+                "AwsSolutions-IAM5[Resource::*]",
+                "personalize:ListDataDeletionJobs has no resource type (it is filtered by dataset "
+                "group in the request); it is used only to adopt a job a retry already created.",
+            )
+
+    @property
+    def service_token(self) -> str:
+        """The ServiceToken every deletion custom resource of the stack uses."""
+        return self.provider.service_token
+
+    def _log_group(self, construct_id: str) -> logs.LogGroup:
+        return logs.LogGroup(
+            self,
+            construct_id,
+            retention=self.settings.log_retention,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+
+    def _acknowledge_framework_findings(self) -> None:
+        """Acknowledge, per finding, what aws-cdk-lib's Provider framework does by design."""
+        stack = Stack.of(self)
+        acknowledge(
+            self.provider,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AWSLambdaBasicExecutionRole]",
+            "The Provider framework's own functions use the AWS managed basic execution "
+            "role; it grants only CloudWatch Logs writes.",
+        )
+        acknowledge(
+            self.provider,
+            "AwsSolutions-L1",
+            "The Provider framework's Node.js runtime is chosen by aws-cdk-lib.",
+        )
+        acknowledge(
+            self.provider,
+            "AwsSolutions-SF2",
+            "X-Ray tracing of the framework's waiter adds cost without insight: each "
+            "execution is a loop of one Lambda call.",
+        )
+        framework_functions = [
+            child
+            for child in self.provider.node.find_all()
+            if isinstance(child, lambda_.CfnFunction)
+        ]
+        for function in [self.on_event.node.default_child, self.is_complete.node.default_child]:
+            acknowledge(
+                self.provider,
+                f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(function)}.Arn>:*]",
+                "The framework invokes our handlers by ARN, including their versions.",
+            )
+        for function in framework_functions:
+            acknowledge(
+                self.provider,
+                f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(function)}.Arn>:*]",
+                "The framework's waiter invokes its own functions by ARN, including versions.",
+            )
+        acknowledge(
+            self.provider,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Step Functions log delivery (logs:CreateLogDelivery and related actions) accepts "
+            "only '*' as resource.",
+        )

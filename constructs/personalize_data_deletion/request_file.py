@@ -1,0 +1,77 @@
+"""Deletion requests declared in a JSON file, for users who would rather not write CDK code.
+
+Format::
+
+    {"requests": [{"name": "gdpr-2026-11",
+                   "users": "sample-users.csv",          # relative to the request file
+                   "datasetGroupArn": "arn:...",         # optional: the app's default otherwise
+                   "tags": {"ticket": "PRIV-1234"}}]}    # optional
+
+Every request is checked before any is declared, so one bad entry fails the synth as a whole:
+nothing is half-declared and nothing is silently skipped.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REQUEST_KEYS = {"name", "users", "datasetGroupArn", "tags"}
+
+
+class RequestFileError(ValueError):
+    """A request file that cannot be read; names the file, the entry and the field."""
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    """One entry of a request file, with ``users`` resolved against the file's folder."""
+
+    name: str
+    users: Path
+    dataset_group_arn: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def load_requests(path: str | Path) -> list[RequestSpec]:
+    """Parse and shape-check a request file (values are checked by the construct)."""
+    path = Path(path)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise RequestFileError(f"request file {str(path)!r} does not exist") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RequestFileError(f"request file {str(path)!r} is not UTF-8 JSON: {exc}") from exc
+    entries = document.get("requests") if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        raise RequestFileError(f'request file {str(path)!r}: expected {{"requests": [...]}}')
+    return [_spec(path, index, entry) for index, entry in enumerate(entries)]
+
+
+def _spec(path: Path, index: int, entry: object) -> RequestSpec:
+    where = f"request file {str(path)!r}, requests[{index}]"
+    if not isinstance(entry, dict):
+        raise RequestFileError(f"{where}: each request must be an object")
+    unknown = sorted(set(entry) - REQUEST_KEYS)
+    if unknown:
+        raise RequestFileError(
+            f"{where}: unknown field(s) {unknown}; allowed: {sorted(REQUEST_KEYS)}"
+        )
+    for key in ("name", "users"):
+        if not isinstance(entry.get(key), str) or not entry[key]:
+            raise RequestFileError(f"{where}: field {key!r} is required and must be a string")
+    arn = entry.get("datasetGroupArn")
+    if arn is not None and not isinstance(arn, str):
+        raise RequestFileError(f"{where}: field 'datasetGroupArn' must be a string")
+    tags = entry.get("tags", {})
+    if not isinstance(tags, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in tags.items()
+    ):
+        raise RequestFileError(f"{where}: field 'tags' must map strings to strings")
+    return RequestSpec(
+        name=entry["name"],
+        users=(path.parent / entry["users"]).resolve(),
+        dataset_group_arn=arn,
+        tags=dict(tags),
+    )

@@ -1,0 +1,160 @@
+"""Where a deletion list comes from: a local CSV, inline ids, or the user's own S3 bucket.
+
+Whatever the source, the handler reads it at deploy time, validates it with the same rules as
+synth time, and stages one canonical copy in the construct's bucket; Personalize only ever reads
+that copy. A source therefore only has to say where the bytes are and grant the handler read
+access to them.
+"""
+
+from __future__ import annotations
+
+import abc
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import Annotations
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+from personalize_deletion_runtime.user_list import InputValidationError, Limits, canonicalize
+
+from constructs import Construct
+
+from .provider import DeletionJobProvider
+
+
+class UserListError(ValueError):
+    """A deletion list that fails validation at synth time; names the request and the rule."""
+
+
+@dataclass(frozen=True)
+class BoundSource:
+    """What a source contributes to the custom resource: its location, as CloudFormation strings."""
+
+    properties: dict[str, str]
+
+
+class UserList(abc.ABC):
+    """The users to delete. Build one with the ``from_*`` factories."""
+
+    @staticmethod
+    def from_csv(path: str | Path) -> UserList:
+        """A local CSV (header ``USER_ID``) shipped as a CDK file asset; validated at synth."""
+        return _LocalCsv(Path(path))
+
+    @staticmethod
+    def from_ids(ids: Iterable[str]) -> UserList:
+        """Inline ids, for small lists and tests.
+
+        The ids are written to a CSV asset at synth time; they never appear in the template.
+        """
+        return _InlineIds(tuple(ids))
+
+    @staticmethod
+    def from_s3(bucket: s3.IBucket, key: str) -> UserList:
+        """One CSV object in the user's own bucket, read by the handler at deploy time."""
+        if not key or key.endswith("/"):
+            raise UserListError(
+                f"from_s3 key {key!r} must name one object; use from_s3_prefix for a folder"
+            )
+        return _S3Source(bucket, {"Key": key}, key, object_pattern=key)
+
+    @staticmethod
+    def from_s3_prefix(bucket: s3.IBucket, prefix: str) -> UserList:
+        """A folder of CSV objects (``.csv`` keys under ``prefix``) in the user's own bucket."""
+        if not prefix.endswith("/"):
+            raise UserListError(
+                f"from_s3_prefix prefix {prefix!r} must end with '/' (it names a folder)"
+            )
+        return _S3Source(bucket, {"Prefix": prefix}, prefix, object_pattern=f"{prefix}*")
+
+    @abc.abstractmethod
+    def bind(
+        self, scope: Construct, *, request_name: str, provider: DeletionJobProvider, limits: Limits
+    ) -> BoundSource:
+        """Validate what can be validated now, grant the handler read access, say where to read."""
+
+
+class _LocalCsv(UserList):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def bind(
+        self, scope: Construct, *, request_name: str, provider: DeletionJobProvider, limits: Limits
+    ) -> BoundSource:
+        if not self.path.is_file():
+            raise UserListError(
+                f"request {request_name!r}: users file {str(self.path)!r} does not exist or is not "
+                "a file"
+            )
+        _validate(request_name, [(self.path.name, _read_chunks(self.path))], limits)
+        return _bind_asset(scope, self.path, provider)
+
+
+class _InlineIds(UserList):
+    def __init__(self, ids: tuple[str, ...]) -> None:
+        self.ids = ids
+
+    def bind(
+        self, scope: Construct, *, request_name: str, provider: DeletionJobProvider, limits: Limits
+    ) -> BoundSource:
+        if any(not isinstance(user_id, str) for user_id in self.ids):
+            raise UserListError(f"request {request_name!r}: from_ids takes strings only")
+        raw = ("USER_ID\n" + "".join(f"{user_id}\n" for user_id in self.ids)).encode()
+        folder = Path(tempfile.mkdtemp(prefix="pdd-inline-"))
+        path = folder / "users.csv"
+        with path.open("wb") as sink:
+            _validate(request_name, [("inline ids", [raw])], limits, write=sink.write)
+        return _bind_asset(scope, path, provider)
+
+
+class _S3Source(UserList):
+    def __init__(
+        self, bucket: s3.IBucket, location: dict[str, str], shown: str, *, object_pattern: str
+    ) -> None:
+        self.bucket = bucket
+        self.location = location
+        self.shown = shown
+        self.object_pattern = object_pattern
+
+    def bind(
+        self, scope: Construct, *, request_name: str, provider: DeletionJobProvider, limits: Limits
+    ) -> BoundSource:
+        self.bucket.grant_read(provider.role, self.object_pattern)
+        if not isinstance(self.bucket, s3.Bucket):
+            Annotations.of(scope).add_info(
+                f"request {request_name!r} reads s3://{self.bucket.bucket_name}/{self.shown} from "
+                "an imported bucket: the handler role was granted s3:GetObject and s3:ListBucket "
+                "on it; if the bucket is in another account or its policy denies by default, "
+                "allow that role in the bucket policy (and kms:Decrypt on its key, if any)"
+            )
+        return BoundSource({"Bucket": self.bucket.bucket_name, **self.location})
+
+
+CHUNK_BYTES = 1 << 20
+
+
+def _read_chunks(path: Path) -> Iterable[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            yield chunk
+
+
+def _validate(
+    request_name: str,
+    parts: list[tuple[str, Iterable[bytes]]],
+    limits: Limits,
+    write=lambda _chunk: None,
+) -> None:
+    """Run the runtime's rules now, so a bad list fails the synth, not the deployment."""
+    try:
+        canonicalize(parts, write, limits=limits)
+    except InputValidationError as exc:
+        raise UserListError(f"request {request_name!r}: {exc}") from exc
+
+
+def _bind_asset(scope: Construct, path: Path, provider: DeletionJobProvider) -> BoundSource:
+    asset = s3_assets.Asset(scope, "Users", path=str(path))
+    provider.grant_asset_csvs(asset.bucket)
+    return BoundSource({"Bucket": asset.s3_bucket_name, "Key": asset.s3_object_key})

@@ -1,0 +1,17 @@
+"""Where things live in the deletion bucket; shared by the construct (IAM scopes) and handler."""
+
+STAGING_PREFIX = "staging/"
+"""Canonical lists Personalize reads; the only prefix its service role may read."""
+
+RECEIPTS_PREFIX = "receipts/"
+"""One JSON receipt per terminal job; kept when the stack is deleted."""
+
+
+def staged_key(job_name: str) -> str:
+    """The staged list of one job: one file, so dataLocation names exactly what was checked."""
+    return f"{STAGING_PREFIX}{job_name}/users.csv"
+
+
+def receipt_key(job_name: str) -> str:
+    """The receipt of one job."""
+    return f"{RECEIPTS_PREFIX}{job_name}.json"

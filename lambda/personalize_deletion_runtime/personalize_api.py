@@ -1,0 +1,188 @@
+"""A thin adapter over the three Personalize calls, mapping every error to an outcome.
+
+Outcomes, not exceptions, for what the lifecycle must decide on:
+
+- ``ResourceAlreadyExistsException`` -> the job exists (a retry, redeploy or rollback started it):
+  adopt it, found by name in the dataset group's job list;
+- ``LimitExceededException`` (throttling, or 5 PENDING jobs in the dataset group),
+  ``ResourceInUseException`` (a training or import is running) and transient faults that
+  outlived botocore's retries -> blocked: try again on the next poll, until the deadline;
+- ``InvalidInputException``, ``ResourceNotFoundException``, ``TooManyTagsException`` and any
+  other client error -> :class:`JobRequestRejected`, final, with the service's message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+BLOCKING_CODES = {
+    "LimitExceededException": "Personalize limit reached (request rate, or 5 PENDING deletion "
+    "jobs per dataset group)",
+    "ResourceInUseException": "the dataset group is in use (a training or an import is running)",
+}
+TRANSIENT_CODES = {
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "InternalServerError",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "RequestTimeout",
+    "RequestTimeoutException",
+}
+FINAL_HINTS = {
+    "InvalidInputException": "check the request's values and the staged input",
+    "ResourceNotFoundException": "the dataset group (or role) does not exist in this account and "
+    "region",
+    "TooManyTagsException": "reduce the request's tags",
+    "AccessDeniedException": "the handler role is not allowed this call",
+}
+ACTIVE_STATUSES = {"PENDING", "IN_PROGRESS"}
+TERMINAL_STATUSES = {"COMPLETED", "FAILED"}
+
+
+class PersonalizeClient(Protocol):
+    """The subset of boto3's Personalize client this adapter uses."""
+
+    def create_data_deletion_job(self, **kwargs: Any) -> dict[str, Any]: ...
+    def describe_data_deletion_job(self, **kwargs: Any) -> dict[str, Any]: ...
+    def list_data_deletion_jobs(self, **kwargs: Any) -> dict[str, Any]: ...
+
+
+class JobRequestRejected(RuntimeError):
+    """Personalize refused the request for good; retrying cannot help."""
+
+
+class TransientFault(RuntimeError):
+    """A read failed in a way the next poll may not see (throttling, 5xx, network)."""
+
+
+@dataclass(frozen=True)
+class JobSubmission:
+    """The outcome of asking for a job: its ARN, or what blocked it for now."""
+
+    job_arn: str | None
+    adopted: bool = False
+    blocked_by: str | None = None
+
+
+@dataclass(frozen=True)
+class JobState:
+    """What DescribeDataDeletionJob says about a job."""
+
+    job_arn: str
+    job_name: str
+    status: str
+    num_deleted: int | None
+    failure_reason: str | None
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+
+class PersonalizeJobs:
+    """Create, find and describe data deletion jobs."""
+
+    def __init__(self, client: PersonalizeClient) -> None:
+        self.client = client
+
+    def submit(
+        self,
+        *,
+        job_name: str,
+        dataset_group_arn: str,
+        data_location: str,
+        role_arn: str,
+        tags: dict[str, str],
+    ) -> JobSubmission:
+        """Create the job, or adopt the one a previous attempt created under the same name."""
+        request: dict[str, Any] = {
+            "jobName": job_name,
+            "datasetGroupArn": dataset_group_arn,
+            "dataSource": {"dataLocation": data_location},
+            "roleArn": role_arn,
+        }
+        if tags:
+            request["tags"] = [{"tagKey": k, "tagValue": v} for k, v in sorted(tags.items())]
+        try:
+            response = self.client.create_data_deletion_job(**request)
+        except ClientError as exc:
+            code = _code(exc)
+            if code == "ResourceAlreadyExistsException":
+                return JobSubmission(self.find(dataset_group_arn, job_name), adopted=True)
+            if code in BLOCKING_CODES:
+                return JobSubmission(None, blocked_by=f"{BLOCKING_CODES[code]}: {_message(exc)}")
+            if code in TRANSIENT_CODES:
+                return JobSubmission(None, blocked_by=f"{code} from Personalize: {_message(exc)}")
+            raise _rejected("CreateDataDeletionJob", job_name, exc) from exc
+        except BotoCoreError as exc:
+            return JobSubmission(None, blocked_by=f"Personalize unreachable: {exc}")
+        return JobSubmission(response["dataDeletionJobArn"])
+
+    def find(self, dataset_group_arn: str, job_name: str) -> str:
+        """The ARN of the job named ``job_name`` in the dataset group (all pages searched)."""
+        request: dict[str, Any] = {"datasetGroupArn": dataset_group_arn, "maxResults": 100}
+        while True:
+            page = _call(
+                self.client.list_data_deletion_jobs, "ListDataDeletionJobs", job_name, request
+            )
+            for summary in page.get("dataDeletionJobs", []):
+                if summary.get("jobName") == job_name:
+                    return summary["dataDeletionJobArn"]
+            if not page.get("nextToken"):
+                break
+            request["nextToken"] = page["nextToken"]
+        raise JobRequestRejected(
+            f"data deletion job {job_name} already exists but not in dataset group "
+            f"{dataset_group_arn}: job names are unique per account and region; either rename "
+            "the request or set another job_name_prefix"
+        )
+
+    def describe(self, job_arn: str) -> JobState:
+        """The job's current state."""
+        job = _call(
+            self.client.describe_data_deletion_job,
+            "DescribeDataDeletionJob",
+            job_arn,
+            {"dataDeletionJobArn": job_arn},
+        )["dataDeletionJob"]
+        return JobState(
+            job_arn=job.get("dataDeletionJobArn", job_arn),
+            job_name=job.get("jobName", ""),
+            status=job.get("status", "UNKNOWN"),
+            num_deleted=job.get("numDeleted"),
+            failure_reason=job.get("failureReason"),
+        )
+
+
+def _call(method: Any, operation: str, subject: str, request: dict[str, Any]) -> dict[str, Any]:
+    """Call a read operation; transient faults become TransientFault, the rest final."""
+    try:
+        return method(**request)
+    except ClientError as exc:
+        code = _code(exc)
+        if code in TRANSIENT_CODES or code == "LimitExceededException":
+            raise TransientFault(f"{operation} {code}: {_message(exc)}") from exc
+        raise _rejected(operation, subject, exc) from exc
+    except BotoCoreError as exc:
+        raise TransientFault(f"{operation} could not reach Personalize: {exc}") from exc
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", "Unknown"))
+
+
+def _message(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Message", "")) or "no message"
+
+
+def _rejected(operation: str, subject: str, exc: ClientError) -> JobRequestRejected:
+    code = _code(exc)
+    hint = FINAL_HINTS.get(code, "see the message")
+    return JobRequestRejected(
+        f"{operation} for {subject} failed with {code}: {_message(exc)} ({hint})"
+    )

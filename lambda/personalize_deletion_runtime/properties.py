@@ -1,0 +1,144 @@
+"""Custom resource properties, parsed the way CloudFormation delivers them: every leaf a string.
+
+A malformed property fails with a reason naming the property and the rule, before anything is
+read, staged or started.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .request_rules import (
+    RequestRuleError,
+    check_dataset_group_arn,
+    check_prefix,
+    check_request_name,
+    check_tags,
+)
+
+ROLE_ARN_PATTERN = re.compile(r"^arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
+BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+BOOLEANS = {"true": True, "false": False}
+
+
+class PropertyError(ValueError):
+    """A resource property that cannot be used; the message names it and the rule."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the deletion list is read from: one object (``key``) or a folder (``prefix``)."""
+
+    bucket: str
+    key: str | None = None
+    prefix: str | None = None
+
+    @property
+    def description(self) -> str:
+        """A location for messages: it names objects, never their content."""
+        return f"s3://{self.bucket}/{self.key if self.key is not None else self.prefix}"
+
+
+@dataclass(frozen=True)
+class DeletionRequest:
+    """One deletion request, typed."""
+
+    request_name: str
+    dataset_group_arn: str
+    role_arn: str
+    bucket: str
+    source: Source
+    job_name_prefix: str
+    max_input_bytes: int
+    purge_staged_input: bool
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def parse_request(properties: Mapping[str, Any]) -> DeletionRequest:
+    """Turn ``ResourceProperties`` into a :class:`DeletionRequest` or raise PropertyError."""
+    try:
+        prefix = check_prefix(_string(properties, "JobNamePrefix"))
+        request_name = _string(properties, "RequestName")
+        check_request_name(request_name, prefix)
+        arn = check_dataset_group_arn(
+            _string(properties, "DatasetGroupArn"), where="DatasetGroupArn"
+        )
+        tags = check_tags(_tags(properties.get("Tags", {})), where="Tags")
+    except RequestRuleError as exc:
+        raise PropertyError(f"invalid property: {exc}") from exc
+    role_arn = _string(properties, "RoleArn")
+    if not ROLE_ARN_PATTERN.match(role_arn) or len(role_arn) > 256:
+        raise PropertyError(f"property RoleArn {role_arn!r} is not an IAM role ARN")
+    return DeletionRequest(
+        request_name=request_name,
+        dataset_group_arn=arn,
+        role_arn=role_arn,
+        bucket=_bucket(properties, "Bucket"),
+        source=_source(properties.get("Source")),
+        job_name_prefix=prefix,
+        max_input_bytes=_positive_int(properties, "MaxInputBytes"),
+        purge_staged_input=_boolean(properties, "PurgeStagedInput"),
+        tags=tags,
+    )
+
+
+def _string(properties: Mapping[str, Any], name: str) -> str:
+    value = properties.get(name)
+    if value is None:
+        raise PropertyError(f"property {name} is required")
+    if not isinstance(value, str) or not value:
+        raise PropertyError(f"property {name} must be a non-empty string")
+    return value
+
+
+def _bucket(properties: Mapping[str, Any], name: str) -> str:
+    value = _string(properties, name)
+    if not BUCKET_PATTERN.match(value):
+        raise PropertyError(f"property {name} {value!r} is not an S3 bucket name")
+    return value
+
+
+def _positive_int(properties: Mapping[str, Any], name: str) -> int:
+    value = _string(properties, name)
+    if not value.isdigit() or int(value) < 1:
+        raise PropertyError(
+            f"property {name} {value!r} must be a positive whole number (a string of digits)"
+        )
+    return int(value)
+
+
+def _boolean(properties: Mapping[str, Any], name: str) -> bool:
+    value = _string(properties, name)
+    if value.lower() not in BOOLEANS:
+        raise PropertyError(f"property {name} {value!r} must be 'true' or 'false'")
+    return BOOLEANS[value.lower()]
+
+
+def _tags(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise PropertyError("property Tags must map tag keys to string values")
+    return dict(value)
+
+
+def _source(value: Any) -> Source:
+    if not isinstance(value, Mapping):
+        raise PropertyError("property Source must be an object with Bucket and Key or Prefix")
+    unknown = sorted(set(value) - {"Bucket", "Key", "Prefix"})
+    if unknown:
+        raise PropertyError(f"property Source has unknown field(s) {unknown}")
+    if "Bucket" not in value:
+        raise PropertyError("property Source.Bucket is required")
+    bucket = _bucket(value, "Bucket")
+    key, prefix = value.get("Key"), value.get("Prefix")
+    if (key is None) == (prefix is None):
+        raise PropertyError("property Source must have exactly one of Key or Prefix")
+    if key is not None and (not isinstance(key, str) or not key or key.endswith("/")):
+        raise PropertyError("property Source.Key must name one object (not ending in '/')")
+    if prefix is not None and (not isinstance(prefix, str) or not prefix.endswith("/")):
+        raise PropertyError("property Source.Prefix must be a folder ending in '/'")
+    return Source(bucket=bucket, key=key, prefix=prefix)

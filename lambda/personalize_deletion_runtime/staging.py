@@ -1,0 +1,120 @@
+"""Read a deletion list from S3, validate it, and stage one canonical copy for Personalize.
+
+The job only ever reads the staged copy: one file under ``staging/`` in the construct's bucket,
+checked line by line, with a header, LF line ends and no duplicates. Its SHA-256 is the content
+identity that names the job, so the same list always maps to the same job.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from .layout import staged_key
+from .properties import DeletionRequest, Source
+from .user_list import Limits, ListStats, canonicalize, select_csv_keys
+
+CHUNK_BYTES = 1 << 20
+
+
+class S3Client(Protocol):
+    """The subset of boto3's S3 client used here."""
+
+    def get_object(self, **kwargs: Any) -> dict[str, Any]: ...
+    def list_objects_v2(self, **kwargs: Any) -> dict[str, Any]: ...
+    def upload_file(self, filename: str, bucket: str, key: str, **kwargs: Any) -> None: ...
+    def put_object(self, **kwargs: Any) -> dict[str, Any]: ...
+    def delete_object(self, **kwargs: Any) -> dict[str, Any]: ...
+
+
+class SourceError(ValueError):
+    """The source holds nothing usable (e.g. a folder without CSV files)."""
+
+
+@dataclass(frozen=True)
+class CanonicalList:
+    """A validated list in a local file, with its counts and hash (never its ids)."""
+
+    path: str
+    stats: ListStats
+
+    def summary(self) -> dict[str, Any]:
+        """Counts and hash for logs, events and receipts."""
+        return asdict(self.stats)
+
+
+class Storage:
+    """S3 reads and writes of the handler."""
+
+    def __init__(self, client: S3Client) -> None:
+        self.client = client
+
+    def canonical_list(self, request: DeletionRequest, workdir: str) -> CanonicalList:
+        """Stream the source through the validator into ``workdir``; raise on the first error."""
+        parts = [
+            (key, self._chunks(request.source.bucket, key)) for key in self._keys(request.source)
+        ]
+        path = os.path.join(workdir, "canonical.csv")
+        with open(path, "wb") as sink:
+            stats = canonicalize(
+                parts,
+                sink.write,
+                limits=Limits(max_total_bytes=request.max_input_bytes),
+                workdir=workdir,
+            )
+        return CanonicalList(path=path, stats=stats)
+
+    def stage(self, request: DeletionRequest, canonical: CanonicalList, job_name: str) -> str:
+        """Upload the canonical list for ``job_name``; returns the dataLocation."""
+        key = staged_key(job_name)
+        self.client.upload_file(canonical.path, request.bucket, key)
+        return f"s3://{request.bucket}/{key}"
+
+    def purge(self, bucket: str, job_name: str) -> None:
+        """Delete a staged list once its job is terminal (idempotent)."""
+        self.client.delete_object(Bucket=bucket, Key=staged_key(job_name))
+
+    def put_json(self, bucket: str, key: str, document: dict[str, Any]) -> None:
+        """Write a small JSON document (receipts)."""
+        self.client.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=json.dumps(document, indent=2, sort_keys=True).encode(),
+            ContentType="application/json",
+        )
+
+    def _keys(self, source: Source) -> list[str]:
+        if source.key is not None:
+            return [source.key]
+        keys: list[str] = []
+        request: dict[str, Any] = {"Bucket": source.bucket, "Prefix": source.prefix}
+        while True:
+            page = self.client.list_objects_v2(**request)
+            keys.extend(item["Key"] for item in page.get("Contents", []))
+            if not page.get("IsTruncated"):
+                break
+            request["ContinuationToken"] = page["NextContinuationToken"]
+        csv_keys, _ignored = select_csv_keys(keys)
+        if not csv_keys:
+            raise SourceError(
+                f"{source.description} holds no .csv objects: put the deletion list there as "
+                "CSV files with the header USER_ID"
+            )
+        return sorted(csv_keys)
+
+    def _chunks(self, bucket: str, key: str) -> Iterator[bytes]:
+        """Open the object only when the validator reaches it (parts are read in order)."""
+        body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
+        try:
+            yield from body.iter_chunks(CHUNK_BYTES)
+        finally:
+            body.close()
+
+
+def scratch_dir() -> tempfile.TemporaryDirectory[str]:
+    """A private folder under /tmp (Lambda's ephemeral storage) for one invocation."""
+    return tempfile.TemporaryDirectory(prefix="pdd-")

@@ -1,0 +1,543 @@
+"""Validate and canonicalize an Amazon Personalize deletion list (a CSV of user ids).
+
+The same rules run in two places: at synth time, where the CDK construct checks a local
+file before it is uploaded, and inside the custom-resource Lambda, where the list is
+streamed from S3 before ``CreateDataDeletionJob`` is called. Keeping the rules in this one
+stdlib-only module means a list that passes ``cdk synth`` cannot fail later for a different
+reason.
+
+Input format: a CSV whose first line is exactly ``USER_ID`` followed by one user id per
+line. A UTF-8 byte order mark before the header and CRLF line endings are accepted and
+normalized away; blank lines are ignored (and counted); duplicate ids are dropped (and
+counted).
+
+Canonical output: ``USER_ID\\n`` followed by every distinct id, each terminated by ``\\n``.
+The output is a pure function of the input bytes (it does not depend on chunk boundaries,
+``PYTHONHASHSEED``, the size limit or the working directory), so its SHA-256 identifies the
+list that was actually submitted.
+
+Output order (the trade-off of bounded-memory deduplication): ids are hash-partitioned into
+``PARTITIONS`` buckets by ``zlib.crc32(id) % PARTITIONS`` so that each bucket can be
+deduplicated on its own, from a spill file when the list is large. The output lists bucket
+0 first, then bucket 1, and so on; within a bucket ids keep the order of their first
+occurrence. The order is therefore stable but not the input order. Amazon Personalize does
+not care about the order of a deletion list, and a globally sorted output would need an
+external merge sort, which is several times slower in pure Python.
+
+Error messages never contain an id: user ids are personal data and messages end up in
+CloudFormation events, CloudWatch logs and terminal output. Messages name the source, the
+line, the rule and how to fix it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+import re
+import tempfile
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import chain
+from typing import BinaryIO
+
+__all__ = [
+    "CHUNK_SIZE",
+    "DEFAULT_MAX_ID_LENGTH",
+    "DEFAULT_MAX_TOTAL_BYTES",
+    "HEADER",
+    "PARTITIONS",
+    "InputValidationError",
+    "Limits",
+    "ListStats",
+    "canonicalize",
+    "iter_chunks",
+    "select_csv_keys",
+    "validate_file",
+]
+
+HEADER = "USER_ID"
+"""The only column name Amazon Personalize accepts in a deletion list."""
+
+DEFAULT_MAX_TOTAL_BYTES = 100_000_000
+"""The Personalize quota says "100 MB"; we read it as decimal megabytes (100,000,000 bytes),
+the stricter of the two readings (100 MiB would be 104,857,600), so a list that passes here
+can never be rejected by the service for size."""
+
+DEFAULT_MAX_ID_LENGTH = 256
+"""Personalize ids are at most 256 characters (counted in Unicode characters, not bytes)."""
+
+CHUNK_SIZE = 1 << 20
+"""Read size used by :func:`validate_file` and recommended for S3 streaming bodies."""
+
+PARTITIONS = 256
+"""Number of hash buckets used for deduplication. Part of the output-order definition, so
+it is a constant rather than a setting: changing it changes every canonical SHA-256."""
+
+_SPILL_THRESHOLD_BYTES = 8 << 20
+"""Id bytes held in memory before the buckets are appended to spill files. About 8 MiB of
+raw ids costs roughly 20 MiB of Python objects. Whether and when spilling happens never
+changes the output, only memory use (tests lower it to exercise the spill path)."""
+
+_BOM = codecs.BOM_UTF8
+_HEADER_BYTES = HEADER.encode("ascii")
+
+# Bytes that may appear in an all-ASCII block of complete lines: printable ASCII except the
+# comma and double quote (which would make the line a multi-column or quoted CSV record),
+# plus the newline separator. Deleting them leaves exactly the offending bytes.
+_ASCII_ALLOWED = bytes(b for b in range(0x20, 0x7F) if b not in b',"') + b"\n"
+# The same rule on decoded text: C0 controls except LF, DEL, C1 controls, comma, quote.
+_FORBIDDEN_TEXT = re.compile('[\x00-\x09\x0b-\x1f\x7f-\x9f,"]')
+# Unicode whitespace (other than the line separator) at the start or end of a line.
+_SURROUNDING_SPACE_TEXT = re.compile(r"(?m)^[^\S\n]|[^\S\n]$")
+
+
+class InputValidationError(ValueError):
+    """The deletion list breaks a format rule.
+
+    One exception type for every rule so callers (the synth-time check and the Lambda) can
+    report failures uniformly. ``rule`` is a short stable code that tests and callers can
+    match on: ``empty``, ``header``, ``encoding``, ``forbidden-character``,
+    ``surrounding-whitespace``, ``id-too-long``, ``size-limit``, ``no-ids``.
+
+    The message deliberately never includes the offending line: it may be a user id, which
+    is personal data.
+    """
+
+    def __init__(self, source: str, line: int | None, rule: str, problem: str, fix: str):
+        where = f"{source}: line {line}" if line is not None else source
+        super().__init__(f"{where}: [{rule}] {problem}. Fix: {fix}.")
+        self.source = source
+        self.line = line
+        self.rule = rule
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds enforced while reading a list.
+
+    ``max_total_bytes`` counts raw input bytes (BOM, header, line endings and blank lines
+    included) across all parts, because that is what the service quota is applied to.
+    """
+
+    max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES
+    max_id_length: int = DEFAULT_MAX_ID_LENGTH
+
+    def __post_init__(self) -> None:
+        if self.max_total_bytes < 0:
+            raise ValueError("max_total_bytes must be >= 0")
+        if self.max_id_length < 1:
+            raise ValueError("max_id_length must be >= 1")
+
+
+@dataclass(frozen=True)
+class ListStats:
+    """What canonicalization saw and produced; safe to log (contains no ids).
+
+    ``ids_received`` counts non-blank data lines including duplicates;
+    ``ids_staged = ids_received - duplicate_ids`` is the number of ids in the output;
+    ``sha256`` is the hex digest of the canonical output bytes.
+    """
+
+    parts: int
+    bytes_read: int
+    ids_received: int
+    blank_lines: int
+    duplicate_ids: int
+    ids_staged: int
+    sha256: str
+
+
+def select_csv_keys(keys: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Split an S3 listing of a "folder" source into CSV parts and ignored keys.
+
+    A key is a part when it ends with ``.csv`` (case-insensitive). Folder markers (keys
+    ending with ``/``) and any other files are returned separately so the caller can report
+    how many were skipped instead of silently dropping them. Both lists are sorted by code
+    point (equal to S3's UTF-8 binary order), because part order influences output order
+    and must not depend on how the listing was paginated.
+    """
+    csv_keys: list[str] = []
+    ignored: list[str] = []
+    for key in keys:
+        if not key.endswith("/") and key.lower().endswith(".csv"):
+            csv_keys.append(key)
+        else:
+            ignored.append(key)
+    return sorted(csv_keys), sorted(ignored)
+
+
+def iter_chunks(stream: BinaryIO, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+    """Yield ``stream`` in chunks; a tiny adapter so files and S3 bodies look the same."""
+    while chunk := stream.read(chunk_size):
+        yield chunk
+
+
+def validate_file(
+    path: str | os.PathLike[str],
+    *,
+    limits: Limits | None = None,
+    workdir: str | None = None,
+) -> ListStats:
+    """Check a local deletion list at synth time and return its statistics.
+
+    This runs the full canonicalization (so duplicate counts and the SHA-256 match what the
+    Lambda will compute) but discards the output bytes.
+    """
+    with open(path, "rb") as stream:
+        return canonicalize(
+            [(os.fspath(path), iter_chunks(stream))],
+            _discard,
+            limits=limits,
+            workdir=workdir,
+        )
+
+
+def canonicalize(
+    parts: Iterable[tuple[str, Iterable[bytes]]],
+    write: Callable[[bytes], object],
+    *,
+    limits: Limits | None = None,
+    workdir: str | None = None,
+    name: str | None = None,
+) -> ListStats:
+    """Validate one or more CSV parts and write the canonical deletion list to ``write``.
+
+    ``parts`` yields ``(source, chunks)`` pairs; ``source`` names the part in error
+    messages (a file path or S3 key) and ``chunks`` may split the bytes anywhere. Each part
+    carries its own header. ``write`` is called only after the whole input has been
+    validated, so a rejected list never produces partial output. Spill files (only needed
+    for lists larger than a few MiB) go to a temporary directory inside ``workdir``
+    (default: the system temp dir) and are removed before returning. ``name`` labels the
+    input as a whole in errors that concern no single part (default: the only part's
+    source, or ``"input"``).
+
+    Raises :class:`InputValidationError` on the first rule violated, in input order.
+    """
+    limits = limits or Limits()
+    store = _PartitionStore(workdir)
+    try:
+        reader = _Reader(limits, store)
+        sources: list[str] = []
+        for source, chunks in parts:
+            sources.append(source)
+            reader.read_part(source, chunks)
+        label = name or (sources[0] if len(sources) == 1 else "input")
+        if reader.ids_received == 0:
+            raise InputValidationError(
+                label,
+                None,
+                "no-ids",
+                "the list contains no user ids" + ("" if sources else " (no CSV parts were given)"),
+                f"add at least one id below the {HEADER} header, or remove the deletion",
+            )
+        sha = hashlib.sha256()
+        header = _HEADER_BYTES + b"\n"
+        write(header)
+        sha.update(header)
+        staged = 0
+        for distinct in store.deduplicated():
+            staged += len(distinct)
+            piece = b"\n".join(distinct) + b"\n"
+            write(piece)
+            sha.update(piece)
+    finally:
+        store.close()
+    return ListStats(
+        parts=len(sources),
+        bytes_read=reader.bytes_read,
+        ids_received=reader.ids_received,
+        blank_lines=reader.blank_lines,
+        duplicate_ids=reader.ids_received - staged,
+        ids_staged=staged,
+        sha256=sha.hexdigest(),
+    )
+
+
+def _discard(_: bytes) -> None:
+    """A ``write`` sink for validation-only runs."""
+
+
+class _Reader:
+    """Streams parts, enforces the rules and hands valid ids to the partition store.
+
+    Fast path: each chunk is cut at its last newline and the complete lines are checked
+    with whole-block C operations (``isascii``, ``translate``, ``decode``, substring
+    search). Only if a block looks suspicious is it rescanned line by line to find the
+    exact line and rule; the rescan is authoritative, so the fast path may over-report but
+    must never miss a problem.
+    """
+
+    def __init__(self, limits: Limits, store: _PartitionStore) -> None:
+        self.limits = limits
+        self.store = store
+        self.bytes_read = 0
+        self.ids_received = 0
+        self.blank_lines = 0
+        # A line longer than this many bytes (after dropping a trailing CR) is wrong no
+        # matter what follows: even 4-byte characters would exceed max_id_length. Only its
+        # first _max_line_bytes bytes are ever examined, which bounds the carry buffer and
+        # makes the verdict independent of where chunks split.
+        self._max_line_bytes = 4 * limits.max_id_length + 4
+
+    # -- part / chunk handling -------------------------------------------------------
+
+    def read_part(self, source: str, chunks: Iterable[bytes]) -> None:
+        self.source = source
+        self.line = 0  # complete lines consumed in this part
+        self.header_done = False
+        self.carry = b""
+        part_bytes = 0
+        limit = self.limits.max_total_bytes
+        for chunk in chunks:
+            if not chunk:
+                continue
+            size = len(chunk)
+            part_bytes += size
+            remaining = limit - self.bytes_read
+            self.bytes_read += size
+            if size > remaining:
+                # Process what fits first, so an error earlier in the input wins over the
+                # size error no matter how the input was chunked.
+                self._feed(bytes(chunk[:remaining]))
+                raise InputValidationError(
+                    source,
+                    None,
+                    "size-limit",
+                    f"the input exceeds the limit of {limit:,} bytes (counted across all "
+                    "parts, including header, line endings and blank lines)",
+                    "split the ids into several deletion lists, each within the limit",
+                )
+            self._feed(chunk)
+        if part_bytes == 0:
+            raise InputValidationError(
+                source,
+                None,
+                "empty",
+                "the file is empty",
+                f"put the header {HEADER} on line 1 and one user id per line after it",
+            )
+        if self.carry:  # final line without a newline
+            data, self.carry = self.carry + b"\n", b""
+            self._consume(data)
+        if not self.header_done:  # pragma: no cover - a non-empty part always has line 1
+            raise AssertionError("header not checked")
+
+    def _feed(self, chunk: bytes) -> None:
+        data = self.carry + chunk if self.carry else bytes(chunk)
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            self.carry = data[cut:]
+            self._consume(data[:cut])
+        else:
+            self.carry = data
+        if len(self.carry) > self._max_line_bytes + 1:
+            # +1: a complete line of max+1 bytes may still shrink by a trailing CR.
+            line = self.line + 1
+            if not self.header_done:
+                self._raise_header(line)
+            problem = _diagnose_id(self.carry, self.limits.max_id_length, self._max_line_bytes)
+            assert problem is not None
+            self._raise(line, *problem)
+
+    def _consume(self, block: bytes) -> None:
+        """Validate and stage ``block``: complete lines, ending with ``\\n``."""
+        if not self.header_done:
+            end = block.index(b"\n")
+            self.line = 1
+            if not _is_header(block[:end]):
+                self._raise_header(1)
+            self.header_done = True
+            block = block[end + 1 :]
+            if not block:
+                return
+        work = block.replace(b"\r\n", b"\n") if b"\r" in block else block
+        body = work[:-1]
+        ids = body.split(b"\n")
+        if not self._looks_valid(body, ids):
+            self._rescan(block)
+        self.line += len(ids)
+        blanks = ids.count(b"")
+        if blanks:
+            self.blank_lines += blanks
+            ids = list(filter(None, ids))
+        self.ids_received += len(ids)
+        self.store.add(ids, len(body))
+
+    def _looks_valid(self, body: bytes, ids: list[bytes]) -> bool:
+        """Whole-block checks; False means "rescan line by line", not necessarily invalid."""
+        max_len = self.limits.max_id_length
+        if body.isascii():
+            if body.translate(None, _ASCII_ALLOWED):
+                return False  # control character, lone CR, DEL, comma or quote
+            if body.startswith(b" ") or body.endswith(b" ") or b"\n " in body or b" \n" in body:
+                return False
+            return max(map(len, ids)) <= max_len
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        if _FORBIDDEN_TEXT.search(text) or _SURROUNDING_SPACE_TEXT.search(text):
+            return False
+        if max(map(len, ids)) > max_len:  # bytes >= characters; count characters
+            return all(len(i.decode("utf-8")) <= max_len for i in ids if len(i) > max_len)
+        return True
+
+    def _rescan(self, block: bytes) -> None:
+        """Find the first bad line of ``block`` (original bytes) and raise for it."""
+        max_len, max_bytes = self.limits.max_id_length, self._max_line_bytes
+        for number, raw in enumerate(block[:-1].split(b"\n"), start=self.line + 1):
+            problem = _diagnose_id(raw, max_len, max_bytes)
+            if problem is not None:
+                self._raise(number, *problem)
+
+    # -- errors ----------------------------------------------------------------------
+
+    def _raise(self, line: int, rule: str, problem: str, fix: str) -> None:
+        raise InputValidationError(self.source, line, rule, problem, fix)
+
+    def _raise_header(self, line: int) -> None:
+        raise InputValidationError(
+            self.source,
+            line,
+            "header",
+            f"the header must be exactly {HEADER} (one column, upper case)",
+            f"make line 1 of every CSV part exactly {HEADER}",
+        )
+
+
+def _is_header(raw: bytes) -> bool:
+    if raw.startswith(_BOM):
+        raw = raw[len(_BOM) :]
+    if raw.endswith(b"\r"):
+        raw = raw[:-1]
+    return raw == _HEADER_BYTES
+
+
+def _diagnose_id(raw: bytes, max_len: int, max_bytes: int) -> tuple[str, str, str] | None:
+    """Return ``(rule, problem, fix)`` for one data line, or None if it is valid or blank.
+
+    ``raw`` excludes the ``\\n`` and may end with the CR of a CRLF. Lines longer than
+    ``max_bytes`` are judged on their first ``max_bytes`` bytes only (they are too long
+    anyway); checks run in a fixed order: encoding, forbidden character, surrounding
+    whitespace, length. Never puts the line's content into the texts.
+    """
+    if raw.endswith(b"\r"):
+        raw = raw[:-1]
+    if not raw:
+        return None
+    truncated = len(raw) > max_bytes
+    try:
+        if truncated:
+            text = codecs.getincrementaldecoder("utf-8")().decode(raw[:max_bytes], final=False)
+        else:
+            text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return (
+            "encoding",
+            f"byte {exc.start + 1} of the line is not valid UTF-8",
+            "save the file as UTF-8 (without any other encoding)",
+        )
+    for column, char in enumerate(text, start=1):
+        code = ord(char)
+        if char in ',"' or code < 0x20 or 0x7F <= code <= 0x9F:
+            what = {",": "a comma", '"': "a double quote"}.get(
+                char, f"the control character U+{code:04X}"
+            )
+            return (
+                "forbidden-character",
+                f"character {column} of the id is {what}; ids must be a single unquoted "
+                "CSV field without control characters",
+                "remove the character, or fix the export that produced the file "
+                "(one id per line, no quoting, no extra columns)",
+            )
+    if text[0].isspace() or (not truncated and text[-1].isspace()):
+        return (
+            "surrounding-whitespace",
+            "the id starts or ends with whitespace",
+            "trim leading and trailing spaces from each id",
+        )
+    if truncated or len(text) > max_len:
+        count = f"more than {len(text)}" if truncated else str(len(text))
+        return (
+            "id-too-long",
+            f"the id has {count} characters; the maximum is {max_len}",
+            "check that the line holds a single user id",
+        )
+    return None
+
+
+class _PartitionStore:
+    """Bounded-memory deduplication by stable hash partitioning.
+
+    Ids are appended to ``PARTITIONS`` in-memory buckets chosen by ``zlib.crc32`` (stable
+    across processes, unlike ``hash()``). When the buffered ids exceed
+    ``_SPILL_THRESHOLD_BYTES`` every bucket is appended to its own spill file. At the end
+    each bucket is deduplicated separately with an insertion-ordered dict, so peak memory
+    is one buffer plus the distinct ids of one bucket (~1/256 of the list).
+    """
+
+    def __init__(self, workdir: str | None) -> None:
+        self._workdir = workdir
+        self._buckets: list[list[bytes]] = [[] for _ in range(PARTITIONS)]
+        self._appends = [bucket.append for bucket in self._buckets]
+        self._buffered = 0
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._files: list[BinaryIO] = []
+
+    def add(self, ids: list[bytes], size: int) -> None:
+        """Buffer ``ids`` (``size``: their approximate byte count, for the spill budget)."""
+        appends, crc, mask = self._appends, zlib.crc32, PARTITIONS - 1
+        for user_id in ids:
+            appends[crc(user_id) & mask](user_id)
+        self._buffered += size
+        if self._buffered > _SPILL_THRESHOLD_BYTES:
+            self._spill()
+
+    def _spill(self) -> None:
+        if self._tmp is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="user-list-", dir=self._workdir)
+            self._files = [
+                open(os.path.join(self._tmp.name, f"{index:03d}"), "w+b")  # noqa: SIM115
+                for index in range(PARTITIONS)
+            ]
+        for bucket, spill in zip(self._buckets, self._files, strict=True):
+            if bucket:
+                spill.write(b"\n".join(bucket))
+                spill.write(b"\n")
+                bucket.clear()
+        self._buffered = 0
+
+    def deduplicated(self) -> Iterator[list[bytes]]:
+        """Yield the distinct ids of each non-empty bucket, in bucket order."""
+        if self._tmp is None:
+            for bucket in self._buckets:
+                if bucket:
+                    yield list(dict.fromkeys(bucket))
+                    bucket.clear()
+            return
+        self._spill()
+        for spill in self._files:
+            if spill.tell():
+                spill.seek(0)
+                yield list(dict.fromkeys(chain.from_iterable(_spilled_lines(spill))))
+                spill.close()
+
+    def close(self) -> None:
+        for spill in self._files:
+            spill.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+
+def _spilled_lines(spill: BinaryIO) -> Iterator[list[bytes]]:
+    """Read a spill file (``id\\n`` records) back in bounded blocks of lines."""
+    carry = b""
+    while chunk := spill.read(CHUNK_SIZE):
+        data = carry + chunk
+        cut = data.rfind(b"\n")
+        carry = data[cut + 1 :]
+        if cut >= 0:
+            yield data[:cut].split(b"\n")

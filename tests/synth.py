@@ -1,0 +1,39 @@
+"""Synthesize stacks the way users do: cdk-nag as a validation plugin, cfn-lint on the result."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+from cfnlint.api import ManualArgs, lint_all
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+DATASET_GROUP_ARN = f"arn:aws:personalize:{REGION}:{ACCOUNT}:dataset-group/example"
+# W3005 (redundant DependsOn) is emitted by aws-cdk-lib's own Lambda construct.
+CFN_LINT_IGNORED = ["W3005"]
+
+
+def synth_template(build: Callable[[cdk.Stack], object], outdir: Path) -> dict:
+    """Build a stack in a fresh app with cdk-nag's AwsSolutions pack; return its template.
+
+    cdk-nag runs as a CDK validation plugin: any unacknowledged finding fails ``synth``.
+    """
+    app = cdk.App(outdir=str(outdir), context={"@aws-cdk/aws-iam:minimizePolicies": True})
+    stack = cdk.Stack(app, "Test", env=cdk.Environment(account=ACCOUNT, region=REGION))
+    build(stack)
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    assembly = app.synth()
+    return json.loads(Path(assembly.get_stack_by_name("Test").template_full_path).read_text())
+
+
+def cfn_lint(template: dict) -> list[str]:
+    """cfn-lint's findings for a template, as readable strings (empty when clean)."""
+    matches = lint_all(json.dumps(template))
+    return [str(m) for m in matches if m.rule.id not in CFN_LINT_IGNORED]
+
+
+__all__ = ["ACCOUNT", "DATASET_GROUP_ARN", "REGION", "ManualArgs", "cfn_lint", "synth_template"]
