@@ -162,6 +162,9 @@ class DeletionJobProvider(Construct):
             log_group=self._log_group("IsCompleteLogs"),
             **common,
         )
+        for function in (self.on_event, self.is_complete):
+            # Our own role (shared by both handlers) gets no managed policy: only its log groups.
+            function.log_group.grant_write(self.role)
         self.provider = cr.Provider(
             self,
             "Provider",

@@ -1,0 +1,316 @@
+"""The synthesized infrastructure: pinned settings, least privilege, clean cfn-lint and cdk-nag."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from personalize_data_deletion import (
+    RESOURCE_TYPE,
+    DeletionConfigError,
+    PersonalizeDataDeletion,
+    ProviderSettingsError,
+    UserList,
+    UserListError,
+)
+from synth import DATASET_GROUP_ARN, cfn_lint, synth_template
+
+SAMPLE_CSV = Path(__file__).resolve().parents[1] / "requests" / "sample-users.csv"
+
+
+def _with_requests(count: int):
+    def build(stack: cdk.Stack) -> None:
+        deletion = PersonalizeDataDeletion(stack, "UserDeletion")
+        for index in range(count):
+            deletion.delete_users(
+                f"req-{index:03d}",
+                dataset_group_arn=DATASET_GROUP_ARN,
+                users=UserList.from_csv(SAMPLE_CSV),
+                tags={"ticket": "PRIV-1234"},
+            )
+
+    return build
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    # cdk-nag runs as a validation plugin inside synth_template: reaching here means no
+    # unacknowledged finding.
+    return synth_template(_with_requests(1), tmp_path_factory.mktemp("one"))
+
+
+def _resources(template: dict, type_name: str) -> dict[str, dict]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == type_name}
+
+
+def _only(template: dict, type_name: str) -> dict:
+    found = list(_resources(template, type_name).values())
+    assert len(found) == 1, f"expected one {type_name}, found {len(found)}"
+    return found[0]
+
+
+def test_cfn_lint_reports_nothing(template: dict) -> None:
+    assert cfn_lint(template) == []
+
+
+def test_bucket_is_sse_s3_private_tls_only_and_retained(template: dict) -> None:
+    bucket = _only(template, "AWS::S3::Bucket")
+    assert bucket["DeletionPolicy"] == "Retain"
+    props = bucket["Properties"]
+    assert props["BucketEncryption"] == {
+        "ServerSideEncryptionConfiguration": [
+            {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+        ]
+    }
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert props["LifecycleConfiguration"] == {
+        "Rules": [
+            {
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                "ExpirationInDays": 7,
+                "Id": "ExpireStagedInputs",
+                "Prefix": "staging/",
+                "Status": "Enabled",
+            }
+        ]
+    }
+
+
+def test_bucket_policy_denies_plain_http_and_lets_personalize_read_only_staging(
+    template: dict,
+) -> None:
+    statements = _only(template, "AWS::S3::BucketPolicy")["Properties"]["PolicyDocument"][
+        "Statement"
+    ]
+    by_sid = {s.get("Sid", s["Effect"]): s for s in statements}
+    assert by_sid["Deny"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    read = by_sid["PersonalizeReadsStagedInputs"]
+    assert read["Principal"] == {"Service": "personalize.amazonaws.com"}
+    assert read["Action"] == "s3:GetObject"
+    assert read["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    assert read["Resource"]["Fn::Join"][1][-1] == "/staging/*"
+    listing = by_sid["PersonalizeListsStagedInputs"]
+    assert listing["Action"] == "s3:ListBucket"
+    assert listing["Condition"]["StringLike"] == {"s3:prefix": ["staging/*"]}
+
+
+def test_personalize_role_trusts_only_personalize_in_this_account(template: dict) -> None:
+    roles = _resources(template, "AWS::IAM::Role")
+    role = next(r for k, r in roles.items() if k.startswith("UserDeletionPersonalizeRole"))
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
+        {
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                "ArnLike": {
+                    "aws:SourceArn": {
+                        "Fn::Join": [
+                            "",
+                            [
+                                "arn:",
+                                {"Ref": "AWS::Partition"},
+                                ":personalize:us-east-1:123456789012:*",
+                            ],
+                        ]
+                    }
+                },
+            },
+            "Effect": "Allow",
+            "Principal": {"Service": "personalize.amazonaws.com"},
+        }
+    ]
+
+
+def _policy_of(template: dict, prefix: str) -> list[dict]:
+    policies = _resources(template, "AWS::IAM::Policy")
+    return next(p for k, p in policies.items() if k.startswith(prefix))["Properties"][
+        "PolicyDocument"
+    ]["Statement"]
+
+
+def test_personalize_role_may_read_only_the_staging_prefix(template: dict) -> None:
+    statements = _policy_of(template, "UserDeletionPersonalizeRoleDefaultPolicy")
+    assert [(s["Action"], s.get("Condition")) for s in statements] == [
+        ("s3:GetObject", None),
+        ("s3:ListBucket", {"StringLike": {"s3:prefix": ["staging/*"]}}),
+    ]
+    assert statements[0]["Resource"]["Fn::Join"][1][-1] == "/staging/*"
+
+
+def test_handler_role_statements_are_scoped(template: dict) -> None:
+    statements = _policy_of(template, "PersonalizeDataDeletionProviderHandlerRoleDefaultPolicy")
+    rendered = json.dumps(statements)
+    actions = sorted(
+        action
+        for statement in statements
+        for action in (
+            [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        )
+    )
+    assert actions == [
+        "iam:PassRole",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "personalize:CreateDataDeletionJob",
+        "personalize:DescribeDataDeletionJob",
+        "personalize:ListDataDeletionJobs",
+        "s3:DeleteObject",
+        "s3:GetObject",
+        "s3:PutObject",
+    ]
+    by_action = {json.dumps(s["Action"]): s for s in statements}
+    jobs = by_action[
+        json.dumps(["personalize:CreateDataDeletionJob", "personalize:DescribeDataDeletionJob"])
+    ]
+    assert (
+        jobs["Resource"]["Fn::Join"][1][-1]
+        == ":personalize:us-east-1:123456789012:data-deletion-job/pdd-*"
+    )
+    assert by_action['"personalize:ListDataDeletionJobs"']["Resource"] == "*"
+    pass_role = by_action['"iam:PassRole"']
+    assert pass_role["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "personalize.amazonaws.com"}
+    }
+    assert pass_role["Resource"] == {"Fn::GetAtt": [pass_role["Resource"]["Fn::GetAtt"][0], "Arn"]}
+    assert pass_role["Resource"]["Fn::GetAtt"][0].startswith("UserDeletionPersonalizeRole")
+    assert by_action['"s3:DeleteObject"']["Resource"]["Fn::Join"][1][-1] == "/staging/*"
+    assert "/*.csv" in rendered and '"s3:*"' not in rendered and '"personalize:*"' not in rendered
+
+
+def test_request_is_one_custom_resource_with_string_properties(template: dict) -> None:
+    resource = _only(template, RESOURCE_TYPE)
+    props = resource["Properties"]
+    assert props["RequestName"] == "req-000"
+    assert props["DatasetGroupArn"] == DATASET_GROUP_ARN
+    assert props["JobNamePrefix"] == "pdd"
+    assert props["MaxInputBytes"] == "100000000"
+    assert props["PurgeStagedInput"] == "true"
+    assert props["Tags"] == {"ticket": "PRIV-1234"}
+    assert props["ServiceTimeout"] == "3420"
+    assert set(props["Source"]) == {"Bucket", "Key"}
+    assert props["Source"]["Key"].endswith(".csv")
+
+
+def test_fifty_requests_add_exactly_49_resources(template: dict, tmp_path: Path) -> None:
+    # GIVEN the same stack with 50 requests instead of 1
+    fifty = synth_template(_with_requests(50), tmp_path)
+    # THEN only the custom resources differ: 49 more, and no new Lambda, role or policy
+    assert len(fifty["Resources"]) - len(template["Resources"]) == 49
+    for type_name in ("AWS::Lambda::Function", "AWS::IAM::Role", "AWS::IAM::Policy"):
+        assert len(_resources(fifty, type_name)) == len(_resources(template, type_name))
+    assert len(_resources(fifty, RESOURCE_TYPE)) == 50
+
+
+def test_inline_ids_never_reach_the_template(tmp_path: Path) -> None:
+    secret = "person-7f3a-never-in-templates"
+
+    def build(stack: cdk.Stack) -> None:
+        PersonalizeDataDeletion(stack, "UserDeletion").delete_users(
+            "inline", dataset_group_arn=DATASET_GROUP_ARN, users=UserList.from_ids([secret])
+        )
+
+    rendered = json.dumps(synth_template(build, tmp_path))
+    assert secret not in rendered
+
+
+def test_provider_is_shared_by_every_deletion_construct_of_a_stack(tmp_path: Path) -> None:
+    def build(stack: cdk.Stack) -> None:
+        first = PersonalizeDataDeletion(stack, "A")
+        second = PersonalizeDataDeletion(stack, "B", job_name_prefix="other")
+        assert first.provider is second.provider
+        second.delete_users(
+            "x", dataset_group_arn=DATASET_GROUP_ARN, users=UserList.from_csv(SAMPLE_CSV)
+        )
+
+    template = synth_template(build, tmp_path)
+    assert len(_resources(template, "AWS::StepFunctions::StateMachine")) == 1
+
+
+def _stack() -> cdk.Stack:
+    app = cdk.App()
+    return cdk.Stack(app, "S", env=cdk.Environment(account="123456789012", region="us-east-1"))
+
+
+def test_mismatched_provider_settings_are_refused() -> None:
+    stack = _stack()
+    PersonalizeDataDeletion(stack, "A")
+    with pytest.raises(ProviderSettingsError, match="already has a deletion provider"):
+        PersonalizeDataDeletion(stack, "B", query_interval=cdk.Duration.seconds(30))
+
+
+def test_total_timeout_beyond_the_one_hour_cap_is_refused() -> None:
+    with pytest.raises(ProviderSettingsError, match="exceeds CloudFormation's 3600 s"):
+        PersonalizeDataDeletion(_stack(), "A", total_timeout=cdk.Duration.minutes(59))
+
+
+def test_customer_kms_bucket_is_refused() -> None:
+    stack = _stack()
+    bucket = s3.Bucket(stack, "Kms", encryption_key=kms.Key(stack, "Key"))
+    with pytest.raises(DeletionConfigError, match="customer managed KMS key"):
+        PersonalizeDataDeletion(stack, "A", bucket=bucket)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "error", "match"),
+    [
+        ("-bad", {}, DeletionConfigError, r"request '-bad': .*must start with a letter or digit"),
+        ("x" * 47, {}, DeletionConfigError, r"is 47 characters: at most 46 fit"),
+        (
+            "ok",
+            {"dataset_group_arn": "arn:aws:s3:::bucket"},
+            DeletionConfigError,
+            r"dataset_group_arn: 'arn:aws:s3:::bucket' is not a dataset group ARN",
+        ),
+        (
+            "ok",
+            {"tags": {f"k{i}": "v" for i in range(201)}},
+            DeletionConfigError,
+            r"201 tags given, at most 200",
+        ),
+        ("ok", {"tags": {"aws:x": "v"}}, DeletionConfigError, r"reserved prefix 'aws:'"),
+        (
+            "ok",
+            {"users": UserList.from_csv("/nonexistent/users.csv")},
+            UserListError,
+            r"does not exist",
+        ),
+    ],
+)
+def test_bad_requests_fail_at_synth_naming_the_request_and_rule(
+    name: str, kwargs: dict, error: type[Exception], match: str
+) -> None:
+    deletion = PersonalizeDataDeletion(_stack(), "A")
+    args = {"dataset_group_arn": DATASET_GROUP_ARN, "users": UserList.from_csv(SAMPLE_CSV)} | kwargs
+    with pytest.raises(error, match=match):
+        deletion.delete_users(name, **args)
+
+
+def test_duplicate_request_names_are_refused() -> None:
+    deletion = PersonalizeDataDeletion(_stack(), "A")
+    deletion.delete_users(
+        "dup", dataset_group_arn=DATASET_GROUP_ARN, users=UserList.from_csv(SAMPLE_CSV)
+    )
+    with pytest.raises(DeletionConfigError, match="declared twice: either rename one request"):
+        deletion.delete_users(
+            "dup", dataset_group_arn=DATASET_GROUP_ARN, users=UserList.from_csv(SAMPLE_CSV)
+        )
+
+
+def test_bad_csv_fails_at_synth_with_line_and_without_the_id(tmp_path: Path) -> None:
+    path = tmp_path / "users.csv"
+    path.write_text("USER_ID\nalice\nbob,extra\n")
+    deletion = PersonalizeDataDeletion(_stack(), "A")
+    with pytest.raises(UserListError, match=r"request 'r1': .*line 3") as caught:
+        deletion.delete_users(
+            "r1", dataset_group_arn=DATASET_GROUP_ARN, users=UserList.from_csv(path)
+        )
+    assert "bob" not in str(caught.value)
