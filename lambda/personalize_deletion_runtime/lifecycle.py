@@ -114,8 +114,8 @@ def is_complete(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
     job_name = event["PhysicalResourceId"]
     deadline = float(event.get("Deadline") or 0)
     now = services.clock()
+    job_arn = event.get("JobArn")
     try:
-        job_arn = event.get("JobArn")
         if not job_arn:
             submission = _resubmit(request, job_name, services)
             if submission.job_arn is None:
@@ -123,6 +123,8 @@ def is_complete(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
             job_arn = submission.job_arn
         state = services.jobs.describe(job_arn)
     except TransientFault as exc:
+        if job_arn:  # the job exists; only reading its status failed
+            return _not_yet(now, deadline, job_name, status=f"unconfirmed ({exc})")
         return _not_yet(now, deadline, job_name, blocked=str(exc))
     except JobRequestRejected as exc:
         raise DeletionFailed(f"request {request.request_name}: {exc}") from exc

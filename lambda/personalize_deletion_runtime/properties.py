@@ -59,10 +59,17 @@ class DeletionRequest:
 
 def parse_request(properties: Mapping[str, Any]) -> DeletionRequest:
     """Turn ``ResourceProperties`` into a :class:`DeletionRequest` or raise PropertyError."""
+    prefix = _string(properties, "JobNamePrefix")
+    request_name = _string(properties, "RequestName")
     try:
-        prefix = check_prefix(_string(properties, "JobNamePrefix"))
-        request_name = _string(properties, "RequestName")
+        check_prefix(prefix)
+    except RequestRuleError as exc:
+        raise PropertyError(f"invalid property JobNamePrefix: {exc}") from exc
+    try:
         check_request_name(request_name, prefix)
+    except RequestRuleError as exc:
+        raise PropertyError(f"invalid property RequestName: {exc}") from exc
+    try:
         arn = check_dataset_group_arn(
             _string(properties, "DatasetGroupArn"), where="DatasetGroupArn"
         )
@@ -103,7 +110,7 @@ def _bucket(properties: Mapping[str, Any], name: str) -> str:
 
 def _positive_int(properties: Mapping[str, Any], name: str) -> int:
     value = _string(properties, name)
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
         raise PropertyError(
             f"property {name} {value!r} must be a positive whole number (a string of digits)"
         )
