@@ -153,7 +153,14 @@ def _resubmit(request: DeletionRequest, job_name: str, services: Services) -> Jo
     ``on_event`` returns no ARN when the create was blocked (limits, training in progress) or
     when an Update kept the job identity. The staged list exists in the first case; in the
     second the job exists, so submitting adopts it.
+
+    The framework re-sends the same event on every poll, so once a poll has started the job
+    every later poll lands here too: look the job up first, so a running job is polled with
+    reads only and a throttled or refused create can never hide it.
     """
+    existing = services.jobs.lookup(request.dataset_group_arn, job_name)
+    if existing is not None:
+        return JobSubmission(existing, adopted=True)
     submission = services.jobs.submit(
         job_name=job_name,
         dataset_group_arn=request.dataset_group_arn,

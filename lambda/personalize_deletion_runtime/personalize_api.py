@@ -125,6 +125,17 @@ class PersonalizeJobs:
 
     def find(self, dataset_group_arn: str, job_name: str) -> str:
         """The ARN of the job named ``job_name`` in the dataset group (all pages searched)."""
+        arn = self.lookup(dataset_group_arn, job_name)
+        if arn is not None:
+            return arn
+        raise JobRequestRejected(
+            f"data deletion job {job_name} already exists but not in dataset group "
+            f"{dataset_group_arn}: job names are unique per account and region; either rename "
+            "the request or set another job_name_prefix"
+        )
+
+    def lookup(self, dataset_group_arn: str, job_name: str) -> str | None:
+        """Like :meth:`find`, but ``None`` when the dataset group has no such job."""
         request: dict[str, Any] = {"datasetGroupArn": dataset_group_arn, "maxResults": 100}
         while True:
             page = _call(
@@ -134,13 +145,8 @@ class PersonalizeJobs:
                 if summary.get("jobName") == job_name:
                     return summary["dataDeletionJobArn"]
             if not page.get("nextToken"):
-                break
+                return None
             request["nextToken"] = page["nextToken"]
-        raise JobRequestRejected(
-            f"data deletion job {job_name} already exists but not in dataset group "
-            f"{dataset_group_arn}: job names are unique per account and region; either rename "
-            "the request or set another job_name_prefix"
-        )
 
     def describe(self, job_arn: str) -> JobState:
         """The job's current state."""

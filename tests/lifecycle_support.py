@@ -1,0 +1,308 @@
+"""Fixtures and helpers for the lifecycle tests: real boto3 clients against local services.
+
+Personalize is the wire-level double, S3 is moto's server over HTTP, and :func:`play` drives
+``on_event``/``is_complete`` the way the CDK Provider framework does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from botocore.retries.standard import ExponentialBackoff
+from moto.server import ThreadedMotoServer
+from personalize_deletion_local.personalize_double import PersonalizeDouble
+from personalize_deletion_runtime import lifecycle
+from personalize_deletion_runtime.handlers import CLIENT_CONFIG
+from personalize_deletion_runtime.personalize_api import PersonalizeJobs
+from personalize_deletion_runtime.request_rules import compose_job_name
+from personalize_deletion_runtime.staging import Storage
+from personalize_deletion_runtime.user_list import canonicalize
+
+T0 = 1_790_000_000.0
+ACCOUNT = "123456789012"
+GROUP = f"arn:aws:personalize:us-east-1:{ACCOUNT}:dataset-group/example"
+OTHER_GROUP = f"arn:aws:personalize:us-east-1:{ACCOUNT}:dataset-group/other"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/PersonalizeDeletionRole"
+STAGING_BUCKET = "pdd-staging-bucket"
+SOURCE_BUCKET = "pdd-asset-bucket"
+ASSET_KEY = "assets/3f1c0d.csv"
+REQUEST_NAME = "gdpr-2026-11"
+PREFIX = "pdd"
+STACK_ID = f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/privacy/6f1e2a40-0000-0000-0000-0"
+SERVICE_TOKEN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:privacy-framework-onEvent"
+LOGICAL_ID = "GdprDeletionJob1A2B3C4D"
+CREATE_FAILED_MARKER = "AWSCDK::CustomResourceProviderFramework::CREATE_FAILED"
+DEADLINE_SECONDS = 600
+PENDING_SECONDS = 10
+RUN_SECONDS = 50
+NUM_DELETED = 3
+
+USER_IDS = ("user-alpha-7f3", "user-beta-91c", "user-gamma-0d2", "user-delta-5e8", "user-zeta-x1")
+USERS_CSV = b"USER_ID\nuser-alpha-7f3\nuser-beta-91c\nuser-gamma-0d2\nuser-alpha-7f3\n"
+OTHER_CSV = b"USER_ID\nuser-delta-5e8\n"
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def canonical_bytes(*parts: bytes) -> bytes:
+    """The canonical list the runtime must stage for these CSV parts (computed locally)."""
+    out = bytearray()
+    canonicalize([(f"part-{i}", [data]) for i, data in enumerate(parts)], out.extend)
+    return bytes(out)
+
+
+def expected_job_name(content: bytes, group: str = GROUP, request_name: str = REQUEST_NAME) -> str:
+    """``<prefix>-<request>-<12 hex of sha256(group \\n sha256(canonical))>``, recomputed."""
+    content_sha = hashlib.sha256(canonical_bytes(content)).hexdigest()
+    digest = hashlib.sha256(f"{group}\n{content_sha}".encode()).hexdigest()[:12]
+    name = f"{PREFIX}-{request_name}-{digest}"
+    assert name == compose_job_name(PREFIX, request_name, group, content_sha)
+    return name
+
+
+def job_arn(name: str) -> str:
+    return f"arn:aws:personalize:us-east-1:{ACCOUNT}:data-deletion-job/{name}"
+
+
+def properties(**overrides: Any) -> dict[str, Any]:
+    """ResourceProperties as CloudFormation delivers them: every leaf a string."""
+    props: dict[str, Any] = {
+        "ServiceToken": SERVICE_TOKEN,
+        "RequestName": REQUEST_NAME,
+        "DatasetGroupArn": GROUP,
+        "RoleArn": ROLE,
+        "Bucket": STAGING_BUCKET,
+        "Source": {"Bucket": SOURCE_BUCKET, "Key": ASSET_KEY},
+        "JobNamePrefix": PREFIX,
+        "MaxInputBytes": "100000000",
+        "PurgeStagedInput": "true",
+        "Tags": {"ticket": "PRIV-1"},
+    }
+    props.update(overrides)
+    return props
+
+
+_REQUESTS = iter(range(1, 1_000_000))
+
+
+def cfn_event(
+    request_type: str,
+    props: Mapping[str, Any],
+    *,
+    physical_id: str | None = None,
+    old: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A CloudFormation custom resource request as the framework forwards it to onEvent."""
+    event: dict[str, Any] = {
+        "RequestType": request_type,
+        "ServiceToken": SERVICE_TOKEN,
+        "ResponseURL": "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x",
+        "StackId": STACK_ID,
+        "RequestId": f"00000000-0000-0000-0000-{next(_REQUESTS):012d}",
+        "LogicalResourceId": LOGICAL_ID,
+        "ResourceType": "Custom::PersonalizeDataDeletionJob",
+        "ResourceProperties": dict(props),
+    }
+    if physical_id is not None:
+        event["PhysicalResourceId"] = physical_id
+    if old is not None:
+        event["OldResourceProperties"] = dict(old)
+    return event
+
+
+class FakeClock:
+    """The injected ``clock``: moves only when the test says so."""
+
+    def __init__(self, now: float = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Outcome:
+    """What the framework would report to CloudFormation for one request."""
+
+    physical_id: str | None
+    data: dict[str, Any] | None
+    reason: str | None
+    polls: int
+    event: dict[str, Any] = field(default_factory=dict)
+
+    def response_body(self) -> str:
+        """The JSON the framework PUTs to the ResponseURL (CloudFormation caps it at 4 KiB)."""
+        return json.dumps(
+            {
+                "Status": "FAILED" if self.reason else "SUCCESS",
+                "Reason": self.reason or "OK",
+                "PhysicalResourceId": self.physical_id,
+                "StackId": self.event.get("StackId"),
+                "RequestId": self.event.get("RequestId"),
+                "LogicalResourceId": self.event.get("LogicalResourceId"),
+                "NoEcho": False,
+                "Data": self.data or {},
+            }
+        )
+
+
+def play(
+    event: dict[str, Any],
+    world: World,
+    *,
+    step: float = 20,
+    max_polls: int = 200,
+    on_event: Callable[..., dict[str, Any]] | None = None,
+    is_complete: Callable[..., dict[str, Any]] | None = None,
+) -> Outcome:
+    """Play the Provider framework: onEvent, merge, then isComplete until done or failed.
+
+    Between polls both clocks move by ``step`` seconds (the framework's query interval).
+    """
+    start = on_event or (lambda e: lifecycle.on_event(e, world.services))
+    poll = is_complete or (lambda e: lifecycle.is_complete(e, world.services))
+    try:
+        result = start(event)
+    except lifecycle.DeletionFailed as exc:
+        return Outcome(event.get("PhysicalResourceId"), None, str(exc), 0, event)
+    merged = {**event, **result}
+    for polls in range(1, max_polls + 1):
+        try:
+            done = poll(merged)
+        except lifecycle.DeletionFailed as exc:
+            return Outcome(merged["PhysicalResourceId"], None, str(exc), polls, merged)
+        if done["IsComplete"]:
+            return Outcome(merged["PhysicalResourceId"], done.get("Data"), None, polls, merged)
+        world.advance(step)
+    raise AssertionError(f"not complete after {max_polls} polls")
+
+
+# ----------------------------------------------------------------------------- world
+
+
+@dataclass
+class World:
+    """One test's services: the double, S3 on moto, the clock and the lifecycle adapters."""
+
+    double: PersonalizeDouble
+    s3: Any
+    clock: FakeClock
+    services: lifecycle.Services
+    s3_calls: list[str]
+
+    def advance(self, seconds: float) -> None:
+        self.double.advance(seconds)
+        self.clock.now += seconds
+
+    def put_source(self, key: str, body: bytes, bucket: str = SOURCE_BUCKET) -> None:
+        self.s3.put_object(Bucket=bucket, Key=key, Body=body)
+
+    def keys(self, bucket: str = STAGING_BUCKET, prefix: str = "") -> list[str]:
+        page = self.s3.list_objects_v2(Bucket=bucket, Prefix=prefix)
+        return sorted(item["Key"] for item in page.get("Contents", []))
+
+    def read(self, key: str, bucket: str = STAGING_BUCKET) -> bytes:
+        return self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    def receipt(self, job_name: str) -> dict[str, Any]:
+        return json.loads(self.read(f"receipts/{job_name}.json"))
+
+    def reset_calls(self) -> None:
+        self.double.reset_calls()
+        self.s3_calls.clear()
+
+
+def s3_client(endpoint: str) -> Any:
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=CLIENT_CONFIG,
+    )
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore still retries (throttling included) but never sleeps between attempts."""
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def world(moto_endpoint: str, no_backoff: None) -> Iterator[World]:
+    urllib.request.urlopen(
+        urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST"), timeout=10
+    ).close()
+    with PersonalizeDouble(
+        start_time=T0,
+        pending_seconds=PENDING_SECONDS,
+        run_seconds=RUN_SECONDS,
+        num_deleted=NUM_DELETED,
+        dataset_group_arns=[GROUP, OTHER_GROUP],
+    ) as double:
+        personalize = boto3.client(
+            "personalize",
+            endpoint_url=double.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=CLIENT_CONFIG,
+        )
+        # setup client (not recorded) and the handler's client (recorded)
+        setup = s3_client(moto_endpoint)
+        for bucket in (STAGING_BUCKET, SOURCE_BUCKET):
+            setup.create_bucket(Bucket=bucket)
+        setup.put_object(Bucket=SOURCE_BUCKET, Key=ASSET_KEY, Body=USERS_CSV)
+        handler_s3 = s3_client(moto_endpoint)
+        s3_calls: list[str] = []
+        handler_s3.meta.events.register(
+            "before-call.s3", lambda model, **_: s3_calls.append(model.name)
+        )
+        clock = FakeClock()
+        services = lifecycle.Services(
+            jobs=PersonalizeJobs(personalize),
+            storage=Storage(handler_s3),
+            clock=clock,
+            deadline_seconds=DEADLINE_SECONDS,
+        )
+        yield World(double, setup, clock, services, s3_calls)
+
+
+def swept_text(caplog: pytest.LogCaptureFixture) -> str:
+    """Every captured log line with its ``extra`` fields, for the personal-data sweep."""
+    return "\n".join(
+        f"{record.getMessage()} {json.dumps(record.__dict__, default=str)}"
+        for record in caplog.records
+    )
+
+
+def assert_no_user_ids(caplog: pytest.LogCaptureFixture, *documents: Any) -> None:
+    """No test user id appears in any reason, Data, receipt or captured log record."""
+    text = swept_text(caplog) + "\n" + json.dumps(documents, default=str)
+    leaked = [user for user in USER_IDS if user in text]
+    assert not leaked, f"{len(leaked)} test user id(s) leaked (not shown: personal data)"
+
+
+def debug_logs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)

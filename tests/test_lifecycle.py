@@ -1,0 +1,645 @@
+"""End-to-end lifecycle tests: CloudFormation-shaped events through real boto3 clients.
+
+Personalize is the local wire-level double, S3 is moto's server over HTTP, and the Provider
+framework is played by :func:`lifecycle_support.play` (onEvent, merge, isComplete polls).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+import lifecycle_support as support
+import pytest
+from lifecycle_support import (
+    ASSET_KEY,
+    CREATE_FAILED_MARKER,
+    DEADLINE_SECONDS,
+    GROUP,
+    LOGICAL_ID,
+    NUM_DELETED,
+    OTHER_CSV,
+    OTHER_GROUP,
+    ROLE,
+    SOURCE_BUCKET,
+    STACK_ID,
+    STAGING_BUCKET,
+    USER_IDS,
+    USERS_CSV,
+    World,
+    assert_no_user_ids,
+    canonical_bytes,
+    cfn_event,
+    debug_logs,
+    expected_job_name,
+    job_arn,
+    play,
+    properties,
+)
+from personalize_deletion_runtime import handlers, lifecycle
+
+# fixtures: ``world`` (S3 on moto, the double, zero botocore backoff) and ``moto_endpoint``
+moto_endpoint = support.moto_endpoint
+no_backoff = support.no_backoff
+world = support.world
+
+CREATE = "CreateDataDeletionJob"
+DESCRIBE = "DescribeDataDeletionJob"
+LIST = "ListDataDeletionJobs"
+JOB = expected_job_name(USERS_CSV)
+CANONICAL = canonical_bytes(USERS_CSV)
+SHA = hashlib.sha256(CANONICAL).hexdigest()
+INPUT = {
+    "parts": 1,
+    "bytes_read": len(USERS_CSV),
+    "ids_received": 4,
+    "blank_lines": 0,
+    "duplicate_ids": 1,
+    "ids_staged": 3,
+    "sha256": SHA,
+}
+
+
+def ops(world: World) -> list[str]:
+    return [call.operation for call in world.double.calls]
+
+
+def completed(name: str = JOB) -> dict[str, str]:
+    return {
+        "JobArn": job_arn(name),
+        "JobName": name,
+        "Status": "COMPLETED",
+        "NumDeleted": str(NUM_DELETED),
+    }
+
+
+def create_and_complete(world: World, props: dict | None = None) -> str:
+    outcome = play(cfn_event("Create", props or properties()), world)
+    assert outcome.reason is None
+    return outcome.physical_id
+
+
+# ------------------------------------------------------------------------ 1. happy path
+
+
+def test_create_polls_until_completed_and_leaves_a_receipt(world: World, caplog) -> None:
+    debug_logs(caplog)
+    # GIVEN the asset CSV (4 ids, one duplicate) and a dataset group that exists
+    # WHEN CloudFormation creates the resource and the framework polls every 20 s
+    outcome = play(cfn_event("Create", properties()), world)
+
+    # THEN the job completes after 4 polls (PENDING 10 s, then IN_PROGRESS 50 s)
+    assert outcome.reason is None
+    assert outcome.physical_id == JOB
+    assert outcome.polls == 4
+    assert outcome.data == completed()
+    # AND exactly one job was created with the exact payload
+    assert list(world.double.jobs) == [JOB]
+    [create] = world.double.calls_for(CREATE)
+    assert create.body == {
+        "jobName": JOB,
+        "datasetGroupArn": GROUP,
+        "dataSource": {"dataLocation": f"s3://{STAGING_BUCKET}/staging/{JOB}/users.csv"},
+        "roleArn": ROLE,
+        "tags": [{"tagKey": "ticket", "tagValue": "PRIV-1"}],
+    }
+    # AND one create, then one describe per poll, and nothing else
+    assert ops(world) == [CREATE, DESCRIBE, DESCRIBE, DESCRIBE, DESCRIBE]
+    assert world.s3_calls == ["GetObject", "PutObject", "DeleteObject", "PutObject"]
+    # AND the staged list is purged and the receipt records counts and the canonical hash
+    assert world.keys() == [f"receipts/{JOB}.json"]
+    assert world.receipt(JOB) == {
+        "version": 1,
+        "requestName": "gdpr-2026-11",
+        "datasetGroupArn": GROUP,
+        "jobArn": job_arn(JOB),
+        "jobName": JOB,
+        "status": "COMPLETED",
+        "numDeleted": NUM_DELETED,
+        "failureReason": None,
+        "input": INPUT,
+        "stagedInputPurged": True,
+        "startedAt": "2026-09-21T14:13:20+00:00",
+        "finishedAt": "2026-09-21T14:14:20+00:00",
+        "stackId": STACK_ID,
+        "logicalResourceId": LOGICAL_ID,
+    }
+    # AND the framework's response stays well under CloudFormation's 4 KiB
+    assert len(outcome.response_body().encode()) < 4096
+    assert_no_user_ids(caplog, outcome.data, outcome.event, world.receipt(JOB))
+
+
+def test_staged_list_is_the_canonical_bytes_when_purge_is_off(world: World) -> None:
+    # GIVEN PurgeStagedInput "false"
+    # WHEN the request completes
+    outcome = play(cfn_event("Create", properties(PurgeStagedInput="false")), world)
+
+    # THEN the staged object is exactly the canonical list the hash names
+    assert outcome.data == completed()
+    assert world.keys() == [f"receipts/{JOB}.json", f"staging/{JOB}/users.csv"]
+    assert world.read(f"staging/{JOB}/users.csv") == CANONICAL
+    assert sorted(CANONICAL.split(b"\n")) == [
+        b"",
+        b"USER_ID",
+        b"user-alpha-7f3",
+        b"user-beta-91c",
+        b"user-gamma-0d2",
+    ]
+    assert world.receipt(JOB)["stagedInputPurged"] is False
+
+
+# --------------------------------------------------------------------- 2. retried create
+
+
+def test_retried_create_adopts_the_job_it_already_started(world: World) -> None:
+    # GIVEN a Create whose onEvent started the job but timed out before answering
+    event = cfn_event("Create", properties())
+    first = lifecycle.on_event(event, world.services)
+    assert first["JobArn"] == job_arn(JOB)
+
+    # WHEN CloudFormation re-sends the same Create
+    world.advance(30)
+    outcome = play(event, world)
+
+    # THEN the second attempt adopts the job (found by listing) and no second job exists
+    assert outcome.physical_id == JOB
+    assert outcome.event["JobArn"] == job_arn(JOB)
+    assert outcome.data == completed()
+    assert list(world.double.jobs) == [JOB]
+    assert [(c.operation, c.error_code) for c in world.double.calls[:3]] == [
+        (CREATE, None),
+        (CREATE, "ResourceAlreadyExistsException"),
+        (LIST, None),
+    ]
+
+
+# --------------------------------------------------------------------------- 3. failed
+
+
+def test_failed_job_fails_the_resource_with_the_service_reason(world: World, caplog) -> None:
+    debug_logs(caplog)
+    # GIVEN Personalize will fail the next job
+    world.double.fail_next_jobs("Access Denied: the role cannot read the data location")
+
+    # WHEN the request is created and polled
+    outcome = play(cfn_event("Create", properties()), world)
+
+    # THEN the resource fails with the service's failureReason
+    assert outcome.data is None
+    assert outcome.reason == (
+        f"data deletion job {JOB} FAILED: Access Denied: the role cannot read the data location"
+    )
+    assert outcome.polls == 4
+    # AND the receipt records the failure; the staged list is purged
+    receipt = world.receipt(JOB)
+    assert (receipt["status"], receipt["numDeleted"], receipt["failureReason"]) == (
+        "FAILED",
+        None,
+        "Access Denied: the role cannot read the data location",
+    )
+    assert world.keys() == [f"receipts/{JOB}.json"]
+    assert list(world.double.jobs) == [JOB]
+    assert_no_user_ids(caplog, outcome.reason, receipt)
+
+
+# ------------------------------------------------------------------------ 4. throttling
+
+
+def test_throttling_within_botocore_retries_still_starts_one_job(world: World) -> None:
+    # GIVEN the next 3 creates are throttled (LimitExceededException is retried as throttling)
+    world.double.inject(CREATE, "LimitExceededException", times=3)
+
+    # WHEN the request is created
+    outcome = play(cfn_event("Create", properties()), world)
+
+    # THEN onEvent's own retries got through: one job, started in onEvent
+    assert outcome.data == completed()
+    assert outcome.event["JobArn"] == job_arn(JOB)
+    assert [c.error_code for c in world.double.calls_for(CREATE)] == [
+        "LimitExceededException",
+        "LimitExceededException",
+        "LimitExceededException",
+        None,
+    ]
+    assert list(world.double.jobs) == [JOB]
+
+
+def test_throttling_storm_outlasting_retries_is_retried_on_the_next_poll(world: World) -> None:
+    # GIVEN 7 throttled creates: more than the 6 attempts one call makes (retries
+    # max_attempts=5 in botocore's legacy key counts retries, not attempts)
+    world.double.inject(CREATE, "LimitExceededException", times=7)
+
+    # WHEN the request is created
+    outcome = play(cfn_event("Create", properties()), world)
+
+    # THEN onEvent returns without an ARN, the first poll submits again, and one job results
+    assert outcome.event["JobArn"] == ""
+    assert outcome.data == completed()
+    assert list(world.double.jobs) == [JOB]
+    assert outcome.polls == 4
+    # AND later polls (same event, still no ARN) find the job by listing, never re-create it
+    throttled = (CREATE, "LimitExceededException")
+    assert [(c.operation, c.error_code) for c in world.double.calls] == [
+        *[throttled] * 6,
+        (LIST, None),
+        throttled,
+        (CREATE, None),
+        (DESCRIBE, None),
+        *[(LIST, None), (DESCRIBE, None)] * 3,
+    ]
+
+
+# ---------------------------------------------------------------- 5. blocked to deadline
+
+
+def test_dataset_group_busy_until_the_deadline_fails_naming_the_blocker(
+    world: World, caplog
+) -> None:
+    debug_logs(caplog)
+    # GIVEN a training runs on the dataset group for longer than the deadline
+    world.double.set_dataset_group_busy(GROUP, reason="a solution version is training")
+
+    # WHEN the request is created and polled every 100 s
+    outcome = play(cfn_event("Create", properties()), world, step=100)
+
+    # THEN it fails at the deadline (7th poll at +600 s) naming what blocked it; no job
+    assert outcome.polls == DEADLINE_SECONDS // 100 + 1
+    assert outcome.reason == (
+        f"data deletion job {JOB} could not be started before the deployment's time limit: "
+        "the dataset group is in use (a training or an import is running): Cannot create a "
+        f"data deletion job for dataset group {GROUP} while a solution version is training.; "
+        "no job was started, deploy again once the blocker clears"
+    )
+    assert world.double.jobs == {}
+    creates = world.double.calls_for(CREATE)
+    assert [c.error_code for c in creates] == ["ResourceInUseException"] * 8
+    # AND the staged list stays for the redeploy
+    assert world.keys() == [f"staging/{JOB}/users.csv"]
+    assert_no_user_ids(caplog, outcome.reason, outcome.event)
+
+
+# ------------------------------------------------------------ 6. still running at deadline
+
+
+def test_job_running_past_the_deadline_is_adopted_by_a_redeploy(world: World, caplog) -> None:
+    debug_logs(caplog)
+    # GIVEN a job that runs far longer than the deployment's time limit
+    world.double.run_seconds = 5000
+
+    # WHEN the request is created and polled until the deadline
+    outcome = play(cfn_event("Create", properties()), world, step=100)
+
+    # THEN it fails saying the job keeps running and a redeploy adopts it
+    assert outcome.polls == 7
+    assert outcome.reason == (
+        f"data deletion job {JOB} is still IN_PROGRESS at the deployment's time limit: the job "
+        "keeps running in Personalize (jobs can take up to a day); deploy again later with the "
+        "same request to adopt it and record its result"
+    )
+    assert world.keys() == [f"staging/{JOB}/users.csv"]
+
+    # WHEN the stack is deployed again later (a new Create for the same request)
+    world.advance(5000)
+    world.reset_calls()
+    redeploy = play(cfn_event("Create", properties()), world)
+
+    # THEN the same job is adopted and completes on the first poll
+    assert redeploy.physical_id == JOB
+    assert redeploy.data == completed()
+    assert redeploy.polls == 1
+    assert list(world.double.jobs) == [JOB]
+    assert [(c.operation, c.error_code) for c in world.double.calls] == [
+        (CREATE, "ResourceAlreadyExistsException"),
+        (LIST, None),
+        (DESCRIBE, None),
+    ]
+    assert world.keys() == [f"receipts/{JOB}.json"]
+    assert_no_user_ids(caplog, outcome.reason, redeploy.data, world.receipt(JOB))
+
+
+# --------------------------------------------------------------------------- 7. updates
+
+
+def test_update_changing_only_tags_keeps_the_job(world: World) -> None:
+    # GIVEN a completed request
+    old = properties()
+    create_and_complete(world, old)
+    world.reset_calls()
+
+    # WHEN an Update changes only the tags
+    new = properties(Tags={"ticket": "PRIV-2", "team": "privacy"})
+    outcome = play(cfn_event("Update", new, physical_id=JOB, old=old), world)
+
+    # THEN the physical id is unchanged, no job is created, and the existing one is reported
+    assert outcome.physical_id == JOB
+    assert outcome.event["JobArn"] == ""
+    assert outcome.data == completed()
+    assert list(world.double.jobs) == [JOB]
+    assert [(c.operation, c.error_code) for c in world.double.calls] == [
+        (LIST, None),
+        (DESCRIBE, None),
+    ]
+    assert world.s3_calls == ["GetObject", "DeleteObject", "PutObject"]
+    assert world.keys() == [f"receipts/{JOB}.json"]
+
+
+def test_update_with_new_content_or_dataset_group_starts_a_new_job(world: World) -> None:
+    # GIVEN a completed request
+    old = properties()
+    create_and_complete(world, old)
+
+    # WHEN an Update points at a different deletion list
+    world.put_source("assets/9a8b7c.csv", OTHER_CSV)
+    new = properties(Source={"Bucket": SOURCE_BUCKET, "Key": "assets/9a8b7c.csv"})
+    second = play(cfn_event("Update", new, physical_id=JOB, old=old), world)
+
+    # THEN a second job with a new physical id runs to completion
+    second_job = expected_job_name(OTHER_CSV)
+    assert second.physical_id == second_job != JOB
+    assert second.data == completed(second_job)
+
+    # WHEN a further Update moves the same list to another dataset group
+    moved = properties(**{**new, "DatasetGroupArn": OTHER_GROUP})
+    third = play(cfn_event("Update", moved, physical_id=second_job, old=new), world)
+
+    # THEN the job name changes again and a third job runs in that group
+    third_job = expected_job_name(OTHER_CSV, group=OTHER_GROUP)
+    assert third.physical_id == third_job
+    assert len({JOB, second_job, third_job}) == 3
+    assert third.data == completed(third_job)
+    assert list(world.double.jobs) == [JOB, second_job, third_job]
+    assert world.double.job(third_job).dataset_group_arn == OTHER_GROUP
+
+
+# ---------------------------------------------------------------------------- 8. delete
+
+
+@pytest.mark.parametrize("physical_id", [JOB, CREATE_FAILED_MARKER, "some-unknown-id"])
+def test_delete_never_calls_personalize(world: World, physical_id: str) -> None:
+    # GIVEN a completed request
+    create_and_complete(world)
+    world.reset_calls()
+
+    # WHEN CloudFormation deletes a resource with this physical id
+    outcome = play(cfn_event("Delete", properties(), physical_id=physical_id), world)
+
+    # THEN it succeeds at once with the same id, with no Personalize or S3 call
+    assert (outcome.physical_id, outcome.data, outcome.reason, outcome.polls) == (
+        physical_id,
+        None,
+        None,
+        1,
+    )
+    assert world.double.calls == []
+    assert world.s3_calls == []
+    assert world.keys() == [f"receipts/{JOB}.json"]
+
+
+# -------------------------------------------------------------------------- 9. rollback
+
+
+def test_rollback_of_a_content_update_adopts_the_old_job(world: World) -> None:
+    # GIVEN a completed request and a successful Update to a new list (asset keys differ)
+    old = properties()
+    create_and_complete(world, old)
+    world.put_source("assets/9a8b7c.csv", OTHER_CSV)
+    new = properties(Source={"Bucket": SOURCE_BUCKET, "Key": "assets/9a8b7c.csv"})
+    new_job = play(cfn_event("Update", new, physical_id=JOB, old=old), world).physical_id
+    world.reset_calls()
+
+    # WHEN the stack rolls back: Update back to the old properties, then Delete of the new id
+    rollback = play(cfn_event("Update", old, physical_id=new_job, old=new), world)
+    cleanup = play(cfn_event("Delete", new, physical_id=new_job), world)
+
+    # THEN the old job is adopted (no new job) and the physical id is the old one again
+    assert rollback.physical_id == JOB
+    assert rollback.data == completed()
+    assert cleanup.physical_id == new_job
+    assert list(world.double.jobs) == [JOB, new_job]
+    assert [(c.operation, c.error_code) for c in world.double.calls] == [
+        (CREATE, "ResourceAlreadyExistsException"),
+        (LIST, None),
+        (DESCRIBE, None),
+    ]
+    assert world.keys() == sorted([f"receipts/{new_job}.json", f"receipts/{JOB}.json"])
+
+
+# ------------------------------------------------------------------ 10. bad properties
+
+BAD_PROPERTIES = [
+    ("missing RequestName", {"RequestName": None}, "property RequestName is required"),
+    (
+        "bad JobNamePrefix",
+        {"JobNamePrefix": "-pdd"},
+        "invalid property JobNamePrefix: job_name_prefix '-pdd' is invalid: use 1-16 letters, "
+        "digits or '-', starting with a letter or digit",
+    ),
+    (
+        "bad DatasetGroupArn",
+        {"DatasetGroupArn": "arn:aws:personalize:us-east-1:123456789012:solution/x"},
+        "invalid property: DatasetGroupArn: 'arn:aws:personalize:us-east-1:123456789012:"
+        "solution/x' is not a dataset group ARN (expected arn:<partition>:personalize:"
+        "<region>:<account>:dataset-group/<name>, at most 256 characters)",
+    ),
+    (
+        "bad RoleArn",
+        {"RoleArn": "arn:aws:iam::123456789012:user/someone"},
+        "property RoleArn 'arn:aws:iam::123456789012:user/someone' is not an IAM role ARN",
+    ),
+    (
+        "MaxInputBytes abc",
+        {"MaxInputBytes": "abc"},
+        "property MaxInputBytes 'abc' must be a positive whole number (a string of digits)",
+    ),
+    (
+        "MaxInputBytes superscript digit",
+        {"MaxInputBytes": "\u00b2"},
+        "property MaxInputBytes '\u00b2' must be a positive whole number (a string of digits)",
+    ),
+    (
+        "PurgeStagedInput yes",
+        {"PurgeStagedInput": "yes"},
+        "property PurgeStagedInput 'yes' must be 'true' or 'false'",
+    ),
+    (
+        "Source without Key or Prefix",
+        {"Source": {"Bucket": SOURCE_BUCKET}},
+        "property Source must have exactly one of Key or Prefix",
+    ),
+    (
+        "Source with Key and Prefix",
+        {"Source": {"Bucket": SOURCE_BUCKET, "Key": ASSET_KEY, "Prefix": "assets/"}},
+        "property Source must have exactly one of Key or Prefix",
+    ),
+    (
+        "Tags not a map",
+        {"Tags": "ticket=PRIV-1"},
+        "property Tags must map tag keys to string values",
+    ),
+    (
+        "201 tags",
+        {"Tags": {f"k{i}": "v" for i in range(201)}},
+        "invalid property: Tags: 201 tags given, at most 200 are allowed",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [pytest.param(change, reason, id=label) for label, change, reason in BAD_PROPERTIES],
+)
+@pytest.mark.parametrize("request_type", ["Create", "Update"])
+def test_malformed_property_fails_before_any_call(
+    world: World, request_type: str, change: dict, reason: str
+) -> None:
+    # GIVEN properties with one malformed value
+    props = {k: v for k, v in {**properties(), **change}.items() if v is not None}
+    event = cfn_event(
+        request_type,
+        props,
+        physical_id=JOB if request_type == "Update" else None,
+        old=properties() if request_type == "Update" else None,
+    )
+
+    # WHEN onEvent runs
+    outcome = play(event, world)
+
+    # THEN the resource fails with a reason naming the property; nothing was called
+    assert outcome.reason == reason
+    assert world.double.calls == []
+    assert world.s3_calls == []
+
+
+# ------------------------------------------------------------------ 11. rejected lists
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        pytest.param(
+            b"user_id\nuser-alpha-7f3\n",
+            f"request gdpr-2026-11: deletion list rejected, no job started: {ASSET_KEY}: line "
+            "1: [header] the header must be exactly USER_ID (one column, upper case). Fix: "
+            "make line 1 of every CSV part exactly USER_ID.",
+            id="lower-case header",
+        ),
+        pytest.param(
+            b"USER_ID\nuser-alpha-7f3\nuser-zeta-x1,user-delta-5e8\n",
+            f"request gdpr-2026-11: deletion list rejected, no job started: {ASSET_KEY}: line "
+            "3: [forbidden-character] character 13 of the id is a comma; ids must be a single "
+            "unquoted CSV field without control characters. Fix: remove the character, or "
+            "fix the export that produced the file (one id per line, no quoting, no extra "
+            "columns).",
+            id="comma in a line",
+        ),
+    ],
+)
+def test_rejected_list_starts_nothing_and_leaks_no_id(
+    world: World, caplog, body: bytes, reason: str
+) -> None:
+    debug_logs(caplog)
+    # GIVEN an asset that breaks a format rule
+    world.put_source(ASSET_KEY, body)
+
+    # WHEN the request is created
+    outcome = play(cfn_event("Create", properties()), world)
+
+    # THEN it fails with the line number, before any Personalize call or staged object
+    assert outcome.reason == reason
+    assert world.double.calls == []
+    assert world.s3_calls == ["GetObject"]
+    assert world.keys() == []
+    # AND no id (nor the offending line) appears in the reason or any log record
+    assert "user_id" not in outcome.reason
+    assert_no_user_ids(caplog, outcome.reason)
+
+
+# ------------------------------------------------------------------- 12. prefix source
+
+
+def test_prefix_source_stages_one_deduplicated_list(world: World, caplog) -> None:
+    debug_logs(caplog)
+    # GIVEN a folder with two CSV parts sharing an id, plus a non-CSV file
+    part_1 = b"USER_ID\nuser-alpha-7f3\nuser-beta-91c\n"
+    part_2 = b"USER_ID\nuser-beta-91c\nuser-gamma-0d2\n"
+    world.put_source("folder/part-1.csv", part_1)
+    world.put_source("folder/part-2.csv", part_2)
+    world.put_source("folder/notes.txt", b"user-zeta-x1\n")
+    props = properties(
+        Source={"Bucket": SOURCE_BUCKET, "Prefix": "folder/"}, PurgeStagedInput="false"
+    )
+
+    # WHEN the request is created
+    outcome = play(cfn_event("Create", props), world)
+
+    # THEN one canonical list holds each id once, and the job is named after it
+    canonical = canonical_bytes(part_1, part_2)
+    content_sha = hashlib.sha256(canonical).hexdigest()
+    job = world.double.calls_for(CREATE)[0].body["jobName"]
+    assert job == expected_job_name(USERS_CSV)  # same 3 distinct ids as the asset
+    assert outcome.data == completed(job)
+    assert world.read(f"staging/{job}/users.csv") == canonical
+    assert sorted(canonical.split(b"\n")) == [
+        b"",
+        b"USER_ID",
+        b"user-alpha-7f3",
+        b"user-beta-91c",
+        b"user-gamma-0d2",
+    ]
+    assert world.receipt(job)["input"] == {
+        "parts": 2,
+        "bytes_read": len(part_1) + len(part_2),
+        "ids_received": 4,
+        "blank_lines": 0,
+        "duplicate_ids": 1,
+        "ids_staged": 3,
+        "sha256": content_sha,
+    }
+    assert world.s3_calls[:3] == ["ListObjectsV2", "GetObject", "GetObject"]
+    assert_no_user_ids(caplog, outcome.data, world.receipt(job))
+
+
+# --------------------------------------------------------------------- handlers wiring
+
+
+def test_handlers_run_end_to_end_with_endpoint_env_vars(
+    world: World, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the Lambda entry points configured only through endpoint environment variables
+    monkeypatch.setenv("AWS_ENDPOINT_URL_PERSONALIZE", world.double.endpoint_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_endpoint)
+    handlers.services.cache_clear()
+    try:
+        # WHEN the framework drives a Create and then a Delete through the handlers
+        created = play(
+            cfn_event("Create", properties()),
+            world,
+            on_event=handlers.on_event,
+            is_complete=handlers.is_complete,
+        )
+        deleted = play(
+            cfn_event("Delete", properties(), physical_id=JOB),
+            world,
+            on_event=handlers.on_event,
+            is_complete=handlers.is_complete,
+        )
+    finally:
+        handlers.services.cache_clear()
+
+    # THEN the job completed through the double and the receipt landed in moto's S3
+    assert created.data == completed()
+    assert deleted.physical_id == JOB
+    assert list(world.double.jobs) == [JOB]
+    assert world.keys() == [f"receipts/{JOB}.json"]
+    assert json.loads(world.read(f"receipts/{JOB}.json"))["status"] == "COMPLETED"
+
+
+def test_the_personal_data_sweep_sees_log_extras(caplog) -> None:
+    # GIVEN a log record carrying a user id only in its ``extra`` fields
+    debug_logs(caplog)
+    logging.getLogger("sweep-check").debug("counts only", extra={"leak": USER_IDS[0]})
+
+    # WHEN / THEN the sweep used by the tests above reports it
+    with pytest.raises(AssertionError):
+        assert_no_user_ids(caplog)
