@@ -189,6 +189,8 @@ def test_failed_job_fails_the_resource_with_the_service_reason(world: World, cap
     assert outcome.data is None
     assert outcome.reason == (
         f"data deletion job {JOB} FAILED: Access Denied: the role cannot read the data location"
+        ". A failed job keeps its name, so deploying the same request adopts it again: "
+        "fix the cause, then rename the request to start a new job"
     )
     assert outcome.polls == 4
     # AND the receipt records the failure; the staged list is purged

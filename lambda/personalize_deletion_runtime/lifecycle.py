@@ -40,6 +40,10 @@ from .user_list import InputValidationError
 
 LOGGER = logging.getLogger(__name__)
 RECEIPT_VERSION = 1
+RETRY_AFTER_FAILURE = (
+    ". A failed job keeps its name, so deploying the same request adopts it again: "
+    "fix the cause, then rename the request to start a new job"
+)
 
 
 class DeletionFailed(RuntimeError):
@@ -135,6 +139,7 @@ def is_complete(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
     if state.status == "FAILED":
         raise DeletionFailed(
             f"data deletion job {job_name} FAILED: {state.failure_reason or 'no failureReason'}"
+            f"{RETRY_AFTER_FAILURE}"
         )
     return {
         "IsComplete": True,
