@@ -107,6 +107,9 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
         "Deadline": str(int(services.clock()) + services.deadline_seconds),
         "StartedAt": _iso(services.clock()),
         "Input": summary,
+        # An Update that keeps the job reports it but must not rewrite its receipt: the receipt
+        # records when the deletion ran, written when the job reached its end.
+        "KeptJob": "true" if same_job else "false",
     }
 
 
@@ -135,7 +138,8 @@ def is_complete(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
     LOGGER.info("job status", extra={"job_name": job_name, "status": state.status})
     if not state.terminal:
         return _not_yet(now, deadline, job_name, status=state.status)
-    _finish(request, state, event, services)
+    if event.get("KeptJob") != "true":
+        _finish(request, state, event, services)
     if state.status == "FAILED":
         raise DeletionFailed(
             f"data deletion job {job_name} FAILED: {state.failure_reason or 'no failureReason'}"
