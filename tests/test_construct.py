@@ -314,3 +314,48 @@ def test_bad_csv_fails_at_synth_with_line_and_without_the_id(tmp_path: Path) -> 
             "r1", dataset_group_arn=DATASET_GROUP_ARN, users=UserList.from_csv(path)
         )
     assert "bob" not in str(caught.value)
+
+
+def test_s3_sources_grant_the_handler_read_on_exactly_their_objects(tmp_path: Path) -> None:
+    # GIVEN one request reading an object and one reading a folder of a bucket in the app
+    def build(stack: cdk.Stack) -> None:
+        source = s3.Bucket(
+            stack,
+            "Requests",
+            enforce_ssl=True,
+            server_access_logs_bucket=s3.Bucket.from_bucket_name(stack, "Logs", "logs-bucket"),
+        )
+        deletion = PersonalizeDataDeletion(stack, "UserDeletion")
+        deletion.delete_users(
+            "one", dataset_group_arn=DATASET_GROUP_ARN, users=UserList.from_s3(source, "a/b.csv")
+        )
+        deletion.delete_users(
+            "many",
+            dataset_group_arn=DATASET_GROUP_ARN,
+            users=UserList.from_s3_prefix(source, "folder/"),
+        )
+
+    template = synth_template(build, tmp_path)
+    # THEN the custom resources point at the bucket and key/prefix, as strings
+    sources = sorted(
+        json.dumps(r["Properties"]["Source"], sort_keys=True)
+        for r in _resources(template, RESOURCE_TYPE).values()
+    )
+    assert [json.loads(s).get("Key") or json.loads(s).get("Prefix") for s in sources] == [
+        "a/b.csv",
+        "folder/",
+    ]
+    # AND the handler role may read those objects of the source bucket, not the whole bucket
+    rendered = json.dumps(_policy_of(template, "PersonalizeDataDeletionProviderHandlerRole"))
+    assert '"/a/b.csv"' in rendered and '"/folder/*"' in rendered
+    assert '"Fn::GetAtt": ["Requests' in rendered
+    assert '"s3:prefix": ["folder/*"]' in rendered
+    assert "s3:GetObject*" not in rendered and "s3:List*" not in rendered
+
+
+def test_s3_source_keys_must_match_their_kind() -> None:
+    bucket = s3.Bucket.from_bucket_name(_stack(), "B", "users-bucket")
+    with pytest.raises(UserListError, match="must name one object; use from_s3_prefix"):
+        UserList.from_s3(bucket, "folder/")
+    with pytest.raises(UserListError, match=r"prefix 'folder' must end with '/'"):
+        UserList.from_s3_prefix(bucket, "folder")

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import Annotations
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from personalize_deletion_runtime.user_list import InputValidationError, Limits, canonicalize
 
 from constructs import Construct
 
+from .acknowledgements import acknowledge_wildcard_resource
 from .provider import DeletionJobProvider
 
 
@@ -121,7 +123,28 @@ class _S3Source(UserList):
     def bind(
         self, scope: Construct, *, request_name: str, provider: DeletionJobProvider, limits: Limits
     ) -> BoundSource:
-        self.bucket.grant_read(provider.role, self.object_pattern)
+        # Explicit actions: grant_read would add s3:GetObject*, s3:GetBucket* and s3:List*.
+        provider.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"],
+                resources=[self.bucket.arn_for_objects(self.object_pattern)],
+            )
+        )
+        if "Prefix" in self.location:
+            provider.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket"],
+                    resources=[self.bucket.bucket_arn],
+                    conditions={"StringLike": {"s3:prefix": [f"{self.location['Prefix']}*"]}},
+                )
+            )
+            acknowledge_wildcard_resource(
+                provider.role,
+                self.bucket.arn_for_objects(self.object_pattern),
+                f"request {request_name!r} reads every CSV object under its source folder.",
+            )
+        if self.bucket.encryption_key is not None:
+            self.bucket.encryption_key.grant_decrypt(provider.role)
         if not isinstance(self.bucket, s3.Bucket):
             Annotations.of(scope).add_info(
                 f"request {request_name!r} reads s3://{self.bucket.bucket_name}/{self.shown} from "
