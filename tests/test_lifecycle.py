@@ -648,3 +648,58 @@ def test_the_personal_data_sweep_sees_log_extras(caplog) -> None:
     # WHEN / THEN the sweep used by the tests above reports it
     with pytest.raises(AssertionError):
         assert_no_user_ids(caplog)
+
+
+@pytest.mark.parametrize(
+    ("body", "max_bytes", "where"),
+    [
+        pytest.param(b"", "100000000", "[empty]", id="empty file"),
+        pytest.param(b"USER_ID\n", "100000000", "[no-ids]", id="header only"),
+        pytest.param(b"USER_ID\n\n\n", "100000000", "[no-ids]", id="only blank lines"),
+        pytest.param(b"USER_ID,EMAIL\nu-1,x\n", "100000000", "line 1: [header]", id="2 columns"),
+        pytest.param(
+            b'USER_ID\n"u-1"\n', "100000000", "line 2: [forbidden-character]", id="quoted id"
+        ),
+        pytest.param(
+            b"USER_ID\nu-1\nu\t2\n", "100000000", "line 3: [forbidden-character]", id="tab"
+        ),
+        pytest.param(
+            b"USER_ID\nu-1\n" + b"x" * 257 + b"\n",
+            "100000000",
+            "line 3: [id-too-long]",
+            id="257-char id",
+        ),
+        pytest.param(
+            b"USER_ID\nu-1\nu-\xff\n", "100000000", "line 3: [encoding]", id="invalid UTF-8"
+        ),
+        pytest.param(b"USER_ID\nu-1\nu-2\n", "15", "[size-limit]", id="one byte over limit"),
+    ],
+)
+def test_every_kind_of_rejected_list_starts_no_job(
+    world: World, body: bytes, max_bytes: str, where: str
+) -> None:
+    # GIVEN an asset that breaks a rule (or the request's MaxInputBytes)
+    world.put_source(ASSET_KEY, body)
+
+    # WHEN the request is created
+    outcome = play(cfn_event("Create", properties(MaxInputBytes=max_bytes)), world)
+
+    # THEN it fails naming the rule (and line), and neither a job nor a staged copy exists
+    assert outcome.reason.startswith(
+        f"request gdpr-2026-11: deletion list rejected, no job started: {ASSET_KEY}: "
+    )
+    assert where in outcome.reason
+    assert world.double.calls == []
+    assert world.keys() == []
+
+
+def test_list_exactly_at_the_size_limit_is_accepted(world: World) -> None:
+    # GIVEN a 16-byte list and MaxInputBytes "16"
+    body = b"USER_ID\nu-1\nu-2\n"
+    assert len(body) == 16
+    world.put_source(ASSET_KEY, body)
+
+    # WHEN the request is created THEN one job runs to completion
+    outcome = play(cfn_event("Create", properties(MaxInputBytes="16")), world)
+    assert outcome.data is not None and outcome.data["Status"] == "COMPLETED"
+    assert len(world.double.jobs) == 1
