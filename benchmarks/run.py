@@ -49,6 +49,7 @@ from personalize_data_deletion.provider import (  # noqa: E402
     DEFAULT_TOTAL_TIMEOUT,
 )
 
+from benchmarks.validation_bench import print_table as print_validation_table  # noqa: E402
 from benchmarks.validation_bench import run as run_validation  # noqa: E402
 
 ACCOUNT = "123456789012"
@@ -404,13 +405,7 @@ def report(results: dict[str, Any]) -> list[tuple[str, bool]]:
 
     val = results["validation"]
     print(f"\n== 4. Input validation ({val['file_bytes']:,} bytes) ==")
-    print(f"{'reader':<14}{'seconds':>10}{'MB/s':>10}{'RSS growth MiB':>16}")
-    for name, key in (("raw read", "raw"), ("validate_file", "validate")):
-        print(
-            f"{name:<14}{val[key + '_seconds']:>10.3f}{val[key + '_mb_per_s']:>10.1f}"
-            f"{val[key + '_rss_growth_mib']:>16.1f}"
-        )
-    print(f"throughput ratio (ours / raw): {val['throughput_ratio']:.3f}")
+    print_validation_table(val)
 
     ours = growth["ours"]
     checks = [

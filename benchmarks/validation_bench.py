@@ -133,6 +133,17 @@ def run(size_bytes: int = DEFAULT_MAX_TOTAL_BYTES, path: str | None = None) -> d
     }
 
 
+def print_table(figures: dict) -> None:
+    """Print raw read vs validate_file side by side (also used by benchmarks/run.py)."""
+    print(f"{'reader':<14}{'seconds':>10}{'MB/s':>10}{'RSS growth MiB':>16}")
+    for name, key in (("raw read", "raw"), ("validate_file", "validate")):
+        print(
+            f"{name:<14}{figures[key + '_seconds']:>10.3f}{figures[key + '_mb_per_s']:>10.1f}"
+            f"{figures[key + '_rss_growth_mib']:>16.1f}"
+        )
+    print(f"throughput ratio (ours / raw): {figures['throughput_ratio']:.3f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=float, default=DEFAULT_MAX_TOTAL_BYTES / 1e6)
@@ -141,13 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     figures = run(int(args.size_mb * 1e6), args.path)
     print(f"file: {figures['file_bytes']:,} bytes, chunk {figures['chunk_size']:,} bytes")
-    print(f"{'reader':<14}{'seconds':>10}{'MB/s':>10}{'RSS growth MiB':>16}")
-    for name, key in (("raw read", "raw"), ("validate_file", "validate")):
-        print(
-            f"{name:<14}{figures[key + '_seconds']:>10.3f}{figures[key + '_mb_per_s']:>10.1f}"
-            f"{figures[key + '_rss_growth_mib']:>16.1f}"
-        )
-    print(f"throughput ratio (ours / raw): {figures['throughput_ratio']:.3f}")
+    print_table(figures)
     stats = figures["stats"]
     print(
         f"ids received {stats['ids_received']:,}, duplicates {stats['duplicate_ids']:,}, "
