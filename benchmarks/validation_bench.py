@@ -2,7 +2,7 @@
 
 Why: the validator streams lists of up to 100 MB inside a Lambda function, so it must keep
 memory bounded (peak RSS growth under 64 MB) and stay close to I/O speed. Each measurement
-runs in a fresh subprocess so ``ru_maxrss`` reflects that measurement alone.
+runs in a fresh subprocess whose peak RSS (VmHWM) reflects that measurement alone.
 
 Usage::
 
@@ -35,11 +35,23 @@ from personalize_deletion_runtime.user_list import (  # noqa: E402
 DUPLICATE_RATE = 0.05
 
 _CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 sys.path.insert(0, sys.argv[3])
+
+
+def high_water_kib():
+    # VmHWM belongs to this process's address space; ru_maxrss would also count the parent's
+    # peak, which Linux carries across fork and exec.
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 from personalize_deletion_runtime.user_list import CHUNK_SIZE, validate_file
 mode, path = sys.argv[1], sys.argv[2]
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = high_water_kib()
 start = time.perf_counter()
 result = {}
 if mode == "raw":
@@ -52,7 +64,7 @@ else:
     stats = validate_file(path)
     result["stats"] = stats.__dict__
 elapsed = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = high_water_kib()
 result.update(seconds=elapsed, rss_growth_kib=peak - base)
 print(json.dumps(result))
 """
