@@ -359,3 +359,31 @@ def test_s3_source_keys_must_match_their_kind() -> None:
         UserList.from_s3(bucket, "folder/")
     with pytest.raises(UserListError, match=r"prefix 'folder' must end with '/'"):
         UserList.from_s3_prefix(bucket, "folder")
+
+
+def test_users_own_bucket_gets_the_backstop_and_personalize_read_access(tmp_path: Path) -> None:
+    # GIVEN a user's SSE-S3 bucket passed to the construct
+    def build(stack: cdk.Stack) -> None:
+        own = s3.Bucket(
+            stack,
+            "Own",
+            enforce_ssl=True,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            server_access_logs_bucket=s3.Bucket.from_bucket_name(stack, "Logs", "logs-bucket"),
+        )
+        PersonalizeDataDeletion(stack, "UserDeletion", bucket=own)
+
+    template = synth_template(build, tmp_path)
+    # THEN it is the only bucket, with the staging expiry and Personalize's scoped read access
+    bucket = _only(template, "AWS::S3::Bucket")
+    rules = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert [(r["Id"], r["Prefix"], r["ExpirationInDays"]) for r in rules] == [
+        ("ExpireStagedInputs", "staging/", 7)
+    ]
+    statements = _only(template, "AWS::S3::BucketPolicy")["Properties"]["PolicyDocument"][
+        "Statement"
+    ]
+    assert {s.get("Sid") for s in statements} >= {
+        "PersonalizeReadsStagedInputs",
+        "PersonalizeListsStagedInputs",
+    }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Aws, Duration, RemovalPolicy, Stack, Token
+from aws_cdk import Annotations, Aws, Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_personalize as personalize
@@ -78,10 +78,9 @@ class PersonalizeDataDeletion(Construct):
             raise DeletionConfigError(f"max_input_bytes is {max_input_bytes}: it must be positive")
         self.limits = Limits(max_total_bytes=max_input_bytes)
         self.purge_staged_input = purge_staged_input
-        self.bucket = bucket or self._create_bucket(
-            staged_input_expiration, removal_policy, server_access_logs_bucket
-        )
+        self.bucket = bucket or self._create_bucket(removal_policy, server_access_logs_bucket)
         _reject_customer_kms(self.bucket)
+        self._prepare_bucket(staged_input_expiration)
         self.provider = DeletionJobProvider.of(
             self,
             ProviderSettings(
@@ -140,7 +139,6 @@ class PersonalizeDataDeletion(Construct):
 
     def _create_bucket(
         self,
-        expiration: Duration,
         removal_policy: RemovalPolicy,
         access_logs: s3.IBucket | None,
     ) -> s3.Bucket:
@@ -155,37 +153,6 @@ class PersonalizeDataDeletion(Construct):
             removal_policy=removal_policy,
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix="deletion-inputs/" if access_logs else None,
-            lifecycle_rules=[
-                # Backstop: the handler purges each staged list once its job ends; anything a
-                # failed deployment leaves behind expires here. Receipts are kept.
-                s3.LifecycleRule(
-                    id="ExpireStagedInputs",
-                    prefix=STAGING_PREFIX,
-                    expiration=expiration,
-                    abort_incomplete_multipart_upload_after=Duration.days(1),
-                )
-            ],
-        )
-        bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="PersonalizeReadsStagedInputs",
-                principals=[iam.ServicePrincipal("personalize.amazonaws.com")],
-                actions=["s3:GetObject"],
-                resources=[bucket.arn_for_objects(f"{STAGING_PREFIX}*")],
-                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
-            )
-        )
-        bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="PersonalizeListsStagedInputs",
-                principals=[iam.ServicePrincipal("personalize.amazonaws.com")],
-                actions=["s3:ListBucket"],
-                resources=[bucket.bucket_arn],
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
-                    "StringLike": {"s3:prefix": [f"{STAGING_PREFIX}*"]},
-                },
-            )
         )
         if access_logs is None:
             acknowledge(
@@ -196,6 +163,52 @@ class PersonalizeDataDeletion(Construct):
                 "by CloudTrail data events if the account enables them.",
             )
         return bucket
+
+    def _prepare_bucket(self, expiration: Duration) -> None:
+        """Lifecycle backstop and Personalize's read access, on our bucket or the user's own.
+
+        An imported bucket cannot be changed from here: the synth says what it needs.
+        """
+        bucket = self.bucket
+        if isinstance(bucket, s3.Bucket):
+            # Backstop: the handler purges each staged list once its job ends; anything a
+            # failed deployment leaves behind expires here. Receipts are kept.
+            bucket.add_lifecycle_rule(
+                id="ExpireStagedInputs",
+                prefix=STAGING_PREFIX,
+                expiration=expiration,
+                abort_incomplete_multipart_upload_after=Duration.days(1),
+            )
+        added = [
+            bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="PersonalizeReadsStagedInputs",
+                    principals=[iam.ServicePrincipal("personalize.amazonaws.com")],
+                    actions=["s3:GetObject"],
+                    resources=[bucket.arn_for_objects(f"{STAGING_PREFIX}*")],
+                    conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+                )
+            ),
+            bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="PersonalizeListsStagedInputs",
+                    principals=[iam.ServicePrincipal("personalize.amazonaws.com")],
+                    actions=["s3:ListBucket"],
+                    resources=[bucket.bucket_arn],
+                    conditions={
+                        "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                        "StringLike": {"s3:prefix": [f"{STAGING_PREFIX}*"]},
+                    },
+                )
+            ),
+        ]
+        if not all(result.statement_added for result in added):
+            Annotations.of(self).add_info(
+                f"bucket {bucket.bucket_name} is imported: add to its bucket policy an Allow for "
+                f"principal personalize.amazonaws.com of s3:GetObject on {STAGING_PREFIX}* and "
+                f"s3:ListBucket with s3:prefix {STAGING_PREFIX}*, both conditioned on "
+                "aws:SourceAccount, and expire objects under that prefix with a lifecycle rule"
+            )
 
     def _create_service_role(self) -> iam.Role:
         """The role Personalize assumes: read the staged inputs, nothing else."""
