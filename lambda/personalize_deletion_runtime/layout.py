@@ -15,3 +15,8 @@ def staged_key(job_name: str) -> str:
 def receipt_key(job_name: str) -> str:
     """The receipt of one job."""
     return f"{RECEIPTS_PREFIX}{job_name}.json"
+
+
+def data_location(bucket: str, job_name: str) -> str:
+    """The ``dataSource.dataLocation`` of one job: its staged list."""
+    return f"s3://{bucket}/{staged_key(job_name)}"

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .layout import receipt_key, staged_key
+from .layout import data_location, receipt_key
 from .personalize_api import (
     JobRequestRejected,
     JobState,
@@ -91,21 +91,14 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
             LOGGER.info("update keeps the job identity: no new job", extra={"job_name": job_name})
             submission_arn = ""
         else:
-            data_location = services.storage.stage(request, canonical, job_name)
-            submission = services.jobs.submit(
-                job_name=job_name,
-                dataset_group_arn=request.dataset_group_arn,
-                data_location=data_location,
-                role_arn=request.role_arn,
-                tags=request.tags,
-            )
-            _log_submission(job_name, submission.job_arn, submission.adopted, submission.blocked_by)
-            submission_arn = submission.job_arn or ""
+            location = services.storage.stage(request, canonical, job_name)
+            submission_arn = _submit(request, job_name, location, services).job_arn or ""
+    started = services.clock()
     return {
         "PhysicalResourceId": job_name,
         "JobArn": submission_arn,
-        "Deadline": str(int(services.clock()) + services.deadline_seconds),
-        "StartedAt": _iso(services.clock()),
+        "Deadline": str(int(started) + services.deadline_seconds),
+        "StartedAt": _iso(started),
         "Input": summary,
         # An Update that keeps the job reports it but must not rewrite its receipt: the receipt
         # records when the deletion ran, written when the job reached its end.
@@ -170,10 +163,17 @@ def _resubmit(request: DeletionRequest, job_name: str, services: Services) -> Jo
     existing = services.jobs.lookup(request.dataset_group_arn, job_name)
     if existing is not None:
         return JobSubmission(existing, adopted=True)
+    return _submit(request, job_name, data_location(request.bucket, job_name), services)
+
+
+def _submit(
+    request: DeletionRequest, job_name: str, location: str, services: Services
+) -> JobSubmission:
+    """Create (or adopt) the job reading ``location``, and log the outcome without ids."""
     submission = services.jobs.submit(
         job_name=job_name,
         dataset_group_arn=request.dataset_group_arn,
-        data_location=f"s3://{request.bucket}/{staged_key(job_name)}",
+        data_location=location,
         role_arn=request.role_arn,
         tags=request.tags,
     )

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-from .layout import staged_key
+from .layout import data_location, staged_key
 from .properties import DeletionRequest, Source
 from .user_list import Limits, ListStats, canonicalize, select_csv_keys
 
@@ -70,9 +70,8 @@ class Storage:
 
     def stage(self, request: DeletionRequest, canonical: CanonicalList, job_name: str) -> str:
         """Upload the canonical list for ``job_name``; returns the dataLocation."""
-        key = staged_key(job_name)
-        self.client.upload_file(canonical.path, request.bucket, key)
-        return f"s3://{request.bucket}/{key}"
+        self.client.upload_file(canonical.path, request.bucket, staged_key(job_name))
+        return data_location(request.bucket, job_name)
 
     def purge(self, bucket: str, job_name: str) -> None:
         """Delete a staged list once its job is terminal (idempotent)."""
