@@ -387,3 +387,16 @@ def test_users_own_bucket_gets_the_backstop_and_personalize_read_access(tmp_path
         "PersonalizeReadsStagedInputs",
         "PersonalizeListsStagedInputs",
     }
+
+
+def test_constructs_sharing_a_prefix_share_one_job_statement(tmp_path: Path) -> None:
+    # GIVEN two deletion constructs in one stack with the same (default) job name prefix
+    def build(stack: cdk.Stack) -> None:
+        PersonalizeDataDeletion(stack, "A")
+        PersonalizeDataDeletion(stack, "B")
+
+    template = synth_template(build, tmp_path)
+    # THEN the handler role names the job ARN pattern in exactly one statement
+    statements = _policy_of(template, "PersonalizeDataDeletionProviderHandlerRoleDefaultPolicy")
+    job_statements = [s for s in statements if "personalize:CreateDataDeletionJob" in s["Action"]]
+    assert len(job_statements) == 1

@@ -123,7 +123,7 @@ class DeletionJobProvider(Construct):
         super().__init__(scope, construct_id)
         self.settings = settings
         self._granted_asset_buckets: set[str] = set()
-        self._granted_job_arns: set[str] = set()
+        self._granted_prefixes: set[str] = set()
         self.role = iam.Role(
             self,
             "HandlerRole",
@@ -209,13 +209,12 @@ class DeletionJobProvider(Construct):
 
     def grant_job_management(self, job_name_prefix: str) -> None:
         """Let the handlers create, describe and list jobs named with ``job_name_prefix``."""
-        stack = Stack.of(self)
-        job_arns = stack.format_arn(
+        if job_name_prefix in self._granted_prefixes:
+            return
+        self._granted_prefixes.add(job_name_prefix)
+        job_arns = Stack.of(self).format_arn(
             service="personalize", resource=f"data-deletion-job/{job_name_prefix}-*"
         )
-        if job_arns in self._granted_job_arns:
-            return
-        self._granted_job_arns.add(job_arns)
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=[
@@ -231,7 +230,7 @@ class DeletionJobProvider(Construct):
             "Job names are derived per request at deploy time; the grant is limited to names "
             "with this construct's prefix.",
         )
-        if len(self._granted_job_arns) == 1:
+        if len(self._granted_prefixes) == 1:
             self.role.add_to_principal_policy(
                 iam.PolicyStatement(actions=["personalize:ListDataDeletionJobs"], resources=["*"])
             )
