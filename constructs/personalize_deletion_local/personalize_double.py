@@ -432,8 +432,24 @@ class _Fault:
 
 # ------------------------------------------------------------------------- scenarios
 
+
+def _every_second_job_long(sequence: int) -> float:
+    """Odd jobs end within a minute; even ones run five hours, past any deployment."""
+    return 60.0 if sequence % 2 else 5 * 3600.0
+
+
 #: Named configurations for the rehearsal CLI; see :meth:`PersonalizeDouble.from_scenario`.
 SCENARIOS: Mapping[str, Mapping[str, Any]] = {
+    # Every second job outlives the deployment (5 hours): the deployment hands it to the
+    # tracker, which follows it to its end.
+    "handoff": {
+        "pending_seconds": 10.0,
+        "run_seconds": _every_second_job_long,
+        "seconds_per_describe": 15.0,
+    },
+    # Every dataset group is in use for the first two hours: requests are queued with the
+    # tracker, which submits them once the group is free.
+    "queued": {"pending_seconds": 10.0, "run_seconds": 60.0, "seconds_per_describe": 15.0},
     # Completes after ~5 Describe polls: 10 s pending + 60 s running, 15 s per poll.
     "success": {"pending_seconds": 10.0, "run_seconds": 60.0, "seconds_per_describe": 15.0},
     # A realistic multi-hour job; with 60 s per poll it needs ~180 polls, enough to
@@ -445,6 +461,8 @@ SCENARIOS: Mapping[str, Mapping[str, Any]] = {
     "throttled": {"pending_seconds": 10.0, "run_seconds": 60.0, "seconds_per_describe": 15.0},
 }
 SCENARIO_FAILURE_REASON = "Access Denied: the role cannot read the data location"
+SCENARIO_BUSY_SECONDS = 2 * 3600.0
+SCENARIO_BUSY_REASON = "a dataset import job is in progress"
 
 
 # ---------------------------------------------------------------------------- double
@@ -465,7 +483,7 @@ class PersonalizeDouble:
         account_id: str = "123456789012",
         region: str = "us-east-1",
         pending_seconds: float = 60.0,
-        run_seconds: float = 600.0,
+        run_seconds: float | Callable[[int], float] = 600.0,
         seconds_per_describe: float = 0.0,
         start_time: float | None = None,
         num_deleted: int | Callable[[DataDeletionJobView], int] = 0,
@@ -482,7 +500,9 @@ class PersonalizeDouble:
             pending_seconds: double time a new job spends PENDING (captured per job at
                 create time, so changing it later only affects new jobs).
             run_seconds: double time a job spends IN_PROGRESS before its terminal
-                status. ``math.inf`` keeps jobs running forever.
+                status. ``math.inf`` keeps jobs running forever. A callable gets the job's
+                creation sequence number (1, 2, ...) and returns its duration, for scenarios
+                that mix short and long jobs.
             seconds_per_describe: how far double time advances on every
                 DescribeDataDeletionJob call (before answering). ``0`` means the clock
                 only moves through :meth:`advance`; a positive value gives a
@@ -501,7 +521,7 @@ class PersonalizeDouble:
         self.account_id = account_id
         self.region = region
         self.pending_seconds = float(pending_seconds)
-        self.run_seconds = float(run_seconds)
+        self.run_seconds = run_seconds if callable(run_seconds) else float(run_seconds)
         self.seconds_per_describe = float(seconds_per_describe)
         self.max_pending_jobs_per_dataset_group = max_pending_jobs_per_dataset_group
         self.pattern_mode: PatternMode = pattern_mode
@@ -512,7 +532,9 @@ class PersonalizeDouble:
         self._jobs_by_arn: dict[str, _Job] = {}
         self._sequence = 0
         self._dataset_groups: set[str] = set(dataset_group_arns)
-        self._busy_dataset_groups: dict[str, str] = {}
+        self._busy_dataset_groups: dict[str, tuple[str, float | None]] = {}
+        self.busy_everywhere: tuple[str, float | None] | None = None
+        """Like :meth:`set_dataset_group_busy` for every dataset group (scenario ``queued``)."""
         self._faults: list[_Fault] = []
         self._planned_failures: list[str] = []
         self._fail_all_reason: str | None = None
@@ -529,8 +551,9 @@ class PersonalizeDouble:
         """Build a double preconfigured for a rehearsal scenario.
 
         ``"success"``: jobs complete after a few polls. ``"slow"``: jobs take ~3 hours of
-        double time. ``"failed"``: every job ends FAILED with
-        :data:`SCENARIO_FAILURE_REASON`. ``"throttled"``: the first two creates get
+        double time. ``"handoff"``: every second job takes 5 hours. ``"queued"``: every
+        dataset group is in use for the first two hours. ``"failed"``: every job ends FAILED
+        with :data:`SCENARIO_FAILURE_REASON`. ``"throttled"``: the first two creates get
         ``LimitExceededException`` (which boto3's standard retry mode retries).
         Keyword ``overrides`` are passed to the constructor.
         """
@@ -541,6 +564,8 @@ class PersonalizeDouble:
             double.fail_next_jobs(SCENARIO_FAILURE_REASON, count=None)
         elif name == "throttled":
             double.inject("CreateDataDeletionJob", error="LimitExceededException", times=2)
+        elif name == "queued":
+            double.busy_everywhere = (SCENARIO_BUSY_REASON, double.now + SCENARIO_BUSY_SECONDS)
         return double
 
     def start(self) -> PersonalizeDouble:
@@ -619,20 +644,26 @@ class PersonalizeDouble:
             self._dataset_groups.add(arn)
         return arn
 
+    def remove_dataset_group(self, arn: str) -> None:
+        """Make a dataset group disappear (creates against it become ResourceNotFound)."""
+        with self._lock:
+            self._dataset_groups.discard(arn)
+
     def set_dataset_group_busy(
         self,
         arn: str,
         busy: bool = True,
         reason: str = "a dataset import job is in progress",
+        until: float | None = None,
     ) -> None:
         """Make creates on ``arn`` fail with ``ResourceInUseException`` until cleared.
 
-        Models the service refusing a deletion while training or an import runs on the
-        dataset group.
+        Models the service refusing a deletion while the dataset group is in use. With
+        ``until`` (double time), the group frees itself then, as a finishing import would.
         """
         with self._lock:
             if busy:
-                self._busy_dataset_groups[arn] = reason
+                self._busy_dataset_groups[arn] = (reason, until)
             else:
                 self._busy_dataset_groups.pop(arn, None)
 
@@ -831,11 +862,13 @@ class PersonalizeDouble:
                 "ResourceAlreadyExistsException",
                 f"A data deletion job with the name {name} already exists.",
             )
-        if group in self._busy_dataset_groups:
+        busy_reason, busy_until = self._busy_dataset_groups.get(
+            group, self.busy_everywhere or (None, None)
+        )
+        if busy_reason is not None and (busy_until is None or self._now < busy_until):
             raise ServiceError(
                 "ResourceInUseException",
-                f"Cannot create a data deletion job for dataset group {group} while "
-                f"{self._busy_dataset_groups[group]}.",
+                f"Cannot create a data deletion job for dataset group {group} while {busy_reason}.",
             )
         pending = sum(
             1
@@ -854,6 +887,9 @@ class PersonalizeDouble:
         if self._planned_failures:
             failure = self._planned_failures.pop(0)
         self._sequence += 1
+        run_seconds = self.run_seconds
+        if callable(run_seconds):
+            run_seconds = float(run_seconds(self._sequence))
         job = _Job(
             sequence=self._sequence,
             job_name=name,
@@ -864,7 +900,7 @@ class PersonalizeDouble:
             tags=tuple(dict(tag) for tag in tags or ()),
             created_at=self._now,
             pending_seconds=self.pending_seconds,
-            run_seconds=self.run_seconds,
+            run_seconds=run_seconds,
             failure_reason=failure,
         )
         self._jobs[name] = job
