@@ -18,12 +18,18 @@ import boto3
 import pytest
 from botocore.retries.standard import ExponentialBackoff
 from moto.server import ThreadedMotoServer
+from personalize_data_deletion.tracker import DEFAULT_TRACKING_INTERVAL
+from personalize_data_deletion.tracker_definition import tracker_definition
 from personalize_deletion_local.personalize_double import PersonalizeDouble
-from personalize_deletion_runtime import lifecycle
+from personalize_deletion_local.rehearsal_tracker import drain
+from personalize_deletion_runtime import lifecycle, tracker_steps
 from personalize_deletion_runtime.handlers import CLIENT_CONFIG
+from personalize_deletion_runtime.notifications import EVENT_DETAIL_TYPE, EVENT_SOURCE, Notifier
 from personalize_deletion_runtime.personalize_api import PersonalizeJobs
 from personalize_deletion_runtime.request_rules import compose_job_name
+from personalize_deletion_runtime.services import Services
 from personalize_deletion_runtime.staging import Storage
+from personalize_deletion_runtime.tracking import Tracker
 from personalize_deletion_runtime.user_list import canonicalize
 
 T0 = 1_790_000_000.0
@@ -44,6 +50,11 @@ DEADLINE_SECONDS = 600
 PENDING_SECONDS = 10
 RUN_SECONDS = 50
 NUM_DELETED = 3
+TRACKING_INTERVAL = int(DEFAULT_TRACKING_INTERVAL.to_seconds())
+TRACKING_TIMEOUT = 36 * 3600
+TRACKER_ARN = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:deletion-tracker"
+TRACKER_FUNCTION_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:deletion-tracker-step"
+TRACKER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/deletion-tracker"
 
 USER_IDS = ("user-alpha-7f3", "user-beta-91c", "user-gamma-0d2", "user-delta-5e8", "user-zeta-x1")
 USERS_CSV = b"USER_ID\nuser-alpha-7f3\nuser-beta-91c\nuser-gamma-0d2\nuser-alpha-7f3\n"
@@ -196,12 +207,71 @@ class World:
     double: PersonalizeDouble
     s3: Any
     clock: FakeClock
-    services: lifecycle.Services
+    services: Services
     s3_calls: list[str]
+    aws: dict[str, Any]
+    """Set-up clients on moto (not recorded): stepfunctions, events, sqs."""
+    queue_url: str
+    """An SQS queue behind an EventBridge rule for this library's job events."""
+    emf: list[str]
+    """Embedded-metric-format lines the notifier wrote."""
+    personalize: Any
+    """The Personalize client the tracker's SDK integration step uses (real serializer)."""
 
     def advance(self, seconds: float) -> None:
         self.double.advance(seconds)
         self.clock.now += seconds
+
+    def now(self) -> float:
+        return self.clock.now
+
+    def events(self) -> list[dict[str, Any]]:
+        """Details of the job events EventBridge delivered since the last call (oldest first)."""
+        details = []
+        for event in drain(self.aws["sqs"], self.queue_url):
+            assert (event["source"], event["detail-type"]) == (EVENT_SOURCE, EVENT_DETAIL_TYPE)
+            details.append(event["detail"])
+        return details
+
+    def metrics(self) -> list[tuple[str, str]]:
+        """(metric name, stack name) of every embedded-metric record written."""
+        found = []
+        for line in self.emf:
+            record = json.loads(line)
+            [directive] = record["_aws"]["CloudWatchMetrics"]
+            [metric] = directive["Metrics"]
+            found.append((metric["Name"], record["StackName"]))
+        return found
+
+    def executions(self) -> list[tuple[str, str]]:
+        """(name, status) of the tracker's executions in moto's Step Functions."""
+        page = self.aws["stepfunctions"].list_executions(stateMachineArn=TRACKER_ARN)
+        return sorted((e["name"], e["status"]) for e in page["executions"])
+
+    def tracker_input(self, name: str) -> dict[str, Any]:
+        arn = TRACKER_ARN.replace(":stateMachine:", ":execution:") + f":{name}"
+        description = self.aws["stepfunctions"].describe_execution(executionArn=arn)
+        return json.loads(description["input"])
+
+    def run_tracker(self, name: str) -> Any:
+        """Execute the tracker definition for execution ``name`` on the simulated clock."""
+        from personalize_deletion_local.tracker_run import TrackerRun, substitute
+
+        run = TrackerRun(
+            definition=substitute(
+                json.dumps(
+                    tracker_definition(
+                        interval_seconds=TRACKING_INTERVAL, timeout_seconds=TRACKING_TIMEOUT
+                    )
+                ),
+                {"TrackerFunctionArn": TRACKER_FUNCTION_ARN, "Partition": "aws"},
+            ),
+            state_machine_arn=TRACKER_ARN,
+            functions={TRACKER_FUNCTION_ARN: lambda event: tracker_steps.run(event, self.services)},
+            clients={"personalize": self.personalize},
+            clock=self,
+        )
+        return run.execute(name, self.tracker_input(name))
 
     def put_source(self, key: str, body: bytes, bucket: str = SOURCE_BUCKET) -> None:
         self.s3.put_object(Bucket=bucket, Key=key, Body=body)
@@ -222,14 +292,7 @@ class World:
 
 
 def s3_client(endpoint: str) -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=CLIENT_CONFIG,
-    )
+    return aws_client("s3", endpoint)
 
 
 @pytest.fixture
@@ -279,14 +342,54 @@ def world(moto_endpoint: str, no_backoff: None) -> Iterator[World]:
         handler_s3.meta.events.register(
             "before-call.s3", lambda model, **_: s3_calls.append(model.name)
         )
+        aws = {name: aws_client(name, moto_endpoint) for name in ("stepfunctions", "events", "sqs")}
+        aws["stepfunctions"].create_state_machine(
+            name=TRACKER_ARN.rsplit(":", 1)[1], definition="{}", roleArn=TRACKER_ROLE
+        )
+        queue_url = job_event_queue(aws)
         clock = FakeClock()
-        services = lifecycle.Services(
+        emf: list[str] = []
+        services = Services(
             jobs=PersonalizeJobs(personalize),
             storage=Storage(handler_s3),
+            notifier=Notifier(aws_client("events", moto_endpoint), write=emf.append),
+            tracker=Tracker(aws_client("stepfunctions", moto_endpoint), TRACKER_ARN),
             clock=clock,
             deadline_seconds=DEADLINE_SECONDS,
+            tracking_timeout_seconds=TRACKING_TIMEOUT,
         )
-        yield World(double, setup, clock, services, s3_calls)
+        yield World(double, setup, clock, services, s3_calls, aws, queue_url, emf, personalize)
+
+
+def aws_client(service: str, endpoint: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=CLIENT_CONFIG,
+    )
+
+
+def job_event_queue(aws: dict[str, Any], name: str = "job-events", pattern: Any = None) -> str:
+    """An SQS queue that receives, through a rule on the default bus, the matching events
+    (default: every job event of this library)."""
+    sqs, events = aws["sqs"], aws["events"]
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    pattern = pattern or {"source": [EVENT_SOURCE], "detail-type": [EVENT_DETAIL_TYPE]}
+    events.put_rule(Name=name, EventPattern=json.dumps(pattern))
+    events.put_targets(Rule=name, Targets=[{"Id": "queue", "Arn": arn}])
+    return url
+
+
+def job_event_rule(world: World, name: str, pattern: Any) -> Callable[[], list[dict[str, Any]]]:
+    """Register a rule with ``pattern``; return a function draining what it delivered."""
+    url = job_event_queue(world.aws, name, pattern)
+    return lambda: drain(world.aws["sqs"], url)
 
 
 def swept_text(caplog: pytest.LogCaptureFixture) -> str:

@@ -157,6 +157,7 @@ def test_handler_role_statements_are_scoped(template: dict) -> None:
         )
     )
     assert actions == [
+        "events:PutEvents",
         "iam:PassRole",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
@@ -165,7 +166,10 @@ def test_handler_role_statements_are_scoped(template: dict) -> None:
         "personalize:ListDataDeletionJobs",
         "s3:DeleteObject",
         "s3:GetObject",
+        "s3:ListBucket",
         "s3:PutObject",
+        "states:DescribeExecution",
+        "states:StartExecution",
     ]
     by_action = {json.dumps(s["Action"]): s for s in statements}
     jobs = by_action[
@@ -232,7 +236,9 @@ def test_provider_is_shared_by_every_deletion_construct_of_a_stack(tmp_path: Pat
         )
 
     template = synth_template(build, tmp_path)
-    assert len(_resources(template, "AWS::StepFunctions::StateMachine")) == 1
+    # one waiter (the Provider framework's) and one tracker, whatever the constructs
+    assert len(_resources(template, "AWS::StepFunctions::StateMachine")) == 2
+    assert len(_resources(template, "AWS::Lambda::Function")) == 6
 
 
 def _stack() -> cdk.Stack:

@@ -25,6 +25,7 @@ from lifecycle_support import (
     SOURCE_BUCKET,
     STACK_ID,
     STAGING_BUCKET,
+    TRACKER_ARN,
     USER_IDS,
     USERS_CSV,
     World,
@@ -65,12 +66,14 @@ def ops(world: World) -> list[str]:
     return [call.operation for call in world.double.calls]
 
 
-def completed(name: str = JOB) -> dict[str, str]:
+def completed(name: str = JOB, tracked_by: str = "none") -> dict[str, str]:
     return {
         "JobArn": job_arn(name),
         "JobName": name,
         "Status": "COMPLETED",
         "NumDeleted": str(NUM_DELETED),
+        "TrackedBy": tracked_by,
+        "ReceiptUri": f"s3://{STAGING_BUCKET}/receipts/{name}.json",
     }
 
 
@@ -106,11 +109,19 @@ def test_create_polls_until_completed_and_leaves_a_receipt(world: World, caplog)
     }
     # AND one create, then one describe per poll, and nothing else
     assert ops(world) == [CREATE, DESCRIBE, DESCRIBE, DESCRIBE, DESCRIBE]
-    assert world.s3_calls == ["GetObject", "PutObject", "DeleteObject", "PutObject"]
-    # AND the staged list is purged and the receipt records counts and the canonical hash
+    # AND S3: read the list, stage it, purge it, look for a receipt, write the receipt
+    assert world.s3_calls == [
+        "GetObject",
+        "PutObject",
+        "DeleteObject",
+        "ListObjectsV2",
+        "PutObject",
+    ]
+    # AND the staged list is purged and the receipt records counts, the canonical hash and the
+    # job's own times (created at T0, ended 10 s PENDING + 50 s IN_PROGRESS later)
     assert world.keys() == [f"receipts/{JOB}.json"]
     assert world.receipt(JOB) == {
-        "version": 1,
+        "version": 2,
         "requestName": "gdpr-2026-11",
         "datasetGroupArn": GROUP,
         "jobArn": job_arn(JOB),
@@ -118,16 +129,46 @@ def test_create_polls_until_completed_and_leaves_a_receipt(world: World, caplog)
         "status": "COMPLETED",
         "numDeleted": NUM_DELETED,
         "failureReason": None,
+        "startedAt": "2026-09-21T14:13:20Z",
+        "finishedAt": "2026-09-21T14:14:20Z",
+        "durationSeconds": 60,
         "input": INPUT,
         "stagedInputPurged": True,
-        "startedAt": "2026-09-21T14:13:20+00:00",
-        "finishedAt": "2026-09-21T14:14:20+00:00",
+        "completion": "HAND_OFF",
+        "recordedBy": "deployment",
+        "trackedBy": None,
+        "recordedAt": "2026-09-21T14:14:20Z",
         "stackId": STACK_ID,
         "logicalResourceId": LOGICAL_ID,
     }
+    # AND one event on the default bus says so, and one metric counts it
+    assert world.events() == [
+        {
+            "requestName": "gdpr-2026-11",
+            "jobName": JOB,
+            "jobArn": job_arn(JOB),
+            "datasetGroupArn": GROUP,
+            "status": "COMPLETED",
+            "lastStatus": "COMPLETED",
+            "numDeleted": NUM_DELETED,
+            "failureReason": None,
+            "receiptUri": f"s3://{STAGING_BUCKET}/receipts/{JOB}.json",
+            "startedAt": "2026-09-21T14:13:20Z",
+            "finishedAt": "2026-09-21T14:14:20Z",
+            "durationSeconds": 60,
+            "recordedAt": "2026-09-21T14:14:20Z",
+            "recordedBy": "deployment",
+            "trackedBy": None,
+            "completion": "HAND_OFF",
+            "stackId": STACK_ID,
+        }
+    ]
+    assert world.metrics() == [("JobsCompleted", "privacy")]
+    # AND nothing was handed to the tracker
+    assert world.executions() == []
     # AND the framework's response stays well under CloudFormation's 4 KiB
     assert len(outcome.response_body().encode()) < 4096
-    assert_no_user_ids(caplog, outcome.data, outcome.event, world.receipt(JOB))
+    assert_no_user_ids(caplog, outcome.data, outcome.event, world.receipt(JOB), world.emf)
 
 
 def test_staged_list_is_the_canonical_bytes_when_purge_is_off(world: World) -> None:
@@ -156,7 +197,7 @@ def test_retried_create_adopts_the_job_it_already_started(world: World) -> None:
     # GIVEN a Create whose onEvent started the job but timed out before answering
     event = cfn_event("Create", properties())
     first = lifecycle.on_event(event, world.services)
-    assert first["JobArn"] == job_arn(JOB)
+    assert first["Ticket"]["jobArn"] == job_arn(JOB)
 
     # WHEN CloudFormation re-sends the same Create
     world.advance(30)
@@ -164,7 +205,7 @@ def test_retried_create_adopts_the_job_it_already_started(world: World) -> None:
 
     # THEN the second attempt adopts the job (found by listing) and no second job exists
     assert outcome.physical_id == JOB
-    assert outcome.event["JobArn"] == job_arn(JOB)
+    assert outcome.event["Ticket"]["jobArn"] == job_arn(JOB)
     assert outcome.data == completed()
     assert list(world.double.jobs) == [JOB]
     assert [(c.operation, c.error_code) for c in world.double.calls[:3]] == [
@@ -202,7 +243,15 @@ def test_failed_job_fails_the_resource_with_the_service_reason(world: World, cap
     )
     assert world.keys() == [f"receipts/{JOB}.json"]
     assert list(world.double.jobs) == [JOB]
-    assert_no_user_ids(caplog, outcome.reason, receipt)
+    # AND the event says FAILED with the reason, and the failed-jobs metric counts it
+    [event] = world.events()
+    assert (event["status"], event["failureReason"], event["numDeleted"]) == (
+        "FAILED",
+        "Access Denied: the role cannot read the data location",
+        None,
+    )
+    assert world.metrics() == [("JobsFailed", "privacy")]
+    assert_no_user_ids(caplog, outcome.reason, receipt, event)
 
 
 # ------------------------------------------------------------------------ 4. throttling
@@ -217,7 +266,7 @@ def test_throttling_within_botocore_retries_still_starts_one_job(world: World) -
 
     # THEN onEvent's own retries got through: one job, started in onEvent
     assert outcome.data == completed()
-    assert outcome.event["JobArn"] == job_arn(JOB)
+    assert outcome.event["Ticket"]["jobArn"] == job_arn(JOB)
     assert [c.error_code for c in world.double.calls_for(CREATE)] == [
         "LimitExceededException",
         "LimitExceededException",
@@ -236,7 +285,7 @@ def test_throttling_storm_outlasting_retries_is_retried_on_the_next_poll(world: 
     outcome = play(cfn_event("Create", properties()), world)
 
     # THEN onEvent returns without an ARN, the first poll submits again, and one job results
-    assert outcome.event["JobArn"] == ""
+    assert outcome.event["Ticket"]["jobArn"] is None
     assert outcome.data == completed()
     assert list(world.double.jobs) == [JOB]
     assert outcome.polls == 4
@@ -255,15 +304,15 @@ def test_throttling_storm_outlasting_retries_is_retried_on_the_next_poll(world: 
 # ---------------------------------------------------------------- 5. blocked to deadline
 
 
-def test_dataset_group_busy_until_the_deadline_fails_naming_the_blocker(
+def test_wait_policy_blocked_until_the_deadline_fails_naming_the_blocker(
     world: World, caplog
 ) -> None:
     debug_logs(caplog)
     # GIVEN a training runs on the dataset group for longer than the deadline
     world.double.set_dataset_group_busy(GROUP, reason="a solution version is training")
 
-    # WHEN the request is created and polled every 100 s
-    outcome = play(cfn_event("Create", properties()), world, step=100)
+    # WHEN a request with completion policy WAIT is created and polled every 100 s
+    outcome = play(cfn_event("Create", properties(Completion="WAIT")), world, step=100)
 
     # THEN it fails at the deadline (7th poll at +600 s) naming what blocked it; no job
     assert outcome.polls == DEADLINE_SECONDS // 100 + 1
@@ -276,6 +325,9 @@ def test_dataset_group_busy_until_the_deadline_fails_naming_the_blocker(
     assert world.double.jobs == {}
     creates = world.double.calls_for(CREATE)
     assert [c.error_code for c in creates] == ["ResourceInUseException"] * 8
+    # AND nothing was queued with the tracker, no event was published
+    assert world.executions() == []
+    assert world.events() == []
     # AND the staged list stays for the redeploy
     assert world.keys() == [f"staging/{JOB}/users.csv"]
     assert_no_user_ids(caplog, outcome.reason, outcome.event)
@@ -284,27 +336,32 @@ def test_dataset_group_busy_until_the_deadline_fails_naming_the_blocker(
 # ------------------------------------------------------------ 6. still running at deadline
 
 
-def test_job_running_past_the_deadline_is_adopted_by_a_redeploy(world: World, caplog) -> None:
+def test_wait_policy_fails_at_the_deadline_and_the_tracker_records_the_job(
+    world: World, caplog
+) -> None:
     debug_logs(caplog)
     # GIVEN a job that runs far longer than the deployment's time limit
     world.double.run_seconds = 5000
 
-    # WHEN the request is created and polled until the deadline
-    outcome = play(cfn_event("Create", properties()), world, step=100)
+    # WHEN a request with completion policy WAIT is created and polled until the deadline
+    outcome = play(cfn_event("Create", properties(Completion="WAIT")), world, step=100)
 
-    # THEN it fails saying the job keeps running and a redeploy adopts it
+    # THEN it fails saying the job keeps running and the tracker follows it
+    execution = f"{TRACKER_ARN.replace(':stateMachine:', ':execution:')}:{JOB}"
     assert outcome.polls == 7
     assert outcome.reason == (
-        f"data deletion job {JOB} is still IN_PROGRESS at the deployment's time limit: the job "
-        "keeps running in Personalize (jobs can take up to a day); deploy again later with the "
-        "same request to adopt it and record its result"
+        f"data deletion job {JOB} is still IN_PROGRESS at the deployment's time limit "
+        "(completion policy WAIT): the job keeps running in Personalize (jobs can take up to "
+        "a day); the tracker follows it to its end and records its receipt "
+        f"({execution}). Completion.hand_off() lets the deployment succeed while the job runs"
     )
+    assert world.executions() == [(JOB, "RUNNING")]
     assert world.keys() == [f"staging/{JOB}/users.csv"]
 
     # WHEN the stack is deployed again later (a new Create for the same request)
     world.advance(5000)
     world.reset_calls()
-    redeploy = play(cfn_event("Create", properties()), world)
+    redeploy = play(cfn_event("Create", properties(Completion="WAIT")), world)
 
     # THEN the same job is adopted and completes on the first poll
     assert redeploy.physical_id == JOB
@@ -336,17 +393,19 @@ def test_update_changing_only_tags_keeps_the_job(world: World) -> None:
 
     # THEN the physical id is unchanged, no job is created, and the existing one is reported
     assert outcome.physical_id == JOB
-    assert outcome.event["JobArn"] == ""
+    assert outcome.event["Ticket"]["jobArn"] is None
     assert outcome.data == completed()
     assert list(world.double.jobs) == [JOB]
     assert [(c.operation, c.error_code) for c in world.double.calls] == [
         (LIST, None),
         (DESCRIBE, None),
     ]
-    # AND the receipt of the job is left as it was written when the job ended
-    assert world.s3_calls == ["GetObject"]
+    # AND the receipt of the job is read, and left as it was written when the job ended
+    assert world.s3_calls == ["GetObject", "DeleteObject", "ListObjectsV2", "GetObject"]
     assert world.keys() == [f"receipts/{JOB}.json"]
     assert world.receipt(JOB) == receipt_before
+    # AND no second event announces the old deletion
+    assert [event["status"] for event in world.events()] == ["COMPLETED"]
 
 
 def test_update_with_new_content_or_dataset_group_starts_a_new_job(world: World) -> None:
@@ -611,9 +670,11 @@ def test_prefix_source_stages_one_deduplicated_list(world: World, caplog) -> Non
 def test_handlers_run_end_to_end_with_endpoint_env_vars(
     world: World, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # GIVEN the Lambda entry points configured only through endpoint environment variables
+    # GIVEN the Lambda entry points configured only through environment variables
     monkeypatch.setenv("AWS_ENDPOINT_URL_PERSONALIZE", world.double.endpoint_url)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_endpoint)
+    for service in ("S3", "EVENTBRIDGE", "SFN"):
+        monkeypatch.setenv(f"AWS_ENDPOINT_URL_{service}", moto_endpoint)
+    monkeypatch.setenv("TRACKER_STATE_MACHINE_ARN", TRACKER_ARN)
     handlers.services.cache_clear()
     try:
         # WHEN the framework drives a Create and then a Delete through the handlers
@@ -632,12 +693,21 @@ def test_handlers_run_end_to_end_with_endpoint_env_vars(
     finally:
         handlers.services.cache_clear()
 
-    # THEN the job completed through the double and the receipt landed in moto's S3
+    # THEN the job completed through the double, the receipt landed in moto's S3 and the
+    # event on moto's EventBridge
     assert created.data == completed()
     assert deleted.physical_id == JOB
     assert list(world.double.jobs) == [JOB]
     assert world.keys() == [f"receipts/{JOB}.json"]
     assert json.loads(world.read(f"receipts/{JOB}.json"))["status"] == "COMPLETED"
+    assert [event["status"] for event in world.events()] == ["COMPLETED"]
+    # AND the handlers' tracker client reaches moto's Step Functions
+    assert (
+        handlers.services().tracker.client.list_executions(stateMachineArn=TRACKER_ARN)[
+            "executions"
+        ]
+        == []
+    )
 
 
 def test_the_personal_data_sweep_sees_log_extras(caplog) -> None:

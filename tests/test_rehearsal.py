@@ -43,15 +43,15 @@ def _rehearse(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """Synthesize with the CDK CLI and rehearse the success scenario in one go."""
+    """Synthesize with the CDK CLI and rehearse the default scenario (hand-off) in one go."""
     cdk_out = tmp_path_factory.mktemp("rehearsal") / "cdk.out"
-    result = _rehearse("--cdk-out", str(cdk_out), "--scenario", "success")
+    result = _rehearse("--cdk-out", str(cdk_out))
     assert result.returncode == 0, result.stdout + result.stderr
     return cdk_out, result.stdout
 
 
-def _summary_row(output: str, request: str) -> list[str]:
-    summary = output.split("\nsummary:\n", 1)[1]
+def _summary_row(output: str, request: str, title: str = "when cdk deploy returns") -> list[str]:
+    summary = output.split(f"\n{title}:\n", 1)[1].split("\n\n", 1)[0]
     for line in summary.splitlines():
         cells = line.split()
         if cells and cells[0] == request:
@@ -59,22 +59,48 @@ def _summary_row(output: str, request: str) -> list[str]:
     raise AssertionError(f"{request} not in summary:\n{summary}")
 
 
-def test_success_lists_completed_request_with_receipt(synthesized: tuple[Path, str]) -> None:
+def test_handoff_shows_the_deployment_returning_and_the_tracker_finishing(
+    synthesized: tuple[Path, str],
+) -> None:
     cdk_out, output = synthesized
     assert (cdk_out / "manifest.json").is_file()
-    row = _summary_row(output, "sample-2026-11")
-    _request, _group, job_name, status, num_deleted, receipt_key = row
-    assert status == "COMPLETED"
-    assert num_deleted == "3"
-    assert receipt_key == f"receipts/{job_name}.json"
-    # the packaged handler ran, and its receipt was read back from (moto) S3
+    # GIVEN the default scenario: the first job ends in a minute, the second runs five hours
+    # THEN cdk deploy returns with the first COMPLETED and the second handed off
+    first = _summary_row(output, "sample-2026-11")
+    job_name = first[1]
+    assert first == [
+        "sample-2026-11",
+        job_name,
+        "COMPLETED",
+        "3",
+        "none",
+        f"receipts/{job_name}.json",
+    ]
+    second = _summary_row(output, "sample-2026-12")
+    tracked = second[1]
+    assert second == ["sample-2026-12", tracked, "IN_PROGRESS", "pending", tracked, "-"]
+    # AND the tracker, run from the synthesized definition, follows it to its end
+    assert f"[{tracked}] execution SUCCEEDED after t+4h10m simulated: 25 status reads" in output
+    assert _summary_row(output, "sample-2026-12", "recorded") == [
+        "sample-2026-12",
+        tracked,
+        "COMPLETED",
+        "2",
+        tracked,
+        f"receipts/{tracked}.json",
+    ]
+    # AND each job's end is one event on the default bus
+    events = output.split("event on the default bus: Personalize Data Deletion Job State Change")
+    assert [event.split(")", 1)[0] for event in events[1:]] == [" (COMPLETED"] * 2
+    assert '"recordedBy": "tracker"' in output
+    assert "metrics: JobsCompleted 2" in output
+    # AND the packaged handler ran; Update keeps the jobs; Delete never calls Personalize
     assert "(packaged)" in output
-    assert '"status": "COMPLETED"' in output
-    assert "PENDING" in output and "IN_PROGRESS" in output
-    # Update keeps the job; Delete never calls Personalize
     assert "physical id unchanged" in output
     assert "(0 new)" in output
     assert "Personalize calls during Delete: 0" in output
+    assert "staged lists left in the deletion bucket: 0" in output
+    assert output.rstrip().endswith("rehearsal passed: the deployment would succeed")
 
 
 def test_failed_scenario_fails_the_deployment_with_the_service_reason(
@@ -85,4 +111,18 @@ def test_failed_scenario_fails_the_deployment_with_the_service_reason(
     assert result.returncode != 0, result.stdout
     assert FAILURE_REASON in result.stdout
     assert "DEPLOYMENT WOULD FAIL" in result.stdout
-    assert _summary_row(result.stdout, "sample-2026-11")[3] == "FAILED"
+    assert _summary_row(result.stdout, "sample-2026-11")[2] == "FAILED"
+
+
+def test_queued_scenario_submits_the_requests_after_the_deployment(
+    synthesized: tuple[Path, str],
+) -> None:
+    # GIVEN every dataset group is in use for the first two hours
+    cdk_out, _ = synthesized
+    result = _rehearse("--cdk-out", str(cdk_out), "--no-synth", "--scenario", "queued")
+    # THEN the deployment succeeds with both requests QUEUED, and the tracker starts them
+    assert result.returncode == 0, result.stdout
+    for request in ("sample-2026-11", "sample-2026-12"):
+        assert _summary_row(result.stdout, request)[2:4] == ["QUEUED", "pending"]
+        assert _summary_row(result.stdout, request, "recorded")[2] == "COMPLETED"
+    assert "Submit: Personalize accepted the job" in result.stdout

@@ -5,19 +5,26 @@
 ...                             users=UserList.from_csv("requests/2026-11.csv"))
 """
 
-from .deletion import DeletionConfigError, PersonalizeDataDeletion
+from .completion import Completion
+from .deletion import JOB_STATUSES, DeletionConfigError, PersonalizeDataDeletion
 from .job import RESOURCE_TYPE, DeletionJob
 from .provider import DeletionJobProvider, ProviderSettings, ProviderSettingsError
 from .sources import UserList, UserListError
+from .tracker import DeletionTracker, TrackerSettings, TrackerSettingsError
 
 __all__ = [
+    "JOB_STATUSES",
     "RESOURCE_TYPE",
+    "Completion",
     "DeletionConfigError",
     "DeletionJob",
     "DeletionJobProvider",
+    "DeletionTracker",
     "PersonalizeDataDeletion",
     "ProviderSettings",
     "ProviderSettingsError",
+    "TrackerSettings",
+    "TrackerSettingsError",
     "UserList",
     "UserListError",
 ]

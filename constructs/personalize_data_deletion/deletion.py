@@ -1,19 +1,30 @@
 """``PersonalizeDataDeletion``: the bucket, the service role and the requests of one stack.
 
 A user declares deletions with :meth:`PersonalizeDataDeletion.delete_users`; each request is one
-custom resource, and everything else (bucket, Personalize role, handlers, provider) exists once.
+custom resource, and everything else (bucket, Personalize role, handlers, provider, tracker)
+exists once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from aws_cdk import Annotations, Aws, Duration, RemovalPolicy, Stack, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_personalize as personalize
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from personalize_deletion_runtime.layout import RECEIPTS_PREFIX, STAGING_PREFIX
+from personalize_deletion_runtime.notifications import (
+    EVENT_DETAIL_TYPE,
+    EVENT_SOURCE,
+    NOT_STARTED,
+    STUCK,
+)
 from personalize_deletion_runtime.request_rules import (
     DEFAULT_PREFIX,
     RequestRuleError,
@@ -27,6 +38,7 @@ from personalize_deletion_runtime.user_list import Limits
 from constructs import Construct
 
 from .acknowledgements import acknowledge, acknowledge_wildcard_resource
+from .completion import Completion
 from .job import DeletionJob
 from .provider import (
     DEFAULT_QUERY_INTERVAL,
@@ -35,9 +47,19 @@ from .provider import (
     ProviderSettings,
 )
 from .sources import UserList
+from .tracker import (
+    DEFAULT_TRACKING_INTERVAL,
+    DEFAULT_TRACKING_TIMEOUT,
+    DeletionTracker,
+    TrackerSettings,
+    retain_role,
+)
 
 DEFAULT_MAX_INPUT_BYTES = Limits().max_total_bytes
 DEFAULT_STAGED_INPUT_EXPIRATION = Duration.days(7)
+DAY_SECONDS = 86_400
+JOB_STATUSES = ("COMPLETED", "FAILED", STUCK, NOT_STARTED)
+"""The ``status`` values of job events (see :meth:`PersonalizeDataDeletion.on_job_state_change`)."""
 
 
 class DeletionConfigError(ValueError):
@@ -50,7 +72,26 @@ class PersonalizeDataDeletion(Construct):
     - ``bucket``: inputs staged for Personalize (``staging/``) and receipts (``receipts/``).
       SSE-S3 only: Personalize cannot read inputs encrypted with a customer managed KMS key.
     - ``service_role``: assumed by Personalize to read ``staging/`` and nothing else.
-    - a shared provider (two Lambda handlers behind the CDK Provider framework).
+    - a shared provider (two Lambda handlers behind the CDK Provider framework) and a shared
+      tracker (a Step Functions state machine) for jobs that outlive the deployment.
+
+    Settings (all optional):
+
+    - ``bucket``: your own SSE-S3 bucket (default: one is created).
+    - ``job_name_prefix``: first part of every job name; IAM is scoped to it (default ``pdd``).
+    - ``max_input_bytes``: largest list accepted (default 100,000,000, Personalize's limit).
+    - ``purge_staged_input``: delete the staged list once its job ended (default ``True``).
+    - ``staged_input_expiration``: lifecycle backstop for staged lists (default 7 days; must
+      exceed ``tracking_timeout`` by a day, so a queued or pending job can still read its list).
+    - ``removal_policy``: of the created bucket (default RETAIN: receipts outlive the stack).
+    - ``server_access_logs_bucket``: access logging for the created bucket (default none).
+    - ``query_interval`` / ``total_timeout``: how the deployment polls (default 60 s / 55 min).
+    - ``log_retention``: of every log group (default one year).
+    - ``completion``: default completion policy of the requests (default
+      :meth:`Completion.hand_off`, waiting up to the provider's limit).
+    - ``tracking_interval`` / ``tracking_timeout``: how the tracker polls a handed-off job and
+      when it reports it as stuck (default 10 minutes / 36 hours).
+    - ``notification_topic``: an SNS topic that receives every job event (default none).
     """
 
     def __init__(
@@ -68,6 +109,10 @@ class PersonalizeDataDeletion(Construct):
         query_interval: Duration = DEFAULT_QUERY_INTERVAL,
         total_timeout: Duration = DEFAULT_TOTAL_TIMEOUT,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        completion: Completion | None = None,
+        tracking_interval: Duration = DEFAULT_TRACKING_INTERVAL,
+        tracking_timeout: Duration = DEFAULT_TRACKING_TIMEOUT,
+        notification_topic: sns.ITopic | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         try:
@@ -76,11 +121,25 @@ class PersonalizeDataDeletion(Construct):
             raise DeletionConfigError(str(exc)) from exc
         if max_input_bytes < 1:
             raise DeletionConfigError(f"max_input_bytes is {max_input_bytes}: it must be positive")
+        expiration_s = staged_input_expiration.to_seconds()
+        if expiration_s < tracking_timeout.to_seconds() + DAY_SECONDS:
+            raise DeletionConfigError(
+                f"staged_input_expiration ({expiration_s / DAY_SECONDS:g} days) must exceed "
+                f"tracking_timeout ({tracking_timeout.to_seconds() / 3600:g} hours) by at least "
+                "a day: a queued or pending job still has to read its staged list"
+            )
         self.limits = Limits(max_total_bytes=max_input_bytes)
         self.purge_staged_input = purge_staged_input
+        self._retains_bucket = bucket is None and removal_policy == RemovalPolicy.RETAIN
         self.bucket = bucket or self._create_bucket(removal_policy, server_access_logs_bucket)
         _reject_customer_kms(self.bucket)
         self._prepare_bucket(staged_input_expiration)
+        self.tracker = DeletionTracker.of(
+            self,
+            TrackerSettings(
+                interval=tracking_interval, timeout=tracking_timeout, log_retention=log_retention
+            ),
+        )
         self.provider = DeletionJobProvider.of(
             self,
             ProviderSettings(
@@ -88,10 +147,20 @@ class PersonalizeDataDeletion(Construct):
                 total_timeout=total_timeout,
                 log_retention=log_retention,
             ),
+            self.tracker,
+        )
+        self.completion = self._completion(
+            Completion.hand_off() if completion is None else completion, "completion"
         )
         self.service_role = self._create_service_role()
-        self._grant_handler()
+        self._grant_roles()
         self._requests: dict[str, DeletionJob] = {}
+        if notification_topic is not None:
+            self.on_job_state_change(
+                "NotifyTopic",
+                target=targets.SnsTopic(notification_topic),
+                description="Sends every Personalize data deletion job event to the topic",
+            )
 
     def delete_users(
         self,
@@ -100,11 +169,13 @@ class PersonalizeDataDeletion(Construct):
         dataset_group_arn: str | personalize.CfnDatasetGroup,
         users: UserList,
         tags: Mapping[str, str] | None = None,
+        completion: Completion | None = None,
     ) -> DeletionJob:
         """Declare one deletion: start a data deletion job for ``users`` in the dataset group.
 
         ``request_name`` becomes part of the job name (with the prefix and an identity digest),
         so it must be short and name-safe; it is also the construct id of the request.
+        ``completion`` overrides the construct's completion policy for this request.
         """
         try:
             check_request_name(request_name, self.job_name_prefix)
@@ -121,6 +192,11 @@ class PersonalizeDataDeletion(Construct):
             check_tags(tag_map, where=f"request {request_name!r} tags")
         except RequestRuleError as exc:
             raise DeletionConfigError(str(exc)) from exc
+        policy = (
+            self.completion
+            if completion is None
+            else self._completion(completion, f"request {request_name!r} completion")
+        )
         job = DeletionJob(
             self,
             request_name,
@@ -128,6 +204,7 @@ class PersonalizeDataDeletion(Construct):
             dataset_group_arn=arn,
             users=users,
             tags=tag_map,
+            completion=policy,
         )
         self._requests[request_name] = job
         return job
@@ -136,6 +213,72 @@ class PersonalizeDataDeletion(Construct):
     def requests(self) -> list[DeletionJob]:
         """The requests declared so far, in declaration order."""
         return list(self._requests.values())
+
+    def on_job_state_change(
+        self,
+        construct_id: str,
+        *,
+        target: events.IRuleTarget | None = None,
+        statuses: Iterable[str] | None = None,
+        description: str | None = None,
+    ) -> events.Rule:
+        """An EventBridge rule for the job events of this construct's requests.
+
+        One event per job end, whichever path saw it (deployment or tracker): ``status``
+        COMPLETED or FAILED, STUCK when the tracker gave up on a running job, NOT_STARTED when a
+        queued request was refused. ``statuses`` narrows the rule (default: all of them).
+        """
+        if isinstance(statuses, str):
+            raise TypeError(f"statuses must be a list of statuses, not the string {statuses!r}")
+        wanted = list(statuses) if statuses is not None else None
+        if wanted is not None and (not wanted or not set(wanted) <= set(JOB_STATUSES)):
+            raise DeletionConfigError(
+                f"statuses {wanted!r}: choose one or more of {', '.join(JOB_STATUSES)}"
+            )
+        detail: dict[str, object] = {
+            "stackId": [Aws.STACK_ID],
+            "jobName": [{"prefix": f"{self.job_name_prefix}-"}],
+        }
+        if wanted is not None:
+            detail["status"] = wanted
+        rule = events.Rule(
+            self,
+            construct_id,
+            description=description
+            or "Personalize data deletion job events of this stack's requests",
+            event_pattern=events.EventPattern(
+                source=[EVENT_SOURCE], detail_type=[EVENT_DETAIL_TYPE], detail=detail
+            ),
+        )
+        if target is not None:
+            rule.add_target(target)
+        return rule
+
+    @property
+    def job_failed_alarm(self) -> cloudwatch.Alarm:
+        """Alarms when a job of this stack ends FAILED (shared by the stack's constructs)."""
+        return self.tracker.job_failed_alarm
+
+    @property
+    def tracking_alarm(self) -> cloudwatch.Alarm:
+        """Alarms when the tracker could not record a job's end (stuck, faults, timeouts)."""
+        return self.tracker.tracking_alarm
+
+    def metric_jobs(self, metric_name: str) -> cloudwatch.Metric:
+        """``JobsCompleted``, ``JobsFailed`` or ``JobsStuck`` of this stack, summed per 5 min."""
+        return self.tracker.metric_jobs(metric_name)
+
+    def _completion(self, value: object, where: str) -> Completion:
+        if not isinstance(value, Completion):
+            raise TypeError(
+                f"{where} must be a Completion (Completion.hand_off(), Completion.wait() or "
+                f"Completion.submit_only()), not {type(value).__name__}"
+            )
+        try:
+            value.wait_seconds(self.provider.settings.handler_deadline_seconds)
+        except ValueError as exc:
+            raise DeletionConfigError(f"{where}: {exc}") from exc
+        return value
 
     def _create_bucket(
         self,
@@ -202,6 +345,9 @@ class PersonalizeDataDeletion(Construct):
                 )
             ),
         ]
+        if isinstance(bucket, s3.Bucket) and bucket.policy is not None and self._retains_bucket:
+            # Personalize reads staged lists through this policy while a tracked job runs.
+            bucket.policy.apply_removal_policy(RemovalPolicy.RETAIN)
         if not all(result.statement_added for result in added):
             Annotations.of(self).add_info(
                 f"bucket {bucket.bucket_name} is imported: add to its bucket policy an Allow for "
@@ -247,42 +393,58 @@ class PersonalizeDataDeletion(Construct):
             "Personalize reads the staged list whose key the handler picks per job; the "
             "role is limited to the staging prefix.",
         )
+        # A job handed to the tracker may still be reading (or waiting to read) its list when
+        # the stack is deleted: the role Personalize assumes must outlive the stack.
+        retain_role(role)
         return role
 
-    def _grant_handler(self) -> None:
-        """What the shared handlers need for this construct's bucket and role."""
-        role = self.provider.role
+    def _grant_roles(self) -> None:
+        """What the provider's handlers and the tracker's step need for this bucket and role.
+
+        Both may submit a job (PassRole) and record its end (receipts, purge); only the
+        provider's handlers stage lists.
+        """
         self.provider.grant_job_management(self.job_name_prefix)
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["iam:PassRole"],
-                resources=[self.service_role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "personalize.amazonaws.com"}},
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["s3:PutObject"],
-                resources=[
-                    self.bucket.arn_for_objects(f"{STAGING_PREFIX}*"),
-                    self.bucket.arn_for_objects(f"{RECEIPTS_PREFIX}*"),
-                ],
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["s3:DeleteObject"],
-                resources=[self.bucket.arn_for_objects(f"{STAGING_PREFIX}*")],
-            )
-        )
+        self.tracker.grant_job_management(self.job_name_prefix)
+        staging = self.bucket.arn_for_objects(f"{STAGING_PREFIX}*")
+        receipts = self.bucket.arn_for_objects(f"{RECEIPTS_PREFIX}*")
         reasons = {
-            STAGING_PREFIX: "The handler stages each list under a key derived from its job name "
-            "and deletes it when the job ends; limited to the staging prefix.",
-            RECEIPTS_PREFIX: "The handler writes one receipt per job, named after the job; "
-            "limited to the receipts prefix.",
+            STAGING_PREFIX: "Lists are staged under a key derived from their job name and "
+            "deleted when the job ends; limited to the staging prefix.",
+            RECEIPTS_PREFIX: "One receipt per job, named after the job, written once (read "
+            "first, so a receipt is never rewritten); limited to the receipts prefix.",
         }
-        for prefix, reason in reasons.items():
-            acknowledge_wildcard_resource(role, self.bucket.arn_for_objects(f"{prefix}*"), reason)
+        roles = {self.provider.role: [staging, receipts], self.tracker.function_role: [receipts]}
+        for role, writable in roles.items():
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["iam:PassRole"],
+                    resources=[self.service_role.role_arn],
+                    conditions={
+                        "StringEquals": {"iam:PassedToService": "personalize.amazonaws.com"}
+                    },
+                )
+            )
+            for actions, resources in (
+                (["s3:PutObject"], writable),
+                (["s3:GetObject"], [receipts]),
+                (["s3:DeleteObject"], [staging]),
+            ):
+                role.add_to_principal_policy(
+                    iam.PolicyStatement(actions=actions, resources=resources)
+                )
+            # Whether a receipt exists is asked by listing its key (see Storage.read_json).
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket"],
+                    resources=[self.bucket.bucket_arn],
+                    conditions={"StringLike": {"s3:prefix": [f"{RECEIPTS_PREFIX}*"]}},
+                )
+            )
+            for prefix, reason in reasons.items():
+                acknowledge_wildcard_resource(
+                    role, self.bucket.arn_for_objects(f"{prefix}*"), reason
+                )
 
 
 def _dataset_group_arn(request_name: str, value: str | personalize.CfnDatasetGroup) -> str:

@@ -8,6 +8,7 @@ from aws_cdk import CustomResource
 
 from constructs import Construct
 
+from .completion import Completion
 from .sources import UserList
 
 if TYPE_CHECKING:
@@ -19,8 +20,11 @@ RESOURCE_TYPE = "Custom::PersonalizeDataDeletionJob"
 class DeletionJob(Construct):
     """A data deletion job as a CloudFormation resource.
 
-    Its properties carry locations and settings, never user ids. Its attributes resolve once the
-    job is COMPLETED: ``job_arn``, ``job_name``, ``status`` and ``num_deleted``.
+    Its properties carry locations and settings, never user ids. Its attributes resolve when
+    the deployment is done with the request: either the job ended in time (``status``
+    COMPLETED, ``num_deleted`` a count, ``tracked_by`` ``none``), or it was handed to the
+    tracker (``status`` PENDING, IN_PROGRESS or QUEUED, ``num_deleted`` ``pending``,
+    ``tracked_by`` the execution ARN). ``receipt_uri`` says where the receipt is or will be.
     """
 
     def __init__(
@@ -32,6 +36,7 @@ class DeletionJob(Construct):
         dataset_group_arn: str,
         users: UserList,
         tags: dict[str, str],
+        completion: Completion,
     ) -> None:
         super().__init__(scope, construct_id)
         self.request_name = construct_id
@@ -53,6 +58,11 @@ class DeletionJob(Construct):
         }
         if tags:
             properties["Tags"] = tags
+        properties["Completion"] = completion.policy
+        wait_seconds = completion.wait_seconds(deletion.provider.settings.handler_deadline_seconds)
+        if wait_seconds is not None:
+            properties["WaitSeconds"] = str(wait_seconds)
+        self.completion = completion
         self.resource = CustomResource(
             self,
             "Resource",
@@ -74,10 +84,20 @@ class DeletionJob(Construct):
 
     @property
     def status(self) -> str:
-        """Final status reported by Personalize (COMPLETED when the deployment succeeds)."""
+        """COMPLETED if the job ended in time; else PENDING, IN_PROGRESS or QUEUED (tracked)."""
         return self.resource.get_att_string("Status")
 
     @property
     def num_deleted(self) -> str:
-        """``numDeleted`` reported by Personalize, as a string (CloudFormation attributes are)."""
+        """``numDeleted`` as a string (CloudFormation attributes are); ``pending`` if tracked."""
         return self.resource.get_att_string("NumDeleted")
+
+    @property
+    def tracked_by(self) -> str:
+        """ARN of the tracker execution that follows the job, or ``none``."""
+        return self.resource.get_att_string("TrackedBy")
+
+    @property
+    def receipt_uri(self) -> str:
+        """``s3://<bucket>/receipts/<job name>.json``: written once the job has ended."""
+        return self.resource.get_att_string("ReceiptUri")

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
-import personalize_deletion_runtime
 from aws_cdk import Duration, RemovalPolicy, Size, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -24,12 +22,14 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from .acknowledgements import acknowledge, acknowledge_wildcard_resource
+from .grants import grant_job_management, grant_put_job_events
+from .packaging import RUNTIME_PACKAGE, handler_code
+from .tracker import DeletionTracker
 
 PROVIDER_ID = "PersonalizeDataDeletionProvider"
 CLOUDFORMATION_CAP = Duration.hours(1)
 DEFAULT_QUERY_INTERVAL = Duration.minutes(1)
 DEFAULT_TOTAL_TIMEOUT = Duration.minutes(55)
-RUNTIME_PACKAGE = Path(personalize_deletion_runtime.__file__).parent
 
 
 class ProviderSettingsError(ValueError):
@@ -82,29 +82,22 @@ class ProviderSettings:
         return int(self.total_timeout.to_seconds() - self.query_interval.to_seconds())
 
 
-def _handler_code() -> lambda_.Code:
-    """Ship exactly the runtime package, from a checkout or from an installed distribution.
-
-    The package's parent is ``lambda/`` in a checkout but ``site-packages`` when installed, so
-    everything but the package is excluded (excluded folders are never walked).
-    """
-    name = RUNTIME_PACKAGE.name
-    return lambda_.Code.from_asset(
-        str(RUNTIME_PACKAGE.parent),
-        exclude=["*", f"!{name}", f"!{name}/**", "**/__pycache__", "**/*.pyc"],
-    )
-
-
 class DeletionJobProvider(Construct):
     """Lambda handlers and the Provider framework behind every deletion request of a stack."""
 
     @classmethod
-    def of(cls, scope: Construct, settings: ProviderSettings) -> DeletionJobProvider:
-        """Return the stack's provider, creating it on first use."""
+    def of(
+        cls, scope: Construct, settings: ProviderSettings, tracker: DeletionTracker
+    ) -> DeletionJobProvider:
+        """Return the stack's provider, creating it on first use.
+
+        ``tracker`` is the stack's tracker (a singleton too): what the deployment does not wait
+        for is handed to it.
+        """
         stack = Stack.of(scope)
         existing = stack.node.try_find_child(PROVIDER_ID)
         if existing is None:
-            return cls(stack, PROVIDER_ID, settings=settings)
+            return cls(stack, PROVIDER_ID, settings=settings, tracker=tracker)
         if not isinstance(existing, DeletionJobProvider):
             raise ProviderSettingsError(
                 f"construct id {PROVIDER_ID!r} is taken in stack {stack.stack_name!r}: "
@@ -119,9 +112,17 @@ class DeletionJobProvider(Construct):
             )
         return existing
 
-    def __init__(self, scope: Construct, construct_id: str, *, settings: ProviderSettings) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: ProviderSettings,
+        tracker: DeletionTracker,
+    ) -> None:
         super().__init__(scope, construct_id)
         self.settings = settings
+        self.tracker = tracker
         self._granted_asset_buckets: set[str] = set()
         self._granted_prefixes: set[str] = set()
         self.role = iam.Role(
@@ -130,14 +131,17 @@ class DeletionJobProvider(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Starts and polls Amazon Personalize data deletion jobs",
         )
-        code = _handler_code()
         common = {
             "runtime": lambda_.Runtime.PYTHON_3_14,
             "architecture": lambda_.Architecture.ARM_64,
-            "code": code,
+            "code": handler_code(),
             "role": self.role,
             "logging_format": lambda_.LoggingFormat.JSON,
-            "environment": {"HANDLER_DEADLINE_SECONDS": str(settings.handler_deadline_seconds)},
+            "environment": {
+                "HANDLER_DEADLINE_SECONDS": str(settings.handler_deadline_seconds),
+                "TRACKER_STATE_MACHINE_ARN": tracker.state_machine_arn,
+                "TRACKING_TIMEOUT_SECONDS": str(int(tracker.settings.timeout.to_seconds())),
+            },
         }
         self.on_event = lambda_.Function(
             self,
@@ -165,6 +169,8 @@ class DeletionJobProvider(Construct):
         for function in (self.on_event, self.is_complete):
             # Our own role (shared by both handlers) gets no managed policy: only its log groups.
             function.log_group.grant_write(self.role)
+        tracker.grant_start(self.role)
+        grant_put_job_events(self.role)
         self.provider = cr.Provider(
             self,
             "Provider",
@@ -212,34 +218,7 @@ class DeletionJobProvider(Construct):
         if job_name_prefix in self._granted_prefixes:
             return
         self._granted_prefixes.add(job_name_prefix)
-        job_arns = Stack.of(self).format_arn(
-            service="personalize", resource=f"data-deletion-job/{job_name_prefix}-*"
-        )
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "personalize:CreateDataDeletionJob",
-                    "personalize:DescribeDataDeletionJob",
-                ],
-                resources=[job_arns],
-            )
-        )
-        acknowledge_wildcard_resource(
-            self.role,
-            job_arns,
-            "Job names are derived per request at deploy time; the grant is limited to names "
-            "with this construct's prefix.",
-        )
-        if len(self._granted_prefixes) == 1:
-            self.role.add_to_principal_policy(
-                iam.PolicyStatement(actions=["personalize:ListDataDeletionJobs"], resources=["*"])
-            )
-            acknowledge(
-                self.role,
-                "AwsSolutions-IAM5[Resource::*]",
-                "personalize:ListDataDeletionJobs has no resource type (it is filtered by dataset "
-                "group in the request); it is used only to adopt a job a retry already created.",
-            )
+        grant_job_management(self.role, job_name_prefix, list_jobs=len(self._granted_prefixes) == 1)
 
     @property
     def service_token(self) -> str:

@@ -5,7 +5,9 @@ Format::
     {"requests": [{"name": "gdpr-2026-11",
                    "users": "sample-users.csv",          # relative to the request file
                    "datasetGroupArn": "arn:...",         # optional: the app's default otherwise
-                   "tags": {"ticket": "PRIV-1234"}}]}    # optional
+                   "tags": {"ticket": "PRIV-1234"},      # optional
+                   "completion": "HAND_OFF",             # optional: HAND_OFF, WAIT, SUBMIT_ONLY
+                   "waitSeconds": 300}]}                 # optional: the deployment's bound
 
 Every request is checked before any is declared, so one bad entry fails the synth as a whole:
 nothing is half-declared and nothing is silently skipped.
@@ -17,7 +19,16 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REQUEST_KEYS = {"name", "users", "datasetGroupArn", "tags"}
+from aws_cdk import Duration
+
+from .completion import Completion
+
+REQUEST_KEYS = {"name", "users", "datasetGroupArn", "tags", "completion", "waitSeconds"}
+COMPLETION_POLICIES = {
+    "HAND_OFF": Completion.hand_off,
+    "WAIT": Completion.wait,
+    "SUBMIT_ONLY": Completion.submit_only,
+}
 
 
 class RequestFileError(ValueError):
@@ -32,6 +43,8 @@ class RequestSpec:
     users: Path
     dataset_group_arn: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    completion: Completion | None = None
+    """``None``: the construct's default (hand off)."""
 
 
 def load_requests(path: str | Path) -> list[RequestSpec]:
@@ -74,4 +87,22 @@ def _spec(path: Path, index: int, entry: object) -> RequestSpec:
         users=(path.parent / entry["users"]).resolve(),
         dataset_group_arn=arn,
         tags=dict(tags),
+        completion=_completion(where, entry),
     )
+
+
+def _completion(where: str, entry: dict) -> Completion | None:
+    policy = entry.get("completion")
+    seconds = entry.get("waitSeconds")
+    if policy is None and seconds is None:
+        return None
+    policy = "HAND_OFF" if policy is None else policy
+    if policy not in COMPLETION_POLICIES:
+        raise RequestFileError(
+            f"{where}: field 'completion' must be one of {sorted(COMPLETION_POLICIES)}"
+        )
+    if seconds is not None and (
+        isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0
+    ):
+        raise RequestFileError(f"{where}: field 'waitSeconds' must be a whole number >= 0")
+    return COMPLETION_POLICIES[policy](None if seconds is None else Duration.seconds(seconds))

@@ -16,7 +16,8 @@ from .sources import UserList
 class DeletionRequestsStack(Stack):
     """One ``PersonalizeDataDeletion`` and one request per entry of ``request_file``.
 
-    Outputs per request: job ARN, job name, status and numDeleted (never user ids).
+    Outputs per request: job ARN, job name, status, numDeleted, the tracker execution that
+    follows a handed-off job, and the receipt's location (never user ids).
     """
 
     def __init__(
@@ -43,12 +44,15 @@ class DeletionRequestsStack(Stack):
                 dataset_group_arn=spec.dataset_group_arn or default_dataset_group_arn,
                 users=UserList.from_csv(spec.users),
                 tags=spec.tags,
+                completion=spec.completion,
             )
             outputs = {
                 "JobArn": job.job_arn,
                 "JobName": job.job_name,
                 "Status": job.status,
                 "NumDeleted": job.num_deleted,
+                "TrackedBy": job.tracked_by,
+                "ReceiptUri": job.receipt_uri,
             }
             for attribute, value in outputs.items():
                 CfnOutput(job, attribute, value=value, description=f"{spec.name}: {attribute}")

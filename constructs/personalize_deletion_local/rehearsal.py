@@ -29,13 +29,16 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from .rehearsal_tracker import delivered, find_tracker, follow_all, register, register_rules
+
 RESOURCE_TYPE = "Custom::PersonalizeDataDeletionJob"
 RUNTIME_PACKAGE = "personalize_deletion_runtime"
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_POLL_SECONDS = 60
 DEFAULT_MAX_ATTEMPTS = 60
-SCENARIO_NAMES = ("success", "slow", "failed", "throttled")
+SCENARIO_NAMES = ("handoff", "success", "slow", "queued", "failed", "throttled")
+DEFAULT_SCENARIO = "handoff"
 
 
 class RehearsalError(RuntimeError):
@@ -173,6 +176,8 @@ class Resolver:
             return str(parameter.get("Default", name))
         if resource.get("Type") == "AWS::S3::Bucket":
             return self.bucket(name)
+        if resource.get("Type") == "AWS::StepFunctions::StateMachine":
+            return f"arn:aws:states:{self.stack.region}:{self.stack.account}:stateMachine:{name}"
         return name
 
     def get_att(self, name: str, attribute: str) -> str:
@@ -184,6 +189,8 @@ class Resolver:
             return f"arn:aws:lambda:{region}:{account}:function:{name}"
         if resource_type == "AWS::S3::Bucket" and attribute == "Arn":
             return f"arn:aws:s3:::{self.bucket(name)}"
+        if resource_type == "AWS::StepFunctions::StateMachine" and attribute == "Name":
+            return name
         service = resource_type.split("::")[1].lower() if "::" in resource_type else "unknown"
         return f"arn:aws:{service}:{region}:{account}:{name}/{attribute}"
 
@@ -252,8 +259,11 @@ class Runtime:
     directory: Path
     handlers: ModuleType
     lifecycle: ModuleType
+    notifications: ModuleType
     personalize_api: ModuleType
     staging: ModuleType
+    tracker_steps: ModuleType
+    tracking: ModuleType
 
 
 def find_runtime_dir(stack: StackArtifact, cdk_out: Path) -> Path:
@@ -282,7 +292,15 @@ def load_runtime(directory: Path) -> Runtime:
     try:
         modules = {
             name: importlib.import_module(f"{prefix}.{name}")
-            for name in ("handlers", "lifecycle", "personalize_api", "staging")
+            for name in (
+                "handlers",
+                "lifecycle",
+                "notifications",
+                "personalize_api",
+                "staging",
+                "tracker_steps",
+                "tracking",
+            )
         }
         origin = Path(modules["handlers"].__file__ or "").resolve()
         if directory.resolve() not in origin.parents:
@@ -312,6 +330,10 @@ class ProviderConfig:
     @property
     def handler_deadline_seconds(self) -> int:
         return int(self.on_event_env.get("HANDLER_DEADLINE_SECONDS", "3300"))
+
+    @property
+    def tracking_timeout_seconds(self) -> int:
+        return int(self.on_event_env.get("TRACKING_TIMEOUT_SECONDS", str(36 * 3600)))
 
 
 def provider_config(stack: StackArtifact, resolver: Resolver) -> ProviderConfig:
@@ -484,7 +506,7 @@ def patched_environ(values: dict[str, str | None]) -> Iterator[None]:
 
 def rehearse(
     app_dir: Path,
-    scenario: str = "success",
+    scenario: str = DEFAULT_SCENARIO,
     cdk_out: Path | None = None,
     synth: bool = True,
     out: Callable[[str], None] = print,
@@ -517,6 +539,11 @@ def _rehearse_stack(stack: StackArtifact, scenario: str, cdk_out: Path, out: Any
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # The handlers' own log records (JSON lines in Lambda) would interleave with the
+    # rehearsal's account of the same events; it reports what matters itself.
+    runtime_logger = logging.getLogger(RUNTIME_PACKAGE)
+    runtime_logger.addHandler(logging.NullHandler())
+    runtime_logger.propagate = False
 
     from .personalize_double import PersonalizeDouble
 
@@ -535,6 +562,9 @@ def _rehearse_stack(stack: StackArtifact, scenario: str, cdk_out: Path, out: Any
             "AWS_ENDPOINT_URL": None,
             "AWS_ENDPOINT_URL_S3": f"http://{host}:{port}",
             "AWS_ENDPOINT_URL_PERSONALIZE": double.endpoint_url,
+            "AWS_ENDPOINT_URL_SFN": f"http://{host}:{port}",
+            "AWS_ENDPOINT_URL_EVENTBRIDGE": f"http://{host}:{port}",
+            "AWS_ENDPOINT_URL_SQS": f"http://{host}:{port}",
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_SESSION_TOKEN": "testing",
@@ -575,13 +605,38 @@ def _play(stack: StackArtifact, double: Any, cdk_out: Path, out: Any, boto3: Any
     double.num_deleted = count_rows
     clock = SimClock(double.now, double.advance)
     config_client = runtime.handlers.CLIENT_CONFIG
+    stepfunctions, sqs = boto3.client("stepfunctions"), boto3.client("sqs")
+    tracker = find_tracker(stack.template, resolver.resolve)
+    if tracker is not None:
+        register(tracker, stepfunctions)
+        out(f"tracker: {tracker.arn} (registered in moto, run by the local interpreter)")
+    queues = register_rules(stack.template, resolver.resolve, boto3.client("events"), sqs)
+    metrics: dict[str, int] = {}
+
+    def count_metric(line: str) -> None:
+        record = json.loads(line)
+        for directive in record["_aws"]["CloudWatchMetrics"]:
+            for metric in directive["Metrics"]:
+                metrics[metric["Name"]] = metrics.get(metric["Name"], 0) + record[metric["Name"]]
+
     services = runtime.lifecycle.Services(
         jobs=runtime.personalize_api.PersonalizeJobs(
             boto3.client("personalize", config=config_client)
         ),
         storage=runtime.staging.Storage(boto3.client("s3", config=config_client)),
+        notifier=runtime.notifications.Notifier(
+            boto3.client("events", config=config_client), write=count_metric
+        ),
+        tracker=(
+            runtime.tracking.Tracker(
+                boto3.client("stepfunctions", config=config_client), tracker.arn
+            )
+            if tracker is not None
+            else None
+        ),
         clock=clock,
         deadline_seconds=config.handler_deadline_seconds,
+        tracking_timeout_seconds=config.tracking_timeout_seconds,
     )
     provider = Provider(runtime, services, clock, config)
 
@@ -607,13 +662,43 @@ def _play(stack: StackArtifact, double: Any, cdk_out: Path, out: Any, boto3: Any
         calls_before = len(double.calls)
         creates[logical_id] = provider.handle(event, out)
         out(f"  [{logical_id}] Personalize calls: {_call_counts(double.calls[calls_before:])}")
-    _summary(creates, resources, s3, out)
+    for logical_id, outcome in creates.items():
+        out(
+            f"  [{logical_id}] Create -> {outcome.status} after {outcome.polls} isComplete "
+            f"poll(s), {outcome.elapsed:.0f}s simulated"
+        )
+    shown: set[str] = set()
+    _summary(creates, resources, s3, out, title="when cdk deploy returns", shown=shown)
+    _print_events(queues, sqs, out)
     failures = [o for o in creates.values() if o.status == "FAILED"]
     if failures:
         out("\nDEPLOYMENT WOULD FAIL (CREATE_FAILED, stack rolls back):")
         for outcome in failures:
             out(f"  {outcome.logical_id}: Resource handler returned message:")
             out("    " + outcome.reason.replace("\n", "\n    "))
+
+    # ---- After the deployment: the tracker follows what was handed off
+    unconfirmed = 0
+    if tracker is not None:
+        out("\n--- AFTER THE DEPLOYMENT (the tracker follows handed-off jobs) ---")
+        results = follow_all(
+            tracker,
+            step=lambda event: runtime.tracker_steps.run(event, services),
+            stepfunctions=stepfunctions,
+            personalize=boto3.client("personalize", config=config_client),
+            clock=clock,
+            out=out,
+        )
+        if not results:
+            out("  nothing was handed off: every job ended while the deployment waited")
+        _print_events(queues, sqs, out)
+        ended = {r.output.get("outcome", {}).get("status") for r in results if r.output}
+        unconfirmed = sum(1 for r in results if r.status != "SUCCEEDED") + ("FAILED" in ended)
+        if results:
+            _summary(creates, resources, s3, out, title="recorded", from_receipts=True, shown=shown)
+    if metrics:
+        out("\nmetrics: " + ", ".join(f"{name} {count}" for name, count in sorted(metrics.items())))
+    if failures:
         return 1
 
     # ---- Update with unchanged properties
@@ -671,8 +756,22 @@ def _play(stack: StackArtifact, double: Any, cdk_out: Path, out: Any, boto3: Any
         Bucket=next(iter(resources.values()))["Bucket"], Prefix="receipts/"
     ).get("KeyCount", 0)
     out(f"  receipts kept in the deletion bucket: {receipts}")
-    out("\nrehearsal " + ("FAILED" if exit_code else "passed: the deployment would succeed"))
-    return exit_code
+    staged = s3.list_objects_v2(
+        Bucket=next(iter(resources.values()))["Bucket"], Prefix="staging/"
+    ).get("KeyCount", 0)
+    out(f"  staged lists left in the deletion bucket: {staged}")
+    if unconfirmed:
+        out(
+            f"\n{unconfirmed} deletion job(s) did not end COMPLETED after the deployment "
+            "(see the tracker's output and events above)"
+        )
+    verdict = "passed: the deployment would succeed"
+    if exit_code:
+        verdict = "FAILED"
+    elif unconfirmed:
+        verdict = "FAILED: the deployment would succeed, but not every deletion completed"
+    out("\nrehearsal " + verdict)
+    return exit_code or int(bool(unconfirmed))
 
 
 def _call_counts(calls: list[Any]) -> str:
@@ -713,8 +812,21 @@ def _event(
     return event
 
 
-def _summary(outcomes: dict[str, Outcome], resources: dict[str, Any], s3: Any, out: Any) -> None:
-    rows = [("request", "dataset group", "job name", "status", "numDeleted", "receipt key")]
+def _summary(
+    outcomes: dict[str, Outcome],
+    resources: dict[str, Any],
+    s3: Any,
+    out: Any,
+    *,
+    title: str,
+    from_receipts: bool = False,
+    shown: set[str] | None = None,
+) -> None:
+    """A table of the requests; ``from_receipts``: status and count as the receipts record them
+    (after the tracker), else as the deployment reported them. Receipts are printed once:
+    ``shown`` holds the locations already printed."""
+    header = ("request", "job name", "status", "numDeleted", "tracked by", "receipt key")
+    rows = [header]
     receipts = []
     for logical_id, outcome in outcomes.items():
         properties = resources[logical_id]
@@ -724,34 +836,52 @@ def _summary(outcomes: dict[str, Outcome], resources: dict[str, Any], s3: Any, o
         with contextlib.suppress(Exception):
             body = s3.get_object(Bucket=properties["Bucket"], Key=receipt_key)["Body"].read()
             receipt = json.loads(body)
-        status = outcome.data.get("Status") or (receipt or {}).get("status") or outcome.status
-        num_deleted = outcome.data.get("NumDeleted") or (receipt or {}).get("numDeleted")
+        recorded = receipt or {}
+        if from_receipts:
+            status = recorded.get("status") or outcome.data.get("Status") or outcome.status
+            num_deleted = recorded.get("numDeleted", outcome.data.get("NumDeleted"))
+        else:
+            status = outcome.data.get("Status") or recorded.get("status") or outcome.status
+            num_deleted = outcome.data.get("NumDeleted") or recorded.get("numDeleted")
+        tracked_by = str(outcome.data.get("TrackedBy") or "none").rsplit(":", 1)[-1]
         rows.append(
             (
                 str(properties.get("RequestName", logical_id)),
-                str(properties.get("DatasetGroupArn", "")).split(":")[-1],
                 job_name,
                 status,
                 "-" if num_deleted is None else str(num_deleted),
+                tracked_by,
                 receipt_key if receipt is not None else "-",
             )
         )
         if receipt is not None:
             receipts.append((f"s3://{properties['Bucket']}/{receipt_key}", receipt))
-        out(
-            f"  [{logical_id}] Create -> {outcome.status} after {outcome.polls} isComplete "
-            f"poll(s), {outcome.elapsed:.0f}s simulated"
-        )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    out("\nsummary:")
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    out(f"\n{title}:")
     for index, row in enumerate(rows):
         cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
         out(("  " + "  ".join(cells)).rstrip())
         if index == 0:
             out("  " + "  ".join("-" * width for width in widths))
+    shown = set() if shown is None else shown
     for location, receipt in receipts:
+        if location in shown:
+            continue
+        shown.add(location)
         out(f"\nreceipt {location}:")
         out(json.dumps(receipt, indent=2, sort_keys=True))
+
+
+def _print_events(queues: dict[str, str], sqs: Any, out: Any) -> None:
+    for event, rules in delivered(queues, sqs):
+        detail = event["detail"]
+        out(f"\nevent on the default bus: {event['detail-type']} ({detail['status']})")
+        out(
+            "  matched the app's rules: " + ", ".join(rules)
+            if rules
+            else "  no rule of the app matches it (add one with on_job_state_change)"
+        )
+        out(json.dumps(detail, indent=2, sort_keys=True))
 
 
 # ---------------------------------------------------------------------------------- CLI
@@ -768,7 +898,7 @@ def main(argv: list[str] | None = None) -> int:
         help="run a whole deployment's deletion lifecycle without an AWS account",
     )
     rehearse_cmd.add_argument("--app-dir", type=Path, default=Path.cwd())
-    rehearse_cmd.add_argument("--scenario", choices=SCENARIO_NAMES, default="success")
+    rehearse_cmd.add_argument("--scenario", choices=SCENARIO_NAMES, default=DEFAULT_SCENARIO)
     rehearse_cmd.add_argument("--cdk-out", type=Path, default=None)
     rehearse_cmd.add_argument("--no-synth", action="store_true", help="reuse an existing cdk.out")
     args = parser.parse_args(argv)

@@ -14,9 +14,12 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from . import lifecycle
+from . import lifecycle, tracker_steps
+from .notifications import Notifier
 from .personalize_api import PersonalizeJobs
+from .services import DEFAULT_DEADLINE_SECONDS, DEFAULT_TRACKING_TIMEOUT_SECONDS, Services
 from .staging import Storage
+from .tracking import Tracker
 
 logging.getLogger().setLevel(os.environ.get("LOG_LEVEL", "INFO"))
 CLIENT_CONFIG = Config(
@@ -28,12 +31,28 @@ CLIENT_CONFIG = Config(
 
 
 @cache
-def services() -> lifecycle.Services:
-    """Clients are created once per execution environment (cold start) and reused."""
-    return lifecycle.Services(
+def services() -> Services:
+    """Clients are created once per execution environment (cold start) and reused.
+
+    The provider's handlers start tracker executions (``TRACKER_STATE_MACHINE_ARN``); the
+    tracker's own step function has no such variable and gets no Step Functions client.
+    """
+    machine = os.environ.get("TRACKER_STATE_MACHINE_ARN")
+    return Services(
         jobs=PersonalizeJobs(boto3.client("personalize", config=CLIENT_CONFIG)),
         storage=Storage(boto3.client("s3", config=CLIENT_CONFIG)),
-        deadline_seconds=int(os.environ.get("HANDLER_DEADLINE_SECONDS", "3300")),
+        notifier=Notifier(boto3.client("events", config=CLIENT_CONFIG)),
+        tracker=(
+            Tracker(boto3.client("stepfunctions", config=CLIENT_CONFIG), machine)
+            if machine
+            else None
+        ),
+        deadline_seconds=int(
+            os.environ.get("HANDLER_DEADLINE_SECONDS", str(DEFAULT_DEADLINE_SECONDS))
+        ),
+        tracking_timeout_seconds=int(
+            os.environ.get("TRACKING_TIMEOUT_SECONDS", str(DEFAULT_TRACKING_TIMEOUT_SECONDS))
+        ),
     )
 
 
@@ -43,5 +62,10 @@ def on_event(event: dict[str, Any], _context: object = None) -> dict[str, Any]:
 
 
 def is_complete(event: dict[str, Any], _context: object = None) -> dict[str, Any]:
-    """Provider framework ``isComplete``: poll the job until it is COMPLETED or FAILED."""
+    """Provider framework ``isComplete``: poll the job; finish it, hand it off, or fail."""
     return lifecycle.is_complete(event, services())
+
+
+def track(event: dict[str, Any], _context: object = None) -> dict[str, Any]:
+    """The tracker state machine's Lambda steps: submit a queued request, finish, give up."""
+    return tracker_steps.run(event, services())

@@ -20,3 +20,8 @@ def receipt_key(job_name: str) -> str:
 def data_location(bucket: str, job_name: str) -> str:
     """The ``dataSource.dataLocation`` of one job: its staged list."""
     return f"s3://{bucket}/{staged_key(job_name)}"
+
+
+def receipt_uri(bucket: str, job_name: str) -> str:
+    """Where the receipt of one job is (or will be, once the job has ended)."""
+    return f"s3://{bucket}/{receipt_key(job_name)}"

@@ -5,6 +5,17 @@ forwards them) plus the adapters, and return what the framework expects. They ne
 CloudFormation themselves: the framework owns the response; raising fails the resource with
 the exception's message as the reason.
 
+How long a deployment waits is the request's completion policy (``Completion`` property):
+
+- ``HAND_OFF`` (default): wait up to the bound; a job still running then, or a request still
+  blocked (5 PENDING jobs, the dataset group in use, throttling), is handed to the tracker and
+  the resource succeeds with ``Status`` PENDING / IN_PROGRESS / QUEUED and ``TrackedBy``;
+- ``WAIT``: wait up to the bound, then fail; a running job is still handed to the tracker so
+  that its end is recorded, a blocked request is not started;
+- ``SUBMIT_ONLY``: succeed as soon as Personalize accepted the job (blocked: as HAND_OFF).
+
+A job that ends within the bound is reported, recorded and announced here (``outcome.finish``).
+
 Safety rules, all enforced here:
 
 - one job per request identity: the job name is derived from the request name, dataset group
@@ -12,52 +23,56 @@ Safety rules, all enforced here:
   ``submit`` turns into adoption;
 - nothing is started for a list that fails validation (validation precedes staging);
 - Delete never calls Personalize and never fails: a deletion cannot be undone, so removing a
-  request removes nothing;
+  request removes nothing, and a job being tracked goes on being tracked;
 - no user id is ever logged, returned or put in a reason: only counts and hashes.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import Any
 
-from .layout import data_location, receipt_key
-from .personalize_api import (
-    JobRequestRejected,
-    JobState,
-    JobSubmission,
-    PersonalizeJobs,
-    TransientFault,
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .layout import receipt_uri
+from .notifications import NotificationError
+from .outcome import DEPLOYMENT, JobRecord, finish
+from .personalize_api import JobRequestRejected, JobState, TransientFault
+from .properties import (
+    SUBMIT_ONLY,
+    WAIT,
+    DeletionRequest,
+    PropertyError,
+    parse_request,
 )
-from .properties import DeletionRequest, PropertyError, parse_request
 from .request_rules import compose_job_name
+from .services import Services
 from .staging import SourceError, Storage, scratch_dir
+from .state import QUEUED, TICKET_KEY, JobTicket, Origin, StateError, TrackedJob, iso
+from .submission import resubmit, submit
+from .tracking import TrackerError
 from .user_list import InputValidationError
 
+__all__ = ["DeletionFailed", "Services", "is_complete", "on_event"]
+
 LOGGER = logging.getLogger(__name__)
-RECEIPT_VERSION = 1
+NOT_YET = "pending"
+"""Attribute value for what is not known yet (``NumDeleted`` of a running job, ``JobArn`` of a
+queued request)."""
+NOT_TRACKED = "none"
+"""``TrackedBy`` when the deployment itself saw the job end."""
+SUBMITTED = "SUBMITTED"
+"""``Status`` when Personalize accepted the job but its status could not be read at hand-off."""
 RETRY_AFTER_FAILURE = (
     ". A failed job keeps its name, so deploying the same request adopts it again: "
     "fix the cause, then rename the request to start a new job"
 )
+BOOKKEEPING_FAULTS = (ClientError, BotoCoreError, NotificationError)
 
 
 class DeletionFailed(RuntimeError):
     """The resource must fail; the message is the CloudFormation reason."""
-
-
-@dataclass
-class Services:
-    """What the lifecycle needs from the outside world; fakes in tests, boto3 in Lambda."""
-
-    jobs: PersonalizeJobs
-    storage: Storage
-    clock: Callable[[], float] = time.time
-    deadline_seconds: int = 3300
 
 
 def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
@@ -65,7 +80,8 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
     request_type = event["RequestType"]
     if request_type == "Delete":
         LOGGER.info(
-            "delete: data deletion jobs cannot be undone; nothing is removed from Personalize",
+            "delete: data deletion jobs cannot be undone; nothing is removed from Personalize "
+            "and a job being tracked goes on being tracked",
             extra={"physical_id": event.get("PhysicalResourceId")},
         )
         return {"PhysicalResourceId": event["PhysicalResourceId"]}
@@ -73,6 +89,7 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
         raise DeletionFailed(f"unknown RequestType {request_type!r}")
 
     request = _parse(event.get("ResourceProperties", {}))
+    wait_seconds = _wait_seconds(request, services)
     with scratch_dir() as workdir:
         canonical = _canonical_list(request, services.storage, workdir)
         job_name = compose_job_name(
@@ -89,142 +106,215 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
         same_job = request_type == "Update" and event.get("PhysicalResourceId") == job_name
         if same_job:
             LOGGER.info("update keeps the job identity: no new job", extra={"job_name": job_name})
-            submission_arn = ""
+            job_arn = None
         else:
             location = services.storage.stage(request, canonical, job_name)
-            submission_arn = _submit(request, job_name, location, services).job_arn or ""
+            job_arn = submit(request, job_name, location, services).job_arn
     started = services.clock()
-    return {
-        "PhysicalResourceId": job_name,
-        "JobArn": submission_arn,
-        "Deadline": str(int(started) + services.deadline_seconds),
-        "StartedAt": _iso(started),
-        "Input": summary,
-        # An Update that keeps the job reports it but must not rewrite its receipt: the receipt
-        # records when the deletion ran, written when the job reached its end.
-        "KeptJob": "true" if same_job else "false",
-    }
+    ticket = JobTicket(
+        job_name=job_name,
+        job_arn=job_arn,
+        input=summary,
+        started_at=started,
+        deadline=started + wait_seconds,
+    )
+    return {"PhysicalResourceId": job_name, TICKET_KEY: ticket.to_json()}
 
 
 def is_complete(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
-    """Poll the job; finish with its attributes, or fail with the service's reason."""
+    """Poll the job; finish it, hand it to the tracker, or fail, as the policy says."""
     if event["RequestType"] == "Delete":
         return {"IsComplete": True}
     request = _parse(event.get("ResourceProperties", {}))
-    job_name = event["PhysicalResourceId"]
-    deadline = float(event.get("Deadline") or 0)
-    now = services.clock()
-    job_arn = event.get("JobArn")
+    try:
+        ticket = JobTicket.from_event(event)
+    except StateError as exc:
+        raise DeletionFailed(str(exc)) from exc
+    poll = _Poll(event, request, ticket, services)
+    job_arn = ticket.job_arn
     try:
         if not job_arn:
-            submission = _resubmit(request, job_name, services)
+            submission = resubmit(request, ticket.job_name, services)
             if submission.job_arn is None:
-                return _not_yet(now, deadline, job_name, blocked=submission.blocked_by or "")
+                return poll.not_accepted(submission.blocked_by or "not accepted")
             job_arn = submission.job_arn
         state = services.jobs.describe(job_arn)
     except TransientFault as exc:
         if job_arn:  # the job exists; only reading its status failed
-            return _not_yet(now, deadline, job_name, status=f"unconfirmed ({exc})")
-        return _not_yet(now, deadline, job_name, blocked=str(exc))
+            return poll.running(job_arn, SUBMITTED, unconfirmed=str(exc))
+        return poll.not_accepted(str(exc))
     except JobRequestRejected as exc:
         raise DeletionFailed(f"request {request.request_name}: {exc}") from exc
-    LOGGER.info("job status", extra={"job_name": job_name, "status": state.status})
-    if not state.terminal:
-        return _not_yet(now, deadline, job_name, status=state.status)
-    if event.get("KeptJob") != "true":
-        _finish(request, state, event, services)
-    if state.status == "FAILED":
-        raise DeletionFailed(
-            f"data deletion job {job_name} FAILED: {state.failure_reason or 'no failureReason'}"
-            f"{RETRY_AFTER_FAILURE}"
+    LOGGER.info("job status", extra={"job_name": ticket.job_name, "status": state.status})
+    if state.terminal:
+        return poll.ended(state)
+    return poll.running(job_arn, state.status)
+
+
+class _Poll:
+    """One ``is_complete`` call: the event, its request and ticket, and what it can answer."""
+
+    def __init__(
+        self,
+        event: Mapping[str, Any],
+        request: DeletionRequest,
+        ticket: JobTicket,
+        services: Services,
+    ) -> None:
+        self.event = event
+        self.request = request
+        self.ticket = ticket
+        self.services = services
+        self.now = services.clock()
+        self.job_name = ticket.job_name
+        self.origin = Origin(
+            stack_id=_event_field(event, "StackId"),
+            logical_resource_id=_event_field(event, "LogicalResourceId"),
+            completion=request.completion,
         )
-    return {
-        "IsComplete": True,
-        "Data": {
-            "JobArn": state.job_arn,
-            "JobName": job_name,
-            "Status": state.status,
-            "NumDeleted": str(state.num_deleted or 0),
-        },
-    }
 
+    @property
+    def at_limit(self) -> bool:
+        return self.now >= self.ticket.deadline
 
-def _resubmit(request: DeletionRequest, job_name: str, services: Services) -> JobSubmission:
-    """Find or (re)submit the job when ``on_event`` could not get an ARN.
-
-    ``on_event`` returns no ARN when the create was blocked (limits, training in progress) or
-    when an Update kept the job identity. The staged list exists in the first case; in the
-    second the job exists, so submitting adopts it.
-
-    The framework re-sends the same event on every poll, so once a poll has started the job
-    every later poll lands here too: look the job up first, so a running job is polled with
-    reads only and a throttled or refused create can never hide it.
-    """
-    existing = services.jobs.lookup(request.dataset_group_arn, job_name)
-    if existing is not None:
-        return JobSubmission(existing, adopted=True)
-    return _submit(request, job_name, data_location(request.bucket, job_name), services)
-
-
-def _submit(
-    request: DeletionRequest, job_name: str, location: str, services: Services
-) -> JobSubmission:
-    """Create (or adopt) the job reading ``location``, and log the outcome without ids."""
-    submission = services.jobs.submit(
-        job_name=job_name,
-        dataset_group_arn=request.dataset_group_arn,
-        data_location=location,
-        role_arn=request.role_arn,
-        tags=request.tags,
-    )
-    _log_submission(job_name, submission.job_arn, submission.adopted, submission.blocked_by)
-    return submission
-
-
-def _not_yet(
-    now: float, deadline: float, job_name: str, *, status: str | None = None, blocked: str = ""
-) -> dict[str, Any]:
-    if now < deadline:
-        return {"IsComplete": False}
-    if status is not None:
-        raise DeletionFailed(
-            f"data deletion job {job_name} is still {status} at the deployment's time limit: "
-            "the job keeps running in Personalize (jobs can take up to a day); deploy again "
-            "later with the same request to adopt it and record its result"
+    def ended(self, state: JobState) -> dict[str, Any]:
+        """Record the end (once) and report it; a FAILED job fails the resource."""
+        record = JobRecord(
+            request=self.request,
+            job_name=self.job_name,
+            input=self.ticket.input,
+            origin=self.origin,
+            recorded_by=DEPLOYMENT,
         )
-    raise DeletionFailed(
-        f"data deletion job {job_name} could not be started before the deployment's time "
-        f"limit: {blocked}; no job was started, deploy again once the blocker clears"
-    )
+        try:
+            tracked_by = finish(record, state, self.services).get("trackedBy") or NOT_TRACKED
+        except BOOKKEEPING_FAULTS as exc:
+            # The deletion has ended; only writing it down failed. Never report that as the
+            # deletion failing: retry on the next poll, and at the limit let the tracker
+            # (which retries on its own) write the receipt.
+            LOGGER.warning(
+                "recording the job's end failed; will retry",
+                extra={"job_name": self.job_name, "error": str(exc)},
+            )
+            if not self.at_limit:
+                return {"IsComplete": False}
+            tracked_by = self._hand_off(state.job_arn, state.status, None)
+        if state.status == "FAILED":
+            raise DeletionFailed(
+                f"data deletion job {self.job_name} FAILED: "
+                f"{state.failure_reason or 'no failureReason'}{RETRY_AFTER_FAILURE}"
+            )
+        return self._answer(state.job_arn, state.status, str(state.num_deleted or 0), tracked_by)
+
+    def running(self, job_arn: str, status: str, unconfirmed: str | None = None) -> dict[str, Any]:
+        """The job exists and has not ended."""
+        policy = self.request.completion
+        if (unconfirmed is None and policy == SUBMIT_ONLY) or (self.at_limit and policy != WAIT):
+            return self._answer(job_arn, status, NOT_YET, self._hand_off(job_arn, status, None))
+        if not self.at_limit:
+            return {"IsComplete": False}
+        raise DeletionFailed(self._wait_expired(job_arn, status, unconfirmed))
+
+    def not_accepted(self, blocked_by: str) -> dict[str, Any]:
+        """Personalize has not accepted the job yet (limits, the dataset group in use, faults)."""
+        if not self.at_limit:
+            return {"IsComplete": False}
+        if self.request.completion != WAIT:
+            return self._answer(NOT_YET, QUEUED, NOT_YET, self._hand_off(None, QUEUED, blocked_by))
+        raise DeletionFailed(
+            f"data deletion job {self.job_name} could not be started before the deployment's "
+            f"time limit: {blocked_by}; no job was started, deploy again once the blocker clears"
+        )
+
+    def _hand_off(self, job_arn: str | None, status: str, blocked_by: str | None) -> str:
+        """The ARN of the tracker execution that follows the job; fails the resource if none."""
+        try:
+            execution = self._follow(job_arn, status, blocked_by)
+        except TrackerError as exc:
+            raise DeletionFailed(
+                f"data deletion job {self.job_name} ({status}) could not be handed to the "
+                f"tracker: {exc}. Nothing was lost: deploy again to hand it off"
+            ) from exc
+        LOGGER.info(
+            "handed to the tracker",
+            extra={"job_name": self.job_name, "status": status, "execution": execution},
+        )
+        return execution
+
+    def _follow(self, job_arn: str | None, status: str, blocked_by: str | None) -> str:
+        if self.services.tracker is None:
+            raise TrackerError("no tracker is configured for this handler")
+        properties = {
+            key: value
+            for key, value in self.event.get("ResourceProperties", {}).items()
+            if key != "ServiceToken"
+        }
+        tracked = TrackedJob(
+            request=properties,
+            job_name=self.job_name,
+            job_arn=job_arn,
+            input=self.ticket.input,
+            origin=self.origin,
+            since=iso(self.now),
+            give_up_at=iso(self.now + self.services.tracking_timeout_seconds),
+            last_status=status,
+            blocked_by=blocked_by,
+        )
+        return self.services.tracker.follow(tracked)
+
+    def _wait_expired(self, job_arn: str, status: str, unconfirmed: str | None) -> str:
+        seen = f"{status} ({unconfirmed})" if unconfirmed else status
+        try:
+            execution = self._follow(job_arn, status, None)
+            tracked = f"the tracker follows it to its end and records its receipt ({execution})"
+        except TrackerError as exc:
+            tracked = (
+                f"it could not be handed to the tracker ({exc}): deploy again later with the "
+                "same request to adopt it and record its result"
+            )
+        return (
+            f"data deletion job {self.job_name} is still {seen} at the deployment's time limit "
+            "(completion policy WAIT): the job keeps running in Personalize (jobs can take up "
+            f"to a day); {tracked}. Completion.hand_off() lets the deployment succeed while "
+            "the job runs"
+        )
+
+    def _answer(
+        self, job_arn: str, status: str, num_deleted: str, tracked_by: str
+    ) -> dict[str, Any]:
+        return {
+            "IsComplete": True,
+            "Data": {
+                "JobArn": job_arn,
+                "JobName": self.job_name,
+                "Status": status,
+                "NumDeleted": num_deleted,
+                "TrackedBy": tracked_by,
+                "ReceiptUri": receipt_uri(self.request.bucket, self.job_name),
+            },
+        }
 
 
-def _finish(
-    request: DeletionRequest, state: JobState, event: Mapping[str, Any], services: Services
-) -> None:
-    """Purge the staged list and write the receipt; both are idempotent."""
-    if request.purge_staged_input:
-        services.storage.purge(request.bucket, state.job_name or event["PhysicalResourceId"])
-    receipt = {
-        "version": RECEIPT_VERSION,
-        "requestName": request.request_name,
-        "datasetGroupArn": request.dataset_group_arn,
-        "jobArn": state.job_arn,
-        "jobName": event["PhysicalResourceId"],
-        "status": state.status,
-        "numDeleted": state.num_deleted,
-        "failureReason": state.failure_reason,
-        "input": event.get("Input"),
-        "stagedInputPurged": request.purge_staged_input,
-        "startedAt": event.get("StartedAt"),
-        "finishedAt": _iso(services.clock()),
-        "stackId": event.get("StackId"),
-        "logicalResourceId": event.get("LogicalResourceId"),
-    }
-    services.storage.put_json(request.bucket, receipt_key(event["PhysicalResourceId"]), receipt)
-    LOGGER.info(
-        "job finished",
-        extra={"job_name": event["PhysicalResourceId"], "status": state.status},
-    )
+def _event_field(event: Mapping[str, Any], name: str) -> str:
+    value = event.get(name)
+    if not isinstance(value, str) or not value:
+        raise DeletionFailed(
+            f"event field {name} is missing: CloudFormation sends it with every request"
+        )
+    return value
+
+
+def _wait_seconds(request: DeletionRequest, services: Services) -> int:
+    """The request's bound, within what the provider (and so CloudFormation) allows."""
+    if request.wait_seconds is None:
+        return services.deadline_seconds
+    if request.wait_seconds > services.deadline_seconds:
+        raise DeletionFailed(
+            f"property WaitSeconds {request.wait_seconds} exceeds this provider's limit of "
+            f"{services.deadline_seconds} s (its total_timeout less one query_interval): "
+            "lower the request's wait or raise total_timeout"
+        )
+    return request.wait_seconds
 
 
 def _parse(properties: Mapping[str, Any]) -> DeletionRequest:
@@ -241,16 +331,3 @@ def _canonical_list(request: DeletionRequest, storage: Storage, workdir: str):
         raise DeletionFailed(
             f"request {request.request_name}: deletion list rejected, no job started: {exc}"
         ) from exc
-
-
-def _log_submission(job_name: str, arn: str | None, adopted: bool, blocked: str | None) -> None:
-    if blocked:
-        LOGGER.warning("job not started yet", extra={"job_name": job_name, "blocked_by": blocked})
-    elif adopted:
-        LOGGER.info("job already existed: adopted", extra={"job_name": job_name, "job_arn": arn})
-    else:
-        LOGGER.info("job started", extra={"job_name": job_name, "job_arn": arn})
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")

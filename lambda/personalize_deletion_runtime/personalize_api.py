@@ -14,9 +14,12 @@ Outcomes, not exceptions, for what the lifecycle must decide on:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
+
+from .state import iso, parse_iso
 
 BLOCKING_CODES = {
     "LimitExceededException": "Personalize limit reached (request rate, or 5 PENDING deletion "
@@ -78,10 +81,21 @@ class JobState:
     status: str
     num_deleted: int | None
     failure_reason: str | None
+    created_at: str | None = None
+    """The job's own ``creationDateTime`` (UTC, ISO 8601): when the deletion was accepted."""
+    updated_at: str | None = None
+    """The job's ``lastUpdatedDateTime``: for a terminal job, when the deletion ended."""
 
     @property
     def terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def duration_seconds(self) -> int | None:
+        """How long the job ran, from its own timestamps (``None`` while they are unknown)."""
+        if self.created_at is None or self.updated_at is None:
+            return None
+        return round(parse_iso(self.updated_at) - parse_iso(self.created_at))
 
 
 class PersonalizeJobs:
@@ -162,6 +176,8 @@ class PersonalizeJobs:
             status=job.get("status", "UNKNOWN"),
             num_deleted=job.get("numDeleted"),
             failure_reason=job.get("failureReason"),
+            created_at=_timestamp(job.get("creationDateTime")),
+            updated_at=_timestamp(job.get("lastUpdatedDateTime")),
         )
 
 
@@ -176,6 +192,11 @@ def _call(method: Any, operation: str, subject: str, request: dict[str, Any]) ->
         raise _rejected(operation, subject, exc) from exc
     except BotoCoreError as exc:
         raise TransientFault(f"{operation} could not reach Personalize: {exc}") from exc
+
+
+def _timestamp(value: Any) -> str | None:
+    """botocore parses timestamps into aware datetimes; receipts keep them as ISO 8601 UTC."""
+    return iso(value.timestamp()) if isinstance(value, datetime) else None
 
 
 def _code(exc: ClientError) -> str:

@@ -23,6 +23,14 @@ ROLE_ARN_PATTERN = re.compile(r"^arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=
 BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 BOOLEANS = {"true": True, "false": False}
 
+HAND_OFF = "HAND_OFF"
+"""Wait up to a bound; then the deployment succeeds and the tracker follows the job (default)."""
+WAIT = "WAIT"
+"""Wait up to a bound; then fail the deployment (the job keeps running, the tracker records it)."""
+SUBMIT_ONLY = "SUBMIT_ONLY"
+"""Succeed as soon as Personalize accepted the job; the tracker follows it."""
+COMPLETION_POLICIES = (HAND_OFF, WAIT, SUBMIT_ONLY)
+
 
 class PropertyError(ValueError):
     """A resource property that cannot be used; the message names it and the rule."""
@@ -55,6 +63,9 @@ class DeletionRequest:
     max_input_bytes: int
     purge_staged_input: bool
     tags: dict[str, str] = field(default_factory=dict)
+    completion: str = HAND_OFF
+    wait_seconds: int | None = None
+    """How long the deployment waits for the job; ``None``: as long as the provider allows."""
 
 
 def parse_request(properties: Mapping[str, Any]) -> DeletionRequest:
@@ -89,6 +100,12 @@ def parse_request(properties: Mapping[str, Any]) -> DeletionRequest:
         max_input_bytes=_positive_int(properties, "MaxInputBytes"),
         purge_staged_input=_boolean(properties, "PurgeStagedInput"),
         tags=tags,
+        # Absent in templates written before completion policies existed (a rollback can send
+        # those to this code): they mean the default.
+        completion=_choice(properties, "Completion", COMPLETION_POLICIES, default=HAND_OFF),
+        wait_seconds=(
+            _whole_number(properties, "WaitSeconds") if "WaitSeconds" in properties else None
+        ),
     )
 
 
@@ -115,6 +132,26 @@ def _positive_int(properties: Mapping[str, Any], name: str) -> int:
             f"property {name} {value!r} must be a positive whole number (a string of digits)"
         )
     return int(value)
+
+
+def _whole_number(properties: Mapping[str, Any], name: str) -> int:
+    value = _string(properties, name)
+    if not (value.isascii() and value.isdigit()):
+        raise PropertyError(
+            f"property {name} {value!r} must be a whole number (a string of digits)"
+        )
+    return int(value)
+
+
+def _choice(
+    properties: Mapping[str, Any], name: str, allowed: tuple[str, ...], default: str
+) -> str:
+    if name not in properties:
+        return default
+    value = _string(properties, name)
+    if value not in allowed:
+        raise PropertyError(f"property {name} {value!r} must be one of {', '.join(allowed)}")
+    return value
 
 
 def _boolean(properties: Mapping[str, Any], name: str) -> bool:

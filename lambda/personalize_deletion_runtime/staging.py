@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
+from botocore.exceptions import ClientError
+
 from .layout import data_location, staged_key
 from .properties import DeletionRequest, Source
 from .user_list import Limits, ListStats, canonicalize, select_csv_keys
@@ -77,14 +79,41 @@ class Storage:
         """Delete a staged list once its job is terminal (idempotent)."""
         self.client.delete_object(Bucket=bucket, Key=staged_key(job_name))
 
-    def put_json(self, bucket: str, key: str, document: dict[str, Any]) -> None:
-        """Write a small JSON document (receipts)."""
-        self.client.put_object(
-            Bucket=bucket,
-            Key=key,
-            Body=json.dumps(document, indent=2, sort_keys=True).encode(),
-            ContentType="application/json",
-        )
+    def put_json_once(self, bucket: str, key: str, document: dict[str, Any]) -> bool:
+        """Write a small JSON document unless the key exists; ``False`` if it did.
+
+        S3's conditional write (``If-None-Match: *``) decides, so two writers racing for the
+        same receipt cannot overwrite each other: the first one's facts stand.
+        """
+        try:
+            self.client.put_object(
+                Bucket=bucket,
+                Key=key,
+                Body=json.dumps(document, indent=2, sort_keys=True).encode(),
+                ContentType="application/json",
+                IfNoneMatch="*",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "PreconditionFailed":
+                return False
+            raise
+        return True
+
+    def read_json(self, bucket: str, key: str) -> dict[str, Any] | None:
+        """A small JSON document, or ``None`` if there is none under ``key``.
+
+        Existence is asked with a listing of exactly that key: without ``s3:ListBucket``, S3
+        answers a GetObject of a missing key with AccessDenied rather than NoSuchKey, and the
+        handlers may list only with a prefix condition.
+        """
+        page = self.client.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
+        if not any(item["Key"] == key for item in page.get("Contents", [])):
+            return None
+        body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
+        try:
+            return json.loads(body.read())
+        finally:
+            body.close()
 
     def _keys(self, source: Source) -> list[str]:
         if source.key is not None:

@@ -1,0 +1,308 @@
+"""The tracker: one Step Functions standard state machine per stack that follows jobs to their end.
+
+CloudFormation waits at most an hour for a custom resource; a data deletion job can take a day.
+What the deployment cannot wait for is handed to this tracker: one execution per job (named
+after the job, so a repeated hand-off finds the execution that already follows it), polling on
+a managed engine that runs for up to a year, with no Lambda invocation per poll.
+
+Like the provider it is a singleton per stack (``Stack.of(scope).node.try_find_child``), so the
+k-th request adds one resource, not a tracker.
+
+Removal while tracked: a running execution needs its state machine, its Lambda step, their
+roles and policies, the Personalize service role and the deletion bucket. Deleting the stack (or
+rolling back the deployment that created it) must not take them away from a job still being
+followed, so they are all retained (``DeletionPolicy: Retain``); the README says how to remove
+them once ``ListExecutions --status-filter RUNNING`` is empty.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from personalize_deletion_runtime.notifications import (
+    JOBS_COMPLETED,
+    JOBS_FAILED,
+    JOBS_STUCK,
+    METRIC_DIMENSION,
+    METRIC_NAMESPACE,
+)
+
+from constructs import Construct
+
+from .acknowledgements import acknowledge, acknowledge_wildcard_resource
+from .grants import grant_job_management, grant_put_job_events
+from .packaging import RUNTIME_PACKAGE, handler_code
+from .tracker_definition import tracker_definition
+
+TRACKER_ID = "PersonalizeDataDeletionTracker"
+DEFAULT_TRACKING_INTERVAL = Duration.minutes(10)
+DEFAULT_TRACKING_TIMEOUT = Duration.hours(36)
+MAX_TRACKING_TIMEOUT = Duration.days(360)
+"""Standard workflows run for at most a year; the execution's backstop needs some room."""
+
+
+def retain_role(role: iam.Role) -> None:
+    """Keep a role and its default policy when the stack goes: a running execution needs them."""
+    role.apply_removal_policy(RemovalPolicy.RETAIN)
+    policy = role.node.find_child("DefaultPolicy")
+    policy.node.default_child.apply_removal_policy(RemovalPolicy.RETAIN)
+
+
+class TrackerSettingsError(ValueError):
+    """Tracker settings the engine or the product cannot honour."""
+
+
+@dataclass(frozen=True)
+class TrackerSettings:
+    """How the stack's tracker follows jobs; one value per stack because the tracker is shared.
+
+    ``interval``: time between two status reads of a job (default 10 minutes: a job takes
+    minutes to a day, and each read costs three state transitions). ``timeout``: how long a job
+    is followed before the tracker reports it as stuck (default 36 hours, above Personalize's
+    "up to a day").
+    """
+
+    interval: Duration = DEFAULT_TRACKING_INTERVAL
+    timeout: Duration = DEFAULT_TRACKING_TIMEOUT
+    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
+
+    def __post_init__(self) -> None:
+        interval = self.interval.to_seconds()
+        timeout = self.timeout.to_seconds()
+        if not 60 <= interval <= 3600:
+            raise TrackerSettingsError(
+                f"tracking_interval is {interval:g} s: use 1 minute to 1 hour (reads cost state "
+                "transitions; Personalize jobs take minutes to hours)"
+            )
+        if timeout < 3 * interval or timeout < 3600:
+            raise TrackerSettingsError(
+                f"tracking_timeout ({timeout:g} s) must be at least an hour and three "
+                f"tracking intervals ({interval:g} s)"
+            )
+        if timeout > MAX_TRACKING_TIMEOUT.to_seconds():
+            raise TrackerSettingsError(
+                f"tracking_timeout ({timeout:g} s) exceeds {MAX_TRACKING_TIMEOUT.to_days():g} "
+                "days: Step Functions standard workflows run for at most a year"
+            )
+
+
+class DeletionTracker(Construct):
+    """The stack's tracker: state machine, its Lambda step, roles, logs, metrics and alarms."""
+
+    @classmethod
+    def of(cls, scope: Construct, settings: TrackerSettings) -> DeletionTracker:
+        """Return the stack's tracker, creating it on first use."""
+        stack = Stack.of(scope)
+        existing = stack.node.try_find_child(TRACKER_ID)
+        if existing is None:
+            return cls(stack, TRACKER_ID, settings=settings)
+        if not isinstance(existing, DeletionTracker):
+            raise TrackerSettingsError(
+                f"construct id {TRACKER_ID!r} is taken in stack {stack.stack_name!r}: rename "
+                "that construct"
+            )
+        if existing.settings != settings:
+            raise TrackerSettingsError(
+                f"stack {stack.stack_name!r} already has a deletion tracker with "
+                f"{existing.settings}; all PersonalizeDataDeletion constructs of a stack share "
+                "it, so either pass the same tracking_interval, tracking_timeout and "
+                "log_retention or move one to another stack"
+            )
+        return existing
+
+    def __init__(self, scope: Construct, construct_id: str, *, settings: TrackerSettings) -> None:
+        super().__init__(scope, construct_id)
+        self.settings = settings
+        self._granted_prefixes: set[str] = set()
+        self.function_role = iam.Role(
+            self,
+            "StepRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Submits queued Personalize data deletion jobs and records their end",
+        )
+        self.function = lambda_.Function(
+            self,
+            "Step",
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            architecture=lambda_.Architecture.ARM_64,
+            code=handler_code(),
+            handler=f"{RUNTIME_PACKAGE.name}.handlers.track",
+            description="Tracker steps: submit a queued deletion job, record its end, give up",
+            role=self.function_role,
+            memory_size=256,
+            timeout=Duration.minutes(2),
+            logging_format=lambda_.LoggingFormat.JSON,
+            log_group=self._log_group("StepLogs"),
+        )
+        self.function.log_group.grant_write(self.function_role)
+        grant_put_job_events(self.function_role)
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+            description="Runs the Personalize data deletion tracker",
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"], resources=[self.function.function_arn]
+            )
+        )
+        definition = tracker_definition(
+            interval_seconds=int(settings.interval.to_seconds()),
+            timeout_seconds=int(settings.timeout.to_seconds()),
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            definition_body=sfn.DefinitionBody.from_string(json.dumps(definition, indent=1)),
+            definition_substitutions={
+                "TrackerFunctionArn": self.function.function_arn,
+                "Partition": Aws.PARTITION,
+            },
+            role=self.role,
+            comment="Follows Amazon Personalize data deletion jobs that outlive a deployment",
+            logs=sfn.LogOptions(
+                destination=self._log_group("Logs"),
+                level=sfn.LogLevel.ALL,
+                include_execution_data=False,
+            ),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        # cfn-lint checks the definition string but not with its substitutions, and its ARN
+        # pattern knows only the "aws" partition; the tests lint the substituted definition.
+        self.state_machine.node.default_child.add_metadata(
+            "cfn-lint", {"config": {"ignore_checks": ["E3601"]}}
+        )
+        self.function.apply_removal_policy(RemovalPolicy.RETAIN)
+        for role in (self.function_role, self.role):
+            retain_role(role)
+        self.job_failed_alarm = self.metric_jobs(JOBS_FAILED).create_alarm(
+            self,
+            "JobFailedAlarm",
+            alarm_description=(
+                "A Personalize data deletion job of this stack ended FAILED: its receipt and "
+                "the job's failureReason say why"
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.tracking_alarm = self.metric_tracking_failures().create_alarm(
+            self,
+            "TrackingAlarm",
+            alarm_description=(
+                "The deletion tracker gave up on a job (stuck, or never accepted) or one of its "
+                "executions failed, timed out or was stopped: the job's end is not recorded"
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self._acknowledge_findings()
+
+    @property
+    def state_machine_arn(self) -> str:
+        return self.state_machine.state_machine_arn
+
+    def metric_jobs(self, metric_name: str) -> cloudwatch.Metric:
+        """Jobs of this stack that ended with ``JobsCompleted``, ``JobsFailed``, ``JobsStuck``."""
+        if metric_name not in (JOBS_COMPLETED, JOBS_FAILED, JOBS_STUCK):
+            raise ValueError(
+                f"metric_name {metric_name!r}: use {JOBS_COMPLETED}, {JOBS_FAILED} or {JOBS_STUCK}"
+            )
+        return cloudwatch.Metric(
+            namespace=METRIC_NAMESPACE,
+            metric_name=metric_name,
+            dimensions_map={METRIC_DIMENSION: Aws.STACK_NAME},
+            statistic="Sum",
+            period=Duration.minutes(5),
+        )
+
+    def metric_tracking_failures(self) -> cloudwatch.MathExpression:
+        """Executions that ended without recording a job's end: failed, timed out, aborted."""
+        machine = self.state_machine
+        return cloudwatch.MathExpression(
+            expression="failed + timedOut + aborted",
+            using_metrics={
+                "failed": machine.metric_failed(statistic="Sum"),
+                "timedOut": machine.metric_timed_out(statistic="Sum"),
+                "aborted": machine.metric_aborted(statistic="Sum"),
+            },
+            label="Tracker executions without a recorded end",
+            period=Duration.minutes(5),
+        )
+
+    def grant_job_management(self, job_name_prefix: str) -> None:
+        """Let the tracker read (and its step create) jobs named with ``job_name_prefix``."""
+        if job_name_prefix in self._granted_prefixes:
+            return
+        self._granted_prefixes.add(job_name_prefix)
+        grant_job_management(
+            self.function_role, job_name_prefix, list_jobs=len(self._granted_prefixes) == 1
+        )
+        job_arns = Stack.of(self).format_arn(
+            service="personalize", resource=f"data-deletion-job/{job_name_prefix}-*"
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["personalize:DescribeDataDeletionJob"], resources=[job_arns]
+            )
+        )
+        acknowledge_wildcard_resource(
+            self.role,
+            job_arns,
+            "The tracker reads the status of jobs whose names are derived at deploy time; "
+            "limited to names with this construct's prefix.",
+        )
+
+    def grant_start(self, grantee: iam.IGrantable) -> None:
+        """Let ``grantee`` start executions and look up existing ones (idempotent hand-off)."""
+        stack = Stack.of(self)
+        executions = stack.format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{self.state_machine.state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.state_machine.grant_start_execution(grantee)
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[executions])
+        )
+        acknowledge_wildcard_resource(
+            grantee.grant_principal,
+            executions,
+            "Execution names are the job names derived at deploy time; describing them is "
+            "limited to this tracker's executions.",
+        )
+
+    def _log_group(self, construct_id: str) -> logs.LogGroup:
+        return logs.LogGroup(
+            self,
+            construct_id,
+            retention=self.settings.log_retention,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+    def _acknowledge_findings(self) -> None:
+        acknowledge(
+            self.state_machine,
+            "AwsSolutions-SF2",
+            "X-Ray tracing of the tracker adds cost without insight: each execution is a wait "
+            "loop around one status read.",
+        )
+        acknowledge(
+            self.role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Step Functions log delivery (logs:CreateLogDelivery and related actions) accepts "
+            "only '*' as resource.",
+        )

@@ -1,0 +1,159 @@
+"""The tracker's state machine definition (Amazon States Language, JSONPath).
+
+One execution follows one job: wait, read the job's status with Step Functions' direct AWS SDK
+integration (no Lambda per poll), decide; Lambda steps only where logic is needed (submit a
+queued request, finish an ended job, give up), all running the runtime package's code.
+
+::
+
+    CheckAccepted --arn--> WaitForJob -> ReadStatus -> CheckEnded --ended--> Finish -> Recorded
+         |                     ^                           |  \\--limit--> GiveUp -> NotConfirmed
+         |                     +--------running------------+
+         +--queued--> WaitToSubmit -> Submit -> CheckSubmitted --arn--> WaitForJob
+                           ^                         |  \\--give up--> GiveUp
+                           +--------blocked----------+
+
+The state it carries is the runtime's ``TrackedJob`` JSON (``$.job.arn``, ``$.tracking.*``,
+``$.seen``). Written as data rather than with CDK's state classes so that the exact document is
+visible here, asserted by the tests and executed locally by ``personalize_deletion_local.asl``.
+``${TrackerFunctionArn}`` and ``${Partition}`` are CloudFormation definition substitutions, which
+keep the definition a plain string that cfn-lint can check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+FUNCTION_ARN = "${TrackerFunctionArn}"
+PARTITION = "${Partition}"
+PERMANENT_STEP_ERRORS = ["StepError", "StateError", "PropertyError"]
+"""Raised by the runtime for inputs no retry can fix: fail over to GiveUp at once."""
+LAMBDA_SERVICE_ERRORS = [
+    "Lambda.ClientExecutionTimeoutException",
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+]
+READ_RETRY = {
+    "ErrorEquals": ["States.ALL"],
+    "IntervalSeconds": 60,
+    "MaxAttempts": 5,
+    "BackoffRate": 2,
+    "MaxDelaySeconds": 900,
+}
+"""Reading the status: throttling or a fault is retried for ~30 minutes before giving up."""
+BACKSTOP_SECONDS = 3600
+"""The execution's own timeout exceeds the tracking limit by two intervals and this margin, so
+the Choice-based limit (with its event) normally comes first and TimeoutSeconds only catches
+a definition or service fault."""
+
+
+def tracker_definition(*, interval_seconds: int, timeout_seconds: int) -> dict[str, Any]:
+    """The definition for a tracker polling every ``interval_seconds``."""
+    return {
+        "Comment": (
+            "Follows one Amazon Personalize data deletion job to its end: submits it if it was "
+            "queued, polls its status, then records the outcome (receipt, event, purge)."
+        ),
+        "TimeoutSeconds": timeout_seconds + 2 * interval_seconds + BACKSTOP_SECONDS,
+        "StartAt": "CheckAccepted",
+        "States": {
+            "CheckAccepted": {
+                "Type": "Choice",
+                "Comment": "A queued request has no job ARN yet.",
+                "Choices": [{"Variable": "$.job.arn", "IsString": True, "Next": "WaitForJob"}],
+                "Default": "WaitToSubmit",
+            },
+            "WaitToSubmit": {"Type": "Wait", "Seconds": interval_seconds, "Next": "Submit"},
+            "Submit": _step("submit", "CheckSubmitted"),
+            "CheckSubmitted": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": "$.job.arn", "IsString": True, "Next": "WaitForJob"},
+                    {"Variable": "$.tracking.giveUp", "BooleanEquals": True, "Next": "GiveUp"},
+                ],
+                "Default": "WaitToSubmit",
+            },
+            "WaitForJob": {"Type": "Wait", "Seconds": interval_seconds, "Next": "ReadStatus"},
+            "ReadStatus": {
+                "Type": "Task",
+                "Resource": f"arn:{PARTITION}:states:::aws-sdk:personalize:describeDataDeletionJob",
+                "Parameters": {"DataDeletionJobArn.$": "$.job.arn"},
+                "ResultSelector": {
+                    "status.$": "$.DataDeletionJob.Status",
+                    "checkedAt.$": "$$.State.EnteredTime",
+                },
+                "ResultPath": "$.seen",
+                "Retry": [READ_RETRY],
+                "Catch": [_catch("GiveUp")],
+                "Next": "CheckEnded",
+            },
+            "CheckEnded": {
+                "Type": "Choice",
+                "Choices": [
+                    {
+                        "Or": [
+                            {"Variable": "$.seen.status", "StringEquals": "COMPLETED"},
+                            {"Variable": "$.seen.status", "StringEquals": "FAILED"},
+                        ],
+                        "Next": "Finish",
+                    },
+                    {
+                        "Variable": "$.seen.checkedAt",
+                        "TimestampGreaterThanEqualsPath": "$.tracking.giveUpAt",
+                        "Next": "GiveUp",
+                    },
+                ],
+                "Default": "WaitForJob",
+            },
+            "Finish": _step("finish", "Recorded"),
+            "Recorded": {"Type": "Succeed"},
+            "GiveUp": _step("give_up", "NotConfirmed", on_error="TrackerFailed"),
+            "NotConfirmed": {
+                "Type": "Fail",
+                "ErrorPath": "$.outcome.error",
+                "CausePath": "$.outcome.cause",
+            },
+            "TrackerFailed": {
+                "Type": "Fail",
+                "Error": "TrackerFailed",
+                "CausePath": "$.error.Cause",
+            },
+        },
+    }
+
+
+def _step(step: str, next_state: str, on_error: str = "GiveUp") -> dict[str, Any]:
+    """A Lambda step: the whole state in, the next state out (``OutputPath`` ``$.Payload``)."""
+    return {
+        "Type": "Task",
+        "Resource": f"arn:{PARTITION}:states:::lambda:invoke",
+        "Parameters": {
+            "FunctionName": FUNCTION_ARN,
+            "Payload": {"step": step, "execution.$": "$$.Execution.Id", "state.$": "$"},
+        },
+        "OutputPath": "$.Payload",
+        "Retry": [
+            {"ErrorEquals": PERMANENT_STEP_ERRORS, "MaxAttempts": 0},
+            {
+                "ErrorEquals": LAMBDA_SERVICE_ERRORS,
+                "IntervalSeconds": 2,
+                "MaxAttempts": 6,
+                "BackoffRate": 2,
+            },
+            {
+                "ErrorEquals": ["States.ALL"],
+                "IntervalSeconds": 30,
+                "MaxAttempts": 4,
+                "BackoffRate": 2,
+                "MaxDelaySeconds": 600,
+            },
+        ],
+        "Catch": [_catch(on_error)],
+        "Next": next_state,
+    }
+
+
+def _catch(next_state: str) -> dict[str, Any]:
+    return {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": next_state}

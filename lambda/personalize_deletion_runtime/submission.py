@@ -1,0 +1,59 @@
+"""Asking Personalize for the job of a request: create it, or find the one that exists.
+
+Shared by ``on_event`` (first attempt), ``is_complete`` (later polls while blocked) and the
+tracker's submit step (a request queued past the deployment), so every path composes the same
+call and treats its outcomes alike.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from .layout import data_location
+from .personalize_api import JobSubmission
+from .properties import DeletionRequest
+from .services import Services
+
+LOGGER = logging.getLogger(__name__)
+
+
+def submit(
+    request: DeletionRequest, job_name: str, location: str, services: Services
+) -> JobSubmission:
+    """Create (or adopt) the job reading ``location``, and log the outcome without ids."""
+    submission = services.jobs.submit(
+        job_name=job_name,
+        dataset_group_arn=request.dataset_group_arn,
+        data_location=location,
+        role_arn=request.role_arn,
+        tags=request.tags,
+    )
+    if submission.blocked_by:
+        LOGGER.warning(
+            "job not started yet", extra={"job_name": job_name, "blocked_by": submission.blocked_by}
+        )
+    elif submission.adopted:
+        LOGGER.info(
+            "job already existed: adopted",
+            extra={"job_name": job_name, "job_arn": submission.job_arn},
+        )
+    else:
+        LOGGER.info("job started", extra={"job_name": job_name, "job_arn": submission.job_arn})
+    return submission
+
+
+def resubmit(request: DeletionRequest, job_name: str, services: Services) -> JobSubmission:
+    """Find or (re)submit the job when no earlier step got its ARN.
+
+    That happens when the create was blocked (limits, the dataset group in use), or when an
+    Update kept the job identity. The staged list exists in the first case; in the second the
+    job exists, so submitting adopts it.
+
+    Callers repeat this on every poll, so once one attempt has started the job every later one
+    lands here too: look the job up first, so a running job is followed with reads only and a
+    throttled or refused create can never hide it.
+    """
+    existing = services.jobs.lookup(request.dataset_group_arn, job_name)
+    if existing is not None:
+        return JobSubmission(existing, adopted=True)
+    return submit(request, job_name, data_location(request.bucket, job_name), services)

@@ -1,0 +1,87 @@
+"""Handing a job to the tracker: one Step Functions execution per job, named after the job.
+
+The execution name is the idempotency key, as the job name is for Personalize: a retried,
+repeated or concurrent hand-off of the same job finds the execution that already follows it
+instead of starting a second one. Step Functions answers a repeated start with the same name
+and input with the running execution, and anything else with ``ExecutionAlreadyExists``; then
+the existing execution is described: if it still runs (or has seen the job to its end) it is
+the tracker of record. If it ended without an answer (stuck, or a fault), a new execution
+``<job>-2``, ``<job>-3``, ... takes over, so deploying again after a tracker failure re-tracks
+the job rather than reporting a dead execution.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .state import TrackedJob
+
+MAX_ATTEMPTS = 9
+"""Execution names tried per job (``<job>``, ``<job>-2`` ... ``<job>-9``)."""
+FOLLOWING = {"RUNNING", "SUCCEEDED"}
+
+
+class StepFunctionsClient(Protocol):
+    """The subset of boto3's Step Functions client used here."""
+
+    def start_execution(self, **kwargs: Any) -> dict[str, Any]: ...
+    def describe_execution(self, **kwargs: Any) -> dict[str, Any]: ...
+
+
+class TrackerError(RuntimeError):
+    """The job could not be handed to the tracker; the message says why."""
+
+
+class Tracker:
+    """Starts (or finds) the execution that follows a job."""
+
+    def __init__(self, client: StepFunctionsClient, state_machine_arn: str) -> None:
+        self.client = client
+        self.state_machine_arn = state_machine_arn
+
+    def execution_arn(self, name: str) -> str:
+        """``arn:...:execution:<state machine>:<name>``, as Step Functions composes it."""
+        return self.state_machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"
+
+    def follow(self, job: TrackedJob) -> str:
+        """Return the ARN of the execution that follows ``job``, starting one if needed."""
+        document = json.dumps(job.to_json(), sort_keys=True)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            name = job.job_name if attempt == 1 else f"{job.job_name}-{attempt}"
+            try:
+                response = self.client.start_execution(
+                    stateMachineArn=self.state_machine_arn, name=name, input=document
+                )
+                return response["executionArn"]
+            except ClientError as exc:
+                if _code(exc) != "ExecutionAlreadyExists":
+                    raise TrackerError(_describe(exc, job.job_name)) from exc
+            except BotoCoreError as exc:
+                raise TrackerError(f"Step Functions unreachable: {exc}") from exc
+            arn = self.execution_arn(name)
+            if self._status(arn, job.job_name) in FOLLOWING:
+                return arn
+        raise TrackerError(
+            f"the tracker has ended {MAX_ATTEMPTS} executions for job {job.job_name} without "
+            "an answer; see their failure causes in the Step Functions console"
+        )
+
+    def _status(self, arn: str, job_name: str) -> str:
+        try:
+            return str(self.client.describe_execution(executionArn=arn)["status"])
+        except ClientError as exc:
+            raise TrackerError(_describe(exc, job_name)) from exc
+        except BotoCoreError as exc:
+            raise TrackerError(f"Step Functions unreachable: {exc}") from exc
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", "Unknown"))
+
+
+def _describe(exc: ClientError, job_name: str) -> str:
+    message = exc.response.get("Error", {}).get("Message", "") or "no message"
+    return f"starting the tracker for job {job_name} failed with {_code(exc)}: {message}"

@@ -1,0 +1,362 @@
+"""The tracker: the synthesized definition, executed locally, following handed-off jobs.
+
+The deployment hands a job off (``lifecycle``, through moto's Step Functions); the execution it
+started is then run from its recorded input by ``personalize_deletion_local.asl`` with the real
+definition, its Lambda steps running ``tracker_steps`` in-process and its SDK step calling the
+Personalize double through boto3. The clock is simulated: a day of polling takes milliseconds.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import aws_cdk as cdk
+import lifecycle_support as support
+from lifecycle_support import (
+    GROUP,
+    NUM_DELETED,
+    STACK_ID,
+    STAGING_BUCKET,
+    T0,
+    TRACKER_ARN,
+    USERS_CSV,
+    World,
+    assert_no_user_ids,
+    cfn_event,
+    debug_logs,
+    expected_job_name,
+    job_arn,
+    job_event_rule,
+    play,
+    properties,
+)
+from personalize_data_deletion import PersonalizeDataDeletion, UserList
+from personalize_deletion_runtime.state import iso as utc
+from synth import synth_template
+
+moto_endpoint = support.moto_endpoint
+no_backoff = support.no_backoff
+world = support.world
+
+JOB = expected_job_name(USERS_CSV)
+EXECUTION = f"{TRACKER_ARN.replace(':stateMachine:', ':execution:')}:{JOB}"
+RECEIPT_URI = f"s3://{STAGING_BUCKET}/receipts/{JOB}.json"
+DESCRIBE = "DescribeDataDeletionJob"
+CREATE = "CreateDataDeletionJob"
+HAND_OFF_AT = 600
+INTERVAL = 600
+
+
+def at(offset: float) -> str:
+    return utc(T0 + offset)
+
+
+def hand_off(world: World, **props: str) -> None:
+    """Create the request and poll every 100 s until the deployment hands the job off."""
+    outcome = play(cfn_event("Create", properties(**props)), world, step=100)
+    assert outcome.reason is None
+    assert outcome.data["TrackedBy"] == EXECUTION
+
+
+def reads(result) -> list[tuple[str, str]]:
+    """(time, status) of every successful status read of the execution."""
+    return [
+        (utc(visit.entered_at), visit.output["seen"]["status"])
+        for visit in result.visits
+        if visit.state == "ReadStatus" and visit.output is not None
+    ]
+
+
+# ------------------------------------------------------------------------------ to the end
+
+
+def test_a_handed_off_job_is_followed_to_its_end_and_recorded_once(world: World, caplog) -> None:
+    debug_logs(caplog)
+    # GIVEN a job of 10 s PENDING + 5000 s IN_PROGRESS, handed off at +600 s
+    world.double.run_seconds = 5000
+    hand_off(world)
+    world.reset_calls()
+
+    # WHEN the tracker execution runs
+    result = world.run_tracker(JOB)
+
+    # THEN it reads the status every 10 minutes until the first read after the end (+5010 s)
+    assert result.status == "SUCCEEDED"
+    assert reads(result) == [
+        (at(HAND_OFF_AT + INTERVAL * k), "IN_PROGRESS") for k in range(1, 8)
+    ] + [(at(HAND_OFF_AT + INTERVAL * 8), "COMPLETED")]
+    # AND that costs 8 x (Wait, ReadStatus, CheckEnded) + CheckAccepted, Finish, Recorded
+    assert result.transitions == 27
+    # AND Personalize saw 8 reads from the state machine and 1 from the finish step, nothing else
+    assert [call.operation for call in world.double.calls] == [DESCRIBE] * 9
+    # AND one receipt with the job's own times, written by the tracker
+    receipt = world.receipt(JOB)
+    assert {
+        key: receipt[key]
+        for key in (
+            "status",
+            "numDeleted",
+            "startedAt",
+            "finishedAt",
+            "durationSeconds",
+            "recordedBy",
+            "trackedBy",
+            "recordedAt",
+            "completion",
+        )
+    } == {
+        "status": "COMPLETED",
+        "numDeleted": NUM_DELETED,
+        "startedAt": at(0),
+        "finishedAt": at(5010),
+        "durationSeconds": 5010,
+        "recordedBy": "tracker",
+        "trackedBy": EXECUTION,
+        "recordedAt": at(HAND_OFF_AT + INTERVAL * 8),
+        "completion": "HAND_OFF",
+    }
+    # AND the staged list purged exactly once, one event, one metric
+    assert world.s3_calls.count("DeleteObject") == 1
+    assert world.keys() == [f"receipts/{JOB}.json"]
+    [event] = world.events()
+    assert event == {
+        "requestName": "gdpr-2026-11",
+        "jobName": JOB,
+        "jobArn": job_arn(JOB),
+        "datasetGroupArn": GROUP,
+        "status": "COMPLETED",
+        "lastStatus": "COMPLETED",
+        "numDeleted": NUM_DELETED,
+        "failureReason": None,
+        "receiptUri": RECEIPT_URI,
+        "startedAt": at(0),
+        "finishedAt": at(5010),
+        "durationSeconds": 5010,
+        "recordedAt": at(HAND_OFF_AT + INTERVAL * 8),
+        "recordedBy": "tracker",
+        "trackedBy": EXECUTION,
+        "completion": "HAND_OFF",
+        "stackId": STACK_ID,
+    }
+    assert world.metrics() == [("JobsCompleted", "privacy")]
+    assert result.output["outcome"] == {"status": "COMPLETED", "receiptUri": RECEIPT_URI}
+    assert_no_user_ids(caplog, result.output, event, receipt, world.tracker_input(JOB))
+
+
+def test_a_job_that_fails_after_the_deployment_is_recorded_and_counted(world: World) -> None:
+    # GIVEN a long job that will end FAILED, handed off
+    world.double.run_seconds = 5000
+    world.double.fail_next_jobs("Access Denied: the role cannot read the data location")
+    hand_off(world)
+
+    # WHEN the tracker runs
+    result = world.run_tracker(JOB)
+
+    # THEN the execution succeeds (it recorded the end) and the outcome is FAILED everywhere
+    assert result.status == "SUCCEEDED"
+    assert result.output["outcome"]["status"] == "FAILED"
+    receipt = world.receipt(JOB)
+    assert (receipt["status"], receipt["failureReason"]) == (
+        "FAILED",
+        "Access Denied: the role cannot read the data location",
+    )
+    [event] = world.events()
+    assert (event["status"], event["failureReason"]) == (
+        "FAILED",
+        "Access Denied: the role cannot read the data location",
+    )
+    # AND the failed-jobs alarm's metric counts it
+    assert world.metrics() == [("JobsFailed", "privacy")]
+
+
+def test_a_job_still_running_at_the_tracking_limit_is_reported_stuck(world: World) -> None:
+    # GIVEN a job that never ends, handed off at +600 s (tracking limit: 36 h later)
+    world.double.run_seconds = math.inf
+    hand_off(world)
+
+    # WHEN the tracker runs
+    result = world.run_tracker(JOB)
+
+    # THEN it gives up at the first read at or after the limit, and the execution fails
+    limit = HAND_OFF_AT + 36 * 3600
+    assert reads(result)[-1] == (at(limit), "IN_PROGRESS")
+    assert len(reads(result)) == 36 * 3600 // INTERVAL
+    assert result.status == "FAILED"
+    assert result.error == "DeletionJobStuck"
+    assert result.cause == (
+        f"the job was still IN_PROGRESS at {at(limit)}, the tracking limit; it may still end: "
+        "deploy the same request again, or start the tracker by hand, to record its result"
+    )
+    # AND one STUCK event says so; no receipt; the staged list stays for the job to read
+    [event] = world.events()
+    assert (event["status"], event["lastStatus"], event["receiptUri"]) == (
+        "STUCK",
+        "IN_PROGRESS",
+        None,
+    )
+    assert world.metrics() == [("JobsStuck", "privacy")]
+    assert world.keys() == [f"staging/{JOB}/users.csv"]
+
+
+# ----------------------------------------------------------------------------------- queued
+
+
+def test_a_queued_request_is_submitted_once_the_dataset_group_is_free(world: World) -> None:
+    # GIVEN the dataset group is in use for the first two hours
+    world.double.set_dataset_group_busy(GROUP, until=T0 + 7200)
+    hand_off(world)
+    assert world.tracker_input(JOB)["job"]["arn"] is None
+
+    # WHEN the tracker runs
+    result = world.run_tracker(JOB)
+
+    # THEN it tries to submit every 10 minutes and succeeds at +7200 s, then follows the job
+    submits = [visit for visit in result.visits if visit.state == "Submit"]
+    assert [utc(visit.entered_at) for visit in submits] == [
+        at(HAND_OFF_AT + INTERVAL * k) for k in range(1, 12)
+    ]
+    assert result.status == "SUCCEEDED"
+    assert list(world.double.jobs) == [JOB]
+    assert world.double.job(JOB).creation_date_time == T0 + 7200
+    # AND the job's receipt and event are written as for any other
+    assert world.receipt(JOB)["startedAt"] == at(7200)
+    assert [event["status"] for event in world.events()] == ["COMPLETED"]
+
+
+def test_a_queued_request_refused_for_good_is_not_started_and_its_list_purged(
+    world: World,
+) -> None:
+    # GIVEN a queued request whose dataset group is deleted before it is free
+    world.double.set_dataset_group_busy(GROUP)
+    hand_off(world)
+    world.double.remove_dataset_group(GROUP)
+
+    # WHEN the tracker runs
+    result = world.run_tracker(JOB)
+
+    # THEN its first submit is refused for good: the execution ends NOT_STARTED at once
+    assert result.status == "FAILED"
+    assert result.error == "DeletionJobNotStarted"
+    assert result.cause.startswith(
+        f"JobRequestRejected: CreateDataDeletionJob for {JOB} failed with "
+        "ResourceNotFoundException: "
+    )
+    assert result.cause.endswith("; no job was started; deploy again once the cause is fixed")
+    [event] = world.events()
+    assert (event["status"], event["jobArn"]) == ("NOT_STARTED", None)
+    # AND nothing will read the staged list now: it is gone
+    assert world.keys() == []
+    assert world.double.jobs == {}
+
+
+# -------------------------------------------------------------------------------- at most once
+
+
+def test_a_second_run_for_the_same_job_records_and_announces_nothing_new(world: World) -> None:
+    # GIVEN a job the tracker has followed to its end
+    world.double.run_seconds = 5000
+    hand_off(world)
+    world.run_tracker(JOB)
+    receipt = world.receipt(JOB)
+    world.events()
+
+    # WHEN the same tracker input runs again (a re-track started by hand, say)
+    again = world.run_tracker(JOB)
+
+    # THEN it ends as recorded, without a second event, metric or receipt
+    assert again.status == "SUCCEEDED"
+    assert world.events() == []
+    assert world.metrics() == [("JobsCompleted", "privacy")]
+    assert world.receipt(JOB) == receipt
+
+
+def test_a_later_adoption_reports_the_tracked_end_and_keeps_the_receipt(world: World) -> None:
+    # GIVEN a job followed to its end by the tracker
+    world.double.run_seconds = 5000
+    hand_off(world)
+    world.run_tracker(JOB)
+    receipt = world.receipt(JOB)
+    world.events()
+
+    # WHEN the request is created again (a new stack deploys the same request)
+    redeploy = play(cfn_event("Create", properties()), world)
+
+    # THEN the job is adopted, reported COMPLETED with its tracker, and the receipt unchanged
+    assert redeploy.data == {
+        "JobArn": job_arn(JOB),
+        "JobName": JOB,
+        "Status": "COMPLETED",
+        "NumDeleted": str(NUM_DELETED),
+        "TrackedBy": EXECUTION,
+        "ReceiptUri": RECEIPT_URI,
+    }
+    assert world.receipt(JOB) == receipt
+    assert world.events() == []
+    assert world.keys() == [f"receipts/{JOB}.json"]
+
+
+def test_removing_the_request_while_tracked_loses_nothing(world: World) -> None:
+    # GIVEN a handed-off job
+    world.double.run_seconds = 5000
+    hand_off(world)
+
+    # WHEN CloudFormation deletes the resource (request removed, or the stack deleted)
+    deleted = play(cfn_event("Delete", properties(), physical_id=JOB), world)
+    # AND the tracker goes on
+    result = world.run_tracker(JOB)
+
+    # THEN the delete touched nothing and the tracker still recorded the job's end
+    assert deleted.reason is None
+    assert result.status == "SUCCEEDED"
+    assert world.receipt(JOB)["status"] == "COMPLETED"
+    assert [event["status"] for event in world.events()] == ["COMPLETED"]
+
+
+# ------------------------------------------------------------------------------------ faults
+
+
+def test_a_throttled_status_read_is_retried_not_given_up(world: World) -> None:
+    # GIVEN a handed-off job, and 8 throttled reads ahead (more than boto3's 6 attempts)
+    world.double.run_seconds = 5000
+    hand_off(world)
+    world.double.inject(DESCRIBE, "LimitExceededException", times=8)
+
+    # WHEN the tracker runs
+    result = world.run_tracker(JOB)
+
+    # THEN the state machine's own retry absorbs it and the job is recorded as usual
+    first = next(visit for visit in result.visits if visit.state == "ReadStatus")
+    assert first.retries == 1
+    assert result.status == "SUCCEEDED"
+    assert world.receipt(JOB)["status"] == "COMPLETED"
+
+
+# ------------------------------------------------------------------------------------ events
+
+
+def test_the_synthesized_rule_matches_this_stacks_events_only(world: World, tmp_path: Path) -> None:
+    # GIVEN the rule on_job_state_change synthesizes, registered in moto's EventBridge with the
+    # stack id the tests' events carry
+    def build(stack: cdk.Stack) -> None:
+        deletion = PersonalizeDataDeletion(stack, "UserDeletion")
+        deletion.on_job_state_change("Ends", statuses=["COMPLETED", "FAILED"])
+        deletion.delete_users(
+            "r", dataset_group_arn=GROUP, users=UserList.from_ids(["user-zeta-x1"])
+        )
+
+    template = synth_template(build, tmp_path)
+    [pattern] = [
+        resource["Properties"]["EventPattern"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Events::Rule"
+    ]
+    pattern["detail"]["stackId"] = [STACK_ID]
+    queue = job_event_rule(world, "synthesized", pattern)
+
+    # WHEN a job of this stack ends, and an event of another stack's job is published
+    play(cfn_event("Create", properties()), world)
+    world.services.notifier.publish({"stackId": "another-stack", "jobName": JOB})
+
+    # THEN the synthesized rule delivered exactly this stack's event
+    assert [event["detail"]["jobName"] for event in queue()] == [JOB]

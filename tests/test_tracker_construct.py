@@ -1,0 +1,537 @@
+"""The synthesized tracker: one per stack, its definition, scoped IAM, retention, alarms, events."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_sns as sns
+from personalize_data_deletion import (
+    Completion,
+    DeletionConfigError,
+    PersonalizeDataDeletion,
+    TrackerSettingsError,
+    UserList,
+)
+from personalize_data_deletion.tracker_definition import tracker_definition
+from personalize_deletion_local.tracker_run import substitute
+from personalize_deletion_runtime.notifications import Notifier
+from synth import ACCOUNT, DATASET_GROUP_ARN, REGION, cfn_lint, synth_template
+
+SAMPLE_CSV = Path(__file__).resolve().parents[1] / "requests" / "sample-users.csv"
+STATE_MACHINE = "AWS::StepFunctions::StateMachine"
+JOB_ARNS = {
+    "Fn::Join": [
+        "",
+        [
+            "arn:",
+            {"Ref": "AWS::Partition"},
+            f":personalize:{REGION}:{ACCOUNT}:data-deletion-job/pdd-*",
+        ],
+    ]
+}
+
+
+def _requests(count: int, **construct_props):
+    def build(stack: cdk.Stack) -> None:
+        deletion = PersonalizeDataDeletion(stack, "UserDeletion", **construct_props)
+        for index in range(count):
+            deletion.delete_users(
+                f"req-{index:03d}",
+                dataset_group_arn=DATASET_GROUP_ARN,
+                users=UserList.from_csv(SAMPLE_CSV),
+            )
+
+    return build
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return synth_template(_requests(1), tmp_path_factory.mktemp("tracker"))
+
+
+def _of_type(template: dict, type_name: str) -> dict[str, dict]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == type_name}
+
+
+def _tracker_id(template: dict) -> str:
+    [logical_id] = [
+        k
+        for k in _of_type(template, STATE_MACHINE)
+        if k.startswith("Personalize") and "Tracker" in k
+    ]
+    return logical_id
+
+
+def _statements(template: dict, policy_prefix: str) -> list[dict]:
+    [policy] = [
+        v for k, v in _of_type(template, "AWS::IAM::Policy").items() if k.startswith(policy_prefix)
+    ]
+    return policy["Properties"]["PolicyDocument"]["Statement"]
+
+
+# ------------------------------------------------------------------------------ one per stack
+
+
+def test_fifty_requests_share_the_one_tracker(template: dict, tmp_path: Path) -> None:
+    # GIVEN the same stack with 50 requests instead of 1
+    fifty = synth_template(_requests(50), tmp_path)
+    # THEN 49 more resources, all of them requests: still one tracker and its two functions
+    assert len(fifty["Resources"]) - len(template["Resources"]) == 49
+    assert _tracker_id(fifty) == _tracker_id(template)
+    assert len(_of_type(fifty, STATE_MACHINE)) == 2  # the tracker and the framework's waiter
+
+
+# -------------------------------------------------------------------------------- definition
+
+
+def test_definition_is_the_builders_document_with_substitutions(template: dict) -> None:
+    properties = template["Resources"][_tracker_id(template)]["Properties"]
+    # THEN the definition is exactly the documented builder's, as a plain string
+    assert properties["DefinitionString"] == json.dumps(
+        tracker_definition(interval_seconds=600, timeout_seconds=36 * 3600), indent=1
+    )
+    # AND its placeholders are the tracker's function and the stack's partition
+    [function_id] = [
+        k
+        for k in _of_type(template, "AWS::Lambda::Function")
+        if k.startswith("PersonalizeDataDeletionTrackerStep")
+    ]
+    assert properties["DefinitionSubstitutions"] == {
+        "TrackerFunctionArn": {"Fn::GetAtt": [function_id, "Arn"]},
+        "Partition": {"Ref": "AWS::Partition"},
+    }
+    assert properties["StateMachineType"] == "STANDARD"
+    assert properties["LoggingConfiguration"]["Level"] == "ALL"
+    assert properties["LoggingConfiguration"]["IncludeExecutionData"] is False
+
+
+def test_definition_loops_wait_read_decide_with_a_time_limit_and_two_ends() -> None:
+    definition = tracker_definition(interval_seconds=600, timeout_seconds=36 * 3600)
+    states = definition["States"]
+    # THEN the execution's own timeout is a backstop beyond the tracking limit
+    assert definition["TimeoutSeconds"] == 36 * 3600 + 2 * 600 + 3600
+    # AND the polling loop is Wait -> ReadStatus -> CheckEnded -> (default) Wait
+    assert states["WaitForJob"] == {"Type": "Wait", "Seconds": 600, "Next": "ReadStatus"}
+    read = states["ReadStatus"]
+    assert (
+        read["Resource"] == "arn:${Partition}:states:::aws-sdk:personalize:describeDataDeletionJob"
+    )
+    assert read["Parameters"] == {"DataDeletionJobArn.$": "$.job.arn"}
+    assert read["ResultSelector"] == {
+        "status.$": "$.DataDeletionJob.Status",
+        "checkedAt.$": "$$.State.EnteredTime",
+    }
+    assert (read["ResultPath"], read["Next"]) == ("$.seen", "CheckEnded")
+    assert [retry["ErrorEquals"] for retry in read["Retry"]] == [["States.ALL"]]
+    assert read["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "GiveUp"}
+    ]
+    ended = states["CheckEnded"]
+    assert ended["Default"] == "WaitForJob"
+    assert ended["Choices"] == [
+        {
+            "Or": [
+                {"Variable": "$.seen.status", "StringEquals": "COMPLETED"},
+                {"Variable": "$.seen.status", "StringEquals": "FAILED"},
+            ],
+            "Next": "Finish",
+        },
+        {
+            "Variable": "$.seen.checkedAt",
+            "TimestampGreaterThanEqualsPath": "$.tracking.giveUpAt",
+            "Next": "GiveUp",
+        },
+    ]
+    # AND a queued request loops Wait -> Submit until it has a job or gives up
+    assert states["CheckAccepted"]["Default"] == "WaitToSubmit"
+    assert states["WaitToSubmit"] == {"Type": "Wait", "Seconds": 600, "Next": "Submit"}
+    assert [c["Next"] for c in states["CheckSubmitted"]["Choices"]] == ["WaitForJob", "GiveUp"]
+    # AND the Lambda steps all call the tracker's function with the step name and the state
+    for state_name, step, after in (
+        ("Submit", "submit", "CheckSubmitted"),
+        ("Finish", "finish", "Recorded"),
+        ("GiveUp", "give_up", "NotConfirmed"),
+    ):
+        task = states[state_name]
+        assert task["Resource"] == "arn:${Partition}:states:::lambda:invoke"
+        assert task["Parameters"] == {
+            "FunctionName": "${TrackerFunctionArn}",
+            "Payload": {"step": step, "execution.$": "$$.Execution.Id", "state.$": "$"},
+        }
+        assert (task["OutputPath"], task["Next"]) == ("$.Payload", after)
+        assert task["Retry"][0] == {
+            "ErrorEquals": ["StepError", "StateError", "PropertyError"],
+            "MaxAttempts": 0,
+        }
+    # AND the two ends: recorded (Succeed) or not confirmed (Fail with the step's reason)
+    assert states["Recorded"] == {"Type": "Succeed"}
+    assert states["NotConfirmed"] == {
+        "Type": "Fail",
+        "ErrorPath": "$.outcome.error",
+        "CausePath": "$.outcome.cause",
+    }
+
+
+def test_cfn_lint_validates_the_substituted_definition(template: dict) -> None:
+    # GIVEN the template with the definition's substitutions applied (as CloudFormation does)
+    resolved = copy.deepcopy(template)
+    machine = resolved["Resources"][_tracker_id(template)]
+    properties = machine["Properties"]
+    properties["DefinitionString"] = json.dumps(
+        substitute(
+            properties.pop("DefinitionString"),
+            {
+                "TrackerFunctionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:tracker-step",
+                "Partition": "aws",
+            },
+        )
+    )
+    properties.pop("DefinitionSubstitutions")
+    machine.pop("Metadata", None)
+    # THEN cfn-lint's state machine rules (E3601 included) find nothing
+    assert cfn_lint(resolved) == []
+
+
+def test_the_templates_own_lint_suppression_is_only_e3601(template: dict) -> None:
+    metadata = template["Resources"][_tracker_id(template)]["Metadata"]
+    assert metadata["cfn-lint"] == {"config": {"ignore_checks": ["E3601"]}}
+    assert cfn_lint(template) == []
+
+
+# ------------------------------------------------------------------------------------- IAM
+
+
+def test_tracker_role_may_invoke_its_step_and_read_prefixed_jobs_only(template: dict) -> None:
+    statements = _statements(template, "PersonalizeDataDeletionTrackerRoleDefaultPolicy")
+    by_action = {json.dumps(s["Action"]): s for s in statements}
+    assert set(by_action) == {
+        '"lambda:InvokeFunction"',
+        '"personalize:DescribeDataDeletionJob"',
+        json.dumps(
+            [
+                "logs:CreateLogDelivery",
+                "logs:DeleteLogDelivery",
+                "logs:DescribeLogGroups",
+                "logs:DescribeResourcePolicies",
+                "logs:GetLogDelivery",
+                "logs:ListLogDeliveries",
+                "logs:PutResourcePolicy",
+                "logs:UpdateLogDelivery",
+            ]
+        ),
+    }
+    invoke = by_action['"lambda:InvokeFunction"']["Resource"]
+    assert list(invoke) == ["Fn::GetAtt"] and invoke["Fn::GetAtt"][1] == "Arn"
+    assert invoke["Fn::GetAtt"][0].startswith("PersonalizeDataDeletionTrackerStep")
+    assert by_action['"personalize:DescribeDataDeletionJob"']["Resource"] == JOB_ARNS
+
+
+def test_tracker_step_role_records_and_submits_but_stages_nothing(template: dict) -> None:
+    statements = _statements(template, "PersonalizeDataDeletionTrackerStepRoleDefaultPolicy")
+    rendered = {json.dumps(s["Action"]): s for s in statements}
+    assert sorted(rendered) == sorted(
+        [
+            json.dumps(["logs:CreateLogStream", "logs:PutLogEvents"]),
+            '"events:PutEvents"',
+            json.dumps(
+                ["personalize:CreateDataDeletionJob", "personalize:DescribeDataDeletionJob"]
+            ),
+            '"personalize:ListDataDeletionJobs"',
+            '"iam:PassRole"',
+            json.dumps(["s3:GetObject", "s3:PutObject"]),
+            '"s3:DeleteObject"',
+            '"s3:ListBucket"',
+        ]
+    )
+    put = rendered[json.dumps(["s3:GetObject", "s3:PutObject"])]["Resource"]
+    assert put["Fn::Join"][1][-1] == "/receipts/*"
+    assert rendered['"s3:DeleteObject"']["Resource"]["Fn::Join"][1][-1] == "/staging/*"
+    assert rendered['"s3:ListBucket"']["Condition"] == {"StringLike": {"s3:prefix": ["receipts/*"]}}
+    assert rendered['"events:PutEvents"']["Condition"] == {
+        "StringEquals": {"events:source": "personalize-data-deletion"}
+    }
+    assert rendered['"events:PutEvents"']["Resource"]["Fn::Join"][1][-1] == (
+        f":events:{REGION}:{ACCOUNT}:event-bus/default"
+    )
+
+
+def test_handlers_may_start_and_describe_only_this_trackers_executions(template: dict) -> None:
+    statements = _statements(template, "PersonalizeDataDeletionProviderHandlerRoleDefaultPolicy")
+    by_action = {json.dumps(s["Action"]): s for s in statements}
+    tracker = _tracker_id(template)
+    assert by_action['"states:StartExecution"']["Resource"] == {"Ref": tracker}
+    assert by_action['"states:DescribeExecution"']["Resource"] == {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                f":states:{REGION}:{ACCOUNT}:execution:",
+                {"Fn::GetAtt": [tracker, "Name"]},
+                ":*",
+            ],
+        ]
+    }
+
+
+# --------------------------------------------------------------------- removal while tracked
+
+
+def _references(node: object) -> set[str]:
+    if isinstance(node, dict):
+        found: set[str] = set()
+        if "Ref" in node and isinstance(node["Ref"], str):
+            found.add(node["Ref"])
+        if "Fn::GetAtt" in node:
+            found.add(node["Fn::GetAtt"][0])
+        for value in node.values():
+            found |= _references(value)
+        return found
+    if isinstance(node, list):
+        return set().union(*(_references(item) for item in node)) if node else set()
+    return set()
+
+
+def test_everything_a_running_execution_needs_outlives_the_stack(template: dict) -> None:
+    # GIVEN the resources a tracker execution reaches: what the state machine references,
+    # transitively, plus the policies attached to any role and bucket in that set
+    resources = template["Resources"]
+    needed: set[str] = set()
+    todo = [_tracker_id(template)]
+    while todo:
+        logical_id = todo.pop()
+        if logical_id in needed or logical_id not in resources:
+            continue
+        needed.add(logical_id)
+        todo.extend(_references(resources[logical_id].get("Properties", {})))
+        for other_id, other in resources.items():
+            attached = [*other["Properties"].get("Roles", []), other["Properties"].get("Bucket")]
+            if other["Type"] in ("AWS::IAM::Policy", "AWS::S3::BucketPolicy") and (
+                {logical_id} & _references(attached)
+            ):
+                todo.append(other_id)
+    # THEN it spans the tracker, its step, both roles, the service role and the bucket
+    types = sorted(resources[k]["Type"] for k in needed)
+    assert types == sorted(
+        [
+            "AWS::StepFunctions::StateMachine",
+            "AWS::Lambda::Function",
+            "AWS::IAM::Role",  # tracker
+            "AWS::IAM::Role",  # its step
+            "AWS::IAM::Role",  # Personalize's service role (PassRole)
+            "AWS::IAM::Policy",
+            "AWS::IAM::Policy",
+            "AWS::IAM::Policy",
+            "AWS::Logs::LogGroup",
+            "AWS::Logs::LogGroup",
+            "AWS::S3::Bucket",
+            "AWS::S3::BucketPolicy",
+        ]
+    )
+    # AND every one of them is retained when the stack is deleted or rolled back
+    kept = {
+        k: (resources[k].get("DeletionPolicy"), resources[k].get("UpdateReplacePolicy"))
+        for k in needed
+    }
+    assert set(kept.values()) == {("Retain", "Retain")}, kept
+
+
+# ---------------------------------------------------------------------------- alarms, events
+
+
+def test_alarms_watch_failed_jobs_and_executions_without_an_end(template: dict) -> None:
+    alarms = {k: v["Properties"] for k, v in _of_type(template, "AWS::CloudWatch::Alarm").items()}
+    failed = next(v for k, v in alarms.items() if "JobFailedAlarm" in k)
+    assert (failed["Namespace"], failed["MetricName"], failed["Statistic"], failed["Period"]) == (
+        "PersonalizeDataDeletion",
+        "JobsFailed",
+        "Sum",
+        300,
+    )
+    assert failed["Dimensions"] == [{"Name": "StackName", "Value": {"Ref": "AWS::StackName"}}]
+    for alarm in alarms.values():
+        assert (
+            alarm["Threshold"],
+            alarm["EvaluationPeriods"],
+            alarm["ComparisonOperator"],
+            alarm["TreatMissingData"],
+        ) == (1, 1, "GreaterThanOrEqualToThreshold", "notBreaching")
+    tracking = next(v for k, v in alarms.items() if "TrackingAlarm" in k)
+    [expression] = [m for m in tracking["Metrics"] if "Expression" in m]
+    assert expression["Expression"] == "failed + timedOut + aborted"
+    watched = {
+        m["Id"]: (m["MetricStat"]["Metric"]["Namespace"], m["MetricStat"]["Metric"]["MetricName"])
+        for m in tracking["Metrics"]
+        if "MetricStat" in m
+    }
+    assert watched == {
+        "failed": ("AWS/States", "ExecutionsFailed"),
+        "timedOut": ("AWS/States", "ExecutionsTimedOut"),
+        "aborted": ("AWS/States", "ExecutionsAborted"),
+    }
+
+
+def test_the_runtimes_metric_record_is_what_the_alarm_reads(template: dict) -> None:
+    # GIVEN the embedded-metric record the runtime writes for a FAILED job of stack "Test"
+    lines: list[str] = []
+    Notifier(client=None, write=lines.append).count("JobsFailed", "Test", 1_790_000_000_000)
+    [record] = [json.loads(line) for line in lines]
+    [directive] = record["_aws"]["CloudWatchMetrics"]
+    # THEN namespace, metric and dimension are those of the alarm
+    failed = next(
+        v["Properties"]
+        for k, v in _of_type(template, "AWS::CloudWatch::Alarm").items()
+        if "JobFailedAlarm" in k
+    )
+    assert directive["Namespace"] == failed["Namespace"]
+    assert directive["Metrics"] == [{"Name": failed["MetricName"], "Unit": "Count"}]
+    assert directive["Dimensions"] == [[failed["Dimensions"][0]["Name"]]]
+    assert record["StackName"] == "Test" and record["JobsFailed"] == 1
+
+
+def test_on_job_state_change_and_the_topic_setting_make_scoped_rules(tmp_path: Path) -> None:
+    # GIVEN a construct with a notification topic and a rule for failures only
+    def build(stack: cdk.Stack) -> None:
+        topic = sns.Topic(stack, "Topic", enforce_ssl=True)
+        cdk.Validations.of(topic).acknowledge(
+            cdk.Acknowledgment(id="AwsSolutions-SNS2", reason="test topic")
+        )
+        deletion = PersonalizeDataDeletion(stack, "UserDeletion", notification_topic=topic)
+        rule = deletion.on_job_state_change("Failures", statuses=["FAILED", "STUCK"])
+        assert isinstance(rule, cdk.aws_events.Rule)
+
+    template = synth_template(build, tmp_path)
+    rules = {k: v["Properties"] for k, v in _of_type(template, "AWS::Events::Rule").items()}
+    # THEN both match this library's events of this stack and this construct's job names
+    patterns = {k: v["EventPattern"] for k, v in rules.items()}
+    base = {
+        "source": ["personalize-data-deletion"],
+        "detail-type": ["Personalize Data Deletion Job State Change"],
+        "detail": {"stackId": [{"Ref": "AWS::StackId"}], "jobName": [{"prefix": "pdd-"}]},
+    }
+    notify = next(k for k in patterns if "NotifyTopic" in k)
+    failures = next(k for k in patterns if "Failures" in k)
+    assert patterns[notify] == base
+    assert patterns[failures] == {
+        **base,
+        "detail": {**base["detail"], "status": ["FAILED", "STUCK"]},
+    }
+    # AND the topic rule targets the topic; the other has no target until the user adds one
+    [target] = rules[notify]["Targets"]
+    assert target["Arn"] == {"Ref": next(iter(_of_type(template, "AWS::SNS::Topic")))}
+    assert "Targets" not in rules[failures]
+
+
+# -------------------------------------------------------------------------- settings, misuse
+
+
+def _stack() -> cdk.Stack:
+    app = cdk.App()
+    return cdk.Stack(app, "S", env=cdk.Environment(account=ACCOUNT, region=REGION))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        (
+            {"tracking_interval": cdk.Duration.seconds(30)},
+            TrackerSettingsError,
+            "tracking_interval is 30 s: use 1 minute to 1 hour (reads cost state transitions; "
+            "Personalize jobs take minutes to hours)",
+        ),
+        (
+            {"tracking_timeout": cdk.Duration.minutes(30)},
+            TrackerSettingsError,
+            "tracking_timeout (1800 s) must be at least an hour and three tracking intervals "
+            "(600 s)",
+        ),
+        (
+            {"tracking_timeout": cdk.Duration.days(7)},
+            DeletionConfigError,
+            "staged_input_expiration (7 days) must exceed tracking_timeout (168 hours) by at "
+            "least a day: a queued or pending job still has to read its staged list",
+        ),
+        (
+            {"completion": Completion.hand_off(cdk.Duration.minutes(55))},
+            DeletionConfigError,
+            "completion: completion bound 3300 s must be whole seconds from 0 to 3240 (the "
+            "provider's total_timeout less one query_interval, inside CloudFormation's hour)",
+        ),
+    ],
+)
+def test_settings_that_cannot_work_fail_at_synth(
+    kwargs: dict, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error) as caught:
+        PersonalizeDataDeletion(_stack(), "A", **kwargs)
+    assert str(caught.value) == message
+
+
+def test_constructs_of_a_stack_must_agree_on_the_shared_tracker() -> None:
+    stack = _stack()
+    PersonalizeDataDeletion(stack, "A")
+    with pytest.raises(TrackerSettingsError, match="already has a deletion tracker with"):
+        PersonalizeDataDeletion(stack, "B", tracking_interval=cdk.Duration.minutes(5))
+
+
+def test_a_completion_that_is_not_a_completion_is_a_type_error() -> None:
+    deletion = PersonalizeDataDeletion(_stack(), "A")
+    with pytest.raises(TypeError) as caught:
+        deletion.delete_users(
+            "r",
+            dataset_group_arn=DATASET_GROUP_ARN,
+            users=UserList.from_csv(SAMPLE_CSV),
+            completion="HAND_OFF",
+        )
+    assert str(caught.value) == (
+        "request 'r' completion must be a Completion (Completion.hand_off(), Completion.wait() "
+        "or Completion.submit_only()), not str"
+    )
+    with pytest.raises(TypeError, match=r"after must be an aws_cdk\.Duration, not int"):
+        Completion.hand_off(300)
+
+
+def test_per_request_policies_become_string_properties(tmp_path: Path) -> None:
+    def build(stack: cdk.Stack) -> None:
+        deletion = PersonalizeDataDeletion(stack, "UserDeletion", completion=Completion.wait())
+        for name, completion in (
+            ("default", None),
+            ("fast", Completion.hand_off(cdk.Duration.minutes(2))),
+            ("accept", Completion.submit_only()),
+        ):
+            deletion.delete_users(
+                name,
+                dataset_group_arn=DATASET_GROUP_ARN,
+                users=UserList.from_csv(SAMPLE_CSV),
+                completion=completion,
+            )
+
+    template = synth_template(build, tmp_path)
+    found = {
+        v["Properties"]["RequestName"]: (
+            v["Properties"]["Completion"],
+            v["Properties"].get("WaitSeconds"),
+        )
+        for v in _of_type(template, "Custom::PersonalizeDataDeletionJob").values()
+    }
+    assert found == {
+        "default": ("WAIT", None),
+        "fast": ("HAND_OFF", "120"),
+        "accept": ("SUBMIT_ONLY", None),
+    }
+
+
+def test_on_job_state_change_refuses_statuses_it_would_never_see() -> None:
+    deletion = PersonalizeDataDeletion(_stack(), "A")
+    with pytest.raises(TypeError) as caught:
+        deletion.on_job_state_change("One", statuses="FAILED")
+    assert str(caught.value) == "statuses must be a list of statuses, not the string 'FAILED'"
+    with pytest.raises(DeletionConfigError) as refused:
+        deletion.on_job_state_change("Two", statuses=["DONE"])
+    assert str(refused.value) == (
+        "statuses ['DONE']: choose one or more of COMPLETED, FAILED, STUCK, NOT_STARTED"
+    )
