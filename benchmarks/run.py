@@ -1,4 +1,5 @@
-"""Benchmark suite: template growth, synth time, handler cold start, polling cost, validation.
+"""Benchmark suite: template growth, synth time, handler cold start, polling and tracking cost,
+validation.
 
 Not part of the test suite. Usage::
 
@@ -49,6 +50,8 @@ from personalize_data_deletion.provider import (  # noqa: E402
     DEFAULT_TOTAL_TIMEOUT,
 )
 
+from benchmarks.tracking_cost import print_table as print_tracking_table  # noqa: E402
+from benchmarks.tracking_cost import run as run_tracking_cost  # noqa: E402
 from benchmarks.validation_bench import print_table as print_validation_table  # noqa: E402
 from benchmarks.validation_bench import run as run_validation  # noqa: E402
 
@@ -72,11 +75,6 @@ TARGET_VALIDATION_RSS_MIB = 64
 API_CALLS_CREATE = {"CreateDataDeletionJob": 1}
 API_CALLS_ADOPTION_EXTRA = {"ListDataDeletionJobs": 1}
 API_CALLS_PER_POLL = {"DescribeDataDeletionJob": 1}
-# Assumption: the Provider framework's waiter state machine is one Task state (isComplete) with a
-# Retry; each retry attempt is counted as ~1 state transition, plus ~2 for entering the task and
-# reaching the terminal state once per job.
-TRANSITIONS_PER_POLL = 1
-TRANSITIONS_FIXED_PER_JOB = 2
 
 
 def request_name(index: int) -> str:
@@ -311,12 +309,6 @@ def polling() -> dict[str, Any]:
         "query_interval_seconds": interval,
         "total_timeout_seconds": timeout,
         "polls_per_job_hour": polls,
-        "sfn_transitions_per_poll": TRANSITIONS_PER_POLL,
-        "sfn_transitions_per_job_hour": polls * TRANSITIONS_PER_POLL + TRANSITIONS_FIXED_PER_JOB,
-        "sfn_assumption": (
-            "waiter = one Task state (isComplete) with Retry; ~1 transition per attempt, "
-            f"+{TRANSITIONS_FIXED_PER_JOB} per job for entry/terminal state"
-        ),
         "api_calls_create": API_CALLS_CREATE,
         "api_calls_adoption_extra": API_CALLS_ADOPTION_EXTRA,
         "api_calls_per_poll": API_CALLS_PER_POLL,
@@ -392,10 +384,7 @@ def report(results: dict[str, Any]) -> list[tuple[str, bool]]:
         f"{poll['total_timeout_seconds']:.0f} s -> polls per job-hour "
         f"{poll['polls_per_job_hour']:.0f}"
     )
-    print(
-        f"Step Functions transitions per job-hour ~{poll['sfn_transitions_per_job_hour']:.0f} "
-        f"(assumption: {poll['sfn_assumption']})"
-    )
+    print_tracking_table(results["tracking"])
     missing = "" if poll["api_calls_source_present"] else " [file not present in this checkout]"
     print(
         f"API calls per request ({poll['api_calls_source']}{missing}): create "
@@ -480,6 +469,8 @@ def main(argv: list[str] | None = None) -> int:
     handler = handler_import(repeats)
     print(f"validation ({validation_bytes:,} bytes)...", flush=True)
     validation = run_validation(validation_bytes)
+    print("tracking cost (definitions executed on a simulated clock)...", flush=True)
+    tracking = run_tracking_cost(24)
 
     results = {
         "quick": args.quick,
@@ -488,6 +479,7 @@ def main(argv: list[str] | None = None) -> int:
         "synth_time": times,
         "handler": handler,
         "polling": polling(),
+        "tracking": tracking,
         "validation": validation,
         "builtin_cfn_validation": BUILTIN_VALIDATION["enabled"],
         "warm_up": "one synth per variant at N=1 before timing (jsii start-up excluded)",
