@@ -2,7 +2,8 @@
 """Example app: deploys the deletion requests listed in the request file.
 
 Context (cdk.json or ``-c key=value``): ``requestFile``, ``datasetGroupArn`` (default for requests
-that do not name one), and optionally ``account`` / ``region`` to pin the environment.
+that do not name one), and optionally ``account`` / ``region`` to pin the environment and
+``notificationTopicArn`` (an SNS topic that receives every job event).
 """
 
 import os
@@ -25,6 +26,7 @@ DeletionRequestsStack(
     "PersonalizeDataDeletion",
     request_file=context("requestFile") or "requests/deletions.json",
     default_dataset_group_arn=context("datasetGroupArn"),
+    notification_topic_arn=context("notificationTopicArn"),
     env=cdk.Environment(account=account, region=region) if account or region else None,
     description="Amazon Personalize data deletion requests",
 )

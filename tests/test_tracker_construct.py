@@ -535,3 +535,30 @@ def test_on_job_state_change_refuses_statuses_it_would_never_see() -> None:
     assert str(refused.value) == (
         "statuses ['DONE']: choose one or more of COMPLETED, FAILED, STUCK, NOT_STARTED"
     )
+
+
+def test_the_example_stack_sends_events_to_a_topic_given_by_arn(tmp_path: Path) -> None:
+    from personalize_data_deletion.stack import DeletionRequestsStack
+
+    # GIVEN the example stack with a notification topic from another stack
+    app = cdk.App(outdir=str(tmp_path))
+    topic_arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:privacy-alerts"
+    stack = DeletionRequestsStack(
+        app,
+        "Example",
+        request_file=Path(__file__).resolve().parents[1] / "requests" / "deletions.json",
+        default_dataset_group_arn=DATASET_GROUP_ARN,
+        notification_topic_arn=topic_arn,
+        env=cdk.Environment(account=ACCOUNT, region=REGION),
+    )
+    template = app.synth().get_stack_by_name(stack.stack_name).template
+    # THEN one rule sends this stack's job events to that topic
+    [rule] = _of_type(template, "AWS::Events::Rule").values()
+    assert [target["Arn"] for target in rule["Properties"]["Targets"]] == [topic_arn]
+    # AND every request outputs its six attributes, where its job is followed among them
+    described = sorted(output["Description"] for output in template["Outputs"].values())
+    assert described == sorted(
+        f"{request}: {attribute}"
+        for request in ("sample-2026-11", "sample-2026-12")
+        for attribute in ("JobArn", "JobName", "Status", "NumDeleted", "TrackedBy", "ReceiptUri")
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_sns as sns
 
 from constructs import Construct
 
@@ -17,7 +18,9 @@ class DeletionRequestsStack(Stack):
     """One ``PersonalizeDataDeletion`` and one request per entry of ``request_file``.
 
     Outputs per request: job ARN, job name, status, numDeleted, the tracker execution that
-    follows a handed-off job, and the receipt's location (never user ids).
+    follows a handed-off job, and the receipt's location (never user ids). With
+    ``notification_topic_arn``, every job event also goes to that SNS topic (its policy must let
+    ``events.amazonaws.com`` publish: an imported topic's policy is not changed here).
     """
 
     def __init__(
@@ -27,6 +30,7 @@ class DeletionRequestsStack(Stack):
         *,
         request_file: str | Path,
         default_dataset_group_arn: str | None = None,
+        notification_topic_arn: str | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -37,7 +41,12 @@ class DeletionRequestsStack(Stack):
                     f"request {spec.name!r} has no datasetGroupArn: set it in the request file or "
                     "pass -c datasetGroupArn=arn:...:dataset-group/NAME"
                 )
-        self.deletion = PersonalizeDataDeletion(self, "UserDeletion")
+        topic = (
+            sns.Topic.from_topic_arn(self, "NotificationTopic", notification_topic_arn)
+            if notification_topic_arn
+            else None
+        )
+        self.deletion = PersonalizeDataDeletion(self, "UserDeletion", notification_topic=topic)
         for spec in specs:
             job = self.deletion.delete_users(
                 spec.name,
