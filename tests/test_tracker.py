@@ -224,6 +224,33 @@ def test_a_queued_request_is_submitted_once_the_dataset_group_is_free(world: Wor
     assert [event["status"] for event in world.events()] == ["COMPLETED"]
 
 
+def test_a_request_queued_behind_five_pending_jobs_starts_when_one_of_them_starts(
+    world: World,
+) -> None:
+    # GIVEN 5 other jobs PENDING in the dataset group until +3000 s (the service's limit is 5)
+    world.double.pending_seconds = 3000
+    for index in range(5):
+        world.personalize.create_data_deletion_job(
+            jobName=f"other-{index}",
+            datasetGroupArn=GROUP,
+            dataSource={"dataLocation": f"s3://{STAGING_BUCKET}/other.csv"},
+            roleArn="arn:aws:iam::123456789012:role/Other",
+        )
+    world.double.pending_seconds = 10
+    hand_off(world)
+    assert world.tracker_input(JOB)["tracking"]["lastStatus"] == "QUEUED"
+
+    # WHEN the tracker runs
+    result = world.run_tracker(JOB)
+
+    # THEN the submit at +3000 s, when they leave PENDING, is accepted; the job is recorded
+    submits = [utc(visit.entered_at) for visit in result.visits if visit.state == "Submit"]
+    assert submits == [at(HAND_OFF_AT + INTERVAL * k) for k in range(1, 5)]
+    assert world.double.job(JOB).creation_date_time == T0 + 3000
+    assert result.status == "SUCCEEDED"
+    assert world.receipt(JOB)["status"] == "COMPLETED"
+
+
 def test_a_queued_request_refused_for_good_is_not_started_and_its_list_purged(
     world: World,
 ) -> None:
