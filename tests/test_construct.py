@@ -278,9 +278,9 @@ def test_customer_kms_bucket_is_refused() -> None:
         ),
         (
             "ok",
-            {"tags": {f"k{i}": "v" for i in range(201)}},
+            {"tags": {f"k{i}": "v" for i in range(51)}},
             DeletionConfigError,
-            r"201 tags given, at most 200",
+            r"51 tags given, at most 50 are allowed per Personalize resource",
         ),
         ("ok", {"tags": {"aws:x": "v"}}, DeletionConfigError, r"reserved prefix 'aws:'"),
         (

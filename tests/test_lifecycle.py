@@ -504,7 +504,7 @@ BAD_PROPERTIES = [
         {"DatasetGroupArn": "arn:aws:personalize:us-east-1:123456789012:solution/x"},
         "invalid property: DatasetGroupArn: 'arn:aws:personalize:us-east-1:123456789012:"
         "solution/x' is not a dataset group ARN (expected arn:<partition>:personalize:"
-        "<region>:<account>:dataset-group/<name>, at most 256 characters)",
+        "<region>:<12-digit account>:dataset-group/<name>, at most 256 characters)",
     ),
     (
         "bad RoleArn",
@@ -542,9 +542,44 @@ BAD_PROPERTIES = [
         "property Tags must map tag keys to string values",
     ),
     (
-        "201 tags",
-        {"Tags": {f"k{i}": "v" for i in range(201)}},
-        "invalid property: Tags: 201 tags given, at most 200 are allowed",
+        "51 tags",
+        {"Tags": {f"k{i}": "v" for i in range(51)}},
+        "invalid property: Tags: 51 tags given, at most 50 are allowed per Personalize resource",
+    ),
+    (
+        "RequestName with a trailing newline",
+        {"RequestName": "gdpr-2026-11\n"},
+        "invalid property RequestName: request name 'gdpr-2026-11\\n' must start with a letter "
+        "or digit and contain only letters, digits, '-' and '_' (job name pattern "
+        "^[a-zA-Z0-9][a-zA-Z0-9\\-_]*)",
+    ),
+    (
+        "JobNamePrefix with a trailing newline",
+        {"JobNamePrefix": "pdd\n"},
+        "invalid property JobNamePrefix: job_name_prefix 'pdd\\n' is invalid: use 1-16 "
+        "letters, digits or '-', starting with a letter or digit",
+    ),
+    (
+        "Bucket with a trailing newline",
+        {"Bucket": "pdd-staging-bucket\n"},
+        "property Bucket 'pdd-staging-bucket\\n' is not an S3 bucket name",
+    ),
+    (
+        "DatasetGroupArn without an account",
+        {"DatasetGroupArn": "arn:aws:personalize:us-east-1::dataset-group/example"},
+        "invalid property: DatasetGroupArn: 'arn:aws:personalize:us-east-1::dataset-group/"
+        "example' is not a dataset group ARN (expected arn:<partition>:personalize:<region>:"
+        "<12-digit account>:dataset-group/<name>, at most 256 characters)",
+    ),
+    (
+        "MaxInputBytes above Personalize's limit",
+        {"MaxInputBytes": "100000001"},
+        "property MaxInputBytes 100000001 exceeds Personalize's input limit of 100000000 bytes",
+    ),
+    (
+        "tag value with a reserved prefix",
+        {"Tags": {"owner": "aws:team"}},
+        "invalid property: Tags: tag value 'aws:team' uses the reserved prefix 'aws:'",
     ),
 ]
 

@@ -7,6 +7,7 @@ exists once.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 
 from aws_cdk import Annotations, Aws, Duration, RemovalPolicy, Stack, Token
@@ -18,6 +19,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_personalize as personalize
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from aws_cdk.region_info import RegionInfo
 from personalize_deletion_runtime.layout import RECEIPTS_PREFIX, STAGING_PREFIX
 from personalize_deletion_runtime.notifications import (
     EVENT_DETAIL_TYPE,
@@ -32,6 +34,7 @@ from personalize_deletion_runtime.request_rules import (
     check_prefix,
     check_request_name,
     check_tags,
+    dataset_group_environment,
 )
 from personalize_deletion_runtime.user_list import Limits
 
@@ -119,8 +122,15 @@ class PersonalizeDataDeletion(Construct):
             self.job_name_prefix = check_prefix(job_name_prefix)
         except RequestRuleError as exc:
             raise DeletionConfigError(str(exc)) from exc
-        if max_input_bytes < 1:
-            raise DeletionConfigError(f"max_input_bytes is {max_input_bytes}: it must be positive")
+        if isinstance(max_input_bytes, bool) or not isinstance(max_input_bytes, int):
+            raise TypeError(
+                f"max_input_bytes must be an int (bytes), not {type(max_input_bytes).__name__}"
+            )
+        if not 1 <= max_input_bytes <= DEFAULT_MAX_INPUT_BYTES:
+            raise DeletionConfigError(
+                f"max_input_bytes is {max_input_bytes}: use 1 to {DEFAULT_MAX_INPUT_BYTES} "
+                "(Personalize reads at most 100 MB of input per job)"
+            )
         expiration_s = staged_input_expiration.to_seconds()
         if expiration_s < tracking_timeout.to_seconds() + DAY_SECONDS:
             raise DeletionConfigError(
@@ -132,7 +142,7 @@ class PersonalizeDataDeletion(Construct):
         self.purge_staged_input = purge_staged_input
         self._retains_bucket = bucket is None and removal_policy == RemovalPolicy.RETAIN
         self.bucket = bucket or self._create_bucket(removal_policy, server_access_logs_bucket)
-        _reject_customer_kms(self.bucket)
+        _check_bucket(self.bucket)
         self._prepare_bucket(staged_input_expiration)
         self.tracker = DeletionTracker.of(
             self,
@@ -186,7 +196,17 @@ class PersonalizeDataDeletion(Construct):
                 f"request {request_name!r} is declared twice: either rename one request or remove "
                 "the duplicate"
             )
-        arn = _dataset_group_arn(request_name, dataset_group_arn)
+        if not isinstance(users, UserList):
+            raise TypeError(
+                f"request {request_name!r}: users must be a UserList (UserList.from_csv, "
+                f"from_ids, from_s3 or from_s3_prefix), not {type(users).__name__}"
+            )
+        arn = _dataset_group_arn(Stack.of(self), request_name, dataset_group_arn)
+        if tags is not None and not isinstance(tags, Mapping):
+            raise TypeError(
+                f"request {request_name!r}: tags must map tag keys to values, not "
+                f"{type(tags).__name__}"
+            )
         tag_map = dict(tags or {})
         try:
             check_tags(tag_map, where=f"request {request_name!r} tags")
@@ -447,26 +467,109 @@ class PersonalizeDataDeletion(Construct):
                 )
 
 
-def _dataset_group_arn(request_name: str, value: str | personalize.CfnDatasetGroup) -> str:
+def _dataset_group_arn(
+    stack: Stack, request_name: str, value: str | personalize.CfnDatasetGroup
+) -> str:
+    """The request's dataset group, checked as far as synth can: format, and environment.
+
+    A job runs in its dataset group's account and region; when the stack's are known, a group
+    elsewhere would only fail at deploy time, after the list was staged.
+    """
+    where = f"request {request_name!r} dataset_group_arn"
     if isinstance(value, personalize.CfnDatasetGroup):
         return value.attr_dataset_group_arn
     if not isinstance(value, str):
-        raise DeletionConfigError(
-            f"request {request_name!r}: dataset_group_arn must be a string or a CfnDatasetGroup"
+        raise TypeError(
+            f"{where} must be a string or a CfnDatasetGroup, not {type(value).__name__}"
         )
     if Token.is_unresolved(value):
         return value
     try:
-        return check_dataset_group_arn(value, where=f"request {request_name!r} dataset_group_arn")
+        check_dataset_group_arn(value, where=where)
     except RequestRuleError as exc:
         raise DeletionConfigError(str(exc)) from exc
+    partition, region, account = dataset_group_environment(value)
+    expected = {
+        "account": None if Token.is_unresolved(stack.account) else stack.account,
+        "region": None if Token.is_unresolved(stack.region) else stack.region,
+    }
+    if expected["region"] is not None:
+        expected["partition"] = RegionInfo.get(expected["region"]).partition
+    found = {"partition": partition, "region": region, "account": account}
+    wrong = [name for name, want in expected.items() if want is not None and found[name] != want]
+    if wrong:
+        raise DeletionConfigError(
+            f"{where}: {value!r} is in {', '.join(f'{n} {found[n]}' for n in wrong)}, but stack "
+            f"{stack.stack_name!r} deploys to {', '.join(f'{n} {expected[n]}' for n in wrong)}: a "
+            "data deletion job runs in its dataset group's account and region; declare the "
+            "request in a stack of that environment"
+        )
+    return value
 
 
-def _reject_customer_kms(bucket: s3.IBucket) -> None:
-    """Personalize cannot read inputs encrypted with a customer managed key: fail at synth."""
+SSE_S3 = "AES256"
+BLOCK_PUBLIC_ACCESS = (
+    "blockPublicAcls",
+    "blockPublicPolicy",
+    "ignorePublicAcls",
+    "restrictPublicBuckets",
+)
+
+
+def _check_bucket(bucket: s3.IBucket) -> None:
+    """The deletion bucket holds lists of user ids: SSE-S3, never public, TLS only.
+
+    A bucket of this app is checked (encryption, public access) or fixed (a TLS-only statement
+    is added if missing); an imported one cannot be inspected, so the synth says what it needs.
+    """
+    where = f"bucket {bucket.node.path!r}"
     if bucket.encryption_key is not None:
         raise DeletionConfigError(
-            f"bucket {bucket.node.path!r} is encrypted with a customer managed KMS key: Amazon "
-            "Personalize cannot read data deletion inputs encrypted that way; use a bucket with "
-            "SSE-S3 (BucketEncryption.S3_MANAGED) or let the construct create one"
+            f"{where} is encrypted with a customer managed KMS key: this construct stages "
+            "inputs only with SSE-S3, because Personalize would need grants on that key (in its "
+            "key policy) that the construct does not manage; use BucketEncryption.S3_MANAGED or "
+            "let the construct create the bucket"
+        )
+    if not isinstance(bucket, s3.Bucket):
+        Annotations.of(bucket).add_info(
+            f"{where} is imported: make sure it uses SSE-S3 default encryption, blocks all "
+            "public access and denies requests without TLS (aws:SecureTransport false); the "
+            "construct cannot check that"
+        )
+        return
+    stack = Stack.of(bucket)
+    # The L1 properties as one plain value: reading cfn.public_access_block_configuration
+    # through its getter would re-map jsii's shared BlockPublicAccess.BLOCK_ALL object to an
+    # interface proxy, breaking every later BLOCK_ALL in the process.
+    properties = stack.resolve(bucket.node.default_child._cfn_properties)
+    encryption = properties.get("bucketEncryption") or {}
+    algorithms = sorted(
+        {
+            rule.get("serverSideEncryptionByDefault", {}).get("sseAlgorithm", SSE_S3)
+            for rule in encryption.get("serverSideEncryptionConfiguration", [])
+        }
+        - {SSE_S3}
+    )
+    if algorithms:
+        raise DeletionConfigError(
+            f"{where} uses {', '.join(algorithms)} encryption: the construct supports SSE-S3 "
+            "(BucketEncryption.S3_MANAGED) only, because Personalize's service role would need "
+            "KMS grants the construct does not manage"
+        )
+    public = properties.get("publicAccessBlockConfiguration")
+    if public is not None and not all(public.get(name) is True for name in BLOCK_PUBLIC_ACCESS):
+        raise DeletionConfigError(
+            f"{where} does not block all public access: lists of user ids must never be public; "
+            "use block_public_access=BlockPublicAccess.BLOCK_ALL"
+        )
+    policy = stack.resolve(bucket.policy.document.to_json()) if bucket.policy else {}
+    if "aws:SecureTransport" not in json.dumps(policy):
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:*"],
+                resources=[bucket.bucket_arn, bucket.arn_for_objects("*")],
+                conditions={"Bool": {"aws:SecureTransport": "false"}},
+            )
         )

@@ -75,8 +75,11 @@ def _spec(path: Path, index: int, entry: object) -> RequestSpec:
         if not isinstance(entry.get(key), str) or not entry[key]:
             raise RequestFileError(f"{where}: field {key!r} is required and must be a string")
     arn = entry.get("datasetGroupArn")
-    if arn is not None and not isinstance(arn, str):
-        raise RequestFileError(f"{where}: field 'datasetGroupArn' must be a string")
+    if "datasetGroupArn" in entry and (not isinstance(arn, str) or not arn):
+        raise RequestFileError(
+            f"{where}: field 'datasetGroupArn' must be a non-empty string (leave the key out to "
+            "use the app's default)"
+        )
     tags = entry.get("tags", {})
     if not isinstance(tags, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in tags.items()

@@ -50,12 +50,23 @@ class UserList(abc.ABC):
         """Inline ids, for small lists and tests.
 
         The ids are written to a CSV asset at synth time; they never appear in the template.
+        A single string is refused: iterating it would delete one user per character.
         """
-        return _InlineIds(tuple(ids))
+        if isinstance(ids, str | bytes | bytearray) or not isinstance(ids, Iterable):
+            raise TypeError(
+                f"from_ids ids must be a list (or other iterable) of id strings, not "
+                f"{type(ids).__name__}; for one user write from_ids([user_id])"
+            )
+        values = tuple(ids)
+        wrong = sorted({type(value).__name__ for value in values if not isinstance(value, str)})
+        if wrong:
+            raise TypeError(f"from_ids ids must all be strings; got {', '.join(wrong)}")
+        return _InlineIds(values)
 
     @staticmethod
     def from_s3(bucket: s3.IBucket, key: str) -> UserList:
         """One CSV object in the user's own bucket, read by the handler at deploy time."""
+        _check_s3_location(bucket, key, "from_s3 key")
         if not key or key.endswith("/"):
             raise UserListError(
                 f"from_s3 key {key!r} must name one object; use from_s3_prefix for a folder"
@@ -65,6 +76,7 @@ class UserList(abc.ABC):
     @staticmethod
     def from_s3_prefix(bucket: s3.IBucket, prefix: str) -> UserList:
         """A folder of CSV objects (``.csv`` keys under ``prefix``) in the user's own bucket."""
+        _check_s3_location(bucket, prefix, "from_s3_prefix prefix")
         if not prefix.endswith("/"):
             raise UserListError(
                 f"from_s3_prefix prefix {prefix!r} must end with '/' (it names a folder)"
@@ -101,8 +113,6 @@ class _InlineIds(UserList):
     def bind(
         self, scope: Construct, *, request_name: str, provider: DeletionJobProvider, limits: Limits
     ) -> BoundSource:
-        if any(not isinstance(user_id, str) for user_id in self.ids):
-            raise UserListError(f"request {request_name!r}: from_ids takes strings only")
         raw = ("USER_ID\n" + "".join(f"{user_id}\n" for user_id in self.ids)).encode()
         folder = Path(tempfile.mkdtemp(prefix="pdd-inline-"))
         path = folder / "users.csv"
@@ -156,6 +166,22 @@ class _S3Source(UserList):
 
 
 CHUNK_BYTES = 1 << 20
+
+
+def _check_s3_location(bucket: object, key: str, name: str) -> None:
+    """Keys become IAM resources: ``*`` and ``?`` would widen the grant beyond the list."""
+    # jsii interfaces are not runtime-checkable protocols: look for what an IBucket offers.
+    if not all(hasattr(bucket, attr) for attr in ("bucket_name", "bucket_arn", "arn_for_objects")):
+        raise TypeError(
+            f"{name.split()[0]} bucket must be an s3.IBucket, not {type(bucket).__name__}"
+        )
+    if not isinstance(key, str):
+        raise TypeError(f"{name} must be a string, not {type(key).__name__}")
+    if "*" in key or "?" in key:
+        raise UserListError(
+            f"{name} {key!r} contains '*' or '?': IAM would read them as wildcards and grant "
+            "more than the list; rename the object or folder"
+        )
 
 
 def _read_chunks(path: Path) -> Iterable[bytes]:

@@ -50,7 +50,11 @@ class DeletionRequestsStack(Stack):
         for spec in specs:
             job = self.deletion.delete_users(
                 spec.name,
-                dataset_group_arn=spec.dataset_group_arn or default_dataset_group_arn,
+                dataset_group_arn=(
+                    default_dataset_group_arn
+                    if spec.dataset_group_arn is None
+                    else spec.dataset_group_arn
+                ),
                 users=UserList.from_csv(spec.users),
                 tags=spec.tags,
                 completion=spec.completion,

@@ -18,9 +18,11 @@ from .request_rules import (
     check_request_name,
     check_tags,
 )
+from .user_list import DEFAULT_MAX_TOTAL_BYTES
 
-ROLE_ARN_PATTERN = re.compile(r"^arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
-BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+ROLE_ARN_PATTERN = re.compile(r"arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
+BUCKET_PATTERN = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
+"""Both applied with ``fullmatch``: ``$`` would let a trailing newline through."""
 BOOLEANS = {"true": True, "false": False}
 
 HAND_OFF = "HAND_OFF"
@@ -88,7 +90,7 @@ def parse_request(properties: Mapping[str, Any]) -> DeletionRequest:
     except RequestRuleError as exc:
         raise PropertyError(f"invalid property: {exc}") from exc
     role_arn = _string(properties, "RoleArn")
-    if not ROLE_ARN_PATTERN.match(role_arn) or len(role_arn) > 256:
+    if not ROLE_ARN_PATTERN.fullmatch(role_arn) or len(role_arn) > 256:
         raise PropertyError(f"property RoleArn {role_arn!r} is not an IAM role ARN")
     return DeletionRequest(
         request_name=request_name,
@@ -97,7 +99,7 @@ def parse_request(properties: Mapping[str, Any]) -> DeletionRequest:
         bucket=_bucket(properties, "Bucket"),
         source=_source(properties.get("Source")),
         job_name_prefix=prefix,
-        max_input_bytes=_positive_int(properties, "MaxInputBytes"),
+        max_input_bytes=_max_input_bytes(properties),
         purge_staged_input=_boolean(properties, "PurgeStagedInput"),
         tags=tags,
         # Absent in templates written before completion policies existed (a rollback can send
@@ -120,7 +122,7 @@ def _string(properties: Mapping[str, Any], name: str) -> str:
 
 def _bucket(properties: Mapping[str, Any], name: str) -> str:
     value = _string(properties, name)
-    if not BUCKET_PATTERN.match(value):
+    if not BUCKET_PATTERN.fullmatch(value):
         raise PropertyError(f"property {name} {value!r} is not an S3 bucket name")
     return value
 
@@ -132,6 +134,16 @@ def _positive_int(properties: Mapping[str, Any], name: str) -> int:
             f"property {name} {value!r} must be a positive whole number (a string of digits)"
         )
     return int(value)
+
+
+def _max_input_bytes(properties: Mapping[str, Any]) -> int:
+    value = _positive_int(properties, "MaxInputBytes")
+    if value > DEFAULT_MAX_TOTAL_BYTES:
+        raise PropertyError(
+            f"property MaxInputBytes {value} exceeds Personalize's input limit of "
+            f"{DEFAULT_MAX_TOTAL_BYTES} bytes"
+        )
+    return value
 
 
 def _whole_number(properties: Mapping[str, Any], name: str) -> int:

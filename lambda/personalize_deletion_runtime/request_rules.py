@@ -16,18 +16,20 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 
 MAX_JOB_NAME_LENGTH = 63
 """CreateDataDeletionJob's jobName maximum length."""
 
-JOB_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_]*$")
-"""The service pattern, anchored at both ends (the service anchors only the start)."""
+JOB_NAME_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9\-_]*")
+"""The service pattern; every rule here is applied with ``fullmatch`` (the service anchors only
+the start, and ``$`` would let a trailing newline through)."""
 
 DIGEST_LENGTH = 12
 """Hex characters of the identity digest: 48 bits, ample for names that also carry the request."""
 
 DEFAULT_PREFIX = "pdd"
-PREFIX_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-]{0,15}$")
+PREFIX_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9\-]{0,15}")
 _SEPARATORS = 2
 
 
@@ -46,7 +48,8 @@ def max_request_name_length(prefix: str = DEFAULT_PREFIX) -> int:
 
 def check_prefix(prefix: str) -> str:
     """Validate the construct-owned job name prefix (IAM policies are scoped to it)."""
-    if not PREFIX_PATTERN.match(prefix):
+    _require_str(prefix, "job_name_prefix")
+    if not PREFIX_PATTERN.fullmatch(prefix):
         raise JobNameError(
             f"job_name_prefix {prefix!r} is invalid: use 1-16 letters, digits or '-', "
             "starting with a letter or digit"
@@ -56,6 +59,7 @@ def check_prefix(prefix: str) -> str:
 
 def check_request_name(request_name: str, prefix: str = DEFAULT_PREFIX) -> str:
     """Validate a request name; the message names the rule and the fix."""
+    _require_str(request_name, "request name")
     limit = max_request_name_length(prefix)
     if not request_name:
         raise JobNameError("request name is empty: give each deletion request a short name")
@@ -64,7 +68,7 @@ def check_request_name(request_name: str, prefix: str = DEFAULT_PREFIX) -> str:
             f"request name {request_name!r} is {len(request_name)} characters: at most {limit} "
             f"fit in a 63-character job name with prefix {prefix!r}; shorten the request name"
         )
-    if not JOB_NAME_PATTERN.match(request_name):
+    if not JOB_NAME_PATTERN.fullmatch(request_name):
         raise JobNameError(
             f"request name {request_name!r} must start with a letter or digit and contain only "
             "letters, digits, '-' and '_' (job name pattern ^[a-zA-Z0-9][a-zA-Z0-9\\-_]*)"
@@ -84,45 +88,80 @@ def compose_job_name(
     check_request_name(request_name, prefix)
     identity = f"{dataset_group_arn}\n{content_sha256}".encode()
     digest = hashlib.sha256(identity).hexdigest()[:DIGEST_LENGTH]
-    name = f"{prefix}-{request_name}-{digest}"
-    assert len(name) <= MAX_JOB_NAME_LENGTH and JOB_NAME_PATTERN.match(name)
-    return name
+    return f"{prefix}-{request_name}-{digest}"
 
 
-MAX_TAGS = 200
+MAX_TAGS = 50
+"""Tags per Personalize resource (the API's list type allows 200; the service's limit is 50)."""
 MAX_TAG_KEY_LENGTH = 128
 MAX_TAG_VALUE_LENGTH = 256
+TAG_PUNCTUATION = frozenset("_.:/=+-@")
+"""Besides letters (\\p{L}), separators (\\p{Z}) and numbers (\\p{N}): the botocore model's
+pattern for TagKey and TagValue, ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$."""
 DATASET_GROUP_ARN_PATTERN = re.compile(
-    r"^arn:([a-z\d-]+):personalize:[^:]*:[^:]*:dataset-group/.+$"
+    r"arn:(?P<partition>aws(?:-[a-z]+)*):personalize:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+):"
+    r"(?P<account>\d{12}):dataset-group/[a-zA-Z0-9][a-zA-Z0-9\-_]{0,62}"
 )
 MAX_ARN_LENGTH = 256
 
 
-def check_tags(tags: dict[str, str], where: str = "tags") -> dict[str, str]:
+def check_tags(tags: object, where: str = "tags") -> dict[str, str]:
     """Apply the service's Tag constraints before any job starts (TooManyTags is final)."""
+    if not isinstance(tags, dict):
+        raise TypeError(f"{where} must map tag keys to values, not {type(tags).__name__}")
     if len(tags) > MAX_TAGS:
-        raise RequestRuleError(f"{where}: {len(tags)} tags given, at most {MAX_TAGS} are allowed")
+        raise RequestRuleError(
+            f"{where}: {len(tags)} tags given, at most {MAX_TAGS} are allowed per Personalize "
+            "resource"
+        )
     for key, value in tags.items():
-        if not isinstance(key, str) or not 1 <= len(key) <= MAX_TAG_KEY_LENGTH:
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise TypeError(f"{where}: tag keys and values must be strings, got {key!r}: {value!r}")
+        if not 1 <= len(key) <= MAX_TAG_KEY_LENGTH:
             raise RequestRuleError(
                 f"{where}: tag key {key!r} must be 1-{MAX_TAG_KEY_LENGTH} characters"
             )
-        if key.lower().startswith("aws:"):
-            raise RequestRuleError(f"{where}: tag key {key!r} uses the reserved prefix 'aws:'")
-        if not isinstance(value, str) or len(value) > MAX_TAG_VALUE_LENGTH:
+        if len(value) > MAX_TAG_VALUE_LENGTH:
             raise RequestRuleError(
-                f"{where}: value of tag {key!r} must be a string of at most "
-                f"{MAX_TAG_VALUE_LENGTH} characters"
+                f"{where}: value of tag {key!r} must be at most {MAX_TAG_VALUE_LENGTH} characters"
             )
+        for part, text in (("key", key), ("value", value)):
+            if text.lower().startswith("aws:"):
+                raise RequestRuleError(
+                    f"{where}: tag {part} {text!r} uses the reserved prefix 'aws:'"
+                )
+            if not _tag_text(text):
+                raise RequestRuleError(
+                    f"{where}: tag {part} {text!r} may contain only letters, digits, spaces and "
+                    "_ . : / = + - @ (the service's tag pattern)"
+                )
     return tags
 
 
 def check_dataset_group_arn(arn: str, where: str = "dataset_group_arn") -> str:
     """Reject what cannot be a dataset group ARN, so no job is attempted with it."""
-    if len(arn) > MAX_ARN_LENGTH or not DATASET_GROUP_ARN_PATTERN.match(arn):
+    _require_str(arn, where)
+    if len(arn) > MAX_ARN_LENGTH or not DATASET_GROUP_ARN_PATTERN.fullmatch(arn):
         raise RequestRuleError(
             f"{where}: {arn!r} is not a dataset group ARN "
-            "(expected arn:<partition>:personalize:<region>:<account>:dataset-group/<name>, "
-            f"at most {MAX_ARN_LENGTH} characters)"
+            "(expected arn:<partition>:personalize:<region>:<12-digit account>:dataset-group/"
+            f"<name>, at most {MAX_ARN_LENGTH} characters)"
         )
     return arn
+
+
+def dataset_group_environment(arn: str) -> tuple[str, str, str]:
+    """(partition, region, account) of a checked dataset group ARN."""
+    match = DATASET_GROUP_ARN_PATTERN.fullmatch(arn)
+    if match is None:
+        raise RequestRuleError(f"{arn!r} is not a dataset group ARN")
+    return match["partition"], match["region"], match["account"]
+
+
+def _tag_text(text: str) -> bool:
+    return all(char in TAG_PUNCTUATION or unicodedata.category(char)[0] in "LZN" for char in text)
+
+
+def _require_str(value: object, name: str) -> None:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, not {type(value).__name__}")

@@ -1,0 +1,359 @@
+"""Misuse that used to be accepted and silently did the wrong thing: refused at synth, by name.
+
+Each case names the parameter or field and the rule; wrong types are ``TypeError``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_s3 as s3
+from personalize_data_deletion import (
+    DeletionConfigError,
+    PersonalizeDataDeletion,
+    UserList,
+    UserListError,
+)
+from personalize_data_deletion.request_file import RequestFileError, load_requests
+from personalize_data_deletion.stack import DeletionRequestsStack
+from synth import ACCOUNT, DATASET_GROUP_ARN, REGION, synth_template
+
+SAMPLE_CSV = Path(__file__).resolve().parents[1] / "requests" / "sample-users.csv"
+
+
+def _stack(env: cdk.Environment | None = None) -> cdk.Stack:
+    app = cdk.App()
+    return cdk.Stack(
+        app, "S", env=env if env is not None else cdk.Environment(account=ACCOUNT, region=REGION)
+    )
+
+
+def _request(deletion: PersonalizeDataDeletion, **kwargs) -> None:
+    args = {"dataset_group_arn": DATASET_GROUP_ARN, "users": UserList.from_csv(SAMPLE_CSV)}
+    deletion.delete_users("r", **(args | kwargs))
+
+
+# ------------------------------------------------------------------------------ user lists
+
+
+@pytest.mark.parametrize(
+    ("ids", "message"),
+    [
+        (
+            "u-1",
+            "from_ids ids must be a list (or other iterable) of id strings, not str; for one "
+            "user write from_ids([user_id])",
+        ),
+        (
+            b"u-1",
+            "from_ids ids must be a list (or other iterable) of id strings, not bytes; for one "
+            "user write from_ids([user_id])",
+        ),
+        (
+            42,
+            "from_ids ids must be a list (or other iterable) of id strings, not int; for one "
+            "user write from_ids([user_id])",
+        ),
+        (["u-1", 2, None], "from_ids ids must all be strings; got NoneType, int"),
+    ],
+)
+def test_from_ids_refuses_anything_but_strings(ids: object, message: str) -> None:
+    # GIVEN what used to delete one user per character ("u", "-", "1") or fail later
+    # WHEN / THEN a TypeError naming the parameter
+    with pytest.raises(TypeError) as caught:
+        UserList.from_ids(ids)
+    assert str(caught.value) == message
+
+
+def test_users_that_is_not_a_user_list_is_a_type_error() -> None:
+    deletion = PersonalizeDataDeletion(_stack(), "A")
+    with pytest.raises(TypeError) as caught:
+        _request(deletion, users=["u-1"])
+    assert str(caught.value) == (
+        "request 'r': users must be a UserList (UserList.from_csv, from_ids, from_s3 or "
+        "from_s3_prefix), not list"
+    )
+
+
+@pytest.mark.parametrize(
+    ("factory", "location", "message"),
+    [
+        (
+            UserList.from_s3,
+            "*",
+            "from_s3 key '*' contains '*' or '?': IAM would read them as wildcards and grant "
+            "more than the list; rename the object or folder",
+        ),
+        (
+            UserList.from_s3_prefix,
+            "*/",
+            "from_s3_prefix prefix '*/' contains '*' or '?': IAM would read them as wildcards "
+            "and grant more than the list; rename the object or folder",
+        ),
+        (
+            UserList.from_s3,
+            "lists/user?.csv",
+            "from_s3 key 'lists/user?.csv' contains '*' or '?': IAM would read them as "
+            "wildcards and grant more than the list; rename the object or folder",
+        ),
+    ],
+)
+def test_s3_locations_that_would_become_iam_wildcards_are_refused(
+    factory, location: str, message: str
+) -> None:
+    bucket = s3.Bucket.from_bucket_name(_stack(), "B", "users-bucket")
+    with pytest.raises(UserListError) as caught:
+        factory(bucket, location)
+    assert str(caught.value) == message
+
+
+def test_s3_sources_check_their_argument_types() -> None:
+    with pytest.raises(TypeError, match=r"^from_s3 bucket must be an s3\.IBucket, not str$"):
+        UserList.from_s3("users-bucket", "a.csv")
+    bucket = s3.Bucket.from_bucket_name(_stack(), "B", "users-bucket")
+    with pytest.raises(TypeError, match=r"^from_s3_prefix prefix must be a string, not int$"):
+        UserList.from_s3_prefix(bucket, 7)
+
+
+# ---------------------------------------------------------------------------- names, tags
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        (
+            {"job_name_prefix": "pdd\n"},
+            DeletionConfigError,
+            "job_name_prefix 'pdd\\n' is invalid: use 1-16 letters, digits or '-', starting "
+            "with a letter or digit",
+        ),
+        ({"job_name_prefix": 7}, TypeError, "job_name_prefix must be a string, not int"),
+        ({"max_input_bytes": True}, TypeError, "max_input_bytes must be an int (bytes), not bool"),
+        ({"max_input_bytes": "100"}, TypeError, "max_input_bytes must be an int (bytes), not str"),
+        ({"max_input_bytes": 1.5}, TypeError, "max_input_bytes must be an int (bytes), not float"),
+        (
+            {"max_input_bytes": 100_000_001},
+            DeletionConfigError,
+            "max_input_bytes is 100000001: use 1 to 100000000 (Personalize reads at most 100 MB "
+            "of input per job)",
+        ),
+    ],
+)
+def test_construct_settings_are_checked_by_type_and_rule(
+    kwargs: dict, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error) as caught:
+        PersonalizeDataDeletion(_stack(), "A", **kwargs)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "error", "message"),
+    [
+        (
+            "abc\n",
+            {},
+            DeletionConfigError,
+            "request 'abc\\n': request name 'abc\\n' must start with a letter or digit and "
+            "contain only letters, digits, '-' and '_' (job name pattern "
+            "^[a-zA-Z0-9][a-zA-Z0-9\\-_]*)",
+        ),
+        (
+            "r",
+            {"tags": {"ticket": "PRIV#1"}},
+            DeletionConfigError,
+            "request 'r' tags: tag value 'PRIV#1' may contain only letters, digits, spaces and "
+            "_ . : / = + - @ (the service's tag pattern)",
+        ),
+        (
+            "r",
+            {"tags": {"owner": "aws:privacy"}},
+            DeletionConfigError,
+            "request 'r' tags: tag value 'aws:privacy' uses the reserved prefix 'aws:'",
+        ),
+        (
+            "r",
+            {"tags": [("ticket", "PRIV-1")]},
+            TypeError,
+            "request 'r': tags must map tag keys to values, not list",
+        ),
+        (
+            "r",
+            {"tags": {"ticket": 1234}},
+            TypeError,
+            "request 'r' tags: tag keys and values must be strings, got 'ticket': 1234",
+        ),
+    ],
+)
+def test_request_values_are_checked_by_type_and_rule(
+    name: str, kwargs: dict, error: type[Exception], message: str
+) -> None:
+    deletion = PersonalizeDataDeletion(_stack(), "A")
+    args = {"dataset_group_arn": DATASET_GROUP_ARN, "users": UserList.from_csv(SAMPLE_CSV)}
+    with pytest.raises(error) as caught:
+        deletion.delete_users(name, **(args | kwargs))
+    assert str(caught.value) == message
+
+
+def test_fifty_tags_with_unicode_letters_are_accepted() -> None:
+    deletion = PersonalizeDataDeletion(_stack(), "A")
+    tags = {f"k{i}": "Zoë Æther 1/2 = ½ @ x:y" for i in range(50)}
+    _request(deletion, tags=tags)
+    assert len(deletion.requests) == 1
+
+
+# -------------------------------------------------------------------- dataset group ARNs
+
+
+@pytest.mark.parametrize(
+    ("arn", "message"),
+    [
+        (
+            "arn:aws:personalize::123456789012:dataset-group/x",
+            "request 'r' dataset_group_arn: 'arn:aws:personalize::123456789012:dataset-group/x' "
+            "is not a dataset group ARN (expected arn:<partition>:personalize:<region>:<12-digit "
+            "account>:dataset-group/<name>, at most 256 characters)",
+        ),
+        (
+            "arn:aws:personalize:us-east-1:1234:dataset-group/x",
+            "request 'r' dataset_group_arn: 'arn:aws:personalize:us-east-1:1234:dataset-group/x' "
+            "is not a dataset group ARN (expected arn:<partition>:personalize:<region>:<12-digit "
+            "account>:dataset-group/<name>, at most 256 characters)",
+        ),
+        (
+            "arn:aws:personalize:eu-west-1:111122223333:dataset-group/x",
+            "request 'r' dataset_group_arn: 'arn:aws:personalize:eu-west-1:111122223333:"
+            "dataset-group/x' is in account 111122223333, region eu-west-1, but stack 'S' "
+            "deploys to account 123456789012, region us-east-1: a data deletion job runs in its "
+            "dataset group's account and region; declare the request in a stack of that "
+            "environment",
+        ),
+        (
+            "arn:aws-cn:personalize:us-east-1:123456789012:dataset-group/x",
+            "request 'r' dataset_group_arn: 'arn:aws-cn:personalize:us-east-1:123456789012:"
+            "dataset-group/x' is in partition aws-cn, but stack 'S' deploys to partition aws: a "
+            "data deletion job runs in its dataset group's account and region; declare the "
+            "request in a stack of that environment",
+        ),
+    ],
+)
+def test_dataset_groups_are_checked_against_the_stacks_environment(arn: str, message: str) -> None:
+    deletion = PersonalizeDataDeletion(_stack(), "A")
+    with pytest.raises(DeletionConfigError) as caught:
+        _request(deletion, dataset_group_arn=arn)
+    assert str(caught.value) == message
+
+
+def test_an_environment_agnostic_stack_checks_only_the_arns_format() -> None:
+    deletion = PersonalizeDataDeletion(_stack(cdk.Environment()), "A")
+    _request(
+        deletion, dataset_group_arn="arn:aws:personalize:eu-west-1:111122223333:dataset-group/x"
+    )
+    assert len(deletion.requests) == 1
+
+
+# ---------------------------------------------------------------------------- request files
+
+
+def test_an_empty_dataset_group_in_a_request_file_is_an_error_not_the_default(
+    tmp_path: Path,
+) -> None:
+    # GIVEN a request whose datasetGroupArn is present but empty
+    path = tmp_path / "requests.json"
+    path.write_text(
+        json.dumps({"requests": [{"name": "r", "users": str(SAMPLE_CSV), "datasetGroupArn": ""}]})
+    )
+    # WHEN / THEN it is refused, naming the file, entry and field (only an absent key defaults)
+    with pytest.raises(RequestFileError) as caught:
+        load_requests(path)
+    assert str(caught.value) == (
+        f"request file {str(path)!r}, requests[0]: field 'datasetGroupArn' must be a "
+        "non-empty string (leave the key out to use the app's default)"
+    )
+    # AND an absent key still falls back to the default
+    path.write_text(json.dumps({"requests": [{"name": "r", "users": str(SAMPLE_CSV)}]}))
+    stack = DeletionRequestsStack(
+        cdk.App(), "S", request_file=path, default_dataset_group_arn=DATASET_GROUP_ARN
+    )
+    assert stack.deletion.requests[0].request_name == "r"
+
+
+# ----------------------------------------------------------------------------------- buckets
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        (
+            {"encryption": s3.BucketEncryption.KMS_MANAGED},
+            "bucket 'S/Own' uses aws:kms encryption: the construct supports SSE-S3 "
+            "(BucketEncryption.S3_MANAGED) only, because Personalize's service role would need "
+            "KMS grants the construct does not manage",
+        ),
+        (
+            {"encryption": s3.BucketEncryption.DSSE_MANAGED},
+            "bucket 'S/Own' uses aws:kms:dsse encryption: the construct supports SSE-S3 "
+            "(BucketEncryption.S3_MANAGED) only, because Personalize's service role would need "
+            "KMS grants the construct does not manage",
+        ),
+        (
+            {"block_public_access": s3.BlockPublicAccess.BLOCK_ACLS},
+            "bucket 'S/Own' does not block all public access: lists of user ids must never be "
+            "public; use block_public_access=BlockPublicAccess.BLOCK_ALL",
+        ),
+    ],
+)
+def test_a_users_bucket_that_could_expose_lists_is_refused(props: dict, message: str) -> None:
+    stack = _stack()
+    own = s3.Bucket(stack, "Own", **props)
+    with pytest.raises(DeletionConfigError) as caught:
+        PersonalizeDataDeletion(stack, "A", bucket=own)
+    assert str(caught.value) == message
+    # AND reading the bucket's settings left CDK's shared constants intact
+    s3.Bucket(stack, "Later", block_public_access=s3.BlockPublicAccess.BLOCK_ALL)
+
+
+def test_a_users_bucket_without_tls_enforcement_gets_it(tmp_path: Path) -> None:
+    # GIVEN a user's SSE-S3, private bucket without enforce_ssl
+    def build(stack: cdk.Stack) -> None:
+        own = s3.Bucket(
+            stack,
+            "Own",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            server_access_logs_bucket=s3.Bucket.from_bucket_name(stack, "Logs", "logs-bucket"),
+        )
+        PersonalizeDataDeletion(stack, "UserDeletion", bucket=own)
+
+    # WHEN synthesized (cdk-nag's S10 would refuse a bucket without TLS enforcement)
+    template = synth_template(build, tmp_path)
+    # THEN its policy denies every request without TLS
+    [policy] = [
+        r["Properties"]["PolicyDocument"]["Statement"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::S3::BucketPolicy"
+    ]
+    denies = [s for s in policy if s["Effect"] == "Deny"]
+    assert [(s["Action"], s["Condition"]) for s in denies] == [
+        ("s3:*", {"Bool": {"aws:SecureTransport": "false"}})
+    ]
+
+
+def test_an_imported_bucket_gets_a_note_of_what_it_must_have() -> None:
+    stack = _stack()
+    imported = s3.Bucket.from_bucket_name(stack, "Imported", "deletions-bucket")
+    PersonalizeDataDeletion(stack, "A", bucket=imported)
+    notes = [
+        entry.data
+        for child in stack.node.find_all()
+        for entry in child.node.metadata
+        if entry.type == "aws:cdk:info"
+    ]
+    assert (
+        "bucket 'S/Imported' is imported: make sure it uses SSE-S3 default encryption, blocks "
+        "all public access and denies requests without TLS (aws:SecureTransport false); the "
+        "construct cannot check that"
+    ) in notes
