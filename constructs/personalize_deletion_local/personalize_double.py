@@ -475,7 +475,8 @@ class PersonalizeDouble:
     entirely under it, so tests see a linearizable service.
     """
 
-    MAX_TAGS: ClassVar[int] = 200
+    MAX_TAGS: ClassVar[int] = 50
+    """Tags per Personalize resource (the API's list type allows 200; the service, 50)."""
 
     def __init__(
         self,
@@ -844,8 +845,8 @@ class PersonalizeDouble:
     def _op_CreateDataDeletionJob(self, body: dict[str, Any]) -> dict[str, Any]:
         tags = body.get("tags")
         if isinstance(tags, list) and len(tags) > self.MAX_TAGS:
-            # The model's list max (200) would also catch this, but the service answers
-            # with the dedicated exception, so check it first.
+            # The service answers with the dedicated exception above its per-resource limit
+            # (50), below the model's list max (200), so check it first.
             raise ServiceError(
                 "TooManyTagsException",
                 f"The number of tags ({len(tags)}) exceeds the limit of {self.MAX_TAGS}.",
