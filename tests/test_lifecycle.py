@@ -328,8 +328,8 @@ def test_wait_policy_blocked_until_the_deadline_fails_naming_the_blocker(
     # AND nothing was queued with the tracker, no event was published
     assert world.executions() == []
     assert world.events() == []
-    # AND the staged list stays for the redeploy
-    assert world.keys() == [f"staging/{JOB}/users.csv"]
+    # AND no copy of the list stays behind: nothing will read it (a redeploy stages it again)
+    assert world.keys() == []
     assert_no_user_ids(caplog, outcome.reason, outcome.event)
 
 

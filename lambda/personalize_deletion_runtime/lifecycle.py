@@ -38,7 +38,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .layout import receipt_uri
 from .notifications import NotificationError
 from .outcome import DEPLOYMENT, JobRecord, finish
-from .personalize_api import JobRequestRejected, JobState, TransientFault
+from .personalize_api import JobNotFound, JobRequestRejected, JobState, TransientFault
 from .properties import (
     SUBMIT_ONLY,
     WAIT,
@@ -69,26 +69,48 @@ RETRY_AFTER_FAILURE = (
     "fix the cause, then rename the request to start a new job"
 )
 BOOKKEEPING_FAULTS = (ClientError, BotoCoreError, NotificationError)
+MAX_REASON_BYTES = 2_600
+"""Our part of a failure reason; the framework's ~750 bytes and the response's other fields
+must fit in CloudFormation's 4096."""
+MAX_FAILURE_REASON_BYTES = 1_800
+"""Personalize's failureReason inside our reason; the receipt keeps it whole."""
+NOT_FOUND_GRACE_SECONDS = 300
+"""How long after ``on_event`` a job may be invisible to DescribeDataDeletionJob."""
 
 
 class DeletionFailed(RuntimeError):
-    """The resource must fail; the message is the CloudFormation reason."""
+    """The resource must fail; the message is the CloudFormation reason.
+
+    Bounded: CloudFormation takes at most 4096 bytes of response, and the Provider framework
+    adds ``Error:``, a ``Logs:`` line and stack frames (about 750 bytes) to the message; a longer
+    reason would leave the user with none at all.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(bounded(message, MAX_REASON_BYTES))
+
+
+def bounded(text: str, limit: int, more: str = "... (cut)") -> str:
+    """``text`` cut to at most ``limit`` UTF-8 bytes, ``more`` saying so."""
+    data = text.encode()
+    if len(data) <= limit:
+        return text
+    return data[: limit - len(more.encode())].decode(errors="ignore") + more
 
 
 def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
     """Start (or adopt) the job for Create/Update; acknowledge Delete without touching anything."""
-    request_type = event["RequestType"]
+    started = services.clock()  # CloudFormation's time limit runs from its request, not our end
+    request_type = _request_type(event)
     if request_type == "Delete":
         LOGGER.info(
             "delete: data deletion jobs cannot be undone; nothing is removed from Personalize "
             "and a job being tracked goes on being tracked",
             extra={"physical_id": event.get("PhysicalResourceId")},
         )
-        return {"PhysicalResourceId": event["PhysicalResourceId"]}
-    if request_type not in ("Create", "Update"):
-        raise DeletionFailed(f"unknown RequestType {request_type!r}")
+        return {"PhysicalResourceId": _event_field(event, "PhysicalResourceId")}
 
-    request = _parse(event.get("ResourceProperties", {}))
+    request = _parse(_properties(event))
     wait_seconds = _wait_seconds(request, services)
     with scratch_dir() as workdir:
         canonical = _canonical_list(request, services.storage, workdir)
@@ -109,8 +131,13 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
             job_arn = None
         else:
             location = services.storage.stage(request, canonical, job_name)
-            job_arn = submit(request, job_name, location, services).job_arn
-    started = services.clock()
+            try:
+                job_arn = submit(request, job_name, location, services).job_arn
+            except JobRequestRejected as exc:
+                _forget_staged(request, job_name, services)
+                raise DeletionFailed(
+                    f"request {request.request_name}: {exc}; no job was started"
+                ) from exc
     ticket = JobTicket(
         job_name=job_name,
         job_arn=job_arn,
@@ -123,9 +150,9 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
 
 def is_complete(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
     """Poll the job; finish it, hand it to the tracker, or fail, as the policy says."""
-    if event["RequestType"] == "Delete":
+    if _request_type(event) == "Delete":
         return {"IsComplete": True}
-    request = _parse(event.get("ResourceProperties", {}))
+    request = _parse(_properties(event))
     try:
         ticket = JobTicket.from_event(event)
     except StateError as exc:
@@ -143,7 +170,14 @@ def is_complete(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
         if job_arn:  # the job exists; only reading its status failed
             return poll.running(job_arn, SUBMITTED, unconfirmed=str(exc))
         return poll.not_accepted(str(exc))
+    except JobNotFound as exc:
+        # A job Personalize has just accepted may not be visible to Describe yet.
+        if poll.now - ticket.started_at < NOT_FOUND_GRACE_SECONDS:
+            return poll.running(job_arn, SUBMITTED, unconfirmed=str(exc))
+        raise DeletionFailed(f"request {request.request_name}: {exc}") from exc
     except JobRequestRejected as exc:
+        if not job_arn:  # refused for good: no job will ever read the staged list
+            _forget_staged(request, ticket.job_name, services)
         raise DeletionFailed(f"request {request.request_name}: {exc}") from exc
     LOGGER.info("job status", extra={"job_name": ticket.job_name, "status": state.status})
     if state.terminal:
@@ -200,9 +234,13 @@ class _Poll:
                 return {"IsComplete": False}
             tracked_by = self._hand_off(state.job_arn, state.status, None)
         if state.status == "FAILED":
+            reason = bounded(
+                state.failure_reason or "no failureReason",
+                MAX_FAILURE_REASON_BYTES,
+                f"... (cut: {receipt_uri(self.request.bucket, self.job_name)} has it whole)",
+            )
             raise DeletionFailed(
-                f"data deletion job {self.job_name} FAILED: "
-                f"{state.failure_reason or 'no failureReason'}{RETRY_AFTER_FAILURE}"
+                f"data deletion job {self.job_name} FAILED: {reason}{RETRY_AFTER_FAILURE}"
             )
         return self._answer(state.job_arn, state.status, str(state.num_deleted or 0), tracked_by)
 
@@ -221,6 +259,7 @@ class _Poll:
             return {"IsComplete": False}
         if self.request.completion != WAIT:
             return self._answer(NOT_YET, QUEUED, NOT_YET, self._hand_off(None, QUEUED, blocked_by))
+        _forget_staged(self.request, self.job_name, self.services)
         raise DeletionFailed(
             f"data deletion job {self.job_name} could not be started before the deployment's "
             f"time limit: {blocked_by}; no job was started, deploy again once the blocker clears"
@@ -293,6 +332,39 @@ class _Poll:
                 "ReceiptUri": receipt_uri(self.request.bucket, self.job_name),
             },
         }
+
+
+def _request_type(event: Mapping[str, Any]) -> str:
+    if not isinstance(event, Mapping):
+        raise DeletionFailed(f"the event must be an object, not {type(event).__name__}")
+    value = event.get("RequestType")
+    if value not in ("Create", "Update", "Delete"):
+        raise DeletionFailed(
+            f"event field RequestType is {value!r}: expected Create, Update or Delete"
+        )
+    return value
+
+
+def _properties(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    value = event.get("ResourceProperties")
+    if not isinstance(value, Mapping):
+        raise DeletionFailed(
+            f"event field ResourceProperties must be an object, not {type(value).__name__}"
+        )
+    return value
+
+
+def _forget_staged(request: DeletionRequest, job_name: str, services: Services) -> None:
+    """Delete a staged list no job will read (a refused or abandoned submission)."""
+    if not request.purge_staged_input:
+        return
+    try:
+        services.storage.purge(request.bucket, job_name)
+    except BOOKKEEPING_FAULTS as exc:  # the lifecycle rule expires it; the reason stays ours
+        LOGGER.warning(
+            "staged list not purged; the bucket's lifecycle rule will expire it",
+            extra={"job_name": job_name, "error": str(exc)},
+        )
 
 
 def _event_field(event: Mapping[str, Any], name: str) -> str:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .request_rules import dataset_group_environment
 from .state import iso, parse_iso
 
 BLOCKING_CODES = {
@@ -63,6 +64,11 @@ class TransientFault(RuntimeError):
     """A read failed in a way the next poll may not see (throttling, 5xx, network)."""
 
 
+class JobNotFound(JobRequestRejected):
+    """DescribeDataDeletionJob does not know the job: final, unless it was created moments ago
+    (a new job may not be visible yet; callers decide how long to allow for that)."""
+
+
 @dataclass(frozen=True)
 class JobSubmission:
     """The outcome of asking for a job: its ARN, or what blocked it for now."""
@@ -81,6 +87,7 @@ class JobState:
     status: str
     num_deleted: int | None
     failure_reason: str | None
+    dataset_group_arn: str | None = None
     created_at: str | None = None
     """The job's own ``creationDateTime`` (UTC, ISO 8601): when the deletion was accepted."""
     updated_at: str | None = None
@@ -127,7 +134,11 @@ class PersonalizeJobs:
         except ClientError as exc:
             code = _code(exc)
             if code == "ResourceAlreadyExistsException":
-                return JobSubmission(self.find(dataset_group_arn, job_name), adopted=True)
+                try:
+                    return JobSubmission(self.find(dataset_group_arn, job_name), adopted=True)
+                except TransientFault as fault:
+                    # It exists; only finding it failed for now. The caller tries again.
+                    return JobSubmission(None, blocked_by=str(fault))
             if code in BLOCKING_CODES:
                 return JobSubmission(None, blocked_by=f"{BLOCKING_CODES[code]}: {_message(exc)}")
             if code in TRANSIENT_CODES:
@@ -138,14 +149,29 @@ class PersonalizeJobs:
         return JobSubmission(response["dataDeletionJobArn"])
 
     def find(self, dataset_group_arn: str, job_name: str) -> str:
-        """The ARN of the job named ``job_name`` in the dataset group (all pages searched)."""
+        """The ARN of the job named ``job_name``, which Personalize says exists, in the group.
+
+        The dataset group's list is searched first (all pages). A job it does not show yet is
+        asked for by ARN (composed from the name): listings can lag a create. Only a job that
+        is really in another dataset group is a final refusal; one nobody shows yet is a
+        ``TransientFault``, tried again on the next poll, never a reason to rename the request
+        (which would start a second deletion).
+        """
         arn = self.lookup(dataset_group_arn, job_name)
         if arn is not None:
             return arn
+        try:
+            state = self.describe(job_arn_for(dataset_group_arn, job_name))
+        except JobNotFound as exc:
+            raise TransientFault(
+                f"data deletion job {job_name} exists but is not visible yet: {exc}"
+            ) from exc
+        if state.dataset_group_arn in (None, dataset_group_arn):
+            return state.job_arn
         raise JobRequestRejected(
-            f"data deletion job {job_name} already exists but not in dataset group "
-            f"{dataset_group_arn}: job names are unique per account and region; either rename "
-            "the request or set another job_name_prefix"
+            f"data deletion job {job_name} already exists in dataset group "
+            f"{state.dataset_group_arn}, not in {dataset_group_arn}: job names are unique per "
+            "account and region; either rename the request or set another job_name_prefix"
         )
 
     def lookup(self, dataset_group_arn: str, job_name: str) -> str | None:
@@ -176,6 +202,7 @@ class PersonalizeJobs:
             status=job.get("status", "UNKNOWN"),
             num_deleted=job.get("numDeleted"),
             failure_reason=job.get("failureReason"),
+            dataset_group_arn=job.get("datasetGroupArn"),
             created_at=_timestamp(job.get("creationDateTime")),
             updated_at=_timestamp(job.get("lastUpdatedDateTime")),
         )
@@ -189,9 +216,19 @@ def _call(method: Any, operation: str, subject: str, request: dict[str, Any]) ->
         code = _code(exc)
         if code in TRANSIENT_CODES or code == "LimitExceededException":
             raise TransientFault(f"{operation} {code}: {_message(exc)}") from exc
+        if code == "ResourceNotFoundException" and operation == "DescribeDataDeletionJob":
+            raise JobNotFound(
+                f"{operation} for {subject} failed with {code}: {_message(exc)}"
+            ) from exc
         raise _rejected(operation, subject, exc) from exc
     except BotoCoreError as exc:
         raise TransientFault(f"{operation} could not reach Personalize: {exc}") from exc
+
+
+def job_arn_for(dataset_group_arn: str, job_name: str) -> str:
+    """The ARN Personalize gives a job of that name in the dataset group's account and region."""
+    partition, region, account = dataset_group_environment(dataset_group_arn)
+    return f"arn:{partition}:personalize:{region}:{account}:data-deletion-job/{job_name}"
 
 
 def _timestamp(value: Any) -> str | None:

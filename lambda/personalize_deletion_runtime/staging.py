@@ -14,13 +14,23 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from .layout import data_location, staged_key
 from .properties import DeletionRequest, Source
 from .user_list import Limits, ListStats, canonicalize, select_csv_keys
 
 CHUNK_BYTES = 1 << 20
+MAX_KEYS_SHOWN = 5
+SOURCE_HINTS = {
+    "NoSuchKey": "the object does not exist: upload the list or fix the key",
+    "NoSuchBucket": "the bucket does not exist in this account and region",
+    "AccessDenied": "the handler role (or the bucket policy, or a KMS key) does not allow the "
+    "read; the construct grants s3:GetObject on the source, check the bucket's own policy",
+    "403": "access denied; the construct grants s3:GetObject on the source, check the bucket's "
+    "own policy",
+    "404": "the object does not exist: upload the list or fix the key",
+}
 
 
 class S3Client(Protocol):
@@ -116,31 +126,65 @@ class Storage:
             body.close()
 
     def _keys(self, source: Source) -> list[str]:
+        """The objects to read; a folder must hold only ``.csv`` parts (and folder markers).
+
+        Anything else (``part-00000``, ``.csv.gz``, ``.tsv`` from an export job) fails the
+        request by name: reading only some of a folder would delete only some of the users.
+        """
         if source.key is not None:
             return [source.key]
         keys: list[str] = []
         request: dict[str, Any] = {"Bucket": source.bucket, "Prefix": source.prefix}
         while True:
-            page = self.client.list_objects_v2(**request)
+            page = _read(source.description, "listed", self.client.list_objects_v2, **request)
             keys.extend(item["Key"] for item in page.get("Contents", []))
             if not page.get("IsTruncated"):
                 break
             request["ContinuationToken"] = page["NextContinuationToken"]
-        csv_keys, _ignored = select_csv_keys(keys)
+        csv_keys, ignored = select_csv_keys(keys)
+        others = [key for key in ignored if not key.endswith("/")]
+        if others:
+            shown = ", ".join(others[:MAX_KEYS_SHOWN])
+            more = (
+                f" and {len(others) - MAX_KEYS_SHOWN} more" if len(others) > MAX_KEYS_SHOWN else ""
+            )
+            raise SourceError(
+                f"{source.description} holds {len(others)} object(s) that are not .csv files "
+                f"({shown}{more}): a folder source must contain only the deletion list's CSV "
+                "parts; move the other objects or point the request at a folder of its own"
+            )
         if not csv_keys:
             raise SourceError(
                 f"{source.description} holds no .csv objects: put the deletion list there as "
                 "CSV files with the header USER_ID"
             )
-        return sorted(csv_keys)
+        return csv_keys
 
     def _chunks(self, bucket: str, key: str) -> Iterator[bytes]:
         """Open the object only when the validator reaches it (parts are read in order)."""
-        body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
+        where = f"s3://{bucket}/{key}"
+        body = _read(where, "read", self.client.get_object, Bucket=bucket, Key=key)["Body"]
         try:
             yield from body.iter_chunks(CHUNK_BYTES)
+        except (ClientError, BotoCoreError) as exc:
+            raise SourceError(f"{where} could not be read to the end: {exc}") from exc
         finally:
             body.close()
+
+
+def _read(where: str, verb: str, call: Any, **request: Any) -> dict[str, Any]:
+    """An S3 read whose failure names the location and the service's answer."""
+    try:
+        return call(**request)
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = error.get("Code", "Unknown")
+        hint = SOURCE_HINTS.get(code, "check the location and the handler role's access")
+        raise SourceError(
+            f"{where} could not be {verb}: {code} ({error.get('Message') or 'no message'}); {hint}"
+        ) from exc
+    except BotoCoreError as exc:
+        raise SourceError(f"{where} could not be {verb}: {exc}") from exc
 
 
 def scratch_dir() -> tempfile.TemporaryDirectory[str]:
