@@ -659,12 +659,13 @@ def test_rejected_list_starts_nothing_and_leaks_no_id(
 
 def test_prefix_source_stages_one_deduplicated_list(world: World, caplog) -> None:
     debug_logs(caplog)
-    # GIVEN a folder with two CSV parts sharing an id, plus a non-CSV file
+    # GIVEN a folder with two CSV parts sharing an id, and a folder marker (other files are
+    # refused: see test_faults.py)
     part_1 = b"USER_ID\nuser-alpha-7f3\nuser-beta-91c\n"
     part_2 = b"USER_ID\nuser-beta-91c\nuser-gamma-0d2\n"
     world.put_source("folder/part-1.csv", part_1)
     world.put_source("folder/part-2.csv", part_2)
-    world.put_source("folder/notes.txt", b"user-zeta-x1\n")
+    world.put_source("folder/", b"")
     props = properties(
         Source={"Bucket": SOURCE_BUCKET, "Prefix": "folder/"}, PurgeStagedInput="false"
     )
