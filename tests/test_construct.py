@@ -96,11 +96,23 @@ def test_bucket_policy_denies_plain_http_and_lets_personalize_read_only_staging(
     read = by_sid["PersonalizeReadsStagedInputs"]
     assert read["Principal"] == {"Service": "personalize.amazonaws.com"}
     assert read["Action"] == "s3:GetObject"
-    assert read["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    # the same confused-deputy guard as the role's trust policy: this account, and Personalize
+    # acting for a resource of this account and region
+    assert read["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+        "ArnLike": {
+            "aws:SourceArn": {
+                "Fn::Join": [
+                    "",
+                    ["arn:", {"Ref": "AWS::Partition"}, ":personalize:us-east-1:123456789012:*"],
+                ]
+            }
+        },
+    }
     assert read["Resource"]["Fn::Join"][1][-1] == "/staging/*"
     listing = by_sid["PersonalizeListsStagedInputs"]
     assert listing["Action"] == "s3:ListBucket"
-    assert listing["Condition"]["StringLike"] == {"s3:prefix": ["staging/*"]}
+    assert listing["Condition"] == {**read["Condition"], "StringLike": {"s3:prefix": ["staging/*"]}}
 
 
 def test_personalize_role_trusts_only_personalize_in_this_account(template: dict) -> None:
@@ -406,3 +418,24 @@ def test_constructs_sharing_a_prefix_share_one_job_statement(tmp_path: Path) -> 
     statements = _policy_of(template, "PersonalizeDataDeletionProviderHandlerRoleDefaultPolicy")
     job_statements = [s for s in statements if "personalize:CreateDataDeletionJob" in s["Action"]]
     assert len(job_statements) == 1
+
+
+@pytest.mark.parametrize(
+    "policy_prefix",
+    [
+        "PersonalizeDataDeletionProviderHandlerRoleDefaultPolicy",
+        "PersonalizeDataDeletionTrackerStepRoleDefaultPolicy",
+    ],
+)
+def test_list_data_deletion_jobs_is_the_only_wildcard_resource(
+    template: dict, policy_prefix: str
+) -> None:
+    # cdk-nag's IAM5[Resource::*] acknowledgement on these roles covers every "*" resource of
+    # the role: there must be exactly the one statement that needs it
+    statements = _policy_of(template, policy_prefix)
+    wildcards = [
+        s["Action"]
+        for s in statements
+        if s["Resource"] == "*" or (isinstance(s["Resource"], list) and "*" in s["Resource"])
+    ]
+    assert wildcards == ["personalize:ListDataDeletionJobs"]

@@ -349,7 +349,7 @@ class PersonalizeDataDeletion(Construct):
                     principals=[iam.ServicePrincipal("personalize.amazonaws.com")],
                     actions=["s3:GetObject"],
                     resources=[bucket.arn_for_objects(f"{STAGING_PREFIX}*")],
-                    conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+                    conditions=self._personalize_source_conditions(),
                 )
             ),
             bucket.add_to_resource_policy(
@@ -359,7 +359,7 @@ class PersonalizeDataDeletion(Construct):
                     actions=["s3:ListBucket"],
                     resources=[bucket.bucket_arn],
                     conditions={
-                        "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                        **self._personalize_source_conditions(),
                         "StringLike": {"s3:prefix": [f"{STAGING_PREFIX}*"]},
                     },
                 )
@@ -376,6 +376,15 @@ class PersonalizeDataDeletion(Construct):
                 "aws:SourceAccount, and expire objects under that prefix with a lifecycle rule"
             )
 
+    def _personalize_source_conditions(self) -> dict[str, object]:
+        """Personalize acting for this account and region only (the confused-deputy guard)."""
+        return {
+            "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+            "ArnLike": {
+                "aws:SourceArn": Stack.of(self).format_arn(service="personalize", resource="*")
+            },
+        }
+
     def _create_service_role(self) -> iam.Role:
         """The role Personalize assumes: read the staged inputs, nothing else."""
         role = iam.Role(
@@ -383,15 +392,7 @@ class PersonalizeDataDeletion(Construct):
             "PersonalizeRole",
             description="Assumed by Amazon Personalize to read staged data deletion inputs",
             assumed_by=iam.ServicePrincipal(
-                "personalize.amazonaws.com",
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
-                    "ArnLike": {
-                        "aws:SourceArn": Stack.of(self).format_arn(
-                            service="personalize", resource="*"
-                        )
-                    },
-                },
+                "personalize.amazonaws.com", conditions=self._personalize_source_conditions()
             ),
         )
         role.add_to_policy(
