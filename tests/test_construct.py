@@ -439,3 +439,22 @@ def test_list_data_deletion_jobs_is_the_only_wildcard_resource(
         if s["Resource"] == "*" or (isinstance(s["Resource"], list) and "*" in s["Resource"])
     ]
     assert wildcards == ["personalize:ListDataDeletionJobs"]
+
+
+def test_failure_reasons_point_at_the_handlers_real_log_groups(template: dict) -> None:
+    # The Provider framework ends a failure reason with "Logs: /aws/lambda/<function name>":
+    # the handlers log exactly there, into log groups of this stack with its retention
+    functions = {
+        v["Properties"]["Handler"].rsplit(".", 1)[1]: v["Properties"]
+        for v in _resources(template, "AWS::Lambda::Function").values()
+        if v["Properties"].get("Handler", "").startswith("personalize_deletion_runtime.")
+    }
+    log_groups = {
+        k: v["Properties"] for k, v in _resources(template, "AWS::Logs::LogGroup").items()
+    }
+    for entry in ("on_event", "is_complete"):
+        name = functions[entry]["FunctionName"]
+        assert len(name) <= 64
+        group = functions[entry]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert log_groups[group]["LogGroupName"] == f"/aws/lambda/{name}"
+        assert log_groups[group]["RetentionInDays"] == 365

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy, Size, Stack
+from aws_cdk import Duration, Names, RemovalPolicy, Size, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -147,23 +147,23 @@ class DeletionJobProvider(Construct):
             self,
             "OnEvent",
             handler=f"{RUNTIME_PACKAGE.name}.handlers.on_event",
+            **self._named("OnEvent"),
             description="Validates and stages a deletion list, then starts the deletion job",
             # Staging streams up to the input limit through /tmp: room for the spill files
             # used for de-duplication and for the canonical copy.
             memory_size=1024,
             ephemeral_storage_size=Size.mebibytes(2048),
             timeout=Duration.minutes(10),
-            log_group=self._log_group("OnEventLogs"),
             **common,
         )
         self.is_complete = lambda_.Function(
             self,
             "IsComplete",
             handler=f"{RUNTIME_PACKAGE.name}.handlers.is_complete",
+            **self._named("IsComplete"),
             description="Polls a data deletion job, purges staged input, writes the receipt",
             memory_size=256,
             timeout=Duration.minutes(2),
-            log_group=self._log_group("IsCompleteLogs"),
             **common,
         )
         for function in (self.on_event, self.is_complete):
@@ -225,13 +225,30 @@ class DeletionJobProvider(Construct):
         """The ServiceToken every deletion custom resource of the stack uses."""
         return self.provider.service_token
 
-    def _log_group(self, construct_id: str) -> logs.LogGroup:
+    def _log_group(self, construct_id: str, name: str | None = None) -> logs.LogGroup:
         return logs.LogGroup(
             self,
             construct_id,
+            log_group_name=name,
             retention=self.settings.log_retention,
             removal_policy=RemovalPolicy.DESTROY,
         )
+
+    def _named(self, suffix: str) -> dict[str, object]:
+        """A function name and a log group at Lambda's default ``/aws/lambda/<name>``.
+
+        A failure reason the Provider framework writes ends with ``Logs: /aws/lambda/<function
+        name>``: with its own log group elsewhere, that pointer would lead nowhere. The name is
+        derived from the construct path (unique in the app, at most 64 characters).
+        """
+        name = (
+            Names.unique_resource_name(self, max_length=63 - len(suffix), separator="-")
+            + f"-{suffix}"
+        )
+        return {
+            "function_name": name,
+            "log_group": self._log_group(f"{suffix}Logs", name=f"/aws/lambda/{name}"),
+        }
 
     def _acknowledge_framework_findings(self) -> None:
         """Acknowledge, per finding, what aws-cdk-lib's Provider framework does by design."""

@@ -343,10 +343,11 @@ def provider_config(stack: StackArtifact, resolver: Resolver) -> ProviderConfig:
         if resource.get("Type") == "AWS::Lambda::Function":
             handler = str(properties.get("Handler", ""))
             env = resolver.resolve(properties.get("Environment", {}).get("Variables", {}))
+            name = str(resolver.resolve(properties.get("FunctionName", logical_id)))
             if handler == f"{RUNTIME_PACKAGE}.handlers.on_event":
-                config.on_event_env, config.on_event_function = env, logical_id
+                config.on_event_env, config.on_event_function = env, name
             elif handler == f"{RUNTIME_PACKAGE}.handlers.is_complete":
-                config.is_complete_env, config.is_complete_function = env, logical_id
+                config.is_complete_env, config.is_complete_function = env, name
         elif resource.get("Type") == "AWS::StepFunctions::StateMachine":
             definition = resolver.resolve(properties.get("DefinitionString", ""))
             with contextlib.suppress(ValueError, KeyError, TypeError):
