@@ -27,6 +27,7 @@ from personalize_deletion_runtime.handlers import CLIENT_CONFIG
 from personalize_deletion_runtime.notifications import EVENT_DETAIL_TYPE, EVENT_SOURCE, Notifier
 from personalize_deletion_runtime.personalize_api import PersonalizeJobs
 from personalize_deletion_runtime.request_rules import compose_job_name
+from personalize_deletion_runtime.scopes import Scope, Scopes
 from personalize_deletion_runtime.services import Services
 from personalize_deletion_runtime.staging import Storage
 from personalize_deletion_runtime.tracking import Tracker
@@ -55,6 +56,13 @@ TRACKING_TIMEOUT = 36 * 3600
 TRACKER_ARN = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:deletion-tracker"
 TRACKER_FUNCTION_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:deletion-tracker-step"
 TRACKER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/deletion-tracker"
+SCOPES = Scopes(
+    partition="aws",
+    region="us-east-1",
+    account=ACCOUNT,
+    scopes=(Scope(PREFIX, STAGING_BUCKET, ROLE, 100_000_000),),
+)
+"""What the handlers serve in these tests (their DELETION_SCOPES environment)."""
 
 USER_IDS = ("user-alpha-7f3", "user-beta-91c", "user-gamma-0d2", "user-delta-5e8", "user-zeta-x1")
 USERS_CSV = b"USER_ID\nuser-alpha-7f3\nuser-beta-91c\nuser-gamma-0d2\nuser-alpha-7f3\n"
@@ -353,6 +361,7 @@ def world(moto_endpoint: str, no_backoff: None) -> Iterator[World]:
             jobs=PersonalizeJobs(personalize),
             storage=Storage(handler_s3),
             notifier=Notifier(aws_client("events", moto_endpoint), write=emf.append),
+            scopes=SCOPES,
             tracker=Tracker(aws_client("stepfunctions", moto_endpoint), TRACKER_ARN),
             clock=clock,
             deadline_seconds=DEADLINE_SECONDS,

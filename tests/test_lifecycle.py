@@ -711,6 +711,7 @@ def test_handlers_run_end_to_end_with_endpoint_env_vars(
     for service in ("S3", "EVENTBRIDGE", "SFN"):
         monkeypatch.setenv(f"AWS_ENDPOINT_URL_{service}", moto_endpoint)
     monkeypatch.setenv("TRACKER_STATE_MACHINE_ARN", TRACKER_ARN)
+    monkeypatch.setenv("DELETION_SCOPES", json.dumps(support.SCOPES.to_json()))
     handlers.services.cache_clear()
     try:
         # WHEN the framework drives a Create and then a Delete through the handlers

@@ -164,7 +164,7 @@ def test_definition_loops_wait_read_decide_with_a_time_limit_and_two_ends() -> N
         }
         assert (task["OutputPath"], task["Next"]) == ("$.Payload", after)
         assert task["Retry"][0] == {
-            "ErrorEquals": ["StepError", "StateError", "PropertyError"],
+            "ErrorEquals": ["StepError", "StateError", "PropertyError", "ScopeError"],
             "MaxAttempts": 0,
         }
     # AND the two ends: recorded (Succeed) or not confirmed (Fail with the step's reason)

@@ -164,6 +164,12 @@ class PersonalizeDataDeletion(Construct):
         )
         self.service_role = self._create_service_role()
         self._grant_roles()
+        self.provider.serve(
+            job_name_prefix=self.job_name_prefix,
+            bucket=self.bucket,
+            role=self.service_role,
+            max_input_bytes=max_input_bytes,
+        )
         self._requests: dict[str, DeletionJob] = {}
         if notification_topic is not None:
             self.on_job_state_change(

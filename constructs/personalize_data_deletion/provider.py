@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from aws_cdk import Duration, Names, RemovalPolicy, Size, Stack
+from aws_cdk import Aws, Duration, Names, RemovalPolicy, Size, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
+from personalize_deletion_runtime.scopes import ENVIRONMENT_VARIABLE as SCOPES_VARIABLE
 
 from constructs import Construct
 
@@ -125,6 +126,7 @@ class DeletionJobProvider(Construct):
         self.tracker = tracker
         self._granted_asset_buckets: set[str] = set()
         self._granted_prefixes: set[str] = set()
+        self._scopes: list[dict[str, object]] = []
         self.role = iam.Role(
             self,
             "HandlerRole",
@@ -212,6 +214,35 @@ class DeletionJobProvider(Construct):
             "CSV file assets are named by content hash in the CDK assets bucket; reading *.csv "
             "there is the narrowest grant that does not grow the policy with every request.",
         )
+
+    def serve(
+        self, *, job_name_prefix: str, bucket: s3.IBucket, role: iam.IRole, max_input_bytes: int
+    ) -> None:
+        """Let the handlers act for one ``PersonalizeDataDeletion`` construct, and only so.
+
+        The handlers (and the tracker's step) read what they serve from their environment and
+        refuse any request naming another prefix, bucket, role, a larger input limit, or a
+        dataset group outside this stack's account and region.
+        """
+        self._scopes.append(
+            {
+                "prefix": job_name_prefix,
+                "bucket": bucket.bucket_name,
+                "roleArn": role.role_arn,
+                "maxInputBytes": max_input_bytes,
+            }
+        )
+        # Rewritten with the whole list on every call: the last one holds every construct.
+        value = Stack.of(self).to_json_string(
+            {
+                "partition": Aws.PARTITION,
+                "region": Aws.REGION,
+                "account": Aws.ACCOUNT_ID,
+                "scopes": self._scopes,
+            }
+        )
+        for function in (self.on_event, self.is_complete, self.tracker.function):
+            function.add_environment(SCOPES_VARIABLE, value)
 
     def grant_job_management(self, job_name_prefix: str) -> None:
         """Let the handlers create, describe and list jobs named with ``job_name_prefix``."""

@@ -26,7 +26,7 @@ from typing import Any
 
 FUNCTION_ARN = "${TrackerFunctionArn}"
 PARTITION = "${Partition}"
-PERMANENT_STEP_ERRORS = ["StepError", "StateError", "PropertyError"]
+PERMANENT_STEP_ERRORS = ["StepError", "StateError", "PropertyError", "ScopeError"]
 """Raised by the runtime for inputs no retry can fix: fail over to GiveUp at once."""
 LAMBDA_SERVICE_ERRORS = [
     "Lambda.ClientExecutionTimeoutException",

@@ -261,6 +261,7 @@ class Runtime:
     lifecycle: ModuleType
     notifications: ModuleType
     personalize_api: ModuleType
+    scopes: ModuleType
     staging: ModuleType
     tracker_steps: ModuleType
     tracking: ModuleType
@@ -297,6 +298,7 @@ def load_runtime(directory: Path) -> Runtime:
                 "lifecycle",
                 "notifications",
                 "personalize_api",
+                "scopes",
                 "staging",
                 "tracker_steps",
                 "tracking",
@@ -628,6 +630,7 @@ def _play(stack: StackArtifact, double: Any, cdk_out: Path, out: Any, boto3: Any
         notifier=runtime.notifications.Notifier(
             boto3.client("events", config=config_client), write=count_metric
         ),
+        scopes=runtime.scopes.scopes_from(config.on_event_env),
         tracker=(
             runtime.tracking.Tracker(
                 boto3.client("stepfunctions", config=config_client), tracker.arn

@@ -17,6 +17,7 @@ from botocore.config import Config
 from . import lifecycle, tracker_steps
 from .notifications import Notifier
 from .personalize_api import PersonalizeJobs
+from .scopes import scopes_from
 from .services import DEFAULT_DEADLINE_SECONDS, DEFAULT_TRACKING_TIMEOUT_SECONDS, Services
 from .staging import Storage
 from .tracking import Tracker
@@ -42,6 +43,7 @@ def services() -> Services:
         jobs=PersonalizeJobs(boto3.client("personalize", config=CLIENT_CONFIG)),
         storage=Storage(boto3.client("s3", config=CLIENT_CONFIG)),
         notifier=Notifier(boto3.client("events", config=CLIENT_CONFIG)),
+        scopes=scopes_from(os.environ),
         tracker=(
             Tracker(boto3.client("stepfunctions", config=CLIENT_CONFIG), machine)
             if machine

@@ -110,7 +110,7 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
         )
         return {"PhysicalResourceId": _event_field(event, "PhysicalResourceId")}
 
-    request = _parse(_properties(event))
+    request = _parse(_properties(event), services)
     wait_seconds = _wait_seconds(request, services)
     with scratch_dir() as workdir:
         canonical = _canonical_list(request, services.storage, workdir)
@@ -152,7 +152,7 @@ def is_complete(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
     """Poll the job; finish it, hand it to the tracker, or fail, as the policy says."""
     if _request_type(event) == "Delete":
         return {"IsComplete": True}
-    request = _parse(_properties(event))
+    request = _parse(_properties(event), services)
     try:
         ticket = JobTicket.from_event(event)
     except StateError as exc:
@@ -389,11 +389,14 @@ def _wait_seconds(request: DeletionRequest, services: Services) -> int:
     return request.wait_seconds
 
 
-def _parse(properties: Mapping[str, Any]) -> DeletionRequest:
+def _parse(properties: Mapping[str, Any], services: Services) -> DeletionRequest:
+    """The request, if well formed and within what this handler serves."""
     try:
-        return parse_request(properties)
+        request = parse_request(properties)
+        services.scopes.check(request)
     except PropertyError as exc:
         raise DeletionFailed(str(exc)) from exc
+    return request
 
 
 def _canonical_list(request: DeletionRequest, storage: Storage, workdir: str):

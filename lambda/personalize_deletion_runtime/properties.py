@@ -70,8 +70,33 @@ class DeletionRequest:
     """How long the deployment waits for the job; ``None``: as long as the provider allows."""
 
 
+KNOWN_PROPERTIES = frozenset(
+    {
+        "ServiceToken",
+        "ServiceTimeout",
+        "RequestName",
+        "DatasetGroupArn",
+        "RoleArn",
+        "Bucket",
+        "Source",
+        "JobNamePrefix",
+        "MaxInputBytes",
+        "PurgeStagedInput",
+        "Tags",
+        "Completion",
+        "WaitSeconds",
+    }
+)
+
+
 def parse_request(properties: Mapping[str, Any]) -> DeletionRequest:
     """Turn ``ResourceProperties`` into a :class:`DeletionRequest` or raise PropertyError."""
+    unknown = sorted(set(properties) - KNOWN_PROPERTIES)
+    if unknown:
+        raise PropertyError(
+            f"unknown property {', '.join(unknown)}: this handler takes "
+            f"{', '.join(sorted(KNOWN_PROPERTIES))}"
+        )
     prefix = _string(properties, "JobNamePrefix")
     request_name = _string(properties, "RequestName")
     try:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from .notifications import Notifier
 from .personalize_api import PersonalizeJobs
+from .scopes import Scopes
 from .staging import Storage
 from .tracking import Tracker
 
@@ -27,6 +28,8 @@ class Services:
     jobs: PersonalizeJobs
     storage: Storage
     notifier: Notifier
+    scopes: Scopes
+    """What this handler was deployed to serve (its environment, never the event)."""
     tracker: Tracker | None = None
     """``None`` where no tracker is configured: nothing can be handed off then."""
     clock: Callable[[], float] = time.time

@@ -40,6 +40,7 @@ def run(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
         raise StepError("event field 'execution' (the execution ARN) is required")
     job = TrackedJob.from_json(event.get("state"))
     request = parse_request(job.request)
+    services.scopes.check(request)
     if step == "submit":
         after = _submit(job, request, services)
     elif step == "finish":
