@@ -177,8 +177,10 @@ def test_handler_role_statements_are_scoped(template: dict) -> None:
         "personalize:DescribeDataDeletionJob",
         "personalize:ListDataDeletionJobs",
         "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
         "s3:GetObject",
         "s3:ListBucket",
+        "s3:PutObject",
         "s3:PutObject",
         "states:DescribeExecution",
         "states:StartExecution",
@@ -199,6 +201,12 @@ def test_handler_role_statements_are_scoped(template: dict) -> None:
     assert pass_role["Resource"] == {"Fn::GetAtt": [pass_role["Resource"]["Fn::GetAtt"][0], "Arn"]}
     assert pass_role["Resource"]["Fn::GetAtt"][0].startswith("UserDeletionPersonalizeRole")
     assert by_action['"s3:DeleteObject"']["Resource"]["Fn::Join"][1][-1] == "/staging/*"
+    # the list's CDK asset: a tombstone in its place and its version deleted, exactly that key
+    asset_key = _only(template, RESOURCE_TYPE)["Properties"]["Source"]["Key"]
+    removal = by_action[json.dumps(["s3:DeleteObjectVersion", "s3:PutObject"])]
+    assert removal["Resource"]["Fn::Join"][1][-1] == (
+        f":s3:::cdk-hnb659fds-assets-123456789012-us-east-1/{asset_key}"
+    )
     assert "/*.csv" in rendered and '"s3:*"' not in rendered and '"personalize:*"' not in rendered
 
 
@@ -212,8 +220,13 @@ def test_request_is_one_custom_resource_with_string_properties(template: dict) -
     assert props["PurgeStagedInput"] == "true"
     assert props["Tags"] == {"ticket": "PRIV-1234"}
     assert props["ServiceTimeout"] == "3420"
-    assert set(props["Source"]) == {"Bucket", "Key"}
+    assert set(props["Source"]) == {"Bucket", "Key", "Asset"}
     assert props["Source"]["Key"].endswith(".csv")
+    assert props["Source"]["Asset"] == "true"
+    # the canonical list's SHA-256 (as the handler computes it), never the ids
+    assert props["ContentSha256"] == (
+        "ec11b02d9906d960915b97675cf70663abb39854dfc0e2b27fbbd3d1ab089971"
+    )
 
 
 def test_fifty_requests_add_exactly_49_resources(template: dict, tmp_path: Path) -> None:

@@ -100,6 +100,7 @@ def test_handoff_shows_the_deployment_returning_and_the_tracker_finishing(
     assert "(0 new)" in output
     assert "Personalize calls during Delete: 0" in output
     assert "staged lists left in the deletion bucket: 0" in output
+    assert "lists left in the CDK assets bucket: 0" in output
     assert output.rstrip().endswith("rehearsal passed: the deployment would succeed")
 
 

@@ -62,9 +62,9 @@ world = support.world
         ),
         (
             {"Extra": "x"},
-            "unknown property Extra: this handler takes Bucket, Completion, DatasetGroupArn, "
-            "JobNamePrefix, MaxInputBytes, PurgeStagedInput, RequestName, RoleArn, "
-            "ServiceTimeout, ServiceToken, Source, Tags, WaitSeconds",
+            "unknown property Extra: this handler takes Bucket, Completion, ContentSha256, "
+            "DatasetGroupArn, JobNamePrefix, MaxInputBytes, PurgeStagedInput, RequestName, "
+            "RoleArn, ServiceTimeout, ServiceToken, Source, Tags, WaitSeconds",
         ),
     ],
 )

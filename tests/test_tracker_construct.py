@@ -245,6 +245,7 @@ def test_tracker_step_role_records_and_submits_but_stages_nothing(template: dict
             json.dumps(["s3:GetObject", "s3:PutObject"]),
             '"s3:DeleteObject"',
             '"s3:ListBucket"',
+            json.dumps(["s3:DeleteObjectVersion", "s3:PutObject"]),
         ]
     )
     put = rendered[json.dumps(["s3:GetObject", "s3:PutObject"])]["Resource"]

@@ -58,6 +58,8 @@ class DeletionJob(Construct):
         }
         if tags:
             properties["Tags"] = tags
+        if source.content_sha256 is not None:
+            properties["ContentSha256"] = source.content_sha256
         properties["Completion"] = completion.policy
         wait_seconds = completion.wait_seconds(deletion.provider.settings.handler_deadline_seconds)
         if wait_seconds is not None:

@@ -244,6 +244,17 @@ class DeletionJobProvider(Construct):
         for function in (self.on_event, self.is_complete, self.tracker.function):
             function.add_environment(SCOPES_VARIABLE, value)
 
+    def grant_asset_removal(self, asset_bucket: s3.IBucket, key: str) -> None:
+        """Let the handlers and the tracker's step replace one list asset with a tombstone and
+        delete the version that held the list: exactly that key, nothing wider."""
+        for role in (self.role, self.tracker.function_role):
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["s3:PutObject", "s3:DeleteObjectVersion"],
+                    resources=[asset_bucket.arn_for_objects(key)],
+                )
+            )
+
     def grant_job_management(self, job_name_prefix: str) -> None:
         """Let the handlers create, describe and list jobs named with ``job_name_prefix``."""
         if job_name_prefix in self._granted_prefixes:

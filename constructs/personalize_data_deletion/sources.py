@@ -9,6 +9,7 @@ access to them.
 from __future__ import annotations
 
 import abc
+import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,7 +19,12 @@ from aws_cdk import Annotations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
-from personalize_deletion_runtime.user_list import InputValidationError, Limits, canonicalize
+from personalize_deletion_runtime.user_list import (
+    InputValidationError,
+    Limits,
+    ListStats,
+    canonicalize,
+)
 
 from constructs import Construct
 
@@ -32,9 +38,11 @@ class UserListError(ValueError):
 
 @dataclass(frozen=True)
 class BoundSource:
-    """What a source contributes to the custom resource: its location, as CloudFormation strings."""
+    """What a source contributes to the custom resource: its location, as CloudFormation strings,
+    and for a local list the canonical SHA-256 computed at synth."""
 
     properties: dict[str, str]
+    content_sha256: str | None = None
 
 
 class UserList(abc.ABC):
@@ -102,8 +110,8 @@ class _LocalCsv(UserList):
                 f"request {request_name!r}: users file {str(self.path)!r} does not exist or is not "
                 "a file"
             )
-        _validate(request_name, [(self.path.name, _read_chunks(self.path))], limits)
-        return _bind_asset(scope, self.path, provider)
+        stats = _validate(request_name, [(self.path.name, _read_chunks(self.path))], limits)
+        return _bind_asset(scope, self.path, provider, stats).source
 
 
 class _InlineIds(UserList):
@@ -116,9 +124,23 @@ class _InlineIds(UserList):
         raw = ("USER_ID\n" + "".join(f"{user_id}\n" for user_id in self.ids)).encode()
         folder = Path(tempfile.mkdtemp(prefix="pdd-inline-"))
         path = folder / "users.csv"
-        with path.open("wb") as sink:
-            _validate(request_name, [("inline ids", [raw])], limits, write=sink.write)
-        return _bind_asset(scope, path, provider)
+        try:
+            with path.open("wb") as sink:
+                stats = _validate(request_name, [("inline ids", [raw])], limits, write=sink.write)
+            bound = _bind_asset(scope, path, provider, stats)
+            staged = not Path(bound.asset_path).resolve().is_relative_to(folder.resolve())
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        if staged:
+            # The asset was copied into the cloud assembly: no copy of the ids stays in /tmp.
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            Annotations.of(scope).add_warning(
+                f"request {request_name!r}: asset staging is disabled, so the inline ids stay in "
+                f"{folder} for the deployment to read; delete that folder after deploying"
+            )
+        return bound.source
 
 
 class _S3Source(UserList):
@@ -195,15 +217,33 @@ def _validate(
     parts: list[tuple[str, Iterable[bytes]]],
     limits: Limits,
     write=lambda _chunk: None,
-) -> None:
+) -> ListStats:
     """Run the runtime's rules now, so a bad list fails the synth, not the deployment."""
     try:
-        canonicalize(parts, write, limits=limits)
+        return canonicalize(parts, write, limits=limits)
     except InputValidationError as exc:
         raise UserListError(f"request {request_name!r}: {exc}") from exc
 
 
-def _bind_asset(scope: Construct, path: Path, provider: DeletionJobProvider) -> BoundSource:
+@dataclass(frozen=True)
+class _BoundAsset:
+    source: BoundSource
+    asset_path: str
+
+
+def _bind_asset(
+    scope: Construct, path: Path, provider: DeletionJobProvider, stats: ListStats
+) -> _BoundAsset:
+    """Ship the list as a file asset the handlers may read, and remove once its job ended.
+
+    ``ContentSha256`` lets later events (an Update, a rollback, a redeploy) name the job
+    without the list, which by then is gone from the assets bucket.
+    """
     asset = s3_assets.Asset(scope, "Users", path=str(path))
     provider.grant_asset_csvs(asset.bucket)
-    return BoundSource({"Bucket": asset.s3_bucket_name, "Key": asset.s3_object_key})
+    provider.grant_asset_removal(asset.bucket, asset.s3_object_key)
+    source = BoundSource(
+        {"Bucket": asset.s3_bucket_name, "Key": asset.s3_object_key, "Asset": "true"},
+        content_sha256=stats.sha256,
+    )
+    return _BoundAsset(source, asset.asset_path)

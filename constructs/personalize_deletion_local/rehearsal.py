@@ -589,7 +589,8 @@ def _rehearse_stack(stack: StackArtifact, scenario: str, cdk_out: Path, out: Any
 def _play(stack: StackArtifact, double: Any, cdk_out: Path, out: Any, boto3: Any) -> int:
     s3 = boto3.client("s3")
     resolver = Resolver(stack, s3)
-    for key in publish_file_assets(stack, resolver, cdk_out):
+    published = publish_file_assets(stack, resolver, cdk_out)
+    for key in published:
         out(f"published asset {key}")
     config = provider_config(stack, resolver)
     runtime_dir = find_runtime_dir(stack, cdk_out)
@@ -764,6 +765,8 @@ def _play(stack: StackArtifact, double: Any, cdk_out: Path, out: Any, boto3: Any
         Bucket=next(iter(resources.values()))["Bucket"], Prefix="staging/"
     ).get("KeyCount", 0)
     out(f"  staged lists left in the deletion bucket: {staged}")
+    lists_left = [uri for uri in published if uri.endswith(".csv") and not _tombstone(s3, uri)]
+    out(f"  lists left in the CDK assets bucket: {len(lists_left)}")
     if unconfirmed:
         out(
             f"\n{unconfirmed} deletion job(s) did not end COMPLETED after the deployment "
@@ -776,6 +779,13 @@ def _play(stack: StackArtifact, double: Any, cdk_out: Path, out: Any, boto3: Any
         verdict = "FAILED: the deployment would succeed, but not every deletion completed"
     out("\nrehearsal " + verdict)
     return exit_code or int(bool(unconfirmed))
+
+
+def _tombstone(s3: Any, uri: str) -> bool:
+    """Whether the handlers replaced a list asset once its job ended."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    metadata = s3.head_object(Bucket=bucket, Key=key).get("Metadata", {})
+    return "pdd-removed-after-job" in metadata
 
 
 def _call_counts(calls: list[Any]) -> str:

@@ -33,10 +33,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from .failures import BOOKKEEPING_FAULTS, DeletionFailed, bounded, forget_staged
+from .intake import take
 from .layout import receipt_uri
-from .notifications import NotificationError
 from .outcome import DEPLOYMENT, JobRecord, finish
 from .personalize_api import JobNotFound, JobRequestRejected, JobState, TransientFault
 from .properties import (
@@ -46,13 +45,10 @@ from .properties import (
     PropertyError,
     parse_request,
 )
-from .request_rules import compose_job_name
 from .services import Services
-from .staging import SourceError, Storage, scratch_dir
 from .state import QUEUED, TICKET_KEY, JobTicket, Origin, StateError, TrackedJob, iso
-from .submission import resubmit, submit
+from .submission import resubmit
 from .tracking import TrackerError
-from .user_list import InputValidationError
 
 __all__ = ["DeletionFailed", "Services", "is_complete", "on_event"]
 
@@ -68,34 +64,10 @@ RETRY_AFTER_FAILURE = (
     ". A failed job keeps its name, so deploying the same request adopts it again: "
     "fix the cause, then rename the request to start a new job"
 )
-BOOKKEEPING_FAULTS = (ClientError, BotoCoreError, NotificationError)
-MAX_REASON_BYTES = 2_600
-"""Our part of a failure reason; the framework's ~750 bytes and the response's other fields
-must fit in CloudFormation's 4096."""
 MAX_FAILURE_REASON_BYTES = 1_800
 """Personalize's failureReason inside our reason; the receipt keeps it whole."""
 NOT_FOUND_GRACE_SECONDS = 300
 """How long after ``on_event`` a job may be invisible to DescribeDataDeletionJob."""
-
-
-class DeletionFailed(RuntimeError):
-    """The resource must fail; the message is the CloudFormation reason.
-
-    Bounded: CloudFormation takes at most 4096 bytes of response, and the Provider framework
-    adds ``Error:``, a ``Logs:`` line and stack frames (about 750 bytes) to the message; a longer
-    reason would leave the user with none at all.
-    """
-
-    def __init__(self, message: str) -> None:
-        super().__init__(bounded(message, MAX_REASON_BYTES))
-
-
-def bounded(text: str, limit: int, more: str = "... (cut)") -> str:
-    """``text`` cut to at most ``limit`` UTF-8 bytes, ``more`` saying so."""
-    data = text.encode()
-    if len(data) <= limit:
-        return text
-    return data[: limit - len(more.encode())].decode(errors="ignore") + more
 
 
 def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
@@ -112,40 +84,16 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
 
     request = _parse(_properties(event), services)
     wait_seconds = _wait_seconds(request, services)
-    with scratch_dir() as workdir:
-        canonical = _canonical_list(request, services.storage, workdir)
-        job_name = compose_job_name(
-            request.job_name_prefix,
-            request.request_name,
-            request.dataset_group_arn,
-            canonical.stats.sha256,
-        )
-        summary = canonical.summary()
-        LOGGER.info(
-            "deletion list validated",
-            extra={"request": request.request_name, "job_name": job_name, "input": summary},
-        )
-        same_job = request_type == "Update" and event.get("PhysicalResourceId") == job_name
-        if same_job:
-            LOGGER.info("update keeps the job identity: no new job", extra={"job_name": job_name})
-            job_arn = None
-        else:
-            location = services.storage.stage(request, canonical, job_name)
-            try:
-                job_arn = submit(request, job_name, location, services).job_arn
-            except JobRequestRejected as exc:
-                _forget_staged(request, job_name, services)
-                raise DeletionFailed(
-                    f"request {request.request_name}: {exc}; no job was started"
-                ) from exc
+    physical_id = event.get("PhysicalResourceId") if request_type == "Update" else None
+    intake = take(request, physical_id, services)
     ticket = JobTicket(
-        job_name=job_name,
-        job_arn=job_arn,
-        input=summary,
+        job_name=intake.job_name,
+        job_arn=intake.job_arn,
+        input=intake.summary,
         started_at=started,
         deadline=started + wait_seconds,
     )
-    return {"PhysicalResourceId": job_name, TICKET_KEY: ticket.to_json()}
+    return {"PhysicalResourceId": intake.job_name, TICKET_KEY: ticket.to_json()}
 
 
 def is_complete(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
@@ -177,7 +125,7 @@ def is_complete(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
         raise DeletionFailed(f"request {request.request_name}: {exc}") from exc
     except JobRequestRejected as exc:
         if not job_arn:  # refused for good: no job will ever read the staged list
-            _forget_staged(request, ticket.job_name, services)
+            forget_staged(request, ticket.job_name, services)
         raise DeletionFailed(f"request {request.request_name}: {exc}") from exc
     LOGGER.info("job status", extra={"job_name": ticket.job_name, "status": state.status})
     if state.terminal:
@@ -259,7 +207,7 @@ class _Poll:
             return {"IsComplete": False}
         if self.request.completion != WAIT:
             return self._answer(NOT_YET, QUEUED, NOT_YET, self._hand_off(None, QUEUED, blocked_by))
-        _forget_staged(self.request, self.job_name, self.services)
+        forget_staged(self.request, self.job_name, self.services)
         raise DeletionFailed(
             f"data deletion job {self.job_name} could not be started before the deployment's "
             f"time limit: {blocked_by}; no job was started, deploy again once the blocker clears"
@@ -354,19 +302,6 @@ def _properties(event: Mapping[str, Any]) -> Mapping[str, Any]:
     return value
 
 
-def _forget_staged(request: DeletionRequest, job_name: str, services: Services) -> None:
-    """Delete a staged list no job will read (a refused or abandoned submission)."""
-    if not request.purge_staged_input:
-        return
-    try:
-        services.storage.purge(request.bucket, job_name)
-    except BOOKKEEPING_FAULTS as exc:  # the lifecycle rule expires it; the reason stays ours
-        LOGGER.warning(
-            "staged list not purged; the bucket's lifecycle rule will expire it",
-            extra={"job_name": job_name, "error": str(exc)},
-        )
-
-
 def _event_field(event: Mapping[str, Any], name: str) -> str:
     value = event.get(name)
     if not isinstance(value, str) or not value:
@@ -397,12 +332,3 @@ def _parse(properties: Mapping[str, Any], services: Services) -> DeletionRequest
     except PropertyError as exc:
         raise DeletionFailed(str(exc)) from exc
     return request
-
-
-def _canonical_list(request: DeletionRequest, storage: Storage, workdir: str):
-    try:
-        return storage.canonical_list(request, workdir)
-    except (InputValidationError, SourceError) as exc:
-        raise DeletionFailed(
-            f"request {request.request_name}: deletion list rejected, no job started: {exc}"
-        ) from exc

@@ -2,9 +2,10 @@
 
 The deployment (``is_complete``), the tracker's finish step and any later adoption (a redeploy,
 a rollback, an Update that keeps the job) call :func:`finish`. It is idempotent and first-writer
-wins: every call purges the staged list; the first one also publishes the event, counts the
-outcome and writes the receipt; every later call finds the receipt and leaves it, so a receipt
-is never rewritten with other facts and an adoption never announces an old deletion again.
+wins: every call removes the copies of the list (the staged one, and for a local list the CDK
+asset); the first one also publishes the event, counts the outcome and writes the receipt;
+every later call finds the receipt and leaves it, so a receipt is never rewritten with other
+facts and an adoption never announces an old deletion again.
 
 A receipt records the job's own times (``creationDateTime``/``lastUpdatedDateTime``), never the
 clock of whoever happened to look. The event is published before the receipt is written: a
@@ -60,6 +61,12 @@ def finish(record: JobRecord, state: JobState, services: Services) -> dict[str, 
         # Also when the job was recorded before: an adoption (a rollback, a redeploy) stages
         # the list again before it finds the job, and that copy must not stay behind.
         services.storage.purge(request.bucket, record.job_name)
+    source = request.source
+    if source.asset and source.key is not None:
+        # The app's own copy in the CDK assets bucket, once nothing needs it (the job ended).
+        services.storage.remove_asset(
+            source.bucket, source.key, record.input.get("sourceVersionId"), record.job_name
+        )
     key = receipt_key(record.job_name)
     existing = services.storage.read_json(request.bucket, key)
     if existing is not None:

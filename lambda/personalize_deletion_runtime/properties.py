@@ -23,6 +23,7 @@ from .user_list import DEFAULT_MAX_TOTAL_BYTES
 ROLE_ARN_PATTERN = re.compile(r"arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
 BUCKET_PATTERN = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
 """Both applied with ``fullmatch``: ``$`` would let a trailing newline through."""
+SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 BOOLEANS = {"true": True, "false": False}
 
 HAND_OFF = "HAND_OFF"
@@ -45,6 +46,9 @@ class Source:
     bucket: str
     key: str | None = None
     prefix: str | None = None
+    asset: bool = False
+    """A CDK file asset of the app (``from_csv``/``from_ids``): a copy of the list in the CDK
+    assets bucket, which the handlers remove once the job has ended."""
 
     @property
     def description(self) -> str:
@@ -66,6 +70,9 @@ class DeletionRequest:
     purge_staged_input: bool
     tags: dict[str, str] = field(default_factory=dict)
     completion: str = HAND_OFF
+    content_sha256: str | None = None
+    """The canonical list's SHA-256 computed at synth (local lists): names the job even after
+    the list was removed from the assets bucket."""
     wait_seconds: int | None = None
     """How long the deployment waits for the job; ``None``: as long as the provider allows."""
 
@@ -85,6 +92,7 @@ KNOWN_PROPERTIES = frozenset(
         "Tags",
         "Completion",
         "WaitSeconds",
+        "ContentSha256",
     }
 )
 
@@ -132,6 +140,9 @@ def parse_request(properties: Mapping[str, Any]) -> DeletionRequest:
         completion=_choice(properties, "Completion", COMPLETION_POLICIES, default=HAND_OFF),
         wait_seconds=(
             _whole_number(properties, "WaitSeconds") if "WaitSeconds" in properties else None
+        ),
+        content_sha256=(
+            _sha256(properties, "ContentSha256") if "ContentSha256" in properties else None
         ),
     )
 
@@ -191,6 +202,13 @@ def _choice(
     return value
 
 
+def _sha256(properties: Mapping[str, Any], name: str) -> str:
+    value = _string(properties, name)
+    if not SHA256_PATTERN.fullmatch(value):
+        raise PropertyError(f"property {name} {value!r} must be 64 lowercase hex digits")
+    return value
+
+
 def _boolean(properties: Mapping[str, Any], name: str) -> bool:
     value = _string(properties, name)
     if value.lower() not in BOOLEANS:
@@ -209,7 +227,7 @@ def _tags(value: Any) -> dict[str, str]:
 def _source(value: Any) -> Source:
     if not isinstance(value, Mapping):
         raise PropertyError("property Source must be an object with Bucket and Key or Prefix")
-    unknown = sorted(set(value) - {"Bucket", "Key", "Prefix"})
+    unknown = sorted(set(value) - {"Bucket", "Key", "Prefix", "Asset"})
     if unknown:
         raise PropertyError(f"property Source has unknown field(s) {unknown}")
     if "Bucket" not in value:
@@ -222,4 +240,7 @@ def _source(value: Any) -> Source:
         raise PropertyError("property Source.Key must name one object (not ending in '/')")
     if prefix is not None and (not isinstance(prefix, str) or not prefix.endswith("/")):
         raise PropertyError("property Source.Prefix must be a folder ending in '/'")
-    return Source(bucket=bucket, key=key, prefix=prefix)
+    asset = _boolean(value, "Asset") if "Asset" in value else False
+    if asset and key is None:
+        raise PropertyError("property Source.Asset needs Source.Key: an asset is one object")
+    return Source(bucket=bucket, key=key, prefix=prefix, asset=asset)

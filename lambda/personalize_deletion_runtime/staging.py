@@ -47,12 +47,29 @@ class SourceError(ValueError):
     """The source holds nothing usable (e.g. a folder without CSV files)."""
 
 
+class SourceRemoved(SourceError):
+    """The list was removed from the CDK assets bucket after its job ended (a tombstone)."""
+
+    def __init__(self, location: str, job_name: str) -> None:
+        super().__init__(
+            f"{location} was removed from the CDK assets bucket after job {job_name} ended"
+        )
+        self.job_name = job_name
+
+
+TOMBSTONE_METADATA = "pdd-removed-after-job"
+"""Metadata of the object left in place of a removed list: the CDK CLI uploads an asset only
+when its key is missing, so the key must stay, holding nothing."""
+
+
 @dataclass(frozen=True)
 class CanonicalList:
     """A validated list in a local file, with its counts and hash (never its ids)."""
 
     path: str
     stats: ListStats
+    versions: dict[str, str | None]
+    """The S3 version read of each object (``None`` in an unversioned bucket)."""
 
     def summary(self) -> dict[str, Any]:
         """Counts and hash for logs, events and receipts."""
@@ -67,8 +84,10 @@ class Storage:
 
     def canonical_list(self, request: DeletionRequest, workdir: str) -> CanonicalList:
         """Stream the source through the validator into ``workdir``; raise on the first error."""
+        versions: dict[str, str | None] = {}
         parts = [
-            (key, self._chunks(request.source.bucket, key)) for key in self._keys(request.source)
+            (key, self._chunks(request.source.bucket, key, versions))
+            for key in self._keys(request.source)
         ]
         path = os.path.join(workdir, "canonical.csv")
         with open(path, "wb") as sink:
@@ -78,7 +97,20 @@ class Storage:
                 limits=Limits(max_total_bytes=request.max_input_bytes),
                 workdir=workdir,
             )
-        return CanonicalList(path=path, stats=stats)
+        return CanonicalList(path=path, stats=stats, versions=versions)
+
+    def remove_asset(self, bucket: str, key: str, version_id: str | None, job_name: str) -> None:
+        """Leave an empty tombstone at ``key`` and delete the version that held the list.
+
+        Idempotent. The tombstone keeps the CDK CLI from uploading the list again (it uploads
+        an asset only when the key is missing); deleting the read version (the assets bucket
+        is versioned) removes the ids themselves rather than hiding them behind a newer one.
+        """
+        self.client.put_object(
+            Bucket=bucket, Key=key, Body=b"", Metadata={TOMBSTONE_METADATA: job_name}
+        )
+        if version_id:
+            self.client.delete_object(Bucket=bucket, Key=key, VersionId=version_id)
 
     def stage(self, request: DeletionRequest, canonical: CanonicalList, job_name: str) -> str:
         """Upload the canonical list for ``job_name``; returns the dataLocation."""
@@ -160,10 +192,16 @@ class Storage:
             )
         return csv_keys
 
-    def _chunks(self, bucket: str, key: str) -> Iterator[bytes]:
+    def _chunks(self, bucket: str, key: str, versions: dict[str, str | None]) -> Iterator[bytes]:
         """Open the object only when the validator reaches it (parts are read in order)."""
         where = f"s3://{bucket}/{key}"
-        body = _read(where, "read", self.client.get_object, Bucket=bucket, Key=key)["Body"]
+        response = _read(where, "read", self.client.get_object, Bucket=bucket, Key=key)
+        body = response["Body"]
+        removed_after = response.get("Metadata", {}).get(TOMBSTONE_METADATA)
+        if removed_after is not None:
+            body.close()
+            raise SourceRemoved(where, removed_after)
+        versions[key] = response.get("VersionId")
         try:
             yield from body.iter_chunks(CHUNK_BYTES)
         except (ClientError, BotoCoreError) as exc:

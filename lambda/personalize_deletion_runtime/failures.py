@@ -1,0 +1,51 @@
+"""The one exception that fails a custom resource, with a reason CloudFormation will show.
+
+CloudFormation takes at most 4096 bytes of response, and the Provider framework adds
+``Error:``, a ``Logs:`` line and stack frames (about 750 bytes) to the message: a longer reason
+would leave the user with none at all, so every reason is bounded here.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .notifications import NotificationError
+from .properties import DeletionRequest
+from .services import Services
+
+LOGGER = logging.getLogger(__name__)
+MAX_REASON_BYTES = 2_600
+"""Our part of a failure reason; the framework's ~750 bytes and the response's other fields
+must fit in CloudFormation's 4096."""
+BOOKKEEPING_FAULTS = (ClientError, BotoCoreError, NotificationError)
+"""S3, EventBridge and network faults while writing things down (never a deletion's fault)."""
+
+
+class DeletionFailed(RuntimeError):
+    """The resource must fail; the message (bounded) is the CloudFormation reason."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(bounded(message, MAX_REASON_BYTES))
+
+
+def bounded(text: str, limit: int, more: str = "... (cut)") -> str:
+    """``text`` cut to at most ``limit`` UTF-8 bytes, ``more`` saying so."""
+    data = text.encode()
+    if len(data) <= limit:
+        return text
+    return data[: limit - len(more.encode())].decode(errors="ignore") + more
+
+
+def forget_staged(request: DeletionRequest, job_name: str, services: Services) -> None:
+    """Delete a staged list no job will read (a refused or abandoned submission)."""
+    if not request.purge_staged_input:
+        return
+    try:
+        services.storage.purge(request.bucket, job_name)
+    except BOOKKEEPING_FAULTS as exc:  # the lifecycle rule expires it; the reason stays ours
+        LOGGER.warning(
+            "staged list not purged; the bucket's lifecycle rule will expire it",
+            extra={"job_name": job_name, "error": str(exc)},
+        )

@@ -1,0 +1,107 @@
+"""What ``on_event`` makes of a request's list: validated, staged and submitted, or known by hash.
+
+The job name is the list's identity, so it needs the canonical list's SHA-256: read from the
+source (validated on the way, staged for Personalize), or, for a local list that was removed
+from the CDK assets bucket after its job ended, taken from the hash the construct computed at
+synth (``ContentSha256``). A list known only by its hash can name a job that exists (an Update,
+a rollback, a redeploy adopts it) but can start none.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from .failures import DeletionFailed, forget_staged
+from .personalize_api import JobRequestRejected, TransientFault
+from .properties import DeletionRequest
+from .request_rules import compose_job_name
+from .services import Services
+from .staging import SourceError, SourceRemoved, scratch_dir
+from .submission import submit
+from .user_list import InputValidationError
+
+LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Intake:
+    """The job a request names, its ARN if Personalize accepted it now, the list's counts."""
+
+    job_name: str
+    job_arn: str | None
+    summary: dict[str, Any]
+
+
+def take(request: DeletionRequest, physical_id: str | None, services: Services) -> Intake:
+    """Read, validate, stage and submit; ``physical_id`` is the resource's on an Update."""
+    with scratch_dir() as workdir:
+        try:
+            canonical = services.storage.canonical_list(request, workdir)
+        except SourceRemoved as removed:
+            return _known_by_hash(request, physical_id, removed, services)
+        except (InputValidationError, SourceError) as exc:
+            raise DeletionFailed(
+                f"request {request.request_name}: deletion list rejected, no job started: {exc}"
+            ) from exc
+        sha256 = canonical.stats.sha256
+        if request.content_sha256 not in (None, sha256):
+            raise DeletionFailed(
+                f"request {request.request_name}: the list at {request.source.description} is "
+                f"not the one validated at synth (SHA-256 {sha256[:12]}..., expected "
+                f"{request.content_sha256[:12]}...): synthesize and deploy again; no job started"
+            )
+        job_name = _job_name(request, sha256)
+        summary = canonical.summary()
+        if request.source.asset and request.source.key is not None:
+            summary["sourceVersionId"] = canonical.versions.get(request.source.key)
+        LOGGER.info(
+            "deletion list validated",
+            extra={"request": request.request_name, "job_name": job_name, "input": summary},
+        )
+        if physical_id == job_name:
+            LOGGER.info("update keeps the job identity: no new job", extra={"job_name": job_name})
+            return Intake(job_name, None, summary)
+        location = services.storage.stage(request, canonical, job_name)
+        try:
+            job_arn = submit(request, job_name, location, services).job_arn
+        except JobRequestRejected as exc:
+            forget_staged(request, job_name, services)
+            raise DeletionFailed(
+                f"request {request.request_name}: {exc}; no job was started"
+            ) from exc
+        return Intake(job_name, job_arn, summary)
+
+
+def _known_by_hash(
+    request: DeletionRequest, physical_id: str | None, removed: SourceRemoved, services: Services
+) -> Intake:
+    if request.content_sha256 is None:
+        raise DeletionFailed(
+            f"request {request.request_name}: deletion list rejected, no job started: {removed}"
+        )
+    job_name = _job_name(request, request.content_sha256)
+    summary = {"sha256": request.content_sha256, "sourceRemovedAfterJob": removed.job_name}
+    if physical_id == job_name:
+        return Intake(job_name, None, summary)
+    try:
+        job_arn = services.jobs.lookup(request.dataset_group_arn, job_name)
+    except (TransientFault, JobRequestRejected) as exc:
+        raise DeletionFailed(
+            f"request {request.request_name}: {removed}; job {job_name} could not be looked up "
+            f"({exc}): deploy again"
+        ) from exc
+    if job_arn is None:
+        raise DeletionFailed(
+            f"request {request.request_name}: {removed}, and no job {job_name} exists to adopt: "
+            "the list is gone, so no job can be started from it; declare the list again"
+        )
+    LOGGER.info("list known by its hash: job adopted", extra={"job_name": job_name})
+    return Intake(job_name, job_arn, summary)
+
+
+def _job_name(request: DeletionRequest, sha256: str) -> str:
+    return compose_job_name(
+        request.job_name_prefix, request.request_name, request.dataset_group_arn, sha256
+    )

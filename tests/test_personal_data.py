@@ -1,0 +1,180 @@
+"""No copy of a list outlives its job: the staged copy, the CDK asset, the synth's temp files.
+
+A local list (``from_csv``/``from_ids``) travels as a CDK file asset into the CDK assets bucket,
+whose lifecycle keeps objects for good. Once the job has ended, the handlers put an empty
+tombstone at the asset's key (so the CDK CLI does not upload the list again: it uploads only
+missing keys) and delete the version that held the ids. Later events name the job by the hash
+the construct computed at synth.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import aws_cdk as cdk
+import lifecycle_support as support
+from lifecycle_support import (
+    ASSET_KEY,
+    SOURCE_BUCKET,
+    USERS_CSV,
+    World,
+    canonical_bytes,
+    cfn_event,
+    expected_job_name,
+    job_arn,
+    play,
+    properties,
+)
+from personalize_data_deletion import PersonalizeDataDeletion, UserList
+from synth import DATASET_GROUP_ARN, synth_template
+
+moto_endpoint = support.moto_endpoint
+no_backoff = support.no_backoff
+world = support.world
+
+JOB = expected_job_name(USERS_CSV)
+SHA = hashlib.sha256(canonical_bytes(USERS_CSV)).hexdigest()
+ASSET_SOURCE = {"Bucket": SOURCE_BUCKET, "Key": ASSET_KEY, "Asset": "true"}
+
+
+def asset_props(**overrides) -> dict:
+    return properties(**{"Source": ASSET_SOURCE, "ContentSha256": SHA, **overrides})
+
+
+def versioned_asset(world: World) -> str:
+    """The assets bucket is versioned (as CDK bootstraps it); the list is one version."""
+    world.s3.delete_object(Bucket=SOURCE_BUCKET, Key=ASSET_KEY)  # the fixture's unversioned copy
+    world.s3.put_bucket_versioning(
+        Bucket=SOURCE_BUCKET, VersioningConfiguration={"Status": "Enabled"}
+    )
+    return world.s3.put_object(Bucket=SOURCE_BUCKET, Key=ASSET_KEY, Body=USERS_CSV)["VersionId"]
+
+
+def versions(world: World) -> list[tuple[bytes, dict]]:
+    """(body, metadata) of every version at the asset key, newest first."""
+    listed = world.s3.list_object_versions(Bucket=SOURCE_BUCKET, Prefix=ASSET_KEY)
+    found = []
+    for version in listed.get("Versions", []):
+        response = world.s3.get_object(
+            Bucket=SOURCE_BUCKET, Key=ASSET_KEY, VersionId=version["VersionId"]
+        )
+        found.append((response["Body"].read(), response["Metadata"]))
+    return found
+
+
+def test_the_asset_is_replaced_by_a_tombstone_once_the_job_ended(world: World) -> None:
+    # GIVEN a local list shipped as a versioned CDK asset
+    read_version = versioned_asset(world)
+
+    # WHEN the request is created and its job completes
+    outcome = play(cfn_event("Create", asset_props()), world)
+
+    # THEN the only version left at the asset's key is an empty tombstone naming the job
+    assert outcome.data["Status"] == "COMPLETED"
+    assert versions(world) == [(b"", {"pdd-removed-after-job": JOB})]
+    # AND the receipt says which version was read (and so deleted)
+    assert world.receipt(JOB)["input"]["sourceVersionId"] == read_version
+    assert world.keys() == [f"receipts/{JOB}.json"]
+
+
+def test_later_events_name_the_job_by_its_hash_once_the_list_is_gone(world: World) -> None:
+    # GIVEN a completed request whose asset was removed
+    versioned_asset(world)
+    props = asset_props()
+    create = play(cfn_event("Create", props), world)
+    receipt = world.receipt(JOB)
+
+    # WHEN an Update changes only the tags, and later another stack creates the same request
+    new = asset_props(Tags={"ticket": "PRIV-2"})
+    update = play(cfn_event("Update", new, physical_id=create.physical_id, old=props), world)
+    recreate = play(cfn_event("Create", props), world)
+
+    # THEN both report the recorded job, start nothing and leave the receipt as it was
+    for outcome in (update, recreate):
+        assert outcome.reason is None
+        assert outcome.physical_id == JOB
+        assert outcome.data["JobArn"] == job_arn(JOB)
+        assert outcome.data["Status"] == "COMPLETED"
+    assert list(world.double.jobs) == [JOB]
+    assert world.receipt(JOB) == receipt
+    assert recreate.event["Ticket"]["input"] == {"sha256": SHA, "sourceRemovedAfterJob": JOB}
+
+
+def test_a_removed_list_whose_job_does_not_exist_cannot_start_one(world: World) -> None:
+    # GIVEN a tombstone at the asset key and no job for the hash the properties carry
+    world.s3.put_object(
+        Bucket=SOURCE_BUCKET, Key=ASSET_KEY, Body=b"", Metadata={"pdd-removed-after-job": "pdd-x"}
+    )
+
+    # WHEN the request is created
+    outcome = play(cfn_event("Create", asset_props()), world)
+
+    # THEN it fails saying the list is gone; nothing was started
+    assert outcome.reason == (
+        f"request gdpr-2026-11: s3://{SOURCE_BUCKET}/{ASSET_KEY} was removed from the CDK assets "
+        f"bucket after job pdd-x ended, and no job {JOB} exists to adopt: the list is gone, so "
+        "no job can be started from it; declare the list again"
+    )
+    assert [call.operation for call in world.double.calls] == ["ListDataDeletionJobs"]
+
+
+def test_an_asset_that_is_not_the_list_validated_at_synth_starts_nothing(world: World) -> None:
+    # GIVEN properties whose hash belongs to another list
+    other = hashlib.sha256(b"another list").hexdigest()
+
+    # WHEN the request is created
+    outcome = play(cfn_event("Create", asset_props(ContentSha256=other)), world)
+
+    # THEN it fails before staging or starting anything
+    assert outcome.reason == (
+        f"request gdpr-2026-11: the list at s3://{SOURCE_BUCKET}/{ASSET_KEY} is not the one "
+        f"validated at synth (SHA-256 {SHA[:12]}..., expected {other[:12]}...): synthesize and "
+        "deploy again; no job started"
+    )
+    assert world.double.calls == []
+    assert world.keys() == []
+
+
+def test_the_tracker_removes_the_asset_of_a_job_it_followed(world: World) -> None:
+    # GIVEN a long job from a local list, handed off
+    versioned_asset(world)
+    world.double.run_seconds = 5000
+    play(cfn_event("Create", asset_props()), world, step=100)
+    assert versions(world)[0][0] == USERS_CSV  # still needed while the job runs
+
+    # WHEN the tracker follows it to its end
+    result = world.run_tracker(JOB)
+
+    # THEN the asset is a tombstone and the list's version is gone
+    assert result.status == "SUCCEEDED"
+    assert versions(world) == [(b"", {"pdd-removed-after-job": JOB})]
+
+
+def test_a_list_in_the_users_own_bucket_is_left_to_them(world: World) -> None:
+    # GIVEN a from_s3 source (no Asset flag)
+    # WHEN the job completes
+    play(cfn_event("Create", properties()), world)
+    # THEN the user's object is untouched
+    assert world.read(ASSET_KEY, bucket=SOURCE_BUCKET) == USERS_CSV
+
+
+def test_inline_ids_leave_no_temporary_file(tmp_path: Path) -> None:
+    # GIVEN the temporary folders from_ids writes into
+    pattern = os.path.join(tempfile.gettempdir(), "pdd-inline-*")
+    before = set(glob.glob(pattern))
+
+    # WHEN a stack with inline ids is synthesized
+    def build(stack: cdk.Stack) -> None:
+        PersonalizeDataDeletion(stack, "UserDeletion").delete_users(
+            "inline", dataset_group_arn=DATASET_GROUP_ARN, users=UserList.from_ids(["u-1", "u-2"])
+        )
+
+    synth_template(build, tmp_path)
+
+    # THEN none is left behind (the asset's copy is in the cloud assembly)
+    assert set(glob.glob(pattern)) == before
+    assert [p.name for p in tmp_path.glob("asset.*.csv")] != []
