@@ -318,7 +318,7 @@ def test_wait_policy_blocked_until_the_deadline_fails_naming_the_blocker(
     assert outcome.polls == DEADLINE_SECONDS // 100 + 1
     assert outcome.reason == (
         f"data deletion job {JOB} could not be started before the deployment's time limit: "
-        "the dataset group is in use (a training or an import is running): Cannot create a "
+        "Personalize reports the dataset group in use (ResourceInUseException): Cannot create a "
         f"data deletion job for dataset group {GROUP} while a solution version is training.; "
         "no job was started, deploy again once the blocker clears"
     )

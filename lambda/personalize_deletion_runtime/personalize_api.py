@@ -5,7 +5,7 @@ Outcomes, not exceptions, for what the lifecycle must decide on:
 - ``ResourceAlreadyExistsException`` -> the job exists (a retry, redeploy or rollback started it):
   adopt it, found by name in the dataset group's job list;
 - ``LimitExceededException`` (throttling, or 5 PENDING jobs in the dataset group),
-  ``ResourceInUseException`` (a training or import is running) and transient faults that
+  ``ResourceInUseException`` (documented only as "resource in use") and transient faults that
   outlived botocore's retries -> blocked: try again on the next poll, until the deadline;
 - ``InvalidInputException``, ``ResourceNotFoundException``, ``TooManyTagsException`` and any
   other client error -> :class:`JobRequestRejected`, final, with the service's message.
@@ -25,7 +25,9 @@ from .state import iso, parse_iso
 BLOCKING_CODES = {
     "LimitExceededException": "Personalize limit reached (request rate, or 5 PENDING deletion "
     "jobs per dataset group)",
-    "ResourceInUseException": "the dataset group is in use (a training or an import is running)",
+    "ResourceInUseException": (
+        "Personalize reports the dataset group in use (ResourceInUseException)"
+    ),
 }
 TRANSIENT_CODES = {
     "ThrottlingException",
