@@ -184,29 +184,17 @@ class DeletionTracker(Construct):
         self.function.apply_removal_policy(RemovalPolicy.RETAIN)
         for role in (self.function_role, self.role):
             retain_role(role)
-        self.job_failed_alarm = self.metric_jobs(JOBS_FAILED).create_alarm(
-            self,
+        self.job_failed_alarm = self._alarm(
             "JobFailedAlarm",
-            alarm_description=(
-                "A Personalize data deletion job of this stack ended FAILED: its receipt and "
-                "the job's failureReason say why"
-            ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            self.metric_jobs(JOBS_FAILED),
+            "A Personalize data deletion job of this stack ended FAILED: its receipt and the "
+            "job's failureReason say why",
         )
-        self.tracking_alarm = self.metric_tracking_failures().create_alarm(
-            self,
+        self.tracking_alarm = self._alarm(
             "TrackingAlarm",
-            alarm_description=(
-                "The deletion tracker gave up on a job (stuck, or never accepted) or one of its "
-                "executions failed, timed out or was stopped: the job's end is not recorded"
-            ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            self.metric_tracking_failures(),
+            "The deletion tracker gave up on a job (stuck, or never accepted) or one of its "
+            "executions failed, timed out or was stopped: the job's end is not recorded",
         )
         self._acknowledge_findings()
 
@@ -283,6 +271,23 @@ class DeletionTracker(Construct):
             executions,
             "Execution names are the job names derived at deploy time; describing them is "
             "limited to this tracker's executions.",
+        )
+
+    def _alarm(
+        self,
+        construct_id: str,
+        metric: cloudwatch.Metric | cloudwatch.MathExpression,
+        description: str,
+    ) -> cloudwatch.Alarm:
+        """Any one occurrence in five minutes; no data is no news. Actions are the user's."""
+        return metric.create_alarm(
+            self,
+            construct_id,
+            alarm_description=description,
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
 
     def _log_group(self, construct_id: str) -> logs.LogGroup:

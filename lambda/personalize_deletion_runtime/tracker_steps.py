@@ -76,15 +76,7 @@ def _finish(
     state = services.jobs.describe(job.job_arn)
     if not state.terminal:
         raise StepError(f"job {job.job_name} is {state.status}: finish is for ended jobs")
-    record = JobRecord(
-        request=request,
-        job_name=job.job_name,
-        input=job.input,
-        origin=job.origin,
-        recorded_by=TRACKER,
-        tracked_by=execution,
-    )
-    finish(record, state, services)
+    finish(_record(job, request, execution), state, services)
     return job.evolve(
         last_status=state.status,
         outcome={"status": state.status, "receiptUri": receipt_uri(request.bucket, job.job_name)},
@@ -101,15 +93,7 @@ def _give_up(
         reason = f"Personalize had not accepted the request by {job.give_up_at}: {job.blocked_by}"
     else:
         reason = f"the job was still {last_status} at {job.give_up_at}, the tracking limit"
-    record = JobRecord(
-        request=request,
-        job_name=job.job_name,
-        input=job.input,
-        origin=job.origin,
-        recorded_by=TRACKER,
-        tracked_by=execution,
-    )
-    detail = give_up(record, job.job_arn, last_status, reason, services)
+    detail = give_up(_record(job, request, execution), job.job_arn, last_status, reason, services)
     error = JOB_STUCK if job.job_arn else JOB_NOT_STARTED
     advice = (
         "it may still end: deploy the same request again, or start the tracker by hand, to "
@@ -120,4 +104,16 @@ def _give_up(
     return job.evolve(
         last_status=last_status,
         outcome={"status": detail["status"], "error": error, "cause": f"{reason}; {advice}"},
+    )
+
+
+def _record(job: TrackedJob, request: DeletionRequest, execution: str) -> JobRecord:
+    """What the tracker's receipt and event say besides the job's own state."""
+    return JobRecord(
+        request=request,
+        job_name=job.job_name,
+        input=job.input,
+        origin=job.origin,
+        recorded_by=TRACKER,
+        tracked_by=execution,
     )
