@@ -9,9 +9,12 @@ JSON body; errors are HTTP 4xx/5xx with ``{"__type": ..., "message": ...}``). Po
 real boto3 client at it with ``endpoint_url=double.endpoint_url`` (or the
 ``AWS_ENDPOINT_URL_PERSONALIZE`` environment variable) and every layer of the SDK runs.
 
-Only three operations exist: ``CreateDataDeletionJob``, ``DescribeDataDeletionJob`` and
-``ListDataDeletionJobs``. Requests are validated against botocore's own service model,
-so constraint changes in a botocore upgrade flow into the double automatically.
+The deletion job operations (``CreateDataDeletionJob``, ``DescribeDataDeletionJob``,
+``ListDataDeletionJobs``) live here; the resources a pre-flight and a retraining around a
+deletion read and create (datasets, imports, solutions and versions, campaigns, batch jobs,
+recommenders) live in :mod:`.personalize_double_models`, a base class of the double. Requests
+are validated against botocore's own service model, so constraint changes in a botocore
+upgrade flow into the double automatically.
 
 Job progress is driven by *double time*, a clock that only moves when told to
 (``advance()``) or by a fixed step on every Describe call (``seconds_per_describe``).
@@ -34,8 +37,6 @@ import it without test dependencies.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import functools
 import json
@@ -54,6 +55,8 @@ from typing import Any, ClassVar, Literal
 import botocore.session
 from botocore.model import ServiceModel, Shape
 
+from .personalize_double_models import MODEL_OPERATIONS, ResourceModelsMixin
+
 __all__ = [
     "SCENARIOS",
     "DataDeletionJobView",
@@ -67,7 +70,12 @@ PatternMode = Literal["match", "search", "fullmatch"]
 
 TARGET_PREFIX = "AmazonPersonalize."
 CONTENT_TYPE = "application/x-amz-json-1.1"
-OPERATIONS = ("CreateDataDeletionJob", "DescribeDataDeletionJob", "ListDataDeletionJobs")
+OPERATIONS = (
+    "CreateDataDeletionJob",
+    "DescribeDataDeletionJob",
+    "ListDataDeletionJobs",
+    *MODEL_OPERATIONS,
+)
 
 # Status codes for error codes that are not plain client errors. Everything else is 400,
 # which is what Personalize returns for all of its modeled exceptions.
@@ -468,8 +476,9 @@ SCENARIO_BUSY_REASON = "a dataset import job is in progress"
 # ---------------------------------------------------------------------------- double
 
 
-class PersonalizeDouble:
-    """An in-process Personalize endpoint for data deletion jobs (one account, one region).
+class PersonalizeDouble(ResourceModelsMixin):
+    """An in-process Personalize endpoint for data deletion jobs and the resources around
+    them (one account, one region; see :class:`ResourceModelsMixin` for the latter).
 
     Thread-safe: all state sits behind one re-entrant lock, and each request is handled
     entirely under it, so tests see a linearizable service.
@@ -486,6 +495,8 @@ class PersonalizeDouble:
         pending_seconds: float = 60.0,
         run_seconds: float | Callable[[int], float] = 600.0,
         seconds_per_describe: float = 0.0,
+        training_seconds: float = 3600.0,
+        campaign_update_seconds: float = 600.0,
         start_time: float | None = None,
         num_deleted: int | Callable[[DataDeletionJobView], int] = 0,
         max_pending_jobs_per_dataset_group: int = 5,
@@ -498,16 +509,20 @@ class PersonalizeDouble:
 
         Args:
             account_id, region: where jobs live; used to build job ARNs.
-            pending_seconds: double time a new job spends PENDING (captured per job at
-                create time, so changing it later only affects new jobs).
+            pending_seconds: double time a new job, a version from CreateSolutionVersion or
+                an UpdateCampaign spends (CREATE) PENDING (captured per resource at create
+                time, so changing it later only affects new ones).
             run_seconds: double time a job spends IN_PROGRESS before its terminal
                 status. ``math.inf`` keeps jobs running forever. A callable gets the job's
                 creation sequence number (1, 2, ...) and returns its duration, for scenarios
                 that mix short and long jobs.
-            seconds_per_describe: how far double time advances on every
-                DescribeDataDeletionJob call (before answering). ``0`` means the clock
-                only moves through :meth:`advance`; a positive value gives a
-                time-compressed service for rehearsals.
+            seconds_per_describe: how far double time advances on every Describe call
+                (DescribeDataDeletionJob, -Solution, -SolutionVersion, -Campaign), before
+                answering. ``0`` means the clock only moves through :meth:`advance`; a
+                positive value gives a time-compressed service for rehearsals.
+            training_seconds, campaign_update_seconds: double time a version created by
+                CreateSolutionVersion spends CREATE IN_PROGRESS, and an UpdateCampaign spends
+                CREATE IN_PROGRESS, after ``pending_seconds``.
             start_time: double time origin as epoch seconds; defaults to wall time now.
                 Pass a constant for byte-for-byte reproducible responses.
             num_deleted: ``numDeleted`` reported for COMPLETED jobs, or a callable
@@ -524,6 +539,8 @@ class PersonalizeDouble:
         self.pending_seconds = float(pending_seconds)
         self.run_seconds = run_seconds if callable(run_seconds) else float(run_seconds)
         self.seconds_per_describe = float(seconds_per_describe)
+        self.training_seconds = float(training_seconds)
+        self.campaign_update_seconds = float(campaign_update_seconds)
         self.max_pending_jobs_per_dataset_group = max_pending_jobs_per_dataset_group
         self.pattern_mode: PatternMode = pattern_mode
         self.num_deleted = num_deleted
@@ -540,6 +557,7 @@ class PersonalizeDouble:
         self._planned_failures: list[str] = []
         self._fail_all_reason: str | None = None
         self._calls: list[RecordedCall] = []
+        self._init_models()
         self._host = host
         self._port = port
         self._server: ThreadingHTTPServer | None = None
@@ -699,8 +717,9 @@ class PersonalizeDouble:
             self._faults.append(fault)
 
     def clear_faults(self) -> None:
-        """Drop every pending injected fault, planned job failure and busy dataset group."""
+        """Drop every pending injected fault, planned failure and busy dataset group."""
         with self._lock:
+            self._clear_planned_model_failures()
             self._faults.clear()
             self._planned_failures.clear()
             self._fail_all_reason = None
@@ -836,8 +855,14 @@ class PersonalizeDouble:
             self._record(operation, body, 200, None)
             return 200, result
 
+    def _input_shape(self, operation: str) -> Shape:
+        return _service_model().operation_model(operation).input_shape
+
+    def _service_error(self, code: str, message: str) -> ServiceError:
+        return ServiceError(code, message)
+
     def _validate(self, operation: str, body: dict[str, Any]) -> None:
-        shape = _service_model().operation_model(operation).input_shape
+        shape = self._input_shape(operation)
         violations = validate_against_shape(shape, body, pattern_mode=self.pattern_mode)
         if violations:
             raise _validation_error(violations)
@@ -920,31 +945,17 @@ class PersonalizeDouble:
         return {"dataDeletionJob": self._view(job).to_description()}
 
     def _op_ListDataDeletionJobs(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Newest first (AWS does not document an order; callers must not rely on one).
-
-        The token encodes the sequence number of the last job returned plus the filter,
-        so pages stay stable while new jobs are created between calls.
-        """
+        """Newest first, paged like every list of the double (see :meth:`_paginate`)."""
         self._validate("ListDataDeletionJobs", body)
         group = body.get("datasetGroupArn")
-        max_results = body.get("maxResults", 100)
-        after = None
-        if body.get("nextToken") is not None:
-            after = _decode_token(body["nextToken"], group)
-        jobs = sorted(self._jobs.values(), key=lambda job: job.sequence, reverse=True)
-        jobs = [
-            job
-            for job in jobs
-            if (group is None or job.dataset_group_arn == group)
-            and (after is None or job.sequence < after)
-        ]
-        page = jobs[:max_results]
-        result: dict[str, Any] = {
-            "dataDeletionJobs": [self._view(job).to_summary() for job in page]
-        }
-        if len(jobs) > max_results:
-            result["nextToken"] = _encode_token(page[-1].sequence, group)
-        return result
+        jobs = [job for job in self._jobs.values() if group in (None, job.dataset_group_arn)]
+        return self._paginate(
+            "ListDataDeletionJobs",
+            body,
+            "dataDeletionJobs",
+            jobs,
+            lambda job: self._view(job).to_summary(),
+        )
 
 
 def _default_fault_message(code: str) -> str:
@@ -954,28 +965,6 @@ def _default_fault_message(code: str) -> str:
         "InternalServerError": "An internal error occurred. Try again later.",
         "ServiceUnavailable": "Service is temporarily unavailable. Try again later.",
     }.get(code, f"Injected {code}")
-
-
-def _encode_token(after_sequence: int, group: str | None) -> str:
-    raw = json.dumps({"v": 1, "after": after_sequence, "group": group}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def _decode_token(token: str, group: str | None) -> int:
-    """Return the sequence the page starts after; reject tokens from other queries."""
-    invalid = ServiceError("InvalidNextTokenException", "The next token is invalid.")
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise invalid from None
-    if (
-        not isinstance(data, dict)
-        or data.get("v") != 1
-        or data.get("group") != group
-        or not isinstance(data.get("after"), int)
-    ):
-        raise invalid
-    return data["after"]
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
