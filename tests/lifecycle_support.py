@@ -51,6 +51,8 @@ DEADLINE_SECONDS = 600
 PENDING_SECONDS = 10
 RUN_SECONDS = 50
 NUM_DELETED = 3
+PREFLIGHT = ["ListDatasets", "ListSolutions"]
+"""The pre-flight's calls for a dataset group with no datasets and no solutions."""
 TRACKING_INTERVAL = int(DEFAULT_TRACKING_INTERVAL.to_seconds())
 TRACKING_TIMEOUT = 36 * 3600
 TRACKER_ARN = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:deletion-tracker"
@@ -293,6 +295,15 @@ class World:
 
     def receipt(self, job_name: str) -> dict[str, Any]:
         return json.loads(self.read(f"receipts/{job_name}.json"))
+
+    def job_calls(self) -> list[tuple[str, str | None]]:
+        """(operation, error code) of the calls on data deletion jobs, without the pre-flight's
+        listings (tests about the pre-flight assert those on ``double.calls``)."""
+        return [
+            (call.operation, call.error_code)
+            for call in self.double.calls
+            if call.operation.endswith(("DataDeletionJob", "DataDeletionJobs"))
+        ]
 
     def reset_calls(self) -> None:
         self.double.reset_calls()

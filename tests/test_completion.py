@@ -18,6 +18,7 @@ from lifecycle_support import (
     GROUP,
     LOGICAL_ID,
     NUM_DELETED,
+    PREFLIGHT,
     SOURCE_BUCKET,
     STACK_ID,
     STAGING_BUCKET,
@@ -100,6 +101,8 @@ def test_hand_off_succeeds_at_the_bound_and_starts_one_tracker_execution(
             "giveUp": False,
             "lastStatus": "IN_PROGRESS",
             "blockedBy": None,
+            "requestedAt": iso(0),
+            "blockers": [],
         },
     }
     # AND nothing is recorded yet: no receipt, no event; the staged list waits for the job
@@ -161,7 +164,7 @@ def test_submit_only_succeeds_once_personalize_accepted_the_job(world: World) ->
     # THEN the first poll answers with the accepted job, handed off
     assert outcome.polls == 1
     assert outcome.data == handed_off("PENDING")
-    assert [call.operation for call in world.double.calls] == [CREATE, DESCRIBE]
+    assert [call.operation for call in world.double.calls] == [*PREFLIGHT, CREATE, DESCRIBE]
     assert world.executions() == [(JOB, "RUNNING")]
     assert world.tracker_input(JOB)["origin"]["completion"] == "SUBMIT_ONLY"
 

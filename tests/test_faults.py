@@ -131,7 +131,7 @@ def test_a_job_the_listing_does_not_show_yet_is_adopted_by_arn_not_renamed(world
     # THEN the existing job is found by its ARN and adopted; no rename advice, no second job
     assert outcome.reason is None
     assert outcome.event["Ticket"]["jobArn"] == job_arn(JOB)
-    assert [(c.operation, c.error_code) for c in world.double.calls[:3]] == [
+    assert world.job_calls()[:3] == [
         (CREATE, "ResourceAlreadyExistsException"),
         (LIST, None),
         (DESCRIBE, None),

@@ -21,6 +21,7 @@ from lifecycle_support import (
     NUM_DELETED,
     OTHER_CSV,
     OTHER_GROUP,
+    PREFLIGHT,
     ROLE,
     SOURCE_BUCKET,
     STACK_ID,
@@ -107,8 +108,9 @@ def test_create_polls_until_completed_and_leaves_a_receipt(world: World, caplog)
         "roleArn": ROLE,
         "tags": [{"tagKey": "ticket", "tagValue": "PRIV-1"}],
     }
-    # AND one create, then one describe per poll, and nothing else
-    assert ops(world) == [CREATE, DESCRIBE, DESCRIBE, DESCRIBE, DESCRIBE]
+    # AND the pre-flight's two listings, one create, one describe per poll, the same two
+    # listings once more at the end (did a training or import start during the job?)
+    assert ops(world) == [*PREFLIGHT, CREATE, DESCRIBE, DESCRIBE, DESCRIBE, DESCRIBE, *PREFLIGHT]
     # AND S3: read the list, stage it, purge it, look for a receipt, write the receipt
     assert world.s3_calls == [
         "GetObject",
@@ -140,6 +142,9 @@ def test_create_polls_until_completed_and_leaves_a_receipt(world: World, caplog)
         "recordedAt": "2026-09-21T14:14:20Z",
         "stackId": STACK_ID,
         "logicalResourceId": LOGICAL_ID,
+        "preflight": {"checked": True, "blockersAtFirstCheck": [], "heldBackSeconds": 0},
+        "interference": {"checked": True, "started": []},
+        "retraining": None,
     }
     # AND one event on the default bus says so, and one metric counts it
     assert world.events() == [
@@ -157,6 +162,7 @@ def test_create_polls_until_completed_and_leaves_a_receipt(world: World, caplog)
             "finishedAt": "2026-09-21T14:14:20Z",
             "durationSeconds": 60,
             "recordedAt": "2026-09-21T14:14:20Z",
+            "warning": None,
             "recordedBy": "deployment",
             "trackedBy": None,
             "completion": "HAND_OFF",
@@ -208,7 +214,7 @@ def test_retried_create_adopts_the_job_it_already_started(world: World) -> None:
     assert outcome.event["Ticket"]["jobArn"] == job_arn(JOB)
     assert outcome.data == completed()
     assert list(world.double.jobs) == [JOB]
-    assert [(c.operation, c.error_code) for c in world.double.calls[:3]] == [
+    assert world.job_calls()[:3] == [
         (CREATE, None),
         (CREATE, "ResourceAlreadyExistsException"),
         (LIST, None),
@@ -291,7 +297,7 @@ def test_throttling_storm_outlasting_retries_is_retried_on_the_next_poll(world: 
     assert outcome.polls == 4
     # AND later polls (same event, still no ARN) find the job by listing, never re-create it
     throttled = (CREATE, "LimitExceededException")
-    assert [(c.operation, c.error_code) for c in world.double.calls] == [
+    assert world.job_calls() == [
         *[throttled] * 6,
         (LIST, None),
         throttled,
@@ -368,7 +374,7 @@ def test_wait_policy_fails_at_the_deadline_and_the_tracker_records_the_job(
     assert redeploy.data == completed()
     assert redeploy.polls == 1
     assert list(world.double.jobs) == [JOB]
-    assert [(c.operation, c.error_code) for c in world.double.calls] == [
+    assert world.job_calls() == [
         (CREATE, "ResourceAlreadyExistsException"),
         (LIST, None),
         (DESCRIBE, None),
@@ -396,7 +402,7 @@ def test_update_changing_only_tags_keeps_the_job(world: World) -> None:
     assert outcome.event["Ticket"]["jobArn"] is None
     assert outcome.data == completed()
     assert list(world.double.jobs) == [JOB]
-    assert [(c.operation, c.error_code) for c in world.double.calls] == [
+    assert world.job_calls() == [
         (LIST, None),
         (DESCRIBE, None),
     ]
@@ -481,7 +487,7 @@ def test_rollback_of_a_content_update_adopts_the_old_job(world: World) -> None:
     assert rollback.data == completed()
     assert cleanup.physical_id == new_job
     assert list(world.double.jobs) == [JOB, new_job]
-    assert [(c.operation, c.error_code) for c in world.double.calls] == [
+    assert world.job_calls() == [
         (CREATE, "ResourceAlreadyExistsException"),
         (LIST, None),
         (DESCRIBE, None),

@@ -63,8 +63,9 @@ world = support.world
         (
             {"Extra": "x"},
             "unknown property Extra: this handler takes Bucket, Completion, ContentSha256, "
-            "DatasetGroupArn, JobNamePrefix, MaxInputBytes, PurgeStagedInput, RequestName, "
-            "RoleArn, ServiceTimeout, ServiceToken, Source, Tags, WaitSeconds",
+            "DatasetGroupArn, JobNamePrefix, MaxInputBytes, Preflight, PurgeStagedInput, "
+            "RequestName, Retrain, RetrainSolutions, RoleArn, ServiceTimeout, ServiceToken, "
+            "Source, Tags, UpdateCampaigns, WaitSeconds",
         ),
     ],
 )

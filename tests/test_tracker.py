@@ -16,6 +16,7 @@ import lifecycle_support as support
 from lifecycle_support import (
     GROUP,
     NUM_DELETED,
+    PREFLIGHT,
     STACK_ID,
     STAGING_BUCKET,
     T0,
@@ -86,10 +87,12 @@ def test_a_handed_off_job_is_followed_to_its_end_and_recorded_once(world: World,
     assert reads(result) == [
         (at(HAND_OFF_AT + INTERVAL * k), "IN_PROGRESS") for k in range(1, 8)
     ] + [(at(HAND_OFF_AT + INTERVAL * 8), "COMPLETED")]
-    # AND that costs 8 x (Wait, ReadStatus, CheckEnded) + CheckAccepted, Finish, Recorded
-    assert result.transitions == 27
-    # AND Personalize saw 8 reads from the state machine and 1 from the finish step, nothing else
-    assert [call.operation for call in world.double.calls] == [DESCRIBE] * 9
+    # AND that costs 8 x (Wait, ReadStatus, CheckEnded) + CheckAccepted, Finish,
+    # CheckRetraining (none asked for), Recorded
+    assert result.transitions == 28
+    # AND Personalize saw 8 reads from the state machine, 1 from the finish step and the
+    # finish step's check for trainings or imports started during the job, nothing else
+    assert [call.operation for call in world.double.calls] == [DESCRIBE] * 9 + PREFLIGHT
     # AND one receipt with the job's own times, written by the tracker
     receipt = world.receipt(JOB)
     assert {
@@ -134,6 +137,7 @@ def test_a_handed_off_job_is_followed_to_its_end_and_recorded_once(world: World,
         "finishedAt": at(5010),
         "durationSeconds": 5010,
         "recordedAt": at(HAND_OFF_AT + INTERVAL * 8),
+        "warning": None,
         "recordedBy": "tracker",
         "trackedBy": EXECUTION,
         "completion": "HAND_OFF",

@@ -13,6 +13,7 @@ from personalize_data_deletion import (
     Completion,
     DeletionConfigError,
     PersonalizeDataDeletion,
+    Retrain,
     TrackerSettingsError,
     UserList,
 )
@@ -113,7 +114,7 @@ def test_definition_loops_wait_read_decide_with_a_time_limit_and_two_ends() -> N
     definition = tracker_definition(interval_seconds=600, timeout_seconds=36 * 3600)
     states = definition["States"]
     # THEN the execution's own timeout is a backstop beyond the tracking limit
-    assert definition["TimeoutSeconds"] == 36 * 3600 + 2 * 600 + 3600
+    assert definition["TimeoutSeconds"] == 2 * 36 * 3600 + 2 * 600 + 3600
     # AND the polling loop is Wait -> ReadStatus -> CheckEnded -> (default) Wait
     assert states["WaitForJob"] == {"Type": "Wait", "Seconds": 600, "Next": "ReadStatus"}
     read = states["ReadStatus"]
@@ -153,7 +154,8 @@ def test_definition_loops_wait_read_decide_with_a_time_limit_and_two_ends() -> N
     # AND the Lambda steps all call the tracker's function with the step name and the state
     for state_name, step, after in (
         ("Submit", "submit", "CheckSubmitted"),
-        ("Finish", "finish", "Recorded"),
+        ("Finish", "finish", "CheckRetraining"),
+        ("Retrain", "retrain", "CheckRetrained"),
         ("GiveUp", "give_up", "NotConfirmed"),
     ):
         task = states[state_name]
@@ -167,6 +169,17 @@ def test_definition_loops_wait_read_decide_with_a_time_limit_and_two_ends() -> N
             "ErrorEquals": ["StepError", "StateError", "PropertyError", "ScopeError"],
             "MaxAttempts": 0,
         }
+    # AND retraining, when asked for, loops Retrain -> CheckRetrained -> WaitForModels
+    assert states["CheckRetraining"]["Choices"] == [
+        {"Variable": "$.retraining.requested", "BooleanEquals": True, "Next": "Retrain"}
+    ]
+    assert states["CheckRetraining"]["Default"] == "Recorded"
+    assert states["CheckRetrained"]["Choices"] == [
+        {"Variable": "$.retraining.done", "BooleanEquals": True, "Next": "Recorded"}
+    ]
+    assert states["CheckRetrained"]["Default"] == "WaitForModels"
+    assert states["WaitForModels"] == {"Type": "Wait", "Seconds": 600, "Next": "Retrain"}
+    assert states["Retrain"]["Catch"][0]["Next"] == "TrackerFailed"
     # AND the two ends: recorded (Succeed) or not confirmed (Fail with the step's reason)
     assert states["Recorded"] == {"Type": "Succeed"}
     assert states["NotConfirmed"] == {
@@ -240,7 +253,17 @@ def test_tracker_step_role_records_and_submits_but_stages_nothing(template: dict
             json.dumps(
                 ["personalize:CreateDataDeletionJob", "personalize:DescribeDataDeletionJob"]
             ),
-            '"personalize:ListDataDeletionJobs"',
+            json.dumps(
+                [
+                    "personalize:ListBatchInferenceJobs",
+                    "personalize:ListBatchSegmentJobs",
+                    "personalize:ListDataDeletionJobs",
+                    "personalize:ListDatasetImportJobs",
+                    "personalize:ListDatasets",
+                    "personalize:ListSolutionVersions",
+                    "personalize:ListSolutions",
+                ]
+            ),
             '"iam:PassRole"',
             json.dumps(["s3:GetObject", "s3:PutObject"]),
             '"s3:DeleteObject"',
@@ -563,3 +586,112 @@ def test_the_example_stack_sends_events_to_a_topic_given_by_arn(tmp_path: Path) 
         for request in ("sample-2026-11", "sample-2026-12")
         for attribute in ("JobArn", "JobName", "Status", "NumDeleted", "TrackedBy", "ReceiptUri")
     )
+
+
+# ------------------------------------------------------------------ pre-flight, retraining
+
+
+def _statements_of(template: dict, policy_prefix: str) -> list[str]:
+    return sorted(
+        action
+        for statement in _statements(template, policy_prefix)
+        for action in (
+            [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        )
+    )
+
+
+def test_preflight_and_retraining_grants_appear_only_when_used(tmp_path: Path) -> None:
+    # GIVEN one stack whose construct turns the pre-flight off, and one retraining a solution
+    solution = f"arn:aws:personalize:{REGION}:{ACCOUNT}:solution/shop"
+
+    def quiet(stack: cdk.Stack) -> None:
+        _requests(1, preflight=False)(stack)
+
+    def retraining(stack: cdk.Stack) -> None:
+        deletion = PersonalizeDataDeletion(
+            stack, "UserDeletion", retrain=Retrain.solutions([solution])
+        )
+        deletion.delete_users(
+            "req-000", dataset_group_arn=DATASET_GROUP_ARN, users=UserList.from_csv(SAMPLE_CSV)
+        )
+
+    without = synth_template(quiet, tmp_path / "quiet")
+    retrained = synth_template(retraining, tmp_path / "retraining")
+    step = "PersonalizeDataDeletionTrackerStepRoleDefaultPolicy"
+    handler = "PersonalizeDataDeletionProviderHandlerRoleDefaultPolicy"
+    listings = {
+        "personalize:ListBatchInferenceJobs",
+        "personalize:ListBatchSegmentJobs",
+        "personalize:ListDatasetImportJobs",
+        "personalize:ListDatasets",
+    }
+    training = {
+        "personalize:CreateSolutionVersion",
+        "personalize:DescribeSolutionVersion",
+        "personalize:DescribeCampaign",
+        "personalize:UpdateCampaign",
+        "personalize:ListCampaigns",
+        "personalize:ListRecommenders",
+    }
+    # THEN without pre-flight no role may list datasets, imports or batch jobs
+    for policy in (step, handler):
+        assert not listings & set(_statements_of(without, policy))
+    # AND with retraining only the tracker's step may train and update campaigns
+    assert training <= set(_statements_of(retrained, step))
+    assert not training & set(_statements_of(retrained, handler))
+    assert not training & set(_statements_of(without, step))
+    # AND the requests say what they ask for, as strings
+    [request] = [
+        r["Properties"]
+        for r in retrained["Resources"].values()
+        if r["Type"] == "Custom::PersonalizeDataDeletionJob"
+    ]
+    assert (request["Retrain"], request["RetrainSolutions"]) == ("LIST", [solution])
+    assert "Preflight" not in request
+    [quiet_request] = [
+        r["Properties"]
+        for r in without["Resources"].values()
+        if r["Type"] == "Custom::PersonalizeDataDeletionJob"
+    ]
+    assert quiet_request["Preflight"] == "false"
+
+
+@pytest.mark.parametrize(
+    ("build", "error", "message"),
+    [
+        (
+            lambda: Retrain.solutions("arn:aws:personalize:us-east-1:123456789012:solution/x"),
+            TypeError,
+            "solution_arns must be a list of solution ARNs, not a single string",
+        ),
+        (
+            lambda: Retrain.solutions(["arn:aws:personalize:us-east-1:123456789012:campaign/x"]),
+            ValueError,
+            "'arn:aws:personalize:us-east-1:123456789012:campaign/x' is not a solution ARN "
+            "(arn:<partition>:personalize:<region>:<account>:solution/<name>)",
+        ),
+        (
+            lambda: Retrain.all_solutions(update_campaigns="yes"),
+            TypeError,
+            "update_campaigns must be True or False, not str",
+        ),
+        (
+            lambda: PersonalizeDataDeletion(_stack(), "A", preflight="off"),
+            TypeError,
+            "preflight must be True or False, not str",
+        ),
+        (
+            lambda: PersonalizeDataDeletion(_stack(), "A", retrain="ALL"),
+            TypeError,
+            "retrain must be a Retrain (Retrain.none(), Retrain.all_solutions() or "
+            "Retrain.solutions([...])), not str",
+        ),
+    ],
+)
+def test_retraining_settings_are_checked_by_type_and_rule(
+    build, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error) as caught:
+        build()
+    assert str(caught.value) == message

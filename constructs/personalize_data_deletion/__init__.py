@@ -9,6 +9,7 @@ from .completion import Completion
 from .deletion import JOB_STATUSES, DeletionConfigError, PersonalizeDataDeletion
 from .job import RESOURCE_TYPE, DeletionJob
 from .provider import DeletionJobProvider, ProviderSettings, ProviderSettingsError
+from .retrain import Retrain
 from .sources import UserList, UserListError
 from .tracker import DeletionTracker, TrackerSettings, TrackerSettingsError
 
@@ -23,6 +24,7 @@ __all__ = [
     "PersonalizeDataDeletion",
     "ProviderSettings",
     "ProviderSettingsError",
+    "Retrain",
     "TrackerSettings",
     "TrackerSettingsError",
     "UserList",

@@ -49,6 +49,7 @@ from .provider import (
     DeletionJobProvider,
     ProviderSettings,
 )
+from .retrain import Retrain
 from .sources import UserList
 from .tracker import (
     DEFAULT_TRACKING_INTERVAL,
@@ -95,6 +96,10 @@ class PersonalizeDataDeletion(Construct):
     - ``tracking_interval`` / ``tracking_timeout``: how the tracker polls a handed-off job and
       when it reports it as stuck (default 10 minutes / 36 hours).
     - ``notification_topic``: an SNS topic that receives every job event (default none).
+    - ``preflight``: before submitting, check that no import, training or batch job runs on the
+      dataset group, and report imports or trainings that started while a job ran (default on).
+    - ``retrain``: what to retrain once a job COMPLETED (default :meth:`Retrain.none`; training
+      hours are billed).
     """
 
     def __init__(
@@ -116,6 +121,8 @@ class PersonalizeDataDeletion(Construct):
         tracking_interval: Duration = DEFAULT_TRACKING_INTERVAL,
         tracking_timeout: Duration = DEFAULT_TRACKING_TIMEOUT,
         notification_topic: sns.ITopic | None = None,
+        preflight: bool = True,
+        retrain: Retrain | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         try:
@@ -162,6 +169,8 @@ class PersonalizeDataDeletion(Construct):
         self.completion = self._completion(
             Completion.hand_off() if completion is None else completion, "completion"
         )
+        self.preflight = _flag(preflight, "preflight")
+        self.retrain = _retrain(Retrain.none() if retrain is None else retrain, "retrain")
         self.service_role = self._create_service_role()
         self._grant_roles()
         self.provider.serve(
@@ -186,12 +195,15 @@ class PersonalizeDataDeletion(Construct):
         users: UserList,
         tags: Mapping[str, str] | None = None,
         completion: Completion | None = None,
+        preflight: bool | None = None,
+        retrain: Retrain | None = None,
     ) -> DeletionJob:
         """Declare one deletion: start a data deletion job for ``users`` in the dataset group.
 
         ``request_name`` becomes part of the job name (with the prefix and an identity digest),
         so it must be short and name-safe; it is also the construct id of the request.
-        ``completion`` overrides the construct's completion policy for this request.
+        ``completion``, ``preflight`` and ``retrain`` override the construct's settings for this
+        request.
         """
         try:
             check_request_name(request_name, self.job_name_prefix)
@@ -223,6 +235,12 @@ class PersonalizeDataDeletion(Construct):
             if completion is None
             else self._completion(completion, f"request {request_name!r} completion")
         )
+        checks = self.preflight if preflight is None else _flag(preflight, "preflight")
+        retraining = self.retrain if retrain is None else _retrain(retrain, "retrain")
+        if checks:
+            self.provider.grant_preflight()
+        if retraining.enabled:
+            self.tracker.grant_retraining()
         job = DeletionJob(
             self,
             request_name,
@@ -231,6 +249,8 @@ class PersonalizeDataDeletion(Construct):
             users=users,
             tags=tag_map,
             completion=policy,
+            preflight=checks,
+            retrain=retraining,
         )
         self._requests[request_name] = job
         return job
@@ -472,6 +492,21 @@ class PersonalizeDataDeletion(Construct):
                 acknowledge_wildcard_resource(
                     role, self.bucket.arn_for_objects(f"{prefix}*"), reason
                 )
+
+
+def _flag(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, not {type(value).__name__}")
+    return value
+
+
+def _retrain(value: object, name: str) -> Retrain:
+    if not isinstance(value, Retrain):
+        raise TypeError(
+            f"{name} must be a Retrain (Retrain.none(), Retrain.all_solutions() or "
+            f"Retrain.solutions([...])), not {type(value).__name__}"
+        )
+    return value
 
 
 def _dataset_group_arn(

@@ -38,8 +38,9 @@ def grant_job_management(role: iam.IRole, job_name_prefix: str, *, list_jobs: bo
         acknowledge(
             role,
             "AwsSolutions-IAM5[Resource::*]",
-            "personalize:ListDataDeletionJobs has no resource type (it is filtered by dataset "
-            "group in the request); it is used only to adopt a job a retry already created.",
+            "The Personalize List actions granted here (ListDataDeletionJobs, and the "
+            "pre-flight's and retraining's listings) take no resource type: they are filtered by "
+            "dataset group, dataset or solution in the request.",
         )
 
 
@@ -53,3 +54,62 @@ def grant_put_job_events(role: iam.IRole) -> None:
             conditions={"StringEquals": {"events:source": EVENT_SOURCE}},
         )
     )
+
+
+PREFLIGHT_LISTS = [
+    "personalize:ListDatasets",
+    "personalize:ListDatasetImportJobs",
+    "personalize:ListSolutions",
+    "personalize:ListSolutionVersions",
+    "personalize:ListBatchInferenceJobs",
+    "personalize:ListBatchSegmentJobs",
+]
+"""What the pre-flight (and the check for imports or trainings during a job) reads; these
+actions take no resource type, so they are granted on '*'."""
+
+
+def grant_preflight(role: iam.IRole) -> None:
+    role.add_to_principal_policy(iam.PolicyStatement(actions=PREFLIGHT_LISTS, resources=["*"]))
+
+
+def grant_retraining(role: iam.IRole) -> None:
+    """Train the dataset groups' solutions and point their campaigns at the new versions."""
+    stack = Stack.of(role)
+    solutions = stack.format_arn(service="personalize", resource="solution/*")
+    campaigns = stack.format_arn(service="personalize", resource="campaign/*")
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=[
+                "personalize:ListSolutions",
+                "personalize:ListSolutionVersions",
+                "personalize:ListCampaigns",
+                "personalize:ListRecommenders",
+            ],
+            resources=["*"],
+        )
+    )
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["personalize:CreateSolutionVersion", "personalize:DescribeSolutionVersion"],
+            resources=[solutions],
+        )
+    )
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["personalize:DescribeCampaign", "personalize:UpdateCampaign"],
+            resources=[campaigns],
+        )
+    )
+    for resource, reason in (
+        (
+            solutions,
+            "Retraining finds the dataset group's solutions when the job has completed; "
+            "limited to solutions of this account and region.",
+        ),
+        (
+            campaigns,
+            "Campaigns of the retrained solutions are found at run time; limited to "
+            "campaigns of this account and region.",
+        ),
+    ):
+        acknowledge_wildcard_resource(role, resource, reason)

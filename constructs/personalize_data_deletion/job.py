@@ -9,6 +9,7 @@ from aws_cdk import CustomResource
 from constructs import Construct
 
 from .completion import Completion
+from .retrain import Retrain
 from .sources import UserList
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ class DeletionJob(Construct):
         users: UserList,
         tags: dict[str, str],
         completion: Completion,
+        preflight: bool = True,
+        retrain: Retrain | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.request_name = construct_id
@@ -61,6 +64,14 @@ class DeletionJob(Construct):
         if source.content_sha256 is not None:
             properties["ContentSha256"] = source.content_sha256
         properties["Completion"] = completion.policy
+        if not preflight:
+            properties["Preflight"] = "false"
+        if retrain is not None and retrain.enabled:
+            properties["Retrain"] = retrain.policy
+            if retrain.solution_arns:
+                properties["RetrainSolutions"] = list(retrain.solution_arns)
+            if not retrain.update_campaigns:
+                properties["UpdateCampaigns"] = "false"
         wait_seconds = completion.wait_seconds(deletion.provider.settings.handler_deadline_seconds)
         if wait_seconds is not None:
             properties["WaitSeconds"] = str(wait_seconds)

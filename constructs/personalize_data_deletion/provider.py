@@ -23,7 +23,7 @@ from personalize_deletion_runtime.scopes import ENVIRONMENT_VARIABLE as SCOPES_V
 from constructs import Construct
 
 from .acknowledgements import acknowledge, acknowledge_wildcard_resource
-from .grants import grant_job_management, grant_put_job_events
+from .grants import grant_job_management, grant_preflight, grant_put_job_events
 from .packaging import RUNTIME_PACKAGE, handler_code
 from .tracker import DeletionTracker
 
@@ -127,6 +127,7 @@ class DeletionJobProvider(Construct):
         self._granted_asset_buckets: set[str] = set()
         self._granted_prefixes: set[str] = set()
         self._scopes: list[dict[str, object]] = []
+        self._preflight_granted = False
         self.role = iam.Role(
             self,
             "HandlerRole",
@@ -243,6 +244,14 @@ class DeletionJobProvider(Construct):
         )
         for function in (self.on_event, self.is_complete, self.tracker.function):
             function.add_environment(SCOPES_VARIABLE, value)
+
+    def grant_preflight(self) -> None:
+        """Let the handlers and the tracker's step list what runs on dataset groups (once)."""
+        if self._preflight_granted:
+            return
+        self._preflight_granted = True
+        for role in (self.role, self.tracker.function_role):
+            grant_preflight(role)
 
     def grant_asset_removal(self, asset_bucket: s3.IBucket, key: str) -> None:
         """Let the handlers and the tracker's step replace one list asset with a tombstone and

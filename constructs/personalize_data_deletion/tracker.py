@@ -37,7 +37,7 @@ from personalize_deletion_runtime.notifications import (
 from constructs import Construct
 
 from .acknowledgements import acknowledge, acknowledge_wildcard_resource
-from .grants import grant_job_management, grant_put_job_events
+from .grants import grant_job_management, grant_put_job_events, grant_retraining
 from .packaging import RUNTIME_PACKAGE, handler_code
 from .tracker_definition import tracker_definition
 
@@ -121,6 +121,7 @@ class DeletionTracker(Construct):
         super().__init__(scope, construct_id)
         self.settings = settings
         self._granted_prefixes: set[str] = set()
+        self._retraining_granted = False
         self.function_role = iam.Role(
             self,
             "StepRole",
@@ -252,6 +253,13 @@ class DeletionTracker(Construct):
             "The tracker reads the status of jobs whose names are derived at deploy time; "
             "limited to names with this construct's prefix.",
         )
+
+    def grant_retraining(self) -> None:
+        """Let the tracker's step retrain solutions and update campaigns (once, when asked)."""
+        if self._retraining_granted:
+            return
+        self._retraining_granted = True
+        grant_retraining(self.function_role)
 
     def grant_start(self, grantee: iam.IGrantable) -> None:
         """Let ``grantee`` start executions and look up existing ones (idempotent hand-off)."""

@@ -6,12 +6,15 @@ queued request, finish an ended job, give up), all running the runtime package's
 
 ::
 
-    CheckAccepted --arn--> WaitForJob -> ReadStatus -> CheckEnded --ended--> Finish -> Recorded
+    CheckAccepted --arn--> WaitForJob -> ReadStatus -> CheckEnded --ended--> Finish
          |                     ^                           |  \\--limit--> GiveUp -> NotConfirmed
          |                     +--------running------------+
          +--queued--> WaitToSubmit -> Submit -> CheckSubmitted --arn--> WaitForJob
                            ^                         |  \\--give up--> GiveUp
                            +--------blocked----------+
+
+    Finish -> CheckRetraining --asked for--> Retrain -> CheckRetrained --done--> Recorded
+                     \\--not asked--> Recorded   ^---- WaitForModels <--running--+
 
 The state it carries is the runtime's ``TrackedJob`` JSON (``$.job.arn``, ``$.tracking.*``,
 ``$.seen``). Written as data rather than with CDK's state classes so that the exact document is
@@ -44,9 +47,10 @@ READ_RETRY = {
 }
 """Reading the status: throttling or a fault is retried for ~30 minutes before giving up."""
 BACKSTOP_SECONDS = 3600
-"""The execution's own timeout exceeds the tracking limit by two intervals and this margin, so
-the Choice-based limit (with its event) normally comes first and TimeoutSeconds only catches
-a definition or service fault."""
+"""The execution's own timeout exceeds its longest planned run by two intervals and this margin,
+so the Choice-based limits (with their events) normally come first and TimeoutSeconds only
+catches a definition or service fault. The longest planned run is two tracking limits: a job
+followed up to the limit, then retraining (opt-in) followed up to the same limit again."""
 
 
 def tracker_definition(*, interval_seconds: int, timeout_seconds: int) -> dict[str, Any]:
@@ -56,7 +60,7 @@ def tracker_definition(*, interval_seconds: int, timeout_seconds: int) -> dict[s
             "Follows one Amazon Personalize data deletion job to its end: submits it if it was "
             "queued, polls its status, then records the outcome (receipt, event, purge)."
         ),
-        "TimeoutSeconds": timeout_seconds + 2 * interval_seconds + BACKSTOP_SECONDS,
+        "TimeoutSeconds": 2 * timeout_seconds + 2 * interval_seconds + BACKSTOP_SECONDS,
         "StartAt": "CheckAccepted",
         "States": {
             "CheckAccepted": {
@@ -107,7 +111,24 @@ def tracker_definition(*, interval_seconds: int, timeout_seconds: int) -> dict[s
                 ],
                 "Default": "WaitForJob",
             },
-            "Finish": _step("finish", "Recorded"),
+            "Finish": _step("finish", "CheckRetraining"),
+            "CheckRetraining": {
+                "Type": "Choice",
+                "Comment": "Retraining is opt-in, and only after a COMPLETED job.",
+                "Choices": [
+                    {"Variable": "$.retraining.requested", "BooleanEquals": True, "Next": "Retrain"}
+                ],
+                "Default": "Recorded",
+            },
+            "Retrain": _step("retrain", "CheckRetrained", on_error="TrackerFailed"),
+            "CheckRetrained": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": "$.retraining.done", "BooleanEquals": True, "Next": "Recorded"}
+                ],
+                "Default": "WaitForModels",
+            },
+            "WaitForModels": {"Type": "Wait", "Seconds": interval_seconds, "Next": "Retrain"},
             "Recorded": {"Type": "Succeed"},
             "GiveUp": _step("give_up", "NotConfirmed", on_error="TrackerFailed"),
             "NotConfirmed": {

@@ -32,6 +32,7 @@ class Intake:
     job_name: str
     job_arn: str | None
     summary: dict[str, Any]
+    blockers: tuple[dict[str, Any], ...] = ()
 
 
 def take(request: DeletionRequest, physical_id: str | None, services: Services) -> Intake:
@@ -65,13 +66,13 @@ def take(request: DeletionRequest, physical_id: str | None, services: Services) 
             return Intake(job_name, None, summary)
         location = services.storage.stage(request, canonical, job_name)
         try:
-            job_arn = submit(request, job_name, location, services).job_arn
+            submission = submit(request, job_name, location, services)
         except JobRequestRejected as exc:
             forget_staged(request, job_name, services)
             raise DeletionFailed(
                 f"request {request.request_name}: {exc}; no job was started"
             ) from exc
-        return Intake(job_name, job_arn, summary)
+        return Intake(job_name, submission.job_arn, summary, submission.blockers)
 
 
 def _known_by_hash(

@@ -25,3 +25,12 @@ def data_location(bucket: str, job_name: str) -> str:
 def receipt_uri(bucket: str, job_name: str) -> str:
     """Where the receipt of one job is (or will be, once the job has ended)."""
     return f"s3://{bucket}/{receipt_key(job_name)}"
+
+
+def models_receipt_key(job_name: str) -> str:
+    """How the retraining after the job went (written once it ended)."""
+    return f"{RECEIPTS_PREFIX}{job_name}.models.json"
+
+
+def models_receipt_uri(bucket: str, job_name: str) -> str:
+    return f"s3://{bucket}/{models_receipt_key(job_name)}"

@@ -39,6 +39,7 @@ from .layout import receipt_uri
 from .outcome import DEPLOYMENT, JobRecord, finish
 from .personalize_api import JobNotFound, JobRequestRejected, JobState, TransientFault
 from .properties import (
+    RETRAIN_NONE,
     SUBMIT_ONLY,
     WAIT,
     DeletionRequest,
@@ -92,6 +93,7 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
         input=intake.summary,
         started_at=started,
         deadline=started + wait_seconds,
+        blockers=intake.blockers,
     )
     return {"PhysicalResourceId": intake.job_name, TICKET_KEY: ticket.to_json()}
 
@@ -167,9 +169,14 @@ class _Poll:
             input=self.ticket.input,
             origin=self.origin,
             recorded_by=DEPLOYMENT,
+            requested_at=self.ticket.started_at,
+            blockers=self.ticket.blockers,
         )
         try:
             tracked_by = finish(record, state, self.services).get("trackedBy") or NOT_TRACKED
+            if state.status == "COMPLETED" and self.request.retrain != RETRAIN_NONE:
+                # The deletion is recorded; retraining takes hours: the tracker does it.
+                tracked_by = self._hand_off(state.job_arn, state.status, None)
         except BOOKKEEPING_FAULTS as exc:
             # The deletion has ended; only writing it down failed. Never report that as the
             # deletion failing: retry on the next poll, and at the limit let the tracker
@@ -246,6 +253,8 @@ class _Poll:
             give_up_at=iso(self.now + self.services.tracking_timeout_seconds),
             last_status=status,
             blocked_by=blocked_by,
+            requested_at=iso(self.ticket.started_at),
+            blockers=self.ticket.blockers,
         )
         return self.services.tracker.follow(tracked)
 

@@ -22,11 +22,15 @@ from typing import Any, Protocol
 
 EVENT_SOURCE = "personalize-data-deletion"
 EVENT_DETAIL_TYPE = "Personalize Data Deletion Job State Change"
+MODELS_DETAIL_TYPE = "Personalize Data Deletion Models Retrained"
+"""The second event: how the retraining after a COMPLETED job ended (opt-in)."""
 METRIC_NAMESPACE = "PersonalizeDataDeletion"
 METRIC_DIMENSION = "StackName"
 JOBS_COMPLETED = "JobsCompleted"
 JOBS_FAILED = "JobsFailed"
 JOBS_STUCK = "JobsStuck"
+MODELS_RETRAINED = "ModelsRetrained"
+MODELS_NOT_RETRAINED = "ModelsNotRetrained"
 STUCK = "STUCK"
 """Event status: the tracker gave up before Personalize reported an end."""
 NOT_STARTED = "NOT_STARTED"
@@ -55,13 +59,13 @@ class Notifier:
         self.client = client
         self.write = write
 
-    def publish(self, detail: Mapping[str, Any]) -> None:
+    def publish(self, detail: Mapping[str, Any], detail_type: str = EVENT_DETAIL_TYPE) -> None:
         """Put one event on the default bus; raise if EventBridge did not take it."""
         response = self.client.put_events(
             Entries=[
                 {
                     "Source": EVENT_SOURCE,
-                    "DetailType": EVENT_DETAIL_TYPE,
+                    "DetailType": detail_type,
                     "Detail": json.dumps(detail, sort_keys=True),
                 }
             ]

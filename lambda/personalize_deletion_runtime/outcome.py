@@ -19,7 +19,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from .layout import receipt_key, receipt_uri
+from . import preflight
+from .layout import models_receipt_uri, receipt_key, receipt_uri
 from .notifications import (
     JOBS_COMPLETED,
     JOBS_FAILED,
@@ -29,10 +30,10 @@ from .notifications import (
     bounded_reason,
     stack_name,
 )
-from .personalize_api import JobState
-from .properties import DeletionRequest
+from .personalize_api import JobRequestRejected, JobState, TransientFault
+from .properties import RETRAIN_NONE, DeletionRequest
 from .services import Services
-from .state import Origin, iso
+from .state import Origin, iso, parse_iso
 
 LOGGER = logging.getLogger(__name__)
 RECEIPT_VERSION = 2
@@ -52,6 +53,10 @@ class JobRecord:
     """``deployment`` or ``tracker``: which path saw the end."""
     tracked_by: str | None = None
     """The tracker execution that followed the job, if one did."""
+    requested_at: float | None = None
+    """When the deployment's ``on_event`` began."""
+    blockers: tuple[dict[str, Any], ...] = ()
+    """What the pre-flight found running at its first check."""
 
 
 def finish(record: JobRecord, state: JobState, services: Services) -> dict[str, Any]:
@@ -92,9 +97,24 @@ def finish(record: JobRecord, state: JobState, services: Services) -> dict[str, 
         "recordedAt": iso(services.clock()),
         "stackId": record.origin.stack_id,
         "logicalResourceId": record.origin.logical_resource_id,
+        "preflight": _preflight(record, state),
+        "interference": _interference(record, state, services),
+        "retraining": (
+            None
+            if request.retrain == RETRAIN_NONE or state.status != "COMPLETED"
+            else {
+                "policy": request.retrain,
+                "receiptUri": models_receipt_uri(request.bucket, record.job_name),
+            }
+        ),
     }
     services.notifier.publish(
-        _detail(record, state.status, receipt_uri(request.bucket, record.job_name), receipt)
+        _detail(
+            record,
+            state.status,
+            receipt_uri(request.bucket, record.job_name),
+            {**receipt, "warning": _warning(receipt["interference"])},
+        )
     )
     _count(JOBS_COMPLETED if state.status == "COMPLETED" else JOBS_FAILED, record, services)
     if not services.storage.put_json_once(request.bucket, key, receipt):
@@ -152,11 +172,55 @@ def _detail(
         "finishedAt": facts.get("finishedAt"),
         "durationSeconds": facts.get("durationSeconds"),
         "recordedAt": facts.get("recordedAt"),
+        "warning": facts.get("warning"),
         "recordedBy": record.recorded_by,
         "trackedBy": record.tracked_by,
         "completion": record.origin.completion,
         "stackId": record.origin.stack_id,
     }
+
+
+def _preflight(record: JobRecord, state: JobState) -> dict[str, Any]:
+    """Whether the pre-flight ran, what it found first, and how long it held the job back."""
+    held = None
+    if record.requested_at is not None and state.created_at is not None:
+        held = max(0, round(parse_iso(state.created_at) - record.requested_at))
+    return {
+        "checked": record.request.preflight,
+        "blockersAtFirstCheck": list(record.blockers),
+        "heldBackSeconds": held,
+    }
+
+
+def _interference(record: JobRecord, state: JobState, services: Services) -> dict[str, Any] | None:
+    """Imports and trainings that started while the job ran: the guide's "not guaranteed" case.
+
+    Checked with the pre-flight (same calls); a failed check is recorded, never a reason to lose
+    the record of a deletion that has ended.
+    """
+    if not record.request.preflight:
+        return None
+    try:
+        found = preflight.started_between(
+            record.request.dataset_group_arn, state.created_at, state.updated_at, services.models
+        )
+    except (TransientFault, JobRequestRejected) as exc:
+        return {"checked": False, "why": str(exc), "started": []}
+    return {"checked": True, "started": [activity.to_json() for activity in found]}
+
+
+def _warning(interference: dict[str, Any] | None) -> str | None:
+    if interference is None:
+        return None
+    if not interference["checked"]:
+        return f"whether an import or training ran during the job is unknown: {interference['why']}"
+    if not interference["started"]:
+        return None
+    return (
+        f"{len(interference['started'])} import(s) or training(s) started while the job ran: "
+        "Personalize does not guarantee the users are deleted from models trained meanwhile; "
+        "run another deletion job once they have ended (see the receipt)"
+    )
 
 
 def _count(metric: str, record: JobRecord, services: Services) -> None:

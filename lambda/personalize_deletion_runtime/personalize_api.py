@@ -78,6 +78,8 @@ class JobSubmission:
     job_arn: str | None
     adopted: bool = False
     blocked_by: str | None = None
+    blockers: tuple[dict[str, Any], ...] = ()
+    """What the pre-flight found running (kinds, ARNs, statuses), when it blocked."""
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,15 @@ WAIT = "WAIT"
 SUBMIT_ONLY = "SUBMIT_ONLY"
 """Succeed as soon as Personalize accepted the job; the tracker follows it."""
 COMPLETION_POLICIES = (HAND_OFF, WAIT, SUBMIT_ONLY)
+RETRAIN_NONE = "NONE"
+RETRAIN_ALL = "ALL"
+"""Every solution of the dataset group gets a new FULL version once the job COMPLETED."""
+RETRAIN_LIST = "LIST"
+"""The solutions named in ``RetrainSolutions``."""
+RETRAIN_POLICIES = (RETRAIN_NONE, RETRAIN_ALL, RETRAIN_LIST)
+SOLUTION_ARN_PATTERN = re.compile(
+    r"arn:aws(?:-[a-z]+)*:personalize:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:solution/[a-zA-Z0-9][a-zA-Z0-9\-_]{0,62}"
+)
 
 
 class PropertyError(ValueError):
@@ -73,6 +82,12 @@ class DeletionRequest:
     content_sha256: str | None = None
     """The canonical list's SHA-256 computed at synth (local lists): names the job even after
     the list was removed from the assets bucket."""
+    preflight: bool = True
+    """Check that no import, training or batch job runs on the dataset group before submitting."""
+    retrain: str = RETRAIN_NONE
+    retrain_solutions: tuple[str, ...] = ()
+    update_campaigns: bool = True
+    """After retraining, point campaigns that do not follow the latest version at the new one."""
     wait_seconds: int | None = None
     """How long the deployment waits for the job; ``None``: as long as the provider allows."""
 
@@ -93,6 +108,10 @@ KNOWN_PROPERTIES = frozenset(
         "Completion",
         "WaitSeconds",
         "ContentSha256",
+        "Preflight",
+        "Retrain",
+        "RetrainSolutions",
+        "UpdateCampaigns",
     }
 )
 
@@ -144,6 +163,11 @@ def parse_request(properties: Mapping[str, Any]) -> DeletionRequest:
         content_sha256=(
             _sha256(properties, "ContentSha256") if "ContentSha256" in properties else None
         ),
+        preflight=_boolean(properties, "Preflight") if "Preflight" in properties else True,
+        update_campaigns=(
+            _boolean(properties, "UpdateCampaigns") if "UpdateCampaigns" in properties else True
+        ),
+        **_retraining(properties, arn),
     )
 
 
@@ -200,6 +224,28 @@ def _choice(
     if value not in allowed:
         raise PropertyError(f"property {name} {value!r} must be one of {', '.join(allowed)}")
     return value
+
+
+def _retraining(properties: Mapping[str, Any], dataset_group_arn: str) -> dict[str, Any]:
+    policy = _choice(properties, "Retrain", RETRAIN_POLICIES, default=RETRAIN_NONE)
+    solutions = properties.get("RetrainSolutions", [])
+    if not isinstance(solutions, list) or not all(isinstance(item, str) for item in solutions):
+        raise PropertyError("property RetrainSolutions must be a list of solution ARNs")
+    if (policy == RETRAIN_LIST) != bool(solutions):
+        raise PropertyError(
+            "property RetrainSolutions lists the solutions to retrain with Retrain LIST, and "
+            "only then"
+        )
+    group_environment = dataset_group_arn.split(":")[1:5]
+    for solution in solutions:
+        if not SOLUTION_ARN_PATTERN.fullmatch(solution):
+            raise PropertyError(f"property RetrainSolutions: {solution!r} is not a solution ARN")
+        if solution.split(":")[1:5] != group_environment:
+            raise PropertyError(
+                f"property RetrainSolutions: {solution!r} is not in the dataset group's account "
+                "and region"
+            )
+    return {"retrain": policy, "retrain_solutions": tuple(solutions)}
 
 
 def _sha256(properties: Mapping[str, Any], name: str) -> str:

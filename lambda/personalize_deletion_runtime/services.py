@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .models import PersonalizeModels
 from .notifications import Notifier
 from .personalize_api import PersonalizeJobs
 from .scopes import Scopes
@@ -37,3 +38,8 @@ class Services:
     """How long after ``on_event`` the deployment may wait at most (the provider's limit)."""
     tracking_timeout_seconds: int = DEFAULT_TRACKING_TIMEOUT_SECONDS
     """How long the tracker follows a job before it reports it as stuck."""
+
+    @property
+    def models(self) -> PersonalizeModels:
+        """Datasets, solutions and the like, through the same Personalize client as the jobs."""
+        return PersonalizeModels(self.jobs.client)

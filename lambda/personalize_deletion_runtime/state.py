@@ -52,6 +52,8 @@ class JobTicket:
     input: dict[str, Any]
     started_at: float
     deadline: float
+    blockers: tuple[dict[str, Any], ...] = ()
+    """What the pre-flight found running when ``on_event`` first checked (ARNs, statuses)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +62,7 @@ class JobTicket:
             "input": self.input,
             "startedAt": self.started_at,
             "deadline": self.deadline,
+            "blockers": list(self.blockers),
         }
 
     @classmethod
@@ -76,6 +79,7 @@ class JobTicket:
             input=_object(value, "input", TICKET_KEY),
             started_at=_number(value, "startedAt", TICKET_KEY),
             deadline=_number(value, "deadline", TICKET_KEY),
+            blockers=tuple(_list(value, "blockers", TICKET_KEY)),
         )
 
 
@@ -123,9 +127,14 @@ class TrackedJob:
     last_status: str
     blocked_by: str | None = None
     give_up: bool = False
+    requested_at: str | None = None
+    """When the deployment's ``on_event`` began (how long a pre-flight held the job back)."""
+    blockers: tuple[dict[str, Any], ...] = ()
     seen: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
     outcome: dict[str, Any] | None = None
+    retraining: dict[str, Any] | None = None
+    """Written by the finish step: what retraining was asked for, then how it went."""
     version: int = field(default=TRACKED_JOB_VERSION)
 
     def to_json(self) -> dict[str, Any]:
@@ -140,9 +149,17 @@ class TrackedJob:
                 "giveUp": self.give_up,
                 "lastStatus": self.last_status,
                 "blockedBy": self.blocked_by,
+                "requestedAt": self.requested_at,
+                "blockers": list(self.blockers),
             },
         }
-        for name, value in (("seen", self.seen), ("error", self.error), ("outcome", self.outcome)):
+        optional = (
+            ("seen", self.seen),
+            ("error", self.error),
+            ("outcome", self.outcome),
+            ("retraining", self.retraining),
+        )
+        for name, value in optional:
             if value is not None:
                 document[name] = value
         return document
@@ -170,9 +187,12 @@ class TrackedJob:
             last_status=_text(tracking, "lastStatus", "state.tracking"),
             blocked_by=_optional_text(tracking, "blockedBy", "state.tracking"),
             give_up=_flag(tracking, "giveUp", "state.tracking"),
+            requested_at=_optional_text(tracking, "requestedAt", "state.tracking"),
+            blockers=tuple(_list(tracking, "blockers", "state.tracking")),
             seen=_optional_object(value, "seen"),
             error=_optional_object(value, "error"),
             outcome=_optional_object(value, "outcome"),
+            retraining=_optional_object(value, "retraining"),
         )
 
     def evolve(self, **changes: Any) -> TrackedJob:
@@ -214,6 +234,14 @@ def _object(value: Mapping[str, Any], name: str, where: str) -> dict[str, Any]:
     if not isinstance(item, Mapping):
         raise StateError(f"{where}.{name} must be an object")
     return dict(item)
+
+
+def _list(value: Mapping[str, Any], name: str, where: str) -> list[dict[str, Any]]:
+    """An optional list of objects (absent: empty)."""
+    item = value.get(name, [])
+    if not isinstance(item, list) or not all(isinstance(entry, Mapping) for entry in item):
+        raise StateError(f"{where}.{name} must be a list of objects")
+    return [dict(entry) for entry in item]
 
 
 def _optional_object(value: Mapping[str, Any], name: str) -> dict[str, Any] | None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 
+from . import preflight
 from .layout import data_location
-from .personalize_api import JobSubmission
+from .personalize_api import JobSubmission, TransientFault
 from .properties import DeletionRequest
 from .services import Services
 
@@ -20,7 +21,28 @@ LOGGER = logging.getLogger(__name__)
 def submit(
     request: DeletionRequest, job_name: str, location: str, services: Services
 ) -> JobSubmission:
-    """Create (or adopt) the job reading ``location``, and log the outcome without ids."""
+    """Create (or adopt) the job reading ``location``, and log the outcome without ids.
+
+    With the request's pre-flight on, nothing is submitted while an import, training or batch
+    job uses the dataset group: the request is blocked by them, by name.
+    """
+    if request.preflight:
+        try:
+            busy = preflight.running(request.dataset_group_arn, services.models)
+            # A retried Create whose job already runs: that job was submitted before these
+            # started; adopt it, never report it as blocked by them.
+            existing = services.jobs.lookup(request.dataset_group_arn, job_name) if busy else None
+        except TransientFault as exc:
+            return JobSubmission(None, blocked_by=f"pre-flight check: {exc}")
+        if existing is not None:
+            return JobSubmission(existing, adopted=True)
+        if busy:
+            LOGGER.warning("pre-flight: the dataset group is in use", extra={"job_name": job_name})
+            return JobSubmission(
+                None,
+                blocked_by=preflight.describe(busy),
+                blockers=tuple(activity.to_json() for activity in busy[: preflight.MAX_RECORDED]),
+            )
     submission = services.jobs.submit(
         job_name=job_name,
         dataset_group_arn=request.dataset_group_arn,

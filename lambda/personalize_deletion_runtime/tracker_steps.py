@@ -15,6 +15,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from . import retraining
 from .layout import receipt_uri
 from .outcome import TRACKER, JobRecord, finish, give_up
 from .personalize_api import JobRequestRejected, JobSubmission, TransientFault
@@ -45,10 +46,12 @@ def run(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
         after = _submit(job, request, services)
     elif step == "finish":
         after = _finish(job, request, execution, services)
+    elif step == "retrain":
+        after = _retrain(job, request, execution, services)
     elif step == "give_up":
         after = _give_up(job, request, execution, services)
     else:
-        raise StepError(f"unknown step {step!r}: expected submit, finish or give_up")
+        raise StepError(f"unknown step {step!r}: expected submit, finish, retrain or give_up")
     return after.to_json()
 
 
@@ -80,7 +83,24 @@ def _finish(
     return job.evolve(
         last_status=state.status,
         outcome={"status": state.status, "receiptUri": receipt_uri(request.bucket, job.job_name)},
+        retraining=(
+            retraining.plan(request, services.clock(), services.tracking_timeout_seconds)
+            if state.status == "COMPLETED"
+            else {"requested": False}
+        ),
     )
+
+
+def _retrain(
+    job: TrackedJob, request: DeletionRequest, execution: str, services: Services
+) -> TrackedJob:
+    """One round of retraining; once everything ended, record it (receipt and event)."""
+    if not (job.retraining or {}).get("requested"):
+        raise StepError(f"job {job.job_name} has no retraining to advance")
+    state = retraining.advance(job.retraining, request, job.job_name, services)
+    if state["done"]:
+        state = retraining.record(state, _record(job, request, execution), services)
+    return job.evolve(retraining=state)
 
 
 def _give_up(
@@ -116,4 +136,6 @@ def _record(job: TrackedJob, request: DeletionRequest, execution: str) -> JobRec
         origin=job.origin,
         recorded_by=TRACKER,
         tracked_by=execution,
+        requested_at=parse_iso(job.requested_at) if job.requested_at else None,
+        blockers=job.blockers,
     )

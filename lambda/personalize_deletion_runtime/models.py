@@ -1,0 +1,201 @@
+"""A thin adapter over the Personalize calls about what uses a dataset group's data.
+
+The data deletion page of the Personalize guide asks for two things around a deletion job:
+before it, no import, training or batch job should run on the dataset group; after it, models
+still reflect the users until retrained. This module reads (and for retraining, starts) those
+resources; the decisions are in :mod:`.preflight` and :mod:`.retraining`.
+
+Every list is paginated to the end (Personalize documents no order), and every fault maps to the
+outcomes the lifecycle knows: throttling and 5xx -> ``TransientFault``, anything else final.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .personalize_api import TRANSIENT_CODES, JobRequestRejected, TransientFault
+from .state import iso
+
+ACTIVE_STATUSES = frozenset(
+    {"CREATE PENDING", "CREATE IN_PROGRESS", "PENDING", "IN_PROGRESS", "IN PROGRESS"}
+)
+"""Statuses of something still running (imports, versions, batch jobs, campaign updates)."""
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Activity:
+    """Something that uses the dataset group's data: an import, a training or a batch job."""
+
+    kind: str
+    arn: str
+    status: str
+    created_at: str | None
+
+    @property
+    def running(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "arn": self.arn,
+            "status": self.status,
+            "createdAt": self.created_at,
+        }
+
+
+class PersonalizeModels:
+    """Datasets, imports, solutions, versions, batch jobs and campaigns of dataset groups."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def datasets(self, dataset_group_arn: str) -> list[str]:
+        return [
+            item["datasetArn"]
+            for item in self._pages("ListDatasets", "datasets", datasetGroupArn=dataset_group_arn)
+        ]
+
+    def imports(self, dataset_arn: str) -> list[Activity]:
+        return [
+            Activity("dataset import job", item["datasetImportJobArn"], item["status"], _at(item))
+            for item in self._pages(
+                "ListDatasetImportJobs", "datasetImportJobs", datasetArn=dataset_arn
+            )
+        ]
+
+    def solutions(self, dataset_group_arn: str) -> list[str]:
+        return [
+            item["solutionArn"]
+            for item in self._pages("ListSolutions", "solutions", datasetGroupArn=dataset_group_arn)
+        ]
+
+    def versions(self, solution_arn: str) -> list[Activity]:
+        return [
+            Activity("solution version", item["solutionVersionArn"], item["status"], _at(item))
+            for item in self._pages(
+                "ListSolutionVersions", "solutionVersions", solutionArn=solution_arn
+            )
+        ]
+
+    def batch_jobs(self) -> list[tuple[Activity, str]]:
+        """Every batch inference and segment job of the account, with its solution version."""
+        found = []
+        for operation, key, arn_key, kind in (
+            (
+                "ListBatchInferenceJobs",
+                "batchInferenceJobs",
+                "batchInferenceJobArn",
+                "batch inference job",
+            ),
+            ("ListBatchSegmentJobs", "batchSegmentJobs", "batchSegmentJobArn", "batch segment job"),
+        ):
+            for item in self._pages(operation, key):
+                activity = Activity(kind, item[arn_key], item["status"], _at(item))
+                found.append((activity, item.get("solutionVersionArn", "")))
+        return found
+
+    def campaigns(self, solution_arn: str) -> list[str]:
+        return [
+            item["campaignArn"]
+            for item in self._pages("ListCampaigns", "campaigns", solutionArn=solution_arn)
+        ]
+
+    def recommenders(self, dataset_group_arn: str) -> list[str]:
+        return [
+            item["recommenderArn"]
+            for item in self._pages(
+                "ListRecommenders", "recommenders", datasetGroupArn=dataset_group_arn
+            )
+        ]
+
+    def campaign(self, campaign_arn: str) -> dict[str, Any]:
+        return self._call("DescribeCampaign", campaignArn=campaign_arn)["campaign"]
+
+    def version(self, version_arn: str) -> dict[str, Any]:
+        return self._call("DescribeSolutionVersion", solutionVersionArn=version_arn)[
+            "solutionVersion"
+        ]
+
+    def train(self, solution_arn: str, name: str) -> str | None:
+        """A new FULL version of the solution; ``None`` while another version is in progress."""
+        try:
+            response = self.client.create_solution_version(
+                name=name, solutionArn=solution_arn, trainingMode="FULL"
+            )
+        except ClientError as exc:
+            code = _code(exc)
+            if code == "ResourceInUseException":
+                return None
+            if code == "ResourceAlreadyExistsException":  # a retried step created it already
+                return self._version_named(solution_arn, name)
+            raise _fault("CreateSolutionVersion", exc) from exc
+        except BotoCoreError as exc:
+            raise TransientFault(
+                f"CreateSolutionVersion could not reach Personalize: {exc}"
+            ) from exc
+        return response["solutionVersionArn"]
+
+    def _version_named(self, solution_arn: str, name: str) -> str:
+        """The version a retried step already created (listings carry no names: described)."""
+        for candidate in self.versions(solution_arn):
+            if self.version(candidate.arn).get("name") == name:
+                return candidate.arn
+        raise TransientFault(f"solution version {name} exists but is not listed yet")
+
+    def point_campaign(self, campaign_arn: str, version_arn: str) -> bool:
+        """Update a campaign to serve ``version_arn``; ``False`` while it is being updated."""
+        try:
+            self.client.update_campaign(campaignArn=campaign_arn, solutionVersionArn=version_arn)
+        except ClientError as exc:
+            if _code(exc) == "ResourceInUseException":
+                return False
+            raise _fault("UpdateCampaign", exc) from exc
+        except BotoCoreError as exc:
+            raise TransientFault(f"UpdateCampaign could not reach Personalize: {exc}") from exc
+        return True
+
+    def _pages(self, operation: str, key: str, **request: Any) -> Iterator[dict[str, Any]]:
+        request["maxResults"] = PAGE_SIZE
+        while True:
+            page = self._call(operation, **request)
+            yield from page.get(key, [])
+            if not page.get("nextToken"):
+                return
+            request["nextToken"] = page["nextToken"]
+
+    def _call(self, operation: str, **request: Any) -> dict[str, Any]:
+        method = getattr(self.client, _snake(operation))
+        try:
+            return method(**request)
+        except ClientError as exc:
+            raise _fault(operation, exc) from exc
+        except BotoCoreError as exc:
+            raise TransientFault(f"{operation} could not reach Personalize: {exc}") from exc
+
+
+def _at(item: dict[str, Any]) -> str | None:
+    value = item.get("creationDateTime")
+    return iso(value.timestamp()) if isinstance(value, datetime) else None
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", "Unknown"))
+
+
+def _fault(operation: str, exc: ClientError) -> Exception:
+    code = _code(exc)
+    message = exc.response.get("Error", {}).get("Message", "") or "no message"
+    if code in TRANSIENT_CODES or code == "LimitExceededException":
+        return TransientFault(f"{operation} {code}: {message}")
+    return JobRequestRejected(f"{operation} failed with {code}: {message}")
+
+
+def _snake(operation: str) -> str:
+    return "".join(f"_{char.lower()}" if char.isupper() else char for char in operation).lstrip("_")

@@ -1,0 +1,276 @@
+"""Models forget too: the watch during a job, and retraining after a COMPLETED one.
+
+The Personalize guide's data deletion page: models still reflect deleted users until they are
+retrained (a new solution version per custom solution, campaigns updated unless they follow the
+latest version), recommenders retrain on their own every 7 days, and an import or training that
+runs during the job means the deletion from models is not guaranteed. Same set-up as the tracker
+tests: the tracker definition runs in the local interpreter on the simulated clock, Personalize
+is the double, S3, Step Functions and EventBridge are moto's server.
+"""
+
+from __future__ import annotations
+
+import lifecycle_support as support
+from lifecycle_support import (
+    GROUP,
+    OTHER_GROUP,
+    STACK_ID,
+    STAGING_BUCKET,
+    T0,
+    TRACKER_ARN,
+    TRACKING_TIMEOUT,
+    USERS_CSV,
+    World,
+    assert_no_user_ids,
+    cfn_event,
+    expected_job_name,
+    job_event_rule,
+    play,
+    properties,
+)
+from personalize_deletion_runtime.notifications import EVENT_SOURCE, MODELS_DETAIL_TYPE
+from personalize_deletion_runtime.state import iso
+
+moto_endpoint = support.moto_endpoint
+no_backoff = support.no_backoff
+world = support.world
+
+JOB = expected_job_name(USERS_CSV)
+EXECUTION = f"{TRACKER_ARN.replace(':stateMachine:', ':execution:')}:{JOB}"
+MODELS_RECEIPT = f"receipts/{JOB}.models.json"
+INTERVAL = 600
+TRAINING = 3600
+UPDATING = 600
+
+
+def at(offset: float) -> str:
+    return iso(T0 + offset)
+
+
+def models_events(world: World):
+    return job_event_rule(
+        world, "models", {"source": [EVENT_SOURCE], "detail-type": [MODELS_DETAIL_TYPE]}
+    )
+
+
+def retrained(world: World, **props: str):
+    """Create a request that completes within the deployment (60 s) and asks for retraining."""
+    outcome = play(cfn_event("Create", properties(**props)), world)
+    assert outcome.reason is None
+    return outcome
+
+
+# --------------------------------------------------------------------------- during the job
+
+
+def test_a_training_started_during_the_job_is_reported_as_the_guides_not_guaranteed_case(
+    world: World, caplog
+) -> None:
+    # GIVEN a solution trained before the job, a long job created 10 s later and handed off
+    # 600 s after that, and a training that starts at +1010 s
+    world.double.run_seconds = 5000
+    solution, _ = world.double.add_solution(GROUP, "home-page")
+    world.advance(10)
+    outcome = play(cfn_event("Create", properties()), world, step=100)
+    assert outcome.data["TrackedBy"] == EXECUTION
+    world.advance(400)
+    version = world.double.start_training(solution, 1200)
+
+    # WHEN the tracker follows the job to its end
+    result = world.run_tracker(JOB)
+
+    # THEN the deletion is recorded as COMPLETED, with the training named in the receipt
+    assert result.status == "SUCCEEDED"
+    receipt = world.receipt(JOB)
+    assert receipt["status"] == "COMPLETED"
+    assert receipt["interference"] == {
+        "checked": True,
+        "started": [
+            {
+                "kind": "solution version",
+                "arn": version,
+                "status": "ACTIVE",
+                "createdAt": at(1010),
+            }
+        ],
+    }
+    # AND the event carries the warning the guide's wording calls for
+    [event] = world.events()
+    assert event["warning"] == (
+        "1 import(s) or training(s) started while the job ran: Personalize does not guarantee "
+        "the users are deleted from models trained meanwhile; run another deletion job once "
+        "they have ended (see the receipt)"
+    )
+    assert_no_user_ids(caplog, receipt, event)
+
+
+# ------------------------------------------------------------------------------ retraining
+
+
+def test_retrain_all_trains_every_solution_and_updates_the_campaigns_that_need_it(
+    world: World, caplog
+) -> None:
+    # GIVEN two custom solutions: one served by a pinned campaign and by one following
+    # $LATEST, one without a campaign
+    home, home_v1 = world.double.add_solution(GROUP, "home-page")
+    similar, _ = world.double.add_solution(GROUP, "similar-items")
+    pinned = world.double.add_campaign(home, "home-pinned")
+    following = world.double.add_campaign(home, "home-latest", sync_with_latest=True)
+    drain = models_events(world)
+
+    # WHEN a request that asks for retraining completes inside the deployment
+    outcome = retrained(world, Retrain="ALL")
+
+    # THEN the deployment reports the deletion and hands the retraining to the tracker
+    assert outcome.data["Status"] == "COMPLETED"
+    assert outcome.data["TrackedBy"] == EXECUTION
+    deletion = world.receipt(JOB)
+    assert deletion["retraining"] == {
+        "policy": "ALL",
+        "receiptUri": f"s3://{STAGING_BUCKET}/{MODELS_RECEIPT}",
+    }
+
+    # WHEN the tracker runs
+    result = world.run_tracker(JOB)
+
+    # THEN one FULL version per solution, named after the job, was trained
+    assert result.status == "SUCCEEDED"
+    creates = world.double.calls_for("CreateSolutionVersion")
+    assert sorted(call.body["solutionArn"] for call in creates) == sorted([home, similar])
+    assert {call.body["trainingMode"] for call in creates} == {"FULL"}
+    assert {call.body["name"] for call in creates} == {JOB}
+    # AND only the pinned campaign was updated, to the new version of its solution
+    [update] = world.double.calls_for("UpdateCampaign")
+    new_home = next(
+        arn
+        for arn, version in world.double.solution_versions.items()
+        if version.solution_arn == home and arn != home_v1
+    )
+    assert update.body == {"campaignArn": pinned, "solutionVersionArn": new_home}
+    assert world.double.campaign(pinned).solution_version_arn == new_home
+    # AND the models receipt says what happened to each, once everything ended
+    receipt = world.receipt(f"{JOB}.models")
+    assert receipt["outcome"] == "RETRAINED"
+    assert receipt["effectiveInModels"] is True
+    by_solution = {s["solutionArn"]: s for s in receipt["solutions"]}
+    assert by_solution[home]["status"] == "ACTIVE"
+    assert sorted(by_solution[home]["campaigns"], key=lambda c: c["campaignArn"]) == [
+        {
+            "campaignArn": following,
+            "action": "follows the latest version on its own",
+            "status": "FOLLOWS LATEST",
+        },
+        {"campaignArn": pinned, "action": "updated to the new version", "status": "ACTIVE"},
+    ]
+    assert by_solution[similar] == {
+        "solutionArn": similar,
+        "versionArn": by_solution[similar]["versionArn"],
+        "status": "ACTIVE",
+        "failureReason": None,
+        "campaigns": [],
+    }
+    assert receipt["recommenders"] == []
+    assert receipt["recommendersNote"] is None
+    # AND one "models retrained" event points at it; the deletion receipt is unchanged
+    [event] = [message["detail"] for message in drain()]
+    assert event["status"] == "RETRAINED"
+    assert event["effectiveInModels"] is True
+    assert event["receiptUri"] == f"s3://{STAGING_BUCKET}/{MODELS_RECEIPT}"
+    assert event["stackId"] == STACK_ID
+    assert world.receipt(JOB) == deletion
+    assert_no_user_ids(caplog, receipt, event)
+
+
+def test_a_failed_training_is_recorded_and_the_deletion_stays_completed(world: World) -> None:
+    # GIVEN a solution with a pinned campaign whose next training fails
+    home, home_v1 = world.double.add_solution(GROUP, "home-page")
+    pinned = world.double.add_campaign(home, "home-pinned")
+    world.double.fail_next_solution_versions("Insufficient data after the deletion")
+
+    # WHEN a request that retrains is deployed and tracked
+    retrained(world, Retrain="ALL")
+    result = world.run_tracker(JOB)
+
+    # THEN retraining is recorded as failed, the campaign untouched, the deletion COMPLETED
+    assert result.status == "SUCCEEDED"
+    receipt = world.receipt(f"{JOB}.models")
+    assert receipt["outcome"] == "RETRAINING_FAILED"
+    assert receipt["effectiveInModels"] is False
+    [solution] = receipt["solutions"]
+    assert (solution["status"], solution["failureReason"]) == (
+        "CREATE FAILED",
+        "Insufficient data after the deletion",
+    )
+    assert solution["campaigns"] == [
+        {
+            "campaignArn": pinned,
+            "action": "not updated: the new version failed",
+            "status": "NOT UPDATED",
+        }
+    ]
+    assert world.double.calls_for("UpdateCampaign") == []
+    assert world.double.campaign(pinned).solution_version_arn == home_v1
+    assert world.receipt(JOB)["status"] == "COMPLETED"
+
+
+def test_recommenders_are_noted_and_the_deletion_is_not_yet_effective_in_them(
+    world: World,
+) -> None:
+    # GIVEN a domain dataset group: a recommender, no custom solution
+    recommender = world.double.add_recommender(GROUP, "top-picks")
+
+    # WHEN a request that retrains is deployed and tracked
+    retrained(world, Retrain="ALL")
+    world.run_tracker(JOB)
+
+    # THEN nothing is trained; the receipt says when recommenders catch up
+    assert world.double.calls_for("CreateSolutionVersion") == []
+    receipt = world.receipt(f"{JOB}.models")
+    assert receipt["outcome"] == "RETRAINED"
+    assert receipt["effectiveInModels"] is False
+    assert receipt["recommenders"] == [recommender]
+    assert receipt["recommendersNote"] == (
+        "recommenders retrain fully on their own every 7 days; the deletion reaches their "
+        "recommendations after their next automatic retraining"
+    )
+
+
+def test_a_listed_solution_of_another_dataset_group_is_not_trained(world: World) -> None:
+    # GIVEN a LIST naming one solution of the group and one of another group
+    ours, _ = world.double.add_solution(GROUP, "home-page")
+    theirs, _ = world.double.add_solution(OTHER_GROUP, "elsewhere")
+
+    # WHEN a request that retrains that list is deployed and tracked
+    retrained(world, Retrain="LIST", RetrainSolutions=[ours, theirs])
+    world.run_tracker(JOB)
+
+    # THEN only the group's own solution is trained; the other is named as refused
+    assert [c.body["solutionArn"] for c in world.double.calls_for("CreateSolutionVersion")] == [
+        ours
+    ]
+    receipt = world.receipt(f"{JOB}.models")
+    assert receipt["outcome"] == "RETRAINING_FAILED"
+    refused = next(s for s in receipt["solutions"] if s["solutionArn"] == theirs)
+    assert refused["status"] == "NOT IN THE DATASET GROUP"
+    assert refused["failureReason"] == (
+        f"solution {theirs} is not in dataset group {GROUP}: a deletion there does not change "
+        "its data, so it was not retrained; list only the group's solutions in RetrainSolutions"
+    )
+
+
+def test_retraining_that_outlasts_the_tracking_limit_of_a_late_job_is_still_followed(
+    world: World,
+) -> None:
+    # GIVEN a job that ends just before the tracking limit (36 h) and 10 h of training after it
+    world.double.run_seconds = TRACKING_TIMEOUT - 2 * INTERVAL
+    world.double.training_seconds = 10 * 3600
+    world.double.add_solution(GROUP, "home-page")
+    outcome = play(cfn_event("Create", properties(Retrain="ALL")), world, step=100)
+    assert outcome.data["TrackedBy"] == EXECUTION
+
+    # WHEN the tracker runs
+    result = world.run_tracker(JOB)
+
+    # THEN the execution does not time out: it records the retraining
+    assert result.status == "SUCCEEDED"
+    assert world.receipt(f"{JOB}.models")["outcome"] == "RETRAINED"
