@@ -111,12 +111,12 @@ def test_create_polls_until_completed_and_leaves_a_receipt(world: World, caplog)
     # AND the pre-flight's two listings, one create, one describe per poll, the same two
     # listings once more at the end (did a training or import start during the job?)
     assert ops(world) == [*PREFLIGHT, CREATE, DESCRIBE, DESCRIBE, DESCRIBE, DESCRIBE, *PREFLIGHT]
-    # AND S3: read the list, stage it, purge it, look for a receipt, write the receipt
+    # AND S3: read the list, stage it, look for a receipt, purge the list, write the receipt
     assert world.s3_calls == [
         "GetObject",
         "PutObject",
-        "DeleteObject",
         "ListObjectsV2",
+        "DeleteObject",
         "PutObject",
     ]
     # AND the staged list is purged and the receipt records counts, the canonical hash and the
@@ -144,6 +144,8 @@ def test_create_polls_until_completed_and_leaves_a_receipt(world: World, caplog)
         "logicalResourceId": LOGICAL_ID,
         "preflight": {"checked": True, "blockersAtFirstCheck": [], "heldBackSeconds": 0},
         "interference": {"checked": True, "started": []},
+        "followUp": None,
+        "followUpOf": None,
         "retraining": None,
     }
     # AND one event on the default bus says so, and one metric counts it
@@ -163,6 +165,7 @@ def test_create_polls_until_completed_and_leaves_a_receipt(world: World, caplog)
             "durationSeconds": 60,
             "recordedAt": "2026-09-21T14:14:20Z",
             "warning": None,
+            "followUp": None,
             "recordedBy": "deployment",
             "trackedBy": None,
             "completion": "HAND_OFF",
@@ -407,7 +410,7 @@ def test_update_changing_only_tags_keeps_the_job(world: World) -> None:
         (DESCRIBE, None),
     ]
     # AND the receipt of the job is read, and left as it was written when the job ended
-    assert world.s3_calls == ["GetObject", "DeleteObject", "ListObjectsV2", "GetObject"]
+    assert world.s3_calls == ["GetObject", "ListObjectsV2", "GetObject", "DeleteObject"]
     assert world.keys() == [f"receipts/{JOB}.json"]
     assert world.receipt(JOB) == receipt_before
     # AND no second event announces the old deletion
@@ -586,6 +589,42 @@ BAD_PROPERTIES = [
         "tag value with a reserved prefix",
         {"Tags": {"owner": "aws:team"}},
         "invalid property: Tags: tag value 'aws:team' uses the reserved prefix 'aws:'",
+    ),
+    (
+        "Preflight not a boolean",
+        {"Preflight": "off"},
+        "property Preflight 'off' must be 'true' or 'false'",
+    ),
+    (
+        "FollowUp without the pre-flight",
+        {"FollowUp": "true", "Preflight": "false"},
+        "property FollowUp 'true' needs the pre-flight: only its check finds imports or "
+        "trainings that started during the job; remove Preflight 'false'",
+    ),
+    (
+        "Retrain of an unknown kind",
+        {"Retrain": "SOME"},
+        "property Retrain 'SOME' must be one of NONE, ALL, LIST",
+    ),
+    (
+        "Retrain LIST without solutions",
+        {"Retrain": "LIST"},
+        "property RetrainSolutions lists the solutions to retrain with Retrain LIST, and only then",
+    ),
+    (
+        "RetrainSolutions naming a campaign",
+        {"Retrain": "LIST", "RetrainSolutions": [f"{GROUP.split(':dataset-group')[0]}:campaign/x"]},
+        "property RetrainSolutions: 'arn:aws:personalize:us-east-1:123456789012:campaign/x' is "
+        "not a solution ARN",
+    ),
+    (
+        "RetrainSolutions in another region",
+        {
+            "Retrain": "LIST",
+            "RetrainSolutions": ["arn:aws:personalize:eu-west-1:123456789012:solution/x"],
+        },
+        "property RetrainSolutions: 'arn:aws:personalize:eu-west-1:123456789012:solution/x' is "
+        "not in the dataset group's account and region",
     ),
 ]
 

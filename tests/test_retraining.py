@@ -29,6 +29,7 @@ from lifecycle_support import (
     properties,
 )
 from personalize_deletion_runtime.notifications import EVENT_SOURCE, MODELS_DETAIL_TYPE
+from personalize_deletion_runtime.request_rules import follow_up_job_name
 from personalize_deletion_runtime.state import iso
 
 moto_endpoint = support.moto_endpoint
@@ -274,3 +275,74 @@ def test_retraining_that_outlasts_the_tracking_limit_of_a_late_job_is_still_foll
     # THEN the execution does not time out: it records the retraining
     assert result.status == "SUCCEEDED"
     assert world.receipt(f"{JOB}.models")["outcome"] == "RETRAINED"
+
+
+# ------------------------------------------------------------------------------- follow-up
+
+
+def test_a_follow_up_job_runs_once_the_training_that_interfered_has_ended(world: World) -> None:
+    # GIVEN a request that asks for a follow-up job, a long job handed off at +610 s (it ends at
+    # +5020 s), and a training that starts at +1010 s and runs until +11010 s
+    world.double.run_seconds = 5000
+    solution, _ = world.double.add_solution(GROUP, "home-page")
+    world.advance(10)
+    play(cfn_event("Create", properties(FollowUp="true", Retrain="ALL")), world, step=100)
+    world.advance(400)
+    world.double.start_training(solution, 10_000)
+    follow_up = follow_up_job_name(JOB)
+
+    # WHEN the tracker runs
+    result = world.run_tracker(JOB)
+
+    # THEN the first job is recorded with the interference and the follow-up it queued
+    assert result.status == "SUCCEEDED"
+    first = world.receipt(JOB)
+    assert (first["status"], first["followUp"], first["followUpOf"]) == (
+        "COMPLETED",
+        follow_up,
+        None,
+    )
+    [event, follow_up_event] = world.events()
+    assert event["followUp"] == follow_up
+    assert event["warning"] == (
+        "1 import(s) or training(s) started while the job ran: Personalize does not guarantee "
+        f"the users are deleted from models trained meanwhile; follow-up job {follow_up} starts "
+        "once they have ended (see the receipt)"
+    )
+    # AND the follow-up job was submitted at the first check after the training ended (the
+    # tracker started at +1010 s and checks every 600 s: +11210 s), with the same list, staged
+    # under its own name
+    assert world.double.job(follow_up).creation_date_time == T0 + 1010 + 17 * INTERVAL
+    [_, second_create] = world.double.calls_for("CreateDataDeletionJob")
+    assert second_create.body["dataSource"] == {
+        "dataLocation": f"s3://{STAGING_BUCKET}/staging/{follow_up}/users.csv"
+    }
+    # AND it is recorded as any job, pointing back at the first; no third job follows it
+    second = world.receipt(follow_up)
+    assert (second["status"], second["followUp"], second["followUpOf"]) == (
+        "COMPLETED",
+        None,
+        JOB,
+    )
+    assert second["input"] == first["input"]
+    assert second["interference"] == {"checked": True, "started": []}
+    assert follow_up_event["jobName"] == follow_up
+    assert sorted(world.double.jobs) == sorted([JOB, follow_up])
+    # AND retraining ran once, after the follow-up, and both receipts point at its record
+    assert len(world.double.calls_for("CreateSolutionVersion")) == 1
+    models = f"s3://{STAGING_BUCKET}/receipts/{follow_up}.models.json"
+    assert first["retraining"] == second["retraining"] == {"policy": "ALL", "receiptUri": models}
+    assert world.receipt(f"{follow_up}.models")["outcome"] == "RETRAINED"
+    # AND no copy of the list is left
+    assert world.keys(prefix="staging/") == []
+
+
+def test_no_follow_up_without_interference(world: World) -> None:
+    # GIVEN a request that asks for a follow-up job, and nothing runs during its job
+    # WHEN it completes inside the deployment
+    outcome = retrained(world, FollowUp="true")
+
+    # THEN it is reported as usual, nothing is handed to the tracker, no second job exists
+    assert outcome.data["TrackedBy"] == "none"
+    assert world.receipt(JOB)["followUp"] is None
+    assert list(world.double.jobs) == [JOB]

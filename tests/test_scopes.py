@@ -63,9 +63,9 @@ world = support.world
         (
             {"Extra": "x"},
             "unknown property Extra: this handler takes Bucket, Completion, ContentSha256, "
-            "DatasetGroupArn, JobNamePrefix, MaxInputBytes, Preflight, PurgeStagedInput, "
-            "RequestName, Retrain, RetrainSolutions, RoleArn, ServiceTimeout, ServiceToken, "
-            "Source, Tags, UpdateCampaigns, WaitSeconds",
+            "DatasetGroupArn, FollowUp, JobNamePrefix, MaxInputBytes, Preflight, "
+            "PurgeStagedInput, RequestName, Retrain, RetrainSolutions, RoleArn, ServiceTimeout, "
+            "ServiceToken, Source, Tags, UpdateCampaigns, WaitSeconds",
         ),
     ],
 )

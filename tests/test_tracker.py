@@ -88,8 +88,8 @@ def test_a_handed_off_job_is_followed_to_its_end_and_recorded_once(world: World,
         (at(HAND_OFF_AT + INTERVAL * k), "IN_PROGRESS") for k in range(1, 8)
     ] + [(at(HAND_OFF_AT + INTERVAL * 8), "COMPLETED")]
     # AND that costs 8 x (Wait, ReadStatus, CheckEnded) + CheckAccepted, Finish,
-    # CheckRetraining (none asked for), Recorded
-    assert result.transitions == 28
+    # CheckFollowUp (none), CheckRetraining (none asked for), Recorded
+    assert result.transitions == 29
     # AND Personalize saw 8 reads from the state machine, 1 from the finish step and the
     # finish step's check for trainings or imports started during the job, nothing else
     assert [call.operation for call in world.double.calls] == [DESCRIBE] * 9 + PREFLIGHT
@@ -138,6 +138,7 @@ def test_a_handed_off_job_is_followed_to_its_end_and_recorded_once(world: World,
         "durationSeconds": 5010,
         "recordedAt": at(HAND_OFF_AT + INTERVAL * 8),
         "warning": None,
+        "followUp": None,
         "recordedBy": "tracker",
         "trackedBy": EXECUTION,
         "completion": "HAND_OFF",

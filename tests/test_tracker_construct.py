@@ -114,7 +114,7 @@ def test_definition_loops_wait_read_decide_with_a_time_limit_and_two_ends() -> N
     definition = tracker_definition(interval_seconds=600, timeout_seconds=36 * 3600)
     states = definition["States"]
     # THEN the execution's own timeout is a backstop beyond the tracking limit
-    assert definition["TimeoutSeconds"] == 2 * 36 * 3600 + 2 * 600 + 3600
+    assert definition["TimeoutSeconds"] == 3 * 36 * 3600 + 2 * 600 + 3600
     # AND the polling loop is Wait -> ReadStatus -> CheckEnded -> (default) Wait
     assert states["WaitForJob"] == {"Type": "Wait", "Seconds": 600, "Next": "ReadStatus"}
     read = states["ReadStatus"]
@@ -154,7 +154,7 @@ def test_definition_loops_wait_read_decide_with_a_time_limit_and_two_ends() -> N
     # AND the Lambda steps all call the tracker's function with the step name and the state
     for state_name, step, after in (
         ("Submit", "submit", "CheckSubmitted"),
-        ("Finish", "finish", "CheckRetraining"),
+        ("Finish", "finish", "CheckFollowUp"),
         ("Retrain", "retrain", "CheckRetrained"),
         ("GiveUp", "give_up", "NotConfirmed"),
     ):
@@ -601,6 +601,19 @@ def _statements_of(template: dict, policy_prefix: str) -> list[str]:
     )
 
 
+def _object_grants(template: dict, policy_prefix: str) -> set[tuple[str, str]]:
+    """(action, key pattern) of every S3 object grant on a bucket of the stack."""
+    found = set()
+    for statement in _statements(template, policy_prefix):
+        actions = statement["Action"]
+        resources = statement["Resource"]
+        for action in [actions] if isinstance(actions, str) else actions:
+            for resource in resources if isinstance(resources, list) else [resources]:
+                if isinstance(resource, dict) and "Fn::Join" in resource:
+                    found.add((action, resource["Fn::Join"][1][-1]))
+    return found
+
+
 def test_preflight_and_retraining_grants_appear_only_when_used(tmp_path: Path) -> None:
     # GIVEN one stack whose construct turns the pre-flight off, and one retraining a solution
     solution = f"arn:aws:personalize:{REGION}:{ACCOUNT}:solution/shop"
@@ -613,7 +626,10 @@ def test_preflight_and_retraining_grants_appear_only_when_used(tmp_path: Path) -
             stack, "UserDeletion", retrain=Retrain.solutions([solution])
         )
         deletion.delete_users(
-            "req-000", dataset_group_arn=DATASET_GROUP_ARN, users=UserList.from_csv(SAMPLE_CSV)
+            "req-000",
+            dataset_group_arn=DATASET_GROUP_ARN,
+            users=UserList.from_csv(SAMPLE_CSV),
+            follow_up=True,
         )
 
     without = synth_template(quiet, tmp_path / "quiet")
@@ -648,7 +664,14 @@ def test_preflight_and_retraining_grants_appear_only_when_used(tmp_path: Path) -
         if r["Type"] == "Custom::PersonalizeDataDeletionJob"
     ]
     assert (request["Retrain"], request["RetrainSolutions"]) == ("LIST", [solution])
+    assert request["FollowUp"] == "true"
     assert "Preflight" not in request
+    # AND only with a follow-up may the roles that record a job copy its staged list
+    read_staged = ("s3:GetObject", "/staging/*")
+    for policy in (step, handler):
+        assert read_staged in _object_grants(retrained, policy)
+        assert ("s3:PutObject", "/staging/*") in _object_grants(retrained, policy)
+        assert read_staged not in _object_grants(without, policy)
     [quiet_request] = [
         r["Properties"]
         for r in without["Resources"].values()
@@ -680,6 +703,22 @@ def test_preflight_and_retraining_grants_appear_only_when_used(tmp_path: Path) -
             lambda: PersonalizeDataDeletion(_stack(), "A", preflight="off"),
             TypeError,
             "preflight must be True or False, not str",
+        ),
+        (
+            lambda: PersonalizeDataDeletion(_stack(), "A", follow_up="yes"),
+            TypeError,
+            "follow_up must be True or False, not str",
+        ),
+        (
+            lambda: PersonalizeDataDeletion(_stack(), "A", preflight=False).delete_users(
+                "r",
+                dataset_group_arn=DATASET_GROUP_ARN,
+                users=UserList.from_ids(["u"]),
+                follow_up=True,
+            ),
+            DeletionConfigError,
+            "request 'r': follow_up=True needs preflight=True: only the pre-flight's check finds "
+            "imports or trainings that started during the job",
         ),
         (
             lambda: PersonalizeDataDeletion(_stack(), "A", retrain="ALL"),

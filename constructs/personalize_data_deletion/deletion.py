@@ -100,6 +100,9 @@ class PersonalizeDataDeletion(Construct):
       dataset group, and report imports or trainings that started while a job ran (default on).
     - ``retrain``: what to retrain once a job COMPLETED (default :meth:`Retrain.none`; training
       hours are billed).
+    - ``follow_up``: when an import or training started while a job ran, start one further job
+      with the same list once they have ended, as the guide recommends (default off; needs
+      ``preflight``).
     """
 
     def __init__(
@@ -123,6 +126,7 @@ class PersonalizeDataDeletion(Construct):
         notification_topic: sns.ITopic | None = None,
         preflight: bool = True,
         retrain: Retrain | None = None,
+        follow_up: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         try:
@@ -171,6 +175,8 @@ class PersonalizeDataDeletion(Construct):
         )
         self.preflight = _flag(preflight, "preflight")
         self.retrain = _retrain(Retrain.none() if retrain is None else retrain, "retrain")
+        self.follow_up = _flag(follow_up, "follow_up")
+        self._follow_up_granted = False
         self.service_role = self._create_service_role()
         self._grant_roles()
         self.provider.serve(
@@ -197,13 +203,14 @@ class PersonalizeDataDeletion(Construct):
         completion: Completion | None = None,
         preflight: bool | None = None,
         retrain: Retrain | None = None,
+        follow_up: bool | None = None,
     ) -> DeletionJob:
         """Declare one deletion: start a data deletion job for ``users`` in the dataset group.
 
         ``request_name`` becomes part of the job name (with the prefix and an identity digest),
         so it must be short and name-safe; it is also the construct id of the request.
-        ``completion``, ``preflight`` and ``retrain`` override the construct's settings for this
-        request.
+        ``completion``, ``preflight``, ``retrain`` and ``follow_up`` override the construct's
+        settings for this request.
         """
         try:
             check_request_name(request_name, self.job_name_prefix)
@@ -237,8 +244,16 @@ class PersonalizeDataDeletion(Construct):
         )
         checks = self.preflight if preflight is None else _flag(preflight, "preflight")
         retraining = self.retrain if retrain is None else _retrain(retrain, "retrain")
+        further = self.follow_up if follow_up is None else _flag(follow_up, "follow_up")
+        if further and not checks:
+            raise DeletionConfigError(
+                f"request {request_name!r}: follow_up=True needs preflight=True: only the "
+                "pre-flight's check finds imports or trainings that started during the job"
+            )
         if checks:
             self.provider.grant_preflight()
+        if further:
+            self._grant_follow_up()
         if retraining.enabled:
             self.tracker.grant_retraining()
         job = DeletionJob(
@@ -251,6 +266,7 @@ class PersonalizeDataDeletion(Construct):
             completion=policy,
             preflight=checks,
             retrain=retraining,
+            follow_up=further,
         )
         self._requests[request_name] = job
         return job
@@ -444,6 +460,18 @@ class PersonalizeDataDeletion(Construct):
         # the stack is deleted: the role Personalize assumes must outlive the stack.
         retain_role(role)
         return role
+
+    def _grant_follow_up(self) -> None:
+        """Whoever records a job's end may stage its list again for the follow-up job (a copy
+        inside the staging prefix: read the first job's list, write the second's)."""
+        if self._follow_up_granted:
+            return
+        self._follow_up_granted = True
+        staging = self.bucket.arn_for_objects(f"{STAGING_PREFIX}*")
+        for role in (self.provider.role, self.tracker.function_role):
+            role.add_to_principal_policy(
+                iam.PolicyStatement(actions=["s3:GetObject", "s3:PutObject"], resources=[staging])
+            )
 
     def _grant_roles(self) -> None:
         """What the provider's handlers and the tracker's step need for this bucket and role.

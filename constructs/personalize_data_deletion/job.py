@@ -40,6 +40,7 @@ class DeletionJob(Construct):
         completion: Completion,
         preflight: bool = True,
         retrain: Retrain | None = None,
+        follow_up: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.request_name = construct_id
@@ -66,6 +67,8 @@ class DeletionJob(Construct):
         properties["Completion"] = completion.policy
         if not preflight:
             properties["Preflight"] = "false"
+        if follow_up:
+            properties["FollowUp"] = "true"
         if retrain is not None and retrain.enabled:
             properties["Retrain"] = retrain.policy
             if retrain.solution_arns:

@@ -13,8 +13,9 @@ queued request, finish an ended job, give up), all running the runtime package's
                            ^                         |  \\--give up--> GiveUp
                            +--------blocked----------+
 
-    Finish -> CheckRetraining --asked for--> Retrain -> CheckRetrained --done--> Recorded
-                     \\--not asked--> Recorded   ^---- WaitForModels <--running--+
+    Finish -> CheckFollowUp --follow-up job queued--> WaitToSubmit
+                   \\--> CheckRetraining --asked for--> Retrain -> CheckRetrained --done--> Recorded
+                              \\--not asked--> Recorded  ^--- WaitForModels <--running--+
 
 The state it carries is the runtime's ``TrackedJob`` JSON (``$.job.arn``, ``$.tracking.*``,
 ``$.seen``). Written as data rather than with CDK's state classes so that the exact document is
@@ -49,8 +50,11 @@ READ_RETRY = {
 BACKSTOP_SECONDS = 3600
 """The execution's own timeout exceeds its longest planned run by two intervals and this margin,
 so the Choice-based limits (with their events) normally come first and TimeoutSeconds only
-catches a definition or service fault. The longest planned run is two tracking limits: a job
-followed up to the limit, then retraining (opt-in) followed up to the same limit again."""
+catches a definition or service fault. The longest planned run is three tracking limits: a job,
+its follow-up job (opt-in) and the retraining (opt-in), each followed up to the limit."""
+PLANNED_RUNS = 3
+FOLLOW_UP = "FOLLOW_UP"
+"""The finish step's ``outcome.status`` when it queued the further job (runtime: same value)."""
 
 
 def tracker_definition(*, interval_seconds: int, timeout_seconds: int) -> dict[str, Any]:
@@ -60,7 +64,7 @@ def tracker_definition(*, interval_seconds: int, timeout_seconds: int) -> dict[s
             "Follows one Amazon Personalize data deletion job to its end: submits it if it was "
             "queued, polls its status, then records the outcome (receipt, event, purge)."
         ),
-        "TimeoutSeconds": 2 * timeout_seconds + 2 * interval_seconds + BACKSTOP_SECONDS,
+        "TimeoutSeconds": PLANNED_RUNS * timeout_seconds + 2 * interval_seconds + BACKSTOP_SECONDS,
         "StartAt": "CheckAccepted",
         "States": {
             "CheckAccepted": {
@@ -111,7 +115,19 @@ def tracker_definition(*, interval_seconds: int, timeout_seconds: int) -> dict[s
                 ],
                 "Default": "WaitForJob",
             },
-            "Finish": _step("finish", "CheckRetraining"),
+            "Finish": _step("finish", "CheckFollowUp"),
+            "CheckFollowUp": {
+                "Type": "Choice",
+                "Comment": "After imports or trainings during the job: one further job.",
+                "Choices": [
+                    {
+                        "Variable": "$.outcome.status",
+                        "StringEquals": FOLLOW_UP,
+                        "Next": "WaitToSubmit",
+                    }
+                ],
+                "Default": "CheckRetraining",
+            },
             "CheckRetraining": {
                 "Type": "Choice",
                 "Comment": "Retraining is opt-in, and only after a COMPLETED job.",

@@ -173,9 +173,13 @@ class _Poll:
             blockers=self.ticket.blockers,
         )
         try:
-            tracked_by = finish(record, state, self.services).get("trackedBy") or NOT_TRACKED
-            if state.status == "COMPLETED" and self.request.retrain != RETRAIN_NONE:
-                # The deletion is recorded; retraining takes hours: the tracker does it.
+            receipt = finish(record, state, self.services)
+            tracked_by = receipt.get("trackedBy") or NOT_TRACKED
+            if state.status == "COMPLETED" and (
+                self.request.retrain != RETRAIN_NONE or receipt.get("followUp")
+            ):
+                # The deletion is recorded; a follow-up job and retraining take hours: the
+                # tracker does them.
                 tracked_by = self._hand_off(state.job_arn, state.status, None)
         except BOOKKEEPING_FAULTS as exc:
             # The deletion has ended; only writing it down failed. Never report that as the

@@ -32,6 +32,7 @@ from .notifications import (
 )
 from .personalize_api import JobRequestRejected, JobState, TransientFault
 from .properties import RETRAIN_NONE, DeletionRequest
+from .request_rules import follow_up_job_name
 from .services import Services
 from .state import Origin, iso, parse_iso
 
@@ -57,11 +58,18 @@ class JobRecord:
     """When the deployment's ``on_event`` began."""
     blockers: tuple[dict[str, Any], ...] = ()
     """What the pre-flight found running at its first check."""
+    follow_up_of: str | None = None
+    """The job this one follows up (the guide's further job after interference)."""
 
 
 def finish(record: JobRecord, state: JobState, services: Services) -> dict[str, Any]:
     """Purge, announce, count and record a terminal job, once; return its receipt."""
     request = record.request
+    key = receipt_key(record.job_name)
+    existing = services.storage.read_json(request.bucket, key)
+    if existing is None:
+        interference = _interference(record, state, services)
+        follow_up = _follow_up(record, state, interference, services)
     if request.purge_staged_input:
         # Also when the job was recorded before: an adoption (a rollback, a redeploy) stages
         # the list again before it finds the job, and that copy must not stay behind.
@@ -72,8 +80,6 @@ def finish(record: JobRecord, state: JobState, services: Services) -> dict[str, 
         services.storage.remove_asset(
             source.bucket, source.key, record.input.get("sourceVersionId"), record.job_name
         )
-    key = receipt_key(record.job_name)
-    existing = services.storage.read_json(request.bucket, key)
     if existing is not None:
         LOGGER.info("job already recorded", extra={"job_name": record.job_name})
         return existing
@@ -98,13 +104,16 @@ def finish(record: JobRecord, state: JobState, services: Services) -> dict[str, 
         "stackId": record.origin.stack_id,
         "logicalResourceId": record.origin.logical_resource_id,
         "preflight": _preflight(record, state),
-        "interference": _interference(record, state, services),
+        "interference": interference,
+        "followUp": follow_up,
+        "followUpOf": record.follow_up_of,
         "retraining": (
             None
             if request.retrain == RETRAIN_NONE or state.status != "COMPLETED"
             else {
                 "policy": request.retrain,
-                "receiptUri": models_receipt_uri(request.bucket, record.job_name),
+                # Retraining follows the last job: the follow-up, when there is one.
+                "receiptUri": models_receipt_uri(request.bucket, follow_up or record.job_name),
             }
         ),
     }
@@ -113,7 +122,7 @@ def finish(record: JobRecord, state: JobState, services: Services) -> dict[str, 
             record,
             state.status,
             receipt_uri(request.bucket, record.job_name),
-            {**receipt, "warning": _warning(receipt["interference"])},
+            {**receipt, "warning": _warning(interference, follow_up)},
         )
     )
     _count(JOBS_COMPLETED if state.status == "COMPLETED" else JOBS_FAILED, record, services)
@@ -173,6 +182,7 @@ def _detail(
         "durationSeconds": facts.get("durationSeconds"),
         "recordedAt": facts.get("recordedAt"),
         "warning": facts.get("warning"),
+        "followUp": facts.get("followUp"),
         "recordedBy": record.recorded_by,
         "trackedBy": record.tracked_by,
         "completion": record.origin.completion,
@@ -209,17 +219,49 @@ def _interference(record: JobRecord, state: JobState, services: Services) -> dic
     return {"checked": True, "started": [activity.to_json() for activity in found]}
 
 
-def _warning(interference: dict[str, Any] | None) -> str | None:
+def _follow_up(
+    record: JobRecord,
+    state: JobState,
+    interference: dict[str, Any] | None,
+    services: Services,
+) -> str | None:
+    """The further job the guide recommends after interference (opt-in, one at most).
+
+    Its list is staged before this job's copy is purged; the tracker submits it once the
+    pre-flight finds the interfering work ended.
+    """
+    request = record.request
+    if not (
+        request.follow_up
+        and record.follow_up_of is None
+        and state.status == "COMPLETED"
+        and interference is not None
+        and interference["started"]
+    ):
+        return None
+    name = follow_up_job_name(record.job_name)
+    if not services.storage.copy_staged(request.bucket, record.job_name, name):
+        LOGGER.warning("follow-up not possible: the list is gone", extra={"job_name": name})
+        return None
+    return name
+
+
+def _warning(interference: dict[str, Any] | None, follow_up: str | None) -> str | None:
     if interference is None:
         return None
     if not interference["checked"]:
         return f"whether an import or training ran during the job is unknown: {interference['why']}"
     if not interference["started"]:
         return None
+    advice = (
+        f"follow-up job {follow_up} starts once they have ended"
+        if follow_up
+        else "run another deletion job once they have ended"
+    )
     return (
         f"{len(interference['started'])} import(s) or training(s) started while the job ran: "
         "Personalize does not guarantee the users are deleted from models trained meanwhile; "
-        "run another deletion job once they have ended (see the receipt)"
+        f"{advice} (see the receipt)"
     )
 
 

@@ -87,6 +87,9 @@ class DeletionRequest:
     retrain: str = RETRAIN_NONE
     retrain_solutions: tuple[str, ...] = ()
     update_campaigns: bool = True
+    follow_up: bool = False
+    """When an import or training started while the job ran, start one more job with the same
+    list once they have ended (the guide's advice); needs the pre-flight."""
     """After retraining, point campaigns that do not follow the latest version at the new one."""
     wait_seconds: int | None = None
     """How long the deployment waits for the job; ``None``: as long as the provider allows."""
@@ -112,6 +115,7 @@ KNOWN_PROPERTIES = frozenset(
         "Retrain",
         "RetrainSolutions",
         "UpdateCampaigns",
+        "FollowUp",
     }
 )
 
@@ -167,8 +171,19 @@ def parse_request(properties: Mapping[str, Any]) -> DeletionRequest:
         update_campaigns=(
             _boolean(properties, "UpdateCampaigns") if "UpdateCampaigns" in properties else True
         ),
+        follow_up=_follow_up(properties),
         **_retraining(properties, arn),
     )
+
+
+def _follow_up(properties: Mapping[str, Any]) -> bool:
+    follow_up = _boolean(properties, "FollowUp") if "FollowUp" in properties else False
+    if follow_up and "Preflight" in properties and not _boolean(properties, "Preflight"):
+        raise PropertyError(
+            "property FollowUp 'true' needs the pre-flight: only its check finds imports or "
+            "trainings that started during the job; remove Preflight 'false'"
+        )
+    return follow_up
 
 
 def _string(properties: Mapping[str, Any], name: str) -> str:

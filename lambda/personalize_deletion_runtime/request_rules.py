@@ -91,6 +91,14 @@ def compose_job_name(
     return f"{prefix}-{request_name}-{digest}"
 
 
+def follow_up_job_name(job_name: str) -> str:
+    """The one further job the guide recommends after interference: same length, its own
+    digest (derived from the first job's name), so it is deterministic and never collides."""
+    stem, _, _ = job_name.rpartition("-")
+    digest = hashlib.sha256(f"{job_name}\nfollow-up".encode()).hexdigest()[:DIGEST_LENGTH]
+    return f"{stem}-{digest}"
+
+
 MAX_TAGS = 50
 """Tags per Personalize resource (the API's list type allows 200; the service's limit is 50)."""
 MAX_TAG_KEY_LENGTH = 128

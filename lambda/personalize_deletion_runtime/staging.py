@@ -41,6 +41,8 @@ class S3Client(Protocol):
     def upload_file(self, filename: str, bucket: str, key: str, **kwargs: Any) -> None: ...
     def put_object(self, **kwargs: Any) -> dict[str, Any]: ...
     def delete_object(self, **kwargs: Any) -> dict[str, Any]: ...
+    def copy_object(self, **kwargs: Any) -> dict[str, Any]: ...
+    def head_object(self, **kwargs: Any) -> dict[str, Any]: ...
 
 
 class SourceError(ValueError):
@@ -116,6 +118,34 @@ class Storage:
         """Upload the canonical list for ``job_name``; returns the dataLocation."""
         self.client.upload_file(canonical.path, request.bucket, staged_key(job_name))
         return data_location(request.bucket, job_name)
+
+    def copy_staged(self, bucket: str, job_name: str, to_job_name: str) -> bool:
+        """Stage the list of ``job_name`` again for ``to_job_name`` (a follow-up job).
+
+        Idempotent: ``True`` when the copy exists afterwards; ``False`` when the first job's
+        list is gone and no copy was made earlier (nothing left to delete from).
+        """
+        try:
+            self.client.copy_object(
+                Bucket=bucket,
+                Key=staged_key(to_job_name),
+                CopySource={"Bucket": bucket, "Key": staged_key(job_name)},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
+                raise
+            return self.staged(bucket, to_job_name)
+        return True
+
+    def staged(self, bucket: str, job_name: str) -> bool:
+        """Whether the staged list of ``job_name`` exists."""
+        try:
+            self.client.head_object(Bucket=bucket, Key=staged_key(job_name))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return False
+            raise
+        return True
 
     def purge(self, bucket: str, job_name: str) -> None:
         """Delete a staged list once its job is terminal (idempotent)."""

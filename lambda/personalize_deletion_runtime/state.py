@@ -135,6 +135,8 @@ class TrackedJob:
     outcome: dict[str, Any] | None = None
     retraining: dict[str, Any] | None = None
     """Written by the finish step: what retraining was asked for, then how it went."""
+    follow_up_of: str | None = None
+    """Set when this state follows the further job started after interference: the first job."""
     version: int = field(default=TRACKED_JOB_VERSION)
 
     def to_json(self) -> dict[str, Any]:
@@ -153,6 +155,8 @@ class TrackedJob:
                 "blockers": list(self.blockers),
             },
         }
+        if self.follow_up_of is not None:
+            document["job"]["followUpOf"] = self.follow_up_of
         optional = (
             ("seen", self.seen),
             ("error", self.error),
@@ -181,6 +185,7 @@ class TrackedJob:
             job_name=_text(job, "name", "state.job"),
             job_arn=_optional_text(job, "arn", "state.job"),
             input=_object(job, "input", "state.job"),
+            follow_up_of=_optional_text(job, "followUpOf", "state.job"),
             origin=Origin.from_json(_object(value, "origin", "state"), "state.origin"),
             since=_text(tracking, "since", "state.tracking"),
             give_up_at=_text(tracking, "giveUpAt", "state.tracking"),

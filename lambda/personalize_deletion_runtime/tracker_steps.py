@@ -21,12 +21,14 @@ from .outcome import TRACKER, JobRecord, finish, give_up
 from .personalize_api import JobRequestRejected, JobSubmission, TransientFault
 from .properties import DeletionRequest, parse_request
 from .services import Services
-from .state import TrackedJob, parse_iso
+from .state import QUEUED, TrackedJob, iso, parse_iso
 from .submission import resubmit
 
 LOGGER = logging.getLogger(__name__)
 JOB_NOT_STARTED = "DeletionJobNotStarted"
 JOB_STUCK = "DeletionJobStuck"
+FOLLOW_UP = "FOLLOW_UP"
+"""``outcome.status`` when the finish step queued the further job (the definition's Choice)."""
 
 
 class StepError(RuntimeError):
@@ -79,7 +81,24 @@ def _finish(
     state = services.jobs.describe(job.job_arn)
     if not state.terminal:
         raise StepError(f"job {job.job_name} is {state.status}: finish is for ended jobs")
-    finish(_record(job, request, execution), state, services)
+    receipt = finish(_record(job, request, execution), state, services)
+    follow_up = receipt.get("followUp") if job.follow_up_of is None else None
+    if follow_up:
+        # The guide's further job: queued like a blocked request (the pre-flight holds it
+        # until the interfering work has ended), then followed, recorded and retrained as any.
+        now = services.clock()
+        return job.evolve(
+            job_name=follow_up,
+            job_arn=None,
+            follow_up_of=job.job_name,
+            since=iso(now),
+            give_up_at=iso(now + services.tracking_timeout_seconds),
+            last_status=QUEUED,
+            blocked_by=None,
+            blockers=(),
+            seen=None,
+            outcome={"status": FOLLOW_UP, "receiptUri": receipt_uri(request.bucket, job.job_name)},
+        )
     return job.evolve(
         last_status=state.status,
         outcome={"status": state.status, "receiptUri": receipt_uri(request.bucket, job.job_name)},
@@ -138,4 +157,5 @@ def _record(job: TrackedJob, request: DeletionRequest, execution: str) -> JobRec
         tracked_by=execution,
         requested_at=parse_iso(job.requested_at) if job.requested_at else None,
         blockers=job.blockers,
+        follow_up_of=job.follow_up_of,
     )
