@@ -18,6 +18,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
+from personalize_deletion_runtime.properties import (
+    DEFAULT_QUERY_INTERVAL_SECONDS,
+    DEFAULT_TOTAL_TIMEOUT_SECONDS,
+    handler_deadline_seconds,
+)
 from personalize_deletion_runtime.scopes import ENVIRONMENT_VARIABLE as SCOPES_VARIABLE
 
 from constructs import Construct
@@ -29,8 +34,8 @@ from .tracker import DeletionTracker
 
 PROVIDER_ID = "PersonalizeDataDeletionProvider"
 CLOUDFORMATION_CAP = Duration.hours(1)
-DEFAULT_QUERY_INTERVAL = Duration.minutes(1)
-DEFAULT_TOTAL_TIMEOUT = Duration.minutes(55)
+DEFAULT_QUERY_INTERVAL = Duration.seconds(DEFAULT_QUERY_INTERVAL_SECONDS)
+DEFAULT_TOTAL_TIMEOUT = Duration.seconds(DEFAULT_TOTAL_TIMEOUT_SECONDS)
 
 
 class ProviderSettingsError(ValueError):
@@ -80,7 +85,9 @@ class ProviderSettings:
     @property
     def handler_deadline_seconds(self) -> int:
         """Seconds after the create call at which ``is_complete`` stops waiting, with a reason."""
-        return int(self.total_timeout.to_seconds() - self.query_interval.to_seconds())
+        return handler_deadline_seconds(
+            self.total_timeout.to_seconds(), self.query_interval.to_seconds()
+        )
 
 
 class DeletionJobProvider(Construct):

@@ -19,6 +19,7 @@ from aws_cdk import Annotations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
+from personalize_deletion_runtime.request_rules import RequestRuleError, check_source_key
 from personalize_deletion_runtime.user_list import (
     InputValidationError,
     Limits,
@@ -197,13 +198,10 @@ def _check_s3_location(bucket: object, key: str, name: str) -> None:
         raise TypeError(
             f"{name.split()[0]} bucket must be an s3.IBucket, not {type(bucket).__name__}"
         )
-    if not isinstance(key, str):
-        raise TypeError(f"{name} must be a string, not {type(key).__name__}")
-    if "*" in key or "?" in key:
-        raise UserListError(
-            f"{name} {key!r} contains '*' or '?': IAM would read them as wildcards and grant "
-            "more than the list; rename the object or folder"
-        )
+    try:
+        check_source_key(key, name)
+    except RequestRuleError as exc:
+        raise UserListError(str(exc)) from exc
 
 
 def _read_chunks(path: Path) -> Iterable[bytes]:

@@ -33,6 +33,21 @@ WAIT = "WAIT"
 SUBMIT_ONLY = "SUBMIT_ONLY"
 """Succeed as soon as Personalize accepted the job; the tracker follows it."""
 COMPLETION_POLICIES = (HAND_OFF, WAIT, SUBMIT_ONLY)
+DEFAULT_QUERY_INTERVAL_SECONDS = 60
+"""How often the deployment polls a job by default (the provider's ``query_interval``)."""
+DEFAULT_TOTAL_TIMEOUT_SECONDS = 55 * 60
+"""How long the deployment polls by default (the provider's ``total_timeout``)."""
+
+
+def handler_deadline_seconds(total_timeout_seconds: float, query_interval_seconds: float) -> int:
+    """When ``is_complete`` stops waiting: one poll before the framework gives up, so the
+    reason CloudFormation shows is ours; also the longest completion bound a request may ask."""
+    return int(total_timeout_seconds - query_interval_seconds)
+
+
+DEFAULT_WAIT_LIMIT_SECONDS = handler_deadline_seconds(
+    DEFAULT_TOTAL_TIMEOUT_SECONDS, DEFAULT_QUERY_INTERVAL_SECONDS
+)
 RETRAIN_NONE = "NONE"
 RETRAIN_ALL = "ALL"
 """Every solution of the dataset group gets a new FULL version once the job COMPLETED."""

@@ -106,9 +106,14 @@ MAX_TAG_VALUE_LENGTH = 256
 TAG_PUNCTUATION = frozenset("_.:/=+-@")
 """Besides letters (\\p{L}), separators (\\p{Z}) and numbers (\\p{N}): the botocore model's
 pattern for TagKey and TagValue, ^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$."""
+ACCOUNT_PATTERN = re.compile(r"\d{12}")
+REGION_PATTERN = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
+DATASET_GROUP_NAME_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9\-_]{0,62}")
+"""CreateDatasetGroup's name pattern and length."""
 DATASET_GROUP_ARN_PATTERN = re.compile(
-    r"arn:(?P<partition>aws(?:-[a-z]+)*):personalize:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+):"
-    r"(?P<account>\d{12}):dataset-group/[a-zA-Z0-9][a-zA-Z0-9\-_]{0,62}"
+    rf"arn:(?P<partition>aws(?:-[a-z]+)*):personalize:(?P<region>{REGION_PATTERN.pattern}):"
+    rf"(?P<account>{ACCOUNT_PATTERN.pattern}):dataset-group/(?P<name>"
+    rf"{DATASET_GROUP_NAME_PATTERN.pattern})"
 )
 MAX_ARN_LENGTH = 256
 
@@ -164,6 +169,34 @@ def dataset_group_environment(arn: str) -> tuple[str, str, str]:
     if match is None:
         raise RequestRuleError(f"{arn!r} is not a dataset group ARN")
     return match["partition"], match["region"], match["account"]
+
+
+def partition_of(region: str) -> str:
+    """The AWS partition of a region name (the China and GovCloud regions have their own)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def dataset_group_arn(name: str, account: str, region: str) -> str:
+    """The ARN of the dataset group ``name`` in an account and region, checked."""
+    partition = partition_of(region)
+    return check_dataset_group_arn(
+        f"arn:{partition}:personalize:{region}:{account}:dataset-group/{name}"
+    )
+
+
+def check_source_key(key: str, name: str) -> str:
+    """S3 keys of a source become IAM resources: ``*`` and ``?`` would widen the grant."""
+    _require_str(key, name)
+    if "*" in key or "?" in key:
+        raise RequestRuleError(
+            f"{name} {key!r} contains '*' or '?': IAM would read them as wildcards and grant "
+            "more than the list; rename the object or folder"
+        )
+    return key
 
 
 def _tag_text(text: str) -> bool:

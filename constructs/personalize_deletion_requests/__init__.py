@@ -1,0 +1,29 @@
+"""Declarative deletion requests: the request-file model, its loader, schema and validator.
+
+Deliberately free of aws_cdk (and so of Node.js): ``pdd-validate`` and pre-commit hooks check
+request files in a plain Python environment. The construct library turns what this package
+reads into stacks (``personalize_data_deletion.stack``).
+"""
+
+from .documents import RequestFileError, RequestSet, load_requests, read_requests
+from .fields import Problem
+from .model import Environment, LocalCsv, RequestSpec, RetrainSpec, S3Folder, S3Object
+from .placement import MAX_JOBS_PER_STACK, Job, plan, resolve_jobs
+
+__all__ = [
+    "MAX_JOBS_PER_STACK",
+    "Environment",
+    "Job",
+    "LocalCsv",
+    "Problem",
+    "RequestFileError",
+    "RequestSet",
+    "RequestSpec",
+    "RetrainSpec",
+    "S3Folder",
+    "S3Object",
+    "load_requests",
+    "plan",
+    "read_requests",
+    "resolve_jobs",
+]

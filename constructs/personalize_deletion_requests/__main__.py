@@ -1,0 +1,7 @@
+"""``python -m personalize_deletion_requests PATH...``: the same as ``pdd-validate``."""
+
+import sys
+
+from .validate import main
+
+sys.exit(main())
