@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
-"""Example app: deploys the deletion requests listed in the request file.
+"""Example app: deploys the deletion requests of a request file (a manifest or a folder).
 
-Context (cdk.json or ``-c key=value``): ``requestFile``, ``datasetGroupArn`` (default for requests
-that do not name one), and optionally ``account`` / ``region`` to pin the environment and
-``notificationTopicArn`` (an SNS topic that receives every job event).
+One stack per account and region the requests' dataset groups are in, inside one CDK ``Stage``
+(``cdk deploy --all``). Context (cdk.json or ``-c key=value``): ``requestFile``,
+``datasetGroupArn`` (the group of requests that name none), optionally ``account`` /
+``region`` (where dataset groups given by name are, unless the file says) and
+``notificationTopicArn`` (an SNS topic that receives every job event of its account and region).
+
+A request file that cannot be deployed is reported one problem per line (file, entry, field,
+rule), all of them, and the app exits 1: the same lines ``pdd-validate`` prints.
 """
 
 import os
@@ -15,20 +20,26 @@ os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.g
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
-from personalize_data_deletion.stack import DeletionRequestsStack
+from personalize_data_deletion import DeletionConfigError, UserListError
+from personalize_data_deletion.stack import DeletionRequestsStage
+from personalize_deletion_requests import Environment, RequestFileError
 
 app = cdk.App()
 context = app.node.try_get_context
 account = context("account") or os.environ.get("CDK_DEFAULT_ACCOUNT")
 region = context("region") or os.environ.get("CDK_DEFAULT_REGION")
-DeletionRequestsStack(
-    app,
-    "PersonalizeDataDeletion",
-    request_file=context("requestFile") or "requests/deletions.json",
-    default_dataset_group_arn=context("datasetGroupArn"),
-    notification_topic_arn=context("notificationTopicArn"),
-    env=cdk.Environment(account=account, region=region) if account or region else None,
-    description="Amazon Personalize data deletion requests",
-)
+try:
+    DeletionRequestsStage(
+        app,
+        "PersonalizeDataDeletion",
+        request_file=context("requestFile") or "requests/deletions.json",
+        default_dataset_group_arn=context("datasetGroupArn"),
+        default_environment=Environment(account, region) if account and region else None,
+        notification_topic_arn=context("notificationTopicArn"),
+        description="Amazon Personalize data deletion requests",
+    )
+except (RequestFileError, DeletionConfigError, UserListError) as exc:
+    print(str(exc), file=sys.stderr)
+    sys.exit(1)
 cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
 app.synth()

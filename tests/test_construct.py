@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -239,11 +240,22 @@ def test_request_is_one_custom_resource_with_string_properties(template: dict) -
 def test_fifty_requests_add_exactly_49_resources(template: dict, tmp_path: Path) -> None:
     # GIVEN the same stack with 50 requests instead of 1
     fifty = synth_template(_with_requests(50), tmp_path)
-    # THEN only the custom resources differ: 49 more, and no new Lambda, role or policy
-    assert len(fifty["Resources"]) - len(template["Resources"]) == 49
+    # THEN 49 more custom resources, and no new Lambda, role or inline policy
     for type_name in ("AWS::Lambda::Function", "AWS::IAM::Role", "AWS::IAM::Policy"):
         assert len(_resources(fifty, type_name)) == len(_resources(template, type_name))
     assert len(_resources(fifty, RESOURCE_TYPE)) == 50
+    # AND the only other growth: each request has its own list object (removed when its job
+    # ends), granted by exact key, and those grants overflow into two managed policies
+    assert len(fifty["Resources"]) - len(template["Resources"]) == 49 + 2
+    overflow = _resources(fifty, "AWS::IAM::ManagedPolicy")
+    assert len(overflow) == 2
+    resources = [
+        json.dumps(resource)
+        for policy in overflow.values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        for resource in statement["Resource"]
+    ]
+    assert all(re.search(r'/[0-9a-f]{64}\.csv"', resource) for resource in resources)
 
 
 def test_inline_ids_never_reach_the_template(tmp_path: Path) -> None:

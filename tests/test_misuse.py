@@ -263,18 +263,18 @@ def test_an_empty_dataset_group_in_a_request_file_is_an_error_not_the_default(
 ) -> None:
     # GIVEN a request whose datasetGroupArn is present but empty
     path = tmp_path / "requests.json"
+    (tmp_path / "users.csv").write_bytes(SAMPLE_CSV.read_bytes())
     path.write_text(
-        json.dumps({"requests": [{"name": "r", "users": str(SAMPLE_CSV), "datasetGroupArn": ""}]})
+        json.dumps({"requests": [{"name": "r", "users": "users.csv", "datasetGroupArn": ""}]})
     )
     # WHEN / THEN it is refused, naming the file, entry and field (only an absent key defaults)
     with pytest.raises(RequestFileError) as caught:
         load_requests(path)
     assert str(caught.value) == (
-        f"request file {str(path)!r}, requests[0]: field 'datasetGroupArn' must be a "
-        "non-empty string (leave the key out to use the app's default)"
+        f"{path}: requests[0]: datasetGroupArn: [dataset-group-arn] must not be empty"
     )
     # AND an absent key still falls back to the default
-    path.write_text(json.dumps({"requests": [{"name": "r", "users": str(SAMPLE_CSV)}]}))
+    path.write_text(json.dumps({"requests": [{"name": "r", "users": "users.csv"}]}))
     stack = DeletionRequestsStack(
         cdk.App(), "S", request_file=path, default_dataset_group_arn=DATASET_GROUP_ARN
     )

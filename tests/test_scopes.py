@@ -65,7 +65,7 @@ world = support.world
             "unknown property Extra: this handler takes Bucket, Completion, ContentSha256, "
             "DatasetGroupArn, FollowUp, JobNamePrefix, MaxInputBytes, Preflight, "
             "PurgeStagedInput, RequestName, Retrain, RetrainSolutions, RoleArn, ServiceTimeout, "
-            "ServiceToken, Source, Tags, UpdateCampaigns, WaitSeconds",
+            "ServiceToken, Source, Tags, UpdateCampaigns, UserCount, WaitSeconds",
         ),
     ],
 )

@@ -8,7 +8,8 @@ exists once.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from aws_cdk import Annotations, Aws, Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -35,6 +36,7 @@ from personalize_deletion_runtime.request_rules import (
     check_request_name,
     check_tags,
     dataset_group_environment,
+    dataset_group_name,
 )
 from personalize_deletion_runtime.user_list import Limits
 
@@ -42,6 +44,7 @@ from constructs import Construct
 
 from .acknowledgements import acknowledge, acknowledge_wildcard_resource
 from .completion import Completion
+from .dependencies import wait_for_datasets
 from .job import DeletionJob
 from .provider import (
     DEFAULT_QUERY_INTERVAL,
@@ -186,6 +189,7 @@ class PersonalizeDataDeletion(Construct):
             max_input_bytes=max_input_bytes,
         )
         self._requests: dict[str, DeletionJob] = {}
+        self._request_names: set[str] = set()
         if notification_topic is not None:
             self.on_job_state_change(
                 "NotifyTopic",
@@ -210,13 +214,84 @@ class PersonalizeDataDeletion(Construct):
         ``request_name`` becomes part of the job name (with the prefix and an identity digest),
         so it must be short and name-safe; it is also the construct id of the request.
         ``completion``, ``preflight``, ``retrain`` and ``follow_up`` override the construct's
-        settings for this request.
+        settings for this request (default: the construct's).
         """
+        settings = self._settings(
+            request_name, users, tags, completion, preflight, retrain, follow_up
+        )
+        arn = _dataset_group_arn(Stack.of(self), request_name, dataset_group_arn)
+        job = self._job(self, request_name, settings, dataset_group_arn, arn)
+        self._requests[request_name] = job
+        return job
+
+    def delete_users_from_groups(
+        self,
+        request_name: str,
+        *,
+        dataset_groups: Sequence[str | personalize.CfnDatasetGroup],
+        users: UserList,
+        tags: Mapping[str, str] | None = None,
+        completion: Completion | None = None,
+        preflight: bool | None = None,
+        retrain: Retrain | None = None,
+        follow_up: bool | None = None,
+    ) -> list[DeletionJob]:
+        """Declare one deletion in several dataset groups: one job per group.
+
+        Personalize scopes a job to one dataset group, so the request becomes one resource per
+        group (``<request>/<group name>``), each with its own job name (the digest covers the
+        group), receipt and tracking; adding a group later adds one resource and starts one
+        job, and leaves the others as they were. Every group must be in the stack's account
+        and region. The other settings are as for :meth:`delete_users`.
+        """
+        settings = self._settings(
+            request_name, users, tags, completion, preflight, retrain, follow_up
+        )
+        if isinstance(dataset_groups, str) or not isinstance(dataset_groups, Sequence):
+            raise TypeError(
+                f"request {request_name!r}: dataset_groups must be a list of dataset group ARNs "
+                f"or CfnDatasetGroups, not {type(dataset_groups).__name__}"
+            )
+        if not dataset_groups:
+            raise DeletionConfigError(
+                f"request {request_name!r}: dataset_groups is empty: name at least one group"
+            )
+        if retrain is not None and retrain.solution_arns and len(dataset_groups) > 1:
+            raise DeletionConfigError(
+                f"request {request_name!r}: Retrain.solutions names solutions of one dataset "
+                "group; with several groups use Retrain.all_solutions() or one request per group"
+            )
+        container = Construct(self, request_name)
+        jobs: dict[str, DeletionJob] = {}
+        for index, group in enumerate(dataset_groups):
+            where = f"{request_name}: dataset_groups[{index}]"
+            arn = _dataset_group_arn(Stack.of(self), where, group)
+            key = _group_key(where, group, arn)
+            if key in jobs:
+                raise DeletionConfigError(
+                    f"request {where}: dataset group {key!r} is named twice; each group gets "
+                    "one job"
+                )
+            jobs[key] = self._job(container, key, settings, group, arn)
+            self._requests[f"{request_name}/{key}"] = jobs[key]
+        return list(jobs.values())
+
+    def _settings(
+        self,
+        request_name: str,
+        users: UserList,
+        tags: Mapping[str, str] | None,
+        completion: Completion | None,
+        preflight: bool | None,
+        retrain: Retrain | None,
+        follow_up: bool | None,
+    ) -> _RequestSettings:
+        """A request's settings checked once, whatever the number of its dataset groups."""
         try:
             check_request_name(request_name, self.job_name_prefix)
         except RequestRuleError as exc:
             raise DeletionConfigError(f"request {request_name!r}: {exc}") from exc
-        if request_name in self._requests:
+        if request_name in self._request_names:
             raise DeletionConfigError(
                 f"request {request_name!r} is declared twice: either rename one request or remove "
                 "the duplicate"
@@ -226,7 +301,6 @@ class PersonalizeDataDeletion(Construct):
                 f"request {request_name!r}: users must be a UserList (UserList.from_csv, "
                 f"from_ids, from_s3 or from_s3_prefix), not {type(users).__name__}"
             )
-        arn = _dataset_group_arn(Stack.of(self), request_name, dataset_group_arn)
         if tags is not None and not isinstance(tags, Mapping):
             raise TypeError(
                 f"request {request_name!r}: tags must map tag keys to values, not "
@@ -256,24 +330,38 @@ class PersonalizeDataDeletion(Construct):
             self._grant_follow_up()
         if retraining.enabled:
             self.tracker.grant_retraining()
+        self._request_names.add(request_name)
+        return _RequestSettings(request_name, users, tag_map, policy, checks, retraining, further)
+
+    def _job(
+        self,
+        scope: Construct,
+        construct_id: str,
+        settings: _RequestSettings,
+        group: str | personalize.CfnDatasetGroup,
+        arn: str,
+    ) -> DeletionJob:
         job = DeletionJob(
-            self,
-            request_name,
+            scope,
+            construct_id,
             deletion=self,
+            request_name=settings.request_name,
             dataset_group_arn=arn,
-            users=users,
-            tags=tag_map,
-            completion=policy,
-            preflight=checks,
-            retrain=retraining,
-            follow_up=further,
+            users=settings.users,
+            tags=settings.tags,
+            completion=settings.completion,
+            preflight=settings.preflight,
+            retrain=settings.retrain,
+            follow_up=settings.follow_up,
         )
-        self._requests[request_name] = job
+        if isinstance(group, personalize.CfnDatasetGroup):
+            wait_for_datasets(job.resource, group)
         return job
 
     @property
     def requests(self) -> list[DeletionJob]:
-        """The requests declared so far, in declaration order."""
+        """The jobs declared so far (one per request and dataset group), in declaration
+        order."""
         return list(self._requests.values())
 
     def on_job_state_change(
@@ -520,6 +608,29 @@ class PersonalizeDataDeletion(Construct):
                 acknowledge_wildcard_resource(
                     role, self.bucket.arn_for_objects(f"{prefix}*"), reason
                 )
+
+
+@dataclass(frozen=True)
+class _RequestSettings:
+    request_name: str
+    users: UserList
+    tags: dict[str, str]
+    completion: Completion
+    preflight: bool
+    retrain: Retrain
+    follow_up: bool
+
+
+def _group_key(where: str, group: str | personalize.CfnDatasetGroup, arn: str) -> str:
+    """A fanned-out job's construct id: its dataset group's name, stable across synths."""
+    if isinstance(group, personalize.CfnDatasetGroup):
+        return group.name if not Token.is_unresolved(group.name) else group.node.id
+    if Token.is_unresolved(arn):
+        raise DeletionConfigError(
+            f"request {where} is an unresolved token: a fanned-out request names each "
+            "resource after its dataset group, so give the ARN or the CfnDatasetGroup"
+        )
+    return dataset_group_name(arn)
 
 
 def _flag(value: object, name: str) -> bool:

@@ -41,17 +41,20 @@ class DeletionJob(Construct):
         preflight: bool = True,
         retrain: Retrain | None = None,
         follow_up: bool = False,
+        request_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.request_name = construct_id
+        self.request_name = construct_id if request_name is None else request_name
+        """The request this job belongs to (several jobs share it when it fans out)."""
+        self.dataset_group_arn = dataset_group_arn
         source = users.bind(
             self,
-            request_name=construct_id,
+            request_name=self.request_name,
             provider=deletion.provider,
             limits=deletion.limits,
         )
         properties: dict[str, object] = {
-            "RequestName": construct_id,
+            "RequestName": self.request_name,
             "DatasetGroupArn": dataset_group_arn,
             "RoleArn": deletion.service_role.role_arn,
             "Bucket": deletion.bucket.bucket_name,
@@ -63,7 +66,14 @@ class DeletionJob(Construct):
         if tags:
             properties["Tags"] = tags
         if source.content_sha256 is not None:
+            # What a reviewer of `cdk diff` needs: whether the list changed, and how many users
+            # it deletes. Both follow from the list, so an unchanged list changes neither.
             properties["ContentSha256"] = source.content_sha256
+            properties["UserCount"] = str(source.user_count)
+        self.content_sha256 = source.content_sha256
+        """The canonical list's SHA-256 for a local list, else ``None`` (read at deploy)."""
+        self.user_count = source.user_count
+        """How many distinct ids a local list deletes, else ``None``."""
         properties["Completion"] = completion.policy
         if not preflight:
             properties["Preflight"] = "false"

@@ -1,111 +1,108 @@
-"""Deletion requests declared in a JSON file, for users who would rather not write CDK code.
+"""Deletion requests declared in request files, turned into constructs.
 
-Format::
-
-    {"requests": [{"name": "gdpr-2026-11",
-                   "users": "sample-users.csv",          # relative to the request file
-                   "datasetGroupArn": "arn:...",         # optional: the app's default otherwise
-                   "tags": {"ticket": "PRIV-1234"},      # optional
-                   "completion": "HAND_OFF",             # optional: HAND_OFF, WAIT, SUBMIT_ONLY
-                   "waitSeconds": 300}]}                 # optional: the deployment's bound
-
-Every request is checked before any is declared, so one bad entry fails the synth as a whole:
-nothing is half-declared and nothing is silently skipped.
+The format, its loader, schema and validator live in ``personalize_deletion_requests`` (no
+aws_cdk there, so ``pdd-validate`` runs without Node); this module maps what it reads onto
+:class:`PersonalizeDataDeletion` calls: a ``datasetGroups`` request fans out with
+:meth:`~PersonalizeDataDeletion.delete_users_from_groups`, a ``datasetGroupArn`` (or
+defaulted) one keeps :meth:`~PersonalizeDataDeletion.delete_users` and the resource it always
+had.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from pathlib import Path
+import hashlib
+from collections.abc import Iterable
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_s3 as s3
+from personalize_deletion_requests import (
+    Job,
+    LocalCsv,
+    RequestFileError,
+    RequestSpec,
+    S3Folder,
+    S3Object,
+    load_requests,
+)
+from personalize_deletion_runtime.properties import HAND_OFF, SUBMIT_ONLY, WAIT
 
 from .completion import Completion
+from .deletion import PersonalizeDataDeletion
+from .job import DeletionJob
+from .retrain import Retrain
+from .sources import UserList
 
-REQUEST_KEYS = {"name", "users", "datasetGroupArn", "tags", "completion", "waitSeconds"}
-COMPLETION_POLICIES = {
-    "HAND_OFF": Completion.hand_off,
-    "WAIT": Completion.wait,
-    "SUBMIT_ONLY": Completion.submit_only,
+__all__ = ["RequestFileError", "declare", "load_requests"]
+
+_POLICIES = {
+    HAND_OFF: Completion.hand_off,
+    WAIT: Completion.wait,
+    SUBMIT_ONLY: Completion.submit_only,
 }
 
 
-class RequestFileError(ValueError):
-    """A request file that cannot be read; names the file, the entry and the field."""
+def declare(deletion: PersonalizeDataDeletion, jobs: Iterable[Job]) -> list[DeletionJob]:
+    """Declare ``jobs`` (all in ``deletion``'s stack), one call per request, in file order."""
+    by_request: dict[int, list[Job]] = {}
+    for job in jobs:
+        by_request.setdefault(id(job.request), []).append(job)
+    declared: list[DeletionJob] = []
+    for group in by_request.values():
+        spec = group[0].request
+        settings = {
+            "users": _users(deletion, spec),
+            "tags": spec.tags,
+            "completion": _completion(spec),
+            "preflight": spec.preflight,
+            "retrain": _retrain(spec),
+            "follow_up": spec.follow_up,
+        }
+        if group[0].fan_out:
+            declared += deletion.delete_users_from_groups(
+                spec.name, dataset_groups=[job.dataset_group_arn for job in group], **settings
+            )
+        else:
+            declared.append(
+                deletion.delete_users(
+                    spec.name, dataset_group_arn=group[0].dataset_group_arn, **settings
+                )
+            )
+    return declared
 
 
-@dataclass(frozen=True)
-class RequestSpec:
-    """One entry of a request file, with ``users`` resolved against the file's folder."""
-
-    name: str
-    users: Path
-    dataset_group_arn: str | None = None
-    tags: dict[str, str] = field(default_factory=dict)
-    completion: Completion | None = None
-    """``None``: the construct's default (hand off)."""
-
-
-def load_requests(path: str | Path) -> list[RequestSpec]:
-    """Parse and shape-check a request file (values are checked by the construct)."""
-    path = Path(path)
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise RequestFileError(f"request file {str(path)!r} does not exist") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RequestFileError(f"request file {str(path)!r} is not UTF-8 JSON: {exc}") from exc
-    entries = document.get("requests") if isinstance(document, dict) else None
-    if not isinstance(entries, list):
-        raise RequestFileError(f'request file {str(path)!r}: expected {{"requests": [...]}}')
-    return [_spec(path, index, entry) for index, entry in enumerate(entries)]
-
-
-def _spec(path: Path, index: int, entry: object) -> RequestSpec:
-    where = f"request file {str(path)!r}, requests[{index}]"
-    if not isinstance(entry, dict):
-        raise RequestFileError(f"{where}: each request must be an object")
-    unknown = sorted(set(entry) - REQUEST_KEYS)
-    if unknown:
-        raise RequestFileError(
-            f"{where}: unknown field(s) {unknown}; allowed: {sorted(REQUEST_KEYS)}"
+def _users(deletion: PersonalizeDataDeletion, spec: RequestSpec) -> UserList:
+    source = spec.source
+    if isinstance(source, LocalCsv):
+        return UserList.from_csv(source.path)
+    bucket = _bucket(deletion, source.bucket)
+    if isinstance(source, S3Object):
+        return UserList.from_s3(
+            bucket, source.key, version_id=source.version_id, revision=source.revision
         )
-    for key in ("name", "users"):
-        if not isinstance(entry.get(key), str) or not entry[key]:
-            raise RequestFileError(f"{where}: field {key!r} is required and must be a string")
-    arn = entry.get("datasetGroupArn")
-    if "datasetGroupArn" in entry and (not isinstance(arn, str) or not arn):
-        raise RequestFileError(
-            f"{where}: field 'datasetGroupArn' must be a non-empty string (leave the key out to "
-            "use the app's default)"
-        )
-    tags = entry.get("tags", {})
-    if not isinstance(tags, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in tags.items()
-    ):
-        raise RequestFileError(f"{where}: field 'tags' must map strings to strings")
-    return RequestSpec(
-        name=entry["name"],
-        users=(path.parent / entry["users"]).resolve(),
-        dataset_group_arn=arn,
-        tags=dict(tags),
-        completion=_completion(where, entry),
-    )
+    if isinstance(source, S3Folder):
+        return UserList.from_s3_prefix(bucket, source.prefix, revision=source.revision)
+    raise TypeError(f"request {spec.name!r}: unknown source {type(source).__name__}")
 
 
-def _completion(where: str, entry: dict) -> Completion | None:
-    policy = entry.get("completion")
-    seconds = entry.get("waitSeconds")
-    if policy is None and seconds is None:
+def _bucket(deletion: PersonalizeDataDeletion, name: str) -> s3.IBucket:
+    """One imported bucket per name and stack, however many requests read from it."""
+    stack = Stack.of(deletion)
+    construct_id = f"SourceBucket{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+    found = stack.node.try_find_child(construct_id)
+    return found or s3.Bucket.from_bucket_name(stack, construct_id, name)
+
+
+def _completion(spec: RequestSpec) -> Completion | None:
+    if spec.completion is None and spec.wait_seconds is None:
         return None
-    policy = "HAND_OFF" if policy is None else policy
-    if policy not in COMPLETION_POLICIES:
-        raise RequestFileError(
-            f"{where}: field 'completion' must be one of {sorted(COMPLETION_POLICIES)}"
-        )
-    if seconds is not None and (
-        isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0
-    ):
-        raise RequestFileError(f"{where}: field 'waitSeconds' must be a whole number >= 0")
-    return COMPLETION_POLICIES[policy](None if seconds is None else Duration.seconds(seconds))
+    bound = None if spec.wait_seconds is None else Duration.seconds(spec.wait_seconds)
+    return _POLICIES[spec.completion or HAND_OFF](bound)
+
+
+def _retrain(spec: RequestSpec) -> Retrain | None:
+    retrain = spec.retrain
+    if retrain is None:
+        return None
+    if isinstance(retrain.solutions, str):
+        return Retrain.all_solutions(update_campaigns=retrain.update_campaigns)
+    return Retrain.solutions(retrain.solutions, update_campaigns=retrain.update_campaigns)

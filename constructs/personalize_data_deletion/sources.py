@@ -9,13 +9,14 @@ access to them.
 from __future__ import annotations
 
 import abc
+import hashlib
 import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Annotations
+from aws_cdk import Annotations, AssetHashType, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
@@ -40,10 +41,12 @@ class UserListError(ValueError):
 @dataclass(frozen=True)
 class BoundSource:
     """What a source contributes to the custom resource: its location, as CloudFormation strings,
-    and for a local list the canonical SHA-256 computed at synth."""
+    and for a local list the canonical SHA-256 and id count computed at synth (what a reviewer
+    of ``cdk diff`` needs, and nothing personal)."""
 
     properties: dict[str, str]
     content_sha256: str | None = None
+    user_count: int | None = None
 
 
 class UserList(abc.ABC):
@@ -73,24 +76,50 @@ class UserList(abc.ABC):
         return _InlineIds(values)
 
     @staticmethod
-    def from_s3(bucket: s3.IBucket, key: str) -> UserList:
-        """One CSV object in the user's own bucket, read by the handler at deploy time."""
+    def from_s3(
+        bucket: s3.IBucket,
+        key: str,
+        *,
+        version_id: str | None = None,
+        revision: str | None = None,
+    ) -> UserList:
+        """One CSV object in the user's own bucket, read by the handler at deploy time.
+
+        CloudFormation calls the handler only when the request's properties change, so
+        replacing the object and deploying again reads nothing. ``version_id`` (default none:
+        the current version) pins the version to read, from a versioned bucket; ``revision``
+        (default none) is any label you change along with the object. Either one changed is
+        a new deployment of the request: a different list starts a new job, the same list
+        adopts the job it started before.
+        """
         _check_s3_location(bucket, key, "from_s3 key")
         if not key or key.endswith("/"):
             raise UserListError(
                 f"from_s3 key {key!r} must name one object; use from_s3_prefix for a folder"
             )
-        return _S3Source(bucket, {"Key": key}, key, object_pattern=key)
+        location = {"Key": key}
+        if version_id is not None:
+            location["VersionId"] = _label(version_id, "from_s3 version_id", 1024)
+        if revision is not None:
+            location["Revision"] = _label(revision, "from_s3 revision", 128)
+        return _S3Source(bucket, location, key, object_pattern=key)
 
     @staticmethod
-    def from_s3_prefix(bucket: s3.IBucket, prefix: str) -> UserList:
-        """A folder of CSV objects (``.csv`` keys under ``prefix``) in the user's own bucket."""
+    def from_s3_prefix(bucket: s3.IBucket, prefix: str, *, revision: str | None = None) -> UserList:
+        """A folder of CSV objects (``.csv`` keys under ``prefix``) in the user's own bucket.
+
+        ``revision`` (default none): change it when the folder's objects change, so the next
+        deployment reads them again (see :meth:`from_s3`).
+        """
         _check_s3_location(bucket, prefix, "from_s3_prefix prefix")
         if not prefix.endswith("/"):
             raise UserListError(
                 f"from_s3_prefix prefix {prefix!r} must end with '/' (it names a folder)"
             )
-        return _S3Source(bucket, {"Prefix": prefix}, prefix, object_pattern=f"{prefix}*")
+        location = {"Prefix": prefix}
+        if revision is not None:
+            location["Revision"] = _label(revision, "from_s3_prefix revision", 128)
+        return _S3Source(bucket, location, prefix, object_pattern=f"{prefix}*")
 
     @abc.abstractmethod
     def bind(
@@ -176,8 +205,30 @@ class _S3Source(UserList):
                 self.bucket.arn_for_objects(self.object_pattern),
                 f"request {request_name!r} reads every CSV object under its source folder.",
             )
+        if "VersionId" in self.location:
+            # Reading a version other than the current one is its own action.
+            provider.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["s3:GetObjectVersion"],
+                    resources=[self.bucket.arn_for_objects(self.object_pattern)],
+                )
+            )
         if self.bucket.encryption_key is not None:
             self.bucket.encryption_key.grant_decrypt(provider.role)
+        if isinstance(self.bucket, s3.Bucket) and Stack.of(self.bucket) is Stack.of(scope):
+            Annotations.of(scope).add_warning(
+                f"request {request_name!r} reads {self.shown!r} from bucket "
+                f"{self.bucket.node.path!r}, which this stack creates: it is empty on the first "
+                "deployment, so the request fails then (no job starts); upload the list first "
+                "to a bucket that exists, or deploy the bucket in an earlier stack"
+            )
+        pinned = "VersionId" in self.location or "Revision" in self.location
+        if not pinned:
+            Annotations.of(scope).add_info(
+                f"request {request_name!r} reads s3://{self.bucket.bucket_name}/{self.shown} once, "
+                "when the request is created: replacing the object(s) later starts nothing until "
+                "version_id or revision changes"
+            )
         if not isinstance(self.bucket, s3.Bucket):
             Annotations.of(scope).add_info(
                 f"request {request_name!r} reads s3://{self.bucket.bucket_name}/{self.shown} from "
@@ -202,6 +253,16 @@ def _check_s3_location(bucket: object, key: str, name: str) -> None:
         check_source_key(key, name)
     except RequestRuleError as exc:
         raise UserListError(str(exc)) from exc
+
+
+def _label(value: object, name: str, limit: int) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, not {type(value).__name__}")
+    if not value or len(value) > limit or not value.isprintable() or value != value.strip():
+        raise UserListError(
+            f"{name} {value!r} must be 1 to {limit} printable characters without surrounding spaces"
+        )
+    return value
 
 
 def _read_chunks(path: Path) -> Iterable[bytes]:
@@ -236,12 +297,26 @@ def _bind_asset(
 
     ``ContentSha256`` lets later events (an Update, a rollback, a redeploy) name the job
     without the list, which by then is gone from the assets bucket.
+
+    Each request gets its own object: its key hashes the request's construct path with the
+    canonical list, because the object is removed when *that* job ends; a key shared with
+    another request (the same list fanned out to several dataset groups, or two requests with
+    the same content) would be gone before the other job's deployment read it. The same list
+    keeps the same key, so an unchanged list leaves the resource's properties unchanged.
     """
-    asset = s3_assets.Asset(scope, "Users", path=str(path))
+    identity = f"{scope.node.path}\n{stats.sha256}".encode()
+    asset = s3_assets.Asset(
+        scope,
+        "Users",
+        path=str(path),
+        asset_hash_type=AssetHashType.CUSTOM,
+        asset_hash=hashlib.sha256(identity).hexdigest(),
+    )
     provider.grant_asset_csvs(asset.bucket)
     provider.grant_asset_removal(asset.bucket, asset.s3_object_key)
     source = BoundSource(
         {"Bucket": asset.s3_bucket_name, "Key": asset.s3_object_key, "Asset": "true"},
         content_sha256=stats.sha256,
+        user_count=stats.ids_staged,
     )
     return _BoundAsset(source, asset.asset_path)

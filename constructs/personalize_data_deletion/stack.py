@@ -1,26 +1,123 @@
-"""A ready stack that deploys the deletion requests of a request file."""
+"""Ready stacks for request files: one stack per account and region, inside a CDK ``Stage``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, Environment, Stack, Stage, Token
 from aws_cdk import aws_sns as sns
+from personalize_deletion_requests import (
+    MAX_JOBS_PER_STACK,
+    Job,
+    RequestFileError,
+    plan,
+    read_requests,
+    resolve_jobs,
+)
+from personalize_deletion_requests import Environment as RequestEnvironment
 
 from constructs import Construct
 
-from .deletion import DeletionConfigError, PersonalizeDataDeletion
-from .request_file import load_requests
-from .sources import UserList
+from .deletion import PersonalizeDataDeletion
+from .request_file import declare
+
+DEFAULT_STACK_NAME = "PersonalizeDataDeletion"
+
+
+def resolve_request_file(
+    request_file: str | Path,
+    *,
+    default_dataset_group_arn: str | None = None,
+    default_environment: RequestEnvironment | None = None,
+) -> list[Job]:
+    """Every job a request file (manifest or folder) declares, or :class:`RequestFileError`
+    listing every problem (files, lists and dataset groups alike)."""
+    loaded = read_requests(request_file)
+    jobs, unresolved = resolve_jobs(
+        loaded.requests,
+        file_environments=loaded.environments,
+        default_environment=default_environment,
+        default_dataset_group_arn=default_dataset_group_arn,
+    )
+    problems = loaded.problems + unresolved
+    if problems:
+        raise RequestFileError(problems)
+    return jobs
 
 
 class DeletionRequestsStack(Stack):
-    """One ``PersonalizeDataDeletion`` and one request per entry of ``request_file``.
+    """One ``PersonalizeDataDeletion`` and the jobs of a request file, in one environment.
 
-    Outputs per request: job ARN, job name, status, numDeleted, the tracker execution that
-    follows a handed-off job, and the receipt's location (never user ids). With
-    ``notification_topic_arn``, every job event also goes to that SNS topic (its policy must let
-    ``events.amazonaws.com`` publish: an imported topic's policy is not changed here).
+    Give ``jobs`` (what :class:`DeletionRequestsStage` does) or ``request_file`` (every job of
+    the file must then be in this stack's account and region; ``default_dataset_group_arn``,
+    default none, is the group of requests that name none).
+
+    Outputs per job: job ARN, job name, status, numDeleted, the tracker execution that follows
+    a handed-off job, and the receipt's location (never user ids). With
+    ``notification_topic_arn`` (default none), every job event also goes to that SNS topic (its
+    policy must let ``events.amazonaws.com`` publish: an imported topic's policy is not changed
+    here).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        request_file: str | Path | None = None,
+        jobs: Sequence[Job] | None = None,
+        default_dataset_group_arn: str | None = None,
+        notification_topic_arn: str | None = None,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        if (request_file is None) == (jobs is None):
+            raise TypeError("give exactly one of request_file and jobs")
+        if jobs is None:
+            jobs = resolve_request_file(
+                request_file,
+                default_dataset_group_arn=default_dataset_group_arn,
+                default_environment=self._environment(),
+            )
+        topic = (
+            sns.Topic.from_topic_arn(self, "NotificationTopic", notification_topic_arn)
+            if notification_topic_arn
+            else None
+        )
+        self.deletion = PersonalizeDataDeletion(self, "UserDeletion", notification_topic=topic)
+        for job in declare(self.deletion, jobs):
+            outputs = {
+                "JobArn": job.job_arn,
+                "JobName": job.job_name,
+                "Status": job.status,
+                "NumDeleted": job.num_deleted,
+                "TrackedBy": job.tracked_by,
+                "ReceiptUri": job.receipt_uri,
+            }
+            label = job.request_name + (
+                "" if job.node.id == job.request_name else f" in {job.node.id}"
+            )
+            for attribute, value in outputs.items():
+                CfnOutput(job, attribute, value=value, description=f"{label}: {attribute}")
+
+    def _environment(self) -> RequestEnvironment | None:
+        if Token.is_unresolved(self.account) or Token.is_unresolved(self.region):
+            return None
+        return RequestEnvironment(self.account, self.region)
+
+
+class DeletionRequestsStage(Stage):
+    """Every job of a request file, in one stack per (account, region), inside one ``Stage``.
+
+    A job runs in its dataset group's account and region, so each environment gets its own
+    stack (``stack_name``, default ``PersonalizeDataDeletion``, the name the app's single stack
+    always had), deployed with ``cdk deploy --all`` or as a CDK Pipelines stage. An
+    environment with more jobs than one stack carries (``jobs_per_stack``, default
+    :data:`MAX_JOBS_PER_STACK`) gets further stacks, ``<stack_name>-2`` and so on, filled in
+    declaration order. ``default_environment`` (default none) is where dataset groups given by
+    name go when neither the request nor its file lists environments. The notification topic
+    (default none) is used by the stacks of its own account and region.
     """
 
     def __init__(
@@ -30,42 +127,41 @@ class DeletionRequestsStack(Stack):
         *,
         request_file: str | Path,
         default_dataset_group_arn: str | None = None,
+        default_environment: RequestEnvironment | None = None,
         notification_topic_arn: str | None = None,
+        stack_name: str = DEFAULT_STACK_NAME,
+        jobs_per_stack: int = MAX_JOBS_PER_STACK,
+        description: str | None = None,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        specs = load_requests(request_file)
-        for spec in specs:
-            if spec.dataset_group_arn is None and default_dataset_group_arn is None:
-                raise DeletionConfigError(
-                    f"request {spec.name!r} has no datasetGroupArn: set it in the request file or "
-                    "pass -c datasetGroupArn=arn:...:dataset-group/NAME"
-                )
-        topic = (
-            sns.Topic.from_topic_arn(self, "NotificationTopic", notification_topic_arn)
-            if notification_topic_arn
-            else None
-        )
-        self.deletion = PersonalizeDataDeletion(self, "UserDeletion", notification_topic=topic)
-        for spec in specs:
-            job = self.deletion.delete_users(
-                spec.name,
-                dataset_group_arn=(
-                    default_dataset_group_arn
-                    if spec.dataset_group_arn is None
-                    else spec.dataset_group_arn
-                ),
-                users=UserList.from_csv(spec.users),
-                tags=spec.tags,
-                completion=spec.completion,
+        if isinstance(jobs_per_stack, bool) or not isinstance(jobs_per_stack, int):
+            raise TypeError(f"jobs_per_stack must be an int, not {type(jobs_per_stack).__name__}")
+        if not 1 <= jobs_per_stack <= MAX_JOBS_PER_STACK:
+            raise ValueError(
+                f"jobs_per_stack is {jobs_per_stack}: use 1 to {MAX_JOBS_PER_STACK} (a stack "
+                "holds at most 200 outputs, six per job)"
             )
-            outputs = {
-                "JobArn": job.job_arn,
-                "JobName": job.job_name,
-                "Status": job.status,
-                "NumDeleted": job.num_deleted,
-                "TrackedBy": job.tracked_by,
-                "ReceiptUri": job.receipt_uri,
-            }
-            for attribute, value in outputs.items():
-                CfnOutput(job, attribute, value=value, description=f"{spec.name}: {attribute}")
+        jobs = resolve_request_file(
+            request_file,
+            default_dataset_group_arn=default_dataset_group_arn,
+            default_environment=default_environment,
+        )
+        self.stacks: list[DeletionRequestsStack] = []
+        for environment, shards in plan(jobs, jobs_per_stack).items():
+            for index, shard in enumerate(shards):
+                suffix = "" if index == 0 else f"-{index + 1}"
+                topic = notification_topic_arn
+                if topic and topic.split(":")[3:5] != [environment.region, environment.account]:
+                    topic = None
+                self.stacks.append(
+                    DeletionRequestsStack(
+                        self,
+                        f"{environment.account}-{environment.region}{suffix}",
+                        jobs=shard,
+                        notification_topic_arn=topic,
+                        stack_name=f"{stack_name}{suffix}",
+                        env=Environment(account=environment.account, region=environment.region),
+                        description=description,
+                    )
+                )

@@ -57,6 +57,8 @@ class StackArtifact:
     assets: dict[str, Any]
     account: str
     region: str
+    directory: Path | None = None
+    """The (possibly nested, for a ``Stage``) assembly folder its files are relative to."""
 
 
 def synthesize(app_dir: Path, cdk_out: Path) -> None:
@@ -78,7 +80,11 @@ def synthesize(app_dir: Path, cdk_out: Path) -> None:
 
 
 def read_assembly(cdk_out: Path) -> list[StackArtifact]:
-    """The stacks of a cloud assembly, with their templates and asset manifests."""
+    """The stacks of a cloud assembly, with their templates and asset manifests.
+
+    Stacks of a CDK ``Stage`` are in a nested assembly (``assembly-<stage>/``); they are read
+    too, in manifest order.
+    """
     manifest_path = cdk_out / "manifest.json"
     if not manifest_path.is_file():
         raise RehearsalError(f"{manifest_path} not found: synthesize first (or drop --no-synth)")
@@ -86,6 +92,9 @@ def read_assembly(cdk_out: Path) -> list[StackArtifact]:
     artifacts = manifest.get("artifacts", {})
     stacks = []
     for name, artifact in artifacts.items():
+        if artifact.get("type") == "cdk:cloud-assembly":
+            stacks += read_assembly(cdk_out / artifact["properties"]["directoryName"])
+            continue
         if artifact.get("type") != "aws:cloudformation:stack":
             continue
         properties = artifact.get("properties", {})
@@ -97,7 +106,7 @@ def read_assembly(cdk_out: Path) -> list[StackArtifact]:
                 file_assets = json.loads((cdk_out / dep["properties"]["file"]).read_text())
                 assets["files"].update(file_assets.get("files", {}))
         account, region = _environment(artifact.get("environment", ""))
-        stacks.append(StackArtifact(name, template, assets, account, region))
+        stacks.append(StackArtifact(name, template, assets, account, region, cdk_out))
     return stacks
 
 
@@ -237,7 +246,7 @@ def publish_file_assets(stack: StackArtifact, resolver: Resolver, cdk_out: Path)
     """Upload every file asset to its (substituted) bucket and key, as ``cdk deploy`` does."""
     published = []
     for asset in stack.assets.get("files", {}).values():
-        source = cdk_out / asset.get("source", {}).get("path", "")
+        source = (stack.directory or cdk_out) / asset.get("source", {}).get("path", "")
         if not source.is_file():
             continue
         for destination in asset.get("destinations", {}).values():
@@ -269,6 +278,7 @@ class Runtime:
 
 def find_runtime_dir(stack: StackArtifact, cdk_out: Path) -> Path:
     """The Lambda asset directory holding the packaged ``personalize_deletion_runtime``."""
+    cdk_out = stack.directory or cdk_out
     for resource in stack.template.get("Resources", {}).values():
         if resource.get("Type") != "AWS::Lambda::Function":
             continue

@@ -53,6 +53,8 @@ class RequestSet:
     environments: tuple[Any, ...] = ()
     """The manifest's default environments (``environments`` at its top level)."""
     problems: list[Problem] = field(default_factory=list)
+    names: list[tuple[str, str, str]] = field(default_factory=list)
+    """(name, file, entry) of every entry with a well-formed name, valid or not."""
 
     def raise_problems(self) -> RequestSet:
         if self.problems:
@@ -105,7 +107,6 @@ def read_requests(path: str | Path, *, check_lists: bool = True) -> RequestSet:
                     _request(
                         entry, found.at(f"requests[{index}]"), path.parent, result, check_lists
                     )
-    _check_unique_names(result)
     return result
 
 
@@ -166,6 +167,8 @@ def _request(
     local = Findings(found.file, found.entry)
     parsed = REQUEST.partial(document, local)
     if parsed is not INVALID:
+        if "name" in parsed:
+            _check_unique_name(result, parsed["name"], local)
         source = _source(parsed, local, Path(found.file).parent, root, check_lists)
         _cross_field(parsed, local)
         if not local.problems:
@@ -239,19 +242,15 @@ def _discard(_chunk: bytes) -> None:
     """Validation only: the canonical bytes are not kept."""
 
 
-def _check_unique_names(result: RequestSet) -> None:
-    first: dict[str, RequestSpec] = {}
-    for spec in result.requests:
-        earlier = first.setdefault(spec.name, spec)
-        if earlier is not spec:
-            where = f"{earlier.file}" + (f" {earlier.entry}" if earlier.entry else "")
-            result.problems.append(
-                Problem(
-                    spec.file,
-                    spec.entry or None,
-                    "name",
-                    "duplicate-name",
-                    f"{spec.name!r} is already the name of {where}: a request name is part "
-                    "of its job names, so each must be unique",
-                )
+def _check_unique_name(result: RequestSet, name: str, found: Findings) -> None:
+    for earlier, file, entry in result.names:
+        if earlier == name:
+            where = file + (f" {entry}" if entry else "")
+            found.add(
+                "name",
+                "duplicate-name",
+                f"{name!r} is already the name of {where}: a request name is part of its job "
+                "names, so each must be unique",
             )
+            return
+    result.names.append((name, found.file, found.entry or ""))

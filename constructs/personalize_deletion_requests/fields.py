@@ -15,6 +15,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+WHERE = "value"
+"""The ``where`` given to a runtime rule that names what it checks; the prefix is dropped from
+its message, because a problem names its field already."""
+
 INVALID: Any = type("Invalid", (), {"__repr__": lambda _self: "INVALID"})()
 """What a parse returns for a value it reported a problem about."""
 
@@ -157,7 +161,7 @@ class Text(Type):
             elif self.pattern is not None and not self.pattern.fullmatch(value):
                 raise ValueError(f"{value!r} does not match ^{self.pattern.pattern}$")
         except (ValueError, TypeError) as exc:
-            found.add(path, self.rule, str(exc))
+            found.add(path, self.rule, _message(exc))
             return INVALID
         return value
 
@@ -166,7 +170,10 @@ class Text(Type):
         if self.max_length is not None:
             schema["maxLength"] = self.max_length
         if self.pattern is not None:
-            schema["pattern"] = f"^(?:{self.pattern.pattern})$"
+            # JSON Schema patterns are ECMA-262, which spells named groups differently from
+            # Python; plain groups read the same in both.
+            pattern = re.sub(r"\(\?P<\w+>", "(", self.pattern.pattern)
+            schema["pattern"] = f"^(?:{pattern})$"
         return self._described(schema)
 
 
@@ -248,7 +255,7 @@ class StringMap(Type):
         try:
             self.check(dict(value))
         except (ValueError, TypeError) as exc:
-            found.add(path, self.rule, str(exc))
+            found.add(path, self.rule, _message(exc))
             return INVALID
         return dict(value)
 
@@ -399,6 +406,10 @@ class Record(Type):
         if rules:
             schema["allOf"] = rules
         return self._described(schema)
+
+
+def _message(exc: Exception) -> str:
+    return str(exc).removeprefix(f"{WHERE}: ")
 
 
 def _no_repeats(value: Mapping[Any, Any], found: Findings, path: str) -> bool:

@@ -39,6 +39,7 @@ from personalize_deletion_runtime.user_list import ListStats
 
 from .fields import (
     INVALID,
+    WHERE,
     Boolean,
     Choice,
     Either,
@@ -62,7 +63,7 @@ DATASET_GROUP_PATTERN = re.compile(
 
 def _check_dataset_group(value: str) -> None:
     if value.startswith("arn:"):
-        check_dataset_group_arn(value, where="ARN")
+        check_dataset_group_arn(value, where=WHERE)
     elif not DATASET_GROUP_NAME_PATTERN.fullmatch(value):
         raise ValueError(
             f"{value!r} is neither a dataset group ARN nor a dataset group name (1-63 letters, "
@@ -249,7 +250,7 @@ REQUEST = Record(
                 ),
                 pattern=DATASET_GROUP_ARN_PATTERN,
                 max_length=MAX_ARN_LENGTH,
-                check=lambda value: check_dataset_group_arn(value, where="ARN"),
+                check=lambda value: check_dataset_group_arn(value, where=WHERE),
             ),
         ),
         Field(
@@ -273,7 +274,7 @@ REQUEST = Record(
             StringMap(
                 rule="tags",
                 description="Tags of every job of the request (the service's rules apply).",
-                check=lambda tags: check_tags(tags, where="tags"),
+                check=lambda tags: check_tags(tags, where=WHERE),
                 max_properties=MAX_TAGS,
             ),
         ),

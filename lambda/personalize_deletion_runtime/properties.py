@@ -73,6 +73,10 @@ class Source:
     asset: bool = False
     """A CDK file asset of the app (``from_csv``/``from_ids``): a copy of the list in the CDK
     assets bucket, which the handlers remove once the job has ended."""
+    version_id: str | None = None
+    """Read this version of ``key`` rather than the current one."""
+    revision: str | None = None
+    """A label the user changes with the object(s): only its change matters (a new event)."""
 
     @property
     def description(self) -> str:
@@ -97,6 +101,8 @@ class DeletionRequest:
     content_sha256: str | None = None
     """The canonical list's SHA-256 computed at synth (local lists): names the job even after
     the list was removed from the assets bucket."""
+    user_count: int | None = None
+    """The ids the canonical list holds, as counted at synth (local lists; for reviewers)."""
     preflight: bool = True
     """Check that no import, training or batch job runs on the dataset group before submitting."""
     retrain: str = RETRAIN_NONE
@@ -126,6 +132,7 @@ KNOWN_PROPERTIES = frozenset(
         "Completion",
         "WaitSeconds",
         "ContentSha256",
+        "UserCount",
         "Preflight",
         "Retrain",
         "RetrainSolutions",
@@ -182,6 +189,7 @@ def parse_request(properties: Mapping[str, Any]) -> DeletionRequest:
         content_sha256=(
             _sha256(properties, "ContentSha256") if "ContentSha256" in properties else None
         ),
+        user_count=_positive_int(properties, "UserCount") if "UserCount" in properties else None,
         preflight=_boolean(properties, "Preflight") if "Preflight" in properties else True,
         update_campaigns=(
             _boolean(properties, "UpdateCampaigns") if "UpdateCampaigns" in properties else True
@@ -303,7 +311,7 @@ def _tags(value: Any) -> dict[str, str]:
 def _source(value: Any) -> Source:
     if not isinstance(value, Mapping):
         raise PropertyError("property Source must be an object with Bucket and Key or Prefix")
-    unknown = sorted(set(value) - {"Bucket", "Key", "Prefix", "Asset"})
+    unknown = sorted(set(value) - {"Bucket", "Key", "Prefix", "Asset", "VersionId", "Revision"})
     if unknown:
         raise PropertyError(f"property Source has unknown field(s) {unknown}")
     if "Bucket" not in value:
@@ -319,4 +327,17 @@ def _source(value: Any) -> Source:
     asset = _boolean(value, "Asset") if "Asset" in value else False
     if asset and key is None:
         raise PropertyError("property Source.Asset needs Source.Key: an asset is one object")
-    return Source(bucket=bucket, key=key, prefix=prefix, asset=asset)
+    version_id = _string(value, "VersionId") if "VersionId" in value else None
+    if version_id is not None and key is None:
+        raise PropertyError(
+            "property Source.VersionId needs Source.Key: a version is of one object"
+        )
+    revision = _string(value, "Revision") if "Revision" in value else None
+    return Source(
+        bucket=bucket,
+        key=key,
+        prefix=prefix,
+        asset=asset,
+        version_id=version_id,
+        revision=revision,
+    )

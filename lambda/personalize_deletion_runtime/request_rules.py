@@ -171,6 +171,14 @@ def dataset_group_environment(arn: str) -> tuple[str, str, str]:
     return match["partition"], match["region"], match["account"]
 
 
+def dataset_group_name(arn: str) -> str:
+    """The name part of a checked dataset group ARN."""
+    match = DATASET_GROUP_ARN_PATTERN.fullmatch(arn)
+    if match is None:
+        raise RequestRuleError(f"{arn!r} is not a dataset group ARN")
+    return match["name"]
+
+
 def partition_of(region: str) -> str:
     """The AWS partition of a region name (the China and GovCloud regions have their own)."""
     if region.startswith("cn-"):

@@ -88,7 +88,7 @@ class Storage:
         """Stream the source through the validator into ``workdir``; raise on the first error."""
         versions: dict[str, str | None] = {}
         parts = [
-            (key, self._chunks(request.source.bucket, key, versions))
+            (key, self._chunks(request.source.bucket, key, versions, request.source.version_id))
             for key in self._keys(request.source)
         ]
         path = os.path.join(workdir, "canonical.csv")
@@ -222,10 +222,19 @@ class Storage:
             )
         return csv_keys
 
-    def _chunks(self, bucket: str, key: str, versions: dict[str, str | None]) -> Iterator[bytes]:
+    def _chunks(
+        self,
+        bucket: str,
+        key: str,
+        versions: dict[str, str | None],
+        version_id: str | None = None,
+    ) -> Iterator[bytes]:
         """Open the object only when the validator reaches it (parts are read in order)."""
         where = f"s3://{bucket}/{key}"
-        response = _read(where, "read", self.client.get_object, Bucket=bucket, Key=key)
+        pinned = {"VersionId": version_id} if version_id is not None else {}
+        if version_id is not None:
+            where += f" (version {version_id})"
+        response = _read(where, "read", self.client.get_object, Bucket=bucket, Key=key, **pinned)
         body = response["Body"]
         removed_after = response.get("Metadata", {}).get(TOMBSTONE_METADATA)
         if removed_after is not None:

@@ -1,0 +1,43 @@
+"""Order inside one stack: a request on a dataset group created beside it waits for its datasets.
+
+CloudFormation creates resources in parallel unless told otherwise. A deletion job on a dataset
+group whose datasets do not exist yet has nothing to delete from, so a request given a
+``CfnDatasetGroup`` of its own stack depends on every ``CfnDataset`` of that group; the datasets
+are found when the app is synthesized, so they may be declared after the request.
+"""
+
+from __future__ import annotations
+
+import jsii
+from aws_cdk import Aspects, CfnResource, IAspect, Stack
+from aws_cdk import aws_personalize as personalize
+
+from constructs import IConstruct
+
+
+def wait_for_datasets(resource: CfnResource | object, group: personalize.CfnDatasetGroup) -> None:
+    """Make ``resource`` depend on the datasets of ``group`` (when both are in one stack)."""
+    Aspects.of(resource).add(_WaitForDatasets(resource, group))
+
+
+@jsii.implements(IAspect)
+class _WaitForDatasets:
+    def __init__(self, resource: object, group: personalize.CfnDatasetGroup) -> None:
+        self._resource = resource
+        self._group = group
+        self._done = False
+
+    def visit(self, node: IConstruct) -> None:
+        if self._done:
+            return
+        self._done = True
+        stack = Stack.of(self._group)
+        if Stack.of(node) is not stack:
+            return  # another stack's group: CloudFormation orders stacks, not resources
+        group_arn = stack.resolve(self._group.attr_dataset_group_arn)
+        for child in stack.node.find_all():
+            if (
+                isinstance(child, personalize.CfnDataset)
+                and stack.resolve(child.dataset_group_arn) == group_arn
+            ):
+                self._resource.node.add_dependency(child)

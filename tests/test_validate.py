@@ -1,0 +1,246 @@
+"""``pdd-validate``: every problem at once, a summary per request, exit 0/1, never an id.
+
+It runs without aws_cdk (so without Node); ``app.py`` reports the same lines instead of a
+traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from personalize_deletion_requests.validate import check, main
+
+ROOT = Path(__file__).resolve().parents[1]
+ARN = "arn:aws:personalize:us-east-1:123456789012:dataset-group/shop"
+CATALOG = "arn:aws:personalize:us-east-1:123456789012:dataset-group/catalog"
+IDS = ("person-7f3a@example.com", "person-91cb@example.com", "person-0d2e@example.com")
+BAD_IDS = ("visitor,4411", "visitor-9090")
+
+
+def _good_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "good"
+    folder.mkdir()
+    (folder / "2026-11.csv").write_text("USER_ID\n" + "\n".join(IDS) + "\n\n" + IDS[0] + "\n")
+    (folder / "2026-11.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "name": "gdpr-2026-11",
+                "users": "2026-11.csv",
+                "datasetGroups": [ARN, CATALOG],
+                "tags": {"ticket": "PRIV-1"},
+            }
+        )
+    )
+    (folder / "2026-12.json").write_text(
+        json.dumps(
+            {
+                "name": "gdpr-2026-12",
+                "s3": {"bucket": "privacy-lists", "key": "2026-12.csv"},
+                "datasetGroupArn": ARN,
+            }
+        )
+    )
+    return folder
+
+
+def _bad_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "list.csv").write_text("USER_ID\n" + "\n".join(BAD_IDS) + "\n")
+    (folder / "requests.json").write_text(
+        json.dumps(
+            {
+                "requests": [
+                    {"name": "one", "users": "list.csv", "datasetGroups": [ARN]},
+                    {
+                        "name": "two",
+                        "s3": {"bucket": "b", "key": "k.csv"},
+                        "datasetGroups": ["shop"],
+                        "waitSeconds": "60",
+                    },
+                    {"name": "one", "s3Prefix": {"bucket": "privacy-lists", "prefix": "x/"}},
+                ]
+            }
+        )
+    )
+    return folder
+
+
+def _run(paths, **kwargs) -> tuple[int, list[str], list[str]]:
+    out: list[str] = []
+    err: list[str] = []
+    code = check(paths, out=out.append, err=err.append, **kwargs)
+    return code, out, err
+
+
+def test_a_good_folder_passes_with_a_summary_per_request_and_no_id(tmp_path: Path) -> None:
+    # GIVEN a folder with a local-list request fanned out to two groups and an S3 request
+    folder = _good_folder(tmp_path)
+    # WHEN validated
+    code, out, err = _run([folder])
+    # THEN it passes, with counts, bytes and SHA-256 of the list, and each job's stack
+    assert code == 0
+    assert err == []
+    csv = (folder / "2026-11.csv").read_bytes()
+    from personalize_deletion_runtime.user_list import validate_file
+
+    sha = validate_file(folder / "2026-11.csv").sha256
+    assert out == [
+        f"{folder / '2026-11.yaml'}: gdpr-2026-11: 3 id(s) to delete (4 read, 1 blank line(s), "
+        f"1 duplicate(s)), {len(csv)} bytes, SHA-256 {sha}",
+        f"  -> {ARN} (123456789012/us-east-1 stack 0)",
+        f"  -> {CATALOG} (123456789012/us-east-1 stack 0)",
+        f"{folder / '2026-12.json'}: gdpr-2026-12: s3://privacy-lists/2026-12.csv (read at deploy "
+        "time; no versionId or revision: replacing the object starts nothing until one is set)",
+        f"  -> {ARN} (123456789012/us-east-1 stack 0)",
+        "ok: 2 request(s) in 1 path(s)",
+    ]
+    assert not any(user_id in line for user_id in IDS for line in out)
+
+
+def test_a_bad_folder_fails_listing_every_problem_and_no_id(tmp_path: Path) -> None:
+    # GIVEN a manifest whose list has a forbidden character and whose entries break rules
+    folder = _bad_folder(tmp_path)
+    path = folder / "requests.json"
+    # WHEN validated
+    code, out, err = _run([folder / "requests.json"])
+    # THEN it fails, every problem on its own line, and no id appears anywhere
+    assert code == 1
+    assert err == [
+        f"{path}: requests[0]: users: [forbidden-character] {folder / 'list.csv'}: line 2: "
+        "character 8 of the id is a comma; ids must be a single unquoted CSV field without "
+        "control characters. Fix: remove the character, or fix the export that produced the "
+        "file (one id per line, no quoting, no extra columns).",
+        f"{path}: requests[1]: s3.bucket: [bucket-name] is 1 characters, at least 3 needed",
+        f"{path}: requests[1]: waitSeconds: [type] must be a whole number, not string",
+        f"{path}: requests[2]: name: [duplicate-name] 'one' is already the name of {path} "
+        "requests[0]: a request name is part of its job names, so each must be unique",
+        "4 problem(s); nothing in these files would be deployed",
+    ]
+    assert not any(user_id in line for user_id in BAD_IDS for line in out + err)
+
+
+def test_names_need_an_environment_and_the_app_default_supplies_one(tmp_path: Path) -> None:
+    # GIVEN a request naming its dataset group, with no environments in the file
+    path = tmp_path / "m.json"
+    path.write_text(
+        json.dumps(
+            {
+                "requests": [
+                    {
+                        "name": "r",
+                        "s3": {"bucket": "privacy-lists", "key": "a.csv", "revision": "1"},
+                        "datasetGroups": ["shop"],
+                    }
+                ]
+            }
+        )
+    )
+    # WHEN validated without a default environment, THEN the name cannot be placed
+    code, _, err = _run([path])
+    assert code == 1
+    assert err[0] == (
+        f"{path}: requests[0]: datasetGroups[0]: [environment] dataset group name 'shop' needs "
+        "an environment: list environments in the request or the file, or give the app an "
+        "account and region (-c account=... -c region=...)"
+    )
+    # WHEN given the app's account and region (as the app gets them from context)
+    code, out, err = _run(
+        [path],
+        default_environment=__import__("personalize_deletion_requests").Environment(
+            "123456789012", "us-east-1"
+        ),
+    )
+    # THEN the name becomes that environment's ARN
+    assert (code, err) == (0, [])
+    assert out[1] == f"  -> {ARN} (123456789012/us-east-1 stack 0)"
+
+
+def test_main_takes_paths_and_the_app_context_values(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "m.json"
+    path.write_text(
+        json.dumps(
+            {
+                "requests": [
+                    {
+                        "name": "r",
+                        "s3": {"bucket": "privacy-lists", "key": "a.csv", "versionId": "v1"},
+                        "datasetGroups": ["shop"],
+                    }
+                ]
+            }
+        )
+    )
+    assert main([str(path), "--account", "123456789012", "--region", "us-east-1"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == (
+        f"{path}: requests[0]: r: s3://privacy-lists/a.csv (read at deploy time; version v1)"
+    )
+    with pytest.raises(SystemExit) as caught:
+        main([str(path), "--account", "123456789012"])
+    assert caught.value.code == 2
+    assert "--account and --region go together" in capsys.readouterr().err
+
+
+def test_python_m_runs_without_aws_cdk_and_exits_1_on_problems(tmp_path: Path) -> None:
+    # GIVEN a bad folder, WHEN `python -m personalize_deletion_requests` checks it
+    folder = _bad_folder(tmp_path)
+    probe = (
+        "import runpy, sys\n"
+        f"sys.argv = ['pdd-validate', {str(folder / 'requests.json')!r}]\n"
+        "try:\n"
+        "    runpy.run_module('personalize_deletion_requests', run_name='__main__')\n"
+        "except SystemExit as exit:\n"
+        "    print('exit', exit.code, 'aws_cdk' in sys.modules, 'jsii' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False, timeout=60
+    )
+    # THEN it exits 1 having imported neither aws_cdk nor jsii (no Node needed)
+    assert result.stdout.splitlines()[-1] == "exit 1 False False"
+    assert result.stderr.splitlines()[-1] == (
+        "4 problem(s); nothing in these files would be deployed"
+    )
+
+
+def test_the_console_script_and_the_pre_commit_hook_are_declared() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert project["project"]["scripts"] == {
+        "pdd-validate": "personalize_deletion_requests.validate:main"
+    }
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert [(h["id"], h["entry"], h["language"], h["pass_filenames"]) for h in hooks] == [
+        ("validate-deletion-requests", "pdd-validate", "python", False)
+    ]
+    # AND the hook's default argument is the example request file, which passes
+    assert main([str(ROOT / hooks[0]["args"][0])]) == 0
+
+
+def test_the_app_prints_the_same_lines_instead_of_a_traceback(tmp_path: Path) -> None:
+    # GIVEN the example app pointed at a bad request file
+    folder = _bad_folder(tmp_path)
+    env = {
+        **os.environ,
+        "CDK_CONTEXT_JSON": json.dumps({"requestFile": str(folder / "requests.json")}),
+        "CDK_OUTDIR": str(tmp_path / "cdk.out"),
+    }
+    # WHEN it runs (as `cdk synth` runs it)
+    result = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    # THEN it exits 1 with exactly the validator's problem lines, and no traceback
+    _, _, err = _run([folder / "requests.json"])
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == err[:-1]
