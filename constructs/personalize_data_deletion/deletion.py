@@ -264,13 +264,13 @@ class PersonalizeDataDeletion(Construct):
         container = Construct(self, request_name)
         jobs: dict[str, DeletionJob] = {}
         for index, group in enumerate(dataset_groups):
-            where = f"{request_name}: dataset_groups[{index}]"
-            arn = _dataset_group_arn(Stack.of(self), where, group)
-            key = _group_key(where, group, arn)
+            field = f"dataset_groups[{index}]"
+            arn = _dataset_group_arn(Stack.of(self), request_name, group, field)
+            key = _group_key(f"request {request_name!r} {field}", group, arn)
             if key in jobs:
                 raise DeletionConfigError(
-                    f"request {where}: dataset group {key!r} is named twice; each group gets "
-                    "one job"
+                    f"request {request_name!r} {field}: dataset group {key!r} is named twice; "
+                    "each group gets one job"
                 )
             jobs[key] = self._job(container, key, settings, group, arn)
             self._requests[f"{request_name}/{key}"] = jobs[key]
@@ -627,7 +627,7 @@ def _group_key(where: str, group: str | personalize.CfnDatasetGroup, arn: str) -
         return group.name if not Token.is_unresolved(group.name) else group.node.id
     if Token.is_unresolved(arn):
         raise DeletionConfigError(
-            f"request {where} is an unresolved token: a fanned-out request names each "
+            f"{where} is an unresolved token: a fanned-out request names each "
             "resource after its dataset group, so give the ARN or the CfnDatasetGroup"
         )
     return dataset_group_name(arn)
@@ -649,14 +649,17 @@ def _retrain(value: object, name: str) -> Retrain:
 
 
 def _dataset_group_arn(
-    stack: Stack, request_name: str, value: str | personalize.CfnDatasetGroup
+    stack: Stack,
+    request_name: str,
+    value: str | personalize.CfnDatasetGroup,
+    field: str = "dataset_group_arn",
 ) -> str:
     """The request's dataset group, checked as far as synth can: format, and environment.
 
     A job runs in its dataset group's account and region; when the stack's are known, a group
     elsewhere would only fail at deploy time, after the list was staged.
     """
-    where = f"request {request_name!r} dataset_group_arn"
+    where = f"request {request_name!r} {field}"
     if isinstance(value, personalize.CfnDatasetGroup):
         return value.attr_dataset_group_arn
     if not isinstance(value, str):
