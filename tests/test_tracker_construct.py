@@ -588,9 +588,18 @@ def test_the_example_stack_sends_events_to_a_topic_given_by_arn(tmp_path: Path) 
     assert [target["Arn"] for target in rule["Properties"]["Targets"]] == [topic_arn]
     # AND every job (each request in each of its two dataset groups) outputs its six
     # attributes, where its job is followed among them
+    # AND the job name's description carries the list's count and hash, which `cdk diff` shows
+    # for an added output (an added resource it shows by type alone)
+    lists = {
+        "sample-2026-11": "3 users, list SHA-256 "
+        "ec11b02d9906d960915b97675cf70663abb39854dfc0e2b27fbbd3d1ab089971",
+        "sample-2026-12": "2 users, list SHA-256 "
+        "542f4636565aba44977595da8784e5db7b8164dec6b5846b0ff4bd3421c2423e",
+    }
     described = sorted(output["Description"] for output in template["Outputs"].values())
     assert described == sorted(
         f"{request} in {group}: {attribute}"
+        + (f" ({lists[request]})" if attribute == "JobName" else "")
         for request in ("sample-2026-11", "sample-2026-12")
         for group in ("example-dataset-group", "example-catalog")
         for attribute in ("JobArn", "JobName", "Status", "NumDeleted", "TrackedBy", "ReceiptUri")

@@ -98,8 +98,16 @@ class DeletionRequestsStack(Stack):
             label = job.request_name + (
                 "" if job.node.id == job.request_name else f" in {job.node.id}"
             )
+            # `cdk diff` shows an added resource by type alone, but an added output with its
+            # description: the count and hash make a new request's list reviewable (no ids).
+            reviewed = (
+                f" ({job.user_count} users, list SHA-256 {job.content_sha256})"
+                if job.content_sha256 is not None
+                else ""
+            )
             for attribute, value in outputs.items():
-                CfnOutput(job, attribute, value=value, description=f"{label}: {attribute}")
+                described = f"{label}: {attribute}" + (reviewed if attribute == "JobName" else "")
+                CfnOutput(job, attribute, value=value, description=described)
 
     def _environment(self) -> RequestEnvironment | None:
         if Token.is_unresolved(self.account) or Token.is_unresolved(self.region):
