@@ -31,6 +31,9 @@ PROVIDER_ID = "PersonalizeDataDeletionProvider"
 CLOUDFORMATION_CAP = Duration.hours(1)
 DEFAULT_QUERY_INTERVAL = Duration.minutes(1)
 DEFAULT_TOTAL_TIMEOUT = Duration.minutes(55)
+ON_EVENT_MEMORY_MB = 1024
+"""``on_event`` validates and stages lists of up to 100 MB; Lambda's CPU share follows memory
+(the benchmark estimates validation throughput at this size)."""
 
 
 class ProviderSettingsError(ValueError):
@@ -154,7 +157,7 @@ class DeletionJobProvider(Construct):
             description="Validates and stages a deletion list, then starts the deletion job",
             # Staging streams up to the input limit through /tmp: room for the spill files
             # used for de-duplication and for the canonical copy.
-            memory_size=1024,
+            memory_size=ON_EVENT_MEMORY_MB,
             ephemeral_storage_size=Size.mebibytes(2048),
             timeout=Duration.minutes(10),
             **common,
