@@ -152,10 +152,11 @@ def test_the_synthesized_handlers_serve_exactly_the_stacks_constructs(tmp_path: 
     role_b = next(
         k for k in template["Resources"] if re.fullmatch(r"BPersonalizeRole[0-9A-F]{8}", k)
     )
-    assert f'"prefix":"pdd","bucket":"{{"Ref": "{bucket_a}"}}"' in rendered
+    assert f'"id":"A","prefix":"pdd","bucket":"{{"Ref": "{bucket_a}"}}"' in rendered
     assert (
-        f'"prefix":"other","bucket":"{{"Ref": "{bucket_b}"}}",'
-        f'"roleArn":"{{"Fn::GetAtt": ["{role_b}", "Arn"]}}","maxInputBytes":1000' in rendered
+        f'"id":"B","prefix":"other","bucket":"{{"Ref": "{bucket_b}"}}",'
+        f'"roleArn":"{{"Fn::GetAtt": ["{role_b}", "Arn"]}}","maxInputBytes":1000,'
+        '"purgeStagedInput":true}' in rendered
     )
     assert rendered.startswith('{"partition":"{"Ref": "AWS::Partition"}","region":"{"Ref": ')
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
-from aws_cdk import Annotations, Aws, Duration, RemovalPolicy, Stack, Token
+from aws_cdk import Annotations, Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -43,6 +44,7 @@ from constructs import Construct
 from .acknowledgements import acknowledge, acknowledge_wildcard_resource
 from .completion import Completion
 from .job import DeletionJob
+from .list_assets import is_token
 from .provider import (
     DEFAULT_QUERY_INTERVAL,
     DEFAULT_TOTAL_TIMEOUT,
@@ -129,6 +131,11 @@ class PersonalizeDataDeletion(Construct):
         follow_up: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
+        # Read from jsii once per construct: requests only do Python with these.
+        self._stack = Stack.of(self)
+        self._environment = _stack_environment(self._stack)
+        self.scope_id = _path_in_stack(self, self._stack)
+        """What this construct's requests name as their ``Scope``: its path in the stack."""
         try:
             self.job_name_prefix = check_prefix(job_name_prefix)
         except RequestRuleError as exc:
@@ -180,10 +187,12 @@ class PersonalizeDataDeletion(Construct):
         self.service_role = self._create_service_role()
         self._grant_roles()
         self.provider.serve(
+            scope_id=self.scope_id,
             job_name_prefix=self.job_name_prefix,
-            bucket=self.bucket,
-            role=self.service_role,
+            bucket_name=self.bucket.bucket_name,
+            role_arn=self.service_role.role_arn,
             max_input_bytes=max_input_bytes,
+            purge_staged_input=purge_staged_input,
         )
         self._requests: dict[str, DeletionJob] = {}
         if notification_topic is not None:
@@ -226,7 +235,7 @@ class PersonalizeDataDeletion(Construct):
                 f"request {request_name!r}: users must be a UserList (UserList.from_csv, "
                 f"from_ids, from_s3 or from_s3_prefix), not {type(users).__name__}"
             )
-        arn = _dataset_group_arn(Stack.of(self), request_name, dataset_group_arn)
+        arn = _dataset_group_arn(self._environment, request_name, dataset_group_arn)
         if tags is not None and not isinstance(tags, Mapping):
             raise TypeError(
                 f"request {request_name!r}: tags must map tag keys to values, not "
@@ -537,8 +546,32 @@ def _retrain(value: object, name: str) -> Retrain:
     return value
 
 
+@dataclass(frozen=True)
+class _StackEnvironment:
+    """The stack's name and, where concrete, account, region and partition."""
+
+    name: str
+    account: str | None
+    region: str | None
+    partition: str | None
+
+
+def _stack_environment(stack: Stack) -> _StackEnvironment:
+    account, region = stack.account, stack.region
+    account = None if is_token(account) else account
+    region = None if is_token(region) else region
+    partition = RegionInfo.get(region).partition if region is not None else None
+    return _StackEnvironment(stack.stack_name, account, region, partition)
+
+
+def _path_in_stack(construct: Construct, stack: Stack) -> str:
+    """A construct's path below its stack: unique there, and stable unless it is renamed."""
+    path, root = construct.node.path, stack.node.path
+    return path[len(root) + 1 :] if root and path.startswith(f"{root}/") else path
+
+
 def _dataset_group_arn(
-    stack: Stack, request_name: str, value: str | personalize.CfnDatasetGroup
+    stack: _StackEnvironment, request_name: str, value: str | personalize.CfnDatasetGroup
 ) -> str:
     """The request's dataset group, checked as far as synth can: format, and environment.
 
@@ -552,25 +585,24 @@ def _dataset_group_arn(
         raise TypeError(
             f"{where} must be a string or a CfnDatasetGroup, not {type(value).__name__}"
         )
-    if Token.is_unresolved(value):
+    if is_token(value):
         return value
     try:
         check_dataset_group_arn(value, where=where)
     except RequestRuleError as exc:
         raise DeletionConfigError(str(exc)) from exc
     partition, region, account = dataset_group_environment(value)
-    expected = {
-        "account": None if Token.is_unresolved(stack.account) else stack.account,
-        "region": None if Token.is_unresolved(stack.region) else stack.region,
-    }
-    if expected["region"] is not None:
-        expected["partition"] = RegionInfo.get(expected["region"]).partition
+    expected = {"account": stack.account, "region": stack.region, "partition": stack.partition}
     found = {"partition": partition, "region": region, "account": account}
-    wrong = [name for name, want in expected.items() if want is not None and found[name] != want]
+    wrong = [
+        name
+        for name in ("account", "region", "partition")
+        if expected[name] not in (None, found[name])
+    ]
     if wrong:
         raise DeletionConfigError(
             f"{where}: {value!r} is in {', '.join(f'{n} {found[n]}' for n in wrong)}, but stack "
-            f"{stack.stack_name!r} deploys to {', '.join(f'{n} {expected[n]}' for n in wrong)}: a "
+            f"{stack.name!r} deploys to {', '.join(f'{n} {expected[n]}' for n in wrong)}: a "
             "data deletion job runs in its dataset group's account and region; declare the "
             "request in a stack of that environment"
         )

@@ -9,8 +9,6 @@ access to them.
 from __future__ import annotations
 
 import abc
-import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,13 +16,7 @@ from pathlib import Path
 from aws_cdk import Annotations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_s3_assets as s3_assets
-from personalize_deletion_runtime.user_list import (
-    InputValidationError,
-    Limits,
-    ListStats,
-    canonicalize,
-)
+from personalize_deletion_runtime.user_list import InputValidationError, Limits
 
 from constructs import Construct
 
@@ -38,10 +30,12 @@ class UserListError(ValueError):
 
 @dataclass(frozen=True)
 class BoundSource:
-    """What a source contributes to the custom resource: its location, as CloudFormation strings,
-    and for a local list the canonical SHA-256 computed at synth."""
+    """What a source contributes to the custom resource: its location (the ``Source``
+    property, as CloudFormation strings), and for a local list the canonical SHA-256 computed
+    at synth. A local list whose asset key the handler derives from that hash has no
+    ``Source``."""
 
-    properties: dict[str, str]
+    properties: dict[str, str] | None
     content_sha256: str | None = None
 
 
@@ -110,8 +104,9 @@ class _LocalCsv(UserList):
                 f"request {request_name!r}: users file {str(self.path)!r} does not exist or is not "
                 "a file"
             )
-        stats = _validate(request_name, [(self.path.name, _read_chunks(self.path))], limits)
-        return _bind_asset(scope, self.path, provider, stats).source
+        return _bind_asset(
+            request_name, [(self.path.name, _read_chunks(self.path))], provider, limits
+        )
 
 
 class _InlineIds(UserList):
@@ -122,25 +117,8 @@ class _InlineIds(UserList):
         self, scope: Construct, *, request_name: str, provider: DeletionJobProvider, limits: Limits
     ) -> BoundSource:
         raw = ("USER_ID\n" + "".join(f"{user_id}\n" for user_id in self.ids)).encode()
-        folder = Path(tempfile.mkdtemp(prefix="pdd-inline-"))
-        path = folder / "users.csv"
-        try:
-            with path.open("wb") as sink:
-                stats = _validate(request_name, [("inline ids", [raw])], limits, write=sink.write)
-            bound = _bind_asset(scope, path, provider, stats)
-            staged = not Path(bound.asset_path).resolve().is_relative_to(folder.resolve())
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
-        if staged:
-            # The asset was copied into the cloud assembly: no copy of the ids stays in /tmp.
-            shutil.rmtree(folder, ignore_errors=True)
-        else:
-            Annotations.of(scope).add_warning(
-                f"request {request_name!r}: asset staging is disabled, so the inline ids stay in "
-                f"{folder} for the deployment to read; delete that folder after deploying"
-            )
-        return bound.source
+        # Written straight into the cloud assembly: no copy of the ids anywhere else.
+        return _bind_asset(request_name, [("inline ids", [raw])], provider, limits)
 
 
 class _S3Source(UserList):
@@ -212,38 +190,25 @@ def _read_chunks(path: Path) -> Iterable[bytes]:
             yield chunk
 
 
-def _validate(
+def _bind_asset(
     request_name: str,
     parts: list[tuple[str, Iterable[bytes]]],
+    provider: DeletionJobProvider,
     limits: Limits,
-    write=lambda _chunk: None,
-) -> ListStats:
-    """Run the runtime's rules now, so a bad list fails the synth, not the deployment."""
+) -> BoundSource:
+    """Validate the list now (a bad list fails the synth, not the deployment), ship it as a
+    file asset the handlers may read and remove once its job ended.
+
+    ``ContentSha256`` names the job in later events (an Update, a rollback, a redeploy) even
+    after the list is gone from the assets bucket, and, with the default synthesizer, is all
+    the handler needs to find the asset.
+    """
     try:
-        return canonicalize(parts, write, limits=limits)
+        asset = provider.list_assets.add(parts, limits, f"deletion list of request {request_name}")
     except InputValidationError as exc:
         raise UserListError(f"request {request_name!r}: {exc}") from exc
-
-
-@dataclass(frozen=True)
-class _BoundAsset:
-    source: BoundSource
-    asset_path: str
-
-
-def _bind_asset(
-    scope: Construct, path: Path, provider: DeletionJobProvider, stats: ListStats
-) -> _BoundAsset:
-    """Ship the list as a file asset the handlers may read, and remove once its job ended.
-
-    ``ContentSha256`` lets later events (an Update, a rollback, a redeploy) name the job
-    without the list, which by then is gone from the assets bucket.
-    """
-    asset = s3_assets.Asset(scope, "Users", path=str(path))
-    provider.grant_asset_csvs(asset.bucket)
-    provider.grant_asset_removal(asset.bucket, asset.s3_object_key)
-    source = BoundSource(
-        {"Bucket": asset.s3_bucket_name, "Key": asset.s3_object_key, "Asset": "true"},
-        content_sha256=stats.sha256,
+    provider.grant_list_assets(asset.bucket, asset.bucket_identity)
+    location = (
+        None if asset.derivable else {"Bucket": asset.bucket, "Key": asset.key, "Asset": "true"}
     )
-    return _BoundAsset(source, asset.asset_path)
+    return BoundSource(location, content_sha256=asset.sha256)

@@ -651,9 +651,12 @@ def _play(stack: StackArtifact, double: Any, cdk_out: Path, out: Any, boto3: Any
     provider.peek = peek
 
     resources = {}
+    views = {}
+    """What each request resolves to through the handlers' scopes (its bucket, for one)."""
     for logical_id, resource in _custom_resources(stack).items():
         properties = resolver.resolve(resource.get("Properties", {}))
         resources[logical_id] = properties
+        views[logical_id] = _expanded(services.scopes, properties)
         arn = properties.get("DatasetGroupArn")
         if isinstance(arn, str):
             double.add_dataset_group(arn)
@@ -673,7 +676,7 @@ def _play(stack: StackArtifact, double: Any, cdk_out: Path, out: Any, boto3: Any
             f"poll(s), {outcome.elapsed:.0f}s simulated"
         )
     shown: set[str] = set()
-    _summary(creates, resources, s3, out, title="when cdk deploy returns", shown=shown)
+    _summary(creates, views, s3, out, title="when cdk deploy returns", shown=shown)
     _print_events(queues, sqs, out)
     failures = [o for o in creates.values() if o.status == "FAILED"]
     if failures:
@@ -700,7 +703,7 @@ def _play(stack: StackArtifact, double: Any, cdk_out: Path, out: Any, boto3: Any
         ended = {r.output.get("outcome", {}).get("status") for r in results if r.output}
         unconfirmed = sum(1 for r in results if r.status != "SUCCEEDED") + ("FAILED" in ended)
         if results:
-            _summary(creates, resources, s3, out, title="recorded", from_receipts=True, shown=shown)
+            _summary(creates, views, s3, out, title="recorded", from_receipts=True, shown=shown)
     if metrics:
         out("\nmetrics: " + ", ".join(f"{name} {count}" for name, count in sorted(metrics.items())))
     if failures:
@@ -758,12 +761,12 @@ def _play(stack: StackArtifact, double: Any, cdk_out: Path, out: Any, boto3: Any
             exit_code = 1
     out(f"  Personalize calls during Delete: {len(double.calls) - calls_before}")
     receipts = s3.list_objects_v2(
-        Bucket=next(iter(resources.values()))["Bucket"], Prefix="receipts/"
+        Bucket=next(iter(views.values()))["Bucket"], Prefix="receipts/"
     ).get("KeyCount", 0)
     out(f"  receipts kept in the deletion bucket: {receipts}")
-    staged = s3.list_objects_v2(
-        Bucket=next(iter(resources.values()))["Bucket"], Prefix="staging/"
-    ).get("KeyCount", 0)
+    staged = s3.list_objects_v2(Bucket=next(iter(views.values()))["Bucket"], Prefix="staging/").get(
+        "KeyCount", 0
+    )
     out(f"  staged lists left in the deletion bucket: {staged}")
     lists_left = [uri for uri in published if uri.endswith(".csv") and not _tombstone(s3, uri)]
     out(f"  lists left in the CDK assets bucket: {len(lists_left)}")
@@ -824,6 +827,15 @@ def _event(
     if old_properties is not None:
         event["OldResourceProperties"] = json.loads(json.dumps(old_properties))
     return event
+
+
+def _expanded(scopes: Any, properties: dict[str, Any]) -> dict[str, Any]:
+    """A request as the handlers read it (values its scope supplies filled in); as it is if
+    its scope is unknown (the handler then fails it, and says why)."""
+    try:
+        return dict(scopes.expand(properties))
+    except ValueError:
+        return properties
 
 
 def _summary(

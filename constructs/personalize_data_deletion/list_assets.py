@@ -1,0 +1,135 @@
+"""Local deletion lists as CDK file assets: one canonical copy each, named by its SHA-256.
+
+``s3_assets.Asset`` would cost a construct, a staging copy, a bucket import and a dozen jsii
+round trips per request, and its key (a fingerprint of the file) would have to be written into
+every request's properties. Here the list is validated and written once, canonical, into the
+cloud assembly as ``asset.<sha256>.csv`` and registered with the stack's synthesizer in one
+call whose source hash is that SHA-256: with the default synthesizer the object key is
+``<sha256>.csv``, so a request carries only ``ContentSha256`` and the handler derives the key
+(the stack's assets bucket and key prefix are in its environment). A synthesizer that names
+keys otherwise gets the location written into the request, as before.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aws_cdk import FileAssetPackaging, FileAssetSource, Stack, Stage
+from personalize_deletion_runtime.user_list import Limits, canonicalize
+
+TOKEN_MARKERS = ("${Token[", "#{Token[")
+"""How CDK encodes unresolved tokens in strings: checked in Python, not with a jsii call."""
+
+
+def is_token(value: str) -> bool:
+    return any(marker in value for marker in TOKEN_MARKERS)
+
+
+@dataclass(frozen=True)
+class AssetsLocation:
+    """Where the stack's synthesizer puts file assets: bucket, and key prefix before the hash."""
+
+    bucket: str
+    key_prefix: str
+
+
+@dataclass(frozen=True)
+class ListAsset:
+    """A registered list: its canonical hash, counts, and what the request must say."""
+
+    sha256: str
+    bucket: str
+    key: str
+    derivable: bool
+    """Whether the key is ``<stack key prefix><sha256>.csv`` in the stack's assets bucket."""
+    bucket_identity: str
+    """The bucket, comparable across registrations (for granting each bucket once)."""
+
+
+class ListAssets:
+    """The file assets of one stack's local lists (shared by its deletion constructs)."""
+
+    def __init__(self, stack: Stack) -> None:
+        self._stack = stack
+        self._synthesizer = stack.synthesizer
+        self._outdir: tuple[str, str] | None = None
+        self._registered: dict[str, ListAsset] = {}
+        self.location: AssetsLocation | None = None
+        """Set by the first list registered; the handlers' environment carries it."""
+        self._bucket_identity = ""
+
+    def add(
+        self, parts: Iterable[tuple[str, Iterable[bytes]]], limits: Limits, display_name: str
+    ) -> ListAsset:
+        """Validate ``parts``, write the canonical list into the assembly, register it once
+        (``display_name`` is what ``cdk deploy`` shows while publishing it).
+
+        Raises ``InputValidationError`` (nothing is written then) on the first rule broken.
+        """
+        asset_dir, stack_dir = self._directories()
+        handle, partial = tempfile.mkstemp(prefix="asset.", suffix=".partial", dir=asset_dir)
+        try:
+            with os.fdopen(handle, "wb") as sink:
+                stats = canonicalize(parts, sink.write, limits=limits)
+            staged = os.path.join(asset_dir, f"asset.{stats.sha256}.csv")
+            os.replace(partial, staged)
+        except BaseException:
+            if os.path.exists(partial):
+                os.unlink(partial)
+            raise
+        known = self._registered.get(stats.sha256)
+        if known is not None:
+            return known
+        source = FileAssetSource(
+            source_hash=stats.sha256,
+            file_name=os.path.relpath(staged, stack_dir),
+            packaging=FileAssetPackaging.FILE,
+            display_name=display_name,
+        )
+        location = self._synthesizer.add_file_asset(**_fields(source))
+        asset = self._describe(stats.sha256, location.bucket_name, location.object_key)
+        self._registered[stats.sha256] = asset
+        return asset
+
+    def _describe(self, sha256: str, bucket: str, key: str) -> ListAsset:
+        """Whether the handler can find the list from its hash, and the stack's location."""
+        suffix = f"{sha256}.csv"
+        if not key.endswith(suffix) or is_token(key):
+            return ListAsset(sha256, bucket, key, False, self._identity(bucket))
+        prefix = key[: -len(suffix)]
+        if self.location is None:
+            self.location = AssetsLocation(bucket, prefix)
+            self._bucket_identity = self._identity(bucket)
+            return ListAsset(sha256, bucket, key, True, self._bucket_identity)
+        identity = (
+            self._bucket_identity if bucket == self.location.bucket else self._identity(bucket)
+        )
+        derivable = prefix == self.location.key_prefix and identity == self._bucket_identity
+        return ListAsset(sha256, bucket, key, derivable, identity)
+
+    def _identity(self, bucket: str) -> str:
+        """A bucket name comparable across calls: an environment-agnostic stack's synthesizer
+        returns a new token for the same ``Fn::Sub`` each time (one jsii call, then)."""
+        if not is_token(bucket):
+            return bucket
+        return json.dumps(self._stack.resolve(bucket), sort_keys=True)
+
+    def _directories(self) -> tuple[str, str]:
+        """Where assets are written, and the stack's assembly directory (paths are relative)."""
+        if self._outdir is None:
+            stage = Stage.of(self._stack)
+            self._outdir = (stage.asset_outdir, stage.outdir)
+        return self._outdir
+
+
+def _fields(source: FileAssetSource) -> dict[str, object]:
+    return {
+        "source_hash": source.source_hash,
+        "file_name": source.file_name,
+        "packaging": source.packaging,
+        "display_name": source.display_name,
+    }
