@@ -17,6 +17,7 @@ from personalize_data_deletion import (
     ProviderSettingsError,
     UserList,
     UserListError,
+    list_assets,
 )
 from synth import DATASET_GROUP_ARN, cfn_lint, synth_template
 
@@ -310,8 +311,14 @@ def test_local_list_is_staged_canonical_under_its_sha256(tmp_path: Path) -> None
     assert destination["objectKey"] == f"{sha}.csv"
 
 
-def test_every_list_is_published_under_its_hash(tmp_path: Path) -> None:
-    # GIVEN three requests with distinct inline lists
+@pytest.mark.parametrize("unread_result", [True, False], ids=["one-round-trip", "public-binding"])
+def test_every_list_is_published_under_its_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unread_result: bool
+) -> None:
+    # GIVEN three requests with distinct inline lists, registered after the first without
+    # reading the location back (or, where jsii does not allow that, through the binding)
+    if not unread_result:
+        monkeypatch.setattr(list_assets, "_INVOKE", None)
 
     def build(stack: cdk.Stack) -> None:
         deletion = PersonalizeDataDeletion(stack, "UserDeletion")

@@ -18,7 +18,8 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from aws_cdk import FileAssetPackaging, FileAssetSource, Stack, Stage
+import jsii
+from aws_cdk import DefaultStackSynthesizer, FileAssetPackaging, FileAssetSource, Stack, Stage
 from personalize_deletion_runtime.user_list import Limits, canonicalize
 
 TOKEN_MARKERS = ("${Token[", "#{Token[")
@@ -56,6 +57,9 @@ class ListAssets:
     def __init__(self, stack: Stack) -> None:
         self._stack = stack
         self._synthesizer = stack.synthesizer
+        # The default synthesizer names every file asset <bucket prefix><hash><extension>:
+        # once the first list showed its prefix, later ones need no location read back.
+        self._predictable = type(self._synthesizer) is DefaultStackSynthesizer
         self._outdir: tuple[str, str] | None = None
         self._registered: dict[str, ListAsset] = {}
         self.location: AssetsLocation | None = None
@@ -90,8 +94,12 @@ class ListAssets:
             packaging=FileAssetPackaging.FILE,
             display_name=display_name,
         )
-        location = self._synthesizer.add_file_asset(**_fields(source))
-        asset = self._describe(stats.sha256, location.bucket_name, location.object_key)
+        if self._predictable and self.location is not None and _register(self._synthesizer, source):
+            key = f"{self.location.key_prefix}{stats.sha256}.csv"
+            asset = ListAsset(stats.sha256, self.location.bucket, key, True, self._bucket_identity)
+        else:
+            location = self._synthesizer.add_file_asset(**_fields(source))
+            asset = self._describe(stats.sha256, location.bucket_name, location.object_key)
         self._registered[stats.sha256] = asset
         return asset
 
@@ -133,3 +141,18 @@ def _fields(source: FileAssetSource) -> dict[str, object]:
         "packaging": source.packaging,
         "display_name": source.display_name,
     }
+
+
+_INVOKE = getattr(jsii.kernel.invoke, "__wrapped__", None)
+"""jsii's ``invoke`` before it turns the result into Python: the location ``addFileAsset``
+returns is a struct, which jsii reads back field by field (six round trips to Node) although
+the default synthesizer's key is known. ``None`` if this jsii wraps differently."""
+
+
+def _register(synthesizer: DefaultStackSynthesizer, source: FileAssetSource) -> bool:
+    """``addFileAsset`` in one round trip, its result left unread; ``False`` if that cannot be
+    done here (the caller then uses the public binding)."""
+    if _INVOKE is None:
+        return False
+    _INVOKE(jsii.kernel, synthesizer, "addFileAsset", [source])
+    return True
