@@ -19,6 +19,7 @@ from personalize_data_deletion import (
     UserListError,
     list_assets,
 )
+from personalize_deletion_runtime.request_rules import compose_job_name
 from synth import DATASET_GROUP_ARN, cfn_lint, synth_template
 
 SAMPLE_CSV = Path(__file__).resolve().parents[1] / "requests" / "sample-users.csv"
@@ -293,52 +294,53 @@ def test_local_list_is_staged_canonical_under_its_sha256(tmp_path: Path) -> None
     synthesized = synth_template(build, out)
     # WHEN it is synthesized
     sha = _only(synthesized, RESOURCE_TYPE)["Properties"]["ContentSha256"]
-    # THEN the cloud assembly holds the canonical list under that hash, nothing else of it
+    job = compose_job_name("pdd", "r1", DATASET_GROUP_ARN, sha)
+    # THEN the cloud assembly holds the canonical list under its job's name, nothing else of it
     # (canonical: header, LF, no duplicate, ids in the order of the hash partitions)
-    assert (out / f"asset.{sha}.csv").read_bytes() == b"USER_ID\nu-1\nu-2\n"
-    assert sorted(p.name for p in out.glob("asset.*.csv")) == [f"asset.{sha}.csv"]
+    assert (out / f"asset.{job}.csv").read_bytes() == b"USER_ID\nu-1\nu-2\n"
+    assert sorted(p.name for p in out.glob("asset.*.csv")) == [f"asset.{job}.csv"]
     assert list(out.glob("asset.*.partial")) == []
-    # AND the CLI publishes it to exactly the key the handler derives from the hash
+    # AND the CLI publishes it to exactly the key the handler derives from what names the job
     [entry] = [
         f
         for f in json.loads((out / "Test.assets.json").read_text())["files"].values()
         if f["source"]["path"].endswith(".csv")
     ]
-    assert entry["source"] == {"path": f"asset.{sha}.csv", "packaging": "file"}
+    assert entry["source"] == {"path": f"asset.{job}.csv", "packaging": "file"}
     assert entry["displayName"] == "deletion list of request r1"
     [destination] = entry["destinations"].values()
     assert destination["bucketName"] == "cdk-hnb659fds-assets-123456789012-us-east-1"
-    assert destination["objectKey"] == f"{sha}.csv"
+    assert destination["objectKey"] == f"{job}.csv"
 
 
 @pytest.mark.parametrize("unread_result", [True, False], ids=["one-round-trip", "public-binding"])
-def test_every_list_is_published_under_its_hash(
+def test_every_job_gets_its_own_list_object(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unread_result: bool
 ) -> None:
-    # GIVEN three requests with distinct inline lists, registered after the first without
+    # GIVEN three requests, two of them with the same list, registered after the first without
     # reading the location back (or, where jsii does not allow that, through the binding)
     if not unread_result:
         monkeypatch.setattr(list_assets, "_INVOKE", None)
 
     def build(stack: cdk.Stack) -> None:
         deletion = PersonalizeDataDeletion(stack, "UserDeletion")
-        for index in range(3):
+        for index, ids in enumerate((["user-a"], ["user-a"], ["user-b"])):
             deletion.delete_users(
-                f"r{index}",
-                dataset_group_arn=DATASET_GROUP_ARN,
-                users=UserList.from_ids([f"user-{index}"]),
+                f"r{index}", dataset_group_arn=DATASET_GROUP_ARN, users=UserList.from_ids(ids)
             )
 
     # WHEN the stack is synthesized
     template = synth_template(build, tmp_path)
-    # THEN each request names its list's hash and carries no location, and the CLI publishes
-    # each list from the assembly to <hash>.csv in the assets bucket
-    shas = sorted(
-        r["Properties"]["ContentSha256"] for r in _resources(template, RESOURCE_TYPE).values()
-    )
-    assert len(set(shas)) == 3
-    assert all(
-        "Source" not in r["Properties"] for r in _resources(template, RESOURCE_TYPE).values()
+    # THEN no request carries a location, and the CLI publishes one object per job, named after
+    # it (so the end of r0's job removes nothing r1's job still has to read)
+    requests = [r["Properties"] for r in _resources(template, RESOURCE_TYPE).values()]
+    assert all("Source" not in r for r in requests)
+    jobs = sorted(
+        (
+            compose_job_name("pdd", r["RequestName"], DATASET_GROUP_ARN, r["ContentSha256"]),
+            r["RequestName"],
+        )
+        for r in requests
     )
     published = sorted(
         (
@@ -349,13 +351,10 @@ def test_every_list_is_published_under_its_hash(
         for entry in json.loads((tmp_path / "Test.assets.json").read_text())["files"].values()
         if entry["source"]["path"].endswith(".csv")
     )
-    names = {
-        r["Properties"]["ContentSha256"]: r["Properties"]["RequestName"]
-        for r in _resources(template, RESOURCE_TYPE).values()
-    }
     assert published == [
-        (f"asset.{sha}.csv", f"{sha}.csv", f"deletion list of request {names[sha]}") for sha in shas
+        (f"asset.{job}.csv", f"{job}.csv", f"deletion list of request {name}") for job, name in jobs
     ]
+    assert len(published) == 3
 
 
 def test_non_default_settings_are_carried_by_the_request(tmp_path: Path) -> None:

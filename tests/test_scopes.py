@@ -25,6 +25,7 @@ from lifecycle_support import (
 from personalize_data_deletion import PersonalizeDataDeletion
 from personalize_deletion_runtime import tracker_steps
 from personalize_deletion_runtime.properties import Source
+from personalize_deletion_runtime.request_rules import compose_job_name
 from personalize_deletion_runtime.scopes import Assets, Scope, ScopeError, Scopes
 from synth import synth_template
 
@@ -191,7 +192,8 @@ def test_a_request_naming_its_scope_takes_the_scopes_values() -> None:
     # GIVEN a request that names its scope and carries its list's hash, nothing else
     # WHEN the handler reads it
     request = NAMED.request(slim())
-    # THEN prefix, bucket, role, limit and purge come from the scope, the list from its asset
+    # THEN prefix, bucket, role, limit and purge come from the scope, the list from its asset,
+    # named after the job
     assert (
         request.request_name,
         request.job_name_prefix,
@@ -201,14 +203,19 @@ def test_a_request_naming_its_scope_takes_the_scopes_values() -> None:
         request.purge_staged_input,
         request.content_sha256,
     ) == ("r1", "pdd", STAGING_BUCKET, ROLE, 100_000_000, False, SHA)
-    assert request.source == Source(bucket="cdk-assets-bucket", key=f"lists/{SHA}.csv", asset=True)
+    job = compose_job_name("pdd", "r1", support.GROUP, SHA)
+    assert request.source == Source(bucket="cdk-assets-bucket", key=f"lists/{job}.csv", asset=True)
 
 
 def test_a_request_in_the_older_shape_is_the_same_request() -> None:
     # GIVEN the same request as templates wrote it before scopes had names
     old = properties(
         RequestName="r1",
-        Source={"Bucket": "cdk-assets-bucket", "Key": f"lists/{SHA}.csv", "Asset": "true"},
+        Source={
+            "Bucket": "cdk-assets-bucket",
+            "Key": f"lists/{compose_job_name('pdd', 'r1', support.GROUP, SHA)}.csv",
+            "Asset": "true",
+        },
         ContentSha256=SHA,
         PurgeStagedInput="false",
         Tags={},

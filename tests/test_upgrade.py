@@ -82,9 +82,9 @@ def test_an_unchanged_local_list_starts_no_second_job_after_the_upgrade(world: W
     assert (created.physical_id, created.data["Status"]) == (JOB, "COMPLETED")
     assert world.read(ASSET_KEY, bucket=SOURCE_BUCKET) == b""
     world.events()
-    # AND the upgraded handlers, and the list published again under its hash by the CLI
+    # AND the upgraded handlers, and the list published again under its job's name by the CLI
     world.services.scopes = UPGRADED
-    world.put_source(f"{SHA}.csv", CANONICAL)
+    world.put_source(f"{JOB}.csv", CANONICAL)
     world.reset_calls()
 
     # WHEN CloudFormation sends the Update: old shape before, new shape after
@@ -108,7 +108,7 @@ def test_an_unchanged_local_list_starts_no_second_job_after_the_upgrade(world: W
     ]
     assert len(world.double.jobs) == 1
     # AND the copy the CLI uploaded is a tombstone again; nothing was staged, nothing announced
-    head = world.s3.head_object(Bucket=SOURCE_BUCKET, Key=f"{SHA}.csv")
+    head = world.s3.head_object(Bucket=SOURCE_BUCKET, Key=f"{JOB}.csv")
     assert (head["ContentLength"], head["Metadata"]) == (0, {TOMBSTONE_METADATA: JOB})
     assert world.keys(prefix="staging/") == []
     assert world.events() == []
@@ -144,7 +144,7 @@ def test_an_unchanged_list_in_the_users_bucket_starts_no_second_job(world: World
 def test_a_rollback_to_the_old_shape_is_served_by_the_upgraded_handlers(world: World) -> None:
     # GIVEN upgraded handlers and a request created with the new shape
     world.services.scopes = UPGRADED
-    world.put_source(f"{SHA}.csv", CANONICAL)
+    world.put_source(f"{JOB}.csv", CANONICAL)
     created = play(cfn_event("Create", new_local_list()), world)
     assert created.physical_id == JOB
     world.reset_calls()

@@ -6,12 +6,14 @@ from typing import TYPE_CHECKING
 
 from aws_cdk import CfnResource, Token
 from personalize_deletion_runtime.properties import HAND_OFF, SCOPE
+from personalize_deletion_runtime.request_rules import compose_job_name
 
 from constructs import Construct
 
 from .completion import Completion
+from .list_assets import is_token
 from .retrain import Retrain
-from .sources import UserList
+from .sources import JobNamer, UserList
 
 if TYPE_CHECKING:
     from .deletion import PersonalizeDataDeletion
@@ -53,6 +55,7 @@ class DeletionJob(Construct):
             request_name=construct_id,
             provider=deletion.provider,
             limits=deletion.limits,
+            job_name=_job_namer(deletion.job_name_prefix, construct_id, dataset_group_arn),
         )
         provider = deletion.provider
         properties: dict[str, object] = {"ServiceToken": provider.service_token}
@@ -122,3 +125,11 @@ class DeletionJob(Construct):
     def receipt_uri(self) -> str:
         """``s3://<bucket>/receipts/<job name>.json``: written once the job has ended."""
         return Token.as_string(self.resource.get_att("ReceiptUri"))
+
+
+def _job_namer(prefix: str, request_name: str, dataset_group_arn: str) -> JobNamer:
+    """The job's name for a list's hash, as the handler will compose it (``None`` for a
+    dataset group that is a token: its ARN, hence the name, is known at deploy time only)."""
+    if is_token(dataset_group_arn):
+        return lambda _sha256: None
+    return lambda sha256: compose_job_name(prefix, request_name, dataset_group_arn, sha256)

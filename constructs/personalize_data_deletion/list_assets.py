@@ -1,21 +1,25 @@
-"""Local deletion lists as CDK file assets: one canonical copy each, named by its SHA-256.
+"""Local deletion lists as CDK file assets: one canonical copy per job, named after the job.
 
 ``s3_assets.Asset`` would cost a construct, a staging copy, a bucket import and a dozen jsii
 round trips per request, and its key (a fingerprint of the file) would have to be written into
 every request's properties. Here the list is validated and written once, canonical, into the
-cloud assembly as ``asset.<sha256>.csv`` and registered with the stack's synthesizer in one
-call whose source hash is that SHA-256: with the default synthesizer the object key is
-``<sha256>.csv``, so a request carries only ``ContentSha256`` and the handler derives the key
-(the stack's assets bucket and key prefix are in its environment). A synthesizer that names
-keys otherwise gets the location written into the request, as before.
+cloud assembly as ``asset.<job name>.csv`` and registered with the stack's synthesizer in one
+call whose source hash is the job name (prefix, request, and a digest of the dataset group and
+the list's SHA-256): with the default synthesizer the object key is ``<job name>.csv``, so a
+request carries only ``ContentSha256`` and the handler derives the key from what names the job
+(the stack's assets bucket and key prefix are in its environment). One object per job: when one
+job ends and its list is removed, no other job's list goes with it, even an identical one. A
+synthesizer that names keys otherwise, or a job whose name is only known at deploy time (a
+dataset group given as a token), gets the location written into the request.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import jsii
@@ -46,7 +50,7 @@ class ListAsset:
     bucket: str
     key: str
     derivable: bool
-    """Whether the key is ``<stack key prefix><sha256>.csv`` in the stack's assets bucket."""
+    """Whether the key is ``<stack key prefix><job name>.csv`` in the stack's assets bucket."""
     bucket_identity: str
     """The bucket, comparable across registrations (for granting each bucket once)."""
 
@@ -67,10 +71,15 @@ class ListAssets:
         self._bucket_identity = ""
 
     def add(
-        self, parts: Iterable[tuple[str, Iterable[bytes]]], limits: Limits, display_name: str
+        self,
+        parts: Iterable[tuple[str, Iterable[bytes]]],
+        limits: Limits,
+        display_name: str,
+        job_name: Callable[[str], str | None],
     ) -> ListAsset:
         """Validate ``parts``, write the canonical list into the assembly, register it once
-        (``display_name`` is what ``cdk deploy`` shows while publishing it).
+        under the name ``job_name`` gives its SHA-256 (``None``: not known at synth).
+        ``display_name`` is what ``cdk deploy`` shows while publishing it.
 
         Raises ``InputValidationError`` (nothing is written then) on the first rule broken.
         """
@@ -79,34 +88,43 @@ class ListAssets:
         try:
             with os.fdopen(handle, "wb") as sink:
                 stats = canonicalize(parts, sink.write, limits=limits)
-            staged = os.path.join(asset_dir, f"asset.{stats.sha256}.csv")
+            name = job_name(stats.sha256)
+            asset_id = (
+                name or hashlib.sha256(f"{display_name}\n{stats.sha256}".encode()).hexdigest()
+            )
+            staged = os.path.join(asset_dir, f"asset.{asset_id}.csv")
             os.replace(partial, staged)
         except BaseException:
             if os.path.exists(partial):
                 os.unlink(partial)
             raise
-        known = self._registered.get(stats.sha256)
+        known = self._registered.get(asset_id)
         if known is not None:
             return known
         source = FileAssetSource(
-            source_hash=stats.sha256,
+            source_hash=asset_id,
             file_name=os.path.relpath(staged, stack_dir),
             packaging=FileAssetPackaging.FILE,
             display_name=display_name,
         )
-        if self._predictable and self.location is not None and _register(self._synthesizer, source):
-            key = f"{self.location.key_prefix}{stats.sha256}.csv"
+        if (
+            name is not None
+            and self._predictable
+            and self.location is not None
+            and _register(self._synthesizer, source)
+        ):
+            key = f"{self.location.key_prefix}{name}.csv"
             asset = ListAsset(stats.sha256, self.location.bucket, key, True, self._bucket_identity)
         else:
             location = self._synthesizer.add_file_asset(**_fields(source))
-            asset = self._describe(stats.sha256, location.bucket_name, location.object_key)
-        self._registered[stats.sha256] = asset
+            asset = self._describe(stats.sha256, name, location.bucket_name, location.object_key)
+        self._registered[asset_id] = asset
         return asset
 
-    def _describe(self, sha256: str, bucket: str, key: str) -> ListAsset:
-        """Whether the handler can find the list from its hash, and the stack's location."""
-        suffix = f"{sha256}.csv"
-        if not key.endswith(suffix) or is_token(key):
+    def _describe(self, sha256: str, name: str | None, bucket: str, key: str) -> ListAsset:
+        """Whether the handler can find the list from the job's name, and the stack's location."""
+        suffix = f"{name}.csv"
+        if name is None or not key.endswith(suffix) or is_token(key):
             return ListAsset(sha256, bucket, key, False, self._identity(bucket))
         prefix = key[: -len(suffix)]
         if self.location is None:

@@ -9,7 +9,7 @@ access to them.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +22,9 @@ from constructs import Construct
 
 from .acknowledgements import acknowledge_wildcard_resource
 from .provider import DeletionJobProvider
+
+JobNamer = Callable[[str], "str | None"]
+"""The job's name for a list's SHA-256, or ``None`` when it is only known at deploy time."""
 
 
 class UserListError(ValueError):
@@ -87,9 +90,19 @@ class UserList(abc.ABC):
 
     @abc.abstractmethod
     def bind(
-        self, scope: Construct, *, request_name: str, provider: DeletionJobProvider, limits: Limits
+        self,
+        scope: Construct,
+        *,
+        request_name: str,
+        provider: DeletionJobProvider,
+        limits: Limits,
+        job_name: JobNamer = lambda _sha256: None,
     ) -> BoundSource:
-        """Validate what can be validated now, grant the handler read access, say where to read."""
+        """Validate what can be validated now, grant the handler read access, say where to read.
+
+        ``job_name`` gives the job's name for the list's SHA-256 (``None`` when it is only known
+        at deploy time): a local list's asset is named after it.
+        """
 
 
 class _LocalCsv(UserList):
@@ -97,16 +110,21 @@ class _LocalCsv(UserList):
         self.path = path
 
     def bind(
-        self, scope: Construct, *, request_name: str, provider: DeletionJobProvider, limits: Limits
+        self,
+        scope: Construct,
+        *,
+        request_name: str,
+        provider: DeletionJobProvider,
+        limits: Limits,
+        job_name: JobNamer = lambda _sha256: None,
     ) -> BoundSource:
         if not self.path.is_file():
             raise UserListError(
                 f"request {request_name!r}: users file {str(self.path)!r} does not exist or is not "
                 "a file"
             )
-        return _bind_asset(
-            request_name, [(self.path.name, _read_chunks(self.path))], provider, limits
-        )
+        parts = [(self.path.name, _read_chunks(self.path))]
+        return _bind_asset(request_name, parts, provider, limits, job_name)
 
 
 class _InlineIds(UserList):
@@ -114,11 +132,17 @@ class _InlineIds(UserList):
         self.ids = ids
 
     def bind(
-        self, scope: Construct, *, request_name: str, provider: DeletionJobProvider, limits: Limits
+        self,
+        scope: Construct,
+        *,
+        request_name: str,
+        provider: DeletionJobProvider,
+        limits: Limits,
+        job_name: JobNamer = lambda _sha256: None,
     ) -> BoundSource:
         raw = ("USER_ID\n" + "".join(f"{user_id}\n" for user_id in self.ids)).encode()
         # Written straight into the cloud assembly: no copy of the ids anywhere else.
-        return _bind_asset(request_name, [("inline ids", [raw])], provider, limits)
+        return _bind_asset(request_name, [("inline ids", [raw])], provider, limits, job_name)
 
 
 class _S3Source(UserList):
@@ -131,7 +155,13 @@ class _S3Source(UserList):
         self.object_pattern = object_pattern
 
     def bind(
-        self, scope: Construct, *, request_name: str, provider: DeletionJobProvider, limits: Limits
+        self,
+        scope: Construct,
+        *,
+        request_name: str,
+        provider: DeletionJobProvider,
+        limits: Limits,
+        job_name: JobNamer = lambda _sha256: None,
     ) -> BoundSource:
         # Explicit actions: grant_read would add s3:GetObject*, s3:GetBucket* and s3:List*.
         provider.role.add_to_principal_policy(
@@ -195,16 +225,18 @@ def _bind_asset(
     parts: list[tuple[str, Iterable[bytes]]],
     provider: DeletionJobProvider,
     limits: Limits,
+    job_name: JobNamer,
 ) -> BoundSource:
     """Validate the list now (a bad list fails the synth, not the deployment), ship it as a
     file asset the handlers may read and remove once its job ended.
 
     ``ContentSha256`` names the job in later events (an Update, a rollback, a redeploy) even
-    after the list is gone from the assets bucket, and, with the default synthesizer, is all
-    the handler needs to find the asset.
+    after the list is gone from the assets bucket, and, with the default synthesizer, the
+    handler finds the asset by the job name it composes from it.
     """
     try:
-        asset = provider.list_assets.add(parts, limits, f"deletion list of request {request_name}")
+        display = f"deletion list of request {request_name}"
+        asset = provider.list_assets.add(parts, limits, display, job_name)
     except InputValidationError as exc:
         raise UserListError(f"request {request_name!r}: {exc}") from exc
     provider.grant_list_assets(asset.bucket, asset.bucket_identity)

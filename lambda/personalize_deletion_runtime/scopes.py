@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .properties import SCOPE, DeletionRequest, PropertyError, parse_request
-from .request_rules import dataset_group_environment
+from .request_rules import RequestRuleError, compose_job_name, dataset_group_environment
 
 ENVIRONMENT_VARIABLE = "DELETION_SCOPES"
 SCOPED_PROPERTIES = ("JobNamePrefix", "Bucket", "RoleArn", "MaxInputBytes", "PurgeStagedInput")
@@ -51,13 +51,14 @@ class Scope:
 
 @dataclass(frozen=True)
 class Assets:
-    """Where the stack's CDK file assets are: a local list lives at ``<prefix><sha256>.csv``."""
+    """Where the stack's CDK file assets are: a local list lives at ``<prefix><job name>.csv``
+    (one object per job, so one job's end never removes a list another job still reads)."""
 
     bucket: str
     key_prefix: str = ""
 
-    def key(self, content_sha256: str) -> str:
-        return f"{self.key_prefix}{content_sha256}.csv"
+    def key(self, job_name: str) -> str:
+        return f"{self.key_prefix}{job_name}.csv"
 
 
 @dataclass(frozen=True)
@@ -170,13 +171,13 @@ class Scopes:
             MaxInputBytes=str(scope.max_input_bytes),
             PurgeStagedInput="true" if scope.purge_staged_input else "false",
         )
-        sha = properties.get("ContentSha256")
-        if "Source" not in properties and isinstance(sha, str) and self.assets is not None:
-            # A local list: its file asset is named by its canonical SHA-256 (checked, like the
-            # hash itself, before anything is read).
+        job_name = _job_name(scope.job_name_prefix, properties)
+        if "Source" not in properties and job_name is not None and self.assets is not None:
+            # A local list: its file asset is named after its job (what names the job is
+            # checked, like the hash, before anything is read).
             expanded["Source"] = {
                 "Bucket": self.assets.bucket,
-                "Key": self.assets.key(sha),
+                "Key": self.assets.key(job_name),
                 "Asset": "true",
             }
         return expanded
@@ -220,6 +221,20 @@ class Scopes:
                 f"property MaxInputBytes {request.max_input_bytes} exceeds the {limit} bytes "
                 "this handler allows"
             )
+
+
+def _job_name(prefix: str, properties: Mapping[str, Any]) -> str | None:
+    """The job a local list's request names, or ``None`` if its values cannot name one (the
+    request is then refused by ``parse_request``, naming the property)."""
+    name, group, sha = (
+        properties.get(k) for k in ("RequestName", "DatasetGroupArn", "ContentSha256")
+    )
+    if not all(isinstance(value, str) for value in (name, group, sha)):
+        return None
+    try:
+        return compose_job_name(prefix, name, group, sha)
+    except RequestRuleError:
+        return None
 
 
 def _flag(value: Any) -> bool:
