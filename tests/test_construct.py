@@ -430,8 +430,29 @@ def _stack() -> cdk.Stack:
 def test_mismatched_provider_settings_are_refused() -> None:
     stack = _stack()
     PersonalizeDataDeletion(stack, "A")
-    with pytest.raises(ProviderSettingsError, match="already has a deletion provider"):
+    with pytest.raises(ProviderSettingsError) as caught:
         PersonalizeDataDeletion(stack, "B", query_interval=cdk.Duration.seconds(30))
+    assert str(caught.value) == (
+        "stack 'S' already has a deletion provider with query_interval 60 s, total_timeout "
+        "3300 s, log_retention ONE_YEAR; all PersonalizeDataDeletion constructs of a stack share "
+        "it, so either pass the same query_interval, total_timeout and log_retention or move "
+        "one to another stack"
+    )
+
+
+def test_equal_provider_settings_written_differently_share_the_provider() -> None:
+    # GIVEN a construct with the default provider settings
+    stack = _stack()
+    first = PersonalizeDataDeletion(stack, "A")
+    # WHEN another passes the same settings as values of its own (equal, not identical)
+    second = PersonalizeDataDeletion(
+        stack,
+        "B",
+        query_interval=cdk.Duration.minutes(1),
+        total_timeout=cdk.Duration.seconds(3300),
+    )
+    # THEN both share the stack's provider
+    assert second.provider is first.provider
 
 
 def test_total_timeout_beyond_the_one_hour_cap_is_refused() -> None:

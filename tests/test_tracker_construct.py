@@ -498,8 +498,29 @@ def test_settings_that_cannot_work_fail_at_synth(
 def test_constructs_of_a_stack_must_agree_on_the_shared_tracker() -> None:
     stack = _stack()
     PersonalizeDataDeletion(stack, "A")
-    with pytest.raises(TrackerSettingsError, match="already has a deletion tracker with"):
+    with pytest.raises(TrackerSettingsError) as caught:
         PersonalizeDataDeletion(stack, "B", tracking_interval=cdk.Duration.minutes(5))
+    assert str(caught.value) == (
+        f"stack {stack.stack_name!r} already has a deletion tracker with tracking_interval 600 "
+        "s, tracking_timeout 129600 s, log_retention ONE_YEAR; all PersonalizeDataDeletion "
+        "constructs of a stack share it, so either pass the same tracking_interval, "
+        "tracking_timeout and log_retention or move one to another stack"
+    )
+
+
+def test_equal_tracker_settings_written_differently_share_the_tracker() -> None:
+    # GIVEN a construct with the default tracker settings
+    stack = _stack()
+    first = PersonalizeDataDeletion(stack, "A")
+    # WHEN another passes equal values of its own (not the same Duration objects)
+    second = PersonalizeDataDeletion(
+        stack,
+        "B",
+        tracking_interval=cdk.Duration.minutes(10),
+        tracking_timeout=cdk.Duration.hours(36),
+    )
+    # THEN both share the stack's tracker
+    assert second.tracker is first.tracker
 
 
 def test_a_completion_that_is_not_a_completion_is_a_type_error() -> None:

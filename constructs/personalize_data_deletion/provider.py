@@ -43,13 +43,16 @@ class ProviderSettingsError(ValueError):
     """Provider settings that CloudFormation or the Provider framework cannot honour."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ProviderSettings:
     """How the shared provider polls; one value per stack because the provider is shared.
 
     ``total_timeout`` plus two query intervals must fit in CloudFormation's one-hour cap: the
     handler gives up one interval before the framework does (so the reason is ours, not
     "Operation timed out"), and CloudFormation must still receive the framework's answer.
+
+    Settings are equal when their durations are (jsii's ``Duration`` objects compare by
+    identity, so ``Duration.minutes(1)`` is not the default's ``Duration.minutes(1)``).
     """
 
     query_interval: Duration = DEFAULT_QUERY_INTERVAL
@@ -77,6 +80,22 @@ class ProviderSettings:
                 "CloudFormation's 3600 s custom resource cap: lower total_timeout to at most "
                 f"{CLOUDFORMATION_CAP.to_seconds() - 2 * interval:g} s"
             )
+
+    def _key(self) -> tuple[float, float, str]:
+        interval, total = self._seconds  # type: ignore[attr-defined]
+        return interval, total, self.log_retention.name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ProviderSettings) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __str__(self) -> str:
+        interval, total, retention = self._key()
+        return (
+            f"query_interval {interval:g} s, total_timeout {total:g} s, log_retention {retention}"
+        )
 
     @property
     def service_timeout_seconds(self) -> int:
