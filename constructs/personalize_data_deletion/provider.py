@@ -167,7 +167,8 @@ class DeletionJobProvider(Construct):
         stack = Stack.of(self)
         self.list_assets = ListAssets(stack)
         """Local lists of every request of the stack, as file assets."""
-        self._environment_of = (stack.to_json_string, Aws.PARTITION, Aws.REGION, Aws.ACCOUNT_ID)
+        self._stack = stack
+        self._partition = Aws.PARTITION  # read once: grants per assets bucket use it
         self._assets_served: object = None
         self.role = iam.Role(
             self,
@@ -240,15 +241,15 @@ class DeletionJobProvider(Construct):
         one with a tombstone and delete the version that held the ids: one statement per role
         and assets bucket, whatever the number of requests.
 
-        Asset keys are content hashes, so naming each key would grow the policies (two
-        statements) with every request; ``*.csv`` in the assets bucket is the narrowest pattern
-        that stays constant. The handlers write there only at the key of the list they read and
-        validated against the request's ``ContentSha256``.
+        Asset keys follow job names (or content hashes), so naming each key would grow the
+        policies (two statements) with every request; ``*.csv`` in the assets bucket is the
+        narrowest pattern that stays constant. The handlers write there only at the key of the
+        list they read and validated against the request's ``ContentSha256``.
         """
         if identity in self._granted_asset_buckets:
             return
         self._granted_asset_buckets.add(identity)
-        lists = f"arn:{self._environment_of[1]}:s3:::{bucket_name}/*.csv"
+        lists = f"arn:{self._partition}:s3:::{bucket_name}/*.csv"
         self.role.add_to_principal_policy(
             iam.PolicyStatement(actions=["s3:GetObject"], resources=[lists])
         )
@@ -261,7 +262,7 @@ class DeletionJobProvider(Construct):
             acknowledge_wildcard_resource(
                 role,
                 lists,
-                "Local lists are CDK file assets named by content hash in the assets bucket; "
+                "Local lists are CDK file assets named after their jobs in the assets bucket; "
                 "*.csv there is the narrowest grant that does not grow the policy with every "
                 "request. Writes: a tombstone at, and the deletion of, the version of the one "
                 "list whose job ended.",
@@ -304,16 +305,15 @@ class DeletionJobProvider(Construct):
         stack's assets location becomes known (never per request)."""
         location = self.list_assets.location
         self._assets_served = location
-        to_json_string, partition, region, account = self._environment_of
         value: dict[str, object] = {
-            "partition": partition,
-            "region": region,
-            "account": account,
+            "partition": self._partition,
+            "region": Aws.REGION,
+            "account": Aws.ACCOUNT_ID,
             "scopes": self._scopes,
         }
         if location is not None:
             value["assets"] = {"bucket": location.bucket, "keyPrefix": location.key_prefix}
-        text = to_json_string(value)
+        text = self._stack.to_json_string(value)
         for function in (self.on_event, self.is_complete, self.tracker.function):
             function.add_environment(SCOPES_VARIABLE, text)
 
