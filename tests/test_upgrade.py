@@ -159,3 +159,25 @@ def test_a_rollback_to_the_old_shape_is_served_by_the_upgraded_handlers(world: W
         "ListDataDeletionJobs",
         "DescribeDataDeletionJob",
     ]
+
+
+def test_a_job_handed_off_before_the_upgrade_is_recorded_after_it(world: World) -> None:
+    # GIVEN a long job handed to the tracker before the upgrade: its execution carries the
+    # request in the old shape
+    world.double.run_seconds = 5000
+    created = play(cfn_event("Create", old_local_list()), world, step=100)
+    assert (created.physical_id, created.data["Status"]) == (JOB, "IN_PROGRESS")
+    assert world.tracker_input(JOB)["request"]["JobNamePrefix"] == PREFIX
+    # WHEN the upgraded step functions follow it to its end
+    world.services.scopes = UPGRADED
+    result = world.run_tracker(JOB)
+    # THEN its end is recorded once, in the construct's bucket, and its list removed
+    assert result.status == "SUCCEEDED"
+    receipt = world.receipt(JOB)
+    assert (receipt["status"], receipt["recordedBy"], receipt["jobName"]) == (
+        "COMPLETED",
+        "tracker",
+        JOB,
+    )
+    assert world.read(ASSET_KEY, bucket=SOURCE_BUCKET) == b""
+    assert len(world.double.jobs) == 1
