@@ -249,8 +249,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds, N up to 100, 10 MB")
     parser.add_argument("--json", dest="json_path", default=str(HERE / "results.json"))
+    parser.add_argument(
+        "--rounds", type=int, default=None, help="interleaved synth rounds (default 5; quick 2)"
+    )
     args = parser.parse_args(argv)
-    rounds = 2 if args.quick else 5
+    rounds = args.rounds or (2 if args.quick else 5)
     ns = [1, 100] if args.quick else [1, 100, 400]
     validation_bytes = 10_000_000 if args.quick else 100_000_000
     started = time.perf_counter()
