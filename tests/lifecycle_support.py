@@ -265,7 +265,7 @@ class World:
 
     def run_tracker(self, name: str) -> Any:
         """Execute the tracker definition for execution ``name`` on the simulated clock."""
-        from personalize_deletion_local.tracker_run import TrackerRun, substitute
+        from personalize_deletion_local.asl.tracker_run import TrackerRun, substitute
 
         run = TrackerRun(
             definition=substitute(

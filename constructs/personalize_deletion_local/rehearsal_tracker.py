@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .tracker_run import TrackerRun, substitute
+from .asl.tracker_run import TrackerRun, substitute
 
 EVENT_SOURCE = "personalize-data-deletion"
 EVENT_DETAIL_TYPE = "Personalize Data Deletion Job State Change"
