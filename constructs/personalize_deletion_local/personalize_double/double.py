@@ -232,6 +232,12 @@ class PersonalizeDouble(DeletionJobsMixin, ModelOperationsMixin):
         """The ARN a dataset group called ``name`` has in this account and region."""
         return f"arn:aws:personalize:{self.region}:{self.account_id}:dataset-group/{name}"
 
+    @property
+    def dataset_groups(self) -> frozenset[str]:
+        """The dataset groups that exist now."""
+        with self._lock:
+            return frozenset(self._dataset_groups)
+
     def add_dataset_group(self, arn: str) -> str:
         """Make a dataset group exist (creates against unknown ones are ResourceNotFound)."""
         with self._lock:

@@ -17,6 +17,7 @@ from typing import Any
 
 from .errors import ServiceError, check_tag_count
 from .pagination import paginate
+from .scenarios import REQUEST_SCENARIOS, SCENARIO_BUSY_REASON, RequestScenario
 from .validation import PatternMode, validate_request
 
 JOB_OPERATIONS = ("CreateDataDeletionJob", "DescribeDataDeletionJob", "ListDataDeletionJobs")
@@ -93,6 +94,15 @@ class _Job:
     num_deleted: int | None = None
 
 
+@dataclass
+class _RequestPlan:
+    """A request scenario as set: when its dataset group frees up, throttles still due."""
+
+    scenario: RequestScenario
+    busy_until: float | None
+    throttles_left: int
+
+
 class DeletionJobsMixin:
     """The deletion jobs' store, set-up calls, observations and ``_op_*`` handlers."""
 
@@ -118,6 +128,26 @@ class DeletionJobsMixin:
         self._sequence = 0
         self._planned_failures: list[str] = []
         self._fail_all_reason: str | None = None
+        self._request_scenarios: dict[str, _RequestPlan] = {}
+
+    def set_request_scenario(self, job_name_prefix: str, name: str) -> None:
+        """Treat the jobs whose name starts with ``job_name_prefix`` (one request's:
+        ``<prefix>-<request name>-``) as scenario ``name`` says (see
+        :data:`.scenarios.REQUEST_SCENARIOS`), whatever the double's own scenario."""
+        if name not in REQUEST_SCENARIOS:
+            raise ValueError(
+                f"unknown scenario {name!r}; choose one of {sorted(REQUEST_SCENARIOS)}"
+            )
+        scenario = REQUEST_SCENARIOS[name]
+        with self._lock:
+            busy = scenario.busy_seconds
+            self._request_scenarios[job_name_prefix] = _RequestPlan(
+                scenario, None if busy is None else self._now + busy, scenario.throttled_creates
+            )
+
+    def _request_plan(self, job_name: str) -> _RequestPlan | None:
+        matches = [p for p in self._request_scenarios if job_name.startswith(p)]
+        return self._request_scenarios[max(matches, key=len)] if matches else None
 
     def _clear_planned_job_failures(self) -> None:
         self._planned_failures.clear()
@@ -197,6 +227,10 @@ class DeletionJobsMixin:
         validate_request("CreateDataDeletionJob", body, self.pattern_mode)
         name = body["jobName"]
         group = body["datasetGroupArn"]
+        plan = self._request_plan(name)
+        if plan is not None and plan.throttles_left > 0:
+            plan.throttles_left -= 1
+            raise ServiceError("LimitExceededException", "Rate exceeded")
         if group not in self._dataset_groups:
             raise ServiceError(
                 "ResourceNotFoundException", f"Could not find the dataset group {group}."
@@ -209,6 +243,9 @@ class DeletionJobsMixin:
         busy_reason, busy_until = self._busy_dataset_groups.get(
             group, self.busy_everywhere or (None, None)
         )
+        if plan is not None:
+            busy_reason = SCENARIO_BUSY_REASON if plan.busy_until is not None else None
+            busy_until = plan.busy_until
         if busy_reason is not None and (busy_until is None or self._now < busy_until):
             raise ServiceError(
                 "ResourceInUseException",
@@ -234,6 +271,11 @@ class DeletionJobsMixin:
         run_seconds = self.run_seconds
         if callable(run_seconds):
             run_seconds = float(run_seconds(self._sequence))
+        pending_seconds = self.pending_seconds
+        if plan is not None:
+            failure = plan.scenario.failure_reason
+            pending_seconds = plan.scenario.pending_seconds
+            run_seconds = plan.scenario.run_seconds
         job = _Job(
             sequence=self._sequence,
             job_name=name,
@@ -243,7 +285,7 @@ class DeletionJobsMixin:
             role_arn=body["roleArn"],
             tags=tuple(dict(tag) for tag in tags or ()),
             created_at=self._now,
-            pending_seconds=self.pending_seconds,
+            pending_seconds=pending_seconds,
             run_seconds=run_seconds,
             failure_reason=failure,
         )

@@ -7,6 +7,7 @@ whether they fail, whether the dataset group is in use, whether creates are thro
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -40,3 +41,28 @@ SCENARIOS: Mapping[str, Mapping[str, Any]] = {
 SCENARIO_FAILURE_REASON = "Access Denied: the role cannot read the data location"
 SCENARIO_BUSY_SECONDS = 2 * 3600.0
 SCENARIO_BUSY_REASON = "a dataset import job is in progress"
+
+
+@dataclass(frozen=True)
+class RequestScenario:
+    """How the double treats the jobs of one request (``--request-scenario NAME=SCENARIO``):
+    the same names as :data:`SCENARIOS`, for a single request's jobs. ``handoff`` means the
+    request's job outlives the deployment."""
+
+    pending_seconds: float = 10.0
+    run_seconds: float = 60.0
+    failure_reason: str | None = None
+    busy_seconds: float | None = None
+    """The dataset group is in use for this long after the scenario is set (``queued``)."""
+    throttled_creates: int = 0
+    """So many CreateDataDeletionJob calls for the request are throttled first."""
+
+
+REQUEST_SCENARIOS: Mapping[str, RequestScenario] = {
+    "handoff": RequestScenario(run_seconds=5 * 3600.0),
+    "queued": RequestScenario(busy_seconds=SCENARIO_BUSY_SECONDS),
+    "success": RequestScenario(),
+    "slow": RequestScenario(pending_seconds=300.0, run_seconds=10_500.0),
+    "failed": RequestScenario(failure_reason=SCENARIO_FAILURE_REASON),
+    "throttled": RequestScenario(throttled_creates=2),
+}
