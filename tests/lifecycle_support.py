@@ -27,7 +27,7 @@ from personalize_deletion_local.provider_framework import (
     UserFunction,
     Waiter,
 )
-from personalize_deletion_local.rehearsal_tracker import drain
+from personalize_deletion_local.rehearsal.tracker import drain
 from personalize_deletion_runtime import lifecycle, tracker_steps
 from personalize_deletion_runtime.handlers import CLIENT_CONFIG
 from personalize_deletion_runtime.notifications import EVENT_DETAIL_TYPE, EVENT_SOURCE, Notifier

@@ -1,7 +1,7 @@
-"""``python -m personalize_deletion_local rehearse``: see :mod:`.rehearsal`."""
+"""``python -m personalize_deletion_local``: the rehearsal's command line (see :mod:`.cli`)."""
 
 import sys
 
-from .rehearsal import main
+from .cli import main
 
 sys.exit(main())
