@@ -2,6 +2,12 @@
 
 import sys
 
+from .extra import missing_message
+
+if (message := missing_message()) is not None:
+    print(message, file=sys.stderr)
+    sys.exit(2)
+
 from .cli import main
 
 sys.exit(main())
