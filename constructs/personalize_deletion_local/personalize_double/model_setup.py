@@ -145,16 +145,17 @@ class ResourceModelsMixin:
 
         Returns the job ARN (``.../dataset-import-job/<job_name>``).
         """
-        with self._lock:
-            if dataset_arn not in self._datasets:
-                raise KeyError(dataset_arn)
-            arn = self._arn(f"dataset-import-job/{job_name}")
-            self._require_new(self._imports, arn, job_name)
-            run = RunRecord(self._now, pending_seconds, seconds, failure_reason)
-            self._imports[arn] = ImportRecord(
-                self._next_sequence(), arn, job_name, dataset_arn, import_mode, run
-            )
-            return arn
+        run = (pending_seconds, seconds, failure_reason)
+        return self._start_run(
+            self._imports,
+            self._datasets,
+            dataset_arn,
+            f"dataset-import-job/{job_name}",
+            run,
+            lambda sequence, arn, record_run: ImportRecord(
+                sequence, arn, job_name, dataset_arn, import_mode, record_run
+            ),
+        )
 
     def add_solution(
         self,
@@ -399,15 +400,35 @@ class ResourceModelsMixin:
         pending_seconds: float,
         failure_reason: str | None,
     ) -> str:
+        run = (pending_seconds, seconds, failure_reason)
+        return self._start_run(
+            self._batch_jobs,
+            self._versions,
+            solution_version_arn,
+            f"batch-{kind}-job/{job_name}",
+            run,
+            lambda sequence, arn, record_run: BatchJobRecord(
+                sequence, kind, arn, job_name, solution_version_arn, record_run
+            ),
+        )
+
+    def _start_run(
+        self,
+        store: dict[str, Any],
+        parents: Mapping[str, Any],
+        parent_arn: str,
+        resource: str,
+        run: tuple[float, float, str | None],
+        record: Any,
+    ) -> str:
+        """Start a job on an existing parent now (an import on a dataset, a batch job on a
+        version): a new record in ``store`` under ``.../<resource>``; returns its ARN."""
         with self._lock:
-            if solution_version_arn not in self._versions:
-                raise KeyError(solution_version_arn)
-            arn = self._arn(f"batch-{kind}-job/{job_name}")
-            self._require_new(self._batch_jobs, arn, job_name)
-            run = RunRecord(self._now, pending_seconds, seconds, failure_reason)
-            self._batch_jobs[arn] = BatchJobRecord(
-                self._next_sequence(), kind, arn, job_name, solution_version_arn, run
-            )
+            if parent_arn not in parents:
+                raise KeyError(parent_arn)
+            arn = self._arn(resource)
+            self._require_new(store, arn, resource.rsplit("/", 1)[-1])
+            store[arn] = record(self._next_sequence(), arn, RunRecord(self._now, *run))
             return arn
 
     def _version_status(self, version: VersionRecord) -> str:

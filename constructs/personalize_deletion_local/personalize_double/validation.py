@@ -180,10 +180,7 @@ def _walk(shape: Shape, value: Any, path: str, errors: list[str], mode: PatternM
         if not isinstance(value, list):
             fail("Member must be a list")
             return
-        if "min" in meta and len(value) < meta["min"]:
-            fail(f"Member must have length greater than or equal to {meta['min']}")
-        if "max" in meta and len(value) > meta["max"]:
-            fail(f"Member must have length less than or equal to {meta['max']}")
+        _check_length(meta, len(value), fail)
         for index, item in enumerate(value, start=1):
             _walk(shape.member, item, f"{path}.{index}.member", errors, mode)
         return
@@ -191,10 +188,7 @@ def _walk(shape: Shape, value: Any, path: str, errors: list[str], mode: PatternM
         if not isinstance(value, dict):
             fail("Member must be a map")
             return
-        if "min" in meta and len(value) < meta["min"]:
-            fail(f"Member must have length greater than or equal to {meta['min']}")
-        if "max" in meta and len(value) > meta["max"]:
-            fail(f"Member must have length less than or equal to {meta['max']}")
+        _check_length(meta, len(value), fail)
         for key, item in value.items():
             _walk(shape.key, key, f"{path}.{key}.key", errors, mode)
             _walk(shape.value, item, f"{path}.{key}.value", errors, mode)
@@ -203,10 +197,7 @@ def _walk(shape: Shape, value: Any, path: str, errors: list[str], mode: PatternM
         if not isinstance(value, str):
             fail("Member must be a string")
             return
-        if "min" in meta and len(value) < meta["min"]:
-            fail(f"Member must have length greater than or equal to {meta['min']}")
-        if "max" in meta and len(value) > meta["max"]:
-            fail(f"Member must have length less than or equal to {meta['max']}")
+        _check_length(meta, len(value), fail)
         if "pattern" in meta and not _pattern_ok(meta["pattern"], value, mode):
             fail(f"Member must satisfy regular expression pattern: {meta['pattern']}")
         if shape.enum and value not in shape.enum:
@@ -256,3 +247,11 @@ def validate_request(operation: str, body: dict[str, Any], pattern_mode: Pattern
     violations = validate_against_shape(shape, body, pattern_mode=pattern_mode)
     if violations:
         raise validation_error(violations)
+
+
+def _check_length(meta: dict[str, Any], length: int, fail: Any) -> None:
+    """The model's ``min``/``max`` length of a list, map or string."""
+    if "min" in meta and length < meta["min"]:
+        fail(f"Member must have length greater than or equal to {meta['min']}")
+    if "max" in meta and length > meta["max"]:
+        fail(f"Member must have length less than or equal to {meta['max']}")
