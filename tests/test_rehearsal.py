@@ -11,7 +11,8 @@ import re
 from pathlib import Path
 
 import pytest
-from personalize_deletion_local.cli import main, parser
+from personalize_deletion_local.cli import main, parser, seeds_from
+from personalize_deletion_local.rehearsal import RehearsalError
 from rehearsal_support import ROOT, rehearse, summary_row, verdict
 
 FAILURE_REASON = "Access Denied: the role cannot read the data location"
@@ -249,3 +250,29 @@ def test_every_option_has_help() -> None:
         "--stack",
     ]
     assert [a.option_strings for a in options if not (a.help or "").strip()] == []
+
+
+def test_seeds_take_a_file_a_folder_or_a_manifest(tmp_path: Path) -> None:
+    # GIVEN a folder of list parts and a manifest naming it and a single file
+    parts = tmp_path / "exports" / "2026-11"
+    (parts / "nested").mkdir(parents=True)
+    (parts / "part-1.csv").write_text("USER_ID\n")
+    (parts / "nested" / "part-2.csv").write_text("USER_ID\n")
+    manifest = tmp_path / "seeds.json"
+    manifest.write_text(
+        json.dumps({"partner/in/2026-11": "exports/2026-11", "partner/one.csv": "seeds.json"})
+    )
+
+    # WHEN the command line's seeds are read
+    seeds = seeds_from([f"partner/loose={parts / 'part-1.csv'}"], manifest)
+
+    # THEN a file keeps its key, a folder's files go under the key with their relative paths
+    assert [(s.bucket, key, path.name) for s in seeds for key, path in s.objects()] == [
+        ("partner", "loose", "part-1.csv"),
+        ("partner", "in/2026-11/nested/part-2.csv", "part-2.csv"),
+        ("partner", "in/2026-11/part-1.csv", "part-1.csv"),
+        ("partner", "one.csv", "seeds.json"),
+    ]
+    # AND a path that does not exist is refused by name
+    with pytest.raises(RehearsalError, match=r"--s3-seed 'partner/x=missing.csv': .* does not"):
+        seeds_from(["partner/x=missing.csv"], None)

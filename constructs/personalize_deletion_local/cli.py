@@ -136,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             synth=not args.no_synth,
             context=tuple(_context(item) for item in args.context),
             stacks=tuple(args.stack),
-            seeds=_seeds(args.s3_seed, args.s3_seed_manifest),
+            seeds=seeds_from(args.s3_seed, args.s3_seed_manifest),
             request_scenarios=dict(_request_scenario(item) for item in args.request_scenario),
             show_receipts=args.show_receipts,
             out=lambda line: print(line, flush=True),
@@ -163,7 +163,9 @@ def _request_scenario(item: str) -> tuple[str, str]:
     return request, scenario
 
 
-def _seeds(items: list[str], manifest: Path | None) -> tuple[Seed, ...]:
+def seeds_from(items: list[str], manifest: Path | None) -> tuple[Seed, ...]:
+    """The ``--s3-seed`` items (relative to the current folder) and the manifest's entries
+    (relative to the manifest), checked before anything runs."""
     seeds = [Seed.parse(item, Path.cwd()) for item in items]
     if manifest is not None:
         try:
