@@ -48,7 +48,12 @@ REQUEST = {
     "ResourceType": "Custom::PersonalizeDataDeletionJob",
     "ResourceProperties": {"RequestName": "gdpr-2026-11", "MaxInputBytes": "100000000"},
 }
-STARTED = {"PhysicalResourceId": "pdd-gdpr-2026-11-0123456789ab", "Ticket": {"deadline": 3240}}
+STARTED = {
+    "PhysicalResourceId": "pdd-gdpr-2026-11-0123456789ab",
+    "Ticket": {"deadline": 3240},
+    "Data": {"JobName": "pdd-gdpr-2026-11-0123456789ab", "Status": "PENDING"},
+}
+"""onEvent's answer; its Data is merged under isComplete's by the framework."""
 COMPLETED = {"IsComplete": True, "Data": {"Status": "COMPLETED", "NumDeleted": "3"}}
 NOT_YET = {"IsComplete": False}
 REFUSED = "property DatasetGroupArn: dataset group 'é' is outside this stack's region"
@@ -186,7 +191,11 @@ def test_success_after_a_retry_matches_the_real_framework(framework_dir: Path) -
         "RequestId": REQUEST["RequestId"],
         "PhysicalResourceId": STARTED["PhysicalResourceId"],
         "LogicalResourceId": REQUEST["LogicalResourceId"],
-        "Data": COMPLETED["Data"],
+        "Data": {
+            "JobName": STARTED["PhysicalResourceId"],
+            "Status": "COMPLETED",
+            "NumDeleted": "3",
+        },
     }
     assert is_complete.events == [played.waiter_input, played.waiter_input]
     assert (played.polls, waits) == (2, [60.0])
