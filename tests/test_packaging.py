@@ -61,7 +61,8 @@ def fresh_venv(folder: Path, wheel: Path, *, dependencies: bool) -> Path:
     """A venv outside the repository with the wheel installed (no index); with
     ``dependencies`` this environment's site-packages is on its path as a plain folder, so its
     packages are importable but our editable install is not seen."""
-    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
+    # no pip inside (ensurepip takes seconds): this environment's pip installs into it
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
     python = folder / "bin" / "python"
     if dependencies:
         site = subprocess.run(
@@ -71,9 +72,8 @@ def fresh_venv(folder: Path, wheel: Path, *, dependencies: bool) -> Path:
             text=True,
         ).stdout.strip()
         (Path(site) / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run(
-        [python, "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], check=True
-    )
+    install = ["install", "-q", "--no-deps", "--no-index", str(wheel)]
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), *install], check=True)
     return python
 
 
