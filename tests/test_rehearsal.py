@@ -1,62 +1,36 @@
 """`python -m personalize_deletion_local rehearse` on the example app, end to end.
 
-Synthesizes once with the real CDK CLI (success scenario), then reuses that cloud assembly
-(``--no-synth``) for the failure scenario. Runs as subprocesses, the way users run it.
+Synthesizes once with the real CDK CLI (default scenario), then reuses that cloud assembly
+(``--no-synth``) for the other scenarios. Runs as subprocesses, the way users run it.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import json
+import re
 from pathlib import Path
 
 import pytest
+from personalize_deletion_local.cli import main, parser, seeds_from
+from personalize_deletion_local.rehearsal import RehearsalError
+from rehearsal_support import ROOT, rehearse, summary_row, verdict
 
-ROOT = Path(__file__).resolve().parent.parent
 FAILURE_REASON = "Access Denied: the role cannot read the data location"
-
-
-def _rehearse(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ}
-    env["PATH"] = os.pathsep.join(
-        [os.path.dirname(sys.executable), str(ROOT / "node_modules" / ".bin"), env.get("PATH", "")]
-    )
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "personalize_deletion_local",
-            "rehearse",
-            "--app-dir",
-            str(ROOT),
-            *args,
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+USER_IDS = [
+    line
+    for csv in (ROOT / "requests").glob("*.csv")
+    for line in csv.read_text().splitlines()[1:]
+    if line
+]
 
 
 @pytest.fixture(scope="module")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """Synthesize with the CDK CLI and rehearse the default scenario (hand-off) in one go."""
     cdk_out = tmp_path_factory.mktemp("rehearsal") / "cdk.out"
-    result = _rehearse("--cdk-out", str(cdk_out))
+    result = rehearse("--app-dir", str(ROOT), "--cdk-out", str(cdk_out))
     assert result.returncode == 0, result.stdout + result.stderr
     return cdk_out, result.stdout
-
-
-def _summary_row(output: str, request: str, title: str = "when cdk deploy returns") -> list[str]:
-    summary = output.split(f"\n{title}:\n", 1)[1].split("\n\n", 1)[0]
-    for line in summary.splitlines():
-        cells = line.split()
-        if cells and cells[0] == request:
-            return cells
-    raise AssertionError(f"{request} not in summary:\n{summary}")
 
 
 def test_handoff_shows_the_deployment_returning_and_the_tracker_finishing(
@@ -66,7 +40,7 @@ def test_handoff_shows_the_deployment_returning_and_the_tracker_finishing(
     assert (cdk_out / "manifest.json").is_file()
     # GIVEN the default scenario: the first job ends in a minute, the second runs five hours
     # THEN cdk deploy returns with the first COMPLETED and the second handed off
-    first = _summary_row(output, "sample-2026-11")
+    first = summary_row(output, "sample-2026-11")
     job_name = first[1]
     assert first == [
         "sample-2026-11",
@@ -76,12 +50,17 @@ def test_handoff_shows_the_deployment_returning_and_the_tracker_finishing(
         "none",
         f"receipts/{job_name}.json",
     ]
-    second = _summary_row(output, "sample-2026-12")
+    second = summary_row(output, "sample-2026-12")
     tracked = second[1]
     assert second == ["sample-2026-12", tracked, "IN_PROGRESS", "pending", tracked, "-"]
+    # AND progress lines name each request by its construct path
+    path = "PersonalizeDataDeletion/UserDeletion/sample-2026-12"
+    assert f"  [{path}] Create sample-2026-12\n" in output
+    assert f"  [{path}] t+  3240s poll 55: IN_PROGRESS\n" not in output
+    assert re.search(rf"  \[{path}\] Create -> SUCCESS after 55 isComplete poll\(s\)", output)
     # AND the tracker, run from the synthesized definition, follows it to its end
     assert f"[{tracked}] execution SUCCEEDED after t+4h10m simulated: 25 status reads" in output
-    assert _summary_row(output, "sample-2026-12", "recorded") == [
+    assert summary_row(output, "sample-2026-12", "recorded:") == [
         "sample-2026-12",
         tracked,
         "COMPLETED",
@@ -92,27 +71,70 @@ def test_handoff_shows_the_deployment_returning_and_the_tracker_finishing(
     # AND each job's end is one event on the default bus
     events = output.split("event on the default bus: Personalize Data Deletion Job State Change")
     assert [event.split(")", 1)[0] for event in events[1:]] == [" (COMPLETED"] * 2
-    assert '"recordedBy": "tracker"' in output
     assert "metrics: JobsCompleted 2" in output
     # AND the packaged handler ran; Update keeps the jobs; Delete never calls Personalize
-    assert "(packaged)" in output
-    assert "physical id unchanged" in output
+    assert "personalize_deletion_runtime (packaged)" in output
+    assert output.count("physical id unchanged") == 2
     assert "(0 new)" in output
     assert "Personalize calls during Delete: 0" in output
     assert "staged lists left in the deletion bucket: 0" in output
     assert "lists left in the CDK assets bucket: 0" in output
-    assert output.rstrip().endswith("rehearsal passed: the deployment would succeed")
+    # AND receipts are not printed unless asked for; no user id is ever printed
+    assert "\nreceipt s3://" not in output
+    assert [user for user in USER_IDS if user in output] == []
+    assert verdict(output) == (
+        "=== VERDICT ===\n"
+        "  PersonalizeDataDeletion  passed (2 request(s))\n"
+        "\n"
+        "rehearsal passed: the deployment would succeed"
+    )
 
 
-def test_failed_scenario_fails_the_deployment_with_the_service_reason(
+def test_a_failed_job_fails_the_deployment_in_cloudformations_words(
     synthesized: tuple[Path, str],
 ) -> None:
+    # GIVEN every job ends FAILED
     cdk_out, _ = synthesized
-    result = _rehearse("--cdk-out", str(cdk_out), "--no-synth", "--scenario", "failed")
-    assert result.returncode != 0, result.stdout
-    assert FAILURE_REASON in result.stdout
-    assert "DEPLOYMENT WOULD FAIL" in result.stdout
-    assert _summary_row(result.stdout, "sample-2026-11")[2] == "FAILED"
+
+    # WHEN the rehearsal plays the deployment
+    result = rehearse("--cdk-out", str(cdk_out), "--no-synth", "--scenario", "failed")
+
+    # THEN it exits 1 with the status reason CloudFormation would show for each request
+    assert result.returncode == 1, result.stdout
+    output = result.stdout
+    job = summary_row(output, "sample-2026-11")[1]
+    assert summary_row(output, "sample-2026-11")[2] == "FAILED"
+    handler = re.search(r"Logs: /aws/lambda/(\S+-IsComplete)\n", output)
+    assert handler is not None
+    assert (
+        "    Received response status [FAILED] from custom resource. Message returned: Error: "
+        f"data deletion job {job} FAILED: {FAILURE_REASON}. A failed job keeps its name, so "
+        "deploying the same request adopts it again: fix the cause, then rename the request "
+        "to start a new job\n"
+        "\n"
+        f"    Logs: /aws/lambda/{handler.group(1)}\n"
+        "\n"
+        "        at invokeUserFunction (/var/task/framework.js:2:6)\n"
+        "        at async isComplete (/var/task/framework.js:1:2631)\n"
+        "        at async Object.isComplete (/var/task/cfn-response.js:1:2865) (RequestId: "
+    ) in output
+    # AND the stack rolls back: each request gets CloudFormation's Delete, nothing is undone
+    rollback = output.split("--- ROLLBACK of stack PersonalizeDataDeletion ---\n", 1)[1]
+    assert rollback.splitlines()[:2] == [
+        "  [PersonalizeDataDeletion/UserDeletion/sample-2026-12] Delete (rollback) -> SUCCESS "
+        "after 1 isComplete poll(s), 0s simulated; physical id "
+        + summary_row(output, "sample-2026-12")[1],
+        "  [PersonalizeDataDeletion/UserDeletion/sample-2026-11] Delete (rollback) -> SUCCESS "
+        f"after 1 isComplete poll(s), 0s simulated; physical id {job}",
+    ]
+    assert "--- UPDATE" not in output
+    assert verdict(output) == (
+        "=== VERDICT ===\n"
+        "  PersonalizeDataDeletion  FAILED (2 request(s))\n"
+        "                             2 of 2 request(s) failed: CREATE_FAILED\n"
+        "\n"
+        "rehearsal FAILED: 1 of 1 stack(s) would fail"
+    )
 
 
 def test_queued_scenario_submits_the_requests_after_the_deployment(
@@ -120,10 +142,137 @@ def test_queued_scenario_submits_the_requests_after_the_deployment(
 ) -> None:
     # GIVEN every dataset group is in use for the first two hours
     cdk_out, _ = synthesized
-    result = _rehearse("--cdk-out", str(cdk_out), "--no-synth", "--scenario", "queued")
+    result = rehearse("--cdk-out", str(cdk_out), "--no-synth", "--scenario", "queued")
     # THEN the deployment succeeds with both requests QUEUED, and the tracker starts them
     assert result.returncode == 0, result.stdout
     for request in ("sample-2026-11", "sample-2026-12"):
-        assert _summary_row(result.stdout, request)[2:4] == ["QUEUED", "pending"]
-        assert _summary_row(result.stdout, request, "recorded")[2] == "COMPLETED"
+        assert summary_row(result.stdout, request)[2:4] == ["QUEUED", "pending"]
+        assert summary_row(result.stdout, request, "recorded:")[2] == "COMPLETED"
     assert "Submit: Personalize accepted the job" in result.stdout
+
+
+def test_one_request_can_fail_alone_and_receipts_are_shown_on_request(
+    synthesized: tuple[Path, str],
+) -> None:
+    # GIVEN only the second request's job fails; receipts asked for
+    cdk_out, _ = synthesized
+
+    # WHEN the rehearsal runs
+    result = rehearse(
+        "--cdk-out",
+        str(cdk_out),
+        "--no-synth",
+        "--request-scenario",
+        "sample-2026-12=failed",
+        "--request-scenario",
+        "sample-2099=failed",
+        "--show-receipts",
+    )
+
+    # THEN the first completes, the second fails the deployment
+    output = result.stdout
+    assert result.returncode == 1, output
+    assert summary_row(output, "sample-2026-11")[2] == "COMPLETED"
+    assert summary_row(output, "sample-2026-12")[2] == "FAILED"
+    assert "scenario: handoff; sample-2026-12: failed; sample-2099: failed\n" in output
+    # AND the rollback says that the completed deletion stays
+    first = summary_row(output, "sample-2026-11")[1]
+    assert (
+        f"    its job {first} (COMPLETED) is not undone: Personalize cannot restore deleted "
+        "users, and a running job goes on\n"
+    ) in output
+    # AND each receipt is printed once, with counts and no user id
+    receipt_text = output.split(f"/receipts/{first}.json:\n", 1)[1].split("\n}\n", 1)[0] + "\n}"
+    assert json.loads(receipt_text)["numDeleted"] == 3
+    assert output.count(f"/receipts/{first}.json:\n") == 1
+    assert [user for user in USER_IDS if user in output] == []
+    # AND a scenario for a request that does not exist is named, never silently ignored
+    assert verdict(output) == (
+        "=== VERDICT ===\n"
+        "  PersonalizeDataDeletion  FAILED (2 request(s))\n"
+        "                             1 of 2 request(s) failed: CREATE_FAILED\n"
+        "  unsupported: --request-scenario sample-2099: no request has that name\n"
+        "\n"
+        "rehearsal FAILED: 1 of 1 stack(s) would fail"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(
+            ["-c", "requestFile"],
+            "rehearsal error: -c 'requestFile': write KEY=VALUE, e.g. "
+            "-c requestFile=requests/q4.json",
+            id="context without a value",
+        ),
+        pytest.param(
+            ["--request-scenario", "sample-2026-11=exploded"],
+            "rehearsal error: --request-scenario 'sample-2026-11=exploded': write "
+            "REQUEST=SCENARIO with a scenario among failed, handoff, queued, slow, success, "
+            "throttled, e.g. --request-scenario gdpr-2026-11=failed",
+            id="unknown scenario",
+        ),
+        pytest.param(
+            ["--s3-seed", "bucket-only"],
+            "rehearsal error: --s3-seed 'bucket-only': write bucket/key=path (e.g. "
+            "my-exports/deletions/2026-11.csv=exports/2026-11.csv, or a folder as path)",
+            id="seed without a path",
+        ),
+    ],
+)
+def test_malformed_options_are_refused_with_the_rule_and_an_example(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # WHEN the command line holds a malformed value
+    status = main(["rehearse", "--no-synth", *args])
+    # THEN nothing runs: exit 2, one line naming the option, the rule and an example
+    captured = capsys.readouterr()
+    assert (status, captured.err, captured.out) == (2, message + "\n", "")
+
+
+def test_every_option_has_help() -> None:
+    # GIVEN the rehearse command's parser
+    [commands] = [a for a in parser()._actions if a.dest == "command"]
+    rehearse_parser = commands.choices["rehearse"]
+    # THEN every option says what it does
+    options = [a for a in rehearse_parser._actions if a.option_strings and a.dest != "help"]
+    assert sorted(a.option_strings[-1] for a in options) == [
+        "--app-dir",
+        "--cdk-out",
+        "--context",
+        "--no-synth",
+        "--request-scenario",
+        "--s3-seed",
+        "--s3-seed-manifest",
+        "--scenario",
+        "--show-receipts",
+        "--stack",
+    ]
+    assert [a.option_strings for a in options if not (a.help or "").strip()] == []
+
+
+def test_seeds_take_a_file_a_folder_or_a_manifest(tmp_path: Path) -> None:
+    # GIVEN a folder of list parts and a manifest naming it and a single file
+    parts = tmp_path / "exports" / "2026-11"
+    (parts / "nested").mkdir(parents=True)
+    (parts / "part-1.csv").write_text("USER_ID\n")
+    (parts / "nested" / "part-2.csv").write_text("USER_ID\n")
+    manifest = tmp_path / "seeds.json"
+    manifest.write_text(
+        json.dumps({"partner/in/2026-11": "exports/2026-11", "partner/one.csv": "seeds.json"})
+    )
+
+    # WHEN the command line's seeds are read
+    seeds = seeds_from([f"partner/loose={parts / 'part-1.csv'}"], manifest)
+
+    # THEN a file keeps its key, a folder's files go under the key with their relative paths
+    assert [(s.bucket, key, path.name) for s in seeds for key, path in s.objects()] == [
+        ("partner", "loose", "part-1.csv"),
+        ("partner", "in/2026-11/nested/part-2.csv", "part-2.csv"),
+        ("partner", "in/2026-11/part-1.csv", "part-1.csv"),
+        ("partner", "one.csv", "seeds.json"),
+    ]
+    # AND a path that does not exist is refused by name
+    with pytest.raises(RehearsalError, match=r"--s3-seed 'partner/x=missing.csv': .* does not"):
+        seeds_from(["partner/x=missing.csv"], None)

@@ -18,7 +18,7 @@ from personalize_data_deletion import (
     UserList,
 )
 from personalize_data_deletion.tracker_definition import tracker_definition
-from personalize_deletion_local.tracker_run import substitute
+from personalize_deletion_local.asl.tracker_run import substitute
 from personalize_deletion_runtime.notifications import Notifier
 from synth import ACCOUNT, DATASET_GROUP_ARN, REGION, cfn_lint, synth_template
 
