@@ -36,8 +36,8 @@ os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.g
 
 import boto3  # noqa: E402
 from personalize_deletion_local.asl import TaskFailed, run_execution  # noqa: E402
+from personalize_deletion_local.asl.tracker_run import TrackerRun, substitute  # noqa: E402
 from personalize_deletion_local.personalize_double import PersonalizeDouble  # noqa: E402
-from personalize_deletion_local.tracker_run import TrackerRun, substitute  # noqa: E402
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

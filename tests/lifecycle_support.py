@@ -1,7 +1,7 @@
 """Fixtures and helpers for the lifecycle tests: real boto3 clients against local services.
 
 Personalize is the wire-level double, S3 is moto's server over HTTP, and :func:`play` drives
-``on_event``/``is_complete`` the way the CDK Provider framework does.
+``on_event``/``is_complete`` through the Provider framework emulation the rehearsal uses.
 """
 
 from __future__ import annotations
@@ -21,7 +21,13 @@ from moto.server import ThreadedMotoServer
 from personalize_data_deletion.tracker import DEFAULT_TRACKING_INTERVAL
 from personalize_data_deletion.tracker_definition import tracker_definition
 from personalize_deletion_local.personalize_double import PersonalizeDouble
-from personalize_deletion_local.rehearsal_tracker import drain
+from personalize_deletion_local.provider_framework import (
+    ProviderFramework,
+    Response,
+    UserFunction,
+    Waiter,
+)
+from personalize_deletion_local.rehearsal.tracker import drain
 from personalize_deletion_runtime import lifecycle, tracker_steps
 from personalize_deletion_runtime.handlers import CLIENT_CONFIG
 from personalize_deletion_runtime.notifications import EVENT_DETAIL_TYPE, EVENT_SOURCE, Notifier
@@ -45,8 +51,11 @@ REQUEST_NAME = "gdpr-2026-11"
 PREFIX = "pdd"
 STACK_ID = f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/privacy/6f1e2a40-0000-0000-0000-0"
 SERVICE_TOKEN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:privacy-framework-onEvent"
+ON_EVENT_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{'privacy-handlers-' * 3}OnEvent"
+IS_COMPLETE_ARN = ON_EVENT_ARN.replace("OnEvent", "IsComplete")
+"""The handlers as the framework names them in a failure's ``Logs:`` line; long names (60+
+characters, Lambda allows 64) so that the response size tests are not flattered."""
 LOGICAL_ID = "GdprDeletionJob1A2B3C4D"
-CREATE_FAILED_MARKER = "AWSCDK::CustomResourceProviderFramework::CREATE_FAILED"
 DEADLINE_SECONDS = 600
 PENDING_SECONDS = 10
 RUN_SECONDS = 50
@@ -152,28 +161,19 @@ class FakeClock:
 
 @dataclass
 class Outcome:
-    """What the framework would report to CloudFormation for one request."""
+    """What the framework reported to CloudFormation for one request (``response``), and
+    the parts the tests read most."""
 
     physical_id: str | None
     data: dict[str, Any] | None
+    """``Data`` of a SUCCESS answer (``None`` on failure)."""
     reason: str | None
+    """The handler's message on failure (``response.reason`` adds what the framework adds)."""
     polls: int
     event: dict[str, Any] = field(default_factory=dict)
-
-    def response_body(self) -> str:
-        """The JSON the framework PUTs to the ResponseURL (CloudFormation caps it at 4 KiB)."""
-        return json.dumps(
-            {
-                "Status": "FAILED" if self.reason else "SUCCESS",
-                "Reason": self.reason or "OK",
-                "PhysicalResourceId": self.physical_id,
-                "StackId": self.event.get("StackId"),
-                "RequestId": self.event.get("RequestId"),
-                "LogicalResourceId": self.event.get("LogicalResourceId"),
-                "NoEcho": False,
-                "Data": self.data or {},
-            }
-        )
+    """What the handlers saw last: the waiter's input (the request merged with onEvent's
+    answer), or the request when onEvent failed."""
+    response: Response | None = None
 
 
 def play(
@@ -185,26 +185,25 @@ def play(
     on_event: Callable[..., dict[str, Any]] | None = None,
     is_complete: Callable[..., dict[str, Any]] | None = None,
 ) -> Outcome:
-    """Play the Provider framework: onEvent, merge, then isComplete until done or failed.
-
-    Between polls both clocks move by ``step`` seconds (the framework's query interval).
-    """
-    start = on_event or (lambda e: lifecycle.on_event(e, world.services))
-    poll = is_complete or (lambda e: lifecycle.is_complete(e, world.services))
-    try:
-        result = start(event)
-    except lifecycle.DeletionFailed as exc:
-        return Outcome(event.get("PhysicalResourceId"), None, str(exc), 0, event)
-    merged = {**event, **result}
-    for polls in range(1, max_polls + 1):
-        try:
-            done = poll(merged)
-        except lifecycle.DeletionFailed as exc:
-            return Outcome(merged["PhysicalResourceId"], None, str(exc), polls, merged)
-        if done["IsComplete"]:
-            return Outcome(merged["PhysicalResourceId"], done.get("Data"), None, polls, merged)
-        world.advance(step)
-    raise AssertionError(f"not complete after {max_polls} polls")
+    """Play the Provider framework (the one emulation the rehearsal uses too): onEvent, then
+    isComplete every ``step`` seconds (both clocks move) for at most ``max_polls`` polls."""
+    framework = ProviderFramework(
+        UserFunction(ON_EVENT_ARN, on_event or (lambda e: lifecycle.on_event(e, world.services))),
+        UserFunction(
+            IS_COMPLETE_ARN, is_complete or (lambda e: lifecycle.is_complete(e, world.services))
+        ),
+        waiter=Waiter(interval_seconds=step, max_attempts=max_polls - 1),
+        wait=world.advance,
+    )
+    played = framework.handle(event)
+    return Outcome(
+        physical_id=played.response.physical_id,
+        data=played.response.data if played.succeeded else None,
+        reason=played.message,
+        polls=played.polls,
+        event=played.waiter_input or played.request,
+        response=played.response,
+    )
 
 
 # ----------------------------------------------------------------------------- world
@@ -265,7 +264,7 @@ class World:
 
     def run_tracker(self, name: str) -> Any:
         """Execute the tracker definition for execution ``name`` on the simulated clock."""
-        from personalize_deletion_local.tracker_run import TrackerRun, substitute
+        from personalize_deletion_local.asl.tracker_run import TrackerRun, substitute
 
         run = TrackerRun(
             definition=substitute(

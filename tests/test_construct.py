@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -12,12 +11,15 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from personalize_data_deletion import (
     RESOURCE_TYPE,
+    Completion,
     DeletionConfigError,
     PersonalizeDataDeletion,
     ProviderSettingsError,
     UserList,
     UserListError,
+    list_assets,
 )
+from personalize_deletion_runtime.request_rules import compose_job_name
 from synth import DATASET_GROUP_ARN, cfn_lint, synth_template
 
 SAMPLE_CSV = Path(__file__).resolve().parents[1] / "requests" / "sample-users.csv"
@@ -209,53 +211,191 @@ def test_handler_role_statements_are_scoped(template: dict) -> None:
     assert pass_role["Resource"] == {"Fn::GetAtt": [pass_role["Resource"]["Fn::GetAtt"][0], "Arn"]}
     assert pass_role["Resource"]["Fn::GetAtt"][0].startswith("UserDeletionPersonalizeRole")
     assert by_action['"s3:DeleteObject"']["Resource"]["Fn::Join"][1][-1] == "/staging/*"
-    # the list's CDK asset: a tombstone in its place and its version deleted, exactly that key
-    asset_key = _only(template, RESOURCE_TYPE)["Properties"]["Source"]["Key"]
-    removal = by_action[json.dumps(["s3:DeleteObjectVersion", "s3:PutObject"])]
-    assert removal["Resource"]["Fn::Join"][1][-1] == (
-        f":s3:::cdk-hnb659fds-assets-123456789012-us-east-1/{asset_key}"
-    )
-    assert "/*.csv" in rendered and '"s3:*"' not in rendered and '"personalize:*"' not in rendered
+    # the lists' CDK assets: read, and once a job ended a tombstone in place of its list and
+    # that version deleted; one constant statement for every request, only CSV assets
+    lists = {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":s3:::cdk-hnb659fds-assets-123456789012-us-east-1/*.csv",
+            ],
+        ]
+    }
+    assert by_action[json.dumps(["s3:DeleteObjectVersion", "s3:PutObject"])]["Resource"] == lists
+    assert lists in by_action['"s3:GetObject"']["Resource"]
+    assert '"s3:*"' not in rendered and '"personalize:*"' not in rendered
 
 
-def test_request_is_one_custom_resource_with_string_properties(template: dict) -> None:
-    resource = _only(template, RESOURCE_TYPE)
-    props = resource["Properties"]
-    assert props["RequestName"] == "req-000"
-    assert props["DatasetGroupArn"] == DATASET_GROUP_ARN
-    assert props["JobNamePrefix"] == "pdd"
-    assert props["MaxInputBytes"] == "100000000"
-    assert props["PurgeStagedInput"] == "true"
-    assert props["Tags"] == {"ticket": "PRIV-1234"}
-    assert props["ServiceTimeout"] == "3420"
-    assert set(props["Source"]) == {"Bucket", "Key", "Asset"}
-    assert props["Source"]["Key"].endswith(".csv")
-    assert props["Source"]["Asset"] == "true"
-    # the canonical list's SHA-256 (as the handler computes it), never the ids
-    assert props["ContentSha256"] == (
-        "ec11b02d9906d960915b97675cf70663abb39854dfc0e2b27fbbd3d1ab089971"
+def test_request_is_one_custom_resource_carrying_only_what_identifies_it(template: dict) -> None:
+    # GIVEN one request of a construct with default settings, from a local CSV
+    # THEN its resource names itself, its construct, its dataset group and its list's hash (the
+    # canonical list's SHA-256, as the handler computes it, never the ids) and the tags given:
+    # prefix, bucket, role, limits and the asset's location come from the handlers' environment
+    logical_id, resource = next(iter(_resources(template, RESOURCE_TYPE).items()))
+    assert logical_id == "UserDeletionreq000C6D1C343"  # as when it was a CustomResource
+    assert resource == {
+        "Type": RESOURCE_TYPE,
+        "Properties": {
+            "ServiceToken": {
+                "Fn::GetAtt": ["PersonalizeDataDeletionProviderframeworkonEvent6F5F89A7", "Arn"]
+            },
+            "RequestName": "req-000",
+            "Scope": "UserDeletion",
+            "DatasetGroupArn": DATASET_GROUP_ARN,
+            "ContentSha256": "ec11b02d9906d960915b97675cf70663abb39854dfc0e2b27fbbd3d1ab089971",
+            "UserCount": "3",
+            "Tags": {"ticket": "PRIV-1234"},
+        },
+    }
+
+
+def test_handlers_environment_names_the_scope_and_the_assets_location(template: dict) -> None:
+    # GIVEN the template of one construct with a local list
+    # THEN every handler's DELETION_SCOPES names the construct by its path, with what its
+    # requests no longer carry, and where the stack's file assets are
+    functions = [
+        f
+        for f in _resources(template, "AWS::Lambda::Function").values()
+        if "DELETION_SCOPES" in f["Properties"].get("Environment", {}).get("Variables", {})
+    ]
+    assert len(functions) == 3  # on_event, is_complete, the tracker's step
+    [parts] = {
+        json.dumps(f["Properties"]["Environment"]["Variables"]["DELETION_SCOPES"]["Fn::Join"][1])
+        for f in functions
+    }
+    assert json.loads(parts) == [
+        '{"partition":"',
+        {"Ref": "AWS::Partition"},
+        '","region":"',
+        {"Ref": "AWS::Region"},
+        '","account":"',
+        {"Ref": "AWS::AccountId"},
+        '","scopes":[{"id":"UserDeletion","prefix":"pdd","bucket":"',
+        {"Ref": "UserDeletionBucket8FF58660"},
+        '","roleArn":"',
+        {"Fn::GetAtt": ["UserDeletionPersonalizeRole76108107", "Arn"]},
+        '","maxInputBytes":100000000,"purgeStagedInput":true}],"assets":{"bucket":'
+        '"cdk-hnb659fds-assets-123456789012-us-east-1","keyPrefix":""}}',
+    ]
+
+
+def test_local_list_is_staged_canonical_under_its_sha256(tmp_path: Path) -> None:
+    # GIVEN a request from a CSV with a duplicate, CRLF line ends and a BOM
+    path = tmp_path / "users.csv"
+    path.write_bytes(b"\xef\xbb\xbfUSER_ID\r\nu-2\r\nu-1\r\nu-2\r\n")
+    out = tmp_path / "out"
+
+    def build(stack: cdk.Stack) -> None:
+        PersonalizeDataDeletion(stack, "UserDeletion").delete_users(
+            "r1", dataset_group_arn=DATASET_GROUP_ARN, users=UserList.from_csv(path)
+        )
+
+    synthesized = synth_template(build, out)
+    # WHEN it is synthesized
+    sha = _only(synthesized, RESOURCE_TYPE)["Properties"]["ContentSha256"]
+    job = compose_job_name("pdd", "r1", DATASET_GROUP_ARN, sha)
+    # THEN the cloud assembly holds the canonical list under its job's name, nothing else of it
+    # (canonical: header, LF, no duplicate, ids in the order of the hash partitions)
+    assert (out / f"asset.{job}.csv").read_bytes() == b"USER_ID\nu-1\nu-2\n"
+    assert sorted(p.name for p in out.glob("asset.*.csv")) == [f"asset.{job}.csv"]
+    assert list(out.glob("asset.*.partial")) == []
+    # AND the CLI publishes it to exactly the key the handler derives from what names the job
+    [entry] = [
+        f
+        for f in json.loads((out / "Test.assets.json").read_text())["files"].values()
+        if f["source"]["path"].endswith(".csv")
+    ]
+    assert entry["source"] == {"path": f"asset.{job}.csv", "packaging": "file"}
+    assert entry["displayName"] == "deletion list of request r1"
+    [destination] = entry["destinations"].values()
+    assert destination["bucketName"] == "cdk-hnb659fds-assets-123456789012-us-east-1"
+    assert destination["objectKey"] == f"{job}.csv"
+
+
+@pytest.mark.parametrize("unread_result", [True, False], ids=["one-round-trip", "public-binding"])
+def test_every_job_gets_its_own_list_object(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unread_result: bool
+) -> None:
+    # GIVEN three requests, two of them with the same list, registered after the first without
+    # reading the location back (or, where jsii does not allow that, through the binding)
+    if not unread_result:
+        monkeypatch.setattr(list_assets, "_INVOKE", None)
+
+    def build(stack: cdk.Stack) -> None:
+        deletion = PersonalizeDataDeletion(stack, "UserDeletion")
+        for index, ids in enumerate((["user-a"], ["user-a"], ["user-b"])):
+            deletion.delete_users(
+                f"r{index}", dataset_group_arn=DATASET_GROUP_ARN, users=UserList.from_ids(ids)
+            )
+
+    # WHEN the stack is synthesized
+    template = synth_template(build, tmp_path)
+    # THEN no request carries a location, and the CLI publishes one object per job, named after
+    # it (so the end of r0's job removes nothing r1's job still has to read)
+    requests = [r["Properties"] for r in _resources(template, RESOURCE_TYPE).values()]
+    assert all("Source" not in r for r in requests)
+    jobs = sorted(
+        (
+            compose_job_name("pdd", r["RequestName"], DATASET_GROUP_ARN, r["ContentSha256"]),
+            r["RequestName"],
+        )
+        for r in requests
     )
+    published = sorted(
+        (
+            entry["source"]["path"],
+            next(iter(entry["destinations"].values()))["objectKey"],
+            entry["displayName"],
+        )
+        for entry in json.loads((tmp_path / "Test.assets.json").read_text())["files"].values()
+        if entry["source"]["path"].endswith(".csv")
+    )
+    assert published == [
+        (f"asset.{job}.csv", f"{job}.csv", f"deletion list of request {name}") for job, name in jobs
+    ]
+    assert len(published) == 3
+
+
+def test_non_default_settings_are_carried_by_the_request(tmp_path: Path) -> None:
+    # GIVEN a provider with a shortened total_timeout and a request that overrides the
+    # completion policy and the pre-flight
+    def build(stack: cdk.Stack) -> None:
+        PersonalizeDataDeletion(
+            stack, "UserDeletion", total_timeout=cdk.Duration.minutes(20)
+        ).delete_users(
+            "r1",
+            dataset_group_arn=DATASET_GROUP_ARN,
+            users=UserList.from_csv(SAMPLE_CSV),
+            completion=Completion.wait(up_to=cdk.Duration.minutes(5)),
+            preflight=False,
+        )
+
+    props = _only(synth_template(build, tmp_path), RESOURCE_TYPE)["Properties"]
+    # THEN the request says so (and CloudFormation waits only as long as the provider needs)
+    assert {k: v for k, v in props.items() if k != "ServiceToken"} == {
+        "ServiceTimeout": "1320",
+        "RequestName": "r1",
+        "Scope": "UserDeletion",
+        "DatasetGroupArn": DATASET_GROUP_ARN,
+        "ContentSha256": "ec11b02d9906d960915b97675cf70663abb39854dfc0e2b27fbbd3d1ab089971",
+        "UserCount": "3",
+        "Completion": "WAIT",
+        "Preflight": "false",
+        "WaitSeconds": "300",
+    }
 
 
 def test_fifty_requests_add_exactly_49_resources(template: dict, tmp_path: Path) -> None:
     # GIVEN the same stack with 50 requests instead of 1
     fifty = synth_template(_with_requests(50), tmp_path)
-    # THEN 49 more custom resources, and no new Lambda, role or inline policy
+    # THEN only the custom resources differ: 49 more, and no new Lambda, role or policy (each
+    # request has its own list object, named after its job, under one grant on *.csv)
+    assert len(fifty["Resources"]) - len(template["Resources"]) == 49
     for type_name in ("AWS::Lambda::Function", "AWS::IAM::Role", "AWS::IAM::Policy"):
         assert len(_resources(fifty, type_name)) == len(_resources(template, type_name))
     assert len(_resources(fifty, RESOURCE_TYPE)) == 50
-    # AND the only other growth: each request has its own list object (removed when its job
-    # ends), granted by exact key, and those grants overflow into two managed policies
-    assert len(fifty["Resources"]) - len(template["Resources"]) == 49 + 2
-    overflow = _resources(fifty, "AWS::IAM::ManagedPolicy")
-    assert len(overflow) == 2
-    resources = [
-        json.dumps(resource)
-        for policy in overflow.values()
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        for resource in statement["Resource"]
-    ]
-    assert all(re.search(r'/[0-9a-f]{64}\.csv"', resource) for resource in resources)
 
 
 def test_inline_ids_never_reach_the_template(tmp_path: Path) -> None:
@@ -293,8 +433,29 @@ def _stack() -> cdk.Stack:
 def test_mismatched_provider_settings_are_refused() -> None:
     stack = _stack()
     PersonalizeDataDeletion(stack, "A")
-    with pytest.raises(ProviderSettingsError, match="already has a deletion provider"):
+    with pytest.raises(ProviderSettingsError) as caught:
         PersonalizeDataDeletion(stack, "B", query_interval=cdk.Duration.seconds(30))
+    assert str(caught.value) == (
+        "stack 'S' already has a deletion provider with query_interval 60 s, total_timeout "
+        "3300 s, log_retention ONE_YEAR; all PersonalizeDataDeletion constructs of a stack share "
+        "it, so either pass the same query_interval, total_timeout and log_retention or move "
+        "one to another stack"
+    )
+
+
+def test_equal_provider_settings_written_differently_share_the_provider() -> None:
+    # GIVEN a construct with the default provider settings
+    stack = _stack()
+    first = PersonalizeDataDeletion(stack, "A")
+    # WHEN another passes the same settings as values of its own (equal, not identical)
+    second = PersonalizeDataDeletion(
+        stack,
+        "B",
+        query_interval=cdk.Duration.minutes(1),
+        total_timeout=cdk.Duration.seconds(3300),
+    )
+    # THEN both share the stack's provider
+    assert second.provider is first.provider
 
 
 def test_total_timeout_beyond_the_one_hour_cap_is_refused() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 import pytest
@@ -54,19 +55,21 @@ def _synth(tmp: Path, csv: str, groups: list[str]) -> dict:
 
 
 @pytest.fixture(scope="module")
-def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """three groups; the same list with a blank line and CRLF plus a fourth group; a changed
     list in the three groups."""
     csv = "USER_ID\n" + "\n".join(IDS) + "\n"
+    three = tmp_path_factory.mktemp("three")
     return {
-        "three": _synth(tmp_path_factory.mktemp("three"), csv, GROUPS[:3]),
+        "three": _synth(three, csv, GROUPS[:3]),
+        "three:out": three / "cdk.out",
         "four": _synth(tmp_path_factory.mktemp("four"), csv.replace("\n", "\r\n") + "\r\n", GROUPS),
         "changed": _synth(tmp_path_factory.mktemp("changed"), csv + "fan-user-0004\n", GROUPS[:3]),
     }
 
 
 def test_one_request_in_three_groups_is_three_resources_with_distinct_job_names(
-    templates: dict[str, dict],
+    templates: dict[str, Any],
 ) -> None:
     jobs = _jobs(templates["three"])
     assert len(jobs) == 3
@@ -81,14 +84,22 @@ def test_one_request_in_three_groups_is_three_resources_with_distinct_job_names(
         for p in properties
     }
     assert len(names) == 3
-    # AND each job reads its own copy of the list (removed when that job ends)
-    assert len({json.dumps(p["Source"]) for p in properties}) == 3
+    # AND each job reads its own copy of the list (removed when that job ends), an asset the
+    # handler finds by the job's name, so no request names a location
+    assert [p for p in properties if "Source" in p] == []
+    assets = json.loads(next(Path(templates["three:out"]).glob("*.assets.json")).read_text())
+    keys = {
+        destination["objectKey"]
+        for asset in assets["files"].values()
+        for destination in asset["destinations"].values()
+    }
+    assert {f"{name}.csv" for name in names} <= keys
     # AND the template stays clean for cfn-lint (cdk-nag ran at synth)
     assert cfn_lint(templates["three"]) == []
 
 
 def test_adding_a_group_adds_one_resource_and_leaves_the_others_byte_identical(
-    templates: dict[str, dict],
+    templates: dict[str, Any],
 ) -> None:
     # GIVEN the same request with a fourth group, its list re-saved with CRLF and a blank line
     three, four = templates["three"], templates["four"]
@@ -97,8 +108,8 @@ def test_adding_a_group_adds_one_resource_and_leaves_the_others_byte_identical(
         assert json.dumps(four["Resources"][logical_id], sort_keys=True) == json.dumps(
             resource, sort_keys=True
         )
-    # AND exactly one resource is added: the new group's job (with its six outputs' worth of
-    # attributes), beside the exact-key grants on its own list object in the two roles
+    # AND exactly one resource is added, the new group's job; no grant changes (the roles
+    # read and remove list assets by one *.csv grant)
     added = sorted(set(four["Resources"]) - set(three["Resources"]))
     [new_job] = [logical_id for logical_id in added if logical_id in _jobs(four)]
     assert added == [new_job]
@@ -109,14 +120,11 @@ def test_adding_a_group_adds_one_resource_and_leaves_the_others_byte_identical(
         if json.dumps(three["Resources"][logical_id], sort_keys=True)
         != json.dumps(four["Resources"][logical_id], sort_keys=True)
     )
-    assert [four["Resources"][logical_id]["Type"] for logical_id in changed] == [
-        "AWS::IAM::Policy",
-        "AWS::IAM::Policy",
-    ]
+    assert changed == []
 
 
 def test_a_changed_list_shows_its_count_and_hash_and_means_new_jobs(
-    templates: dict[str, dict], tmp_path: Path
+    templates: dict[str, Any], tmp_path: Path
 ) -> None:
     before, after = _jobs(templates["three"]), _jobs(templates["changed"])
     assert before.keys() == after.keys()
@@ -173,6 +181,28 @@ def test_fan_out_refuses_what_it_cannot_name_or_place() -> None:
 
 
 # ------------------------------------------------------------------- one stack, in order
+
+
+def test_a_local_list_fanned_out_to_groups_of_the_stack_is_one_object_per_job(
+    tmp_path: Path,
+) -> None:
+    # GIVEN one local list fanned out to two dataset groups the stack creates (their ARNs, so
+    # the job names, are only known at deploy time)
+    (tmp_path / "users.csv").write_text("USER_ID\n" + "\n".join(IDS) + "\n")
+
+    def build(stack: cdk.Stack) -> None:
+        groups = [personalize.CfnDatasetGroup(stack, n, name=n.lower()) for n in ("Shop", "Tv")]
+        PersonalizeDataDeletion(stack, "UserDeletion").delete_users_from_groups(
+            "r1", dataset_groups=groups, users=UserList.from_csv(tmp_path / "users.csv")
+        )
+
+    template = synth_template(build, tmp_path / "cdk.out")
+    # THEN each job names its own list object: when one job ends and its object is removed,
+    # the other job's list is still there for its deployment to read
+    sources = [job["Properties"]["Source"] for job in _jobs(template).values()]
+    assert len(sources) == 2
+    assert {source["Asset"] for source in sources} == {"true"}
+    assert len({source["Key"] for source in sources}) == 2
 
 
 def test_a_request_on_a_group_of_the_stack_waits_for_its_datasets(tmp_path: Path) -> None:

@@ -14,7 +14,6 @@ import lifecycle_support as support
 import pytest
 from lifecycle_support import (
     ASSET_KEY,
-    CREATE_FAILED_MARKER,
     DEADLINE_SECONDS,
     GROUP,
     LOGICAL_ID,
@@ -39,6 +38,7 @@ from lifecycle_support import (
     play,
     properties,
 )
+from personalize_deletion_local.provider_framework import CREATE_FAILED_MARKER
 from personalize_deletion_runtime import handlers, lifecycle
 
 # fixtures: ``world`` (S3 on moto, the double, zero botocore backoff) and ``moto_endpoint``
@@ -176,7 +176,7 @@ def test_create_polls_until_completed_and_leaves_a_receipt(world: World, caplog)
     # AND nothing was handed to the tracker
     assert world.executions() == []
     # AND the framework's response stays well under CloudFormation's 4 KiB
-    assert len(outcome.response_body().encode()) < 4096
+    assert outcome.response is not None and outcome.response.size < 4096
     assert_no_user_ids(caplog, outcome.data, outcome.event, world.receipt(JOB), world.emf)
 
 
@@ -448,8 +448,18 @@ def test_update_with_new_content_or_dataset_group_starts_a_new_job(world: World)
 # ---------------------------------------------------------------------------- 8. delete
 
 
-@pytest.mark.parametrize("physical_id", [JOB, CREATE_FAILED_MARKER, "some-unknown-id"])
-def test_delete_never_calls_personalize(world: World, physical_id: str) -> None:
+@pytest.mark.parametrize(
+    ("physical_id", "data", "polls"),
+    [
+        pytest.param(JOB, {}, 1, id="its job"),
+        pytest.param("some-unknown-id", {}, 1, id="an unknown id"),
+        # the rollback of a failed create: the framework answers without invoking a handler
+        pytest.param(CREATE_FAILED_MARKER, None, 0, id="a failed create"),
+    ],
+)
+def test_delete_never_calls_personalize(
+    world: World, physical_id: str, data: dict | None, polls: int
+) -> None:
     # GIVEN a completed request
     create_and_complete(world)
     world.reset_calls()
@@ -460,13 +470,30 @@ def test_delete_never_calls_personalize(world: World, physical_id: str) -> None:
     # THEN it succeeds at once with the same id, with no Personalize or S3 call
     assert (outcome.physical_id, outcome.data, outcome.reason, outcome.polls) == (
         physical_id,
+        data,
         None,
-        None,
-        1,
+        polls,
     )
     assert world.double.calls == []
     assert world.s3_calls == []
     assert world.keys() == [f"receipts/{JOB}.json"]
+
+
+def test_the_handler_acknowledges_a_delete_of_a_failed_create_without_calls(
+    world: World,
+) -> None:
+    # GIVEN the framework's marker id (it answers such a Delete itself; the handler must not
+    # depend on that)
+    event = cfn_event("Delete", properties(), physical_id=CREATE_FAILED_MARKER)
+
+    # WHEN the handler is called directly
+    answer = lifecycle.on_event(event, world.services)
+    done = lifecycle.is_complete({**event, **answer}, world.services)
+
+    # THEN it keeps the id and touches nothing
+    assert (answer, done) == ({"PhysicalResourceId": CREATE_FAILED_MARKER}, {"IsComplete": True})
+    assert world.double.calls == []
+    assert world.s3_calls == []
 
 
 # -------------------------------------------------------------------------- 9. rollback

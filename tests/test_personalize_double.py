@@ -616,6 +616,43 @@ def test_scenarios():
         PersonalizeDouble.from_scenario("nope")
 
 
+def test_a_request_scenario_applies_to_that_requests_jobs_only(double, client):
+    # GIVEN request "a" fails, request "b" is throttled twice, request "c" is queued 2 hours
+    double.set_request_scenario("pdd-a-", "failed")
+    double.set_request_scenario("pdd-b-", "throttled")
+    double.set_request_scenario("pdd-c-", "queued")
+
+    # WHEN each request's job is created (and an unrelated one, "d")
+    jobs = {name: create(client, f"pdd-{name}-0123") for name in ("a", "b", "d")}
+    with pytest.raises(ClientError) as queued:
+        create(client, "pdd-c-0123")
+    double.advance(2 * 3600)
+    jobs["c"] = create(client, "pdd-c-0123")
+    double.advance(60)
+
+    # THEN "a" failed with the scenario's reason; "b" needed three attempts; "c" was refused
+    # while its group was in use; "d" followed the double's own timing (10 s + 50 s)
+    statuses = {name: describe(client, arn)["status"] for name, arn in jobs.items()}
+    assert statuses == {"a": "FAILED", "b": "COMPLETED", "d": "COMPLETED", "c": "IN_PROGRESS"}
+    assert describe(client, jobs["a"])["failureReason"] == SCENARIO_FAILURE_REASON
+    creates = [(call.body["jobName"], call.error_code) for call in double.calls_for(CREATE)]
+    assert creates == [
+        ("pdd-a-0123", None),
+        ("pdd-b-0123", "LimitExceededException"),
+        ("pdd-b-0123", "LimitExceededException"),
+        ("pdd-b-0123", None),
+        ("pdd-d-0123", None),
+        ("pdd-c-0123", "ResourceInUseException"),
+        ("pdd-c-0123", None),
+    ]
+    assert queued.value.response["Error"]["Message"] == (
+        f"Cannot create a data deletion job for dataset group {GROUP} while a dataset import "
+        "job is in progress."
+    )
+    with pytest.raises(ValueError, match="unknown scenario 'nope'"):
+        double.set_request_scenario("pdd-e-", "nope")
+
+
 def test_endpoint_env_var_and_close(monkeypatch):
     # GIVEN AWS_ENDPOINT_URL_PERSONALIZE pointing at a running double
     with PersonalizeDouble(dataset_group_arns=[GROUP]) as running:

@@ -18,11 +18,12 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 from botocore.retries.standard import ExponentialBackoff
-from personalize_deletion_local.personalize_double import PersonalizeDouble, RecordedCall
-from personalize_deletion_local.personalize_double_models import (
+from personalize_deletion_local.personalize_double import (
     MODEL_OPERATIONS,
     CampaignUpdateView,
     CampaignView,
+    PersonalizeDouble,
+    RecordedCall,
 )
 
 T0 = 1_700_000_000.0

@@ -1,64 +1,38 @@
 """`python -m personalize_deletion_local rehearse` on the example app, end to end.
 
-Synthesizes once with the real CDK CLI (success scenario), then reuses that cloud assembly
-(``--no-synth``) for the failure scenario. Runs as subprocesses, the way users run it.
+Synthesizes once with the real CDK CLI (default scenario), then reuses that cloud assembly
+(``--no-synth``) for the other scenarios. Runs as subprocesses, the way users run it.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import json
+import re
 from pathlib import Path
 
 import pytest
+from personalize_deletion_local.cli import main, parser, seeds_from
+from personalize_deletion_local.rehearsal import RehearsalError
+from rehearsal_support import ROOT, rehearse, summary_row, summary_rows, verdict
 
-ROOT = Path(__file__).resolve().parent.parent
+STACK = "PersonalizeDataDeletion/123456789012-us-east-1"
+"""The example's one stack: its Stage, then the account and region it deploys to."""
 FAILURE_REASON = "Access Denied: the role cannot read the data location"
-
-
-def _rehearse(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ}
-    env["PATH"] = os.pathsep.join(
-        [os.path.dirname(sys.executable), str(ROOT / "node_modules" / ".bin"), env.get("PATH", "")]
-    )
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "personalize_deletion_local",
-            "rehearse",
-            "--app-dir",
-            str(ROOT),
-            *args,
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+USER_IDS = [
+    line
+    for csv in (ROOT / "requests").glob("*.csv")
+    for line in csv.read_text().splitlines()[1:]
+    if line
+]
 
 
 @pytest.fixture(scope="module")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """Synthesize with the CDK CLI and rehearse the default scenario (hand-off) in one go."""
     cdk_out = tmp_path_factory.mktemp("rehearsal") / "cdk.out"
-    result = _rehearse("--cdk-out", str(cdk_out))
+    result = rehearse("--app-dir", str(ROOT), "--cdk-out", str(cdk_out))
     assert result.returncode == 0, result.stdout + result.stderr
     return cdk_out, result.stdout
-
-
-def _summary_rows(
-    output: str, request: str, title: str = "when cdk deploy returns"
-) -> list[list[str]]:
-    """The summary's rows of one request: one per dataset group it fans out to."""
-    summary = output.split(f"\n{title}:\n", 1)[1].split("\n\n", 1)[0]
-    rows = [line.split() for line in summary.splitlines()]
-    found = [cells for cells in rows if cells and cells[0] == request]
-    assert found, f"{request} not in summary:\n{summary}"
-    return found
 
 
 def test_handoff_shows_the_deployment_returning_and_the_tracker_finishing(
@@ -66,53 +40,110 @@ def test_handoff_shows_the_deployment_returning_and_the_tracker_finishing(
 ) -> None:
     cdk_out, output = synthesized
     assert (cdk_out / "manifest.json").is_file()
-    assert (cdk_out / "assembly-PersonalizeDataDeletion" / "manifest.json").is_file()
     # GIVEN the default scenario (every second job runs five hours, the others a minute) and
-    # the example's two requests, each fanned out to two dataset groups (four jobs, played
-    # one after another)
+    # the example's two requests, each fanned out to two dataset groups of one stack in a Stage
     # THEN cdk deploy returns with one job of each request COMPLETED and the other handed off
     for request, deleted in (("sample-2026-11", "3"), ("sample-2026-12", "2")):
-        done, tracked = _summary_rows(output, request)
+        done, tracked = summary_rows(output, request)
         assert done == [request, done[1], "COMPLETED", deleted, "none", f"receipts/{done[1]}.json"]
         assert tracked == [request, tracked[1], "IN_PROGRESS", "pending", tracked[1], "-"]
-        # AND the two jobs of one request have distinct names (one per dataset group)
-        assert done[1] != tracked[1]
-        assert {done[1][: len(request) + 4], tracked[1][: len(request) + 4]} == {f"pdd-{request}"}
-        # AND the tracker, run from the synthesized definition, follows the second to its end
-        assert f"[{tracked[1]}] execution SUCCEEDED after" in output
-        assert _summary_rows(output, request, "recorded")[1] == [
-            request,
-            tracked[1],
-            "COMPLETED",
-            deleted,
-            tracked[1],
-            f"receipts/{tracked[1]}.json",
+        # AND the tracker, run from the synthesized definition, follows that one to its end
+        assert f"  [{tracked[1]}] execution SUCCEEDED after t+" in output
+        assert summary_rows(output, request, "recorded:") == [
+            done,
+            [request, tracked[1], "COMPLETED", deleted, tracked[1], f"receipts/{tracked[1]}.json"],
         ]
+    # AND the two jobs of one request have distinct names (the digest covers the group)
+    assert (
+        len(
+            {
+                row[1]
+                for r in ("sample-2026-11", "sample-2026-12")
+                for row in summary_rows(output, r)
+            }
+        )
+        == 4
+    )
+    # AND progress lines name each job by its construct path
+    path = f"{STACK}/UserDeletion/sample-2026-12/example-catalog"
+    assert f"  [{path}] Create sample-2026-12\n" in output
+    assert f"  [{path}] t+  3240s poll 55: IN_PROGRESS\n" not in output
+    assert re.search(rf"  \[{path}\] Create -> SUCCESS after 55 isComplete poll\(s\)", output)
+    tracked = summary_rows(output, "sample-2026-11")[1][1]
+    assert f"[{tracked}] execution SUCCEEDED after t+3h20m simulated: 20 status reads" in output
     # AND each job's end is one event on the default bus
     events = output.split("event on the default bus: Personalize Data Deletion Job State Change")
     assert [event.split(")", 1)[0] for event in events[1:]] == [" (COMPLETED"] * 4
-    assert '"recordedBy": "tracker"' in output
     assert "metrics: JobsCompleted 4" in output
     # AND the packaged handler ran; Update keeps the jobs; Delete never calls Personalize
-    assert "(packaged)" in output
-    assert "physical id unchanged" in output
+    assert "personalize_deletion_runtime (packaged)" in output
+    assert output.count("physical id unchanged") == 4
     assert "(0 new)" in output
     assert "Personalize calls during Delete: 0" in output
-    assert "receipts kept in the deletion bucket: 4" in output
     assert "staged lists left in the deletion bucket: 0" in output
     assert "lists left in the CDK assets bucket: 0" in output
-    assert output.rstrip().endswith("rehearsal passed: the deployment would succeed")
+    # AND receipts are not printed unless asked for; no user id is ever printed
+    assert "\nreceipt s3://" not in output
+    assert [user for user in USER_IDS if user in output] == []
+    assert verdict(output) == (
+        "=== VERDICT ===\n"
+        f"  {STACK}  passed (4 request(s))\n"
+        "\n"
+        "rehearsal passed: the deployment would succeed"
+    )
 
 
-def test_failed_scenario_fails_the_deployment_with_the_service_reason(
+def test_a_failed_job_fails_the_deployment_in_cloudformations_words(
     synthesized: tuple[Path, str],
 ) -> None:
+    # GIVEN every job ends FAILED
     cdk_out, _ = synthesized
-    result = _rehearse("--cdk-out", str(cdk_out), "--no-synth", "--scenario", "failed")
-    assert result.returncode != 0, result.stdout
-    assert FAILURE_REASON in result.stdout
-    assert "DEPLOYMENT WOULD FAIL" in result.stdout
-    assert [row[2] for row in _summary_rows(result.stdout, "sample-2026-11")] == ["FAILED"] * 2
+
+    # WHEN the rehearsal plays the deployment
+    result = rehearse("--cdk-out", str(cdk_out), "--no-synth", "--scenario", "failed")
+
+    # THEN it exits 1 with the status reason CloudFormation would show for each request
+    assert result.returncode == 1, result.stdout
+    output = result.stdout
+    job = summary_row(output, "sample-2026-11")[1]
+    assert summary_row(output, "sample-2026-11")[2] == "FAILED"
+    handler = re.search(r"Logs: /aws/lambda/(\S+-IsComplete)\n", output)
+    assert handler is not None
+    assert (
+        "    Received response status [FAILED] from custom resource. Message returned: Error: "
+        f"data deletion job {job} FAILED: {FAILURE_REASON}. A failed job keeps its name, so "
+        "deploying the same request adopts it again: fix the cause, then rename the request "
+        "to start a new job\n"
+        "\n"
+        f"    Logs: /aws/lambda/{handler.group(1)}\n"
+        "\n"
+        "        at invokeUserFunction (/var/task/framework.js:2:6)\n"
+        "        at async isComplete (/var/task/framework.js:1:2631)\n"
+        "        at async Object.isComplete (/var/task/cfn-response.js:1:2865) (RequestId: "
+    ) in output
+    # AND the stack rolls back: each job gets CloudFormation's Delete (in reverse order of
+    # creation), nothing is undone
+    rollback = output.split(f"--- ROLLBACK of stack {STACK} ---\n", 1)[1]
+    jobs = [row[1] for r in ("sample-2026-11", "sample-2026-12") for row in summary_rows(output, r)]
+    paths = [
+        f"{STACK}/UserDeletion/{request}/{group}"
+        for request in ("sample-2026-11", "sample-2026-12")
+        for group in ("example-dataset-group", "example-catalog")
+    ]
+    assert rollback.splitlines()[:4] == [
+        f"  [{path}] Delete (rollback) -> SUCCESS after 1 isComplete poll(s), 0s simulated; "
+        f"physical id {job}"
+        for path, job in reversed(list(zip(paths, jobs, strict=True)))
+    ]
+    assert "--- UPDATE" not in output
+    assert verdict(output) == (
+        "=== VERDICT ===\n"
+        f"  {STACK}  FAILED (4 request(s))\n"
+        "                                                    4 of 4 request(s) failed: "
+        "CREATE_FAILED\n"
+        "\n"
+        "rehearsal FAILED: 1 of 1 stack(s) would fail"
+    )
 
 
 def test_queued_scenario_submits_the_requests_after_the_deployment(
@@ -120,16 +151,145 @@ def test_queued_scenario_submits_the_requests_after_the_deployment(
 ) -> None:
     # GIVEN every dataset group is in use for the first two hours
     cdk_out, _ = synthesized
-    result = _rehearse("--cdk-out", str(cdk_out), "--no-synth", "--scenario", "queued")
+    result = rehearse("--cdk-out", str(cdk_out), "--no-synth", "--scenario", "queued")
     # THEN the deployment succeeds with the first request's jobs QUEUED (the rehearsal plays
-    # resources one after another, so the later ones start once the groups are free), and
-    # the tracker starts the queued ones
+    # resources one after another, so the later ones start once the groups are free), and the
+    # tracker starts the queued ones
     assert result.returncode == 0, result.stdout
-    assert [row[2:4] for row in _summary_rows(result.stdout, "sample-2026-11")] == [
-        ["QUEUED", "pending"]
-    ] * 2
+    queued = summary_rows(result.stdout, "sample-2026-11")
+    assert [row[2:5] for row in queued] == [["QUEUED", "pending", row[1]] for row in queued]
     for request in ("sample-2026-11", "sample-2026-12"):
-        assert [row[2] for row in _summary_rows(result.stdout, request, "recorded")] == [
-            "COMPLETED"
-        ] * 2
+        recorded = summary_rows(result.stdout, request, "recorded:")
+        assert [row[2] for row in recorded] == ["COMPLETED"] * 2
     assert "Submit: Personalize accepted the job" in result.stdout
+
+
+def test_one_request_can_fail_alone_and_receipts_are_shown_on_request(
+    synthesized: tuple[Path, str],
+) -> None:
+    # GIVEN only the second request's job fails; receipts asked for
+    cdk_out, _ = synthesized
+
+    # WHEN the rehearsal runs
+    result = rehearse(
+        "--cdk-out",
+        str(cdk_out),
+        "--no-synth",
+        "--request-scenario",
+        "sample-2026-12=failed",
+        "--request-scenario",
+        "sample-2099=failed",
+        "--show-receipts",
+    )
+
+    # THEN the first request's jobs complete or are handed off, the second's fail the deployment
+    output = result.stdout
+    assert result.returncode == 1, output
+    assert [row[2] for row in summary_rows(output, "sample-2026-11")] == [
+        "COMPLETED",
+        "IN_PROGRESS",
+    ]
+    assert [row[2] for row in summary_rows(output, "sample-2026-12")] == ["FAILED"] * 2
+    assert "scenario: handoff; sample-2026-12: failed; sample-2099: failed\n" in output
+    # AND the rollback says that the completed deletion stays
+    first = summary_row(output, "sample-2026-11")[1]
+    assert (
+        f"    its job {first} (COMPLETED) is not undone: Personalize cannot restore deleted "
+        "users, and a running job goes on\n"
+    ) in output
+    # AND each receipt is printed once, with counts and no user id
+    receipt_text = output.split(f"/receipts/{first}.json:\n", 1)[1].split("\n}\n", 1)[0] + "\n}"
+    assert json.loads(receipt_text)["numDeleted"] == 3
+    assert output.count(f"/receipts/{first}.json:\n") == 1
+    assert [user for user in USER_IDS if user in output] == []
+    # AND a scenario for a request that does not exist is named, never silently ignored
+    assert verdict(output) == (
+        "=== VERDICT ===\n"
+        f"  {STACK}  FAILED (4 request(s))\n"
+        "                                                    2 of 4 request(s) failed: "
+        "CREATE_FAILED\n"
+        "  unsupported: --request-scenario sample-2099: no request has that name\n"
+        "\n"
+        "rehearsal FAILED: 1 of 1 stack(s) would fail"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(
+            ["-c", "requestFile"],
+            "rehearsal error: -c 'requestFile': write KEY=VALUE, e.g. "
+            "-c requestFile=requests/q4.json",
+            id="context without a value",
+        ),
+        pytest.param(
+            ["--request-scenario", "sample-2026-11=exploded"],
+            "rehearsal error: --request-scenario 'sample-2026-11=exploded': write "
+            "REQUEST=SCENARIO with a scenario among failed, handoff, queued, slow, success, "
+            "throttled, e.g. --request-scenario gdpr-2026-11=failed",
+            id="unknown scenario",
+        ),
+        pytest.param(
+            ["--s3-seed", "bucket-only"],
+            "rehearsal error: --s3-seed 'bucket-only': write bucket/key=path (e.g. "
+            "my-exports/deletions/2026-11.csv=exports/2026-11.csv, or a folder as path)",
+            id="seed without a path",
+        ),
+    ],
+)
+def test_malformed_options_are_refused_with_the_rule_and_an_example(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # WHEN the command line holds a malformed value
+    status = main(["rehearse", "--no-synth", *args])
+    # THEN nothing runs: exit 2, one line naming the option, the rule and an example
+    captured = capsys.readouterr()
+    assert (status, captured.err, captured.out) == (2, message + "\n", "")
+
+
+def test_every_option_has_help() -> None:
+    # GIVEN the rehearse command's parser
+    [commands] = [a for a in parser()._actions if a.dest == "command"]
+    rehearse_parser = commands.choices["rehearse"]
+    # THEN every option says what it does
+    options = [a for a in rehearse_parser._actions if a.option_strings and a.dest != "help"]
+    assert sorted(a.option_strings[-1] for a in options) == [
+        "--app-dir",
+        "--cdk-out",
+        "--context",
+        "--no-synth",
+        "--request-scenario",
+        "--s3-seed",
+        "--s3-seed-manifest",
+        "--scenario",
+        "--show-receipts",
+        "--stack",
+    ]
+    assert [a.option_strings for a in options if not (a.help or "").strip()] == []
+
+
+def test_seeds_take_a_file_a_folder_or_a_manifest(tmp_path: Path) -> None:
+    # GIVEN a folder of list parts and a manifest naming it and a single file
+    parts = tmp_path / "exports" / "2026-11"
+    (parts / "nested").mkdir(parents=True)
+    (parts / "part-1.csv").write_text("USER_ID\n")
+    (parts / "nested" / "part-2.csv").write_text("USER_ID\n")
+    manifest = tmp_path / "seeds.json"
+    manifest.write_text(
+        json.dumps({"partner/in/2026-11": "exports/2026-11", "partner/one.csv": "seeds.json"})
+    )
+
+    # WHEN the command line's seeds are read
+    seeds = seeds_from([f"partner/loose={parts / 'part-1.csv'}"], manifest)
+
+    # THEN a file keeps its key, a folder's files go under the key with their relative paths
+    assert [(s.bucket, key, path.name) for s in seeds for key, path in s.objects()] == [
+        ("partner", "loose", "part-1.csv"),
+        ("partner", "in/2026-11/nested/part-2.csv", "part-2.csv"),
+        ("partner", "in/2026-11/part-1.csv", "part-1.csv"),
+        ("partner", "one.csv", "seeds.json"),
+    ]
+    # AND a path that does not exist is refused by name
+    with pytest.raises(RehearsalError, match=r"--s3-seed 'partner/x=missing.csv': .* does not"):
+        seeds_from(["partner/x=missing.csv"], None)

@@ -24,7 +24,9 @@ from lifecycle_support import (
 )
 from personalize_data_deletion import PersonalizeDataDeletion
 from personalize_deletion_runtime import tracker_steps
-from personalize_deletion_runtime.scopes import Scope, ScopeError, Scopes
+from personalize_deletion_runtime.properties import Source
+from personalize_deletion_runtime.request_rules import compose_job_name
+from personalize_deletion_runtime.scopes import Assets, Scope, ScopeError, Scopes
 from synth import synth_template
 
 moto_endpoint = support.moto_endpoint
@@ -64,8 +66,8 @@ world = support.world
             {"Extra": "x"},
             "unknown property Extra: this handler takes Bucket, Completion, ContentSha256, "
             "DatasetGroupArn, FollowUp, JobNamePrefix, MaxInputBytes, Preflight, "
-            "PurgeStagedInput, RequestName, Retrain, RetrainSolutions, RoleArn, ServiceTimeout, "
-            "ServiceToken, Source, Tags, UpdateCampaigns, UserCount, WaitSeconds",
+            "PurgeStagedInput, RequestName, Retrain, RetrainSolutions, RoleArn, Scope, "
+            "ServiceTimeout, ServiceToken, Source, Tags, UpdateCampaigns, UserCount, WaitSeconds",
         ),
     ],
 )
@@ -151,9 +153,121 @@ def test_the_synthesized_handlers_serve_exactly_the_stacks_constructs(tmp_path: 
     role_b = next(
         k for k in template["Resources"] if re.fullmatch(r"BPersonalizeRole[0-9A-F]{8}", k)
     )
-    assert f'"prefix":"pdd","bucket":"{{"Ref": "{bucket_a}"}}"' in rendered
+    assert f'"id":"A","prefix":"pdd","bucket":"{{"Ref": "{bucket_a}"}}"' in rendered
     assert (
-        f'"prefix":"other","bucket":"{{"Ref": "{bucket_b}"}}",'
-        f'"roleArn":"{{"Fn::GetAtt": ["{role_b}", "Arn"]}}","maxInputBytes":1000' in rendered
+        f'"id":"B","prefix":"other","bucket":"{{"Ref": "{bucket_b}"}}",'
+        f'"roleArn":"{{"Fn::GetAtt": ["{role_b}", "Arn"]}}","maxInputBytes":1000,'
+        '"purgeStagedInput":true}' in rendered
     )
     assert rendered.startswith('{"partition":"{"Ref": "AWS::Partition"}","region":"{"Ref": ')
+
+
+NAMED = Scopes(
+    partition="aws",
+    region="us-east-1",
+    account=ACCOUNT,
+    scopes=(
+        Scope(
+            "pdd", STAGING_BUCKET, ROLE, 100_000_000, scope_id="Deletion", purge_staged_input=False
+        ),
+    ),
+    assets=Assets("cdk-assets-bucket", "lists/"),
+)
+SHA = "0123456789abcdef" * 4
+
+
+def slim(**overrides: object) -> dict:
+    """A request as the construct writes it now: its scope named, its values elsewhere."""
+    return {
+        "ServiceToken": support.SERVICE_TOKEN,
+        "RequestName": "r1",
+        "Scope": "Deletion",
+        "DatasetGroupArn": support.GROUP,
+        "ContentSha256": SHA,
+        **overrides,
+    }
+
+
+def test_a_request_naming_its_scope_takes_the_scopes_values() -> None:
+    # GIVEN a request that names its scope and carries its list's hash, nothing else
+    # WHEN the handler reads it
+    request = NAMED.request(slim())
+    # THEN prefix, bucket, role, limit and purge come from the scope, the list from its asset,
+    # named after the job
+    assert (
+        request.request_name,
+        request.job_name_prefix,
+        request.bucket,
+        request.role_arn,
+        request.max_input_bytes,
+        request.purge_staged_input,
+        request.content_sha256,
+    ) == ("r1", "pdd", STAGING_BUCKET, ROLE, 100_000_000, False, SHA)
+    job = compose_job_name("pdd", "r1", support.GROUP, SHA)
+    assert request.source == Source(bucket="cdk-assets-bucket", key=f"lists/{job}.csv", asset=True)
+
+
+def test_a_request_in_the_older_shape_is_the_same_request() -> None:
+    # GIVEN the same request as templates wrote it before scopes had names
+    old = properties(
+        RequestName="r1",
+        Source={
+            "Bucket": "cdk-assets-bucket",
+            "Key": f"lists/{compose_job_name('pdd', 'r1', support.GROUP, SHA)}.csv",
+            "Asset": "true",
+        },
+        ContentSha256=SHA,
+        PurgeStagedInput="false",
+        Tags={},
+    )
+    # THEN it reads the same (hence composes the same job name)
+    assert NAMED.request(old) == NAMED.request(slim())
+
+
+@pytest.mark.parametrize(
+    ("request_properties", "reason"),
+    [
+        (
+            slim(Scope="Other"),
+            "property Scope 'Other' is not served by this handler (it serves 'Deletion')",
+        ),
+        (
+            slim(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/Admin", Bucket="theirs"),
+            "property Bucket, RoleArn comes from the handler's environment for a request with "
+            "property Scope: remove it",
+        ),
+        (
+            properties(Source={"Bucket": "elsewhere", "Key": "x.csv", "Asset": "true"}),
+            "property Source.Bucket 'elsewhere' is not this stack's CDK assets bucket: only a "
+            "file asset of the app is removed after its job",
+        ),
+    ],
+    ids=["unknown scope", "scope and its values", "asset outside the assets bucket"],
+)
+def test_a_request_contradicting_the_environment_starts_nothing(
+    world: World, request_properties: dict, reason: str
+) -> None:
+    # GIVEN handlers whose scopes have names, and a request the environment does not allow
+    world.services.scopes = NAMED
+    # WHEN it is sent
+    outcome = play(cfn_event("Create", request_properties), world)
+    # THEN it is refused by name before anything is read, staged or started
+    assert outcome.reason == reason
+    assert world.double.calls == []
+    assert world.s3_calls == []
+
+
+def test_scopes_round_trip_through_the_environment() -> None:
+    # GIVEN scopes with names, purge settings and an assets location
+    # WHEN written as the environment value and read back
+    # THEN nothing is lost; a value without them (an older environment) still reads
+    assert Scopes.from_json(json.dumps(NAMED.to_json())) == NAMED
+    older = {
+        "partition": "aws",
+        "region": "us-east-1",
+        "account": ACCOUNT,
+        "scopes": [{"prefix": "pdd", "bucket": "b", "roleArn": ROLE, "maxInputBytes": 5}],
+    }
+    assert Scopes.from_json(json.dumps(older)) == Scopes(
+        "aws", "us-east-1", ACCOUNT, (Scope("pdd", "b", ROLE, 5),)
+    )

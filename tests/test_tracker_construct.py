@@ -18,7 +18,7 @@ from personalize_data_deletion import (
     UserList,
 )
 from personalize_data_deletion.tracker_definition import tracker_definition
-from personalize_deletion_local.tracker_run import substitute
+from personalize_deletion_local.asl.tracker_run import substitute
 from personalize_deletion_runtime.notifications import Notifier
 from synth import ACCOUNT, DATASET_GROUP_ARN, REGION, cfn_lint, synth_template
 
@@ -80,15 +80,8 @@ def _statements(template: dict, policy_prefix: str) -> list[dict]:
 def test_fifty_requests_share_the_one_tracker(template: dict, tmp_path: Path) -> None:
     # GIVEN the same stack with 50 requests instead of 1
     fifty = synth_template(_requests(50), tmp_path)
-    # THEN 49 more requests, and beyond them only the managed policies the exact-key grants on
-    # each request's own list asset overflow into: still one tracker and its two functions
-    added = [
-        resource["Type"]
-        for logical_id, resource in fifty["Resources"].items()
-        if logical_id not in template["Resources"]
-    ]
-    assert sorted(set(added)) == ["AWS::IAM::ManagedPolicy", "Custom::PersonalizeDataDeletionJob"]
-    assert added.count("Custom::PersonalizeDataDeletionJob") == 49
+    # THEN 49 more resources, all of them requests: still one tracker and its two functions
+    assert len(fifty["Resources"]) - len(template["Resources"]) == 49
     assert _tracker_id(fifty) == _tracker_id(template)
     assert len(_of_type(fifty, STATE_MACHINE)) == 2  # the tracker and the framework's waiter
 
@@ -505,8 +498,29 @@ def test_settings_that_cannot_work_fail_at_synth(
 def test_constructs_of_a_stack_must_agree_on_the_shared_tracker() -> None:
     stack = _stack()
     PersonalizeDataDeletion(stack, "A")
-    with pytest.raises(TrackerSettingsError, match="already has a deletion tracker with"):
+    with pytest.raises(TrackerSettingsError) as caught:
         PersonalizeDataDeletion(stack, "B", tracking_interval=cdk.Duration.minutes(5))
+    assert str(caught.value) == (
+        f"stack {stack.stack_name!r} already has a deletion tracker with tracking_interval 600 "
+        "s, tracking_timeout 129600 s, log_retention ONE_YEAR; all PersonalizeDataDeletion "
+        "constructs of a stack share it, so either pass the same tracking_interval, "
+        "tracking_timeout and log_retention or move one to another stack"
+    )
+
+
+def test_equal_tracker_settings_written_differently_share_the_tracker() -> None:
+    # GIVEN a construct with the default tracker settings
+    stack = _stack()
+    first = PersonalizeDataDeletion(stack, "A")
+    # WHEN another passes equal values of its own (not the same Duration objects)
+    second = PersonalizeDataDeletion(
+        stack,
+        "B",
+        tracking_interval=cdk.Duration.minutes(10),
+        tracking_timeout=cdk.Duration.hours(36),
+    )
+    # THEN both share the stack's tracker
+    assert second.tracker is first.tracker
 
 
 def test_a_completion_that_is_not_a_completion_is_a_type_error() -> None:
@@ -544,14 +558,15 @@ def test_per_request_policies_become_string_properties(tmp_path: Path) -> None:
     template = synth_template(build, tmp_path)
     found = {
         v["Properties"]["RequestName"]: (
-            v["Properties"]["Completion"],
+            v["Properties"].get("Completion"),
             v["Properties"].get("WaitSeconds"),
         )
         for v in _of_type(template, "Custom::PersonalizeDataDeletionJob").values()
     }
+    # HAND_OFF is what the handler does when a request names no policy: it is not written
     assert found == {
         "default": ("WAIT", None),
-        "fast": ("HAND_OFF", "120"),
+        "fast": (None, "120"),
         "accept": ("SUBMIT_ONLY", None),
     }
 

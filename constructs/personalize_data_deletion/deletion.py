@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Annotations, Aws, Duration, RemovalPolicy, Stack, Token
+from aws_cdk import Annotations, Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -46,6 +46,7 @@ from .acknowledgements import acknowledge, acknowledge_wildcard_resource
 from .completion import Completion
 from .dependencies import wait_for_datasets
 from .job import DeletionJob
+from .list_assets import is_token
 from .provider import (
     DEFAULT_QUERY_INTERVAL,
     DEFAULT_TOTAL_TIMEOUT,
@@ -132,6 +133,11 @@ class PersonalizeDataDeletion(Construct):
         follow_up: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
+        # Read from jsii once per construct: requests only do Python with these.
+        self._stack = Stack.of(self)
+        self._environment = _stack_environment(self._stack)
+        self.scope_id = _path_in_stack(self, self._stack)
+        """What this construct's requests name as their ``Scope``: its path in the stack."""
         try:
             self.job_name_prefix = check_prefix(job_name_prefix)
         except RequestRuleError as exc:
@@ -183,10 +189,12 @@ class PersonalizeDataDeletion(Construct):
         self.service_role = self._create_service_role()
         self._grant_roles()
         self.provider.serve(
+            scope_id=self.scope_id,
             job_name_prefix=self.job_name_prefix,
-            bucket=self.bucket,
-            role=self.service_role,
+            bucket_name=self.bucket.bucket_name,
+            role_arn=self.service_role.role_arn,
             max_input_bytes=max_input_bytes,
+            purge_staged_input=purge_staged_input,
         )
         self._requests: dict[str, DeletionJob] = {}
         self._request_names: set[str] = set()
@@ -219,7 +227,7 @@ class PersonalizeDataDeletion(Construct):
         settings = self._settings(
             request_name, users, tags, completion, preflight, retrain, follow_up
         )
-        arn = _dataset_group_arn(Stack.of(self), request_name, dataset_group_arn)
+        arn = _dataset_group_arn(self._environment, request_name, dataset_group_arn)
         job = self._job(self, request_name, settings, dataset_group_arn, arn)
         self._requests[request_name] = job
         return job
@@ -265,7 +273,7 @@ class PersonalizeDataDeletion(Construct):
         jobs: dict[str, DeletionJob] = {}
         for index, group in enumerate(dataset_groups):
             field = f"dataset_groups[{index}]"
-            arn = _dataset_group_arn(Stack.of(self), request_name, group, field)
+            arn = _dataset_group_arn(self._environment, request_name, group, field)
             key = _group_key(f"request {request_name!r} {field}", group, arn)
             if key in jobs:
                 raise DeletionConfigError(
@@ -624,8 +632,8 @@ class _RequestSettings:
 def _group_key(where: str, group: str | personalize.CfnDatasetGroup, arn: str) -> str:
     """A fanned-out job's construct id: its dataset group's name, stable across synths."""
     if isinstance(group, personalize.CfnDatasetGroup):
-        return group.name if not Token.is_unresolved(group.name) else group.node.id
-    if Token.is_unresolved(arn):
+        return group.name if not is_token(group.name) else group.node.id
+    if is_token(arn):
         raise DeletionConfigError(
             f"{where} is an unresolved token: a fanned-out request names each "
             "resource after its dataset group, so give the ARN or the CfnDatasetGroup"
@@ -648,8 +656,32 @@ def _retrain(value: object, name: str) -> Retrain:
     return value
 
 
+@dataclass(frozen=True)
+class _StackEnvironment:
+    """The stack's name and, where concrete, account, region and partition."""
+
+    name: str
+    account: str | None
+    region: str | None
+    partition: str | None
+
+
+def _stack_environment(stack: Stack) -> _StackEnvironment:
+    account, region = stack.account, stack.region
+    account = None if is_token(account) else account
+    region = None if is_token(region) else region
+    partition = RegionInfo.get(region).partition if region is not None else None
+    return _StackEnvironment(stack.stack_name, account, region, partition)
+
+
+def _path_in_stack(construct: Construct, stack: Stack) -> str:
+    """A construct's path below its stack: unique there, and stable unless it is renamed."""
+    path, root = construct.node.path, stack.node.path
+    return path[len(root) + 1 :] if root and path.startswith(f"{root}/") else path
+
+
 def _dataset_group_arn(
-    stack: Stack,
+    stack: _StackEnvironment,
     request_name: str,
     value: str | personalize.CfnDatasetGroup,
     field: str = "dataset_group_arn",
@@ -666,25 +698,24 @@ def _dataset_group_arn(
         raise TypeError(
             f"{where} must be a string or a CfnDatasetGroup, not {type(value).__name__}"
         )
-    if Token.is_unresolved(value):
+    if is_token(value):
         return value
     try:
         check_dataset_group_arn(value, where=where)
     except RequestRuleError as exc:
         raise DeletionConfigError(str(exc)) from exc
     partition, region, account = dataset_group_environment(value)
-    expected = {
-        "account": None if Token.is_unresolved(stack.account) else stack.account,
-        "region": None if Token.is_unresolved(stack.region) else stack.region,
-    }
-    if expected["region"] is not None:
-        expected["partition"] = RegionInfo.get(expected["region"]).partition
+    expected = {"account": stack.account, "region": stack.region, "partition": stack.partition}
     found = {"partition": partition, "region": region, "account": account}
-    wrong = [name for name, want in expected.items() if want is not None and found[name] != want]
+    wrong = [
+        name
+        for name in ("account", "region", "partition")
+        if expected[name] not in (None, found[name])
+    ]
     if wrong:
         raise DeletionConfigError(
             f"{where}: {value!r} is in {', '.join(f'{n} {found[n]}' for n in wrong)}, but stack "
-            f"{stack.stack_name!r} deploys to {', '.join(f'{n} {expected[n]}' for n in wrong)}: a "
+            f"{stack.name!r} deploys to {', '.join(f'{n} {expected[n]}' for n in wrong)}: a "
             "data deletion job runs in its dataset group's account and region; declare the "
             "request in a stack of that environment"
         )

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aws_cdk import CustomResource
+from aws_cdk import CfnResource, Token
+from personalize_deletion_runtime.properties import HAND_OFF, SCOPE
+from personalize_deletion_runtime.request_rules import compose_job_name
 
 from constructs import Construct
 
 from .completion import Completion
+from .list_assets import is_token
 from .retrain import Retrain
-from .sources import UserList
+from .sources import JobNamer, UserList
 
 if TYPE_CHECKING:
     from .deletion import PersonalizeDataDeletion
@@ -21,7 +24,10 @@ RESOURCE_TYPE = "Custom::PersonalizeDataDeletionJob"
 class DeletionJob(Construct):
     """A data deletion job as a CloudFormation resource.
 
-    Its properties carry locations and settings, never user ids. Its attributes resolve when
+    Its properties carry what identifies the request (name, construct, dataset group, the list's
+    hash or location) and the settings it overrides, never user ids: what every request of a
+    construct shares (role, bucket, prefix, limits) is in the handlers' environment, so each
+    request costs the template only its own bytes. Its attributes resolve when
     the deployment is done with the request: either the job ended in time (``status``
     COMPLETED, ``num_deleted`` a count, ``tracked_by`` ``none``), or it was handed to the
     tracker (``status`` PENDING, IN_PROGRESS or QUEUED, ``num_deleted`` ``pending``,
@@ -30,7 +36,7 @@ class DeletionJob(Construct):
 
     def __init__(
         self,
-        scope: PersonalizeDataDeletion,
+        scope: Construct,
         construct_id: str,
         *,
         deletion: PersonalizeDataDeletion,
@@ -47,24 +53,32 @@ class DeletionJob(Construct):
         self.request_name = construct_id if request_name is None else request_name
         """The request this job belongs to (several jobs share it when it fans out)."""
         self.dataset_group_arn = dataset_group_arn
+        # A fanned-out job's list is its own asset object (removed when this job ends).
+        label = (
+            None if construct_id == self.request_name else f"{self.request_name} ({construct_id})"
+        )
         source = users.bind(
             self,
             request_name=self.request_name,
             provider=deletion.provider,
             limits=deletion.limits,
+            job_name=_job_namer(deletion.job_name_prefix, self.request_name, dataset_group_arn),
+            label=label,
         )
-        properties: dict[str, object] = {
-            "RequestName": self.request_name,
-            "DatasetGroupArn": dataset_group_arn,
-            "RoleArn": deletion.service_role.role_arn,
-            "Bucket": deletion.bucket.bucket_name,
-            "Source": source.properties,
-            "JobNamePrefix": deletion.job_name_prefix,
-            "MaxInputBytes": str(deletion.limits.max_total_bytes),
-            "PurgeStagedInput": str(deletion.purge_staged_input).lower(),
-        }
-        if tags:
-            properties["Tags"] = tags
+        provider = deletion.provider
+        properties: dict[str, object] = {"ServiceToken": provider.service_token}
+        service_timeout = provider.settings.request_service_timeout
+        if service_timeout is not None:
+            properties["ServiceTimeout"] = service_timeout
+        properties.update(
+            {
+                "RequestName": self.request_name,
+                SCOPE: deletion.scope_id,
+                "DatasetGroupArn": dataset_group_arn,
+            }
+        )
+        if source.properties is not None:
+            properties["Source"] = source.properties
         if source.content_sha256 is not None:
             # What a reviewer of `cdk diff` needs: whether the list changed, and how many users
             # it deletes. Both follow from the list, so an unchanged list changes neither.
@@ -74,7 +88,10 @@ class DeletionJob(Construct):
         """The canonical list's SHA-256 for a local list, else ``None`` (read at deploy)."""
         self.user_count = source.user_count
         """How many distinct ids a local list deletes, else ``None``."""
-        properties["Completion"] = completion.policy
+        if tags:
+            properties["Tags"] = tags
+        if completion.policy != HAND_OFF:  # absent means HAND_OFF to the handler
+            properties["Completion"] = completion.policy
         if not preflight:
             properties["Preflight"] = "false"
         if follow_up:
@@ -85,45 +102,49 @@ class DeletionJob(Construct):
                 properties["RetrainSolutions"] = list(retrain.solution_arns)
             if not retrain.update_campaigns:
                 properties["UpdateCampaigns"] = "false"
-        wait_seconds = completion.wait_seconds(deletion.provider.settings.handler_deadline_seconds)
+        wait_seconds = completion.wait_seconds(provider.settings.handler_deadline_seconds)
         if wait_seconds is not None:
             properties["WaitSeconds"] = str(wait_seconds)
         self.completion = completion
-        self.resource = CustomResource(
-            self,
-            "Resource",
-            service_token=deletion.provider.service_token,
-            resource_type=RESOURCE_TYPE,
-            properties=properties,
-            service_timeout=deletion.provider.settings.service_timeout,
-        )
+        # The L1 resource itself: no DeletionPolicy/UpdateReplacePolicy (CloudFormation's
+        # default, Delete, is what a custom resource gets anyway), one jsii call. Its id keeps
+        # the logical id of the CustomResource this used to be (``Default`` is hidden in ids).
+        self.resource = CfnResource(self, "Resource", type=RESOURCE_TYPE, properties=properties)
 
     @property
     def job_arn(self) -> str:
         """ARN of the data deletion job."""
-        return self.resource.get_att_string("JobArn")
+        return Token.as_string(self.resource.get_att("JobArn"))
 
     @property
     def job_name(self) -> str:
         """Deterministic job name: prefix, request name and an identity digest."""
-        return self.resource.get_att_string("JobName")
+        return Token.as_string(self.resource.get_att("JobName"))
 
     @property
     def status(self) -> str:
         """COMPLETED if the job ended in time; else PENDING, IN_PROGRESS or QUEUED (tracked)."""
-        return self.resource.get_att_string("Status")
+        return Token.as_string(self.resource.get_att("Status"))
 
     @property
     def num_deleted(self) -> str:
         """``numDeleted`` as a string (CloudFormation attributes are); ``pending`` if tracked."""
-        return self.resource.get_att_string("NumDeleted")
+        return Token.as_string(self.resource.get_att("NumDeleted"))
 
     @property
     def tracked_by(self) -> str:
         """ARN of the tracker execution that follows the job, or ``none``."""
-        return self.resource.get_att_string("TrackedBy")
+        return Token.as_string(self.resource.get_att("TrackedBy"))
 
     @property
     def receipt_uri(self) -> str:
         """``s3://<bucket>/receipts/<job name>.json``: written once the job has ended."""
-        return self.resource.get_att_string("ReceiptUri")
+        return Token.as_string(self.resource.get_att("ReceiptUri"))
+
+
+def _job_namer(prefix: str, request_name: str, dataset_group_arn: str) -> JobNamer:
+    """The job's name for a list's hash, as the handler will compose it (``None`` for a
+    dataset group that is a token: its ARN, hence the name, is known at deploy time only)."""
+    if is_token(dataset_group_arn):
+        return lambda _sha256: None
+    return lambda sha256: compose_job_name(prefix, request_name, dataset_group_arn, sha256)

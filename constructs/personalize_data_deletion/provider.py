@@ -8,14 +8,12 @@ provider and Trigger do.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from aws_cdk import Aws, Duration, Names, RemovalPolicy, Size, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from personalize_deletion_runtime.properties import (
@@ -29,26 +27,37 @@ from constructs import Construct
 
 from .acknowledgements import acknowledge, acknowledge_wildcard_resource
 from .grants import grant_job_management, grant_preflight, grant_put_job_events
+from .list_assets import ListAssets
 from .packaging import RUNTIME_PACKAGE, handler_code
 from .tracker import DeletionTracker
 
 PROVIDER_ID = "PersonalizeDataDeletionProvider"
 CLOUDFORMATION_CAP = Duration.hours(1)
+CLOUDFORMATION_CAP_SECONDS = 3600
+SERVICE_TIMEOUT_SLACK_SECONDS = 600
+"""A request carries ``ServiceTimeout`` only when the provider's bound is at least this much
+shorter than CloudFormation's default (its one-hour cap): otherwise the default serves."""
 DEFAULT_QUERY_INTERVAL = Duration.seconds(DEFAULT_QUERY_INTERVAL_SECONDS)
 DEFAULT_TOTAL_TIMEOUT = Duration.seconds(DEFAULT_TOTAL_TIMEOUT_SECONDS)
+ON_EVENT_MEMORY_MB = 1024
+"""``on_event`` validates and stages lists of up to 100 MB; Lambda's CPU share follows memory
+(the benchmark estimates validation throughput at this size)."""
 
 
 class ProviderSettingsError(ValueError):
     """Provider settings that CloudFormation or the Provider framework cannot honour."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ProviderSettings:
     """How the shared provider polls; one value per stack because the provider is shared.
 
     ``total_timeout`` plus two query intervals must fit in CloudFormation's one-hour cap: the
     handler gives up one interval before the framework does (so the reason is ours, not
     "Operation timed out"), and CloudFormation must still receive the framework's answer.
+
+    Settings are equal when their durations are (jsii's ``Duration`` objects compare by
+    identity, so ``Duration.minutes(1)`` is not the default's ``Duration.minutes(1)``).
     """
 
     query_interval: Duration = DEFAULT_QUERY_INTERVAL
@@ -58,6 +67,8 @@ class ProviderSettings:
     def __post_init__(self) -> None:
         interval = self.query_interval.to_seconds()
         total = self.total_timeout.to_seconds()
+        # Read once: every later use is Python arithmetic, not a jsii round trip.
+        object.__setattr__(self, "_seconds", (interval, total))
         if not 10 <= interval <= 600:
             raise ProviderSettingsError(
                 f"query_interval is {interval:g} s: use 10 s to 10 minutes (polling faster only "
@@ -75,19 +86,42 @@ class ProviderSettings:
                 f"{CLOUDFORMATION_CAP.to_seconds() - 2 * interval:g} s"
             )
 
-    @property
-    def service_timeout(self) -> Duration:
-        """What CloudFormation waits: the framework's timeout plus its final answer."""
-        return Duration.seconds(
-            self.total_timeout.to_seconds() + 2 * self.query_interval.to_seconds()
+    def _key(self) -> tuple[float, float, str]:
+        interval, total = self._seconds  # type: ignore[attr-defined]
+        return interval, total, self.log_retention.name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ProviderSettings) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __str__(self) -> str:
+        interval, total, retention = self._key()
+        return (
+            f"query_interval {interval:g} s, total_timeout {total:g} s, log_retention {retention}"
         )
+
+    @property
+    def service_timeout_seconds(self) -> int:
+        """What CloudFormation needs to wait: the framework's timeout plus its final answer."""
+        interval, total = self._seconds  # type: ignore[attr-defined]
+        return int(total + 2 * interval)
+
+    @property
+    def request_service_timeout(self) -> str | None:
+        """``ServiceTimeout`` for each request, or ``None`` where CloudFormation's default (its
+        one-hour cap) serves: it only matters if the framework never answers, and then a bound
+        a few minutes shorter is not worth its bytes in every request."""
+        seconds = self.service_timeout_seconds
+        slack = CLOUDFORMATION_CAP_SECONDS - SERVICE_TIMEOUT_SLACK_SECONDS
+        return None if seconds > slack else str(seconds)
 
     @property
     def handler_deadline_seconds(self) -> int:
         """Seconds after the create call at which ``is_complete`` stops waiting, with a reason."""
-        return handler_deadline_seconds(
-            self.total_timeout.to_seconds(), self.query_interval.to_seconds()
-        )
+        interval, total = self._seconds  # type: ignore[attr-defined]
+        return handler_deadline_seconds(total, interval)
 
 
 class DeletionJobProvider(Construct):
@@ -135,6 +169,12 @@ class DeletionJobProvider(Construct):
         self._granted_prefixes: set[str] = set()
         self._scopes: list[dict[str, object]] = []
         self._preflight_granted = False
+        stack = Stack.of(self)
+        self.list_assets = ListAssets(stack)
+        """Local lists of every request of the stack, as file assets."""
+        self._stack = stack
+        self._partition = Aws.PARTITION  # read once: grants per assets bucket use it
+        self._assets_served: object = None
         self.role = iam.Role(
             self,
             "HandlerRole",
@@ -161,7 +201,7 @@ class DeletionJobProvider(Construct):
             description="Validates and stages a deletion list, then starts the deletion job",
             # Staging streams up to the input limit through /tmp: room for the spill files
             # used for de-duplication and for the canonical copy.
-            memory_size=1024,
+            memory_size=ON_EVENT_MEMORY_MB,
             ephemeral_storage_size=Size.mebibytes(2048),
             timeout=Duration.minutes(10),
             **common,
@@ -198,59 +238,89 @@ class DeletionJobProvider(Construct):
             ),
         )
         self._acknowledge_framework_findings()
+        self.service_token = self.provider.service_token
+        """The ServiceToken every deletion custom resource of the stack uses (read once)."""
 
-    def grant_asset_csvs(self, asset_bucket: s3.IBucket) -> None:
-        """Let the handler read CSV file assets, with one statement per stack.
+    def grant_list_assets(self, bucket_name: str, identity: str) -> None:
+        """Let the handlers read list assets in ``bucket_name`` and, once a job ended, replace
+        one with a tombstone and delete the version that held the ids: one statement per role
+        and assets bucket, whatever the number of requests.
 
-        Asset keys are content hashes chosen by the synthesizer, so a per-object grant would add
-        a statement, and template bytes, for every request; ``*.csv`` in the assets bucket is the
-        narrowest pattern that stays constant.
+        Asset keys follow job names (or content hashes), so naming each key would grow the
+        policies (two statements) with every request; ``*.csv`` in the assets bucket is the
+        narrowest pattern that stays constant. The handlers write there only at the key of the
+        list they read and validated against the request's ``ContentSha256``.
         """
-        bucket_name = Stack.of(self).resolve(asset_bucket.bucket_name)
-        key = json.dumps(bucket_name, sort_keys=True)
-        if key in self._granted_asset_buckets:
+        if identity in self._granted_asset_buckets:
             return
-        self._granted_asset_buckets.add(key)
+        self._granted_asset_buckets.add(identity)
+        lists = f"arn:{self._partition}:s3:::{bucket_name}/*.csv"
         self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["s3:GetObject"], resources=[asset_bucket.arn_for_objects("*.csv")]
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[lists])
+        )
+        for role in (self.role, self.tracker.function_role):
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["s3:PutObject", "s3:DeleteObjectVersion"], resources=[lists]
+                )
             )
-        )
-        acknowledge_wildcard_resource(
-            self.role,
-            asset_bucket.arn_for_objects("*.csv"),
-            "CSV file assets are named by content hash in the CDK assets bucket; reading *.csv "
-            "there is the narrowest grant that does not grow the policy with every request.",
-        )
+            acknowledge_wildcard_resource(
+                role,
+                lists,
+                "Local lists are CDK file assets named after their jobs in the assets bucket; "
+                "*.csv there is the narrowest grant that does not grow the policy with every "
+                "request. Writes: a tombstone at, and the deletion of, the version of the one "
+                "list whose job ended.",
+            )
+        if self.list_assets.location != self._assets_served:
+            self._write_scopes()
 
     def serve(
-        self, *, job_name_prefix: str, bucket: s3.IBucket, role: iam.IRole, max_input_bytes: int
+        self,
+        *,
+        scope_id: str,
+        job_name_prefix: str,
+        bucket_name: str,
+        role_arn: str,
+        max_input_bytes: int,
+        purge_staged_input: bool,
     ) -> None:
         """Let the handlers act for one ``PersonalizeDataDeletion`` construct, and only so.
 
-        The handlers (and the tracker's step) read what they serve from their environment and
-        refuse any request naming another prefix, bucket, role, a larger input limit, or a
-        dataset group outside this stack's account and region.
+        The handlers (and the tracker's step) read what they serve from their environment:
+        requests name their construct (``Scope``) and take its prefix, bucket, role, limit and
+        purge setting from there; a request naming another scope, or (in the older shape)
+        another prefix, bucket, role or a larger limit, or a dataset group outside this stack's
+        account and region, is refused.
         """
         self._scopes.append(
             {
+                "id": scope_id,
                 "prefix": job_name_prefix,
-                "bucket": bucket.bucket_name,
-                "roleArn": role.role_arn,
+                "bucket": bucket_name,
+                "roleArn": role_arn,
                 "maxInputBytes": max_input_bytes,
+                "purgeStagedInput": purge_staged_input,
             }
         )
-        # Rewritten with the whole list on every call: the last one holds every construct.
-        value = Stack.of(self).to_json_string(
-            {
-                "partition": Aws.PARTITION,
-                "region": Aws.REGION,
-                "account": Aws.ACCOUNT_ID,
-                "scopes": self._scopes,
-            }
-        )
+        self._write_scopes()
+
+    def _write_scopes(self) -> None:
+        """The handlers' ``DELETION_SCOPES``: rewritten whole when a construct is served or the
+        stack's assets location becomes known (never per request)."""
+        location = self.list_assets.location
+        self._assets_served = location
+        value: dict[str, object] = {
+            "partition": self._partition,
+            "region": Aws.REGION,
+            "account": Aws.ACCOUNT_ID,
+            "scopes": self._scopes,
+        }
+        if location is not None:
+            value["assets"] = {"bucket": location.bucket, "keyPrefix": location.key_prefix}
+        text = self._stack.to_json_string(value)
         for function in (self.on_event, self.is_complete, self.tracker.function):
-            function.add_environment(SCOPES_VARIABLE, value)
+            function.add_environment(SCOPES_VARIABLE, text)
 
     def grant_preflight(self) -> None:
         """Let the handlers and the tracker's step list what runs on dataset groups (once)."""
@@ -260,28 +330,12 @@ class DeletionJobProvider(Construct):
         for role in (self.role, self.tracker.function_role):
             grant_preflight(role)
 
-    def grant_asset_removal(self, asset_bucket: s3.IBucket, key: str) -> None:
-        """Let the handlers and the tracker's step replace one list asset with a tombstone and
-        delete the version that held the list: exactly that key, nothing wider."""
-        for role in (self.role, self.tracker.function_role):
-            role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["s3:PutObject", "s3:DeleteObjectVersion"],
-                    resources=[asset_bucket.arn_for_objects(key)],
-                )
-            )
-
     def grant_job_management(self, job_name_prefix: str) -> None:
         """Let the handlers create, describe and list jobs named with ``job_name_prefix``."""
         if job_name_prefix in self._granted_prefixes:
             return
         self._granted_prefixes.add(job_name_prefix)
         grant_job_management(self.role, job_name_prefix, list_jobs=len(self._granted_prefixes) == 1)
-
-    @property
-    def service_token(self) -> str:
-        """The ServiceToken every deletion custom resource of the stack uses."""
-        return self.provider.service_token
 
     def _log_group(self, construct_id: str, name: str | None = None) -> logs.LogGroup:
         return logs.LogGroup(

@@ -9,29 +9,23 @@ access to them.
 from __future__ import annotations
 
 import abc
-import hashlib
-import shutil
-import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Annotations, AssetHashType, Stack
+from aws_cdk import Annotations, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_s3_assets as s3_assets
 from personalize_deletion_runtime.request_rules import RequestRuleError, check_source_key
-from personalize_deletion_runtime.user_list import (
-    InputValidationError,
-    Limits,
-    ListStats,
-    canonicalize,
-)
+from personalize_deletion_runtime.user_list import InputValidationError, Limits
 
 from constructs import Construct
 
 from .acknowledgements import acknowledge_wildcard_resource
 from .provider import DeletionJobProvider
+
+JobNamer = Callable[[str], "str | None"]
+"""The job's name for a list's SHA-256, or ``None`` when it is only known at deploy time."""
 
 
 class UserListError(ValueError):
@@ -40,11 +34,12 @@ class UserListError(ValueError):
 
 @dataclass(frozen=True)
 class BoundSource:
-    """What a source contributes to the custom resource: its location, as CloudFormation strings,
-    and for a local list the canonical SHA-256 and id count computed at synth (what a reviewer
-    of ``cdk diff`` needs, and nothing personal)."""
+    """What a source contributes to the custom resource: its location (the ``Source``
+    property, as CloudFormation strings), and for a local list the canonical SHA-256 and id
+    count computed at synth (what a reviewer of ``cdk diff`` needs, and nothing personal). A
+    local list whose asset key the handler derives from that hash has no ``Source``."""
 
-    properties: dict[str, str]
+    properties: dict[str, str] | None
     content_sha256: str | None = None
     user_count: int | None = None
 
@@ -123,9 +118,22 @@ class UserList(abc.ABC):
 
     @abc.abstractmethod
     def bind(
-        self, scope: Construct, *, request_name: str, provider: DeletionJobProvider, limits: Limits
+        self,
+        scope: Construct,
+        *,
+        request_name: str,
+        provider: DeletionJobProvider,
+        limits: Limits,
+        job_name: JobNamer = lambda _sha256: None,
+        label: str | None = None,
     ) -> BoundSource:
-        """Validate what can be validated now, grant the handler read access, say where to read."""
+        """Validate what can be validated now, grant the handler read access, say where to read.
+
+        ``job_name`` gives the job's name for the list's SHA-256 (``None`` when it is only known
+        at deploy time): a local list's asset is named after it. ``label`` (default: the request
+        name) tells this job's list apart from its request's other jobs (a request fanned out
+        to several dataset groups): each job gets its own asset object, removed when it ends.
+        """
 
 
 class _LocalCsv(UserList):
@@ -133,15 +141,22 @@ class _LocalCsv(UserList):
         self.path = path
 
     def bind(
-        self, scope: Construct, *, request_name: str, provider: DeletionJobProvider, limits: Limits
+        self,
+        scope: Construct,
+        *,
+        request_name: str,
+        provider: DeletionJobProvider,
+        limits: Limits,
+        job_name: JobNamer = lambda _sha256: None,
+        label: str | None = None,
     ) -> BoundSource:
         if not self.path.is_file():
             raise UserListError(
                 f"request {request_name!r}: users file {str(self.path)!r} does not exist or is not "
                 "a file"
             )
-        stats = _validate(request_name, [(self.path.name, _read_chunks(self.path))], limits)
-        return _bind_asset(scope, self.path, provider, stats).source
+        parts = [(self.path.name, _read_chunks(self.path))]
+        return _bind_asset(request_name, parts, provider, limits, job_name, label)
 
 
 class _InlineIds(UserList):
@@ -149,28 +164,19 @@ class _InlineIds(UserList):
         self.ids = ids
 
     def bind(
-        self, scope: Construct, *, request_name: str, provider: DeletionJobProvider, limits: Limits
+        self,
+        scope: Construct,
+        *,
+        request_name: str,
+        provider: DeletionJobProvider,
+        limits: Limits,
+        job_name: JobNamer = lambda _sha256: None,
+        label: str | None = None,
     ) -> BoundSource:
         raw = ("USER_ID\n" + "".join(f"{user_id}\n" for user_id in self.ids)).encode()
-        folder = Path(tempfile.mkdtemp(prefix="pdd-inline-"))
-        path = folder / "users.csv"
-        try:
-            with path.open("wb") as sink:
-                stats = _validate(request_name, [("inline ids", [raw])], limits, write=sink.write)
-            bound = _bind_asset(scope, path, provider, stats)
-            staged = not Path(bound.asset_path).resolve().is_relative_to(folder.resolve())
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
-        if staged:
-            # The asset was copied into the cloud assembly: no copy of the ids stays in /tmp.
-            shutil.rmtree(folder, ignore_errors=True)
-        else:
-            Annotations.of(scope).add_warning(
-                f"request {request_name!r}: asset staging is disabled, so the inline ids stay in "
-                f"{folder} for the deployment to read; delete that folder after deploying"
-            )
-        return bound.source
+        # Written straight into the cloud assembly: no copy of the ids anywhere else.
+        parts = [("inline ids", [raw])]
+        return _bind_asset(request_name, parts, provider, limits, job_name, label)
 
 
 class _S3Source(UserList):
@@ -183,7 +189,14 @@ class _S3Source(UserList):
         self.object_pattern = object_pattern
 
     def bind(
-        self, scope: Construct, *, request_name: str, provider: DeletionJobProvider, limits: Limits
+        self,
+        scope: Construct,
+        *,
+        request_name: str,
+        provider: DeletionJobProvider,
+        limits: Limits,
+        job_name: JobNamer = lambda _sha256: None,
+        label: str | None = None,
     ) -> BoundSource:
         # Explicit actions: grant_read would add s3:GetObject*, s3:GetBucket* and s3:List*.
         provider.role.add_to_principal_policy(
@@ -271,52 +284,28 @@ def _read_chunks(path: Path) -> Iterable[bytes]:
             yield chunk
 
 
-def _validate(
+def _bind_asset(
     request_name: str,
     parts: list[tuple[str, Iterable[bytes]]],
+    provider: DeletionJobProvider,
     limits: Limits,
-    write=lambda _chunk: None,
-) -> ListStats:
-    """Run the runtime's rules now, so a bad list fails the synth, not the deployment."""
+    job_name: JobNamer,
+    label: str | None,
+) -> BoundSource:
+    """Validate the list now (a bad list fails the synth, not the deployment), ship it as a
+    file asset the handlers may read and remove once its job ended.
+
+    ``ContentSha256`` names the job in later events (an Update, a rollback, a redeploy) even
+    after the list is gone from the assets bucket, and, with the default synthesizer, the
+    handler finds the asset by the job name it composes from it.
+    """
     try:
-        return canonicalize(parts, write, limits=limits)
+        display = f"deletion list of request {label or request_name}"
+        asset = provider.list_assets.add(parts, limits, display, job_name)
     except InputValidationError as exc:
         raise UserListError(f"request {request_name!r}: {exc}") from exc
-
-
-@dataclass(frozen=True)
-class _BoundAsset:
-    source: BoundSource
-    asset_path: str
-
-
-def _bind_asset(
-    scope: Construct, path: Path, provider: DeletionJobProvider, stats: ListStats
-) -> _BoundAsset:
-    """Ship the list as a file asset the handlers may read, and remove once its job ended.
-
-    ``ContentSha256`` lets later events (an Update, a rollback, a redeploy) name the job
-    without the list, which by then is gone from the assets bucket.
-
-    Each request gets its own object: its key hashes the request's construct path with the
-    canonical list, because the object is removed when *that* job ends; a key shared with
-    another request (the same list fanned out to several dataset groups, or two requests with
-    the same content) would be gone before the other job's deployment read it. The same list
-    keeps the same key, so an unchanged list leaves the resource's properties unchanged.
-    """
-    identity = f"{scope.node.path}\n{stats.sha256}".encode()
-    asset = s3_assets.Asset(
-        scope,
-        "Users",
-        path=str(path),
-        asset_hash_type=AssetHashType.CUSTOM,
-        asset_hash=hashlib.sha256(identity).hexdigest(),
+    provider.grant_list_assets(asset.bucket, asset.bucket_identity)
+    location = (
+        None if asset.derivable else {"Bucket": asset.bucket, "Key": asset.key, "Asset": "true"}
     )
-    provider.grant_asset_csvs(asset.bucket)
-    provider.grant_asset_removal(asset.bucket, asset.s3_object_key)
-    source = BoundSource(
-        {"Bucket": asset.s3_bucket_name, "Key": asset.s3_object_key, "Asset": "true"},
-        content_sha256=stats.sha256,
-        user_count=stats.ids_staged,
-    )
-    return _BoundAsset(source, asset.asset_path)
+    return BoundSource(location, content_sha256=asset.sha256, user_count=asset.user_count)

@@ -59,14 +59,15 @@ class TrackerSettingsError(ValueError):
     """Tracker settings the engine or the product cannot honour."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TrackerSettings:
     """How the stack's tracker follows jobs; one value per stack because the tracker is shared.
 
     ``interval``: time between two status reads of a job (default 10 minutes: a job takes
     minutes to a day, and each read costs three state transitions). ``timeout``: how long a job
     is followed before the tracker reports it as stuck (default 36 hours, above Personalize's
-    "up to a day").
+    "up to a day"). Settings are equal when their durations are (jsii's ``Duration`` objects
+    compare by identity).
     """
 
     interval: Duration = DEFAULT_TRACKING_INTERVAL
@@ -76,6 +77,7 @@ class TrackerSettings:
     def __post_init__(self) -> None:
         interval = self.interval.to_seconds()
         timeout = self.timeout.to_seconds()
+        object.__setattr__(self, "_seconds", (interval, timeout))
         if not 60 <= interval <= 3600:
             raise TrackerSettingsError(
                 f"tracking_interval is {interval:g} s: use 1 minute to 1 hour (reads cost state "
@@ -91,6 +93,23 @@ class TrackerSettings:
                 f"tracking_timeout ({timeout:g} s) exceeds {MAX_TRACKING_TIMEOUT.to_days():g} "
                 "days: Step Functions standard workflows run for at most a year"
             )
+
+    def _key(self) -> tuple[float, float, str]:
+        interval, timeout = self._seconds  # type: ignore[attr-defined]
+        return interval, timeout, self.log_retention.name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TrackerSettings) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __str__(self) -> str:
+        interval, timeout, retention = self._key()
+        return (
+            f"tracking_interval {interval:g} s, tracking_timeout {timeout:g} s, "
+            f"log_retention {retention}"
+        )
 
 
 class DeletionTracker(Construct):

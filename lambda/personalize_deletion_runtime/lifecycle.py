@@ -44,7 +44,6 @@ from .properties import (
     WAIT,
     DeletionRequest,
     PropertyError,
-    parse_request,
 )
 from .services import Services
 from .state import QUEUED, TICKET_KEY, JobTicket, Origin, StateError, TrackedJob, iso
@@ -340,8 +339,7 @@ def _wait_seconds(request: DeletionRequest, services: Services) -> int:
 def _parse(properties: Mapping[str, Any], services: Services) -> DeletionRequest:
     """The request, if well formed and within what this handler serves."""
     try:
-        request = parse_request(properties)
-        services.scopes.check(request)
+        request = services.scopes.request(properties)
     except PropertyError as exc:
         raise DeletionFailed(str(exc)) from exc
     return request

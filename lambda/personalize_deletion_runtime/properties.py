@@ -25,6 +25,8 @@ BUCKET_PATTERN = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
 """Both applied with ``fullmatch``: ``$`` would let a trailing newline through."""
 SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 BOOLEANS = {"true": True, "false": False}
+SCOPE = "Scope"
+"""The property naming a request's ``PersonalizeDataDeletion`` construct (see ``scopes``)."""
 
 HAND_OFF = "HAND_OFF"
 """Wait up to a bound; then the deployment succeeds and the tracker follows the job (default)."""
@@ -121,6 +123,7 @@ KNOWN_PROPERTIES = frozenset(
         "ServiceToken",
         "ServiceTimeout",
         "RequestName",
+        SCOPE,
         "DatasetGroupArn",
         "RoleArn",
         "Bucket",

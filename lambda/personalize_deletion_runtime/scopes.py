@@ -3,9 +3,17 @@
 Anyone allowed to invoke the handlers could otherwise start an irreversible deletion on any
 dataset group the role reaches, with any role or bucket, by sending a hand-made event. The
 construct writes into each handler's environment (``DELETION_SCOPES``) the account and region
-it serves and, per ``PersonalizeDataDeletion`` construct, the job name prefix, bucket, service
-role and input limit; a request that names anything else is refused before anything is read,
+it serves, the stack's CDK assets location and, per ``PersonalizeDataDeletion`` construct (a
+scope, named by its path in the stack), the job name prefix, bucket, service role, input limit
+and purge setting; a request that names anything else is refused before anything is read,
 staged or started.
+
+Two shapes of request properties are served. A request with ``Scope`` carries only what
+identifies it (name, dataset group, list hash or location, overrides): the construct-wide
+values come from the scope, and a local list's asset key from its hash, so each request costs
+the template as few bytes as possible. A request without ``Scope`` (written before scopes had
+names, and still sent by rollbacks and trackers started then) names every value itself; each
+must match a scope. Both expand to the same :class:`DeletionRequest`, hence the same job name.
 """
 
 from __future__ import annotations
@@ -15,10 +23,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .properties import DeletionRequest, PropertyError
-from .request_rules import dataset_group_environment
+from .properties import SCOPE, DeletionRequest, PropertyError, parse_request
+from .request_rules import RequestRuleError, compose_job_name, dataset_group_environment
 
 ENVIRONMENT_VARIABLE = "DELETION_SCOPES"
+SCOPED_PROPERTIES = ("JobNamePrefix", "Bucket", "RoleArn", "MaxInputBytes", "PurgeStagedInput")
+"""What a request with ``Scope`` takes from its scope instead of naming it."""
 
 
 class ScopeError(PropertyError):
@@ -27,12 +37,28 @@ class ScopeError(PropertyError):
 
 @dataclass(frozen=True)
 class Scope:
-    """One ``PersonalizeDataDeletion`` construct: its prefix, bucket, role and limit."""
+    """One ``PersonalizeDataDeletion`` construct: its prefix, bucket, role, limit and purge."""
 
     job_name_prefix: str
     bucket: str
     role_arn: str
     max_input_bytes: int
+    scope_id: str | None = None
+    """The construct's path in its stack; requests with ``Scope`` name it (absent in
+    environments written before scopes had names)."""
+    purge_staged_input: bool = True
+
+
+@dataclass(frozen=True)
+class Assets:
+    """Where the stack's CDK file assets are: a local list lives at ``<prefix><job name>.csv``
+    (one object per job, so one job's end never removes a list another job still reads)."""
+
+    bucket: str
+    key_prefix: str = ""
+
+    def key(self, job_name: str) -> str:
+        return f"{self.key_prefix}{job_name}.csv"
 
 
 @dataclass(frozen=True)
@@ -45,6 +71,8 @@ class Scopes:
     scopes: tuple[Scope, ...]
     refusal: str | None = None
     """Why nothing is served (a missing or malformed environment); Delete still succeeds."""
+    assets: Assets | None = None
+    """The stack's CDK assets location, when a request's list is one of its file assets."""
 
     @classmethod
     def from_json(cls, text: str | None) -> Scopes:
@@ -66,8 +94,15 @@ class Scopes:
                         bucket=str(entry["bucket"]),
                         role_arn=str(entry["roleArn"]),
                         max_input_bytes=int(entry["maxInputBytes"]),
+                        scope_id=str(entry["id"]) if "id" in entry else None,
+                        purge_staged_input=_flag(entry.get("purgeStagedInput", True)),
                     )
                     for entry in value["scopes"]
+                ),
+                assets=(
+                    Assets(str(value["assets"]["bucket"]), str(value["assets"]["keyPrefix"]))
+                    if "assets" in value
+                    else None
                 ),
             )
         except (ValueError, KeyError, TypeError) as exc:
@@ -78,20 +113,74 @@ class Scopes:
         return cls(partition="", region="", account="", scopes=(), refusal=reason)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        value: dict[str, Any] = {
             "partition": self.partition,
             "region": self.region,
             "account": self.account,
             "scopes": [
                 {
+                    **({"id": scope.scope_id} if scope.scope_id is not None else {}),
                     "prefix": scope.job_name_prefix,
                     "bucket": scope.bucket,
                     "roleArn": scope.role_arn,
                     "maxInputBytes": scope.max_input_bytes,
+                    "purgeStagedInput": scope.purge_staged_input,
                 }
                 for scope in self.scopes
             ],
         }
+        if self.assets is not None:
+            value["assets"] = {"bucket": self.assets.bucket, "keyPrefix": self.assets.key_prefix}
+        return value
+
+    def request(self, properties: Mapping[str, Any]) -> DeletionRequest:
+        """The request the properties describe, if well formed and within what is served."""
+        request = parse_request(self.expand(properties))
+        self.check(request)
+        return request
+
+    def expand(self, properties: Mapping[str, Any]) -> Mapping[str, Any]:
+        """A request with ``Scope``, completed from its scope; any other request as it is.
+
+        Nothing is read, staged or started for a request whose scope is unknown, or that also
+        names a value its scope supplies (the event would contradict the environment).
+        """
+        if SCOPE not in properties:
+            return properties
+        if self.refusal is not None:
+            raise ScopeError(self.refusal)
+        scope_id = properties[SCOPE]
+        named = [name for name in SCOPED_PROPERTIES if name in properties]
+        if named:
+            raise ScopeError(
+                f"property {', '.join(named)} comes from the handler's environment for a request "
+                f"with property Scope: remove it"
+            )
+        matches = [s for s in self.scopes if s.scope_id is not None and s.scope_id == scope_id]
+        if not matches:
+            raise ScopeError(
+                f"property Scope {scope_id!r} is not served by this handler (it serves "
+                f"{_listed(s.scope_id for s in self.scopes if s.scope_id is not None)})"
+            )
+        scope = matches[0]
+        expanded = dict(properties)
+        expanded.update(
+            JobNamePrefix=scope.job_name_prefix,
+            Bucket=scope.bucket,
+            RoleArn=scope.role_arn,
+            MaxInputBytes=str(scope.max_input_bytes),
+            PurgeStagedInput="true" if scope.purge_staged_input else "false",
+        )
+        job_name = _job_name(scope.job_name_prefix, properties)
+        if "Source" not in properties and job_name is not None and self.assets is not None:
+            # A local list: its file asset is named after its job (what names the job is
+            # checked, like the hash, before anything is read).
+            expanded["Source"] = {
+                "Bucket": self.assets.bucket,
+                "Key": self.assets.key(job_name),
+                "Asset": "true",
+            }
+        return expanded
 
     def check(self, request: DeletionRequest) -> None:
         """Refuse, naming the property, a request this handler was not deployed for."""
@@ -120,12 +209,38 @@ class Scopes:
                     f"property {name} {value!r} is not the one this handler serves for job name "
                     f"prefix {request.job_name_prefix!r}"
                 )
+        source = request.source
+        if source.asset and self.assets is not None and source.bucket != self.assets.bucket:
+            raise ScopeError(
+                f"property Source.Bucket {source.bucket!r} is not this stack's CDK assets bucket: "
+                "only a file asset of the app is removed after its job"
+            )
         limit = max(scope.max_input_bytes for scope in candidates)
         if request.max_input_bytes > limit:
             raise ScopeError(
                 f"property MaxInputBytes {request.max_input_bytes} exceeds the {limit} bytes "
                 "this handler allows"
             )
+
+
+def _job_name(prefix: str, properties: Mapping[str, Any]) -> str | None:
+    """The job a local list's request names, or ``None`` if its values cannot name one (the
+    request is then refused by ``parse_request``, naming the property)."""
+    name, group, sha = (
+        properties.get(k) for k in ("RequestName", "DatasetGroupArn", "ContentSha256")
+    )
+    if not all(isinstance(value, str) for value in (name, group, sha)):
+        return None
+    try:
+        return compose_job_name(prefix, name, group, sha)
+    except RequestRuleError:
+        return None
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"purgeStagedInput must be true or false, not {value!r}")
+    return value
 
 
 def _listed(values: Any) -> str:

@@ -19,7 +19,7 @@ from . import retraining
 from .layout import receipt_uri
 from .outcome import TRACKER, JobRecord, finish, give_up
 from .personalize_api import JobRequestRejected, JobSubmission, TransientFault
-from .properties import DeletionRequest, parse_request
+from .properties import DeletionRequest
 from .services import Services
 from .state import QUEUED, TrackedJob, iso, parse_iso
 from .submission import resubmit
@@ -42,8 +42,7 @@ def run(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
     if not isinstance(execution, str) or not execution:
         raise StepError("event field 'execution' (the execution ARN) is required")
     job = TrackedJob.from_json(event.get("state"))
-    request = parse_request(job.request)
-    services.scopes.check(request)
+    request = services.scopes.request(job.request)
     if step == "submit":
         after = _submit(job, request, services)
     elif step == "finish":

@@ -5,8 +5,8 @@ type, comparator, path syntax or intrinsic function not implemented by the inter
 the state and the field. A definition never runs with a field silently ignored.
 
 Why it is separate: checking a definition is a different job from running one. It shares only
-the helpers for paths, intrinsics and comparators (``asl_paths``, ``asl_intrinsics``,
-``asl_choice``), never the engine (``asl``), which imports it and re-exports its public names.
+the helpers for paths, intrinsics and comparators (``paths``, ``intrinsics``,
+``choice``), never the engine (``engine``), which imports it and re-exports its public names.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .asl_choice import COMPARATORS
-from .asl_intrinsics import parse_intrinsic
-from .asl_paths import instant, is_int, is_number, path_problem, wire
+from .choice import COMPARATORS
+from .intrinsics import parse_intrinsic
+from .paths import instant, is_int, is_number, path_problem, wire
 
 __all__ = ["UnsupportedDefinition", "load_definition"]
 

@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .asl import Clock, ExecutionResult, aws_sdk, combine, lambda_invoke, run_execution
+from .engine import Clock, ExecutionResult, run_execution
+from .tasks import aws_sdk, combine, lambda_invoke
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 

@@ -1,7 +1,7 @@
 """The comparators of Choice rules for the local ASL interpreter, and how each one compares.
 
 Why it is separate: the set of supported comparators is needed both by the load-time validation
-(``asl_validate`` rejects any other) and by the engine (``asl`` picks a rule's comparator and
+(``validate`` rejects any other) and by the engine (``engine`` picks a rule's comparator and
 evaluates it), and comparing values of every type by Step Functions' rules is a concern of its
 own, apart from walking the states.
 """
@@ -12,7 +12,7 @@ import operator
 import re
 from typing import Any
 
-from .asl_paths import instant, is_number
+from .paths import instant, is_number
 
 __all__ = ["COMPARATORS", "compare"]
 

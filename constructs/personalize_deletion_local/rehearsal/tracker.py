@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .tracker_run import TrackerRun, substitute
+from ..asl.tracker_run import TrackerRun, substitute
 
 EVENT_SOURCE = "personalize-data-deletion"
 EVENT_DETAIL_TYPE = "Personalize Data Deletion Job State Change"
@@ -82,17 +82,22 @@ EVERY_JOB_EVENT = "(every job event)"
 
 
 def register_rules(
-    template: dict[str, Any], resolve: Callable[[Any], Any], events: Any, sqs: Any
+    template: dict[str, Any],
+    resolve: Callable[[Any], Any],
+    events: Any,
+    sqs: Any,
+    prefix: str = "rehearsal",
 ) -> dict[str, str]:
     """The app's ``AWS::Events::Rule`` resources and the rehearsal's own catch-all rule, each
-    with an SQS queue behind it in moto; rule -> queue URL."""
+    with an SQS queue behind it in moto; rule -> queue URL. ``prefix`` keeps the names of
+    one stack's rules and queues apart from another's."""
     patterns = {EVERY_JOB_EVENT: {"source": [EVENT_SOURCE], "detail-type": [EVENT_DETAIL_TYPE]}}
     for logical_id, resource in template.get("Resources", {}).items():
         if resource.get("Type") == "AWS::Events::Rule":
             patterns[logical_id] = resolve(resource["Properties"]["EventPattern"])
     queues = {}
     for index, (rule, pattern) in enumerate(patterns.items()):
-        name = f"rehearsal-rule-{index}"
+        name = f"{prefix}-rule-{index}"[-80:]
         url = sqs.create_queue(QueueName=name)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"

@@ -8,12 +8,12 @@ with this interpreter, rather than a hand-written copy of its flow that could dr
 Supported: Pass, Task, Wait, Choice, Succeed and Fail states; InputPath, Parameters,
 ResultSelector, ResultPath and OutputPath; Retry and Catch; the top-level TimeoutSeconds; the
 context object's Execution, State and StateMachine fields; simple reference paths (``$``,
-``$.a.b``, ``$.a[0]``, ``$['a b']``); and the intrinsics of ``asl_intrinsics``.
+``$.a.b``, ``$.a[0]``, ``$['a b']``); and the intrinsics of ``intrinsics``.
 
-This module is the public surface and the execution engine; one concern per module lives beside
-it and is re-exported here: ``asl_validate`` (``load_definition``: anything not implemented is
-rejected before a state runs), ``asl_intrinsics``, ``asl_choice`` (comparators), ``asl_paths``
-(paths, JSON values, timestamps) and ``asl_tasks`` (``lambda:invoke`` and ``aws-sdk:*``).
+This module is the execution engine; the package re-exports its public names. One concern per
+module lives beside it: ``validate`` (``load_definition``: anything not implemented is
+rejected before a state runs), ``intrinsics``, ``choice`` (comparators), ``paths``
+(paths, JSON values, timestamps) and ``tasks`` (``lambda:invoke`` and ``aws-sdk:*``).
 """
 
 from __future__ import annotations
@@ -23,26 +23,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from .asl_choice import COMPARATORS, compare
-from .asl_intrinsics import Call, Ref, Text, apply_intrinsic, parse_intrinsic
-from .asl_paths import MISSING, compact, instant, is_int, iso_timestamp, lookup, parse_path, wire
-from .asl_tasks import TaskFailed, TaskHandler, aws_sdk, combine, lambda_invoke
-from .asl_validate import UnsupportedDefinition, load_definition
-
-__all__ = [
-    "Clock",
-    "ExecutionResult",
-    "TaskFailed",
-    "TaskHandler",
-    "UnsupportedDefinition",
-    "Visit",
-    "aws_sdk",
-    "combine",
-    "iso_timestamp",
-    "lambda_invoke",
-    "load_definition",
-    "run_execution",
-]
+from .choice import COMPARATORS, compare
+from .intrinsics import Call, Ref, Text, apply_intrinsic, parse_intrinsic
+from .paths import MISSING, compact, instant, is_int, iso_timestamp, lookup, parse_path, wire
+from .tasks import TaskFailed
+from .validate import load_definition
 
 
 class Clock(Protocol):

@@ -1,9 +1,9 @@
 """The intrinsic functions of the local ASL interpreter: parsing and applying ``States.*`` calls.
 
 Why it is separate: an intrinsic is a small expression language of its own (quoted strings with
-escapes, paths, numbers, nested calls), used both when a definition is loaded (``asl_validate``
+escapes, paths, numbers, nested calls), used both when a definition is loaded (``validate``
 parses every intrinsic so a bad one is rejected before anything runs) and when a payload
-template is evaluated (``asl``). Supported: States.Format, JsonToString, StringToJson, MathAdd,
+template is evaluated (``engine``). Supported: States.Format, JsonToString, StringToJson, MathAdd,
 Array and JsonMerge (shallow); any other function is rejected by ``parse_intrinsic``.
 """
 
@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .asl_paths import SEGMENT, compact, is_int, path_problem
+from .paths import SEGMENT, compact, is_int, path_problem
 
 __all__ = ["Call", "Ref", "Text", "apply_intrinsic", "parse_intrinsic"]
 

@@ -1,4 +1,4 @@
-"""Task integrations for the local States Language interpreter (``asl``).
+"""Task integrations for the local States Language interpreter (this package).
 
 A Task state's ``Resource`` names an integration; this module performs the two the project's
 definitions use, the way Step Functions does, so a locally run definition sees the same raw
@@ -10,7 +10,7 @@ results and the same error names as a deployed one:
 * ``arn:<partition>:states:::aws-sdk:<service>:<apiAction>`` calls a real boto3 client,
   translating between Step Functions' PascalCase field names and botocore's member names.
 
-The interpreter lives in ``asl``, which re-exports everything here; this module does not import
+The engine (``engine``) re-exports everything here; this module does not import
 it, so the two cannot form an import cycle. botocore is imported only inside the SDK adapter.
 """
 

@@ -1,7 +1,7 @@
 """Reference paths, JSON value helpers and timestamps for the local ASL interpreter.
 
-Why it is separate: the engine (``asl``), the intrinsic functions (``asl_intrinsics``) and the
-load-time validation (``asl_validate``) all parse and look up the same reference paths, render
+Why it is separate: the engine (``engine``), the intrinsic functions (``intrinsics``) and the
+load-time validation (``validate``) all parse and look up the same reference paths, render
 the same compact JSON and read the same RFC 3339 timestamps. Keeping these small helpers in one
 leaf module that imports none of the others gives each a single definition without an import
 cycle.

@@ -1,0 +1,199 @@
+"""Whole-process ``cdk synth -q`` of ``synth_app.py``: wall time, template bytes, jsii calls.
+
+Why whole processes: a user pays Node's and Python's start-up, jsii's, the app, CDK's synthesis,
+CloudFormation's built-in template validation and the CLI reading the assembly on every
+``cdk synth``; timing in-process synths after a warm-up leaves most of that out. Runs are
+interleaved (each round visits every configuration, in alternating order) so that drift on a
+shared machine lands on both sides of a ratio; ratios are medians of per-round pairs.
+
+Built-in validation (aws-cdk-lib's CloudFormation schema check, on by default) is timed
+separately: every configuration also runs with ``CDK_VALIDATION=false``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+APP = HERE / "synth_app.py"
+CDK = ROOT / "node_modules" / ".bin" / "cdk"
+VARIANTS = ("ours", "native", "awscr")
+
+
+def write_lists(folder: Path, count: int) -> None:
+    """One distinct list per request (distinct assets, as real requests have)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for index in range(count):
+        name = f"r{index + 1:04d}"
+        (folder / f"{name}.csv").write_text(f"USER_ID\n{name}-user-a\n{name}-user-b\n")
+
+
+def synth_once(
+    variant: str,
+    n: int,
+    lists: Path,
+    *,
+    validation: bool = True,
+    path_metadata: bool = True,
+    counts_file: Path | None = None,
+) -> dict[str, Any]:
+    """Run ``cdk synth -q`` once in a fresh process tree; return seconds, bytes, resources."""
+    with tempfile.TemporaryDirectory(prefix="bench-synth-") as work:
+        outdir = Path(work) / "cdk.out"
+        command = [
+            str(CDK),
+            "synth",
+            "-q",
+            "--no-notices",
+            "--app",
+            f"{sys.executable} {APP}",
+            "-o",
+            str(outdir),
+            "-c",
+            f"variant={variant}",
+            "-c",
+            f"n={n}",
+            "-c",
+            f"lists={lists}",
+        ]
+        if not path_metadata:
+            command.append("--no-path-metadata")
+        env = dict(
+            os.environ,
+            CDK_DISABLE_VERSION_CHECK="1",
+            CDK_DISABLE_CLI_TELEMETRY="true",
+            PYTHONDONTWRITEBYTECODE="1",
+            # jsii starts the Node beside this interpreter (the venv's Node 24).
+            PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+        )
+        env.pop("BENCH_JSII_COUNTS", None)
+        if counts_file is not None:
+            env["BENCH_JSII_COUNTS"] = str(counts_file)
+        if not validation:
+            env["CDK_VALIDATION"] = "false"
+        # A folder without cdk.json: the project's own app and context stay out of it.
+        start = time.perf_counter()
+        proc = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise RuntimeError(
+                f"cdk synth {variant} N={n} failed ({proc.returncode}):\n{proc.stderr[-4000:]}"
+            )
+        raw = (outdir / "Bench.template.json").read_bytes()
+    template = json.loads(raw)
+    return {"seconds": seconds, "bytes": len(raw), "resources": len(template["Resources"])}
+
+
+def timed_rounds(
+    configs: list[tuple[str, int]], rounds: int, lists: Path, log=print
+) -> dict[str, list[float]]:
+    """Every config with and without built-in validation, ``rounds`` times, interleaved."""
+    order = [(variant, n, validation) for variant, n in configs for validation in (True, False)]
+    samples: dict[str, list[float]] = {key(*item): [] for item in order}
+    for index in range(rounds):
+        sequence = order if index % 2 == 0 else list(reversed(order))
+        for variant, n, validation in sequence:
+            result = synth_once(variant, n, lists, validation=validation)
+            samples[key(variant, n, validation)].append(result["seconds"])
+        log(f"  round {index + 1}/{rounds} done")
+    return samples
+
+
+def key(variant: str, n: int, validation: bool = True) -> str:
+    return f"{variant}/{n}/{'validated' if validation else 'unvalidated'}"
+
+
+def paired_ratio(samples: dict[str, list[float]], top: str, bottom: str) -> float:
+    """Median over rounds of top/bottom, each pair measured in the same round."""
+    return statistics.median(a / b for a, b in zip(samples[top], samples[bottom], strict=True))
+
+
+def paired_difference(samples: dict[str, list[float]], top: str, bottom: str) -> float:
+    return statistics.median(a - b for a, b in zip(samples[top], samples[bottom], strict=True))
+
+
+def template_sizes(
+    ns: list[int], lists: Path, *, path_metadata: bool
+) -> dict[str, dict[str, dict[str, int]]]:
+    """Template bytes and resources per variant and N (deterministic: one synth each)."""
+    return {
+        variant: {
+            str(n): {
+                k: v
+                for k, v in synth_once(
+                    variant, n, lists, validation=False, path_metadata=path_metadata
+                ).items()
+                if k != "seconds"
+            }
+            for n in ns
+        }
+        for variant in VARIANTS
+    }
+
+
+def growth(points: dict[str, dict[str, int]], limit_resources: int, limit_bytes: int) -> dict:
+    """Per extra request, and how many requests fit under CloudFormation's two limits."""
+    ns = sorted(int(n) for n in points)
+    first, mid = str(ns[0]), str(ns[1])
+    per_resources = (points[mid]["resources"] - points[first]["resources"]) / (ns[1] - ns[0])
+    per_bytes = (points[mid]["bytes"] - points[first]["bytes"]) / (ns[1] - ns[0])
+    base_resources = points[first]["resources"] - per_resources * ns[0]
+    base_bytes = points[first]["bytes"] - per_bytes * ns[0]
+    summary: dict[str, Any] = {
+        "resources_per_request": per_resources,
+        f"bytes_per_request_{ns[0]}_{ns[1]}": per_bytes,
+        "base_resources": base_resources,
+        "base_bytes": base_bytes,
+        "max_requests_under_resource_limit": (
+            int((limit_resources - base_resources) // per_resources) if per_resources else None
+        ),
+        "max_requests_under_byte_limit": int((limit_bytes - base_bytes) // per_bytes),
+    }
+    if len(ns) > 2:
+        last = str(ns[2])
+        summary[f"bytes_per_request_{ns[1]}_{ns[2]}"] = (
+            points[last]["bytes"] - points[mid]["bytes"]
+        ) / (ns[2] - ns[1])
+    summary["max_requests_per_stack"] = min(
+        v for k, v in summary.items() if k.startswith("max_requests_under") and v is not None
+    )
+    return summary
+
+
+def jsii_calls(variant: str, ns: list[int], lists: Path) -> dict[str, Any]:
+    """Round trips to the jsii kernel per phase, and per extra request."""
+    runs: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-jsii-") as work:
+        for n in ns:
+            counts = Path(work) / f"{n}.json"
+            synth_once(variant, n, lists, validation=False, counts_file=counts)
+            runs[str(n)] = json.loads(counts.read_text())["phases"]
+
+    def delta(n: int, start: str, end: str) -> int:
+        phases = runs[str(n)]
+        return phases[end]["calls"] - phases[start]["calls"]
+
+    out: dict[str, Any] = {"runs": runs}
+    a, b = ns[0], ns[-1]
+    for name, start, end in (("declare", "construct", "requests"), ("synth", "requests", "synth")):
+        out[f"{name}_per_request"] = (delta(b, start, end) - delta(a, start, end)) / (b - a)
+    out["total_per_request"] = out["declare_per_request"] + out["synth_per_request"]
+    out["declare_seconds_per_request"] = (
+        (runs[str(b)]["requests"]["seconds"] - runs[str(b)]["construct"]["seconds"])
+        - (runs[str(a)]["requests"]["seconds"] - runs[str(a)]["construct"]["seconds"])
+    ) / (b - a)
+    return out
+
+
+def cdk_available() -> bool:
+    return CDK.exists() and shutil.which("node", path=os.path.dirname(sys.executable)) is not None

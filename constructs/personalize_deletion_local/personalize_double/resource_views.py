@@ -1,0 +1,223 @@
+"""Frozen snapshots of solution versions and campaigns, in the service's response shapes.
+
+What tests observe and what Describe/List answers render, as of the double time they were
+taken; the records they are made from live in :mod:`.resources`.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .resources import CREATE_STATUSES, CampaignRecord, VersionRecord
+
+
+@dataclass(frozen=True)
+class SolutionVersionView:
+    """Snapshot of a solution version as the service would describe it at double time."""
+
+    solution_version_arn: str
+    name: str | None
+    solution_arn: str
+    dataset_group_arn: str
+    recipe_arn: str
+    solution_config: Mapping[str, Any]
+    training_mode: str
+    training_type: str
+    tags: tuple[Mapping[str, str], ...]
+    status: str
+    creation_date_time: float
+    last_updated_date_time: float
+    failure_reason: str | None
+    training_hours: float | None
+
+    def to_summary(self) -> dict[str, Any]:
+        """The ``SolutionVersionSummary`` of ListSolutionVersions / latestSolutionVersion."""
+        summary: dict[str, Any] = {
+            "solutionVersionArn": self.solution_version_arn,
+            "status": self.status,
+            "trainingMode": self.training_mode,
+            "trainingType": self.training_type,
+            "creationDateTime": self.creation_date_time,
+            "lastUpdatedDateTime": self.last_updated_date_time,
+        }
+        if self.failure_reason is not None:
+            summary["failureReason"] = self.failure_reason
+        return summary
+
+    def to_description(self) -> dict[str, Any]:
+        """The ``SolutionVersion`` structure of DescribeSolutionVersion.
+
+        ``trainingHours`` only for ACTIVE versions ("visible only after Amazon Personalize
+        successfully trains a model"), ``failureReason`` only for CREATE FAILED ones.
+        """
+        description: dict[str, Any] = {}
+        if self.name is not None:
+            description["name"] = self.name
+        description.update(
+            solutionVersionArn=self.solution_version_arn,
+            solutionArn=self.solution_arn,
+            performHPO=False,
+            performAutoML=False,
+            recipeArn=self.recipe_arn,
+            datasetGroupArn=self.dataset_group_arn,
+        )
+        if self.solution_config:
+            description["solutionConfig"] = copy.deepcopy(dict(self.solution_config))
+        if self.training_hours is not None:
+            description["trainingHours"] = self.training_hours
+        description.update(trainingMode=self.training_mode, status=self.status)
+        if self.failure_reason is not None:
+            description["failureReason"] = self.failure_reason
+        description.update(
+            creationDateTime=self.creation_date_time,
+            lastUpdatedDateTime=self.last_updated_date_time,
+            trainingType=self.training_type,
+        )
+        return description
+
+
+@dataclass(frozen=True)
+class CampaignUpdateView:
+    """Snapshot of a campaign's latest UpdateCampaign (``latestCampaignUpdate``)."""
+
+    solution_version_arn: str
+    min_provisioned_tps: int
+    campaign_config: Mapping[str, Any]
+    status: str
+    creation_date_time: float
+    last_updated_date_time: float
+    failure_reason: str | None
+
+    def to_summary(self) -> dict[str, Any]:
+        """The ``CampaignUpdateSummary`` structure."""
+        summary: dict[str, Any] = {
+            "solutionVersionArn": self.solution_version_arn,
+            "minProvisionedTPS": self.min_provisioned_tps,
+            "campaignConfig": copy.deepcopy(dict(self.campaign_config)),
+            "status": self.status,
+        }
+        if self.failure_reason is not None:
+            summary["failureReason"] = self.failure_reason
+        summary.update(
+            creationDateTime=self.creation_date_time,
+            lastUpdatedDateTime=self.last_updated_date_time,
+        )
+        return summary
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    """Snapshot of a campaign at double time: what it *serves* plus its latest update.
+
+    ``solution_version_arn``, ``min_provisioned_tps`` and ``campaign_config`` change only
+    when an update reaches ACTIVE: "The campaign will use the previous solution version and
+    campaign configuration to generate recommendations until the latest campaign update
+    status is Active."
+    """
+
+    campaign_arn: str
+    name: str
+    solution_arn: str
+    solution_version_arn: str
+    min_provisioned_tps: int
+    campaign_config: Mapping[str, Any]
+    status: str
+    creation_date_time: float
+    last_updated_date_time: float
+    latest_update: CampaignUpdateView | None
+
+    @property
+    def sync_with_latest(self) -> bool:
+        """``campaignConfig.syncWithLatestSolutionVersion`` of the serving configuration."""
+        return bool(self.campaign_config.get("syncWithLatestSolutionVersion", False))
+
+    def to_summary(self) -> dict[str, Any]:
+        """The ``CampaignSummary`` structure of ListCampaigns."""
+        return {
+            "name": self.name,
+            "campaignArn": self.campaign_arn,
+            "status": self.status,
+            "creationDateTime": self.creation_date_time,
+            "lastUpdatedDateTime": self.last_updated_date_time,
+        }
+
+    def to_description(self) -> dict[str, Any]:
+        """The ``Campaign`` structure of DescribeCampaign.
+
+        "The latestCampaignUpdate field is only returned when the campaign has had at least
+        one UpdateCampaign call."
+        """
+        description: dict[str, Any] = {
+            "name": self.name,
+            "campaignArn": self.campaign_arn,
+            "solutionVersionArn": self.solution_version_arn,
+            "minProvisionedTPS": self.min_provisioned_tps,
+            "campaignConfig": copy.deepcopy(dict(self.campaign_config)),
+            "status": self.status,
+            "creationDateTime": self.creation_date_time,
+            "lastUpdatedDateTime": self.last_updated_date_time,
+        }
+        if self.latest_update is not None:
+            description["latestCampaignUpdate"] = self.latest_update.to_summary()
+        return description
+
+
+def version_view(version: VersionRecord, now: float) -> SolutionVersionView:
+    """A solution version as the service would describe it at double time ``now``."""
+    status, updated = version.run.status(now, CREATE_STATUSES)
+    solution = version.solution
+    return SolutionVersionView(
+        solution_version_arn=version.arn,
+        name=version.name,
+        solution_arn=solution.arn,
+        dataset_group_arn=solution.dataset_group_arn,
+        recipe_arn=solution.recipe_arn,
+        solution_config=solution.solution_config,
+        training_mode=version.training_mode,
+        training_type=version.training_type,
+        tags=version.tags,
+        status=status,
+        creation_date_time=version.run.created_at,
+        last_updated_date_time=updated,
+        failure_reason=version.run.failure_reason if status == "CREATE FAILED" else None,
+        training_hours=version.run.run_seconds / 3600 if status == "ACTIVE" else None,
+    )
+
+
+def campaign_view(
+    campaign: CampaignRecord, now: float, solution_of: Callable[[str], str]
+) -> CampaignView:
+    """A campaign at double time ``now``: what its ACTIVE updates made it serve, plus its
+    latest update; ``solution_of`` names the solution of a version ARN."""
+    serving = (campaign.solution_version_arn, campaign.min_provisioned_tps)
+    config, updated = campaign.campaign_config, campaign.created_at
+    latest: CampaignUpdateView | None = None
+    for update in campaign.updates:
+        status, update_time = update.run.status(now, CREATE_STATUSES)
+        if status == "ACTIVE":
+            serving = (update.solution_version_arn, update.min_provisioned_tps)
+            config, updated = update.campaign_config, update_time
+        latest = CampaignUpdateView(
+            solution_version_arn=update.solution_version_arn,
+            min_provisioned_tps=update.min_provisioned_tps,
+            campaign_config=copy.deepcopy(update.campaign_config),
+            status=status,
+            creation_date_time=update.run.created_at,
+            last_updated_date_time=update_time,
+            failure_reason=update.run.failure_reason if status == "CREATE FAILED" else None,
+        )
+    return CampaignView(
+        campaign_arn=campaign.arn,
+        name=campaign.name,
+        solution_arn=solution_of(serving[0]),
+        solution_version_arn=serving[0],
+        min_provisioned_tps=serving[1],
+        campaign_config=copy.deepcopy(config),
+        status="ACTIVE",
+        creation_date_time=campaign.created_at,
+        last_updated_date_time=updated,
+        latest_update=latest,
+    )

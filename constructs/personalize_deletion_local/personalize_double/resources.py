@@ -1,0 +1,235 @@
+"""The stored records of the resources around a deletion job, and their status machines.
+
+Datasets, imports, solutions and versions, campaigns and their updates, batch jobs and
+recommenders, as the double keeps them (mutable, internal). Statuses are derived from double
+time, never stored, like the deletion jobs': a resource created at ``t`` with
+``pending_seconds`` and ``run_seconds`` is pending on ``[t, t + pending)``, running on
+``[t + pending, t + pending + run)`` and terminal from then on. What callers see are the frozen
+views of :mod:`.resource_views`.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+TrainingMode = Literal["FULL", "UPDATE", "AUTOTRAIN"]
+DatasetType = Literal["Interactions", "Items", "Users", "Actions", "Action_Interactions"]
+
+USER_PERSONALIZATION_RECIPE = "arn:aws:personalize:::recipe/aws-user-personalization"
+HRNN_COLDSTART_RECIPE = "arn:aws:personalize:::recipe/aws-hrnn-coldstart"
+DOMAIN_RECIPE = "arn:aws:personalize:::recipe/aws-ecomm-recommended-for-you"
+# "The UPDATE option can only be used when you already have an active solution version
+# created from the input solution using the FULL option and the input solution was trained
+# with the User-Personalization recipe or the legacy HRNN-Coldstart recipe."
+UPDATE_RECIPES = frozenset({USER_PERSONALIZATION_RECIPE, HRNN_COLDSTART_RECIPE})
+LATEST_SUFFIX = "/$LATEST"
+"""``SolutionArn/$LATEST``: how a campaign names "the latest version of this solution"."""
+DEFAULT_AUTO_TRAINING_SCHEDULE = "rate(7 days)"
+
+
+@dataclass(frozen=True)
+class Statuses:
+    """The four status strings of one kind's create lifecycle."""
+
+    pending: str
+    running: str
+    done: str
+    failed: str
+
+    @property
+    def in_progress(self) -> frozenset[str]:
+        return frozenset({self.pending, self.running})
+
+
+CREATE_STATUSES = Statuses("CREATE PENDING", "CREATE IN_PROGRESS", "ACTIVE", "CREATE FAILED")
+"""Imports, solution versions and campaign updates: "CREATE PENDING > CREATE IN_PROGRESS >
+ACTIVE -or- CREATE FAILED" (the model's documentation of each status member)."""
+BATCH_JOB_STATUSES = Statuses("PENDING", "IN PROGRESS", "ACTIVE", "CREATE FAILED")
+"""Batch inference/segment jobs; the model documents exactly "PENDING, IN PROGRESS, ACTIVE,
+CREATE FAILED" for ``BatchInferenceJobSummary.status`` and ``BatchSegmentJobSummary.status``
+(with a space in ``IN PROGRESS``, unlike the other kinds' ``CREATE IN_PROGRESS``)."""
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass
+class RunRecord:
+    """When something started and how long it takes; its status is derived, never stored."""
+
+    created_at: float
+    pending_seconds: float = 0.0
+    run_seconds: float = 0.0
+    failure_reason: str | None = None
+
+    def status(self, now: float, statuses: Statuses) -> tuple[str, float]:
+        """``(status, lastUpdatedDateTime)`` as of ``now``."""
+        started = self.created_at + self.pending_seconds
+        finished = started + self.run_seconds
+        if now < started:
+            return statuses.pending, self.created_at
+        if now < finished:
+            return statuses.running, started
+        return (statuses.failed if self.failure_reason is not None else statuses.done), finished
+
+
+@dataclass
+class DatasetRecord:
+    sequence: int
+    arn: str
+    name: str
+    dataset_group_arn: str
+    dataset_type: str
+    created_at: float
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "datasetArn": self.arn,
+            "datasetType": self.dataset_type,
+            "status": "ACTIVE",
+            "creationDateTime": self.created_at,
+            "lastUpdatedDateTime": self.created_at,
+        }
+
+
+@dataclass
+class ImportRecord:
+    sequence: int
+    arn: str
+    name: str
+    dataset_arn: str
+    import_mode: str
+    run: RunRecord
+
+    def summary(self, now: float) -> dict[str, Any]:
+        status, updated = self.run.status(now, CREATE_STATUSES)
+        summary = {
+            "datasetImportJobArn": self.arn,
+            "jobName": self.name,
+            "status": status,
+            "creationDateTime": self.run.created_at,
+            "lastUpdatedDateTime": updated,
+            "importMode": self.import_mode,
+        }
+        return _with_failure(summary, status, CREATE_STATUSES, self.run.failure_reason)
+
+
+@dataclass
+class SolutionRecord:
+    sequence: int
+    arn: str
+    name: str
+    dataset_group_arn: str
+    recipe_arn: str
+    perform_auto_training: bool
+    created_at: float
+
+    @property
+    def solution_config(self) -> dict[str, Any]:
+        if not self.perform_auto_training:
+            return {}
+        return {"autoTrainingConfig": {"schedulingExpression": DEFAULT_AUTO_TRAINING_SCHEDULE}}
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "solutionArn": self.arn,
+            "status": "ACTIVE",
+            "creationDateTime": self.created_at,
+            "lastUpdatedDateTime": self.created_at,
+            "recipeArn": self.recipe_arn,
+        }
+
+
+@dataclass
+class VersionRecord:
+    sequence: int
+    arn: str
+    name: str | None
+    solution: SolutionRecord
+    training_mode: str
+    training_type: str
+    tags: tuple[Mapping[str, str], ...]
+    run: RunRecord
+
+
+@dataclass
+class CampaignUpdateRecord:
+    solution_version_arn: str
+    min_provisioned_tps: int
+    campaign_config: dict[str, Any]
+    run: RunRecord
+
+
+@dataclass
+class CampaignRecord:
+    sequence: int
+    arn: str
+    name: str
+    solution_version_arn: str
+    min_provisioned_tps: int
+    campaign_config: dict[str, Any]
+    created_at: float
+    updates: list[CampaignUpdateRecord] = field(default_factory=list)
+
+
+@dataclass
+class BatchJobRecord:
+    sequence: int
+    kind: Literal["inference", "segment"]
+    arn: str
+    name: str
+    solution_version_arn: str
+    run: RunRecord
+
+    def summary(self, now: float) -> dict[str, Any]:
+        status, updated = self.run.status(now, BATCH_JOB_STATUSES)
+        summary: dict[str, Any] = {
+            f"batch{self.kind.capitalize()}JobArn": self.arn,
+            "jobName": self.name,
+            "status": status,
+            "creationDateTime": self.run.created_at,
+            "lastUpdatedDateTime": updated,
+        }
+        summary = _with_failure(summary, status, BATCH_JOB_STATUSES, self.run.failure_reason)
+        summary["solutionVersionArn"] = self.solution_version_arn
+        if self.kind == "inference":
+            summary["batchInferenceJobMode"] = "BATCH_INFERENCE"
+        return summary
+
+
+@dataclass
+class RecommenderRecord:
+    sequence: int
+    arn: str
+    name: str
+    dataset_group_arn: str
+    recipe_arn: str
+    recommender_config: dict[str, Any] | None
+    created_at: float
+
+    def summary(self) -> dict[str, Any]:
+        summary: dict[str, Any] = {
+            "name": self.name,
+            "recommenderArn": self.arn,
+            "datasetGroupArn": self.dataset_group_arn,
+            "recipeArn": self.recipe_arn,
+        }
+        if self.recommender_config is not None:
+            summary["recommenderConfig"] = copy.deepcopy(self.recommender_config)
+        summary.update(
+            status="ACTIVE", creationDateTime=self.created_at, lastUpdatedDateTime=self.created_at
+        )
+        return summary
+
+
+def _with_failure(
+    summary: dict[str, Any], status: str, statuses: Statuses, reason: str | None
+) -> dict[str, Any]:
+    """Add ``failureReason`` (only to failed resources, as the service does)."""
+    if status == statuses.failed and reason is not None:
+        summary["failureReason"] = reason
+    return summary
