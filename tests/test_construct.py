@@ -245,7 +245,6 @@ def test_request_is_one_custom_resource_carrying_only_what_identifies_it(templat
             "Scope": "UserDeletion",
             "DatasetGroupArn": DATASET_GROUP_ARN,
             "ContentSha256": "ec11b02d9906d960915b97675cf70663abb39854dfc0e2b27fbbd3d1ab089971",
-            "UserCount": "3",
             "Tags": {"ticket": "PRIV-1234"},
         },
     }
@@ -380,7 +379,6 @@ def test_non_default_settings_are_carried_by_the_request(tmp_path: Path) -> None
         "Scope": "UserDeletion",
         "DatasetGroupArn": DATASET_GROUP_ARN,
         "ContentSha256": "ec11b02d9906d960915b97675cf70663abb39854dfc0e2b27fbbd3d1ab089971",
-        "UserCount": "3",
         "Completion": "WAIT",
         "Preflight": "false",
         "WaitSeconds": "300",

@@ -99,34 +99,3 @@ def test_malformed_version_or_revision_fails_before_any_call(
     assert outcome.reason == reason
     assert world.double.calls == []
     assert world.s3_calls == []
-
-
-@pytest.mark.parametrize(
-    ("count", "reason"),
-    [
-        (
-            "three",
-            "property UserCount 'three' must be a positive whole number (a string of digits)",
-        ),
-        ("0", "property UserCount '0' must be a positive whole number (a string of digits)"),
-    ],
-)
-def test_a_malformed_user_count_fails_before_any_call(
-    world: World, count: str, reason: str
-) -> None:
-    outcome = play(cfn_event("Create", properties(UserCount=count)), world)
-    assert outcome.reason == reason
-    assert world.double.calls == []
-
-
-def test_an_update_that_only_adds_the_reviewers_count_starts_no_job(world: World) -> None:
-    # GIVEN a request deployed before UserCount existed
-    old = properties()
-    created = play(cfn_event("Create", old), world)
-    # WHEN the upgraded app sends the same request with UserCount beside it
-    new = properties(UserCount="3")
-    updated = play(cfn_event("Update", new, physical_id=created.physical_id, old=old), world)
-    # THEN the job identity is unchanged: no second job
-    assert updated.reason is None
-    assert updated.physical_id == created.physical_id
-    assert list(world.double.jobs) == [created.physical_id]

@@ -67,7 +67,7 @@ world = support.world
             "unknown property Extra: this handler takes Bucket, Completion, ContentSha256, "
             "DatasetGroupArn, FollowUp, JobNamePrefix, MaxInputBytes, Preflight, "
             "PurgeStagedInput, RequestName, Retrain, RetrainSolutions, RoleArn, Scope, "
-            "ServiceTimeout, ServiceToken, Source, Tags, UpdateCampaigns, UserCount, WaitSeconds",
+            "ServiceTimeout, ServiceToken, Source, Tags, UpdateCampaigns, WaitSeconds",
         ),
     ],
 )

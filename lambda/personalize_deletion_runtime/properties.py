@@ -103,8 +103,6 @@ class DeletionRequest:
     content_sha256: str | None = None
     """The canonical list's SHA-256 computed at synth (local lists): names the job even after
     the list was removed from the assets bucket."""
-    user_count: int | None = None
-    """The ids the canonical list holds, as counted at synth (local lists; for reviewers)."""
     preflight: bool = True
     """Check that no import, training or batch job runs on the dataset group before submitting."""
     retrain: str = RETRAIN_NONE
@@ -135,7 +133,6 @@ KNOWN_PROPERTIES = frozenset(
         "Completion",
         "WaitSeconds",
         "ContentSha256",
-        "UserCount",
         "Preflight",
         "Retrain",
         "RetrainSolutions",
@@ -192,7 +189,6 @@ def parse_request(properties: Mapping[str, Any]) -> DeletionRequest:
         content_sha256=(
             _sha256(properties, "ContentSha256") if "ContentSha256" in properties else None
         ),
-        user_count=_positive_int(properties, "UserCount") if "UserCount" in properties else None,
         preflight=_boolean(properties, "Preflight") if "Preflight" in properties else True,
         update_campaigns=(
             _boolean(properties, "UpdateCampaigns") if "UpdateCampaigns" in properties else True
