@@ -439,6 +439,8 @@ def test_on_job_state_change_and_the_topic_setting_make_scoped_rules(tmp_path: P
     }
     notify = next(k for k in patterns if "NotifyTopic" in k)
     failures = next(k for k in patterns if "Failures" in k)
+    # AND, no request retraining, no rule for retraining events
+    assert sorted(patterns) == sorted([notify, failures])
     assert patterns[notify] == base
     assert patterns[failures] == {
         **base,
@@ -448,6 +450,60 @@ def test_on_job_state_change_and_the_topic_setting_make_scoped_rules(tmp_path: P
     [target] = rules[notify]["Targets"]
     assert target["Arn"] == {"Ref": next(iter(_of_type(template, "AWS::SNS::Topic")))}
     assert "Targets" not in rules[failures]
+
+
+def test_retraining_events_get_their_own_rule_and_reach_the_topic_once_a_request_retrains(
+    tmp_path: Path,
+) -> None:
+    # GIVEN a construct with a topic, a rule for failed retraining, and two requests of which
+    # one retrains
+    def build(stack: cdk.Stack) -> None:
+        topic = sns.Topic(stack, "Topic", enforce_ssl=True)
+        cdk.Validations.of(topic).acknowledge(
+            cdk.Acknowledgment(id="AwsSolutions-SNS2", reason="test topic")
+        )
+        deletion = PersonalizeDataDeletion(stack, "UserDeletion", notification_topic=topic)
+        rule = deletion.on_models_retrained("Unfinished", statuses=["RETRAINING_FAILED"])
+        assert isinstance(rule, cdk.aws_events.Rule)
+        for name, retrain in (("plain", None), ("models", Retrain.all_solutions())):
+            deletion.delete_users(
+                name,
+                dataset_group_arn=DATASET_GROUP_ARN,
+                users=UserList.from_ids(["u-1"]),
+                retrain=retrain,
+            )
+
+    template = synth_template(build, tmp_path)
+    rules = _of_type(template, "AWS::Events::Rule")
+    patterns = {k: v["Properties"]["EventPattern"] for k, v in rules.items()}
+    # THEN the retraining rules match the models events of this stack and prefix
+    base = {
+        "source": ["personalize-data-deletion"],
+        "detail-type": ["Personalize Data Deletion Models Retrained"],
+        "detail": {"stackId": [{"Ref": "AWS::StackId"}], "jobName": [{"prefix": "pdd-"}]},
+    }
+    unfinished = next(k for k in patterns if "Unfinished" in k)
+    assert patterns[unfinished] == {
+        **base,
+        "detail": {**base["detail"], "status": ["RETRAINING_FAILED"]},
+    }
+    # AND the topic gets them beside the job events (one rule each)
+    topic_rules = sorted(k for k in patterns if "NotifyTopic" in k)
+    assert [patterns[k]["detail-type"] for k in topic_rules] == [
+        ["Personalize Data Deletion Job State Change"],
+        ["Personalize Data Deletion Models Retrained"],
+    ]
+    assert cfn_lint(template) == []
+
+
+def test_on_models_retrained_refuses_statuses_it_would_never_see() -> None:
+    deletion = PersonalizeDataDeletion(_stack(), "A")
+    with pytest.raises(DeletionConfigError) as refused:
+        deletion.on_models_retrained("Two", statuses=["COMPLETED"])
+    assert str(refused.value) == (
+        "statuses ['COMPLETED']: choose one or more of RETRAINED, RETRAINING_FAILED, "
+        "RETRAINING_STUCK"
+    )
 
 
 # -------------------------------------------------------------------------- settings, misuse

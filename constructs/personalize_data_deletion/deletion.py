@@ -24,8 +24,9 @@ from aws_cdk.region_info import RegionInfo
 from personalize_deletion_runtime.layout import RECEIPTS_PREFIX, STAGING_PREFIX
 from personalize_deletion_runtime.notifications import (
     EVENT_DETAIL_TYPE,
-    EVENT_SOURCE,
+    MODELS_DETAIL_TYPE,
     NOT_STARTED,
+    RETRAINING_OUTCOMES,
     STUCK,
 )
 from personalize_deletion_runtime.request_rules import (
@@ -46,6 +47,7 @@ from .acknowledgements import acknowledge, acknowledge_wildcard_resource
 from .completion import Completion
 from .dependencies import wait_for_datasets
 from .job import DeletionJob
+from .job_events import EventRuleError, event_rule
 from .list_assets import is_token
 from .provider import (
     DEFAULT_QUERY_INTERVAL,
@@ -99,7 +101,8 @@ class PersonalizeDataDeletion(Construct):
       :meth:`Completion.hand_off`, waiting up to the provider's limit).
     - ``tracking_interval`` / ``tracking_timeout``: how the tracker polls a handed-off job and
       when it reports it as stuck (default 10 minutes / 36 hours).
-    - ``notification_topic``: an SNS topic that receives every job event (default none).
+    - ``notification_topic``: an SNS topic that receives every job event, and every "models
+      retrained" event once a request retrains (default none).
     - ``preflight``: before submitting, check that no import, training or batch job runs on the
       dataset group, and report imports or trainings that started while a job ran (default on).
     - ``retrain``: what to retrain once a job COMPLETED (default :meth:`Retrain.none`; training
@@ -198,6 +201,8 @@ class PersonalizeDataDeletion(Construct):
         )
         self._requests: dict[str, DeletionJob] = {}
         self._request_names: set[str] = set()
+        self._notification_topic = notification_topic
+        self._models_notified = False
         if notification_topic is not None:
             self.on_job_state_change(
                 "NotifyTopic",
@@ -338,6 +343,7 @@ class PersonalizeDataDeletion(Construct):
             self._grant_follow_up()
         if retraining.enabled:
             self.tracker.grant_retraining()
+            self._notify_models()
         self._request_names.add(request_name)
         return _RequestSettings(request_name, users, tag_map, policy, checks, retraining, further)
 
@@ -386,31 +392,76 @@ class PersonalizeDataDeletion(Construct):
         COMPLETED or FAILED, STUCK when the tracker gave up on a running job, NOT_STARTED when a
         queued request was refused. ``statuses`` narrows the rule (default: all of them).
         """
-        if isinstance(statuses, str):
-            raise TypeError(f"statuses must be a list of statuses, not the string {statuses!r}")
-        wanted = list(statuses) if statuses is not None else None
-        if wanted is not None and (not wanted or not set(wanted) <= set(JOB_STATUSES)):
-            raise DeletionConfigError(
-                f"statuses {wanted!r}: choose one or more of {', '.join(JOB_STATUSES)}"
-            )
-        detail: dict[str, object] = {
-            "stackId": [Aws.STACK_ID],
-            "jobName": [{"prefix": f"{self.job_name_prefix}-"}],
-        }
-        if wanted is not None:
-            detail["status"] = wanted
-        rule = events.Rule(
-            self,
+        return self._event_rule(
             construct_id,
+            detail_type=EVENT_DETAIL_TYPE,
+            statuses=statuses,
+            known_statuses=JOB_STATUSES,
+            target=target,
             description=description
             or "Personalize data deletion job events of this stack's requests",
-            event_pattern=events.EventPattern(
-                source=[EVENT_SOURCE], detail_type=[EVENT_DETAIL_TYPE], detail=detail
-            ),
         )
-        if target is not None:
-            rule.add_target(target)
-        return rule
+
+    def on_models_retrained(
+        self,
+        construct_id: str,
+        *,
+        target: events.IRuleTarget | None = None,
+        statuses: Iterable[str] | None = None,
+        description: str | None = None,
+    ) -> events.Rule:
+        """An EventBridge rule for the "models retrained" events of this construct's requests.
+
+        One event per job whose request asked for retraining, once the tracker saw every new
+        solution version and campaign update end: ``status`` RETRAINED (``effectiveInModels``
+        says whether every model now reflects the deletion), RETRAINING_FAILED, or
+        RETRAINING_STUCK when the tracker gave up waiting. ``statuses`` narrows the rule
+        (default: all of them).
+        """
+        return self._event_rule(
+            construct_id,
+            detail_type=MODELS_DETAIL_TYPE,
+            statuses=statuses,
+            known_statuses=RETRAINING_OUTCOMES,
+            target=target,
+            description=description
+            or "Personalize data deletion retraining events of this stack's requests",
+        )
+
+    def _notify_models(self) -> None:
+        """The topic also gets the "models retrained" events, once a request retrains."""
+        if self._notification_topic is None or self._models_notified:
+            return
+        self._models_notified = True
+        self.on_models_retrained(
+            "NotifyTopicModels",
+            target=targets.SnsTopic(self._notification_topic),
+            description="Sends every Personalize data deletion retraining event to the topic",
+        )
+
+    def _event_rule(
+        self,
+        construct_id: str,
+        *,
+        detail_type: str,
+        statuses: Iterable[str] | None,
+        known_statuses: tuple[str, ...],
+        target: events.IRuleTarget | None,
+        description: str,
+    ) -> events.Rule:
+        try:
+            return event_rule(
+                self,
+                construct_id,
+                detail_type=detail_type,
+                job_name_prefix=self.job_name_prefix,
+                statuses=statuses,
+                known_statuses=known_statuses,
+                target=target,
+                description=description,
+            )
+        except EventRuleError as exc:
+            raise DeletionConfigError(str(exc)) from exc
 
     @property
     def job_failed_alarm(self) -> cloudwatch.Alarm:

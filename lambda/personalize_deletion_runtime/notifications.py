@@ -29,6 +29,12 @@ METRIC_DIMENSION = "StackName"
 JOBS_COMPLETED = "JobsCompleted"
 JOBS_FAILED = "JobsFailed"
 JOBS_STUCK = "JobsStuck"
+RETRAINED = "RETRAINED"
+RETRAINING_FAILED = "RETRAINING_FAILED"
+RETRAINING_STUCK = "RETRAINING_STUCK"
+RETRAINING_OUTCOMES = (RETRAINED, RETRAINING_FAILED, RETRAINING_STUCK)
+"""The ``status`` of a "models retrained" event: every model retrained (campaigns updated), one
+failed, or the tracker gave up waiting."""
 MODELS_RETRAINED = "ModelsRetrained"
 MODELS_NOT_RETRAINED = "ModelsNotRetrained"
 STUCK = "STUCK"

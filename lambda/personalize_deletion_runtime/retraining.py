@@ -23,6 +23,9 @@ from .notifications import (
     MODELS_DETAIL_TYPE,
     MODELS_NOT_RETRAINED,
     MODELS_RETRAINED,
+    RETRAINED,
+    RETRAINING_FAILED,
+    RETRAINING_STUCK,
     stack_name,
 )
 from .outcome import JobRecord
@@ -86,13 +89,13 @@ def advance(
         state["done"] = True
         state["finishedAt"] = iso(services.clock())
         state["outcome"] = (
-            "RETRAINING_STUCK" if not ended else ("RETRAINING_FAILED" if failed else "RETRAINED")
+            RETRAINING_STUCK if not ended else (RETRAINING_FAILED if failed else RETRAINED)
         )
         # Effective once every model that serves recommendations reflects the deletion:
         # campaigns updated or following the latest version; recommenders only after their
         # own next weekly retraining, so not yet.
         state["effectiveInModels"] = (
-            state["outcome"] == "RETRAINED"
+            state["outcome"] == RETRAINED
             and not state["recommenders"]
             and all(
                 c["status"] in (ACTIVE, "FOLLOWS LATEST")
