@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from personalize_deletion_local.cli import main, parser, seeds_from
 from personalize_deletion_local.rehearsal import RehearsalError
-from rehearsal_support import ROOT, rehearse, summary_row, summary_rows, verdict
+from rehearsal_support import ROOT, rehearse, section, summary_row, summary_rows, verdict
 
 STACK = "PersonalizeDataDeletion/123456789012-us-east-1"
 """The example's one stack: its Stage, then the account and region it deploys to."""
@@ -293,3 +293,45 @@ def test_seeds_take_a_file_a_folder_or_a_manifest(tmp_path: Path) -> None:
     # AND a path that does not exist is refused by name
     with pytest.raises(RehearsalError, match=r"--s3-seed 'partner/x=missing.csv': .* does not"):
         seeds_from(["partner/x=missing.csv"], None)
+
+
+def test_the_retraining_scenario_shows_models_retrained_after_the_deletion(
+    tmp_path: Path,
+) -> None:
+    # GIVEN the example request file that asks for retraining (-c passed through to cdk synth),
+    # and dataset groups with two solutions: one campaign pinned to a version, one following
+    # $LATEST
+    result = rehearse(
+        "--cdk-out",
+        str(tmp_path / "cdk.out"),
+        "-c",
+        "requestFile=requests/retraining.json",
+        "--scenario",
+        "retraining",
+    )
+
+    # THEN the deletion completes at deploy time and the tracker retrains after it
+    output = result.stdout
+    assert result.returncode == 0, output + result.stderr
+    [row] = summary_rows(output, "sample-2026-11-models", "recorded:")
+    job = row[1]
+    assert row[2:4] == ["COMPLETED", "3"]
+    # AND one new version per solution; the pinned campaign is updated, the other follows
+    group = "example-dataset-group"
+    assert section(output, "models:").splitlines()[2:] == [
+        line.rstrip()
+        for line in (
+            f"  sample-2026-11-models  {job}  RETRAINED  true       {group}-for-you  ACTIVE       "
+            f"{group}-for-you follows the latest version on its own (FOLLOWS LATEST)",
+            f"  sample-2026-11-models  {job}  RETRAINED  true       {group}-ranking  ACTIVE       "
+            f"{group}-ranking updated to the new version (ACTIVE)",
+        )
+    ]
+    # AND the models event is on the bus; nothing started while the job ran (no warning)
+    assert (
+        "event on the default bus: Personalize Data Deletion Models Retrained (RETRAINED)\n"
+        "  no rule of the app matches it (add one with on_models_retrained)\n"
+    ) in output
+    assert '"warning": null' in output
+    assert "metrics: JobsCompleted 1, ModelsRetrained 1" in output
+    assert verdict(output).endswith("rehearsal passed: the deployment would succeed")

@@ -23,6 +23,8 @@ SCENARIOS = {
     "queued": "every dataset group is in use for 2 hours: requests are queued",
     "failed": "every job ends FAILED (Access Denied)",
     "throttled": "the first two CreateDataDeletionJob calls are throttled",
+    "retraining": "jobs complete in a minute; every dataset group has two solutions, one "
+    "campaign pinned to a version and one following $LATEST (retrained when a request asks)",
 }
 DEFAULT_SCENARIO = "handoff"
 EPILOG = """exit status:

@@ -53,6 +53,7 @@ from .scenarios import (
     SCENARIO_BUSY_SECONDS,
     SCENARIO_FAILURE_REASON,
     SCENARIOS,
+    furnish_models,
 )
 from .server import TARGET_PREFIX, Server
 from .validation import PatternMode
@@ -160,6 +161,8 @@ class PersonalizeDouble(DeletionJobsMixin, ModelOperationsMixin):
         self._busy_dataset_groups: dict[str, tuple[str, float | None]] = {}
         self.busy_everywhere: tuple[str, float | None] | None = None
         """Like :meth:`set_dataset_group_busy` for every dataset group (scenario ``queued``)."""
+        self.furnish_new_groups: Callable[[PersonalizeDouble, str], None] | None = None
+        """Called with each dataset group added later, to give it models (``retraining``)."""
         self._faults: list[_Fault] = []
         self._calls: list[RecordedCall] = []
         self._init_jobs()
@@ -188,6 +191,8 @@ class PersonalizeDouble(DeletionJobsMixin, ModelOperationsMixin):
             double.inject("CreateDataDeletionJob", error="LimitExceededException", times=2)
         elif name == "queued":
             double.busy_everywhere = (SCENARIO_BUSY_REASON, double.now + SCENARIO_BUSY_SECONDS)
+        elif name == "retraining":
+            double.furnish_new_groups = furnish_models
         return double
 
     def start(self) -> PersonalizeDouble:
@@ -239,9 +244,13 @@ class PersonalizeDouble(DeletionJobsMixin, ModelOperationsMixin):
             return frozenset(self._dataset_groups)
 
     def add_dataset_group(self, arn: str) -> str:
-        """Make a dataset group exist (creates against unknown ones are ResourceNotFound)."""
+        """Make a dataset group exist (creates against unknown ones are ResourceNotFound);
+        a new one gets the models of :attr:`furnish_new_groups`, if set."""
         with self._lock:
+            new = arn not in self._dataset_groups
             self._dataset_groups.add(arn)
+            if new and self.furnish_new_groups is not None:
+                self.furnish_new_groups(self, arn)
         return arn
 
     def remove_dataset_group(self, arn: str) -> None:

@@ -164,8 +164,10 @@ class ResourceModelsMixin:
         *,
         recipe_arn: str = USER_PERSONALIZATION_RECIPE,
         perform_auto_training: bool = False,
+        trained_seconds_ago: float = 0.0,
     ) -> tuple[str, str]:
-        """Add an ACTIVE custom solution with one ACTIVE FULL (MANUAL) solution version.
+        """Add an ACTIVE custom solution with one ACTIVE FULL (MANUAL) solution version,
+        created ``trained_seconds_ago`` before now (a model trained before a deletion job).
 
         With ``perform_auto_training`` the solution reports ``performAutoTraining`` and the
         service's default schedule (``rate(7 days)``); the double never trains on its own,
@@ -183,10 +185,11 @@ class ResourceModelsMixin:
                 dataset_group_arn,
                 recipe_arn,
                 perform_auto_training,
-                self._now,
+                self._now - trained_seconds_ago,
             )
             self._solutions[arn] = solution
-            version = self._add_version(solution, None, "FULL", "MANUAL", (), RunRecord(self._now))
+            trained = RunRecord(self._now - trained_seconds_ago)
+            version = self._add_version(solution, None, "FULL", "MANUAL", (), trained)
             return arn, version.arn
 
     def start_training(

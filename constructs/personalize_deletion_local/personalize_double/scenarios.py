@@ -37,10 +37,35 @@ SCENARIOS: Mapping[str, Mapping[str, Any]] = {
     "failed": {"pending_seconds": 10.0, "run_seconds": 60.0, "seconds_per_describe": 15.0},
     # Same timing as "success" but the first two creates are throttled.
     "throttled": {"pending_seconds": 10.0, "run_seconds": 60.0, "seconds_per_describe": 15.0},
+    # Jobs as in "success"; every dataset group has models (see furnish_models) that a request
+    # with retraining retrains: 2 hours per solution version, 10 minutes per campaign update.
+    "retraining": {
+        "pending_seconds": 10.0,
+        "run_seconds": 60.0,
+        "seconds_per_describe": 15.0,
+        "training_seconds": 2 * 3600.0,
+        "campaign_update_seconds": 600.0,
+    },
 }
 SCENARIO_FAILURE_REASON = "Access Denied: the role cannot read the data location"
 SCENARIO_BUSY_SECONDS = 2 * 3600.0
 SCENARIO_BUSY_REASON = "a dataset import job is in progress"
+MODELS_AGE_SECONDS = 7 * 24 * 3600.0
+"""The ``retraining`` scenario's models were trained a week before the rehearsal starts."""
+
+
+def furnish_models(double: Any, dataset_group_arn: str) -> None:
+    """The models of a custom dataset group, as the ``retraining`` scenario gives every group:
+    an Interactions dataset, and two solutions with one ACTIVE version each, one served by a
+    campaign pinned to that version (retraining updates it), the other by a campaign that
+    follows ``$LATEST`` (``syncWithLatestSolutionVersion``: nothing to update)."""
+    group = dataset_group_arn.rsplit("/", 1)[-1]
+    trained = {"trained_seconds_ago": MODELS_AGE_SECONDS}
+    double.add_dataset(dataset_group_arn, "Interactions")
+    pinned, _ = double.add_solution(dataset_group_arn, f"{group}-ranking", **trained)
+    double.add_campaign(pinned, f"{group}-ranking")
+    following, _ = double.add_solution(dataset_group_arn, f"{group}-for-you", **trained)
+    double.add_campaign(following, f"{group}-for-you", sync_with_latest=True)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from .assembly import Assembly, Template
 from .report import (
     call_counts,
     failure_lines,
+    models_summary,
     oversize,
     print_events,
     print_receipts,
@@ -237,9 +238,9 @@ class Rehearsal:
                 "FAILED" in ended
             )
             if results:
-                self._show(
-                    summary(run, boto3.client("s3"), out, title="recorded", from_receipts=True)
-                )
+                s3 = boto3.client("s3")
+                self._show(summary(run, s3, out, title="recorded", from_receipts=True))
+                self._show(models_summary(run, s3, out))
         if run.metrics:
             counts = ", ".join(f"{name} {count}" for name, count in sorted(run.metrics.items()))
             out(f"\nmetrics: {counts}")

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..provider_framework import CREATE_FAILED_MARKER, RESPONSE_LIMIT_BYTES, Played
 from .stack_run import FAILED, PASSED, Request, StackRun
+from .tracker import EVENT_DETAIL_TYPE as JOB_DETAIL_TYPE
 from .tracker import delivered
 
 Out = Callable[[str], None]
@@ -100,14 +101,60 @@ def summary(
         )
         if receipt is not None:
             receipts.append((f"s3://{bucket}/{receipt_key}", receipt))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    _table(title, rows, out)
+    return receipts
+
+
+def models_summary(run: StackRun, s3: Any, out: Out) -> list[tuple[str, dict[str, Any]]]:
+    """What retraining did for each job that asked for it (its models receipt), one row per
+    solution: the outcome, whether the models reflect the deletion (``effectiveInModels``), the
+    new version's status and what happened to each campaign serving it.
+    Returns ``(location, receipt)`` of the models receipts found; prints nothing if none."""
+    rows = [("request", "job name", "outcome", "effective", "solution", "new version", "campaigns")]
+    receipts = []
+    for request in run.requests:
+        played = request.created
+        job_name = played.response.physical_id if played else CREATE_FAILED_MARKER
+        if job_name == CREATE_FAILED_MARKER:
+            continue
+        bucket = str(request.handled.get("Bucket", ""))
+        key = f"receipts/{job_name}.models.json"
+        receipt = None
+        with contextlib.suppress(Exception):
+            receipt = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        if receipt is None:
+            continue
+        receipts.append((f"s3://{bucket}/{key}", receipt))
+        effective = str(receipt["effectiveInModels"]).lower()
+        for solution in receipt["solutions"] or [{"solutionArn": "-", "status": "-"}]:
+            campaigns = "; ".join(
+                f"{c['campaignArn'].rsplit('/', 1)[-1]} {c['action']} ({c['status']})"
+                for c in solution.get("campaigns", [])
+            )
+            rows.append(
+                (
+                    request.name,
+                    job_name,
+                    receipt["outcome"],
+                    effective,
+                    solution["solutionArn"].rsplit("/", 1)[-1],
+                    str(solution["status"]),
+                    campaigns or "-",
+                )
+            )
+    if receipts:
+        _table("models", rows, out)
+    return receipts
+
+
+def _table(title: str, rows: list[tuple[str, ...]], out: Out) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     out(f"\n{title}:")
     for index, row in enumerate(rows):
         cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
         out(("  " + "  ".join(cells)).rstrip())
         if index == 0:
             out("  " + "  ".join("-" * width for width in widths))
-    return receipts
 
 
 def print_receipts(
@@ -127,10 +174,15 @@ def print_events(run: StackRun, sqs: Any, out: Out) -> None:
     for event, rules in delivered(run.queues, sqs):
         detail = event["detail"]
         out(f"\nevent on the default bus: {event['detail-type']} ({detail['status']})")
+        method = (
+            "on_job_state_change"
+            if event["detail-type"] == JOB_DETAIL_TYPE
+            else "on_models_retrained"
+        )
         out(
             "  matched the app's rules: " + ", ".join(rules)
             if rules
-            else "  no rule of the app matches it (add one with on_job_state_change)"
+            else f"  no rule of the app matches it (add one with {method})"
         )
         out(json.dumps(detail, indent=2, sort_keys=True))
 

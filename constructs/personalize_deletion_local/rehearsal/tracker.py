@@ -77,7 +77,7 @@ def register(tracker: Tracker, stepfunctions: Any) -> None:
     )
 
 
-EVERY_JOB_EVENT = "(every job event)"
+EVERY_JOB_EVENT = "(every event of the handlers)"
 """The rehearsal's own rule, beside the app's: it shows each event whether a rule wants it."""
 
 
@@ -91,7 +91,7 @@ def register_rules(
     """The app's ``AWS::Events::Rule`` resources and the rehearsal's own catch-all rule, each
     with an SQS queue behind it in moto; rule -> queue URL. ``prefix`` keeps the names of
     one stack's rules and queues apart from another's."""
-    patterns = {EVERY_JOB_EVENT: {"source": [EVENT_SOURCE], "detail-type": [EVENT_DETAIL_TYPE]}}
+    patterns = {EVERY_JOB_EVENT: {"source": [EVENT_SOURCE]}}
     for logical_id, resource in template.get("Resources", {}).items():
         if resource.get("Type") == "AWS::Events::Rule":
             patterns[logical_id] = resolve(resource["Properties"]["EventPattern"])
