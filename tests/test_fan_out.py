@@ -303,3 +303,34 @@ def test_a_two_region_request_file_is_two_stacks_of_one_stage(tmp_path: Path) ->
         (ACCOUNT, REGION): sorted([GROUPS[0], GROUPS[3]]),
         ("210987654321", "eu-west-1"): [EU_GROUP],
     }
+
+
+def test_a_request_file_change_shows_the_new_count_and_hash_to_cdk_diff(tmp_path: Path) -> None:
+    # GIVEN a request file whose list is synthesized three times: as filed, re-saved with CRLF
+    # and a blank line, and with one more user
+    def synth(csv: str, name: str) -> dict:
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "users.csv").write_text(csv)
+        request = {"name": "gdpr-2026-11", "users": "users.csv", "datasetGroups": [GROUPS[0]]}
+        (folder / "requests.json").write_text(json.dumps({"requests": [request]}))
+        app = cdk.App(outdir=str(folder / "cdk.out"))
+        DeletionRequestsStage(app, "Deletions", request_file=folder / "requests.json")
+        [stack] = app.synth().get_nested_assembly("assembly-Deletions").stacks
+        return stack.template
+
+    csv = "USER_ID\n" + "\n".join(IDS) + "\n"
+    filed = synth(csv, "filed")
+    resaved = synth(csv.replace("\n", "\r\n") + "\r\n", "resaved")
+    grown = synth(csv + "fan-user-0004\n", "grown")
+
+    def described(template: dict) -> list[str]:
+        return [o["Description"] for k, o in template["Outputs"].items() if "JobName" in k]
+
+    # THEN the JobName output (which cdk diff shows with its description) says how many users
+    # and which list; a re-saved list changes nothing at all, a grown one both
+    hashes = [validate_file(tmp_path / name / "users.csv").sha256 for name in ("filed", "grown")]
+    job = "gdpr-2026-11 in shop: JobName"
+    assert described(filed) == [f"{job} (3 users, list SHA-256 {hashes[0]})"]
+    assert json.dumps(resaved, sort_keys=True) == json.dumps(filed, sort_keys=True)
+    assert described(grown) == [f"{job} (4 users, list SHA-256 {hashes[1]})"]
