@@ -22,7 +22,7 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 from personalize_data_deletion import DeletionConfigError, UserListError
 from personalize_data_deletion.stack import DeletionRequestsStage
-from personalize_deletion_requests import Environment, RequestFileError
+from personalize_deletion_requests import Environment, PlacementFileError, RequestFileError
 
 app = cdk.App()
 context = app.node.try_get_context
@@ -38,7 +38,7 @@ try:
         notification_topic_arn=context("notificationTopicArn"),
         description="Amazon Personalize data deletion requests",
     )
-except (RequestFileError, DeletionConfigError, UserListError) as exc:
+except (RequestFileError, PlacementFileError, DeletionConfigError, UserListError) as exc:
     print(str(exc), file=sys.stderr)
     sys.exit(1)
 cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))

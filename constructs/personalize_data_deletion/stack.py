@@ -11,7 +11,9 @@ from personalize_deletion_requests import (
     MAX_JOBS_PER_STACK,
     Job,
     RequestFileError,
+    placement_path,
     plan,
+    read_pins,
     read_requests,
     resolve_jobs,
 )
@@ -156,7 +158,8 @@ class DeletionRequestsStage(Stage):
             default_environment=default_environment,
         )
         self.stacks: list[DeletionRequestsStack] = []
-        for environment, shards in plan(jobs, jobs_per_stack).items():
+        pins = read_pins(placement_path(request_file))
+        for environment, shards in plan(jobs, jobs_per_stack, pins).items():
             for index, shard in enumerate(shards):
                 suffix = "" if index == 0 else f"-{index + 1}"
                 topic = notification_topic_arn

@@ -8,6 +8,7 @@ reads into stacks (``personalize_data_deletion.stack``).
 from .documents import RequestFileError, RequestSet, load_requests, read_requests
 from .fields import Problem
 from .model import Environment, LocalCsv, RequestSpec, RetrainSpec, S3Folder, S3Object
+from .pinning import PlacementFileError, placement_path, read_pins
 from .placement import MAX_JOBS_PER_STACK, Job, plan, resolve_jobs
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "Environment",
     "Job",
     "LocalCsv",
+    "PlacementFileError",
     "Problem",
     "RequestFileError",
     "RequestSet",
@@ -23,7 +25,9 @@ __all__ = [
     "S3Folder",
     "S3Object",
     "load_requests",
+    "placement_path",
     "plan",
+    "read_pins",
     "read_requests",
     "resolve_jobs",
 ]

@@ -3,9 +3,9 @@ few) per account and region.
 
 A job runs in its dataset group's account and region, so the environment of every job is known
 before any stack exists: an ARN says it, a name is resolved in each environment the request (or
-its file, or the app) lists. Jobs of one environment share a stack until it is full; the stacks
-are filled in declaration order, so a request added after the others never moves an existing
-one (see ``plan`` for what does).
+its file, or the app) lists. Jobs of one environment share a stack until it is full; a job the
+placement file lists stays in its stack, the others fill the stacks in declaration order (see
+``plan``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from personalize_deletion_runtime.request_rules import (
 
 from .fields import Problem
 from .model import Environment, RequestSpec, arn_environment, is_arn
+from .pinning import Pins, PlacementFileError
 
 MAX_JOBS_PER_STACK = 30
 """Jobs one stack of the request-file app carries: each adds one resource and six outputs, and
@@ -130,20 +131,47 @@ def _check_retrain(job: Job, problem) -> None:
 
 
 def plan(
-    jobs: Iterable[Job], capacity: int = MAX_JOBS_PER_STACK
+    jobs: Iterable[Job], capacity: int = MAX_JOBS_PER_STACK, pins: Pins | None = None
 ) -> dict[Environment, list[list[Job]]]:
-    """Jobs per environment, in stacks of at most ``capacity``, filled in declaration order.
+    """Jobs per environment, in stacks of at most ``capacity``.
 
-    Deterministic: the same requests give the same stacks. A request appended to the file (or a
-    folder file sorting after the others) never moves an existing job; inserting one earlier,
-    adding a dataset group to a request in a full stack, or removing one from a full stack
-    shifts the jobs declared after it (CloudFormation then replaces them: the new resource
-    adopts the job by its name, no second job starts).
+    Deterministic: the same requests (and placement file) give the same stacks. A job listed in
+    ``pins`` (the placement file, see :mod:`.pinning`) stays in its stack whatever is inserted
+    or removed; the others go, in declaration order, to the first stack with room (a new one
+    after the last if none has). Without pins, stacks fill in declaration order: a request
+    appended never moves an existing job, but one inserted earlier, or a dataset group added
+    to a request in a full stack, shifts the jobs declared after it (CloudFormation then
+    replaces them: the new resource adopts the job by its name, no second job starts).
+
+    Raises :class:`PlacementFileError` when the pins put more than ``capacity`` jobs in a stack.
     """
-    stacks: dict[Environment, list[list[Job]]] = {}
+    by_environment: dict[Environment, list[Job]] = {}
     for job in jobs:
-        shards = stacks.setdefault(job.environment, [[]])
-        if len(shards[-1]) >= capacity:
-            shards.append([])
-        shards[-1].append(job)
+        by_environment.setdefault(job.environment, []).append(job)
+    stacks: dict[Environment, list[list[Job]]] = {}
+    for environment, declared in by_environment.items():
+        pinned = (pins or {}).get(environment, [])
+        index = {key: i for i, keys in enumerate(pinned) for key in keys}
+        shards: list[list[Job]] = [[] for _ in pinned] or [[]]
+        new = []
+        for job in declared:
+            if job.key in index:
+                shards[index[job.key]].append(job)
+            else:
+                new.append(job)
+        for i, shard in enumerate(shards):
+            if len(shard) > capacity:
+                raise PlacementFileError(
+                    f"the placement file puts {len(shard)} jobs of {environment} in stack {i}, "
+                    f"which holds {capacity}: move some to another stack in the file"
+                )
+        for job in new:
+            room = next((shard for shard in shards if len(shard) < capacity), None)
+            if room is None:
+                room = []
+                shards.append(room)
+            room.append(job)
+        while len(shards) > 1 and not shards[-1]:
+            shards.pop()
+        stacks[environment] = shards
     return stacks

@@ -17,7 +17,8 @@ from pathlib import Path
 from .documents import RequestSet, read_requests
 from .fields import Problem
 from .model import Environment, LocalCsv, RequestSpec, S3Folder, S3Object
-from .placement import Job, plan, resolve_jobs
+from .pinning import PlacementFileError, placement_path, placement_text, read_pins, unpinned
+from .placement import MAX_JOBS_PER_STACK, Job, plan, resolve_jobs
 from .schema import schema_text
 
 Out = Callable[[str], object]
@@ -28,10 +29,16 @@ def check(
     *,
     default_environment: Environment | None = None,
     default_dataset_group_arn: str | None = None,
+    write_placement: bool = False,
+    jobs_per_stack: int = MAX_JOBS_PER_STACK,
     out: Out = print,
     err: Out = lambda line: print(line, file=sys.stderr),
 ) -> int:
-    """Validate each manifest or folder; print problems and summaries; return the exit code."""
+    """Validate each manifest or folder; print problems and summaries; return the exit code.
+
+    A placement file that exists must list every job (else the app would place the new ones
+    itself, and a later insertion could move them); ``write_placement`` writes or updates it
+    (only when nothing else is wrong)."""
     problems: list[Problem] = []
     requests = 0
     for path in paths:
@@ -44,7 +51,32 @@ def check(
         )
         problems += loaded.problems + unresolved
         requests += len(loaded.requests)
-        _summaries(loaded, jobs, out)
+        pin_file = placement_path(path)
+        try:
+            pins = read_pins(pin_file)
+            stacks = plan(jobs, jobs_per_stack, pins)
+        except PlacementFileError as exc:
+            problems.append(Problem(str(pin_file), None, "placement", "placement-file", str(exc)))
+            continue
+        _summaries(loaded, jobs, stacks, out)
+        if write_placement and not (loaded.problems or unresolved):
+            keys = {env: [[job.key for job in shard] for shard in s] for env, s in stacks.items()}
+            pin_file.write_text(placement_text(keys), encoding="utf-8")
+            out(f"placement written: {pin_file}")
+        elif pin_file.is_file():
+            missing = unpinned(((job.environment, job.key) for job in jobs), pins)
+            if missing:
+                problems.append(
+                    Problem(
+                        str(pin_file),
+                        None,
+                        "placement",
+                        "placement-file",
+                        f"{len(missing)} job(s) are not in it ({', '.join(missing[:5])}"
+                        f"{', ...' if len(missing) > 5 else ''}): run pdd-validate "
+                        f"--write-placement {path} and commit the file",
+                    )
+                )
     for problem in problems:
         err(str(problem))
     if problems:
@@ -54,10 +86,12 @@ def check(
     return 0
 
 
-def _summaries(loaded: RequestSet, jobs: list[Job], out: Out) -> None:
+def _summaries(
+    loaded: RequestSet, jobs: list[Job], planned: dict[Environment, list[list[Job]]], out: Out
+) -> None:
     stacks = {
         id(job): f"{environment} stack {index}"
-        for environment, shards in plan(jobs).items()
+        for environment, shards in planned.items()
         for index, shard in enumerate(shards)
         for job in shard
     }
@@ -116,15 +150,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--schema", action="store_true", help="print the request files' JSON Schema and exit"
     )
+    parser.add_argument(
+        "--write-placement",
+        action="store_true",
+        help="write or update each path's placement file (which stack each job is in; keep it "
+        "in git so no job ever moves to another stack)",
+    )
+    parser.add_argument(
+        "--jobs-per-stack",
+        type=int,
+        default=MAX_JOBS_PER_STACK,
+        help=f"the app's jobs_per_stack (default {MAX_JOBS_PER_STACK}), for the stacks shown "
+        "and written",
+    )
     args = parser.parse_args(argv)
     if args.schema:
         sys.stdout.write(schema_text())
         return 0
     if not args.paths:
         parser.error("give at least one manifest file or request folder")
+    if not 1 <= args.jobs_per_stack <= MAX_JOBS_PER_STACK:
+        parser.error(f"--jobs-per-stack must be 1 to {MAX_JOBS_PER_STACK}")
     if (args.account is None) != (args.region is None):
         parser.error("--account and --region go together")
     default = Environment(args.account, args.region) if args.account else None
     return check(
-        args.paths, default_environment=default, default_dataset_group_arn=args.dataset_group_arn
+        args.paths,
+        default_environment=default,
+        default_dataset_group_arn=args.dataset_group_arn,
+        write_placement=args.write_placement,
+        jobs_per_stack=args.jobs_per_stack,
     )
