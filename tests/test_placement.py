@@ -22,7 +22,7 @@ from personalize_deletion_requests import (
     read_requests,
     resolve_jobs,
 )
-from personalize_deletion_requests.validate import check
+from personalize_deletion_requests.validate import check, main
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOP = "arn:aws:personalize:us-east-1:123456789012:dataset-group/shop"
@@ -142,3 +142,13 @@ def test_the_app_keeps_recorded_jobs_in_their_stacks(
         "PersonalizeDataDeletion-2": ["r-b"],
         "PersonalizeDataDeletion-3": ["r-new"],
     }
+
+
+def test_pdd_validate_refuses_a_stack_size_the_app_refuses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = _manifest(tmp_path, ["r-a"])
+    with pytest.raises(SystemExit) as exited:
+        main([str(manifest), "--jobs-per-stack", "31"])
+    assert exited.value.code == 2
+    assert _lines(capsys)[1][-1] == "pdd-validate: error: --jobs-per-stack must be 1 to 30"
