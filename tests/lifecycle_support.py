@@ -18,8 +18,6 @@ import boto3
 import pytest
 from botocore.retries.standard import ExponentialBackoff
 from moto.server import ThreadedMotoServer
-from personalize_data_deletion.tracker import DEFAULT_TRACKING_INTERVAL
-from personalize_data_deletion.tracker_definition import tracker_definition
 from personalize_deletion_local.personalize_double import PersonalizeDouble
 from personalize_deletion_local.provider_framework import (
     ProviderFramework,
@@ -62,7 +60,10 @@ RUN_SECONDS = 50
 NUM_DELETED = 3
 PREFLIGHT = ["ListDatasets", "ListSolutions"]
 """The pre-flight's calls for a dataset group with no datasets and no solutions."""
-TRACKING_INTERVAL = int(DEFAULT_TRACKING_INTERVAL.to_seconds())
+TRACKING_INTERVAL = 600
+"""The construct's ``DEFAULT_TRACKING_INTERVAL`` (10 minutes), written out so that importing
+this module starts no Node (``personalize_data_deletion`` imports aws_cdk); a synth-tier test
+holds the two equal."""
 TRACKING_TIMEOUT = 36 * 3600
 TRACKER_ARN = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:deletion-tracker"
 TRACKER_FUNCTION_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:deletion-tracker-step"
@@ -264,6 +265,8 @@ class World:
 
     def run_tracker(self, name: str) -> Any:
         """Execute the tracker definition for execution ``name`` on the simulated clock."""
+        # Imported here: personalize_data_deletion imports aws_cdk, which starts Node.
+        from personalize_data_deletion.tracker_definition import tracker_definition
         from personalize_deletion_local.asl.tracker_run import TrackerRun, substitute
 
         run = TrackerRun(
