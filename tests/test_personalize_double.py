@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import botocore.config
 import pytest
-from botocore.exceptions import ClientError, ParamValidationError
+from botocore.exceptions import ClientError
 from botocore.retries.standard import ExponentialBackoff
 from personalize_deletion_local.personalize_double import (
     SCENARIO_FAILURE_REASON,
@@ -336,18 +336,6 @@ def test_throttling_storm_exhausts_attempts(double, client):
     assert [c.status for c in double.calls_for(CREATE)] == [400, 400, 400, 400, 400, 200]
 
 
-def test_legacy_mode_does_not_retry_limit_exceeded(double):
-    # GIVEN a client in legacy retry mode
-    legacy = make_client(double, mode="legacy", attempts=5)
-    double.inject(CREATE, error="LimitExceededException", times=1)
-    # WHEN the create is throttled
-    with pytest.raises(ClientError) as exc:
-        create(legacy, "legacy")
-    # THEN legacy mode surfaces it immediately (no Personalize-specific retry policy)
-    assert exc.value.response["Error"]["Code"] == "LimitExceededException"
-    assert len(double.calls_for(CREATE)) == 1
-
-
 @pytest.mark.parametrize(
     ("error", "status"), [("InternalServerError", 500), ("ServiceUnavailable", 503)]
 )
@@ -444,16 +432,6 @@ def test_role_arn_and_max_results_constraints(client):
     # GIVEN maxResults above the model max WHEN listing THEN range violation
     with pytest.raises(ClientError, match="Member must have value less than or equal to 100"):
         client.list_data_deletion_jobs(maxResults=101)
-
-
-def test_boto3_rejects_missing_role_client_side(double, client):
-    # GIVEN a request without roleArn WHEN sent via boto3
-    with pytest.raises(ParamValidationError, match="roleArn"):
-        client.create_data_deletion_job(
-            jobName="j", datasetGroupArn=GROUP, dataSource={"dataLocation": LOCATION}
-        )
-    # THEN nothing reached the double (hence the raw-HTTP tests below)
-    assert double.calls == []
 
 
 def test_raw_missing_required_member(double):
