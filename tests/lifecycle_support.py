@@ -7,11 +7,14 @@ Personalize is the wire-level double, S3 is moto's server over HTTP, and :func:`
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import logging
+import sys
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -37,6 +40,7 @@ from personalize_deletion_runtime.staging import Storage
 from personalize_deletion_runtime.tracking import Tracker
 from personalize_deletion_runtime.user_list import canonicalize
 
+ROOT = Path(__file__).resolve().parents[1]
 T0 = 1_790_000_000.0
 ACCOUNT = "123456789012"
 GROUP = f"arn:aws:personalize:us-east-1:{ACCOUNT}:dataset-group/example"
@@ -265,9 +269,9 @@ class World:
 
     def run_tracker(self, name: str) -> Any:
         """Execute the tracker definition for execution ``name`` on the simulated clock."""
-        # Imported here: personalize_data_deletion imports aws_cdk, which starts Node.
-        from personalize_data_deletion.tracker_definition import tracker_definition
         from personalize_deletion_local.asl.tracker_run import TrackerRun, substitute
+
+        tracker_definition = _tracker_definition_module().tracker_definition
 
         run = TrackerRun(
             definition=substitute(
@@ -310,6 +314,21 @@ class World:
     def reset_calls(self) -> None:
         self.double.reset_calls()
         self.s3_calls.clear()
+
+
+def _tracker_definition_module() -> Any:
+    """``personalize_data_deletion/tracker_definition.py`` (plain data, no imports of its own),
+    loaded from its file: importing it by name would run the package's ``__init__``, which
+    imports aws_cdk and starts Node, which the wire tier does not need."""
+    name = "_pdd_tracker_definition"
+    if name not in sys.modules:
+        path = ROOT / "constructs" / "personalize_data_deletion" / "tracker_definition.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 def s3_client(endpoint: str) -> Any:

@@ -9,9 +9,6 @@ server, no Node. ``test_fakes_contract`` holds the fakes to the wire-level doubl
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -368,26 +365,6 @@ def test_a_receipt_written_concurrently_is_kept_not_overwritten() -> None:
     # tracker that receipt names
     assert world.receipt(JOB) == theirs
     assert result == answer("COMPLETED", deleted="3", by=EXECUTION)
-
-
-# ----------------------------------------------------------------------------- the tier
-
-
-def test_the_fakes_and_the_lifecycle_run_without_node() -> None:
-    # GIVEN a fresh interpreter WHEN it imports the fakes and the lifecycle
-    probe = (
-        "import sys, fakes, personalize_deletion_runtime.lifecycle; print('jsii' in sys.modules)"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=Path(__file__).parent,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    # THEN neither jsii (Node) nor aws_cdk was imported: this module is the fast tier
-    assert result.stdout == "False\n"
 
 
 def test_the_origin_in_every_answer_is_the_events() -> None:

@@ -6,6 +6,9 @@ conftest.py and pyproject.toml and one small test module.
 
 from __future__ import annotations
 
+import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -82,3 +85,41 @@ def test_an_unregistered_marker_is_refused(suite: pytest.Pytester) -> None:
     result = suite.runpytest()
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(["*'fsat' not found in `markers` configuration option*"])
+
+
+def declared_tier(path: Path) -> str | None:
+    """The tier a module's source assigns to ``pytestmark`` (read, not imported)."""
+    for node in ast.parse(path.read_text()).body:
+        if (
+            isinstance(node, ast.Assign)
+            and [getattr(target, "id", None) for target in node.targets] == ["pytestmark"]
+            and isinstance(node.value, ast.Attribute)
+        ):
+            return node.value.attr
+    return None
+
+
+def test_the_fast_and_wire_modules_start_no_node() -> None:
+    # GIVEN every test module of the fast and wire tiers, and the support they use
+    tests = ROOT / "tests"
+    modules = sorted(
+        path.stem for path in tests.glob("test_*.py") if declared_tier(path) in ("fast", "wire")
+    )
+    assert {"test_decisions", "test_fakes_contract", "test_lifecycle"} <= set(modules)
+    # WHEN a fresh interpreter imports them all, and the tracker definition the wire tier runs
+    probe = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "import lifecycle_support; lifecycle_support._tracker_definition_module()\n"
+        "print(sorted(name for name in ('aws_cdk', 'constructs', 'jsii') if name in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tests,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    # THEN none of aws_cdk, constructs or jsii was imported: no Node process was started
+    assert result.stdout == "[]\n"
