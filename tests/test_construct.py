@@ -22,6 +22,8 @@ from personalize_data_deletion import (
 from personalize_deletion_runtime.request_rules import compose_job_name
 from synth import DATASET_GROUP_ARN, cfn_lint, synth_template
 
+pytestmark = pytest.mark.synth
+
 SAMPLE_CSV = Path(__file__).resolve().parents[1] / "requests" / "sample-users.csv"
 
 

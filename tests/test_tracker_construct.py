@@ -22,6 +22,8 @@ from personalize_deletion_local.asl.tracker_run import substitute
 from personalize_deletion_runtime.notifications import Notifier
 from synth import ACCOUNT, DATASET_GROUP_ARN, REGION, cfn_lint, synth_template
 
+pytestmark = pytest.mark.synth
+
 SAMPLE_CSV = Path(__file__).resolve().parents[1] / "requests" / "sample-users.csv"
 STATE_MACHINE = "AWS::StepFunctions::StateMachine"
 JOB_ARNS = {
