@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from aws_cdk import Duration
 from personalize_deletion_runtime.properties import HAND_OFF, SUBMIT_ONLY, WAIT
 
+from .durations import readable
+
 
 @dataclass(frozen=True)
 class Completion:
@@ -55,9 +57,9 @@ class Completion:
         seconds = self.bound.to_seconds()
         if seconds != int(seconds) or not 0 <= seconds <= limit_seconds:
             raise ValueError(
-                f"completion bound {seconds:g} s must be whole seconds from 0 to {limit_seconds} "
-                "(the provider's total_timeout less one query_interval, inside CloudFormation's "
-                "hour)"
+                f"completion bound {readable(seconds)} must be whole seconds from 0 to "
+                f"{readable(limit_seconds)} (the provider's total_timeout less one "
+                "query_interval, inside CloudFormation's hour)"
             )
         return int(seconds)
 

@@ -26,6 +26,7 @@ from personalize_deletion_runtime.scopes import ENVIRONMENT_VARIABLE as SCOPES_V
 from constructs import Construct
 
 from .acknowledgements import acknowledge, acknowledge_wildcard_resource
+from .durations import readable
 from .grants import grant_job_management, grant_preflight, grant_put_job_events
 from .list_assets import ListAssets
 from .packaging import RUNTIME_PACKAGE, handler_code
@@ -76,14 +77,15 @@ class ProviderSettings:
             )
         if total < 3 * interval:
             raise ProviderSettingsError(
-                f"total_timeout ({total:g} s) must allow at least three polls of "
-                f"query_interval ({interval:g} s)"
+                f"total_timeout ({readable(total)}) must allow at least three polls of "
+                f"query_interval ({readable(interval)}): raise total_timeout to at least "
+                f"{readable(3 * interval)} or lower query_interval"
             )
-        if total + 2 * interval > CLOUDFORMATION_CAP.to_seconds():
+        if total + 2 * interval > CLOUDFORMATION_CAP_SECONDS:
             raise ProviderSettingsError(
-                f"total_timeout ({total:g} s) + 2 x query_interval ({interval:g} s) exceeds "
-                "CloudFormation's 3600 s custom resource cap: lower total_timeout to at most "
-                f"{CLOUDFORMATION_CAP.to_seconds() - 2 * interval:g} s"
+                f"total_timeout ({readable(total)}) + 2 x query_interval ({readable(interval)}) "
+                "exceeds CloudFormation's 1 hour custom resource cap: lower total_timeout to at "
+                f"most {readable(CLOUDFORMATION_CAP_SECONDS - 2 * interval)}"
             )
 
     def _key(self) -> tuple[float, float, str]:
@@ -99,7 +101,8 @@ class ProviderSettings:
     def __str__(self) -> str:
         interval, total, retention = self._key()
         return (
-            f"query_interval {interval:g} s, total_timeout {total:g} s, log_retention {retention}"
+            f"query_interval {readable(interval)}, total_timeout {readable(total)}, "
+            f"log_retention {retention}"
         )
 
     @property

@@ -21,6 +21,7 @@ from personalize_deletion_runtime.request_rules import (
 from personalize_deletion_runtime.user_list import Limits
 
 from .completion import Completion
+from .durations import readable
 from .errors import DeletionConfigError
 from .retrain import Retrain
 from .sources import UserList
@@ -54,11 +55,13 @@ def check_staged_input_expiration(expiration: Duration, tracking_timeout: Durati
     """A staged list must outlive the tracking of its job by a day: a job that is queued or
     pending when the tracker gives up may still read it."""
     expiration_s = expiration.to_seconds()
-    if expiration_s < tracking_timeout.to_seconds() + DAY_SECONDS:
+    timeout_s = tracking_timeout.to_seconds()
+    if expiration_s < timeout_s + DAY_SECONDS:
         raise DeletionConfigError(
-            f"staged_input_expiration ({expiration_s / DAY_SECONDS:g} days) must exceed "
-            f"tracking_timeout ({tracking_timeout.to_seconds() / 3600:g} hours) by at least "
-            "a day: a queued or pending job still has to read its staged list"
+            f"staged_input_expiration ({readable(expiration_s)}) must exceed tracking_timeout "
+            f"({readable(timeout_s)}) by at least a day: a queued or pending job still has to "
+            f"read its staged list; raise staged_input_expiration to at least "
+            f"{readable(timeout_s + DAY_SECONDS)} or lower tracking_timeout"
         )
 
 

@@ -37,6 +37,7 @@ from personalize_deletion_runtime.notifications import (
 from constructs import Construct
 
 from .acknowledgements import acknowledge, acknowledge_wildcard_resource
+from .durations import readable
 from .grants import grant_job_management, grant_put_job_events, grant_retraining
 from .packaging import RUNTIME_PACKAGE, handler_code
 from .tracker_definition import tracker_definition
@@ -85,8 +86,9 @@ class TrackerSettings:
             )
         if timeout < 3 * interval or timeout < 3600:
             raise TrackerSettingsError(
-                f"tracking_timeout ({timeout:g} s) must be at least an hour and three "
-                f"tracking intervals ({interval:g} s)"
+                f"tracking_timeout ({readable(timeout)}) must be at least an hour and three "
+                f"tracking intervals ({readable(interval)}): raise tracking_timeout to at least "
+                f"{readable(max(3 * interval, 3600))}"
             )
         if timeout > MAX_TRACKING_TIMEOUT.to_seconds():
             raise TrackerSettingsError(
@@ -107,7 +109,7 @@ class TrackerSettings:
     def __str__(self) -> str:
         interval, timeout, retention = self._key()
         return (
-            f"tracking_interval {interval:g} s, tracking_timeout {timeout:g} s, "
+            f"tracking_interval {readable(interval)}, tracking_timeout {readable(timeout)}, "
             f"log_retention {retention}"
         )
 
