@@ -76,31 +76,36 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
     - a shared provider (two Lambda handlers behind the CDK Provider framework) and a shared
       tracker (a Step Functions state machine) for jobs that outlive the deployment.
 
-    Settings (all optional):
-
-    - ``bucket``: your own SSE-S3 bucket (default: one is created).
-    - ``job_name_prefix``: first part of every job name; IAM is scoped to it (default ``pdd``).
-    - ``max_input_bytes``: largest list accepted (default 100,000,000, Personalize's limit).
-    - ``purge_staged_input``: delete the staged list once its job ended (default ``True``).
-    - ``staged_input_expiration``: lifecycle backstop for staged lists (default 7 days; must
-      exceed ``tracking_timeout`` by a day, so a queued or pending job can still read its list).
-    - ``removal_policy``: of the created bucket (default RETAIN: receipts outlive the stack).
-    - ``server_access_logs_bucket``: access logging for the created bucket (default none).
-    - ``query_interval`` / ``total_timeout``: how the deployment polls (default 60 s / 55 min).
-    - ``log_retention``: of every log group (default one year).
-    - ``completion``: default completion policy of the requests (default
-      :meth:`Completion.hand_off`, waiting up to the provider's limit).
-    - ``tracking_interval`` / ``tracking_timeout``: how the tracker polls a handed-off job and
-      when it reports it as stuck (default 10 minutes / 36 hours).
-    - ``notification_topic``: an SNS topic that receives every job event, and every "models
-      retrained" event once a request retrains (default none).
-    - ``preflight``: before submitting, check that no import, training or batch job runs on the
-      dataset group, and report imports or trainings that started while a job ran (default on).
-    - ``retrain``: what to retrain once a job COMPLETED (default :meth:`Retrain.none`; training
-      hours are billed).
-    - ``follow_up``: when an import or training started while a job ran, start one further job
-      with the same list once they have ended, as the guide recommends (default off; needs
-      ``preflight``).
+    :param scope: the construct's parent (a stack or a construct in it).
+    :param construct_id: its id; its path in the stack is what its requests name as ``Scope``.
+    :param bucket: your own SSE-S3 bucket for staged lists and receipts. Default: one is
+        created.
+    :param job_name_prefix: first part of every job name; IAM is scoped to it. Default: ``pdd``.
+    :param max_input_bytes: largest list accepted. Default: 100,000,000, Personalize's limit.
+    :param purge_staged_input: delete the staged list once its job ended. Default: ``True``.
+    :param staged_input_expiration: lifecycle backstop for staged lists; must exceed
+        ``tracking_timeout`` by a day, so a queued or pending job can still read its list.
+        Default: 7 days.
+    :param removal_policy: of the created bucket. Default: RETAIN (receipts outlive the stack).
+    :param server_access_logs_bucket: access logging for the created bucket. Default: none.
+    :param query_interval: how often the deployment polls a job. Default: 60 seconds.
+    :param total_timeout: how long the deployment polls at most (plus two intervals, within
+        CloudFormation's hour). Default: 55 minutes.
+    :param log_retention: of every log group. Default: one year.
+    :param completion: default completion policy of the requests. Default:
+        :meth:`Completion.hand_off`, waiting up to the provider's limit.
+    :param tracking_interval: how often the tracker reads a handed-off job. Default: 10 minutes.
+    :param tracking_timeout: when the tracker reports a job as stuck. Default: 36 hours.
+    :param notification_topic: an SNS topic that receives every job event, and every "models
+        retrained" event once a request retrains. Default: none.
+    :param preflight: before submitting, check that no import, training or batch job runs on
+        the dataset group, and report imports or trainings that started while a job ran.
+        Default: ``True``.
+    :param retrain: what to retrain once a job COMPLETED (training hours are billed). Default:
+        :meth:`Retrain.none`.
+    :param follow_up: when an import or training started while a job ran, start one further
+        job with the same list once they have ended, as the guide recommends; needs
+        ``preflight``. Default: ``False``.
     """
 
     def __init__(
@@ -219,10 +224,20 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
     ) -> DeletionJob:
         """Declare one deletion: start a data deletion job for ``users`` in the dataset group.
 
-        ``request_name`` becomes part of the job name (with the prefix and an identity digest),
-        so it must be short and name-safe; it is also the construct id of the request.
-        ``completion``, ``preflight``, ``retrain`` and ``follow_up`` override the construct's
-        settings for this request (default: the construct's).
+        :param request_name: part of the job name (with the prefix and an identity digest), so
+            short and name-safe; also the construct id of the request.
+        :param dataset_group_arn: the dataset group, as an ARN or a ``CfnDatasetGroup`` of the
+            app (the job then waits for its datasets); it must be in the stack's account and
+            region.
+        :param users: the user ids to delete (:class:`UserList` factories).
+        :param tags: tags of the deletion job. Default: none.
+        :param completion: overrides the construct's completion policy. Default: the
+            construct's.
+        :param preflight: overrides the construct's pre-flight setting. Default: the
+            construct's.
+        :param retrain: overrides the construct's retraining. Default: the construct's.
+        :param follow_up: overrides the construct's follow-up setting. Default: the
+            construct's.
         """
         settings = self._settings(
             request_name, users, tags, completion, preflight, retrain, follow_up
@@ -250,7 +265,17 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
         group (``<request>/<group name>``), each with its own job name (the digest covers the
         group), receipt and tracking; adding a group later adds one resource and starts one
         job, and leaves the others as they were. Every group must be in the stack's account
-        and region. The other settings are as for :meth:`delete_users`.
+        and region.
+
+        :param request_name: as for :meth:`delete_users`; each job's id is its group's name.
+        :param dataset_groups: the dataset groups (ARNs or ``CfnDatasetGroup``), each once;
+            with several, ``Retrain.solutions`` is refused (its solutions are one group's).
+        :param users: the user ids to delete in every group.
+        :param tags: tags of every job. Default: none.
+        :param completion: as for :meth:`delete_users`. Default: the construct's.
+        :param preflight: as for :meth:`delete_users`. Default: the construct's.
+        :param retrain: as for :meth:`delete_users`. Default: the construct's.
+        :param follow_up: as for :meth:`delete_users`. Default: the construct's.
         """
         settings = self._settings(
             request_name, users, tags, completion, preflight, retrain, follow_up

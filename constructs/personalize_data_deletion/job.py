@@ -54,6 +54,23 @@ class DeletionJob(Construct):
     COMPLETED, ``num_deleted`` a count, ``tracked_by`` ``none``), or it was handed to the
     tracker (``status`` PENDING, IN_PROGRESS or QUEUED, ``num_deleted`` ``pending``,
     ``tracked_by`` the execution ARN). ``receipt_uri`` says where the receipt is or will be.
+
+    Declare jobs with :meth:`PersonalizeDataDeletion.delete_users` (or
+    ``delete_users_from_groups``), which checks the settings and builds these props.
+
+    :param scope: the construct the job belongs to (the deletion construct, or a request's
+        container when it fans out).
+    :param construct_id: the job's id: the request name, or its dataset group's name.
+    :param request_scope: what the job shares with the construct's other requests.
+    :param dataset_group_arn: the dataset group's ARN (a token for a group of the app).
+    :param users: the user ids to delete.
+    :param tags: tags of the deletion job (empty for none).
+    :param completion: what the deployment does while the job runs.
+    :param preflight: check the dataset group is idle before submitting. Default: ``True``.
+    :param retrain: what to retrain once the job COMPLETED. Default: ``None``, nothing.
+    :param follow_up: start one further job when an import or training started during this
+        one. Default: ``False``.
+    :param request_name: the request this job belongs to. Default: ``construct_id``.
     """
 
     def __init__(

@@ -59,6 +59,11 @@ class ProviderSettings:
 
     Settings are equal when their durations are (jsii's ``Duration`` objects compare by
     identity, so ``Duration.minutes(1)`` is not the default's ``Duration.minutes(1)``).
+
+    :param query_interval: time between two status reads while the deployment waits, 10
+        seconds to 10 minutes. Default: 60 seconds.
+    :param total_timeout: how long the deployment waits for a job at most. Default: 55 minutes.
+    :param log_retention: of the provider's log groups. Default: one year.
     """
 
     query_interval: Duration = DEFAULT_QUERY_INTERVAL
@@ -128,7 +133,16 @@ class ProviderSettings:
 
 
 class DeletionJobProvider(Construct):
-    """Lambda handlers and the Provider framework behind every deletion request of a stack."""
+    """Lambda handlers and the Provider framework behind every deletion request of a stack.
+
+    Get the stack's one provider with :meth:`of`; ``PersonalizeDataDeletion`` does.
+
+    :param scope: the stack.
+    :param construct_id: the provider's id in the stack.
+    :param settings: how the provider polls.
+    :param tracker: the stack's tracker, to which what the deployment does not wait for is
+        handed.
+    """
 
     @classmethod
     def of(
@@ -136,8 +150,10 @@ class DeletionJobProvider(Construct):
     ) -> DeletionJobProvider:
         """Return the stack's provider, creating it on first use.
 
-        ``tracker`` is the stack's tracker (a singleton too): what the deployment does not wait
-        for is handed to it.
+        :param scope: any construct of the stack.
+        :param settings: the provider's settings; they must equal those of an existing provider.
+        :param tracker: the stack's tracker (a singleton too): what the deployment does not wait
+            for is handed to it.
         """
         stack = Stack.of(scope)
         existing = stack.node.try_find_child(PROVIDER_ID)
@@ -253,6 +269,9 @@ class DeletionJobProvider(Construct):
         policies (two statements) with every request; ``*.csv`` in the assets bucket is the
         narrowest pattern that stays constant. The handlers write there only at the key of the
         list they read and validated against the request's ``ContentSha256``.
+
+        :param bucket_name: the assets bucket.
+        :param identity: what tells assets buckets apart (granted once per identity).
         """
         if identity in self._granted_asset_buckets:
             return
@@ -295,6 +314,14 @@ class DeletionJobProvider(Construct):
         purge setting from there; a request naming another scope, or (in the older shape)
         another prefix, bucket, role or a larger limit, or a dataset group outside this stack's
         account and region, is refused.
+
+        :param scope_id: the construct's path in the stack, which its requests name.
+        :param job_name_prefix: the construct's job name prefix.
+        :param bucket_name: the construct's bucket.
+        :param role_arn: the construct's Personalize service role.
+        :param max_input_bytes: the construct's list size limit.
+        :param purge_staged_input: whether the construct's staged lists are deleted once their
+            job ended.
         """
         self._scopes.append(
             {
@@ -334,7 +361,10 @@ class DeletionJobProvider(Construct):
             grant_preflight(role)
 
     def grant_job_management(self, job_name_prefix: str) -> None:
-        """Let the handlers create, describe and list jobs named with ``job_name_prefix``."""
+        """Let the handlers create, describe and list jobs named with ``job_name_prefix``.
+
+        :param job_name_prefix: a construct's job name prefix (granted once per prefix).
+        """
         if job_name_prefix in self._granted_prefixes:
             return
         self._granted_prefixes.add(job_name_prefix)

@@ -69,6 +69,12 @@ class TrackerSettings:
     is followed before the tracker reports it as stuck (default 36 hours, above Personalize's
     "up to a day"). Settings are equal when their durations are (jsii's ``Duration`` objects
     compare by identity).
+
+    :param interval: time between two status reads of a job, 1 minute to 1 hour. Default: 10
+        minutes.
+    :param timeout: how long a job is followed before it is reported as stuck. Default: 36
+        hours.
+    :param log_retention: of the tracker's log groups. Default: one year.
     """
 
     interval: Duration = DEFAULT_TRACKING_INTERVAL
@@ -115,11 +121,22 @@ class TrackerSettings:
 
 
 class DeletionTracker(Construct):
-    """The stack's tracker: state machine, its Lambda step, roles, logs, metrics and alarms."""
+    """The stack's tracker: state machine, its Lambda step, roles, logs, metrics and alarms.
+
+    Get the stack's one tracker with :meth:`of`; ``PersonalizeDataDeletion`` does.
+
+    :param scope: the stack.
+    :param construct_id: the tracker's id in the stack.
+    :param settings: how the tracker follows jobs.
+    """
 
     @classmethod
     def of(cls, scope: Construct, settings: TrackerSettings) -> DeletionTracker:
-        """Return the stack's tracker, creating it on first use."""
+        """Return the stack's tracker, creating it on first use.
+
+        :param scope: any construct of the stack.
+        :param settings: the tracker's settings; they must equal those of an existing tracker.
+        """
         stack = Stack.of(scope)
         existing = stack.node.try_find_child(TRACKER_ID)
         if existing is None:
@@ -225,7 +242,10 @@ class DeletionTracker(Construct):
         return self.state_machine.state_machine_arn
 
     def metric_jobs(self, metric_name: str) -> cloudwatch.Metric:
-        """Jobs of this stack that ended with ``JobsCompleted``, ``JobsFailed``, ``JobsStuck``."""
+        """Jobs of this stack that ended with ``JobsCompleted``, ``JobsFailed``, ``JobsStuck``.
+
+        :param metric_name: ``JobsCompleted``, ``JobsFailed`` or ``JobsStuck``.
+        """
         if metric_name not in (JOBS_COMPLETED, JOBS_FAILED, JOBS_STUCK):
             raise ValueError(
                 f"metric_name {metric_name!r}: use {JOBS_COMPLETED}, {JOBS_FAILED} or {JOBS_STUCK}"
@@ -253,7 +273,10 @@ class DeletionTracker(Construct):
         )
 
     def grant_job_management(self, job_name_prefix: str) -> None:
-        """Let the tracker read (and its step create) jobs named with ``job_name_prefix``."""
+        """Let the tracker read (and its step create) jobs named with ``job_name_prefix``.
+
+        :param job_name_prefix: a construct's job name prefix (granted once per prefix).
+        """
         if job_name_prefix in self._granted_prefixes:
             return
         self._granted_prefixes.add(job_name_prefix)
@@ -283,7 +306,10 @@ class DeletionTracker(Construct):
         grant_retraining(self.function_role)
 
     def grant_start(self, grantee: iam.IGrantable) -> None:
-        """Let ``grantee`` start executions and look up existing ones (idempotent hand-off)."""
+        """Let ``grantee`` start executions and look up existing ones (idempotent hand-off).
+
+        :param grantee: the provider's handlers' role.
+        """
         stack = Stack.of(self)
         executions = stack.format_arn(
             service="states",
