@@ -16,6 +16,8 @@ import personalize_data_deletion
 import pytest
 from personalize_data_deletion import stack
 
+pytestmark = pytest.mark.synth
+
 PACKAGE = personalize_data_deletion.__name__
 STACK_API = ("DeletionRequestsStack", "DeletionRequestsStage", "resolve_request_file")
 PARAM = re.compile(r"^\s*:param (\w+):(.*)$")

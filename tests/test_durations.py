@@ -12,6 +12,8 @@ from personalize_data_deletion import (
 from personalize_data_deletion.durations import readable
 from synth import ACCOUNT, REGION
 
+pytestmark = pytest.mark.synth
+
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
