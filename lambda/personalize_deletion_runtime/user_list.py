@@ -39,7 +39,6 @@ import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import chain
 from typing import BinaryIO
 
 __all__ = [
@@ -240,9 +239,8 @@ def canonicalize(
         write(header)
         sha.update(header)
         staged = 0
-        for distinct in store.deduplicated():
-            staged += len(distinct)
-            piece = b"\n".join(distinct) + b"\n"
+        for count, piece in store.deduplicated():
+            staged += count
             write(piece)
             sha.update(piece)
     finally:
@@ -519,73 +517,87 @@ def _diagnose_id(raw: bytes, max_len: int, max_bytes: int) -> tuple[str, str, st
 class _PartitionStore:
     """Bounded-memory deduplication by stable hash partitioning.
 
-    Ids are appended to ``PARTITIONS`` in-memory buckets chosen by ``zlib.crc32`` (stable
-    across processes, unlike ``hash()``). When the buffered ids exceed
-    ``_SPILL_THRESHOLD_BYTES`` every bucket is appended to its own spill file. At the end
-    each bucket is deduplicated separately with an insertion-ordered dict, so peak memory
-    is one buffer plus the distinct ids of one bucket (~1/256 of the list).
+    Ids are sorted into ``PARTITIONS`` buckets chosen by ``zlib.crc32`` (stable across
+    processes, unlike ``hash()``). Each batch of ids is scattered into per-bucket scratch
+    lists that are joined at once, while the fresh id objects are still in the CPU cache,
+    into one ``id\\n`` record run per bucket, so what stays buffered is compact bytes, not
+    millions of small objects. When the buffered runs exceed ``_SPILL_THRESHOLD_BYTES``
+    every bucket's runs are appended, as one run, to a single anonymous spill file, and
+    the run's offset and length are noted for its bucket. At the end each bucket (its
+    spilled runs in order, then what is still in memory) is deduplicated separately with
+    an insertion-ordered dict, so peak memory is one buffer plus the ids of one bucket
+    (~1/256 of the list).
     """
 
     def __init__(self, workdir: str | None) -> None:
         self._workdir = workdir
+        self._scratch: list[list[bytes]] = [[] for _ in range(PARTITIONS)]
         self._buckets: list[list[bytes]] = [[] for _ in range(PARTITIONS)]
-        self._appends = [bucket.append for bucket in self._buckets]
         self._buffered = 0
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        self._files: list[BinaryIO] = []
+        self._spill: BinaryIO | None = None
+        self._runs: list[list[tuple[int, int]]] = [[] for _ in range(PARTITIONS)]
+        self._spilled = 0  # bytes written to the spill file
 
     def add(self, ids: list[bytes], size: int) -> None:
         """Buffer ``ids`` (``size``: their approximate byte count, for the spill budget)."""
-        appends, crc, mask = self._appends, zlib.crc32, PARTITIONS - 1
-        for user_id in ids:
-            appends[crc(user_id) & mask](user_id)
+        scratch, mask = self._scratch, PARTITIONS - 1
+        for user_id, crc in zip(ids, map(zlib.crc32, ids), strict=True):
+            scratch[crc & mask].append(user_id)  # specialized list.append
+        for part, bucket in zip(scratch, self._buckets, strict=True):
+            if part:
+                part.append(b"")  # so the join ends with a newline
+                bucket.append(b"\n".join(part))
+                part.clear()
         self._buffered += size
         if self._buffered > _SPILL_THRESHOLD_BYTES:
-            self._spill()
+            self._spill_buckets()
 
-    def _spill(self) -> None:
-        if self._tmp is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="user-list-", dir=self._workdir)
-            self._files = [
-                open(os.path.join(self._tmp.name, f"{index:03d}"), "w+b")  # noqa: SIM115
-                for index in range(PARTITIONS)
-            ]
-        for bucket, spill in zip(self._buckets, self._files, strict=True):
+    def _spill_buckets(self) -> None:
+        if self._spill is None:
+            # Anonymous (unlinked at creation on Linux), so nothing is left behind on a crash.
+            self._spill = tempfile.TemporaryFile(prefix="user-list-", dir=self._workdir)  # noqa: SIM115
+        write, offset = self._spill.write, self._spilled
+        for bucket, runs in zip(self._buckets, self._runs, strict=True):
             if bucket:
-                spill.write(b"\n".join(bucket))
-                spill.write(b"\n")
+                run = b"".join(bucket)
                 bucket.clear()
+                write(run)
+                runs.append((offset, len(run)))
+                offset += len(run)
+        self._spilled = offset
         self._buffered = 0
 
-    def deduplicated(self) -> Iterator[list[bytes]]:
-        """Yield the distinct ids of each non-empty bucket, in bucket order."""
-        if self._tmp is None:
-            for bucket in self._buckets:
-                if bucket:
-                    yield list(dict.fromkeys(bucket))
-                    bucket.clear()
-            return
-        self._spill()
-        for spill in self._files:
-            if spill.tell():
-                spill.seek(0)
-                yield list(dict.fromkeys(chain.from_iterable(_spilled_lines(spill))))
-                spill.close()
+    def deduplicated(self) -> Iterator[tuple[int, bytes]]:
+        """Yield ``(count, ids)`` per non-empty bucket, in bucket order: the number of
+        distinct ids and those ids as ``id\\n`` records in order of first occurrence."""
+        spill = self._spill
+        if spill is not None:
+            spill.flush()
+        for bucket, runs in zip(self._buckets, self._runs, strict=True):
+            if runs:
+                assert spill is not None
+                bucket[:0] = [_read_run(spill, offset, length) for offset, length in runs]
+            if not bucket:
+                continue
+            raw = b"".join(bucket)
+            bucket.clear()
+            ids = raw[:-1].split(b"\n")
+            distinct = dict.fromkeys(ids)
+            if len(distinct) == len(ids):
+                yield len(ids), raw
+            else:
+                distinct[b""] = None  # so the join ends with a newline
+                yield len(distinct) - 1, b"\n".join(distinct)
 
     def close(self) -> None:
-        for spill in self._files:
-            spill.close()
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
 
 
-def _spilled_lines(spill: BinaryIO) -> Iterator[list[bytes]]:
-    """Read a spill file (``id\\n`` records) back in bounded blocks of lines."""
-    carry = b""
-    while chunk := spill.read(CHUNK_SIZE):
-        data = carry + chunk
-        cut = data.rfind(b"\n")
-        carry = data[cut + 1 :]
-        if cut >= 0:
-            yield data[:cut].split(b"\n")
+def _read_run(spill: BinaryIO, offset: int, length: int) -> bytes:
+    spill.seek(offset)
+    data = spill.read(length)
+    if len(data) != length:  # pragma: no cover - the file is ours and only grows
+        raise OSError("deletion list spill file was truncated")
+    return data
