@@ -70,6 +70,11 @@ DEFAULT_MAX_ID_LENGTH = 256
 CHUNK_SIZE = 1 << 20
 """Read size used by :func:`validate_file` and recommended for S3 streaming bodies."""
 
+_BLOCK_SIZE = 1 << 17
+"""Larger chunks are validated in blocks of this size, so that the ids split from a block
+stay in the CPU cache while they are checked, hashed and partitioned. Never changes a
+verdict or the output, only speed."""
+
 PARTITIONS = 256
 """Number of hash buckets used for deduplication. Part of the output-order definition, so
 it is a constant rather than a setting: changing it changes every canonical SHA-256."""
@@ -326,6 +331,13 @@ class _Reader:
     def _feed(self, chunk: bytes) -> None:
         if type(chunk) is not bytes:  # e.g. a bytearray or memoryview from a stream
             chunk = bytes(chunk)
+        if len(chunk) > _BLOCK_SIZE and self.header_done:
+            for start in range(0, len(chunk), _BLOCK_SIZE):
+                self._feed_block(chunk[start : start + _BLOCK_SIZE])
+        else:
+            self._feed_block(chunk)
+
+    def _feed_block(self, chunk: bytes) -> None:
         if not self._feed_ascii(chunk):
             data = self.carry + chunk if self.carry else chunk
             cut = data.rfind(b"\n") + 1
@@ -579,15 +591,17 @@ class _PartitionStore:
                 bucket[:0] = [_read_run(spill, offset, length) for offset, length in runs]
             if not bucket:
                 continue
-            raw = b"".join(bucket)
-            bucket.clear()
-            ids = raw[:-1].split(b"\n")
+            ids: list[bytes] = []
+            for run in bucket:  # each run ends with a newline
+                ids += run.split(b"\n")
+                ids.pop()
             distinct = dict.fromkeys(ids)
             if len(distinct) == len(ids):
-                yield len(ids), raw
+                yield len(ids), b"".join(bucket)
             else:
                 distinct[b""] = None  # so the join ends with a newline
                 yield len(distinct) - 1, b"\n".join(distinct)
+            bucket.clear()
 
     def close(self) -> None:
         if self._spill is not None:
