@@ -80,9 +80,10 @@ PARTITIONS = 256
 it is a constant rather than a setting: changing it changes every canonical SHA-256."""
 
 _SPILL_THRESHOLD_BYTES = 8 << 20
-"""Id bytes held in memory before the buckets are appended to spill files. About 8 MiB of
-raw ids costs roughly 20 MiB of Python objects. Whether and when spilling happens never
-changes the output, only memory use (tests lower it to exercise the spill path)."""
+"""Id bytes held in memory before the buckets are appended to the spill file. They are held
+as joined ``id\\n`` runs, so 8 MiB of ids costs little more than 8 MiB. Whether and when
+spilling happens never changes the output, only memory use (tests lower it to exercise the
+spill path)."""
 
 _TOO_LONG = ("id-too-long", "the line is too long", "check that the line holds a single user id")
 _BOM = codecs.BOM_UTF8
@@ -214,9 +215,9 @@ def canonicalize(
     ``parts`` yields ``(source, chunks)`` pairs; ``source`` names the part in error
     messages (a file path or S3 key) and ``chunks`` may split the bytes anywhere. Each part
     carries its own header. ``write`` is called only after the whole input has been
-    validated, so a rejected list never produces partial output. Spill files (only needed
-    for lists larger than a few MiB) go to a temporary directory inside ``workdir``
-    (default: the system temp dir) and are removed before returning. ``name`` labels the
+    validated, so a rejected list never produces partial output. The spill file (only
+    needed for lists larger than a few MiB) is an anonymous temporary file in ``workdir``
+    (default: the system temp dir), closed and gone before returning. ``name`` labels the
     input as a whole in errors that concern no single part (default: the only part's
     source, or ``"input"``).
 
@@ -272,7 +273,9 @@ class _Reader:
     with whole-block C operations (``isascii``, ``translate``, ``decode``, substring
     search). Only if a block looks suspicious is it rescanned line by line to find the
     exact line and rule; the rescan is authoritative, so the fast path may over-report but
-    must never miss a problem.
+    must never miss a problem. ASCII chunks with LF endings (the common case) take a faster
+    variant, :meth:`_feed_ascii`, that needs no copy of the chunk; large chunks are taken
+    in ``_BLOCK_SIZE`` blocks.
     """
 
     def __init__(self, limits: Limits, store: _PartitionStore) -> None:
