@@ -359,7 +359,7 @@ class _Reader:
             self._raise(line, *(problem or _TOO_LONG))
 
     def _feed_ascii(self, chunk: bytes) -> bool:
-        """Fast path for the common chunk: ASCII, LF line endings, header already read.
+        """Fast path for the common chunk: ASCII, LF or CRLF endings, header already read.
 
         Splits ``chunk`` itself (no copy of the carry plus the chunk): the carry is glued
         to the first piece and the last piece becomes the new carry. Every complete line
@@ -370,8 +370,14 @@ class _Reader:
         carry needs the general path.
         """
         carry = self.carry
-        if not (self.header_done and chunk.isascii() and b"\r" not in chunk):
+        if not (self.header_done and chunk.isascii()):
             return False
+        if b"\r" in chunk:
+            # CRLF endings: drop each CR of a CRLF (line numbers stay the same); a CR left
+            # over (a lone CR, or a CRLF cut by the chunk end) needs the general path.
+            chunk = chunk.replace(b"\r\n", b"\n")
+            if b"\r" in chunk:
+                return False
         if carry and (b"\r" in carry or not carry.isascii()):
             return False
         lines = chunk.split(b"\n")
