@@ -74,6 +74,7 @@ class RulesOnly:
 
 base = high_water_kib()
 start = time.perf_counter()
+cpu_start = time.process_time()
 result = {}
 if mode == "read":
     total = 0
@@ -91,8 +92,9 @@ else:
     result["ids"] = stats.ids_received
     result["stats"] = stats.__dict__
 elapsed = time.perf_counter() - start
+cpu = time.process_time() - cpu_start
 peak = high_water_kib()
-result.update(seconds=elapsed, rss_growth_kib=peak - base, vm_hwm_kib=peak)
+result.update(seconds=elapsed, cpu_seconds=cpu, rss_growth_kib=peak - base, vm_hwm_kib=peak)
 print(json.dumps(result))
 """
 
@@ -162,6 +164,7 @@ def run(
             generate(target, size_bytes)
         size = os.path.getsize(target)
         _measure("read", target)  # the file is read from the page cache in every run
+        load_before = os.getloadavg()
         runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
         for index in range(repeats):
             for mode in MODES if index % 2 == 0 else reversed(MODES):
@@ -172,13 +175,20 @@ def run(
         "chunk_size": CHUNK_SIZE,
         "repeats": repeats,
         "python": sys.version.split()[0],
+        # Wall time is what counts, but on a shared machine it also measures the neighbours:
+        # the 1-minute load average around the runs and the CPU time say how much.
+        "load_average_1m": [load_before[0], os.getloadavg()[0]],
+        "cpus": os.cpu_count(),
     }
     ids = runs["dedup"][0]["ids"]
     for mode in MODES:
         seconds = statistics.median(r["seconds"] for r in runs[mode])
+        cpu_seconds = statistics.median(r["cpu_seconds"] for r in runs[mode])
         figures[mode] = {
             "seconds": seconds,
             "mb_per_s": mb / seconds,
+            "cpu_seconds": cpu_seconds,
+            "cpu_mb_per_s": mb / cpu_seconds if cpu_seconds else None,
             "ns_per_id": seconds / ids * 1e9 if ids else None,
             "rss_growth_mib": max(r["rss_growth_kib"] for r in runs[mode]) / 1024,
             "vm_hwm_mib": max(r["vm_hwm_kib"] for r in runs[mode]) / 1024,
@@ -206,13 +216,21 @@ def print_table(figures: dict[str, Any]) -> None:
     """Print the modes side by side (also used by benchmarks/run.py)."""
     print(
         f"{'mode':<8}{'seconds':>10}{'MB/s':>9}{'ns/id':>8}{'RSS growth MiB':>16}{'VmHWM MiB':>11}"
+        f"{'CPU MB/s':>10}"
     )
     for mode in MODES:
         row = figures[mode]
         ns = f"{row['ns_per_id']:.0f}" if row["ns_per_id"] else "-"
+        cpu = f"{row['cpu_mb_per_s']:.1f}" if row.get("cpu_mb_per_s") else "-"
         print(
             f"{mode:<8}{row['seconds']:>10.3f}{row['mb_per_s']:>9.1f}{ns:>8}"
-            f"{row['rss_growth_mib']:>16.1f}{row['vm_hwm_mib']:>11.1f}"
+            f"{row['rss_growth_mib']:>16.1f}{row['vm_hwm_mib']:>11.1f}{cpu:>10}"
+        )
+    if "load_average_1m" in figures:
+        before, after = figures["load_average_1m"]
+        print(
+            f"medians of {figures['repeats']} fresh-process runs per mode; 1-minute load "
+            f"average {before:.2f} before, {after:.2f} after, on {figures['cpus']} CPUs"
         )
     estimate = figures.get("lambda_estimate")
     if estimate:

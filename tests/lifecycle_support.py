@@ -7,19 +7,20 @@ Personalize is the wire-level double, S3 is moto's server over HTTP, and :func:`
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import logging
+import sys
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.retries.standard import ExponentialBackoff
 from moto.server import ThreadedMotoServer
-from personalize_data_deletion.tracker import DEFAULT_TRACKING_INTERVAL
-from personalize_data_deletion.tracker_definition import tracker_definition
 from personalize_deletion_local.personalize_double import PersonalizeDouble
 from personalize_deletion_local.provider_framework import (
     ProviderFramework,
@@ -39,6 +40,7 @@ from personalize_deletion_runtime.staging import Storage
 from personalize_deletion_runtime.tracking import Tracker
 from personalize_deletion_runtime.user_list import canonicalize
 
+ROOT = Path(__file__).resolve().parents[1]
 T0 = 1_790_000_000.0
 ACCOUNT = "123456789012"
 GROUP = f"arn:aws:personalize:us-east-1:{ACCOUNT}:dataset-group/example"
@@ -62,7 +64,10 @@ RUN_SECONDS = 50
 NUM_DELETED = 3
 PREFLIGHT = ["ListDatasets", "ListSolutions"]
 """The pre-flight's calls for a dataset group with no datasets and no solutions."""
-TRACKING_INTERVAL = int(DEFAULT_TRACKING_INTERVAL.to_seconds())
+TRACKING_INTERVAL = 600
+"""The construct's ``DEFAULT_TRACKING_INTERVAL`` (10 minutes), written out so that importing
+this module starts no Node (``personalize_data_deletion`` imports aws_cdk); a synth-tier test
+holds the two equal."""
 TRACKING_TIMEOUT = 36 * 3600
 TRACKER_ARN = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:deletion-tracker"
 TRACKER_FUNCTION_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:deletion-tracker-step"
@@ -266,6 +271,8 @@ class World:
         """Execute the tracker definition for execution ``name`` on the simulated clock."""
         from personalize_deletion_local.asl.tracker_run import TrackerRun, substitute
 
+        tracker_definition = _tracker_definition_module().tracker_definition
+
         run = TrackerRun(
             definition=substitute(
                 json.dumps(
@@ -307,6 +314,21 @@ class World:
     def reset_calls(self) -> None:
         self.double.reset_calls()
         self.s3_calls.clear()
+
+
+def _tracker_definition_module() -> Any:
+    """``personalize_data_deletion/tracker_definition.py`` (plain data, no imports of its own),
+    loaded from its file: importing it by name would run the package's ``__init__``, which
+    imports aws_cdk and starts Node, which the wire tier does not need."""
+    name = "_pdd_tracker_definition"
+    if name not in sys.modules:
+        path = ROOT / "constructs" / "personalize_data_deletion" / "tracker_definition.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 def s3_client(endpoint: str) -> Any:

@@ -25,6 +25,8 @@ from personalize_deletion_local.asl import (
     run_execution,
 )
 
+pytestmark = pytest.mark.fast
+
 START = 1_800_000_000  # 2027-01-15T08:00:00Z
 TASK = "arn:aws:states:::test:work"
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:tracker"

@@ -38,6 +38,8 @@ from personalize_deletion_runtime import lifecycle
 from personalize_deletion_runtime.state import iso as utc
 from personalize_deletion_runtime.tracking import Tracker
 
+pytestmark = pytest.mark.wire
+
 moto_endpoint = support.moto_endpoint
 no_backoff = support.no_backoff
 world = support.world

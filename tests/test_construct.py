@@ -22,6 +22,8 @@ from personalize_data_deletion import (
 from personalize_deletion_runtime.request_rules import compose_job_name
 from synth import DATASET_GROUP_ARN, cfn_lint, synth_template
 
+pytestmark = pytest.mark.synth
+
 SAMPLE_CSV = Path(__file__).resolve().parents[1] / "requests" / "sample-users.csv"
 
 
@@ -434,8 +436,9 @@ def test_mismatched_provider_settings_are_refused() -> None:
     with pytest.raises(ProviderSettingsError) as caught:
         PersonalizeDataDeletion(stack, "B", query_interval=cdk.Duration.seconds(30))
     assert str(caught.value) == (
-        "stack 'S' already has a deletion provider with query_interval 60 s, total_timeout "
-        "3300 s, log_retention ONE_YEAR; all PersonalizeDataDeletion constructs of a stack share "
+        "stack 'S' already has a deletion provider with query_interval 1 minute, total_timeout "
+        "55 minutes, log_retention ONE_YEAR; all PersonalizeDataDeletion constructs of a stack "
+        "share "
         "it, so either pass the same query_interval, total_timeout and log_retention or move "
         "one to another stack"
     )
@@ -457,7 +460,7 @@ def test_equal_provider_settings_written_differently_share_the_provider() -> Non
 
 
 def test_total_timeout_beyond_the_one_hour_cap_is_refused() -> None:
-    with pytest.raises(ProviderSettingsError, match="exceeds CloudFormation's 3600 s"):
+    with pytest.raises(ProviderSettingsError, match="exceeds CloudFormation's 1 hour"):
         PersonalizeDataDeletion(_stack(), "A", total_timeout=cdk.Duration.minutes(59))
 
 

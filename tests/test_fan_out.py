@@ -25,6 +25,8 @@ from personalize_deletion_runtime.request_rules import compose_job_name
 from personalize_deletion_runtime.user_list import validate_file
 from synth import ACCOUNT, REGION, cfn_lint, synth_template
 
+pytestmark = pytest.mark.synth
+
 RESOURCE_TYPE = "Custom::PersonalizeDataDeletionJob"
 IDS = ("fan-user-0001", "fan-user-0002", "fan-user-0003")
 GROUPS = [

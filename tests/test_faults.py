@@ -27,6 +27,8 @@ from lifecycle_support import (
 )
 from personalize_deletion_runtime import lifecycle
 
+pytestmark = pytest.mark.wire
+
 moto_endpoint = support.moto_endpoint
 no_backoff = support.no_backoff
 world = support.world

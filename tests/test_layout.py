@@ -2,6 +2,10 @@
 
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.synth
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -21,6 +21,8 @@ from personalize_data_deletion.request_file import RequestFileError, load_reques
 from personalize_data_deletion.stack import DeletionRequestsStack
 from synth import ACCOUNT, DATASET_GROUP_ARN, REGION, synth_template
 
+pytestmark = pytest.mark.synth
+
 SAMPLE_CSV = Path(__file__).resolve().parents[1] / "requests" / "sample-users.csv"
 
 

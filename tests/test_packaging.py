@@ -15,8 +15,16 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.synth
+
 ROOT = Path(__file__).resolve().parents[1]
 EXTRA_PACKAGES = {"boto3", "botocore", "moto"}
+PACKAGES = (
+    "personalize_data_deletion",
+    "personalize_deletion_requests",
+    "personalize_deletion_local",
+    "personalize_deletion_runtime",
+)
 
 CONSUMER_APP = """
 import json, sys
@@ -122,6 +130,41 @@ def test_wheel_installs_into_a_fresh_venv_and_synthesizes(
     shipped = {p.name for p in (code[0] / "personalize_deletion_runtime").iterdir()}
     assert {"handlers.py", "lifecycle.py", "user_list.py"} <= shipped
     assert "__pycache__" not in shipped
+    # AND the installed runtime has its py.typed marker, which the Lambda asset leaves out
+    assert (Path(paths["runtime"]).parent / "py.typed").is_file()
+    assert "py.typed" not in shipped
+
+
+def test_the_wheel_marks_every_package_as_typed(wheel: Path) -> None:
+    # GIVEN the wheel built from the checkout
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    # THEN each of the four packages ships its PEP 561 marker, so type checkers read it
+    assert {f"{package}/py.typed" for package in PACKAGES} <= names
+
+
+def test_the_lambda_asset_from_a_checkout_leaves_out_the_py_typed_marker(tmp_path: Path) -> None:
+    # GIVEN a checkout whose runtime package has its py.typed marker
+    import aws_cdk as cdk
+    import personalize_deletion_runtime
+    from personalize_data_deletion import PersonalizeDataDeletion, UserList
+
+    runtime = Path(personalize_deletion_runtime.__file__).parent
+    assert (runtime / "py.typed").is_file()
+    # WHEN a stack with a deletion request is synthesized from the checkout
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "S", env=cdk.Environment(account="123456789012", region="eu-west-1"))
+    PersonalizeDataDeletion(stack, "Deletion").delete_users(
+        "checkout",
+        dataset_group_arn="arn:aws:personalize:eu-west-1:123456789012:dataset-group/g",
+        users=UserList.from_ids(["u1"]),
+    )
+    app.synth()
+    # THEN the handler code asset holds the runtime's modules but not the marker
+    [code] = [p for p in tmp_path.glob("asset.*") if (p / runtime.name).is_dir()]
+    shipped = {p.name for p in (code / runtime.name).iterdir()}
+    assert "handlers.py" in shipped
+    assert "py.typed" not in shipped
 
 
 def test_the_local_extra_declares_what_the_tooling_imports(wheel: Path) -> None:

@@ -9,14 +9,10 @@ the construct computed at synth.
 
 from __future__ import annotations
 
-import glob
 import hashlib
-import os
-import tempfile
-from pathlib import Path
 
-import aws_cdk as cdk
 import lifecycle_support as support
+import pytest
 from lifecycle_support import (
     ASSET_KEY,
     SOURCE_BUCKET,
@@ -29,8 +25,8 @@ from lifecycle_support import (
     play,
     properties,
 )
-from personalize_data_deletion import PersonalizeDataDeletion, UserList
-from synth import DATASET_GROUP_ARN, synth_template
+
+pytestmark = pytest.mark.wire
 
 moto_endpoint = support.moto_endpoint
 no_backoff = support.no_backoff
@@ -160,21 +156,3 @@ def test_a_list_in_the_users_own_bucket_is_left_to_them(world: World) -> None:
     play(cfn_event("Create", properties()), world)
     # THEN the user's object is untouched
     assert world.read(ASSET_KEY, bucket=SOURCE_BUCKET) == USERS_CSV
-
-
-def test_inline_ids_leave_no_temporary_file(tmp_path: Path) -> None:
-    # GIVEN the temporary folders from_ids writes into
-    pattern = os.path.join(tempfile.gettempdir(), "pdd-inline-*")
-    before = set(glob.glob(pattern))
-
-    # WHEN a stack with inline ids is synthesized
-    def build(stack: cdk.Stack) -> None:
-        PersonalizeDataDeletion(stack, "UserDeletion").delete_users(
-            "inline", dataset_group_arn=DATASET_GROUP_ARN, users=UserList.from_ids(["u-1", "u-2"])
-        )
-
-    synth_template(build, tmp_path)
-
-    # THEN none is left behind (the asset's copy is in the cloud assembly)
-    assert set(glob.glob(pattern)) == before
-    assert [p.name for p in tmp_path.glob("asset.*.csv")] != []

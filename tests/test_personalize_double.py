@@ -16,14 +16,15 @@ from typing import Any
 import boto3
 import botocore.config
 import pytest
-from botocore.exceptions import ClientError, ParamValidationError
+from botocore.exceptions import ClientError
 from botocore.retries.standard import ExponentialBackoff
 from personalize_deletion_local.personalize_double import (
     SCENARIO_FAILURE_REASON,
     PersonalizeDouble,
     RecordedCall,
-    validate_against_shape,
 )
+
+pytestmark = pytest.mark.wire
 
 T0 = 1_700_000_000.0
 ACCOUNT = "123456789012"
@@ -335,18 +336,6 @@ def test_throttling_storm_exhausts_attempts(double, client):
     assert [c.status for c in double.calls_for(CREATE)] == [400, 400, 400, 400, 400, 200]
 
 
-def test_legacy_mode_does_not_retry_limit_exceeded(double):
-    # GIVEN a client in legacy retry mode
-    legacy = make_client(double, mode="legacy", attempts=5)
-    double.inject(CREATE, error="LimitExceededException", times=1)
-    # WHEN the create is throttled
-    with pytest.raises(ClientError) as exc:
-        create(legacy, "legacy")
-    # THEN legacy mode surfaces it immediately (no Personalize-specific retry policy)
-    assert exc.value.response["Error"]["Code"] == "LimitExceededException"
-    assert len(double.calls_for(CREATE)) == 1
-
-
 @pytest.mark.parametrize(
     ("error", "status"), [("InternalServerError", 500), ("ServiceUnavailable", 503)]
 )
@@ -445,16 +434,6 @@ def test_role_arn_and_max_results_constraints(client):
         client.list_data_deletion_jobs(maxResults=101)
 
 
-def test_boto3_rejects_missing_role_client_side(double, client):
-    # GIVEN a request without roleArn WHEN sent via boto3
-    with pytest.raises(ParamValidationError, match="roleArn"):
-        client.create_data_deletion_job(
-            jobName="j", datasetGroupArn=GROUP, dataSource={"dataLocation": LOCATION}
-        )
-    # THEN nothing reached the double (hence the raw-HTTP tests below)
-    assert double.calls == []
-
-
 def test_raw_missing_required_member(double):
     # GIVEN a raw request without roleArn WHEN posted
     body = valid_body()
@@ -510,26 +489,6 @@ def test_raw_unknown_operation_and_malformed_json(double):
         400,
         {"__type": "SerializationException", "message": "Request body must be a JSON object"},
     )
-
-
-def test_validator_handles_unicode_tag_patterns():
-    # GIVEN the model's Tag shape (uses \p{L}\p{Z}\p{N} which Python re lacks)
-    import botocore.session
-
-    shape = (
-        botocore.session.get_session()
-        .get_service_model("personalize")
-        .operation_model(CREATE)
-        .input_shape.members["tags"]
-        .member
-    )
-    # WHEN validating unicode letters/digits/spaces vs. a forbidden character
-    ok = validate_against_shape(shape, {"tagKey": "Équipe 数据 ٣", "tagValue": ""})
-    bad = validate_against_shape(shape, {"tagKey": "a!b", "tagValue": "x"})
-    # THEN only the forbidden character fails
-    assert ok == []
-    assert len(bad) == 1
-    assert "tagKey" in bad[0]
 
 
 # --------------------------------------------------------------------------- list

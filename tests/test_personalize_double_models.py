@@ -26,6 +26,8 @@ from personalize_deletion_local.personalize_double import (
     RecordedCall,
 )
 
+pytestmark = pytest.mark.wire
+
 T0 = 1_700_000_000.0
 ACCOUNT = "123456789012"
 PREFIX = f"arn:aws:personalize:us-east-1:{ACCOUNT}"

@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import aws_cdk as cdk
 import pytest
-from personalize_data_deletion.stack import DeletionRequestsStage
 from personalize_deletion_requests import (
     PlacementFileError,
     placement_path,
@@ -23,6 +21,8 @@ from personalize_deletion_requests import (
     resolve_jobs,
 )
 from personalize_deletion_requests.validate import check, main
+
+pytestmark = pytest.mark.fast
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOP = "arn:aws:personalize:us-east-1:123456789012:dataset-group/shop"
@@ -118,30 +118,6 @@ def test_a_damaged_placement_file_is_refused_with_the_fix(tmp_path: Path) -> Non
         f"{placement_path(manifest)}: not a placement file (version must be 1); delete it and "
         "run pdd-validate --write-placement again, or restore it from git"
     )
-
-
-def test_the_app_keeps_recorded_jobs_in_their_stacks(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # GIVEN two requests recorded in stacks of one, then a third inserted first
-    manifest = _manifest(tmp_path, ["r-a", "r-b"])
-    placement_path(manifest).write_text(
-        json.dumps({"version": 1, "stacks": {ENV: [["r-a"], ["r-b"]]}})
-    )
-    manifest = _manifest(tmp_path, ["r-new", "r-a", "r-b"])
-    # WHEN the stage is synthesized
-    app = cdk.App(outdir=str(tmp_path / "cdk.out"))
-    stage = DeletionRequestsStage(app, "Deletions", request_file=manifest, jobs_per_stack=1)
-    # THEN each recorded job is still in its stack, and the new one gets a third
-    held = {
-        stack.stack_name: [job.request_name for job in stack.deletion.requests]
-        for stack in stage.stacks
-    }
-    assert held == {
-        "PersonalizeDataDeletion": ["r-a"],
-        "PersonalizeDataDeletion-2": ["r-b"],
-        "PersonalizeDataDeletion-3": ["r-new"],
-    }
 
 
 def test_pdd_validate_refuses_a_stack_size_the_app_refuses(

@@ -10,6 +10,7 @@ Functions and EventBridge are moto's server.
 from __future__ import annotations
 
 import lifecycle_support as support
+import pytest
 from lifecycle_support import (
     DEADLINE_SECONDS,
     GROUP,
@@ -27,6 +28,8 @@ from lifecycle_support import (
     properties,
 )
 from personalize_deletion_runtime.state import iso
+
+pytestmark = pytest.mark.wire
 
 moto_endpoint = support.moto_endpoint
 no_backoff = support.no_backoff

@@ -29,6 +29,8 @@ from personalize_deletion_local.provider_framework import (
     Waiter,
 )
 
+pytestmark = pytest.mark.synth
+
 HARNESS = Path(__file__).with_name("framework_harness.js")
 ON_EVENT_ARN = "arn:aws:lambda:us-east-1:123456789012:function:privacy-OnEvent"
 IS_COMPLETE_ARN = "arn:aws:lambda:us-east-1:123456789012:function:privacy-IsComplete"

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from rehearsal_support import ROOT, rehearse, verdict
 
+pytestmark = pytest.mark.synth
+
 APP = ROOT / "tests" / "apps" / "composite"
 GROUPS = "arn:aws:personalize:eu-west-1:111122223333:dataset-group"
 SOURCE = "partner-exports/deletions/2026-11.csv"

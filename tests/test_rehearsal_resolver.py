@@ -11,6 +11,8 @@ from personalize_deletion_local.rehearsal.assembly import Template
 from personalize_deletion_local.rehearsal.errors import Unsupported
 from personalize_deletion_local.rehearsal.resolver import Resolver
 
+pytestmark = pytest.mark.fast
+
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 
 

@@ -25,6 +25,8 @@ from personalize_deletion_requests import (
 )
 from personalize_deletion_requests.schema import SCHEMA_FILE, schema, schema_text
 
+pytestmark = pytest.mark.fast
+
 ROOT = Path(__file__).resolve().parents[1]
 ARN = "arn:aws:personalize:us-east-1:123456789012:dataset-group/shop"
 OTHER_ARN = "arn:aws:personalize:eu-west-1:210987654321:dataset-group/catalog"

@@ -11,6 +11,7 @@ is the double, S3, Step Functions and EventBridge are moto's server.
 from __future__ import annotations
 
 import lifecycle_support as support
+import pytest
 from lifecycle_support import (
     GROUP,
     OTHER_GROUP,
@@ -31,6 +32,8 @@ from lifecycle_support import (
 from personalize_deletion_runtime.notifications import EVENT_SOURCE, MODELS_DETAIL_TYPE
 from personalize_deletion_runtime.request_rules import follow_up_job_name
 from personalize_deletion_runtime.state import iso
+
+pytestmark = pytest.mark.wire
 
 moto_endpoint = support.moto_endpoint
 no_backoff = support.no_backoff

@@ -19,6 +19,8 @@ from lifecycle_support import (
     properties,
 )
 
+pytestmark = pytest.mark.wire
+
 moto_endpoint = support.moto_endpoint
 no_backoff = support.no_backoff
 world = support.world

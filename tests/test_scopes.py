@@ -6,11 +6,6 @@ group the role reaches, with another role or bucket.
 
 from __future__ import annotations
 
-import json
-import re
-from pathlib import Path
-
-import aws_cdk as cdk
 import lifecycle_support as support
 import pytest
 from lifecycle_support import (
@@ -22,12 +17,11 @@ from lifecycle_support import (
     play,
     properties,
 )
-from personalize_data_deletion import PersonalizeDataDeletion
 from personalize_deletion_runtime import tracker_steps
-from personalize_deletion_runtime.properties import Source
-from personalize_deletion_runtime.request_rules import compose_job_name
-from personalize_deletion_runtime.scopes import Assets, Scope, ScopeError, Scopes
-from synth import synth_template
+from personalize_deletion_runtime.scopes import Scope, ScopeError, Scopes
+from test_scopes_rules import NAMED, slim
+
+pytestmark = pytest.mark.wire
 
 moto_endpoint = support.moto_endpoint
 no_backoff = support.no_backoff
@@ -123,107 +117,6 @@ def test_the_trackers_step_refuses_a_foreign_request_too(world: World) -> None:
         tracker_steps.run({"step": "submit", "execution": "x", "state": state}, world.services)
 
 
-def test_the_synthesized_handlers_serve_exactly_the_stacks_constructs(tmp_path: Path) -> None:
-    # GIVEN two deletion constructs in one stack
-    def build(stack: cdk.Stack) -> None:
-        PersonalizeDataDeletion(stack, "A")
-        PersonalizeDataDeletion(stack, "B", job_name_prefix="other", max_input_bytes=1000)
-
-    template = synth_template(build, tmp_path)
-    # THEN both handlers and the tracker's step carry the same scopes: the stack's account and
-    # region, and each construct's prefix, bucket, service role and limit
-    values = {
-        logical_id: resource["Properties"]["Environment"]["Variables"]["DELETION_SCOPES"]
-        for logical_id, resource in template["Resources"].items()
-        if resource["Type"] == "AWS::Lambda::Function"
-        and "DELETION_SCOPES" in json.dumps(resource["Properties"].get("Environment", {}))
-    }
-    assert sorted(re.sub(r"[0-9A-F]{8}$", "", k) for k in values) == [
-        "PersonalizeDataDeletionProviderIsComplete",
-        "PersonalizeDataDeletionProviderOnEvent",
-        "PersonalizeDataDeletionTrackerStep",
-    ]
-    [value] = {json.dumps(v, sort_keys=True) for v in values.values()}
-    rendered = "".join(
-        part if isinstance(part, str) else json.dumps(part, sort_keys=True)
-        for part in json.loads(value)["Fn::Join"][1]
-    )
-    bucket_a = next(k for k in template["Resources"] if k.startswith("ABucket"))
-    bucket_b = next(k for k in template["Resources"] if k.startswith("BBucket"))
-    role_b = next(
-        k for k in template["Resources"] if re.fullmatch(r"BPersonalizeRole[0-9A-F]{8}", k)
-    )
-    assert f'"id":"A","prefix":"pdd","bucket":"{{"Ref": "{bucket_a}"}}"' in rendered
-    assert (
-        f'"id":"B","prefix":"other","bucket":"{{"Ref": "{bucket_b}"}}",'
-        f'"roleArn":"{{"Fn::GetAtt": ["{role_b}", "Arn"]}}","maxInputBytes":1000,'
-        '"purgeStagedInput":true}' in rendered
-    )
-    assert rendered.startswith('{"partition":"{"Ref": "AWS::Partition"}","region":"{"Ref": ')
-
-
-NAMED = Scopes(
-    partition="aws",
-    region="us-east-1",
-    account=ACCOUNT,
-    scopes=(
-        Scope(
-            "pdd", STAGING_BUCKET, ROLE, 100_000_000, scope_id="Deletion", purge_staged_input=False
-        ),
-    ),
-    assets=Assets("cdk-assets-bucket", "lists/"),
-)
-SHA = "0123456789abcdef" * 4
-
-
-def slim(**overrides: object) -> dict:
-    """A request as the construct writes it now: its scope named, its values elsewhere."""
-    return {
-        "ServiceToken": support.SERVICE_TOKEN,
-        "RequestName": "r1",
-        "Scope": "Deletion",
-        "DatasetGroupArn": support.GROUP,
-        "ContentSha256": SHA,
-        **overrides,
-    }
-
-
-def test_a_request_naming_its_scope_takes_the_scopes_values() -> None:
-    # GIVEN a request that names its scope and carries its list's hash, nothing else
-    # WHEN the handler reads it
-    request = NAMED.request(slim())
-    # THEN prefix, bucket, role, limit and purge come from the scope, the list from its asset,
-    # named after the job
-    assert (
-        request.request_name,
-        request.job_name_prefix,
-        request.bucket,
-        request.role_arn,
-        request.max_input_bytes,
-        request.purge_staged_input,
-        request.content_sha256,
-    ) == ("r1", "pdd", STAGING_BUCKET, ROLE, 100_000_000, False, SHA)
-    job = compose_job_name("pdd", "r1", support.GROUP, SHA)
-    assert request.source == Source(bucket="cdk-assets-bucket", key=f"lists/{job}.csv", asset=True)
-
-
-def test_a_request_in_the_older_shape_is_the_same_request() -> None:
-    # GIVEN the same request as templates wrote it before scopes had names
-    old = properties(
-        RequestName="r1",
-        Source={
-            "Bucket": "cdk-assets-bucket",
-            "Key": f"lists/{compose_job_name('pdd', 'r1', support.GROUP, SHA)}.csv",
-            "Asset": "true",
-        },
-        ContentSha256=SHA,
-        PurgeStagedInput="false",
-        Tags={},
-    )
-    # THEN it reads the same (hence composes the same job name)
-    assert NAMED.request(old) == NAMED.request(slim())
-
-
 @pytest.mark.parametrize(
     ("request_properties", "reason"),
     [
@@ -255,19 +148,3 @@ def test_a_request_contradicting_the_environment_starts_nothing(
     assert outcome.reason == reason
     assert world.double.calls == []
     assert world.s3_calls == []
-
-
-def test_scopes_round_trip_through_the_environment() -> None:
-    # GIVEN scopes with names, purge settings and an assets location
-    # WHEN written as the environment value and read back
-    # THEN nothing is lost; a value without them (an older environment) still reads
-    assert Scopes.from_json(json.dumps(NAMED.to_json())) == NAMED
-    older = {
-        "partition": "aws",
-        "region": "us-east-1",
-        "account": ACCOUNT,
-        "scopes": [{"prefix": "pdd", "bucket": "b", "roleArn": ROLE, "maxInputBytes": 5}],
-    }
-    assert Scopes.from_json(json.dumps(older)) == Scopes(
-        "aws", "us-east-1", ACCOUNT, (Scope("pdd", "b", ROLE, 5),)
-    )

@@ -9,10 +9,9 @@ Personalize double through boto3. The clock is simulated: a day of polling takes
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
-import aws_cdk as cdk
 import lifecycle_support as support
+import pytest
 from lifecycle_support import (
     GROUP,
     NUM_DELETED,
@@ -28,13 +27,12 @@ from lifecycle_support import (
     debug_logs,
     expected_job_name,
     job_arn,
-    job_event_rule,
     play,
     properties,
 )
-from personalize_data_deletion import PersonalizeDataDeletion, UserList
 from personalize_deletion_runtime.state import iso as utc
-from synth import synth_template
+
+pytestmark = pytest.mark.wire
 
 moto_endpoint = support.moto_endpoint
 no_backoff = support.no_backoff
@@ -365,30 +363,3 @@ def test_a_throttled_status_read_is_retried_not_given_up(world: World) -> None:
 
 
 # ------------------------------------------------------------------------------------ events
-
-
-def test_the_synthesized_rule_matches_this_stacks_events_only(world: World, tmp_path: Path) -> None:
-    # GIVEN the rule on_job_state_change synthesizes, registered in moto's EventBridge with the
-    # stack id the tests' events carry
-    def build(stack: cdk.Stack) -> None:
-        deletion = PersonalizeDataDeletion(stack, "UserDeletion")
-        deletion.on_job_state_change("Ends", statuses=["COMPLETED", "FAILED"])
-        deletion.delete_users(
-            "r", dataset_group_arn=GROUP, users=UserList.from_ids(["user-zeta-x1"])
-        )
-
-    template = synth_template(build, tmp_path)
-    [pattern] = [
-        resource["Properties"]["EventPattern"]
-        for resource in template["Resources"].values()
-        if resource["Type"] == "AWS::Events::Rule"
-    ]
-    pattern["detail"]["stackId"] = [STACK_ID]
-    queue = job_event_rule(world, "synthesized", pattern)
-
-    # WHEN a job of this stack ends, and an event of another stack's job is published
-    play(cfn_event("Create", properties()), world)
-    world.services.notifier.publish({"stackId": "another-stack", "jobName": JOB})
-
-    # THEN the synthesized rule delivered exactly this stack's event
-    assert [event["detail"]["jobName"] for event in queue()] == [JOB]

@@ -22,6 +22,8 @@ from personalize_deletion_local.asl.tracker_run import substitute
 from personalize_deletion_runtime.notifications import Notifier
 from synth import ACCOUNT, DATASET_GROUP_ARN, REGION, cfn_lint, synth_template
 
+pytestmark = pytest.mark.synth
+
 SAMPLE_CSV = Path(__file__).resolve().parents[1] / "requests" / "sample-users.csv"
 STATE_MACHINE = "AWS::StepFunctions::StateMachine"
 JOB_ARNS = {
@@ -526,20 +528,22 @@ def _stack() -> cdk.Stack:
         (
             {"tracking_timeout": cdk.Duration.minutes(30)},
             TrackerSettingsError,
-            "tracking_timeout (1800 s) must be at least an hour and three tracking intervals "
-            "(600 s)",
+            "tracking_timeout (30 minutes) must be at least an hour and three tracking "
+            "intervals (10 minutes): raise tracking_timeout to at least 1 hour",
         ),
         (
             {"tracking_timeout": cdk.Duration.days(7)},
             DeletionConfigError,
-            "staged_input_expiration (7 days) must exceed tracking_timeout (168 hours) by at "
-            "least a day: a queued or pending job still has to read its staged list",
+            "staged_input_expiration (7 days) must exceed tracking_timeout (7 days) by at "
+            "least a day: a queued or pending job still has to read its staged list; raise "
+            "staged_input_expiration to at least 8 days or lower tracking_timeout",
         ),
         (
             {"completion": Completion.hand_off(cdk.Duration.minutes(55))},
             DeletionConfigError,
-            "completion: completion bound 3300 s must be whole seconds from 0 to 3240 (the "
-            "provider's total_timeout less one query_interval, inside CloudFormation's hour)",
+            "completion: completion bound 55 minutes must be whole seconds from 0 to 54 "
+            "minutes (the provider's total_timeout less one query_interval, inside "
+            "CloudFormation's hour)",
         ),
     ],
 )
@@ -557,8 +561,9 @@ def test_constructs_of_a_stack_must_agree_on_the_shared_tracker() -> None:
     with pytest.raises(TrackerSettingsError) as caught:
         PersonalizeDataDeletion(stack, "B", tracking_interval=cdk.Duration.minutes(5))
     assert str(caught.value) == (
-        f"stack {stack.stack_name!r} already has a deletion tracker with tracking_interval 600 "
-        "s, tracking_timeout 129600 s, log_retention ONE_YEAR; all PersonalizeDataDeletion "
+        f"stack {stack.stack_name!r} already has a deletion tracker with tracking_interval 10 "
+        "minutes, tracking_timeout 1 day 12 hours, log_retention ONE_YEAR; all "
+        "PersonalizeDataDeletion "
         "constructs of a stack share it, so either pass the same tracking_interval, "
         "tracking_timeout and log_retention or move one to another stack"
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 
 import lifecycle_support as support
+import pytest
 from lifecycle_support import (
     ACCOUNT,
     ASSET_KEY,
@@ -34,6 +35,8 @@ from lifecycle_support import (
 )
 from personalize_deletion_runtime.scopes import Assets, Scope, Scopes
 from personalize_deletion_runtime.staging import TOMBSTONE_METADATA
+
+pytestmark = pytest.mark.wire
 
 moto_endpoint = support.moto_endpoint
 no_backoff = support.no_backoff

@@ -22,6 +22,8 @@ from personalize_deletion_runtime.user_list import (
     validate_file,
 )
 
+pytestmark = pytest.mark.fast
+
 SECRET = "alice-secret-42"  # stands in for personal data that must never leak
 S = SECRET.encode()
 BOM = b"\xef\xbb\xbf"

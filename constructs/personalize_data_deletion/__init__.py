@@ -7,7 +7,7 @@
 
 from .completion import Completion
 from .deletion import JOB_STATUSES, DeletionConfigError, PersonalizeDataDeletion
-from .job import RESOURCE_TYPE, DeletionJob
+from .job import RESOURCE_TYPE, DeletionJob, RequestScope
 from .provider import DeletionJobProvider, ProviderSettings, ProviderSettingsError
 from .retrain import Retrain
 from .sources import UserList, UserListError
@@ -24,6 +24,7 @@ __all__ = [
     "PersonalizeDataDeletion",
     "ProviderSettings",
     "ProviderSettingsError",
+    "RequestScope",
     "Retrain",
     "TrackerSettings",
     "TrackerSettingsError",

@@ -18,10 +18,18 @@ from dataclasses import dataclass
 from aws_cdk import Duration
 from personalize_deletion_runtime.properties import HAND_OFF, SUBMIT_ONLY, WAIT
 
+from .durations import readable
+
 
 @dataclass(frozen=True)
 class Completion:
-    """A completion policy; build one with the static methods."""
+    """A completion policy; build one with the static methods.
+
+    :param policy: what the deployment does (the handler's ``HAND_OFF``, ``WAIT`` or
+        ``SUBMIT_ONLY``).
+    :param bound: how long the deployment waits at most. Default: ``None``, as long as the
+        provider allows.
+    """
 
     policy: str
     bound: Duration | None = None
@@ -34,30 +42,43 @@ class Completion:
 
         A short ``after`` (e.g. ``Duration.minutes(2)``) makes deployments fast; a job that
         ends within it is still reported by the deployment itself.
+
+        :param after: how long the deployment waits before handing the job off. Default: the
+            provider's limit (54 minutes with the default provider settings).
         """
         return Completion(HAND_OFF, _duration("after", after))
 
     @staticmethod
     def wait(up_to: Duration | None = None) -> Completion:
-        """Wait for the job up to ``up_to``; a job still running then fails the deployment."""
+        """Wait for the job up to ``up_to``; a job still running then fails the deployment.
+
+        :param up_to: how long the deployment waits. Default: the provider's limit.
+        """
         return Completion(WAIT, _duration("up_to", up_to))
 
     @staticmethod
     def submit_only(accept_within: Duration | None = None) -> Completion:
         """Succeed once Personalize accepted the job; a request still blocked after
-        ``accept_within`` is queued with the tracker, as under hand-off."""
+        ``accept_within`` is queued with the tracker, as under hand-off.
+
+        :param accept_within: how long the deployment waits for Personalize to accept the
+            job. Default: the provider's limit.
+        """
         return Completion(SUBMIT_ONLY, _duration("accept_within", accept_within))
 
     def wait_seconds(self, limit_seconds: int) -> int | None:
-        """The bound in whole seconds, checked against the provider's limit."""
+        """The bound in whole seconds, checked against the provider's limit.
+
+        :param limit_seconds: the provider's limit (``ProviderSettings.handler_deadline_seconds``).
+        """
         if self.bound is None:
             return None
         seconds = self.bound.to_seconds()
         if seconds != int(seconds) or not 0 <= seconds <= limit_seconds:
             raise ValueError(
-                f"completion bound {seconds:g} s must be whole seconds from 0 to {limit_seconds} "
-                "(the provider's total_timeout less one query_interval, inside CloudFormation's "
-                "hour)"
+                f"completion bound {readable(seconds)} must be whole seconds from 0 to "
+                f"{readable(limit_seconds)} (the provider's total_timeout less one "
+                "query_interval, inside CloudFormation's hour)"
             )
         return int(seconds)
 

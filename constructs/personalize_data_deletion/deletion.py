@@ -2,53 +2,39 @@
 
 A user declares deletions with :meth:`PersonalizeDataDeletion.delete_users`; each request is one
 custom resource, and everything else (bucket, Personalize role, handlers, provider, tracker)
-exists once.
+exists once. This module only wires those together: settings are checked in :mod:`.settings`,
+dataset groups in :mod:`.environment`, the bucket in :mod:`.deletion_bucket`, the service role
+and grants in :mod:`.service_role`, and event rules, alarms and metrics come from the
+:mod:`.monitoring` mixin.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 
-from aws_cdk import Annotations, Aws, Duration, RemovalPolicy, Stack
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_events as events
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_personalize as personalize
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
-from aws_cdk.region_info import RegionInfo
-from personalize_deletion_runtime.layout import RECEIPTS_PREFIX, STAGING_PREFIX
-from personalize_deletion_runtime.notifications import (
-    EVENT_DETAIL_TYPE,
-    MODELS_DETAIL_TYPE,
-    NOT_STARTED,
-    RETRAINING_OUTCOMES,
-    STUCK,
-)
-from personalize_deletion_runtime.request_rules import (
-    DEFAULT_PREFIX,
-    RequestRuleError,
-    check_dataset_group_arn,
-    check_prefix,
-    check_request_name,
-    check_tags,
-    dataset_group_environment,
-    dataset_group_name,
-)
+from personalize_deletion_runtime.request_rules import DEFAULT_PREFIX
 from personalize_deletion_runtime.user_list import Limits
 
 from constructs import Construct
 
-from .acknowledgements import acknowledge, acknowledge_wildcard_resource
 from .completion import Completion
+from .deletion_bucket import check_bucket, create_bucket, prepare_bucket
 from .dependencies import wait_for_datasets
-from .job import DeletionJob
-from .job_events import EventRuleError, event_rule
-from .list_assets import is_token
+from .environment import (
+    group_key,
+    path_in_stack,
+    resolve_dataset_group_arn,
+    stack_environment,
+)
+from .errors import DeletionConfigError
+from .job import DeletionJob, RequestScope
+from .monitoring import JOB_STATUSES, DeletionMonitoring
 from .provider import (
     DEFAULT_QUERY_INTERVAL,
     DEFAULT_TOTAL_TIMEOUT,
@@ -56,27 +42,32 @@ from .provider import (
     ProviderSettings,
 )
 from .retrain import Retrain
+from .service_role import create_service_role, grant_bucket_and_role, grant_follow_up
+from .settings import (
+    DEFAULT_MAX_INPUT_BYTES,
+    DEFAULT_STAGED_INPUT_EXPIRATION,
+    ConstructDefaults,
+    RequestSettings,
+    check_staged_input_expiration,
+    completion_setting,
+    flag,
+    job_name_prefix_setting,
+    max_input_bytes_setting,
+    request_settings,
+    retrain_setting,
+)
 from .sources import UserList
 from .tracker import (
     DEFAULT_TRACKING_INTERVAL,
     DEFAULT_TRACKING_TIMEOUT,
     DeletionTracker,
     TrackerSettings,
-    retain_role,
 )
 
-DEFAULT_MAX_INPUT_BYTES = Limits().max_total_bytes
-DEFAULT_STAGED_INPUT_EXPIRATION = Duration.days(7)
-DAY_SECONDS = 86_400
-JOB_STATUSES = ("COMPLETED", "FAILED", STUCK, NOT_STARTED)
-"""The ``status`` values of job events (see :meth:`PersonalizeDataDeletion.on_job_state_change`)."""
+__all__ = ["JOB_STATUSES", "DeletionConfigError", "PersonalizeDataDeletion"]
 
 
-class DeletionConfigError(ValueError):
-    """A construct setting that would make a deletion unsafe or impossible."""
-
-
-class PersonalizeDataDeletion(Construct):
+class PersonalizeDataDeletion(DeletionMonitoring, Construct):
     """Everything Amazon Personalize needs around data deletion jobs, once per stack.
 
     - ``bucket``: inputs staged for Personalize (``staging/``) and receipts (``receipts/``).
@@ -85,31 +76,36 @@ class PersonalizeDataDeletion(Construct):
     - a shared provider (two Lambda handlers behind the CDK Provider framework) and a shared
       tracker (a Step Functions state machine) for jobs that outlive the deployment.
 
-    Settings (all optional):
-
-    - ``bucket``: your own SSE-S3 bucket (default: one is created).
-    - ``job_name_prefix``: first part of every job name; IAM is scoped to it (default ``pdd``).
-    - ``max_input_bytes``: largest list accepted (default 100,000,000, Personalize's limit).
-    - ``purge_staged_input``: delete the staged list once its job ended (default ``True``).
-    - ``staged_input_expiration``: lifecycle backstop for staged lists (default 7 days; must
-      exceed ``tracking_timeout`` by a day, so a queued or pending job can still read its list).
-    - ``removal_policy``: of the created bucket (default RETAIN: receipts outlive the stack).
-    - ``server_access_logs_bucket``: access logging for the created bucket (default none).
-    - ``query_interval`` / ``total_timeout``: how the deployment polls (default 60 s / 55 min).
-    - ``log_retention``: of every log group (default one year).
-    - ``completion``: default completion policy of the requests (default
-      :meth:`Completion.hand_off`, waiting up to the provider's limit).
-    - ``tracking_interval`` / ``tracking_timeout``: how the tracker polls a handed-off job and
-      when it reports it as stuck (default 10 minutes / 36 hours).
-    - ``notification_topic``: an SNS topic that receives every job event, and every "models
-      retrained" event once a request retrains (default none).
-    - ``preflight``: before submitting, check that no import, training or batch job runs on the
-      dataset group, and report imports or trainings that started while a job ran (default on).
-    - ``retrain``: what to retrain once a job COMPLETED (default :meth:`Retrain.none`; training
-      hours are billed).
-    - ``follow_up``: when an import or training started while a job ran, start one further job
-      with the same list once they have ended, as the guide recommends (default off; needs
-      ``preflight``).
+    :param scope: the construct's parent (a stack or a construct in it).
+    :param construct_id: its id; its path in the stack is what its requests name as ``Scope``.
+    :param bucket: your own SSE-S3 bucket for staged lists and receipts. Default: one is
+        created.
+    :param job_name_prefix: first part of every job name; IAM is scoped to it. Default: ``pdd``.
+    :param max_input_bytes: largest list accepted. Default: 100,000,000, Personalize's limit.
+    :param purge_staged_input: delete the staged list once its job ended. Default: ``True``.
+    :param staged_input_expiration: lifecycle backstop for staged lists; must exceed
+        ``tracking_timeout`` by a day, so a queued or pending job can still read its list.
+        Default: 7 days.
+    :param removal_policy: of the created bucket. Default: RETAIN (receipts outlive the stack).
+    :param server_access_logs_bucket: access logging for the created bucket. Default: none.
+    :param query_interval: how often the deployment polls a job. Default: 60 seconds.
+    :param total_timeout: how long the deployment polls at most (plus two intervals, within
+        CloudFormation's hour). Default: 55 minutes.
+    :param log_retention: of every log group. Default: one year.
+    :param completion: default completion policy of the requests. Default:
+        :meth:`Completion.hand_off`, waiting up to the provider's limit.
+    :param tracking_interval: how often the tracker reads a handed-off job. Default: 10 minutes.
+    :param tracking_timeout: when the tracker reports a job as stuck. Default: 36 hours.
+    :param notification_topic: an SNS topic that receives every job event, and every "models
+        retrained" event once a request retrains. Default: none.
+    :param preflight: before submitting, check that no import, training or batch job runs on
+        the dataset group, and report imports or trainings that started while a job ran.
+        Default: ``True``.
+    :param retrain: what to retrain once a job COMPLETED (training hours are billed). Default:
+        :meth:`Retrain.none`.
+    :param follow_up: when an import or training started while a job ran, start one further
+        job with the same list once they have ended, as the guide recommends; needs
+        ``preflight``. Default: ``False``.
     """
 
     def __init__(
@@ -138,35 +134,18 @@ class PersonalizeDataDeletion(Construct):
         super().__init__(scope, construct_id)
         # Read from jsii once per construct: requests only do Python with these.
         self._stack = Stack.of(self)
-        self._environment = _stack_environment(self._stack)
-        self.scope_id = _path_in_stack(self, self._stack)
+        self._environment = stack_environment(self._stack)
+        self.scope_id = path_in_stack(self, self._stack)
         """What this construct's requests name as their ``Scope``: its path in the stack."""
-        try:
-            self.job_name_prefix = check_prefix(job_name_prefix)
-        except RequestRuleError as exc:
-            raise DeletionConfigError(str(exc)) from exc
-        if isinstance(max_input_bytes, bool) or not isinstance(max_input_bytes, int):
-            raise TypeError(
-                f"max_input_bytes must be an int (bytes), not {type(max_input_bytes).__name__}"
-            )
-        if not 1 <= max_input_bytes <= DEFAULT_MAX_INPUT_BYTES:
-            raise DeletionConfigError(
-                f"max_input_bytes is {max_input_bytes}: use 1 to {DEFAULT_MAX_INPUT_BYTES} "
-                "(Personalize reads at most 100 MB of input per job)"
-            )
-        expiration_s = staged_input_expiration.to_seconds()
-        if expiration_s < tracking_timeout.to_seconds() + DAY_SECONDS:
-            raise DeletionConfigError(
-                f"staged_input_expiration ({expiration_s / DAY_SECONDS:g} days) must exceed "
-                f"tracking_timeout ({tracking_timeout.to_seconds() / 3600:g} hours) by at least "
-                "a day: a queued or pending job still has to read its staged list"
-            )
+        self.job_name_prefix = job_name_prefix_setting(job_name_prefix)
+        max_input_bytes = max_input_bytes_setting(max_input_bytes)
+        check_staged_input_expiration(staged_input_expiration, tracking_timeout)
         self.limits = Limits(max_total_bytes=max_input_bytes)
         self.purge_staged_input = purge_staged_input
-        self._retains_bucket = bucket is None and removal_policy == RemovalPolicy.RETAIN
-        self.bucket = bucket or self._create_bucket(removal_policy, server_access_logs_bucket)
-        _check_bucket(self.bucket)
-        self._prepare_bucket(staged_input_expiration)
+        retains_bucket = bucket is None and removal_policy == RemovalPolicy.RETAIN
+        self.bucket = bucket or create_bucket(self, removal_policy, server_access_logs_bucket)
+        check_bucket(self.bucket)
+        prepare_bucket(self, self.bucket, staged_input_expiration, retain_policy=retains_bucket)
         self.tracker = DeletionTracker.of(
             self,
             TrackerSettings(
@@ -182,15 +161,30 @@ class PersonalizeDataDeletion(Construct):
             ),
             self.tracker,
         )
-        self.completion = self._completion(
-            Completion.hand_off() if completion is None else completion, "completion"
+        deadline = self.provider.settings.handler_deadline_seconds
+        self.completion = completion_setting(
+            Completion.hand_off() if completion is None else completion, "completion", deadline
         )
-        self.preflight = _flag(preflight, "preflight")
-        self.retrain = _retrain(Retrain.none() if retrain is None else retrain, "retrain")
-        self.follow_up = _flag(follow_up, "follow_up")
+        self.preflight = flag(preflight, "preflight")
+        self.retrain = retrain_setting(Retrain.none() if retrain is None else retrain, "retrain")
+        self.follow_up = flag(follow_up, "follow_up")
+        self._defaults = ConstructDefaults(
+            job_name_prefix=self.job_name_prefix,
+            completion=self.completion,
+            preflight=self.preflight,
+            retrain=self.retrain,
+            follow_up=self.follow_up,
+            handler_deadline_seconds=deadline,
+        )
         self._follow_up_granted = False
-        self.service_role = self._create_service_role()
-        self._grant_roles()
+        self.service_role = create_service_role(self, self.bucket)
+        grant_bucket_and_role(
+            self.provider,
+            self.tracker,
+            bucket=self.bucket,
+            service_role=self.service_role,
+            job_name_prefix=self.job_name_prefix,
+        )
         self.provider.serve(
             scope_id=self.scope_id,
             job_name_prefix=self.job_name_prefix,
@@ -198,6 +192,12 @@ class PersonalizeDataDeletion(Construct):
             role_arn=self.service_role.role_arn,
             max_input_bytes=max_input_bytes,
             purge_staged_input=purge_staged_input,
+        )
+        self._request_scope = RequestScope(
+            provider=self.provider,
+            scope_id=self.scope_id,
+            job_name_prefix=self.job_name_prefix,
+            limits=self.limits,
         )
         self._requests: dict[str, DeletionJob] = {}
         self._request_names: set[str] = set()
@@ -224,15 +224,25 @@ class PersonalizeDataDeletion(Construct):
     ) -> DeletionJob:
         """Declare one deletion: start a data deletion job for ``users`` in the dataset group.
 
-        ``request_name`` becomes part of the job name (with the prefix and an identity digest),
-        so it must be short and name-safe; it is also the construct id of the request.
-        ``completion``, ``preflight``, ``retrain`` and ``follow_up`` override the construct's
-        settings for this request (default: the construct's).
+        :param request_name: part of the job name (with the prefix and an identity digest), so
+            short and name-safe; also the construct id of the request.
+        :param dataset_group_arn: the dataset group, as an ARN or a ``CfnDatasetGroup`` of the
+            app (the job then waits for its datasets); it must be in the stack's account and
+            region.
+        :param users: the user ids to delete (:class:`UserList` factories).
+        :param tags: tags of the deletion job. Default: none.
+        :param completion: overrides the construct's completion policy. Default: the
+            construct's.
+        :param preflight: overrides the construct's pre-flight setting. Default: the
+            construct's.
+        :param retrain: overrides the construct's retraining. Default: the construct's.
+        :param follow_up: overrides the construct's follow-up setting. Default: the
+            construct's.
         """
         settings = self._settings(
             request_name, users, tags, completion, preflight, retrain, follow_up
         )
-        arn = _dataset_group_arn(self._environment, request_name, dataset_group_arn)
+        arn = resolve_dataset_group_arn(self._environment, request_name, dataset_group_arn)
         job = self._job(self, request_name, settings, dataset_group_arn, arn)
         self._requests[request_name] = job
         return job
@@ -255,7 +265,17 @@ class PersonalizeDataDeletion(Construct):
         group (``<request>/<group name>``), each with its own job name (the digest covers the
         group), receipt and tracking; adding a group later adds one resource and starts one
         job, and leaves the others as they were. Every group must be in the stack's account
-        and region. The other settings are as for :meth:`delete_users`.
+        and region.
+
+        :param request_name: as for :meth:`delete_users`; each job's id is its group's name.
+        :param dataset_groups: the dataset groups (ARNs or ``CfnDatasetGroup``), each once;
+            with several, ``Retrain.solutions`` is refused (its solutions are one group's).
+        :param users: the user ids to delete in every group.
+        :param tags: tags of every job. Default: none.
+        :param completion: as for :meth:`delete_users`. Default: the construct's.
+        :param preflight: as for :meth:`delete_users`. Default: the construct's.
+        :param retrain: as for :meth:`delete_users`. Default: the construct's.
+        :param follow_up: as for :meth:`delete_users`. Default: the construct's.
         """
         settings = self._settings(
             request_name, users, tags, completion, preflight, retrain, follow_up
@@ -278,8 +298,8 @@ class PersonalizeDataDeletion(Construct):
         jobs: dict[str, DeletionJob] = {}
         for index, group in enumerate(dataset_groups):
             field = f"dataset_groups[{index}]"
-            arn = _dataset_group_arn(self._environment, request_name, group, field)
-            key = _group_key(f"request {request_name!r} {field}", group, arn)
+            arn = resolve_dataset_group_arn(self._environment, request_name, group, field)
+            key = group_key(f"request {request_name!r} {field}", group, arn)
             if key in jobs:
                 raise DeletionConfigError(
                     f"request {request_name!r} {field}: dataset group {key!r} is named twice; "
@@ -298,67 +318,43 @@ class PersonalizeDataDeletion(Construct):
         preflight: bool | None,
         retrain: Retrain | None,
         follow_up: bool | None,
-    ) -> _RequestSettings:
-        """A request's settings checked once, whatever the number of its dataset groups."""
-        try:
-            check_request_name(request_name, self.job_name_prefix)
-        except RequestRuleError as exc:
-            raise DeletionConfigError(f"request {request_name!r}: {exc}") from exc
-        if request_name in self._request_names:
-            raise DeletionConfigError(
-                f"request {request_name!r} is declared twice: either rename one request or remove "
-                "the duplicate"
-            )
-        if not isinstance(users, UserList):
-            raise TypeError(
-                f"request {request_name!r}: users must be a UserList (UserList.from_csv, "
-                f"from_ids, from_s3 or from_s3_prefix), not {type(users).__name__}"
-            )
-        if tags is not None and not isinstance(tags, Mapping):
-            raise TypeError(
-                f"request {request_name!r}: tags must map tag keys to values, not "
-                f"{type(tags).__name__}"
-            )
-        tag_map = dict(tags or {})
-        try:
-            check_tags(tag_map, where=f"request {request_name!r} tags")
-        except RequestRuleError as exc:
-            raise DeletionConfigError(str(exc)) from exc
-        policy = (
-            self.completion
-            if completion is None
-            else self._completion(completion, f"request {request_name!r} completion")
+    ) -> RequestSettings:
+        """A request's settings checked once, whatever the number of its dataset groups; the
+        shared roles get what the request needs (pre-flight, follow-up, retraining)."""
+        settings = request_settings(
+            request_name,
+            users=users,
+            tags=tags,
+            completion=completion,
+            preflight=preflight,
+            retrain=retrain,
+            follow_up=follow_up,
+            defaults=self._defaults,
+            declared=self._request_names,
         )
-        checks = self.preflight if preflight is None else _flag(preflight, "preflight")
-        retraining = self.retrain if retrain is None else _retrain(retrain, "retrain")
-        further = self.follow_up if follow_up is None else _flag(follow_up, "follow_up")
-        if further and not checks:
-            raise DeletionConfigError(
-                f"request {request_name!r}: follow_up=True needs preflight=True: only the "
-                "pre-flight's check finds imports or trainings that started during the job"
-            )
-        if checks:
+        if settings.preflight:
             self.provider.grant_preflight()
-        if further:
-            self._grant_follow_up()
-        if retraining.enabled:
+        if settings.follow_up and not self._follow_up_granted:
+            self._follow_up_granted = True
+            grant_follow_up(self.provider, self.tracker, self.bucket)
+        if settings.retrain.enabled:
             self.tracker.grant_retraining()
             self._notify_models()
         self._request_names.add(request_name)
-        return _RequestSettings(request_name, users, tag_map, policy, checks, retraining, further)
+        return settings
 
     def _job(
         self,
         scope: Construct,
         construct_id: str,
-        settings: _RequestSettings,
+        settings: RequestSettings,
         group: str | personalize.CfnDatasetGroup,
         arn: str,
     ) -> DeletionJob:
         job = DeletionJob(
             scope,
             construct_id,
-            deletion=self,
+            request_scope=self._request_scope,
             request_name=settings.request_name,
             dataset_group_arn=arn,
             users=settings.users,
@@ -377,465 +373,3 @@ class PersonalizeDataDeletion(Construct):
         """The jobs declared so far (one per request and dataset group), in declaration
         order."""
         return list(self._requests.values())
-
-    def on_job_state_change(
-        self,
-        construct_id: str,
-        *,
-        target: events.IRuleTarget | None = None,
-        statuses: Iterable[str] | None = None,
-        description: str | None = None,
-    ) -> events.Rule:
-        """An EventBridge rule for the job events of this construct's requests.
-
-        One event per job end, whichever path saw it (deployment or tracker): ``status``
-        COMPLETED or FAILED, STUCK when the tracker gave up on a running job, NOT_STARTED when a
-        queued request was refused. ``statuses`` narrows the rule (default: all of them).
-        """
-        return self._event_rule(
-            construct_id,
-            detail_type=EVENT_DETAIL_TYPE,
-            statuses=statuses,
-            known_statuses=JOB_STATUSES,
-            target=target,
-            description=description
-            or "Personalize data deletion job events of this stack's requests",
-        )
-
-    def on_models_retrained(
-        self,
-        construct_id: str,
-        *,
-        target: events.IRuleTarget | None = None,
-        statuses: Iterable[str] | None = None,
-        description: str | None = None,
-    ) -> events.Rule:
-        """An EventBridge rule for the "models retrained" events of this construct's requests.
-
-        One event per job whose request asked for retraining, once the tracker saw every new
-        solution version and campaign update end: ``status`` RETRAINED (``effectiveInModels``
-        says whether every model now reflects the deletion), RETRAINING_FAILED, or
-        RETRAINING_STUCK when the tracker gave up waiting. ``statuses`` narrows the rule
-        (default: all of them).
-        """
-        return self._event_rule(
-            construct_id,
-            detail_type=MODELS_DETAIL_TYPE,
-            statuses=statuses,
-            known_statuses=RETRAINING_OUTCOMES,
-            target=target,
-            description=description
-            or "Personalize data deletion retraining events of this stack's requests",
-        )
-
-    def _notify_models(self) -> None:
-        """The topic also gets the "models retrained" events, once a request retrains."""
-        if self._notification_topic is None or self._models_notified:
-            return
-        self._models_notified = True
-        self.on_models_retrained(
-            "NotifyTopicModels",
-            target=targets.SnsTopic(self._notification_topic),
-            description="Sends every Personalize data deletion retraining event to the topic",
-        )
-
-    def _event_rule(
-        self,
-        construct_id: str,
-        *,
-        detail_type: str,
-        statuses: Iterable[str] | None,
-        known_statuses: tuple[str, ...],
-        target: events.IRuleTarget | None,
-        description: str,
-    ) -> events.Rule:
-        try:
-            return event_rule(
-                self,
-                construct_id,
-                detail_type=detail_type,
-                job_name_prefix=self.job_name_prefix,
-                statuses=statuses,
-                known_statuses=known_statuses,
-                target=target,
-                description=description,
-            )
-        except EventRuleError as exc:
-            raise DeletionConfigError(str(exc)) from exc
-
-    @property
-    def job_failed_alarm(self) -> cloudwatch.Alarm:
-        """Alarms when a job of this stack ends FAILED (shared by the stack's constructs)."""
-        return self.tracker.job_failed_alarm
-
-    @property
-    def tracking_alarm(self) -> cloudwatch.Alarm:
-        """Alarms when the tracker could not record a job's end (stuck, faults, timeouts)."""
-        return self.tracker.tracking_alarm
-
-    def metric_jobs(self, metric_name: str) -> cloudwatch.Metric:
-        """``JobsCompleted``, ``JobsFailed`` or ``JobsStuck`` of this stack, summed per 5 min."""
-        return self.tracker.metric_jobs(metric_name)
-
-    def _completion(self, value: object, where: str) -> Completion:
-        if not isinstance(value, Completion):
-            raise TypeError(
-                f"{where} must be a Completion (Completion.hand_off(), Completion.wait() or "
-                f"Completion.submit_only()), not {type(value).__name__}"
-            )
-        try:
-            value.wait_seconds(self.provider.settings.handler_deadline_seconds)
-        except ValueError as exc:
-            raise DeletionConfigError(f"{where}: {exc}") from exc
-        return value
-
-    def _create_bucket(
-        self,
-        removal_policy: RemovalPolicy,
-        access_logs: s3.IBucket | None,
-    ) -> s3.Bucket:
-        bucket = s3.Bucket(
-            self,
-            "Bucket",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            versioned=False,
-            removal_policy=removal_policy,
-            server_access_logs_bucket=access_logs,
-            server_access_logs_prefix="deletion-inputs/" if access_logs else None,
-        )
-        if access_logs is None:
-            acknowledge(
-                bucket,
-                "AwsSolutions-S1",
-                "Server access logging needs a second bucket; pass "
-                "server_access_logs_bucket to enable it. Handler reads and writes are logged "
-                "by CloudTrail data events if the account enables them.",
-            )
-        return bucket
-
-    def _prepare_bucket(self, expiration: Duration) -> None:
-        """Lifecycle backstop and Personalize's read access, on our bucket or the user's own.
-
-        An imported bucket cannot be changed from here: the synth says what it needs.
-        """
-        bucket = self.bucket
-        if isinstance(bucket, s3.Bucket):
-            # Backstop: the handler purges each staged list once its job ends; anything a
-            # failed deployment leaves behind expires here. Receipts are kept.
-            bucket.add_lifecycle_rule(
-                id="ExpireStagedInputs",
-                prefix=STAGING_PREFIX,
-                expiration=expiration,
-                abort_incomplete_multipart_upload_after=Duration.days(1),
-            )
-        added = [
-            bucket.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="PersonalizeReadsStagedInputs",
-                    principals=[iam.ServicePrincipal("personalize.amazonaws.com")],
-                    actions=["s3:GetObject"],
-                    resources=[bucket.arn_for_objects(f"{STAGING_PREFIX}*")],
-                    conditions=self._personalize_source_conditions(),
-                )
-            ),
-            bucket.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="PersonalizeListsStagedInputs",
-                    principals=[iam.ServicePrincipal("personalize.amazonaws.com")],
-                    actions=["s3:ListBucket"],
-                    resources=[bucket.bucket_arn],
-                    conditions={
-                        **self._personalize_source_conditions(),
-                        "StringLike": {"s3:prefix": [f"{STAGING_PREFIX}*"]},
-                    },
-                )
-            ),
-        ]
-        if isinstance(bucket, s3.Bucket) and bucket.policy is not None and self._retains_bucket:
-            # Personalize reads staged lists through this policy while a tracked job runs.
-            bucket.policy.apply_removal_policy(RemovalPolicy.RETAIN)
-        if not all(result.statement_added for result in added):
-            Annotations.of(self).add_info(
-                f"bucket {bucket.bucket_name} is imported: add to its bucket policy an Allow for "
-                f"principal personalize.amazonaws.com of s3:GetObject on {STAGING_PREFIX}* and "
-                f"s3:ListBucket with s3:prefix {STAGING_PREFIX}*, both conditioned on "
-                "aws:SourceAccount, and expire objects under that prefix with a lifecycle rule"
-            )
-
-    def _personalize_source_conditions(self) -> dict[str, object]:
-        """Personalize acting for this account and region only (the confused-deputy guard)."""
-        return {
-            "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
-            "ArnLike": {
-                "aws:SourceArn": Stack.of(self).format_arn(service="personalize", resource="*")
-            },
-        }
-
-    def _create_service_role(self) -> iam.Role:
-        """The role Personalize assumes: read the staged inputs, nothing else."""
-        role = iam.Role(
-            self,
-            "PersonalizeRole",
-            description="Assumed by Amazon Personalize to read staged data deletion inputs",
-            assumed_by=iam.ServicePrincipal(
-                "personalize.amazonaws.com", conditions=self._personalize_source_conditions()
-            ),
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:GetObject"],
-                resources=[self.bucket.arn_for_objects(f"{STAGING_PREFIX}*")],
-            )
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:ListBucket"],
-                resources=[self.bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{STAGING_PREFIX}*"]}},
-            )
-        )
-        acknowledge_wildcard_resource(
-            role,
-            self.bucket.arn_for_objects(f"{STAGING_PREFIX}*"),
-            "Personalize reads the staged list whose key the handler picks per job; the "
-            "role is limited to the staging prefix.",
-        )
-        # A job handed to the tracker may still be reading (or waiting to read) its list when
-        # the stack is deleted: the role Personalize assumes must outlive the stack.
-        retain_role(role)
-        return role
-
-    def _grant_follow_up(self) -> None:
-        """Whoever records a job's end may stage its list again for the follow-up job (a copy
-        inside the staging prefix: read the first job's list, write the second's)."""
-        if self._follow_up_granted:
-            return
-        self._follow_up_granted = True
-        staging = self.bucket.arn_for_objects(f"{STAGING_PREFIX}*")
-        for role in (self.provider.role, self.tracker.function_role):
-            role.add_to_principal_policy(
-                iam.PolicyStatement(actions=["s3:GetObject", "s3:PutObject"], resources=[staging])
-            )
-
-    def _grant_roles(self) -> None:
-        """What the provider's handlers and the tracker's step need for this bucket and role.
-
-        Both may submit a job (PassRole) and record its end (receipts, purge); only the
-        provider's handlers stage lists.
-        """
-        self.provider.grant_job_management(self.job_name_prefix)
-        self.tracker.grant_job_management(self.job_name_prefix)
-        staging = self.bucket.arn_for_objects(f"{STAGING_PREFIX}*")
-        receipts = self.bucket.arn_for_objects(f"{RECEIPTS_PREFIX}*")
-        reasons = {
-            STAGING_PREFIX: "Lists are staged under a key derived from their job name and "
-            "deleted when the job ends; limited to the staging prefix.",
-            RECEIPTS_PREFIX: "One receipt per job, named after the job, written once (read "
-            "first, so a receipt is never rewritten); limited to the receipts prefix.",
-        }
-        roles = {self.provider.role: [staging, receipts], self.tracker.function_role: [receipts]}
-        for role, writable in roles.items():
-            role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["iam:PassRole"],
-                    resources=[self.service_role.role_arn],
-                    conditions={
-                        "StringEquals": {"iam:PassedToService": "personalize.amazonaws.com"}
-                    },
-                )
-            )
-            for actions, resources in (
-                (["s3:PutObject"], writable),
-                (["s3:GetObject"], [receipts]),
-                (["s3:DeleteObject"], [staging]),
-            ):
-                role.add_to_principal_policy(
-                    iam.PolicyStatement(actions=actions, resources=resources)
-                )
-            # Whether a receipt exists is asked by listing its key (see Storage.read_json).
-            role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["s3:ListBucket"],
-                    resources=[self.bucket.bucket_arn],
-                    conditions={"StringLike": {"s3:prefix": [f"{RECEIPTS_PREFIX}*"]}},
-                )
-            )
-            for prefix, reason in reasons.items():
-                acknowledge_wildcard_resource(
-                    role, self.bucket.arn_for_objects(f"{prefix}*"), reason
-                )
-
-
-@dataclass(frozen=True)
-class _RequestSettings:
-    request_name: str
-    users: UserList
-    tags: dict[str, str]
-    completion: Completion
-    preflight: bool
-    retrain: Retrain
-    follow_up: bool
-
-
-def _group_key(where: str, group: str | personalize.CfnDatasetGroup, arn: str) -> str:
-    """A fanned-out job's construct id: its dataset group's name, stable across synths."""
-    if isinstance(group, personalize.CfnDatasetGroup):
-        return group.name if not is_token(group.name) else group.node.id
-    if is_token(arn):
-        raise DeletionConfigError(
-            f"{where} is an unresolved token: a fanned-out request names each "
-            "resource after its dataset group, so give the ARN or the CfnDatasetGroup"
-        )
-    return dataset_group_name(arn)
-
-
-def _flag(value: object, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, not {type(value).__name__}")
-    return value
-
-
-def _retrain(value: object, name: str) -> Retrain:
-    if not isinstance(value, Retrain):
-        raise TypeError(
-            f"{name} must be a Retrain (Retrain.none(), Retrain.all_solutions() or "
-            f"Retrain.solutions([...])), not {type(value).__name__}"
-        )
-    return value
-
-
-@dataclass(frozen=True)
-class _StackEnvironment:
-    """The stack's name and, where concrete, account, region and partition."""
-
-    name: str
-    account: str | None
-    region: str | None
-    partition: str | None
-
-
-def _stack_environment(stack: Stack) -> _StackEnvironment:
-    account, region = stack.account, stack.region
-    account = None if is_token(account) else account
-    region = None if is_token(region) else region
-    partition = RegionInfo.get(region).partition if region is not None else None
-    return _StackEnvironment(stack.stack_name, account, region, partition)
-
-
-def _path_in_stack(construct: Construct, stack: Stack) -> str:
-    """A construct's path below its stack: unique there, and stable unless it is renamed."""
-    path, root = construct.node.path, stack.node.path
-    return path[len(root) + 1 :] if root and path.startswith(f"{root}/") else path
-
-
-def _dataset_group_arn(
-    stack: _StackEnvironment,
-    request_name: str,
-    value: str | personalize.CfnDatasetGroup,
-    field: str = "dataset_group_arn",
-) -> str:
-    """The request's dataset group, checked as far as synth can: format, and environment.
-
-    A job runs in its dataset group's account and region; when the stack's are known, a group
-    elsewhere would only fail at deploy time, after the list was staged.
-    """
-    where = f"request {request_name!r} {field}"
-    if isinstance(value, personalize.CfnDatasetGroup):
-        return value.attr_dataset_group_arn
-    if not isinstance(value, str):
-        raise TypeError(
-            f"{where} must be a string or a CfnDatasetGroup, not {type(value).__name__}"
-        )
-    if is_token(value):
-        return value
-    try:
-        check_dataset_group_arn(value, where=where)
-    except RequestRuleError as exc:
-        raise DeletionConfigError(str(exc)) from exc
-    partition, region, account = dataset_group_environment(value)
-    expected = {"account": stack.account, "region": stack.region, "partition": stack.partition}
-    found = {"partition": partition, "region": region, "account": account}
-    wrong = [
-        name
-        for name in ("account", "region", "partition")
-        if expected[name] not in (None, found[name])
-    ]
-    if wrong:
-        raise DeletionConfigError(
-            f"{where}: {value!r} is in {', '.join(f'{n} {found[n]}' for n in wrong)}, but stack "
-            f"{stack.name!r} deploys to {', '.join(f'{n} {expected[n]}' for n in wrong)}: a "
-            "data deletion job runs in its dataset group's account and region; declare the "
-            "request in a stack of that environment"
-        )
-    return value
-
-
-SSE_S3 = "AES256"
-BLOCK_PUBLIC_ACCESS = (
-    "blockPublicAcls",
-    "blockPublicPolicy",
-    "ignorePublicAcls",
-    "restrictPublicBuckets",
-)
-
-
-def _check_bucket(bucket: s3.IBucket) -> None:
-    """The deletion bucket holds lists of user ids: SSE-S3, never public, TLS only.
-
-    A bucket of this app is checked (encryption, public access) or fixed (a TLS-only statement
-    is added if missing); an imported one cannot be inspected, so the synth says what it needs.
-    """
-    where = f"bucket {bucket.node.path!r}"
-    if bucket.encryption_key is not None:
-        raise DeletionConfigError(
-            f"{where} is encrypted with a customer managed KMS key: this construct stages "
-            "inputs only with SSE-S3, because Personalize would need grants on that key (in its "
-            "key policy) that the construct does not manage; use BucketEncryption.S3_MANAGED or "
-            "let the construct create the bucket"
-        )
-    if not isinstance(bucket, s3.Bucket):
-        Annotations.of(bucket).add_info(
-            f"{where} is imported: make sure it uses SSE-S3 default encryption, blocks all "
-            "public access and denies requests without TLS (aws:SecureTransport false); the "
-            "construct cannot check that"
-        )
-        return
-    stack = Stack.of(bucket)
-    # The L1 properties as one plain value: reading cfn.public_access_block_configuration
-    # through its getter would re-map jsii's shared BlockPublicAccess.BLOCK_ALL object to an
-    # interface proxy, breaking every later BLOCK_ALL in the process.
-    properties = stack.resolve(bucket.node.default_child._cfn_properties)
-    encryption = properties.get("bucketEncryption") or {}
-    algorithms = sorted(
-        {
-            rule.get("serverSideEncryptionByDefault", {}).get("sseAlgorithm", SSE_S3)
-            for rule in encryption.get("serverSideEncryptionConfiguration", [])
-        }
-        - {SSE_S3}
-    )
-    if algorithms:
-        raise DeletionConfigError(
-            f"{where} uses {', '.join(algorithms)} encryption: the construct supports SSE-S3 "
-            "(BucketEncryption.S3_MANAGED) only, because Personalize's service role would need "
-            "KMS grants the construct does not manage"
-        )
-    public = properties.get("publicAccessBlockConfiguration")
-    if public is not None and not all(public.get(name) is True for name in BLOCK_PUBLIC_ACCESS):
-        raise DeletionConfigError(
-            f"{where} does not block all public access: lists of user ids must never be public; "
-            "use block_public_access=BlockPublicAccess.BLOCK_ALL"
-        )
-    policy = stack.resolve(bucket.policy.document.to_json()) if bucket.policy else {}
-    if "aws:SecureTransport" not in json.dumps(policy):
-        bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=["s3:*"],
-                resources=[bucket.bucket_arn, bucket.arn_for_objects("*")],
-                conditions={"Bool": {"aws:SecureTransport": "false"}},
-            )
-        )

@@ -1,24 +1,46 @@
-"""One deletion request: a single custom resource and its attributes."""
+"""One deletion request: a single custom resource and its attributes.
+
+A job gets what it shares with the other requests of its construct as one explicit value,
+:class:`RequestScope`, not the construct itself: the job depends on the provider and a few
+settings, never on ``PersonalizeDataDeletion`` (which imports this module).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from aws_cdk import CfnResource, Token
 from personalize_deletion_runtime.properties import HAND_OFF, SCOPE
 from personalize_deletion_runtime.request_rules import compose_job_name
+from personalize_deletion_runtime.user_list import Limits
 
 from constructs import Construct
 
 from .completion import Completion
 from .list_assets import is_token
+from .provider import DeletionJobProvider
 from .retrain import Retrain
 from .sources import JobNamer, UserList
 
-if TYPE_CHECKING:
-    from .deletion import PersonalizeDataDeletion
-
 RESOURCE_TYPE = "Custom::PersonalizeDataDeletionJob"
+
+
+@dataclass(frozen=True)
+class RequestScope:
+    """What every request of one ``PersonalizeDataDeletion`` shares, built once by it.
+
+    :param provider: the stack's shared provider: its service token is the resource's, its
+        settings bound the completion wait, and local lists become its assets.
+    :param scope_id: the construct's path in its stack, which requests name as their
+        ``Scope`` (the handlers find the construct's bucket, role and prefix by it).
+    :param job_name_prefix: first part of every job name of the construct.
+    :param limits: what a local list may hold (the construct's ``max_input_bytes``).
+    """
+
+    provider: DeletionJobProvider
+    scope_id: str
+    job_name_prefix: str
+    limits: Limits
 
 
 class DeletionJob(Construct):
@@ -32,6 +54,23 @@ class DeletionJob(Construct):
     COMPLETED, ``num_deleted`` a count, ``tracked_by`` ``none``), or it was handed to the
     tracker (``status`` PENDING, IN_PROGRESS or QUEUED, ``num_deleted`` ``pending``,
     ``tracked_by`` the execution ARN). ``receipt_uri`` says where the receipt is or will be.
+
+    Declare jobs with :meth:`PersonalizeDataDeletion.delete_users` (or
+    ``delete_users_from_groups``), which checks the settings and builds these props.
+
+    :param scope: the construct the job belongs to (the deletion construct, or a request's
+        container when it fans out).
+    :param construct_id: the job's id: the request name, or its dataset group's name.
+    :param request_scope: what the job shares with the construct's other requests.
+    :param dataset_group_arn: the dataset group's ARN (a token for a group of the app).
+    :param users: the user ids to delete.
+    :param tags: tags of the deletion job (empty for none).
+    :param completion: what the deployment does while the job runs.
+    :param preflight: check the dataset group is idle before submitting. Default: ``True``.
+    :param retrain: what to retrain once the job COMPLETED. Default: ``None``, nothing.
+    :param follow_up: start one further job when an import or training started during this
+        one. Default: ``False``.
+    :param request_name: the request this job belongs to. Default: ``construct_id``.
     """
 
     def __init__(
@@ -39,7 +78,7 @@ class DeletionJob(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        deletion: PersonalizeDataDeletion,
+        request_scope: RequestScope,
         dataset_group_arn: str,
         users: UserList,
         tags: dict[str, str],
@@ -60,12 +99,14 @@ class DeletionJob(Construct):
         source = users.bind(
             self,
             request_name=self.request_name,
-            provider=deletion.provider,
-            limits=deletion.limits,
-            job_name=_job_namer(deletion.job_name_prefix, self.request_name, dataset_group_arn),
+            provider=request_scope.provider,
+            limits=request_scope.limits,
+            job_name=_job_namer(
+                request_scope.job_name_prefix, self.request_name, dataset_group_arn
+            ),
             label=label,
         )
-        provider = deletion.provider
+        provider = request_scope.provider
         properties: dict[str, object] = {"ServiceToken": provider.service_token}
         service_timeout = provider.settings.request_service_timeout
         if service_timeout is not None:
@@ -73,7 +114,7 @@ class DeletionJob(Construct):
         properties.update(
             {
                 "RequestName": self.request_name,
-                SCOPE: deletion.scope_id,
+                SCOPE: request_scope.scope_id,
                 "DatasetGroupArn": dataset_group_arn,
             }
         )

@@ -15,10 +15,12 @@ def handler_code() -> lambda_.Code:
 
     The package's parent is ``lambda/`` in a checkout but ``site-packages`` when installed, so
     everything but the package is excluded (excluded folders are never walked). The provider's
-    handlers and the tracker's step share this one asset.
+    handlers and the tracker's step share this one asset. The package's ``py.typed`` marker is
+    for type checkers of the library, not for Lambda: it is left out, so the asset (and its
+    hash) holds only code the handlers run.
     """
     name = RUNTIME_PACKAGE.name
     return lambda_.Code.from_asset(
         str(RUNTIME_PACKAGE.parent),
-        exclude=["*", f"!{name}", f"!{name}/**", "**/__pycache__", "**/*.pyc"],
+        exclude=["*", f"!{name}", f"!{name}/**", "**/__pycache__", "**/*.pyc", "**/py.typed"],
     )

@@ -8,19 +8,12 @@ provider and Trigger do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from aws_cdk import Aws, Duration, Names, RemovalPolicy, Size, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
-from personalize_deletion_runtime.properties import (
-    DEFAULT_QUERY_INTERVAL_SECONDS,
-    DEFAULT_TOTAL_TIMEOUT_SECONDS,
-    handler_deadline_seconds,
-)
 from personalize_deletion_runtime.scopes import ENVIRONMENT_VARIABLE as SCOPES_VARIABLE
 
 from constructs import Construct
@@ -29,103 +22,47 @@ from .acknowledgements import acknowledge, acknowledge_wildcard_resource
 from .grants import grant_job_management, grant_preflight, grant_put_job_events
 from .list_assets import ListAssets
 from .packaging import RUNTIME_PACKAGE, handler_code
+from .provider_settings import (
+    CLOUDFORMATION_CAP,
+    CLOUDFORMATION_CAP_SECONDS,
+    DEFAULT_QUERY_INTERVAL,
+    DEFAULT_TOTAL_TIMEOUT,
+    SERVICE_TIMEOUT_SLACK_SECONDS,
+    ProviderSettings,
+    ProviderSettingsError,
+)
 from .tracker import DeletionTracker
 
+__all__ = [
+    "CLOUDFORMATION_CAP",
+    "CLOUDFORMATION_CAP_SECONDS",
+    "DEFAULT_QUERY_INTERVAL",
+    "DEFAULT_TOTAL_TIMEOUT",
+    "ON_EVENT_MEMORY_MB",
+    "PROVIDER_ID",
+    "SERVICE_TIMEOUT_SLACK_SECONDS",
+    "DeletionJobProvider",
+    "ProviderSettings",
+    "ProviderSettingsError",
+]
+
 PROVIDER_ID = "PersonalizeDataDeletionProvider"
-CLOUDFORMATION_CAP = Duration.hours(1)
-CLOUDFORMATION_CAP_SECONDS = 3600
-SERVICE_TIMEOUT_SLACK_SECONDS = 600
-"""A request carries ``ServiceTimeout`` only when the provider's bound is at least this much
-shorter than CloudFormation's default (its one-hour cap): otherwise the default serves."""
-DEFAULT_QUERY_INTERVAL = Duration.seconds(DEFAULT_QUERY_INTERVAL_SECONDS)
-DEFAULT_TOTAL_TIMEOUT = Duration.seconds(DEFAULT_TOTAL_TIMEOUT_SECONDS)
 ON_EVENT_MEMORY_MB = 1024
 """``on_event`` validates and stages lists of up to 100 MB; Lambda's CPU share follows memory
 (the benchmark estimates validation throughput at this size)."""
 
 
-class ProviderSettingsError(ValueError):
-    """Provider settings that CloudFormation or the Provider framework cannot honour."""
-
-
-@dataclass(frozen=True, eq=False)
-class ProviderSettings:
-    """How the shared provider polls; one value per stack because the provider is shared.
-
-    ``total_timeout`` plus two query intervals must fit in CloudFormation's one-hour cap: the
-    handler gives up one interval before the framework does (so the reason is ours, not
-    "Operation timed out"), and CloudFormation must still receive the framework's answer.
-
-    Settings are equal when their durations are (jsii's ``Duration`` objects compare by
-    identity, so ``Duration.minutes(1)`` is not the default's ``Duration.minutes(1)``).
-    """
-
-    query_interval: Duration = DEFAULT_QUERY_INTERVAL
-    total_timeout: Duration = DEFAULT_TOTAL_TIMEOUT
-    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
-
-    def __post_init__(self) -> None:
-        interval = self.query_interval.to_seconds()
-        total = self.total_timeout.to_seconds()
-        # Read once: every later use is Python arithmetic, not a jsii round trip.
-        object.__setattr__(self, "_seconds", (interval, total))
-        if not 10 <= interval <= 600:
-            raise ProviderSettingsError(
-                f"query_interval is {interval:g} s: use 10 s to 10 minutes (polling faster only "
-                "costs invocations; Personalize jobs take minutes to hours)"
-            )
-        if total < 3 * interval:
-            raise ProviderSettingsError(
-                f"total_timeout ({total:g} s) must allow at least three polls of "
-                f"query_interval ({interval:g} s)"
-            )
-        if total + 2 * interval > CLOUDFORMATION_CAP.to_seconds():
-            raise ProviderSettingsError(
-                f"total_timeout ({total:g} s) + 2 x query_interval ({interval:g} s) exceeds "
-                "CloudFormation's 3600 s custom resource cap: lower total_timeout to at most "
-                f"{CLOUDFORMATION_CAP.to_seconds() - 2 * interval:g} s"
-            )
-
-    def _key(self) -> tuple[float, float, str]:
-        interval, total = self._seconds  # type: ignore[attr-defined]
-        return interval, total, self.log_retention.name
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ProviderSettings) and self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __str__(self) -> str:
-        interval, total, retention = self._key()
-        return (
-            f"query_interval {interval:g} s, total_timeout {total:g} s, log_retention {retention}"
-        )
-
-    @property
-    def service_timeout_seconds(self) -> int:
-        """What CloudFormation needs to wait: the framework's timeout plus its final answer."""
-        interval, total = self._seconds  # type: ignore[attr-defined]
-        return int(total + 2 * interval)
-
-    @property
-    def request_service_timeout(self) -> str | None:
-        """``ServiceTimeout`` for each request, or ``None`` where CloudFormation's default (its
-        one-hour cap) serves: it only matters if the framework never answers, and then a bound
-        a few minutes shorter is not worth its bytes in every request."""
-        seconds = self.service_timeout_seconds
-        slack = CLOUDFORMATION_CAP_SECONDS - SERVICE_TIMEOUT_SLACK_SECONDS
-        return None if seconds > slack else str(seconds)
-
-    @property
-    def handler_deadline_seconds(self) -> int:
-        """Seconds after the create call at which ``is_complete`` stops waiting, with a reason."""
-        interval, total = self._seconds  # type: ignore[attr-defined]
-        return handler_deadline_seconds(total, interval)
-
-
 class DeletionJobProvider(Construct):
-    """Lambda handlers and the Provider framework behind every deletion request of a stack."""
+    """Lambda handlers and the Provider framework behind every deletion request of a stack.
+
+    Get the stack's one provider with :meth:`of`; ``PersonalizeDataDeletion`` does.
+
+    :param scope: the stack.
+    :param construct_id: the provider's id in the stack.
+    :param settings: how the provider polls.
+    :param tracker: the stack's tracker, to which what the deployment does not wait for is
+        handed.
+    """
 
     @classmethod
     def of(
@@ -133,8 +70,10 @@ class DeletionJobProvider(Construct):
     ) -> DeletionJobProvider:
         """Return the stack's provider, creating it on first use.
 
-        ``tracker`` is the stack's tracker (a singleton too): what the deployment does not wait
-        for is handed to it.
+        :param scope: any construct of the stack.
+        :param settings: the provider's settings; they must equal those of an existing provider.
+        :param tracker: the stack's tracker (a singleton too): what the deployment does not wait
+            for is handed to it.
         """
         stack = Stack.of(scope)
         existing = stack.node.try_find_child(PROVIDER_ID)
@@ -250,6 +189,9 @@ class DeletionJobProvider(Construct):
         policies (two statements) with every request; ``*.csv`` in the assets bucket is the
         narrowest pattern that stays constant. The handlers write there only at the key of the
         list they read and validated against the request's ``ContentSha256``.
+
+        :param bucket_name: the assets bucket.
+        :param identity: what tells assets buckets apart (granted once per identity).
         """
         if identity in self._granted_asset_buckets:
             return
@@ -292,6 +234,14 @@ class DeletionJobProvider(Construct):
         purge setting from there; a request naming another scope, or (in the older shape)
         another prefix, bucket, role or a larger limit, or a dataset group outside this stack's
         account and region, is refused.
+
+        :param scope_id: the construct's path in the stack, which its requests name.
+        :param job_name_prefix: the construct's job name prefix.
+        :param bucket_name: the construct's bucket.
+        :param role_arn: the construct's Personalize service role.
+        :param max_input_bytes: the construct's list size limit.
+        :param purge_staged_input: whether the construct's staged lists are deleted once their
+            job ended.
         """
         self._scopes.append(
             {
@@ -331,7 +281,10 @@ class DeletionJobProvider(Construct):
             grant_preflight(role)
 
     def grant_job_management(self, job_name_prefix: str) -> None:
-        """Let the handlers create, describe and list jobs named with ``job_name_prefix``."""
+        """Let the handlers create, describe and list jobs named with ``job_name_prefix``.
+
+        :param job_name_prefix: a construct's job name prefix (granted once per prefix).
+        """
         if job_name_prefix in self._granted_prefixes:
             return
         self._granted_prefixes.add(job_name_prefix)

@@ -23,7 +23,13 @@ from personalize_deletion_runtime.properties import (
 
 @dataclass(frozen=True)
 class Retrain:
-    """A retraining choice; build one with the static methods."""
+    """A retraining choice; build one with the static methods.
+
+    :param policy: what is retrained (the handler's ``NONE``, ``ALL`` or ``LIST``).
+    :param solution_arns: the solutions retrained under ``LIST``. Default: none.
+    :param update_campaigns: point the solutions' campaigns at the new versions. Default:
+        ``True``.
+    """
 
     policy: str
     solution_arns: tuple[str, ...] = ()
@@ -36,12 +42,21 @@ class Retrain:
 
     @staticmethod
     def all_solutions(update_campaigns: bool = True) -> Retrain:
-        """Every solution of the dataset group, found when the job has completed."""
+        """Every solution of the dataset group, found when the job has completed.
+
+        :param update_campaigns: point each solution's campaigns at its new version. Default:
+            ``True``.
+        """
         return Retrain(RETRAIN_ALL, update_campaigns=_flag(update_campaigns))
 
     @staticmethod
     def solutions(solution_arns: Iterable[str], update_campaigns: bool = True) -> Retrain:
-        """The named solutions (ARNs of the dataset group's solutions)."""
+        """The named solutions (ARNs of the dataset group's solutions).
+
+        :param solution_arns: ARNs of solutions of the request's dataset group, at least one.
+        :param update_campaigns: point each solution's campaigns at its new version. Default:
+            ``True``.
+        """
         if isinstance(solution_arns, str) or not isinstance(solution_arns, Iterable):
             raise TypeError("solution_arns must be a list of solution ARNs, not a single string")
         arns = tuple(solution_arns)
@@ -59,6 +74,7 @@ class Retrain:
 
     @property
     def enabled(self) -> bool:
+        """Whether anything is retrained (the tracker then needs training grants)."""
         return self.policy != RETRAIN_NONE
 
 

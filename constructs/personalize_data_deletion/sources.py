@@ -49,7 +49,10 @@ class UserList(abc.ABC):
 
     @staticmethod
     def from_csv(path: str | Path) -> UserList:
-        """A local CSV (header ``USER_ID``) shipped as a CDK file asset; validated at synth."""
+        """A local CSV (header ``USER_ID``) shipped as a CDK file asset; validated at synth.
+
+        :param path: the CSV file, relative to the app's working directory or absolute.
+        """
         return _LocalCsv(Path(path))
 
     @staticmethod
@@ -58,6 +61,8 @@ class UserList(abc.ABC):
 
         The ids are written to a CSV asset at synth time; they never appear in the template.
         A single string is refused: iterating it would delete one user per character.
+
+        :param ids: the user ids, as strings.
         """
         if isinstance(ids, str | bytes | bytearray) or not isinstance(ids, Iterable):
             raise TypeError(
@@ -81,11 +86,15 @@ class UserList(abc.ABC):
         """One CSV object in the user's own bucket, read by the handler at deploy time.
 
         CloudFormation calls the handler only when the request's properties change, so
-        replacing the object and deploying again reads nothing. ``version_id`` (default none:
-        the current version) pins the version to read, from a versioned bucket; ``revision``
-        (default none) is any label you change along with the object. Either one changed is
-        a new deployment of the request: a different list starts a new job, the same list
-        adopts the job it started before.
+        replacing the object and deploying again reads nothing. Changing ``version_id`` or
+        ``revision`` is a new deployment of the request: a different list starts a new job, the
+        same list adopts the job it started before.
+
+        :param bucket: the user's bucket holding the CSV (header ``USER_ID``).
+        :param key: the object's key (one object, not a folder).
+        :param version_id: the version to read, from a versioned bucket. Default: none (the
+            current version).
+        :param revision: any label you change along with the object. Default: none.
         """
         _check_s3_location(bucket, key, "from_s3 key")
         if not key or key.endswith("/"):
@@ -103,8 +112,10 @@ class UserList(abc.ABC):
     def from_s3_prefix(bucket: s3.IBucket, prefix: str, *, revision: str | None = None) -> UserList:
         """A folder of CSV objects (``.csv`` keys under ``prefix``) in the user's own bucket.
 
-        ``revision`` (default none): change it when the folder's objects change, so the next
-        deployment reads them again (see :meth:`from_s3`).
+        :param bucket: the user's bucket holding the CSV objects.
+        :param prefix: the folder, ending with ``/``.
+        :param revision: change it when the folder's objects change, so the next deployment
+            reads them again (see :meth:`from_s3`). Default: none.
         """
         _check_s3_location(bucket, prefix, "from_s3_prefix prefix")
         if not prefix.endswith("/"):
@@ -129,10 +140,17 @@ class UserList(abc.ABC):
     ) -> BoundSource:
         """Validate what can be validated now, grant the handler read access, say where to read.
 
-        ``job_name`` gives the job's name for the list's SHA-256 (``None`` when it is only known
-        at deploy time): a local list's asset is named after it. ``label`` (default: the request
-        name) tells this job's list apart from its request's other jobs (a request fanned out
-        to several dataset groups): each job gets its own asset object, removed when it ends.
+        Called by :class:`DeletionJob`, once per job.
+
+        :param scope: the job the list belongs to.
+        :param request_name: the request, named in validation errors.
+        :param provider: the stack's provider: its handlers read the list.
+        :param limits: what the list may hold (the construct's ``max_input_bytes``).
+        :param job_name: the job's name for the list's SHA-256 (``None`` when it is only known
+            at deploy time): a local list's asset is named after it. Default: always ``None``.
+        :param label: tells this job's list apart from its request's other jobs (a request
+            fanned out to several dataset groups): each job gets its own asset object, removed
+            when it ends. Default: the request name.
         """
 
 

@@ -34,7 +34,14 @@ def resolve_request_file(
     default_environment: RequestEnvironment | None = None,
 ) -> list[Job]:
     """Every job a request file (manifest or folder) declares, or :class:`RequestFileError`
-    listing every problem (files, lists and dataset groups alike)."""
+    listing every problem (files, lists and dataset groups alike).
+
+    :param request_file: a manifest (JSON or YAML) or a folder of request files.
+    :param default_dataset_group_arn: the group of requests that name none. Default: none
+        (such a request is a problem).
+    :param default_environment: where dataset groups given by name are, unless the file says.
+        Default: none.
+    """
     loaded = read_requests(request_file)
     jobs, unresolved = resolve_jobs(
         loaded.requests,
@@ -51,15 +58,23 @@ def resolve_request_file(
 class DeletionRequestsStack(Stack):
     """One ``PersonalizeDataDeletion`` and the jobs of a request file, in one environment.
 
-    Give ``jobs`` (what :class:`DeletionRequestsStage` does) or ``request_file`` (every job of
-    the file must then be in this stack's account and region; ``default_dataset_group_arn``,
-    default none, is the group of requests that name none).
+    Give ``jobs`` (what :class:`DeletionRequestsStage` does) or ``request_file``.
 
     Outputs per job: job ARN, job name, status, numDeleted, the tracker execution that follows
-    a handed-off job, and the receipt's location (never user ids). With
-    ``notification_topic_arn`` (default none), every job event also goes to that SNS topic (its
-    policy must let ``events.amazonaws.com`` publish: an imported topic's policy is not changed
-    here).
+    a handed-off job, and the receipt's location (never user ids).
+
+    :param scope: the app or stage.
+    :param construct_id: the stack's id.
+    :param request_file: a request file (manifest or folder); every job of the file must then
+        be in this stack's account and region. Default: none (give ``jobs``).
+    :param jobs: resolved jobs, all of this stack's environment. Default: none (give
+        ``request_file``).
+    :param default_dataset_group_arn: with ``request_file``, the group of requests that name
+        none. Default: none.
+    :param notification_topic_arn: an SNS topic that also receives every job event (its policy
+        must let ``events.amazonaws.com`` publish: an imported topic's policy is not changed
+        here). Default: none.
+    :param kwargs: the ``Stack`` props (``env``, ``stack_name``, ``description``...).
     """
 
     def __init__(
@@ -121,13 +136,24 @@ class DeletionRequestsStage(Stage):
     """Every job of a request file, in one stack per (account, region), inside one ``Stage``.
 
     A job runs in its dataset group's account and region, so each environment gets its own
-    stack (``stack_name``, default ``PersonalizeDataDeletion``, the name the app's single stack
-    always had), deployed with ``cdk deploy --all`` or as a CDK Pipelines stage. An
-    environment with more jobs than one stack carries (``jobs_per_stack``, default
-    :data:`MAX_JOBS_PER_STACK`) gets further stacks, ``<stack_name>-2`` and so on, filled in
-    declaration order. ``default_environment`` (default none) is where dataset groups given by
-    name go when neither the request nor its file lists environments. The notification topic
-    (default none) is used by the stacks of its own account and region.
+    stack, deployed with ``cdk deploy --all`` or as a CDK Pipelines stage. An environment with
+    more jobs than one stack carries gets further stacks, ``<stack_name>-2`` and so on, filled
+    in declaration order (a placement file keeps every recorded job in its stack).
+
+    :param scope: the app (or a parent stage).
+    :param construct_id: the stage's id.
+    :param request_file: a manifest (JSON or YAML) or a folder of request files.
+    :param default_dataset_group_arn: the group of requests that name none. Default: none.
+    :param default_environment: where dataset groups given by name go when neither the request
+        nor its file lists environments. Default: none.
+    :param notification_topic_arn: an SNS topic that receives every job event; used by the
+        stacks of its own account and region. Default: none.
+    :param stack_name: name of each environment's first stack. Default:
+        ``PersonalizeDataDeletion``, the name the app's single stack always had.
+    :param jobs_per_stack: most jobs in one stack, 1 to :data:`MAX_JOBS_PER_STACK`. Default:
+        :data:`MAX_JOBS_PER_STACK`.
+    :param description: of every stack. Default: none.
+    :param kwargs: the ``Stage`` props (``env``, ``outdir``...).
     """
 
     def __init__(

@@ -37,6 +37,7 @@ from personalize_deletion_runtime.notifications import (
 from constructs import Construct
 
 from .acknowledgements import acknowledge, acknowledge_wildcard_resource
+from .durations import readable
 from .grants import grant_job_management, grant_put_job_events, grant_retraining
 from .packaging import RUNTIME_PACKAGE, handler_code
 from .tracker_definition import tracker_definition
@@ -68,6 +69,12 @@ class TrackerSettings:
     is followed before the tracker reports it as stuck (default 36 hours, above Personalize's
     "up to a day"). Settings are equal when their durations are (jsii's ``Duration`` objects
     compare by identity).
+
+    :param interval: time between two status reads of a job, 1 minute to 1 hour. Default: 10
+        minutes.
+    :param timeout: how long a job is followed before it is reported as stuck. Default: 36
+        hours.
+    :param log_retention: of the tracker's log groups. Default: one year.
     """
 
     interval: Duration = DEFAULT_TRACKING_INTERVAL
@@ -85,8 +92,9 @@ class TrackerSettings:
             )
         if timeout < 3 * interval or timeout < 3600:
             raise TrackerSettingsError(
-                f"tracking_timeout ({timeout:g} s) must be at least an hour and three "
-                f"tracking intervals ({interval:g} s)"
+                f"tracking_timeout ({readable(timeout)}) must be at least an hour and three "
+                f"tracking intervals ({readable(interval)}): raise tracking_timeout to at least "
+                f"{readable(max(3 * interval, 3600))}"
             )
         if timeout > MAX_TRACKING_TIMEOUT.to_seconds():
             raise TrackerSettingsError(
@@ -107,17 +115,28 @@ class TrackerSettings:
     def __str__(self) -> str:
         interval, timeout, retention = self._key()
         return (
-            f"tracking_interval {interval:g} s, tracking_timeout {timeout:g} s, "
+            f"tracking_interval {readable(interval)}, tracking_timeout {readable(timeout)}, "
             f"log_retention {retention}"
         )
 
 
 class DeletionTracker(Construct):
-    """The stack's tracker: state machine, its Lambda step, roles, logs, metrics and alarms."""
+    """The stack's tracker: state machine, its Lambda step, roles, logs, metrics and alarms.
+
+    Get the stack's one tracker with :meth:`of`; ``PersonalizeDataDeletion`` does.
+
+    :param scope: the stack.
+    :param construct_id: the tracker's id in the stack.
+    :param settings: how the tracker follows jobs.
+    """
 
     @classmethod
     def of(cls, scope: Construct, settings: TrackerSettings) -> DeletionTracker:
-        """Return the stack's tracker, creating it on first use."""
+        """Return the stack's tracker, creating it on first use.
+
+        :param scope: any construct of the stack.
+        :param settings: the tracker's settings; they must equal those of an existing tracker.
+        """
         stack = Stack.of(scope)
         existing = stack.node.try_find_child(TRACKER_ID)
         if existing is None:
@@ -223,7 +242,10 @@ class DeletionTracker(Construct):
         return self.state_machine.state_machine_arn
 
     def metric_jobs(self, metric_name: str) -> cloudwatch.Metric:
-        """Jobs of this stack that ended with ``JobsCompleted``, ``JobsFailed``, ``JobsStuck``."""
+        """Jobs of this stack that ended with ``JobsCompleted``, ``JobsFailed``, ``JobsStuck``.
+
+        :param metric_name: ``JobsCompleted``, ``JobsFailed`` or ``JobsStuck``.
+        """
         if metric_name not in (JOBS_COMPLETED, JOBS_FAILED, JOBS_STUCK):
             raise ValueError(
                 f"metric_name {metric_name!r}: use {JOBS_COMPLETED}, {JOBS_FAILED} or {JOBS_STUCK}"
@@ -251,7 +273,10 @@ class DeletionTracker(Construct):
         )
 
     def grant_job_management(self, job_name_prefix: str) -> None:
-        """Let the tracker read (and its step create) jobs named with ``job_name_prefix``."""
+        """Let the tracker read (and its step create) jobs named with ``job_name_prefix``.
+
+        :param job_name_prefix: a construct's job name prefix (granted once per prefix).
+        """
         if job_name_prefix in self._granted_prefixes:
             return
         self._granted_prefixes.add(job_name_prefix)
@@ -281,7 +306,10 @@ class DeletionTracker(Construct):
         grant_retraining(self.function_role)
 
     def grant_start(self, grantee: iam.IGrantable) -> None:
-        """Let ``grantee`` start executions and look up existing ones (idempotent hand-off)."""
+        """Let ``grantee`` start executions and look up existing ones (idempotent hand-off).
+
+        :param grantee: the provider's handlers' role.
+        """
         stack = Stack.of(self)
         executions = stack.format_arn(
             service="states",

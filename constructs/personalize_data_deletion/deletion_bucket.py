@@ -1,0 +1,178 @@
+"""The deletion bucket: created, checked and prepared for Personalize.
+
+The bucket holds lists of user ids (``staging/``) and receipts (``receipts/``), so it must be
+SSE-S3 encrypted, never public and TLS only, and Personalize (and only Personalize acting for
+this account) must be able to read the staged lists. A bucket of the app is checked and
+completed here; an imported one cannot be inspected or changed, so the synth says what it needs.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Annotations, Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from personalize_deletion_runtime.layout import STAGING_PREFIX
+
+from constructs import Construct
+
+from .acknowledgements import acknowledge
+from .errors import DeletionConfigError
+
+SSE_S3 = "AES256"
+BLOCK_PUBLIC_ACCESS = (
+    "blockPublicAcls",
+    "blockPublicPolicy",
+    "ignorePublicAcls",
+    "restrictPublicBuckets",
+)
+
+
+def create_bucket(
+    scope: Construct, removal_policy: RemovalPolicy, access_logs: s3.IBucket | None
+) -> s3.Bucket:
+    """The construct's own bucket (id ``Bucket``): SSE-S3, private, TLS only, unversioned."""
+    bucket = s3.Bucket(
+        scope,
+        "Bucket",
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        enforce_ssl=True,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        versioned=False,
+        removal_policy=removal_policy,
+        server_access_logs_bucket=access_logs,
+        server_access_logs_prefix="deletion-inputs/" if access_logs else None,
+    )
+    if access_logs is None:
+        acknowledge(
+            bucket,
+            "AwsSolutions-S1",
+            "Server access logging needs a second bucket; pass "
+            "server_access_logs_bucket to enable it. Handler reads and writes are logged "
+            "by CloudTrail data events if the account enables them.",
+        )
+    return bucket
+
+
+def personalize_source_conditions(scope: Construct) -> dict[str, object]:
+    """Personalize acting for this account and region only (the confused-deputy guard)."""
+    return {
+        "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+        "ArnLike": {
+            "aws:SourceArn": Stack.of(scope).format_arn(service="personalize", resource="*")
+        },
+    }
+
+
+def prepare_bucket(
+    scope: Construct, bucket: s3.IBucket, expiration: Duration, *, retain_policy: bool
+) -> None:
+    """Lifecycle backstop and Personalize's read access, on our bucket or the user's own.
+
+    ``retain_policy``: keep the bucket policy when the stack is deleted (for a created bucket
+    that is retained itself). An imported bucket cannot be changed from here: the synth says
+    what it needs.
+    """
+    if isinstance(bucket, s3.Bucket):
+        # Backstop: the handler purges each staged list once its job ends; anything a
+        # failed deployment leaves behind expires here. Receipts are kept.
+        bucket.add_lifecycle_rule(
+            id="ExpireStagedInputs",
+            prefix=STAGING_PREFIX,
+            expiration=expiration,
+            abort_incomplete_multipart_upload_after=Duration.days(1),
+        )
+    added = [
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="PersonalizeReadsStagedInputs",
+                principals=[iam.ServicePrincipal("personalize.amazonaws.com")],
+                actions=["s3:GetObject"],
+                resources=[bucket.arn_for_objects(f"{STAGING_PREFIX}*")],
+                conditions=personalize_source_conditions(scope),
+            )
+        ),
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="PersonalizeListsStagedInputs",
+                principals=[iam.ServicePrincipal("personalize.amazonaws.com")],
+                actions=["s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions={
+                    **personalize_source_conditions(scope),
+                    "StringLike": {"s3:prefix": [f"{STAGING_PREFIX}*"]},
+                },
+            )
+        ),
+    ]
+    if isinstance(bucket, s3.Bucket) and bucket.policy is not None and retain_policy:
+        # Personalize reads staged lists through this policy while a tracked job runs.
+        bucket.policy.apply_removal_policy(RemovalPolicy.RETAIN)
+    if not all(result.statement_added for result in added):
+        Annotations.of(scope).add_info(
+            f"bucket {bucket.bucket_name} is imported: add to its bucket policy an Allow for "
+            f"principal personalize.amazonaws.com of s3:GetObject on {STAGING_PREFIX}* and "
+            f"s3:ListBucket with s3:prefix {STAGING_PREFIX}*, both conditioned on "
+            "aws:SourceAccount, and expire objects under that prefix with a lifecycle rule"
+        )
+
+
+def check_bucket(bucket: s3.IBucket) -> None:
+    """The deletion bucket holds lists of user ids: SSE-S3, never public, TLS only.
+
+    A bucket of this app is checked (encryption, public access) or fixed (a TLS-only statement
+    is added if missing); an imported one cannot be inspected, so the synth says what it needs.
+    """
+    where = f"bucket {bucket.node.path!r}"
+    if bucket.encryption_key is not None:
+        raise DeletionConfigError(
+            f"{where} is encrypted with a customer managed KMS key: this construct stages "
+            "inputs only with SSE-S3, because Personalize would need grants on that key (in its "
+            "key policy) that the construct does not manage; use BucketEncryption.S3_MANAGED or "
+            "let the construct create the bucket"
+        )
+    if not isinstance(bucket, s3.Bucket):
+        Annotations.of(bucket).add_info(
+            f"{where} is imported: make sure it uses SSE-S3 default encryption, blocks all "
+            "public access and denies requests without TLS (aws:SecureTransport false); the "
+            "construct cannot check that"
+        )
+        return
+    stack = Stack.of(bucket)
+    # The L1 properties as one plain value: reading cfn.public_access_block_configuration
+    # through its getter would re-map jsii's shared BlockPublicAccess.BLOCK_ALL object to an
+    # interface proxy, breaking every later BLOCK_ALL in the process.
+    properties = stack.resolve(bucket.node.default_child._cfn_properties)
+    encryption = properties.get("bucketEncryption") or {}
+    algorithms = sorted(
+        {
+            rule.get("serverSideEncryptionByDefault", {}).get("sseAlgorithm", SSE_S3)
+            for rule in encryption.get("serverSideEncryptionConfiguration", [])
+        }
+        - {SSE_S3}
+    )
+    if algorithms:
+        raise DeletionConfigError(
+            f"{where} uses {', '.join(algorithms)} encryption: the construct supports SSE-S3 "
+            "(BucketEncryption.S3_MANAGED) only, because Personalize's service role would need "
+            "KMS grants the construct does not manage"
+        )
+    public = properties.get("publicAccessBlockConfiguration")
+    if public is not None and not all(public.get(name) is True for name in BLOCK_PUBLIC_ACCESS):
+        raise DeletionConfigError(
+            f"{where} does not block all public access: lists of user ids must never be public; "
+            "use block_public_access=BlockPublicAccess.BLOCK_ALL"
+        )
+    policy = stack.resolve(bucket.policy.document.to_json()) if bucket.policy else {}
+    if "aws:SecureTransport" not in json.dumps(policy):
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:*"],
+                resources=[bucket.bucket_arn, bucket.arn_for_objects("*")],
+                conditions={"Bool": {"aws:SecureTransport": "false"}},
+            )
+        )

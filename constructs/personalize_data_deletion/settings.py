@@ -1,0 +1,179 @@
+"""The construct's settings and each request's, checked once and resolved to plain values.
+
+``PersonalizeDataDeletion`` takes a dozen settings, and each request may override four of them
+(completion, pre-flight, retraining, follow-up). Every check, and every rule where two settings
+must agree, is here, so that the construct only wires resources; each failure names the
+setting, the rule and the fix (durations written as people read them, see :mod:`.durations`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from aws_cdk import Duration
+from personalize_deletion_runtime.request_rules import (
+    RequestRuleError,
+    check_prefix,
+    check_request_name,
+    check_tags,
+)
+from personalize_deletion_runtime.user_list import Limits
+
+from .completion import Completion
+from .durations import readable
+from .errors import DeletionConfigError
+from .retrain import Retrain
+from .sources import UserList
+
+DEFAULT_MAX_INPUT_BYTES = Limits().max_total_bytes
+DEFAULT_STAGED_INPUT_EXPIRATION = Duration.days(7)
+DAY_SECONDS = 86_400
+
+
+def job_name_prefix_setting(value: str) -> str:
+    """``job_name_prefix``, checked by the same rule the handler applies."""
+    try:
+        return check_prefix(value)
+    except RequestRuleError as exc:
+        raise DeletionConfigError(str(exc)) from exc
+
+
+def max_input_bytes_setting(value: object) -> int:
+    """``max_input_bytes``: whole bytes, at most what Personalize reads per job."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"max_input_bytes must be an int (bytes), not {type(value).__name__}")
+    if not 1 <= value <= DEFAULT_MAX_INPUT_BYTES:
+        raise DeletionConfigError(
+            f"max_input_bytes is {value}: use 1 to {DEFAULT_MAX_INPUT_BYTES} "
+            "(Personalize reads at most 100 MB of input per job)"
+        )
+    return value
+
+
+def check_staged_input_expiration(expiration: Duration, tracking_timeout: Duration) -> None:
+    """A staged list must outlive the tracking of its job by a day: a job that is queued or
+    pending when the tracker gives up may still read it."""
+    expiration_s = expiration.to_seconds()
+    timeout_s = tracking_timeout.to_seconds()
+    if expiration_s < timeout_s + DAY_SECONDS:
+        raise DeletionConfigError(
+            f"staged_input_expiration ({readable(expiration_s)}) must exceed tracking_timeout "
+            f"({readable(timeout_s)}) by at least a day: a queued or pending job still has to "
+            f"read its staged list; raise staged_input_expiration to at least "
+            f"{readable(timeout_s + DAY_SECONDS)} or lower tracking_timeout"
+        )
+
+
+def flag(value: object, name: str) -> bool:
+    """A setting that is ``True`` or ``False`` (not merely truthy)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, not {type(value).__name__}")
+    return value
+
+
+def retrain_setting(value: object, name: str) -> Retrain:
+    """A retraining policy, built with one of :class:`Retrain`'s static methods."""
+    if not isinstance(value, Retrain):
+        raise TypeError(
+            f"{name} must be a Retrain (Retrain.none(), Retrain.all_solutions() or "
+            f"Retrain.solutions([...])), not {type(value).__name__}"
+        )
+    return value
+
+
+def completion_setting(value: object, where: str, limit_seconds: int) -> Completion:
+    """A completion policy whose bound fits the provider's limit (``limit_seconds``)."""
+    if not isinstance(value, Completion):
+        raise TypeError(
+            f"{where} must be a Completion (Completion.hand_off(), Completion.wait() or "
+            f"Completion.submit_only()), not {type(value).__name__}"
+        )
+    try:
+        value.wait_seconds(limit_seconds)
+    except ValueError as exc:
+        raise DeletionConfigError(f"{where}: {exc}") from exc
+    return value
+
+
+@dataclass(frozen=True)
+class ConstructDefaults:
+    """What a request inherits from its construct unless it overrides it."""
+
+    job_name_prefix: str
+    completion: Completion
+    preflight: bool
+    retrain: Retrain
+    follow_up: bool
+    handler_deadline_seconds: int
+    """The provider's limit on a completion bound (see :class:`.ProviderSettings`)."""
+
+
+@dataclass(frozen=True)
+class RequestSettings:
+    """One request's settings, checked once whatever the number of its dataset groups."""
+
+    request_name: str
+    users: UserList
+    tags: dict[str, str]
+    completion: Completion
+    preflight: bool
+    retrain: Retrain
+    follow_up: bool
+
+
+def request_settings(
+    request_name: str,
+    *,
+    users: UserList,
+    tags: Mapping[str, str] | None,
+    completion: Completion | None,
+    preflight: bool | None,
+    retrain: Retrain | None,
+    follow_up: bool | None,
+    defaults: ConstructDefaults,
+    declared: Collection[str],
+) -> RequestSettings:
+    """A request's settings: its own where given (``None`` means the construct's), checked.
+
+    ``declared`` holds the construct's request names so far: a name is used once.
+    """
+    try:
+        check_request_name(request_name, defaults.job_name_prefix)
+    except RequestRuleError as exc:
+        raise DeletionConfigError(f"request {request_name!r}: {exc}") from exc
+    if request_name in declared:
+        raise DeletionConfigError(
+            f"request {request_name!r} is declared twice: either rename one request or remove "
+            "the duplicate"
+        )
+    if not isinstance(users, UserList):
+        raise TypeError(
+            f"request {request_name!r}: users must be a UserList (UserList.from_csv, "
+            f"from_ids, from_s3 or from_s3_prefix), not {type(users).__name__}"
+        )
+    if tags is not None and not isinstance(tags, Mapping):
+        raise TypeError(
+            f"request {request_name!r}: tags must map tag keys to values, not {type(tags).__name__}"
+        )
+    tag_map = dict(tags or {})
+    try:
+        check_tags(tag_map, where=f"request {request_name!r} tags")
+    except RequestRuleError as exc:
+        raise DeletionConfigError(str(exc)) from exc
+    policy = (
+        defaults.completion
+        if completion is None
+        else completion_setting(
+            completion, f"request {request_name!r} completion", defaults.handler_deadline_seconds
+        )
+    )
+    checks = defaults.preflight if preflight is None else flag(preflight, "preflight")
+    retraining = defaults.retrain if retrain is None else retrain_setting(retrain, "retrain")
+    further = defaults.follow_up if follow_up is None else flag(follow_up, "follow_up")
+    if further and not checks:
+        raise DeletionConfigError(
+            f"request {request_name!r}: follow_up=True needs preflight=True: only the "
+            "pre-flight's check finds imports or trainings that started during the job"
+        )
+    return RequestSettings(request_name, users, tag_map, policy, checks, retraining, further)
