@@ -240,24 +240,25 @@ class ProviderFramework:
 
     def handle(self, request: Mapping[str, Any]) -> Played:
         """Answer one CloudFormation request as the framework would."""
-        request = json.loads(json.dumps(request))
+        # A JSON copy, as the framework receives it: the caller's mapping is never changed.
+        event: dict[str, Any] = json.loads(json.dumps(request))
         if (
-            request.get("RequestType") == "Delete"
-            and request.get("PhysicalResourceId") == CREATE_FAILED_MARKER
+            event.get("RequestType") == "Delete"
+            and event.get("PhysicalResourceId") == CREATE_FAILED_MARKER
         ):
-            response = _response("SUCCESS", request)
-            return Played(request, response, None, 0, None, answered_by_framework=True)
+            response = _response("SUCCESS", event)
+            return Played(event, response, None, 0, None, answered_by_framework=True)
         try:
-            waiter_input = self._start(request)
+            waiter_input = self._start(event)
         except _Failure as failure:
-            if not request.get("PhysicalResourceId") and request.get("RequestType") == "Create":
-                request["PhysicalResourceId"] = CREATE_FAILED_MARKER
-            response = _response("FAILED", request, reason=failure.stack)
-            return Played(request, response, failure.message, 0, None)
+            if not event.get("PhysicalResourceId") and event.get("RequestType") == "Create":
+                event["PhysicalResourceId"] = CREATE_FAILED_MARKER
+            response = _response("FAILED", event, reason=failure.stack)
+            return Played(event, response, failure.message, 0, None)
         if self.is_complete is None:
             response = _response("SUCCESS", waiter_input, no_echo=waiter_input.get("NoEcho"))
-            return Played(request, response, None, 0, waiter_input)
-        return self._wait(request, waiter_input)
+            return Played(event, response, None, 0, waiter_input)
+        return self._wait(event, waiter_input)
 
     def _start(self, request: dict[str, Any]) -> dict[str, Any]:
         """``onEvent``: invoke the user function, merge its answer into the request."""

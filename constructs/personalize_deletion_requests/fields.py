@@ -401,7 +401,9 @@ class Record(Type):
         required = [f.key for f in self.fields if f.required]
         if required:
             schema["required"] = required
-        rules = [{"oneOf": [{"required": [key]} for key in group]} for group in self.exactly_one]
+        rules: list[dict[str, Any]] = [
+            {"oneOf": [{"required": [key]} for key in group]} for group in self.exactly_one
+        ]
         rules += [{"not": {"required": list(group)}} for group in self.at_most_one]
         if rules:
             schema["allOf"] = rules

@@ -433,7 +433,13 @@ def environment(parsed: dict[str, str]) -> Environment:
 def request_spec(parsed: dict[str, Any], source: Any, file: str, entry: str) -> RequestSpec:
     """Turn a parsed REQUEST record into its typed form."""
     retrain = parsed.get("retrain")
-    solutions = None if retrain is None else retrain["solutions"]
+    retrain_spec = None
+    if retrain is not None:
+        solutions = retrain["solutions"]
+        retrain_spec = RetrainSpec(
+            solutions if isinstance(solutions, str) else tuple(solutions),
+            retrain.get("updateCampaigns", True),
+        )
     return RequestSpec(
         name=parsed["name"],
         source=source,
@@ -447,14 +453,7 @@ def request_spec(parsed: dict[str, Any], source: Any, file: str, entry: str) -> 
         wait_seconds=parsed.get("waitSeconds"),
         preflight=parsed.get("preflight"),
         follow_up=parsed.get("followUp"),
-        retrain=(
-            None
-            if retrain is None
-            else RetrainSpec(
-                solutions if isinstance(solutions, str) else tuple(solutions),
-                retrain.get("updateCampaigns", True),
-            )
-        ),
+        retrain=retrain_spec,
     )
 
 

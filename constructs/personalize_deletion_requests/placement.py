@@ -10,7 +10,7 @@ placement file lists stays in its stack, the others fill the stacks in declarati
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from personalize_deletion_runtime.request_rules import (
@@ -115,7 +115,7 @@ def resolve_jobs(
     return jobs, []
 
 
-def _check_retrain(job: Job, problem) -> None:
+def _check_retrain(job: Job, problem: Callable[[str, str, str], None]) -> None:
     retrain = job.request.retrain
     if retrain is None or isinstance(retrain.solutions, str):
         return

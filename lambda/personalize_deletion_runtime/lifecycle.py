@@ -121,7 +121,7 @@ def is_complete(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
         return poll.not_accepted(str(exc))
     except JobNotFound as exc:
         # A job Personalize has just accepted may not be visible to Describe yet.
-        if poll.now - ticket.started_at < NOT_FOUND_GRACE_SECONDS:
+        if job_arn and poll.now - ticket.started_at < NOT_FOUND_GRACE_SECONDS:
             return poll.running(job_arn, SUBMITTED, unconfirmed=str(exc))
         raise DeletionFailed(f"request {request.request_name}: {exc}") from exc
     except JobRequestRejected as exc:

@@ -229,7 +229,7 @@ def _job_name(prefix: str, properties: Mapping[str, Any]) -> str | None:
     name, group, sha = (
         properties.get(k) for k in ("RequestName", "DatasetGroupArn", "ContentSha256")
     )
-    if not all(isinstance(value, str) for value in (name, group, sha)):
+    if not (isinstance(name, str) and isinstance(group, str) and isinstance(sha, str)):
         return None
     try:
         return compose_job_name(prefix, name, group, sha)

@@ -113,9 +113,10 @@ def _retrain(
     job: TrackedJob, request: DeletionRequest, execution: str, services: Services
 ) -> TrackedJob:
     """One round of retraining; once everything ended, record it (receipt and event)."""
-    if not (job.retraining or {}).get("requested"):
+    planned = job.retraining
+    if planned is None or not planned.get("requested"):
         raise StepError(f"job {job.job_name} has no retraining to advance")
-    state = retraining.advance(job.retraining, request, job.job_name, services)
+    state = retraining.advance(planned, request, job.job_name, services)
     if state["done"]:
         state = retraining.record(state, _record(job, request, execution), services)
     return job.evolve(retraining=state)

@@ -190,14 +190,16 @@ class _Execution:
     def result(
         self, status: Any, output: Any, error: str | None, cause: str | None = None
     ) -> ExecutionResult:
-        timed_out = status == "TIMED_OUT" and self.deadline is not None
+        stopped_at = self.clock.now()
+        if status == "TIMED_OUT" and self.deadline is not None:
+            stopped_at = self.deadline
         return ExecutionResult(
             status=status,
             output=output,
             error=error,
             cause=cause,
             started_at=self.started_at,
-            stopped_at=self.deadline if timed_out else self.clock.now(),
+            stopped_at=stopped_at,
             visits=self.visits,
             transitions=self.transitions,
         )

@@ -49,7 +49,8 @@ def parse_path(text: str) -> tuple[bool, tuple[str | int, ...]] | None:
     is_context = text.startswith("$$")
     if not text.startswith("$"):
         return None
-    rest, position, segments = text[2 if is_context else 1 :], 0, []
+    rest, position = text[2 if is_context else 1 :], 0
+    segments: list[str | int] = []
     while position < len(rest):
         match = SEGMENT.match(rest, position)
         if match is None:
@@ -127,8 +128,9 @@ def instant(text: Any) -> int | None:
     match = _TIMESTAMP.fullmatch(text) if isinstance(text, str) else None
     if match is None:
         return None
+    year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
     try:
-        moment = dt.datetime(*(int(part) for part in match.groups()[:6]), tzinfo=dt.UTC)
+        moment = dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
     except ValueError:
         return None
     zone = match[8]

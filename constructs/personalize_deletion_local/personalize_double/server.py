@@ -67,6 +67,8 @@ class Server:
         if server is None:
             raise RuntimeError("PersonalizeDouble is not started; use start() or `with`")
         host, port = server.server_address[:2]
+        if isinstance(host, bytes | bytearray):  # typeshed allows bytes; AF_INET gives str
+            host = host.decode()
         return f"http://{host}:{port}"
 
 

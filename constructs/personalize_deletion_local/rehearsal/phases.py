@@ -318,7 +318,8 @@ class Rehearsal:
     ) -> tuple[Played, float]:
         """One CloudFormation request through the framework; progress on status changes."""
         assert run.resolver is not None and run.clock is not None
-        started = run.clock.now
+        clock = run.clock  # narrowed, for the closure below
+        started = clock.now
         seen: list[str] = []
 
         def on_poll(attempt: int, event: dict[str, Any], answer: Any) -> None:
@@ -330,14 +331,13 @@ class Rehearsal:
             if status and (not seen or seen[-1] != status) and request_type != "Delete":
                 seen.append(status)
                 self.out(
-                    f"  [{request.path}] t+{run.clock.now - started:>6.0f}s poll {attempt:>2}: "
-                    f"{status}"
+                    f"  [{request.path}] t+{clock.now - started:>6.0f}s poll {attempt:>2}: {status}"
                 )
 
         request.provider.framework.on_poll = on_poll
         event = cfn_request(run.resolver, request, request_type, physical_id, old)
         played = request.provider.framework.handle(event)
-        return played, run.clock.now - started
+        return played, clock.now - started
 
     def _outcome(self, request: Request, operation: str, played: Played, elapsed: float) -> str:
         from .report import outcome_line

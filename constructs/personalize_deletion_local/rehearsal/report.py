@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ..provider_framework import CREATE_FAILED_MARKER, RESPONSE_LIMIT_BYTES, Played
@@ -147,7 +147,7 @@ def models_summary(run: StackRun, s3: Any, out: Out) -> list[tuple[str, dict[str
     return receipts
 
 
-def _table(title: str, rows: list[tuple[str, ...]], out: Out) -> None:
+def _table(title: str, rows: Sequence[tuple[str, ...]], out: Out) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     out(f"\n{title}:")
     for index, row in enumerate(rows):
