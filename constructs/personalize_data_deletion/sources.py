@@ -193,7 +193,7 @@ class _InlineIds(UserList):
     ) -> BoundSource:
         raw = ("USER_ID\n" + "".join(f"{user_id}\n" for user_id in self.ids)).encode()
         # Written straight into the cloud assembly: no copy of the ids anywhere else.
-        parts = [("inline ids", [raw])]
+        parts: list[tuple[str, Iterable[bytes]]] = [("inline ids", [raw])]
         return _bind_asset(request_name, parts, provider, limits, job_name, label)
 
 

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import cast
 
-from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Aws, CfnResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -34,7 +35,7 @@ from personalize_deletion_runtime.notifications import (
     METRIC_NAMESPACE,
 )
 
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from .acknowledgements import acknowledge, acknowledge_wildcard_resource
 from .durations import readable
@@ -53,7 +54,7 @@ def retain_role(role: iam.Role) -> None:
     """Keep a role and its default policy when the stack goes: a running execution needs them."""
     role.apply_removal_policy(RemovalPolicy.RETAIN)
     policy = role.node.find_child("DefaultPolicy")
-    policy.node.default_child.apply_removal_policy(RemovalPolicy.RETAIN)
+    cast(CfnResource, policy.node.default_child).apply_removal_policy(RemovalPolicy.RETAIN)
 
 
 class TrackerSettingsError(ValueError):
@@ -217,7 +218,7 @@ class DeletionTracker(Construct):
         )
         # cfn-lint checks the definition string but not with its substitutions, and its ARN
         # pattern knows only the "aws" partition; the tests lint the substituted definition.
-        self.state_machine.node.default_child.add_metadata(
+        cast(sfn.CfnStateMachine, self.state_machine.node.default_child).add_metadata(
             "cfn-lint", {"config": {"ignore_checks": ["E3601"]}}
         )
         self.function.apply_removal_policy(RemovalPolicy.RETAIN)
@@ -322,7 +323,7 @@ class DeletionTracker(Construct):
             iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[executions])
         )
         acknowledge_wildcard_resource(
-            grantee.grant_principal,
+            cast(IConstruct, grantee.grant_principal),
             executions,
             "Execution names are the job names derived at deploy time; describing them is "
             "limited to this tracker's executions.",
