@@ -18,7 +18,9 @@ them once ``ListExecutions --status-filter RUNNING`` is empty.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -54,6 +56,47 @@ def retain_role(role: iam.Role) -> None:
     role.apply_removal_policy(RemovalPolicy.RETAIN)
     policy = role.node.find_child("DefaultPolicy")
     policy.node.default_child.apply_removal_policy(RemovalPolicy.RETAIN)
+
+
+class _Shared(Protocol):
+    settings: object
+
+
+_SharedT = TypeVar("_SharedT", bound=_Shared)
+
+
+def stack_shared(
+    scope: Construct,
+    construct_id: str,
+    kind: type[_SharedT],
+    settings: object,
+    create: Callable[[Stack], _SharedT],
+    *,
+    error: type[ValueError],
+    what: str,
+    setting_names: str,
+) -> _SharedT:
+    """The stack's one ``kind`` at ``construct_id``, made by ``create`` on first use.
+
+    Every ``PersonalizeDataDeletion`` construct of a stack shares it (the tracker, the
+    provider), so a later one must ask with the same ``settings``; ``error`` names them.
+    """
+    stack = Stack.of(scope)
+    existing = stack.node.try_find_child(construct_id)
+    if existing is None:
+        return create(stack)
+    if not isinstance(existing, kind):
+        raise error(
+            f"construct id {construct_id!r} is taken in stack {stack.stack_name!r}: rename "
+            "that construct"
+        )
+    if existing.settings != settings:
+        raise error(
+            f"stack {stack.stack_name!r} already has a deletion {what} with "
+            f"{existing.settings}; all PersonalizeDataDeletion constructs of a stack share "
+            f"it, so either pass the same {setting_names} or move one to another stack"
+        )
+    return existing
 
 
 class TrackerSettingsError(ValueError):
@@ -137,23 +180,16 @@ class DeletionTracker(Construct):
         :param scope: any construct of the stack.
         :param settings: the tracker's settings; they must equal those of an existing tracker.
         """
-        stack = Stack.of(scope)
-        existing = stack.node.try_find_child(TRACKER_ID)
-        if existing is None:
-            return cls(stack, TRACKER_ID, settings=settings)
-        if not isinstance(existing, DeletionTracker):
-            raise TrackerSettingsError(
-                f"construct id {TRACKER_ID!r} is taken in stack {stack.stack_name!r}: rename "
-                "that construct"
-            )
-        if existing.settings != settings:
-            raise TrackerSettingsError(
-                f"stack {stack.stack_name!r} already has a deletion tracker with "
-                f"{existing.settings}; all PersonalizeDataDeletion constructs of a stack share "
-                "it, so either pass the same tracking_interval, tracking_timeout and "
-                "log_retention or move one to another stack"
-            )
-        return existing
+        return stack_shared(
+            scope,
+            TRACKER_ID,
+            DeletionTracker,
+            settings,
+            lambda stack: cls(stack, TRACKER_ID, settings=settings),
+            error=TrackerSettingsError,
+            what="tracker",
+            setting_names="tracking_interval, tracking_timeout and log_retention",
+        )
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: TrackerSettings) -> None:
         super().__init__(scope, construct_id)
