@@ -39,7 +39,7 @@ from personalize_deletion_runtime.notifications import (
 from constructs import Construct
 
 from .acknowledgements import acknowledge, acknowledge_wildcard_resource
-from .durations import readable
+from .durations import DurationSettings, readable
 from .grants import grant_job_management, grant_put_job_events, grant_retraining
 from .packaging import RUNTIME_PACKAGE, handler_code
 from .tracker_definition import tracker_definition
@@ -104,7 +104,7 @@ class TrackerSettingsError(ValueError):
 
 
 @dataclass(frozen=True, eq=False)
-class TrackerSettings:
+class TrackerSettings(DurationSettings):
     """How the stack's tracker follows jobs; one value per stack because the tracker is shared.
 
     ``interval``: time between two status reads of a job (default 10 minutes: a job takes
@@ -119,6 +119,8 @@ class TrackerSettings:
         hours.
     :param log_retention: of the tracker's log groups. Default: one year.
     """
+
+    _duration_names = ("tracking_interval", "tracking_timeout")
 
     interval: Duration = DEFAULT_TRACKING_INTERVAL
     timeout: Duration = DEFAULT_TRACKING_TIMEOUT
@@ -144,23 +146,6 @@ class TrackerSettings:
                 f"tracking_timeout ({timeout:g} s) exceeds {MAX_TRACKING_TIMEOUT.to_days():g} "
                 "days: Step Functions standard workflows run for at most a year"
             )
-
-    def _key(self) -> tuple[float, float, str]:
-        interval, timeout = self._seconds  # type: ignore[attr-defined]
-        return interval, timeout, self.log_retention.name
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, TrackerSettings) and self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __str__(self) -> str:
-        interval, timeout, retention = self._key()
-        return (
-            f"tracking_interval {readable(interval)}, tracking_timeout {readable(timeout)}, "
-            f"log_retention {retention}"
-        )
 
 
 class DeletionTracker(Construct):
