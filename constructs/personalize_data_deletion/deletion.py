@@ -47,6 +47,7 @@ from .settings import (
     DEFAULT_MAX_INPUT_BYTES,
     DEFAULT_STAGED_INPUT_EXPIRATION,
     ConstructDefaults,
+    RequestArguments,
     RequestSettings,
     check_staged_input_expiration,
     completion_setting,
@@ -239,9 +240,8 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
         :param follow_up: overrides the construct's follow-up setting. Default: the
             construct's.
         """
-        settings = self._settings(
-            request_name, users, tags, completion, preflight, retrain, follow_up
-        )
+        given = RequestArguments(users, tags, completion, preflight, retrain, follow_up)
+        settings = self._settings(request_name, given)
         arn = resolve_dataset_group_arn(self._environment, request_name, dataset_group_arn)
         job = self._job(self, request_name, settings, dataset_group_arn, arn)
         self._requests[request_name] = job
@@ -277,9 +277,8 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
         :param retrain: as for :meth:`delete_users`. Default: the construct's.
         :param follow_up: as for :meth:`delete_users`. Default: the construct's.
         """
-        settings = self._settings(
-            request_name, users, tags, completion, preflight, retrain, follow_up
-        )
+        given = RequestArguments(users, tags, completion, preflight, retrain, follow_up)
+        settings = self._settings(request_name, given)
         if isinstance(dataset_groups, str) or not isinstance(dataset_groups, Sequence):
             raise TypeError(
                 f"request {request_name!r}: dataset_groups must be a list of dataset group ARNs "
@@ -309,28 +308,11 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
             self._requests[f"{request_name}/{key}"] = jobs[key]
         return list(jobs.values())
 
-    def _settings(
-        self,
-        request_name: str,
-        users: UserList,
-        tags: Mapping[str, str] | None,
-        completion: Completion | None,
-        preflight: bool | None,
-        retrain: Retrain | None,
-        follow_up: bool | None,
-    ) -> RequestSettings:
+    def _settings(self, request_name: str, given: RequestArguments) -> RequestSettings:
         """A request's settings checked once, whatever the number of its dataset groups; the
         shared roles get what the request needs (pre-flight, follow-up, retraining)."""
         settings = request_settings(
-            request_name,
-            users=users,
-            tags=tags,
-            completion=completion,
-            preflight=preflight,
-            retrain=retrain,
-            follow_up=follow_up,
-            defaults=self._defaults,
-            declared=self._request_names,
+            request_name, given, defaults=self._defaults, declared=self._request_names
         )
         if settings.preflight:
             self.provider.grant_preflight()

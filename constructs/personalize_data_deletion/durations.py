@@ -7,6 +7,11 @@ set, in the units the setting is usually written in.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_logs as logs
+
 UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
 
 
@@ -31,3 +36,35 @@ def readable(seconds: float) -> str:
 
 
 __all__ = ["readable"]
+
+
+class DurationSettings:
+    """Settings of two durations and a log retention, compared, hashed and shown by their
+    seconds: jsii's ``Duration`` objects compare by identity, so ``Duration.minutes(1)`` is not
+    the default's ``Duration.minutes(1)``.
+
+    A frozen dataclass subclass (``eq=False``) stores the seconds as ``_seconds`` in its
+    ``__post_init__`` (read once: every later use is Python arithmetic, not a jsii round trip)
+    and names its two durations in ``_duration_names``.
+    """
+
+    _duration_names: ClassVar[tuple[str, str]]
+    log_retention: logs.RetentionDays
+
+    def _key(self) -> tuple[float, float, str]:
+        first, second = self._seconds  # type: ignore[attr-defined]
+        return first, second, self.log_retention.name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, type(self)) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __str__(self) -> str:
+        first, second, retention = self._key()
+        first_name, second_name = self._duration_names
+        return (
+            f"{first_name} {readable(first)}, {second_name} {readable(second)}, "
+            f"log_retention {retention}"
+        )

@@ -33,7 +33,7 @@ from .provider_settings import (
     ProviderSettings,
     ProviderSettingsError,
 )
-from .tracker import DeletionTracker
+from .tracker import DeletionTracker, stack_shared
 
 __all__ = [
     "CLOUDFORMATION_CAP",
@@ -95,23 +95,16 @@ class DeletionJobProvider(Construct):
         :param tracker: the stack's tracker (a singleton too): what the deployment does not wait
             for is handed to it.
         """
-        stack = Stack.of(scope)
-        existing = stack.node.try_find_child(PROVIDER_ID)
-        if existing is None:
-            return cls(stack, PROVIDER_ID, settings=settings, tracker=tracker)
-        if not isinstance(existing, DeletionJobProvider):
-            raise ProviderSettingsError(
-                f"construct id {PROVIDER_ID!r} is taken in stack {stack.stack_name!r}: "
-                "rename that construct"
-            )
-        if existing.settings != settings:
-            raise ProviderSettingsError(
-                f"stack {stack.stack_name!r} already has a deletion provider with "
-                f"{existing.settings}; all PersonalizeDataDeletion constructs of a stack share "
-                "it, so either pass the same query_interval, total_timeout and log_retention or "
-                "move one to another stack"
-            )
-        return existing
+        return stack_shared(
+            scope,
+            PROVIDER_ID,
+            DeletionJobProvider,
+            settings,
+            lambda stack: cls(stack, PROVIDER_ID, settings=settings, tracker=tracker),
+            error=ProviderSettingsError,
+            what="provider",
+            setting_names="query_interval, total_timeout and log_retention",
+        )
 
     def __init__(
         self,

@@ -17,7 +17,7 @@ from personalize_deletion_runtime.properties import (
     handler_deadline_seconds,
 )
 
-from .durations import readable
+from .durations import DurationSettings, readable
 
 CLOUDFORMATION_CAP = Duration.hours(1)
 CLOUDFORMATION_CAP_SECONDS = 3600
@@ -33,7 +33,7 @@ class ProviderSettingsError(ValueError):
 
 
 @dataclass(frozen=True, eq=False)
-class ProviderSettings:
+class ProviderSettings(DurationSettings):
     """How the shared provider polls; one value per stack because the provider is shared.
 
     ``total_timeout`` plus two query intervals must fit in CloudFormation's one-hour cap: the
@@ -48,6 +48,8 @@ class ProviderSettings:
     :param total_timeout: how long the deployment waits for a job at most. Default: 55 minutes.
     :param log_retention: of the provider's log groups. Default: one year.
     """
+
+    _duration_names = ("query_interval", "total_timeout")
 
     query_interval: Duration = DEFAULT_QUERY_INTERVAL
     total_timeout: Duration = DEFAULT_TOTAL_TIMEOUT
@@ -75,23 +77,6 @@ class ProviderSettings:
                 "exceeds CloudFormation's 1 hour custom resource cap: lower total_timeout to at "
                 f"most {readable(CLOUDFORMATION_CAP_SECONDS - 2 * interval)}"
             )
-
-    def _key(self) -> tuple[float, float, str]:
-        interval, total = self._seconds  # type: ignore[attr-defined]
-        return interval, total, self.log_retention.name
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ProviderSettings) and self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __str__(self) -> str:
-        interval, total, retention = self._key()
-        return (
-            f"query_interval {readable(interval)}, total_timeout {readable(total)}, "
-            f"log_retention {retention}"
-        )
 
     @property
     def service_timeout_seconds(self) -> int:

@@ -122,15 +122,23 @@ class RequestSettings:
     follow_up: bool
 
 
+@dataclass(frozen=True)
+class RequestArguments:
+    """A request's keyword arguments as given to ``delete_users`` or
+    ``delete_users_from_groups`` (``None`` means the construct's), not yet checked."""
+
+    users: UserList
+    tags: Mapping[str, str] | None
+    completion: Completion | None
+    preflight: bool | None
+    retrain: Retrain | None
+    follow_up: bool | None
+
+
 def request_settings(
     request_name: str,
+    given: RequestArguments,
     *,
-    users: UserList,
-    tags: Mapping[str, str] | None,
-    completion: Completion | None,
-    preflight: bool | None,
-    retrain: Retrain | None,
-    follow_up: bool | None,
     defaults: ConstructDefaults,
     declared: Collection[str],
 ) -> RequestSettings:
@@ -138,6 +146,8 @@ def request_settings(
 
     ``declared`` holds the construct's request names so far: a name is used once.
     """
+    users, tags, completion = given.users, given.tags, given.completion
+    preflight, retrain, follow_up = given.preflight, given.retrain, given.follow_up
     try:
         check_request_name(request_name, defaults.job_name_prefix)
     except RequestRuleError as exc:

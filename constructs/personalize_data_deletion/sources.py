@@ -28,6 +28,17 @@ JobNamer = Callable[[str], "str | None"]
 """The job's name for a list's SHA-256, or ``None`` when it is only known at deploy time."""
 
 
+@dataclass(frozen=True)
+class _Binding:
+    """The keyword arguments of :meth:`UserList.bind`, handed on to a source in one value."""
+
+    request_name: str
+    provider: DeletionJobProvider
+    limits: Limits
+    job_name: JobNamer
+    label: str | None
+
+
 class UserListError(ValueError):
     """A deletion list that fails validation at synth time; names the request and the rule."""
 
@@ -127,7 +138,6 @@ class UserList(abc.ABC):
             location["Revision"] = _label(revision, "from_s3_prefix revision", 128)
         return _S3Source(bucket, location, prefix, object_pattern=f"{prefix}*")
 
-    @abc.abstractmethod
     def bind(
         self,
         scope: Construct,
@@ -152,49 +162,36 @@ class UserList(abc.ABC):
             fanned out to several dataset groups): each job gets its own asset object, removed
             when it ends. Default: the request name.
         """
+        return self._bind(scope, _Binding(request_name, provider, limits, job_name, label))
+
+    @abc.abstractmethod
+    def _bind(self, scope: Construct, binding: _Binding) -> BoundSource:
+        """:meth:`bind`, its keyword arguments in one value."""
 
 
 class _LocalCsv(UserList):
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def bind(
-        self,
-        scope: Construct,
-        *,
-        request_name: str,
-        provider: DeletionJobProvider,
-        limits: Limits,
-        job_name: JobNamer = lambda _sha256: None,
-        label: str | None = None,
-    ) -> BoundSource:
+    def _bind(self, scope: Construct, binding: _Binding) -> BoundSource:
         if not self.path.is_file():
             raise UserListError(
-                f"request {request_name!r}: users file {str(self.path)!r} does not exist or is not "
-                "a file"
+                f"request {binding.request_name!r}: users file {str(self.path)!r} does not exist "
+                "or is not a file"
             )
         parts = [(self.path.name, _read_chunks(self.path))]
-        return _bind_asset(request_name, parts, provider, limits, job_name, label)
+        return _bind_asset(binding, parts)
 
 
 class _InlineIds(UserList):
     def __init__(self, ids: tuple[str, ...]) -> None:
         self.ids = ids
 
-    def bind(
-        self,
-        scope: Construct,
-        *,
-        request_name: str,
-        provider: DeletionJobProvider,
-        limits: Limits,
-        job_name: JobNamer = lambda _sha256: None,
-        label: str | None = None,
-    ) -> BoundSource:
+    def _bind(self, scope: Construct, binding: _Binding) -> BoundSource:
         raw = ("USER_ID\n" + "".join(f"{user_id}\n" for user_id in self.ids)).encode()
         # Written straight into the cloud assembly: no copy of the ids anywhere else.
         parts: list[tuple[str, Iterable[bytes]]] = [("inline ids", [raw])]
-        return _bind_asset(request_name, parts, provider, limits, job_name, label)
+        return _bind_asset(binding, parts)
 
 
 class _S3Source(UserList):
@@ -206,16 +203,8 @@ class _S3Source(UserList):
         self.shown = shown
         self.object_pattern = object_pattern
 
-    def bind(
-        self,
-        scope: Construct,
-        *,
-        request_name: str,
-        provider: DeletionJobProvider,
-        limits: Limits,
-        job_name: JobNamer = lambda _sha256: None,
-        label: str | None = None,
-    ) -> BoundSource:
+    def _bind(self, scope: Construct, binding: _Binding) -> BoundSource:
+        request_name, provider = binding.request_name, binding.provider
         # Explicit actions: grant_read would add s3:GetObject*, s3:GetBucket* and s3:List*.
         provider.role.add_to_principal_policy(
             iam.PolicyStatement(
@@ -302,14 +291,7 @@ def _read_chunks(path: Path) -> Iterable[bytes]:
             yield chunk
 
 
-def _bind_asset(
-    request_name: str,
-    parts: list[tuple[str, Iterable[bytes]]],
-    provider: DeletionJobProvider,
-    limits: Limits,
-    job_name: JobNamer,
-    label: str | None,
-) -> BoundSource:
+def _bind_asset(binding: _Binding, parts: list[tuple[str, Iterable[bytes]]]) -> BoundSource:
     """Validate the list now (a bad list fails the synth, not the deployment), ship it as a
     file asset the handlers may read and remove once its job ended.
 
@@ -317,9 +299,10 @@ def _bind_asset(
     after the list is gone from the assets bucket, and, with the default synthesizer, the
     handler finds the asset by the job name it composes from it.
     """
+    request_name, provider = binding.request_name, binding.provider
     try:
-        display = f"deletion list of request {label or request_name}"
-        asset = provider.list_assets.add(parts, limits, display, job_name)
+        display = f"deletion list of request {binding.label or request_name}"
+        asset = provider.list_assets.add(parts, binding.limits, display, binding.job_name)
     except InputValidationError as exc:
         raise UserListError(f"request {request_name!r}: {exc}") from exc
     provider.grant_list_assets(asset.bucket, asset.bucket_identity)

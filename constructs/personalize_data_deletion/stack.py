@@ -15,10 +15,9 @@ from personalize_deletion_requests import (
     placement_path,
     plan,
     read_pins,
-    read_requests,
-    resolve_jobs,
 )
 from personalize_deletion_requests import Environment as RequestEnvironment
+from personalize_deletion_requests.placement import read_jobs
 
 from constructs import Construct
 
@@ -43,14 +42,11 @@ def resolve_request_file(
     :param default_environment: where dataset groups given by name are, unless the file says.
         Default: none.
     """
-    loaded = read_requests(request_file)
-    jobs, unresolved = resolve_jobs(
-        loaded.requests,
-        file_environments=loaded.environments,
+    _, jobs, problems = read_jobs(
+        request_file,
         default_environment=default_environment,
         default_dataset_group_arn=default_dataset_group_arn,
     )
-    problems = loaded.problems + unresolved
     if problems:
         raise RequestFileError(problems)
     return jobs

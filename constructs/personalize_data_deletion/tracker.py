@@ -18,8 +18,9 @@ them once ``ListExecutions --status-filter RUNNING`` is empty.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import Protocol, TypeVar, cast
 
 from aws_cdk import ArnFormat, Aws, CfnResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -38,7 +39,7 @@ from personalize_deletion_runtime.notifications import (
 from constructs import Construct, IConstruct
 
 from .acknowledgements import acknowledge, acknowledge_wildcard_resource
-from .durations import readable
+from .durations import DurationSettings, readable
 from .grants import grant_job_management, grant_put_job_events, grant_retraining
 from .packaging import RUNTIME_PACKAGE, handler_code
 from .tracker_definition import tracker_definition
@@ -57,12 +58,54 @@ def retain_role(role: iam.Role) -> None:
     cast(CfnResource, policy.node.default_child).apply_removal_policy(RemovalPolicy.RETAIN)
 
 
+class _Shared(Protocol):
+    @property
+    def settings(self) -> object: ...  # read-only: the kinds narrow it to their own settings
+
+
+_SharedT = TypeVar("_SharedT", bound=_Shared)
+
+
+def stack_shared(
+    scope: Construct,
+    construct_id: str,
+    kind: type[_SharedT],
+    settings: object,
+    create: Callable[[Stack], _SharedT],
+    *,
+    error: type[ValueError],
+    what: str,
+    setting_names: str,
+) -> _SharedT:
+    """The stack's one ``kind`` at ``construct_id``, made by ``create`` on first use.
+
+    Every ``PersonalizeDataDeletion`` construct of a stack shares it (the tracker, the
+    provider), so a later one must ask with the same ``settings``; ``error`` names them.
+    """
+    stack = Stack.of(scope)
+    existing = stack.node.try_find_child(construct_id)
+    if existing is None:
+        return create(stack)
+    if not isinstance(existing, kind):
+        raise error(
+            f"construct id {construct_id!r} is taken in stack {stack.stack_name!r}: rename "
+            "that construct"
+        )
+    if existing.settings != settings:
+        raise error(
+            f"stack {stack.stack_name!r} already has a deletion {what} with "
+            f"{existing.settings}; all PersonalizeDataDeletion constructs of a stack share "
+            f"it, so either pass the same {setting_names} or move one to another stack"
+        )
+    return existing
+
+
 class TrackerSettingsError(ValueError):
     """Tracker settings the engine or the product cannot honour."""
 
 
 @dataclass(frozen=True, eq=False)
-class TrackerSettings:
+class TrackerSettings(DurationSettings):
     """How the stack's tracker follows jobs; one value per stack because the tracker is shared.
 
     ``interval``: time between two status reads of a job (default 10 minutes: a job takes
@@ -77,6 +120,8 @@ class TrackerSettings:
         hours.
     :param log_retention: of the tracker's log groups. Default: one year.
     """
+
+    _duration_names = ("tracking_interval", "tracking_timeout")
 
     interval: Duration = DEFAULT_TRACKING_INTERVAL
     timeout: Duration = DEFAULT_TRACKING_TIMEOUT
@@ -103,23 +148,6 @@ class TrackerSettings:
                 "days: Step Functions standard workflows run for at most a year"
             )
 
-    def _key(self) -> tuple[float, float, str]:
-        interval, timeout = self._seconds  # type: ignore[attr-defined]
-        return interval, timeout, self.log_retention.name
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, TrackerSettings) and self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __str__(self) -> str:
-        interval, timeout, retention = self._key()
-        return (
-            f"tracking_interval {readable(interval)}, tracking_timeout {readable(timeout)}, "
-            f"log_retention {retention}"
-        )
-
 
 class DeletionTracker(Construct):
     """The stack's tracker: state machine, its Lambda step, roles, logs, metrics and alarms.
@@ -138,23 +166,16 @@ class DeletionTracker(Construct):
         :param scope: any construct of the stack.
         :param settings: the tracker's settings; they must equal those of an existing tracker.
         """
-        stack = Stack.of(scope)
-        existing = stack.node.try_find_child(TRACKER_ID)
-        if existing is None:
-            return cls(stack, TRACKER_ID, settings=settings)
-        if not isinstance(existing, DeletionTracker):
-            raise TrackerSettingsError(
-                f"construct id {TRACKER_ID!r} is taken in stack {stack.stack_name!r}: rename "
-                "that construct"
-            )
-        if existing.settings != settings:
-            raise TrackerSettingsError(
-                f"stack {stack.stack_name!r} already has a deletion tracker with "
-                f"{existing.settings}; all PersonalizeDataDeletion constructs of a stack share "
-                "it, so either pass the same tracking_interval, tracking_timeout and "
-                "log_retention or move one to another stack"
-            )
-        return existing
+        return stack_shared(
+            scope,
+            TRACKER_ID,
+            DeletionTracker,
+            settings,
+            lambda stack: cls(stack, TRACKER_ID, settings=settings),
+            error=TrackerSettingsError,
+            what="tracker",
+            setting_names="tracking_interval, tracking_timeout and log_retention",
+        )
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: TrackerSettings) -> None:
         super().__init__(scope, construct_id)

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from personalize_deletion_runtime.request_rules import (
     DATASET_GROUP_ARN_PATTERN,
     dataset_group_arn,
 )
 
+from .documents import RequestSet, read_requests
 from .fields import Problem
 from .model import Environment, RequestSpec, arn_environment, is_arn
 from .pinning import Pins, PlacementFileError
@@ -48,6 +50,24 @@ class Job:
     def key(self) -> str:
         """Stable identity in the app: the construct path below the deletion construct."""
         return f"{self.request.name}/{self.group_name}" if self.fan_out else self.request.name
+
+
+def read_jobs(
+    path: str | Path,
+    *,
+    default_environment: Environment | None = None,
+    default_dataset_group_arn: str | None = None,
+) -> tuple[RequestSet, list[Job], list[Problem]]:
+    """A manifest or folder read and its jobs resolved (see :func:`resolve_jobs`): what was
+    read, the jobs, and every problem (the file's, then what prevents resolving)."""
+    loaded = read_requests(path)
+    jobs, unresolved = resolve_jobs(
+        loaded.requests,
+        file_environments=loaded.environments,
+        default_environment=default_environment,
+        default_dataset_group_arn=default_dataset_group_arn,
+    )
+    return loaded, jobs, loaded.problems + unresolved
 
 
 def resolve_jobs(

@@ -14,11 +14,11 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .documents import RequestSet, read_requests
+from .documents import RequestSet
 from .fields import Problem
 from .model import Environment, LocalCsv, RequestSpec, S3Folder, S3Object
 from .pinning import PlacementFileError, placement_path, placement_text, read_pins, unpinned
-from .placement import MAX_JOBS_PER_STACK, Job, plan, resolve_jobs
+from .placement import MAX_JOBS_PER_STACK, Job, plan, read_jobs
 from .schema import schema_text
 
 Out = Callable[[str], object]
@@ -42,14 +42,12 @@ def check(
     problems: list[Problem] = []
     requests = 0
     for path in paths:
-        loaded = read_requests(path)
-        jobs, unresolved = resolve_jobs(
-            loaded.requests,
-            file_environments=loaded.environments,
+        loaded, jobs, found = read_jobs(
+            path,
             default_environment=default_environment,
             default_dataset_group_arn=default_dataset_group_arn,
         )
-        problems += loaded.problems + unresolved
+        problems += found
         requests += len(loaded.requests)
         pin_file = placement_path(path)
         try:
@@ -59,7 +57,7 @@ def check(
             problems.append(Problem(str(pin_file), None, "placement", "placement-file", str(exc)))
             continue
         _summaries(loaded, jobs, stacks, out)
-        if write_placement and not (loaded.problems or unresolved):
+        if write_placement and not found:
             keys = {env: [[job.key for job in shard] for shard in s] for env, s in stacks.items()}
             pin_file.write_text(placement_text(keys), encoding="utf-8")
             out(f"placement written: {pin_file}")

@@ -217,20 +217,22 @@ def _string(properties: Mapping[str, Any], name: str) -> str:
     return value
 
 
-def _bucket(properties: Mapping[str, Any], name: str) -> str:
+def _matching(
+    properties: Mapping[str, Any], name: str, pattern: re.Pattern[str], problem: str
+) -> str:
+    """A string property ``pattern`` matches whole; ``problem`` says what it is otherwise."""
     value = _string(properties, name)
-    if not BUCKET_PATTERN.fullmatch(value):
-        raise PropertyError(f"property {name} {value!r} is not an S3 bucket name")
+    if not pattern.fullmatch(value):
+        raise PropertyError(f"property {name} {value!r} {problem}")
     return value
 
 
+def _bucket(properties: Mapping[str, Any], name: str) -> str:
+    return _matching(properties, name, BUCKET_PATTERN, "is not an S3 bucket name")
+
+
 def _positive_int(properties: Mapping[str, Any], name: str) -> int:
-    value = _string(properties, name)
-    if not (value.isascii() and value.isdigit()) or int(value) < 1:
-        raise PropertyError(
-            f"property {name} {value!r} must be a positive whole number (a string of digits)"
-        )
-    return int(value)
+    return _whole_number(properties, name, kind="positive whole number", least=1)
 
 
 def _max_input_bytes(properties: Mapping[str, Any]) -> int:
@@ -243,12 +245,12 @@ def _max_input_bytes(properties: Mapping[str, Any]) -> int:
     return value
 
 
-def _whole_number(properties: Mapping[str, Any], name: str) -> int:
+def _whole_number(
+    properties: Mapping[str, Any], name: str, *, kind: str = "whole number", least: int = 0
+) -> int:
     value = _string(properties, name)
-    if not (value.isascii() and value.isdigit()):
-        raise PropertyError(
-            f"property {name} {value!r} must be a whole number (a string of digits)"
-        )
+    if not (value.isascii() and value.isdigit()) or int(value) < least:
+        raise PropertyError(f"property {name} {value!r} must be a {kind} (a string of digits)")
     return int(value)
 
 
@@ -286,10 +288,7 @@ def _retraining(properties: Mapping[str, Any], dataset_group_arn: str) -> dict[s
 
 
 def _sha256(properties: Mapping[str, Any], name: str) -> str:
-    value = _string(properties, name)
-    if not SHA256_PATTERN.fullmatch(value):
-        raise PropertyError(f"property {name} {value!r} must be 64 lowercase hex digits")
-    return value
+    return _matching(properties, name, SHA256_PATTERN, "must be 64 lowercase hex digits")
 
 
 def _boolean(properties: Mapping[str, Any], name: str) -> bool:

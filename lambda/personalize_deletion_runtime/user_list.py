@@ -394,14 +394,7 @@ class _Reader:
             or _diagnose_id(lines[0], max_len, self._max_line_bytes) is not None
         ):
             self._rescan_lines(lines)
-        self.line += len(lines)
-        if b"" in lines:
-            blanks = lines.count(b"")
-            if blanks:
-                self.blank_lines += blanks
-                lines = list(filter(None, lines))
-        self.ids_received += len(lines)
-        self.store.add(lines, len(chunk))
+        self._stage(lines, len(chunk))
         return True
 
     def _consume(self, block: bytes) -> None:
@@ -420,13 +413,16 @@ class _Reader:
         ids = body.split(b"\n")
         if not self._looks_valid(body, ids):
             self._rescan(block)
-        self.line += len(ids)
-        blanks = ids.count(b"")
-        if blanks:
-            self.blank_lines += blanks
-            ids = list(filter(None, ids))
-        self.ids_received += len(ids)
-        self.store.add(ids, len(body))
+        self._stage(ids, len(body))
+
+    def _stage(self, lines: list[bytes], size: int) -> None:
+        """Count ``lines`` (checked ids, blank ones skipped) and stage them: ``size`` bytes."""
+        self.line += len(lines)
+        if b"" in lines:
+            self.blank_lines += lines.count(b"")
+            lines = list(filter(None, lines))
+        self.ids_received += len(lines)
+        self.store.add(lines, size)
 
     def _looks_valid(self, body: bytes, ids: list[bytes]) -> bool:
         """Whole-block checks; False means "rescan line by line", not necessarily invalid."""

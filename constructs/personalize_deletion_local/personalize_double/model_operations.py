@@ -7,7 +7,8 @@ What a pre-flight lists and a retraining creates, answered from the stores of
 from __future__ import annotations
 
 import copy
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from .errors import ServiceError, check_tag_count, not_found
 from .model_setup import ResourceModelsMixin
@@ -41,9 +42,28 @@ MODEL_OPERATIONS = (
 )
 """The operations this module adds to the double (its handlers are the ``_op_*`` methods)."""
 
+_Record = TypeVar("_Record")
+
 
 class ModelOperationsMixin(ResourceModelsMixin):
     """The ``_op_*`` handlers of :data:`MODEL_OPERATIONS`."""
+
+    def _described(
+        self,
+        operation: str,
+        body: dict[str, Any],
+        store: Mapping[str, _Record],
+        member: str,
+        what: str,
+    ) -> _Record:
+        """The record a Describe call names, once double time took its Describe step (see
+        ``seconds_per_describe``); ``ResourceNotFoundException`` for an unknown ARN."""
+        validate_request(operation, body, self.pattern_mode)
+        self._now += self.seconds_per_describe
+        record = store.get(body[member])
+        if record is None:
+            raise not_found(what, body[member])
+        return record
 
     def _op_ListDatasets(self, body: dict[str, Any]) -> dict[str, Any]:
         validate_request("ListDatasets", body, self.pattern_mode)
@@ -70,11 +90,9 @@ class ModelOperationsMixin(ResourceModelsMixin):
         return paginate("ListSolutions", body, "solutions", solutions, SolutionRecord.summary)
 
     def _op_DescribeSolution(self, body: dict[str, Any]) -> dict[str, Any]:
-        validate_request("DescribeSolution", body, self.pattern_mode)
-        self._now += self.seconds_per_describe
-        solution = self._solutions.get(body["solutionArn"])
-        if solution is None:
-            raise not_found("solution", body["solutionArn"])
+        solution = self._described(
+            "DescribeSolution", body, self._solutions, "solutionArn", "solution"
+        )
         description: dict[str, Any] = {
             "name": solution.name,
             "solutionArn": solution.arn,
@@ -111,11 +129,13 @@ class ModelOperationsMixin(ResourceModelsMixin):
         )
 
     def _op_DescribeSolutionVersion(self, body: dict[str, Any]) -> dict[str, Any]:
-        validate_request("DescribeSolutionVersion", body, self.pattern_mode)
-        self._now += self.seconds_per_describe
-        version = self._versions.get(body["solutionVersionArn"])
-        if version is None:
-            raise not_found("solution version", body["solutionVersionArn"])
+        version = self._described(
+            "DescribeSolutionVersion",
+            body,
+            self._versions,
+            "solutionVersionArn",
+            "solution version",
+        )
         return {"solutionVersion": self._version_view(version).to_description()}
 
     def _op_CreateSolutionVersion(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -174,11 +194,9 @@ class ModelOperationsMixin(ResourceModelsMixin):
         )
 
     def _op_DescribeCampaign(self, body: dict[str, Any]) -> dict[str, Any]:
-        validate_request("DescribeCampaign", body, self.pattern_mode)
-        self._now += self.seconds_per_describe
-        campaign = self._campaigns.get(body["campaignArn"])
-        if campaign is None:
-            raise not_found("campaign", body["campaignArn"])
+        campaign = self._described(
+            "DescribeCampaign", body, self._campaigns, "campaignArn", "campaign"
+        )
         return {"campaign": self._campaign_view(campaign).to_description()}
 
     def _op_UpdateCampaign(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -105,16 +105,15 @@ class ImportRecord:
     run: RunRecord
 
     def summary(self, now: float) -> dict[str, Any]:
-        status, updated = self.run.status(now, CREATE_STATUSES)
-        summary = {
-            "datasetImportJobArn": self.arn,
-            "jobName": self.name,
-            "status": status,
-            "creationDateTime": self.run.created_at,
-            "lastUpdatedDateTime": updated,
-            "importMode": self.import_mode,
-        }
-        return _with_failure(summary, status, CREATE_STATUSES, self.run.failure_reason)
+        return _job_summary(
+            "datasetImportJobArn",
+            self.arn,
+            self.name,
+            self.run,
+            now,
+            CREATE_STATUSES,
+            importMode=self.import_mode,
+        )
 
 
 @dataclass
@@ -186,15 +185,8 @@ class BatchJobRecord:
     run: RunRecord
 
     def summary(self, now: float) -> dict[str, Any]:
-        status, updated = self.run.status(now, BATCH_JOB_STATUSES)
-        summary: dict[str, Any] = {
-            f"batch{self.kind.capitalize()}JobArn": self.arn,
-            "jobName": self.name,
-            "status": status,
-            "creationDateTime": self.run.created_at,
-            "lastUpdatedDateTime": updated,
-        }
-        summary = _with_failure(summary, status, BATCH_JOB_STATUSES, self.run.failure_reason)
+        arn_member = f"batch{self.kind.capitalize()}JobArn"
+        summary = _job_summary(arn_member, self.arn, self.name, self.run, now, BATCH_JOB_STATUSES)
         summary["solutionVersionArn"] = self.solution_version_arn
         if self.kind == "inference":
             summary["batchInferenceJobMode"] = "BATCH_INFERENCE"
@@ -224,6 +216,29 @@ class RecommenderRecord:
             status="ACTIVE", creationDateTime=self.created_at, lastUpdatedDateTime=self.created_at
         )
         return summary
+
+
+def _job_summary(
+    arn_member: str,
+    arn: str,
+    name: str,
+    run: RunRecord,
+    now: float,
+    statuses: Statuses,
+    **members: Any,
+) -> dict[str, Any]:
+    """A job's summary at ``now``: its ARN, name, status and times, then ``members``, then
+    ``failureReason`` (see :func:`_with_failure`), in the service's member order."""
+    status, updated = run.status(now, statuses)
+    summary: dict[str, Any] = {
+        arn_member: arn,
+        "jobName": name,
+        "status": status,
+        "creationDateTime": run.created_at,
+        "lastUpdatedDateTime": updated,
+        **members,
+    }
+    return _with_failure(summary, status, statuses, run.failure_reason)
 
 
 def _with_failure(
