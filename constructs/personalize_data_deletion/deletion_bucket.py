@@ -9,6 +9,7 @@ completed here; an imported one cannot be inspected or changed, so the synth say
 from __future__ import annotations
 
 import json
+from typing import cast
 
 from aws_cdk import Annotations, Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -144,7 +145,7 @@ def check_bucket(bucket: s3.IBucket) -> None:
     # The L1 properties as one plain value: reading cfn.public_access_block_configuration
     # through its getter would re-map jsii's shared BlockPublicAccess.BLOCK_ALL object to an
     # interface proxy, breaking every later BLOCK_ALL in the process.
-    properties = stack.resolve(bucket.node.default_child._cfn_properties)
+    properties = stack.resolve(cast(s3.CfnBucket, bucket.node.default_child)._cfn_properties)
     encryption = properties.get("bucketEncryption") or {}
     algorithms = sorted(
         {

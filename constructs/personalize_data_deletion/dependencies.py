@@ -15,14 +15,14 @@ from aws_cdk import aws_personalize as personalize
 from constructs import IConstruct
 
 
-def wait_for_datasets(resource: CfnResource | object, group: personalize.CfnDatasetGroup) -> None:
+def wait_for_datasets(resource: CfnResource, group: personalize.CfnDatasetGroup) -> None:
     """Make ``resource`` depend on the datasets of ``group`` (when both are in one stack)."""
     Aspects.of(resource).add(_WaitForDatasets(resource, group))
 
 
 @jsii.implements(IAspect)
 class _WaitForDatasets:
-    def __init__(self, resource: object, group: personalize.CfnDatasetGroup) -> None:
+    def __init__(self, resource: CfnResource, group: personalize.CfnDatasetGroup) -> None:
         self._resource = resource
         self._group = group
         self._done = False

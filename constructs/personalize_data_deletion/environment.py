@@ -39,9 +39,8 @@ class StackEnvironment:
 def stack_environment(stack: Stack) -> StackEnvironment:
     """The stack's environment, with ``None`` for what is a token (an environment-agnostic
     stack): what is unknown at synth is not checked."""
-    account, region = stack.account, stack.region
-    account = None if is_token(account) else account
-    region = None if is_token(region) else region
+    account: str | None = None if is_token(stack.account) else stack.account
+    region: str | None = None if is_token(stack.region) else stack.region
     partition = RegionInfo.get(region).partition if region is not None else None
     return StackEnvironment(stack.stack_name, account, region, partition)
 

@@ -24,7 +24,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import jsii
-from aws_cdk import DefaultStackSynthesizer, FileAssetPackaging, FileAssetSource, Stack, Stage
+from aws_cdk import (
+    DefaultStackSynthesizer,
+    FileAssetPackaging,
+    FileAssetSource,
+    IStackSynthesizer,
+    Stack,
+    Stage,
+)
 from personalize_deletion_runtime.user_list import Limits, canonicalize
 
 TOKEN_MARKERS = ("${Token[", "#{Token[")
@@ -119,7 +126,12 @@ class ListAssets:
             key = f"{self.location.key_prefix}{name}.csv"
             asset = ListAsset(stats.sha256, self.location.bucket, key, True, self._bucket_identity)
         else:
-            location = self._synthesizer.add_file_asset(**_fields(source))
+            location = self._synthesizer.add_file_asset(
+                source_hash=source.source_hash,
+                file_name=source.file_name,
+                packaging=source.packaging,
+                display_name=source.display_name,
+            )
             asset = self._describe(stats.sha256, name, location.bucket_name, location.object_key)
         asset = dataclasses.replace(asset, user_count=stats.ids_staged)
         self._registered[asset_id] = asset
@@ -152,17 +164,9 @@ class ListAssets:
         """Where assets are written, and the stack's assembly directory (paths are relative)."""
         if self._outdir is None:
             stage = Stage.of(self._stack)
+            assert stage is not None, "a stack is always in a stage (the app at least)"
             self._outdir = (stage.asset_outdir, stage.outdir)
         return self._outdir
-
-
-def _fields(source: FileAssetSource) -> dict[str, object]:
-    return {
-        "source_hash": source.source_hash,
-        "file_name": source.file_name,
-        "packaging": source.packaging,
-        "display_name": source.display_name,
-    }
 
 
 _INVOKE = getattr(jsii.kernel.invoke, "__wrapped__", None)
@@ -171,7 +175,7 @@ returns is a struct, which jsii reads back field by field (six round trips to No
 the default synthesizer's key is known. ``None`` if this jsii wraps differently."""
 
 
-def _register(synthesizer: DefaultStackSynthesizer, source: FileAssetSource) -> bool:
+def _register(synthesizer: IStackSynthesizer, source: FileAssetSource) -> bool:
     """``addFileAsset`` in one round trip, its result left unread; ``False`` if that cannot be
     done here (the caller then uses the public binding)."""
     if _INVOKE is None:

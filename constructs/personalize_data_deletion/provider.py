@@ -8,6 +8,8 @@ provider and Trigger do.
 
 from __future__ import annotations
 
+from typing import TypedDict, cast
+
 from aws_cdk import Aws, Duration, Names, RemovalPolicy, Size, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -50,6 +52,24 @@ PROVIDER_ID = "PersonalizeDataDeletionProvider"
 ON_EVENT_MEMORY_MB = 1024
 """``on_event`` validates and stages lists of up to 100 MB; Lambda's CPU share follows memory
 (the benchmark estimates validation throughput at this size)."""
+
+
+class _CommonFunctionProps(TypedDict):
+    """The ``lambda_.Function`` properties both handlers share."""
+
+    runtime: lambda_.Runtime
+    architecture: lambda_.Architecture
+    code: lambda_.Code
+    role: iam.IRole
+    logging_format: lambda_.LoggingFormat
+    environment: dict[str, str]
+
+
+class _FunctionName(TypedDict):
+    """A handler's ``function_name`` and its ``log_group`` (see ``DeletionJobProvider._named``)."""
+
+    function_name: str
+    log_group: logs.ILogGroup
 
 
 class DeletionJobProvider(Construct):
@@ -113,7 +133,7 @@ class DeletionJobProvider(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Starts and polls Amazon Personalize data deletion jobs",
         )
-        common = {
+        common: _CommonFunctionProps = {
             "runtime": lambda_.Runtime.PYTHON_3_14,
             "architecture": lambda_.Architecture.ARM_64,
             "code": handler_code(),
@@ -292,7 +312,7 @@ class DeletionJobProvider(Construct):
             removal_policy=RemovalPolicy.DESTROY,
         )
 
-    def _named(self, suffix: str) -> dict[str, object]:
+    def _named(self, suffix: str) -> _FunctionName:
         """A function name and a log group at Lambda's default ``/aws/lambda/<name>``.
 
         A failure reason the Provider framework writes ends with ``Logs: /aws/lambda/<function
@@ -334,7 +354,8 @@ class DeletionJobProvider(Construct):
             for child in self.provider.node.find_all()
             if isinstance(child, lambda_.CfnFunction)
         ]
-        for function in [self.on_event.node.default_child, self.is_complete.node.default_child]:
+        for child in [self.on_event.node.default_child, self.is_complete.node.default_child]:
+            function = cast(lambda_.CfnFunction, child)
             acknowledge(
                 self.provider,
                 f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(function)}.Arn>:*]",

@@ -11,7 +11,8 @@ had.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import TypedDict, cast
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_s3 as s3
@@ -49,7 +50,7 @@ def declare(deletion: PersonalizeDataDeletion, jobs: Iterable[Job]) -> list[Dele
     declared: list[DeletionJob] = []
     for group in by_request.values():
         spec = group[0].request
-        settings = {
+        settings: _Settings = {
             "users": _users(deletion, spec),
             "tags": spec.tags,
             "completion": _completion(spec),
@@ -70,6 +71,17 @@ def declare(deletion: PersonalizeDataDeletion, jobs: Iterable[Job]) -> list[Dele
     return declared
 
 
+class _Settings(TypedDict):
+    """What a request passes to ``delete_users`` and ``delete_users_from_groups``."""
+
+    users: UserList
+    tags: Mapping[str, str] | None
+    completion: Completion | None
+    preflight: bool | None
+    retrain: Retrain | None
+    follow_up: bool | None
+
+
 def _users(deletion: PersonalizeDataDeletion, spec: RequestSpec) -> UserList:
     source = spec.source
     if isinstance(source, LocalCsv):
@@ -88,7 +100,7 @@ def _bucket(deletion: PersonalizeDataDeletion, name: str) -> s3.IBucket:
     """One imported bucket per name and stack, however many requests read from it."""
     stack = Stack.of(deletion)
     construct_id = f"SourceBucket{hashlib.sha256(name.encode()).hexdigest()[:8]}"
-    found = stack.node.try_find_child(construct_id)
+    found = cast("s3.IBucket | None", stack.node.try_find_child(construct_id))
     return found or s3.Bucket.from_bucket_name(stack, construct_id, name)
 
 

@@ -190,7 +190,7 @@ class _InlineIds(UserList):
     def _bind(self, scope: Construct, binding: _Binding) -> BoundSource:
         raw = ("USER_ID\n" + "".join(f"{user_id}\n" for user_id in self.ids)).encode()
         # Written straight into the cloud assembly: no copy of the ids anywhere else.
-        parts = [("inline ids", [raw])]
+        parts: list[tuple[str, Iterable[bytes]]] = [("inline ids", [raw])]
         return _bind_asset(binding, parts)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import CfnOutput, Environment, Stack, Stage, Token
 from aws_cdk import aws_sns as sns
@@ -82,12 +83,13 @@ class DeletionRequestsStack(Stack):
         jobs: Sequence[Job] | None = None,
         default_dataset_group_arn: str | None = None,
         notification_topic_arn: str | None = None,
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         if (request_file is None) == (jobs is None):
             raise TypeError("give exactly one of request_file and jobs")
         if jobs is None:
+            assert request_file is not None  # exactly one of the two, checked above
             jobs = resolve_request_file(
                 request_file,
                 default_dataset_group_arn=default_dataset_group_arn,
@@ -164,7 +166,7 @@ class DeletionRequestsStage(Stage):
         stack_name: str = DEFAULT_STACK_NAME,
         jobs_per_stack: int = MAX_JOBS_PER_STACK,
         description: str | None = None,
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         if isinstance(jobs_per_stack, bool) or not isinstance(jobs_per_stack, int):

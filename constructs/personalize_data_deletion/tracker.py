@@ -20,9 +20,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, cast
 
-from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Aws, CfnResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -36,7 +36,7 @@ from personalize_deletion_runtime.notifications import (
     METRIC_NAMESPACE,
 )
 
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from .acknowledgements import acknowledge, acknowledge_wildcard_resource
 from .durations import DurationSettings, readable
@@ -55,11 +55,12 @@ def retain_role(role: iam.Role) -> None:
     """Keep a role and its default policy when the stack goes: a running execution needs them."""
     role.apply_removal_policy(RemovalPolicy.RETAIN)
     policy = role.node.find_child("DefaultPolicy")
-    policy.node.default_child.apply_removal_policy(RemovalPolicy.RETAIN)
+    cast(CfnResource, policy.node.default_child).apply_removal_policy(RemovalPolicy.RETAIN)
 
 
 class _Shared(Protocol):
-    settings: object
+    @property
+    def settings(self) -> object: ...  # read-only: the kinds narrow it to their own settings
 
 
 _SharedT = TypeVar("_SharedT", bound=_Shared)
@@ -238,7 +239,7 @@ class DeletionTracker(Construct):
         )
         # cfn-lint checks the definition string but not with its substitutions, and its ARN
         # pattern knows only the "aws" partition; the tests lint the substituted definition.
-        self.state_machine.node.default_child.add_metadata(
+        cast(sfn.CfnStateMachine, self.state_machine.node.default_child).add_metadata(
             "cfn-lint", {"config": {"ignore_checks": ["E3601"]}}
         )
         self.function.apply_removal_policy(RemovalPolicy.RETAIN)
@@ -343,7 +344,7 @@ class DeletionTracker(Construct):
             iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[executions])
         )
         acknowledge_wildcard_resource(
-            grantee.grant_principal,
+            cast(IConstruct, grantee.grant_principal),
             executions,
             "Execution names are the job names derived at deploy time; describing them is "
             "limited to this tracker's executions.",
