@@ -40,6 +40,7 @@ from lifecycle_support import (
     TRACKING_TIMEOUT,
     USERS_CSV,
     FakeClock,
+    emf_metrics,
 )
 from personalize_deletion_runtime.notifications import Notifier
 from personalize_deletion_runtime.personalize_api import PersonalizeJobs
@@ -459,13 +460,8 @@ class FakeWorld:
         ]
 
     def metrics(self) -> list[tuple[str, str]]:
-        found = []
-        for line in self.emf:
-            record = json.loads(line)
-            [directive] = record["_aws"]["CloudWatchMetrics"]
-            [metric] = directive["Metrics"]
-            found.append((metric["Name"], record["StackName"]))
-        return found
+        """(metric name, stack name) of every embedded-metric record written."""
+        return emf_metrics(self.emf)
 
 
 def fake_world(**personalize: Any) -> FakeWorld:

@@ -214,6 +214,17 @@ def play(
 # ----------------------------------------------------------------------------- world
 
 
+def emf_metrics(lines: list[str]) -> list[tuple[str, str]]:
+    """(metric name, stack name) of each embedded-metric record in ``lines``, in order."""
+    found = []
+    for line in lines:
+        record = json.loads(line)
+        [directive] = record["_aws"]["CloudWatchMetrics"]
+        [metric] = directive["Metrics"]
+        found.append((metric["Name"], record["StackName"]))
+    return found
+
+
 @dataclass
 class World:
     """One test's services: the double, S3 on moto, the clock and the lifecycle adapters."""
@@ -249,13 +260,7 @@ class World:
 
     def metrics(self) -> list[tuple[str, str]]:
         """(metric name, stack name) of every embedded-metric record written."""
-        found = []
-        for line in self.emf:
-            record = json.loads(line)
-            [directive] = record["_aws"]["CloudWatchMetrics"]
-            [metric] = directive["Metrics"]
-            found.append((metric["Name"], record["StackName"]))
-        return found
+        return emf_metrics(self.emf)
 
     def executions(self) -> list[tuple[str, str]]:
         """(name, status) of the tracker's executions in moto's Step Functions."""
