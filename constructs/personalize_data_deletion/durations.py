@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, ClassVar
 if TYPE_CHECKING:
     from aws_cdk import aws_logs as logs
 
+__all__ = ["DurationSettings", "readable"]
+
 UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
 
 
@@ -35,9 +37,6 @@ def readable(seconds: float) -> str:
     return " ".join(parts) or "0 seconds"
 
 
-__all__ = ["readable"]
-
-
 class DurationSettings:
     """Settings of two durations and a log retention, compared, hashed and shown by their
     seconds: jsii's ``Duration`` objects compare by identity, so ``Duration.minutes(1)`` is not
@@ -49,10 +48,11 @@ class DurationSettings:
     """
 
     _duration_names: ClassVar[tuple[str, str]]
+    _seconds: tuple[float, float]
     log_retention: logs.RetentionDays
 
     def _key(self) -> tuple[float, float, str]:
-        first, second = self._seconds  # type: ignore[attr-defined]
+        first, second = self._seconds
         return first, second, self.log_retention.name
 
     def __eq__(self, other: object) -> bool:

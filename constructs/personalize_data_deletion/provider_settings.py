@@ -81,7 +81,7 @@ class ProviderSettings(DurationSettings):
     @property
     def service_timeout_seconds(self) -> int:
         """What CloudFormation needs to wait: the framework's timeout plus its final answer."""
-        interval, total = self._seconds  # type: ignore[attr-defined]
+        interval, total = self._seconds
         return int(total + 2 * interval)
 
     @property
@@ -96,5 +96,5 @@ class ProviderSettings(DurationSettings):
     @property
     def handler_deadline_seconds(self) -> int:
         """Seconds after the create call at which ``is_complete`` stops waiting, with a reason."""
-        interval, total = self._seconds  # type: ignore[attr-defined]
+        interval, total = self._seconds
         return handler_deadline_seconds(total, interval)
