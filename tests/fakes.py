@@ -175,42 +175,18 @@ class FakePersonalize:
                 raise self._error(
                     "ResourceNotFoundException", f"Could not find the data deletion job {arn}."
                 )
-            status, updated = self._status(job)
-            described = {
-                "jobName": job.name,
-                "dataDeletionJobArn": job.arn,
-                "datasetGroupArn": job.group,
-                "dataSource": {"dataLocation": job.location},
-                "roleArn": job.role_arn,
-                "status": status,
-                "creationDateTime": _datetime(job.created_at),
-                "lastUpdatedDateTime": _datetime(updated),
-            }
-            if status == "COMPLETED":
+            described = self._summary(job)
+            described.update(dataSource={"dataLocation": job.location}, roleArn=job.role_arn)
+            if described["status"] == "COMPLETED":
                 described["numDeleted"] = self.num_deleted
-            if status == "FAILED":
-                described["failureReason"] = job.failure_reason
             return {"dataDeletionJob": described}
 
     def list_data_deletion_jobs(self, **request: Any) -> dict[str, Any]:
         with self._call("ListDataDeletionJobs", request):
             group = request.get("datasetGroupArn")
             jobs = [job for job in self.jobs.values() if group in (None, job.group)]
-            summaries = []
-            for job in reversed(jobs):  # newest first, as the service and the double list them
-                status, updated = self._status(job)
-                summary = {
-                    "dataDeletionJobArn": job.arn,
-                    "datasetGroupArn": job.group,
-                    "jobName": job.name,
-                    "status": status,
-                    "creationDateTime": _datetime(job.created_at),
-                    "lastUpdatedDateTime": _datetime(updated),
-                }
-                if status == "FAILED":
-                    summary["failureReason"] = job.failure_reason
-                summaries.append(summary)
-            return {"dataDeletionJobs": summaries}
+            # Newest first, as the service and the double list them.
+            return {"dataDeletionJobs": [self._summary(job) for job in reversed(jobs)]}
 
     # The pre-flight's listings: these dataset groups hold no datasets and no solutions.
 
@@ -223,6 +199,21 @@ class FakePersonalize:
             return {"solutions": []}
 
     # ---------------------------------------------------------------- internals
+
+    def _summary(self, job: _Job) -> dict[str, Any]:
+        """What Describe and List both say of ``job`` now (``failureReason`` once FAILED)."""
+        status, updated = self._status(job)
+        summary: dict[str, Any] = {
+            "jobName": job.name,
+            "dataDeletionJobArn": job.arn,
+            "datasetGroupArn": job.group,
+            "status": status,
+            "creationDateTime": _datetime(job.created_at),
+            "lastUpdatedDateTime": _datetime(updated),
+        }
+        if status == "FAILED":
+            summary["failureReason"] = job.failure_reason
+        return summary
 
     def _status(self, job: _Job) -> tuple[str, float]:
         started = job.created_at + self.pending_seconds
