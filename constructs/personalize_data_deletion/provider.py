@@ -33,7 +33,8 @@ from .provider_settings import (
     ProviderSettings,
     ProviderSettingsError,
 )
-from .tracker import DeletionTracker, stack_shared
+from .stack_shared import stack_shared
+from .tracker import DeletionTracker
 
 __all__ = [
     "CLOUDFORMATION_CAP",

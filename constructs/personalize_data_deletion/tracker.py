@@ -18,9 +18,8 @@ them once ``ListExecutions --status-filter RUNNING`` is empty.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar, cast
+from typing import cast
 
 from aws_cdk import ArnFormat, Aws, CfnResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -42,6 +41,7 @@ from .acknowledgements import acknowledge, acknowledge_wildcard_resource
 from .durations import DurationSettings, readable
 from .grants import grant_job_management, grant_put_job_events, grant_retraining
 from .packaging import RUNTIME_PACKAGE, handler_code
+from .stack_shared import stack_shared
 from .tracker_definition import tracker_definition
 
 TRACKER_ID = "PersonalizeDataDeletionTracker"
@@ -56,48 +56,6 @@ def retain_role(role: iam.Role) -> None:
     role.apply_removal_policy(RemovalPolicy.RETAIN)
     policy = role.node.find_child("DefaultPolicy")
     cast(CfnResource, policy.node.default_child).apply_removal_policy(RemovalPolicy.RETAIN)
-
-
-class _Shared(Protocol):
-    @property
-    def settings(self) -> object: ...  # read-only: the kinds narrow it to their own settings
-
-
-_SharedT = TypeVar("_SharedT", bound=_Shared)
-
-
-def stack_shared(
-    scope: Construct,
-    construct_id: str,
-    kind: type[_SharedT],
-    settings: object,
-    create: Callable[[Stack], _SharedT],
-    *,
-    error: type[ValueError],
-    what: str,
-    setting_names: str,
-) -> _SharedT:
-    """The stack's one ``kind`` at ``construct_id``, made by ``create`` on first use.
-
-    Every ``PersonalizeDataDeletion`` construct of a stack shares it (the tracker, the
-    provider), so a later one must ask with the same ``settings``; ``error`` names them.
-    """
-    stack = Stack.of(scope)
-    existing = stack.node.try_find_child(construct_id)
-    if existing is None:
-        return create(stack)
-    if not isinstance(existing, kind):
-        raise error(
-            f"construct id {construct_id!r} is taken in stack {stack.stack_name!r}: rename "
-            "that construct"
-        )
-    if existing.settings != settings:
-        raise error(
-            f"stack {stack.stack_name!r} already has a deletion {what} with "
-            f"{existing.settings}; all PersonalizeDataDeletion constructs of a stack share "
-            f"it, so either pass the same {setting_names} or move one to another stack"
-        )
-    return existing
 
 
 class TrackerSettingsError(ValueError):
