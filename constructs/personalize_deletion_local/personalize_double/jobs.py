@@ -18,6 +18,7 @@ from typing import Any
 from .errors import ServiceError, check_tag_count
 from .pagination import paginate
 from .scenarios import REQUEST_SCENARIOS, SCENARIO_BUSY_REASON, RequestScenario
+from .shapes import structure
 from .validation import PatternMode, validate_request
 
 JOB_OPERATIONS = ("CreateDataDeletionJob", "DescribeDataDeletionJob", "ListDataDeletionJobs")
@@ -45,35 +46,20 @@ class DataDeletionJobView:
         ``failureReason`` is only present for FAILED jobs and ``numDeleted`` only for
         COMPLETED ones, mirroring the service, which omits members it has no value for.
         """
-        description: dict[str, Any] = {
-            "jobName": self.job_name,
-            "dataDeletionJobArn": self.data_deletion_job_arn,
-            "datasetGroupArn": self.dataset_group_arn,
-            "dataSource": {"dataLocation": self.data_location},
-            "roleArn": self.role_arn,
-            "status": self.status,
-            "creationDateTime": self.creation_date_time,
-            "lastUpdatedDateTime": self.last_updated_date_time,
-        }
-        if self.num_deleted is not None:
-            description["numDeleted"] = self.num_deleted
-        if self.failure_reason is not None:
-            description["failureReason"] = self.failure_reason
-        return description
+        return structure(
+            self,
+            "jobName dataDeletionJobArn datasetGroupArn dataSource roleArn status"
+            " creationDateTime lastUpdatedDateTime numDeleted failureReason",
+            dataSource={"dataLocation": self.data_location},
+        )
 
     def to_summary(self) -> dict[str, Any]:
         """The ``DataDeletionJobSummary`` structure of a List response."""
-        summary: dict[str, Any] = {
-            "dataDeletionJobArn": self.data_deletion_job_arn,
-            "datasetGroupArn": self.dataset_group_arn,
-            "jobName": self.job_name,
-            "status": self.status,
-            "creationDateTime": self.creation_date_time,
-            "lastUpdatedDateTime": self.last_updated_date_time,
-        }
-        if self.failure_reason is not None:
-            summary["failureReason"] = self.failure_reason
-        return summary
+        return structure(
+            self,
+            "dataDeletionJobArn datasetGroupArn jobName status creationDateTime"
+            " lastUpdatedDateTime failureReason",
+        )
 
 
 @dataclass

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .resources import CREATE_STATUSES, CampaignRecord, VersionRecord
+from .shapes import structure
 
 
 @dataclass(frozen=True)
@@ -35,48 +36,28 @@ class SolutionVersionView:
 
     def to_summary(self) -> dict[str, Any]:
         """The ``SolutionVersionSummary`` of ListSolutionVersions / latestSolutionVersion."""
-        summary: dict[str, Any] = {
-            "solutionVersionArn": self.solution_version_arn,
-            "status": self.status,
-            "trainingMode": self.training_mode,
-            "trainingType": self.training_type,
-            "creationDateTime": self.creation_date_time,
-            "lastUpdatedDateTime": self.last_updated_date_time,
-        }
-        if self.failure_reason is not None:
-            summary["failureReason"] = self.failure_reason
-        return summary
+        return structure(
+            self,
+            "solutionVersionArn status trainingMode trainingType creationDateTime"
+            " lastUpdatedDateTime failureReason",
+        )
 
     def to_description(self) -> dict[str, Any]:
         """The ``SolutionVersion`` structure of DescribeSolutionVersion.
 
         ``trainingHours`` only for ACTIVE versions ("visible only after Amazon Personalize
-        successfully trains a model"), ``failureReason`` only for CREATE FAILED ones.
+        successfully trains a model"), ``failureReason`` only for CREATE FAILED ones, no
+        ``solutionConfig`` for a solution created without one.
         """
-        description: dict[str, Any] = {}
-        if self.name is not None:
-            description["name"] = self.name
-        description.update(
-            solutionVersionArn=self.solution_version_arn,
-            solutionArn=self.solution_arn,
+        return structure(
+            self,
+            "name solutionVersionArn solutionArn performHPO performAutoML recipeArn"
+            " datasetGroupArn solutionConfig trainingHours trainingMode status failureReason"
+            " creationDateTime lastUpdatedDateTime trainingType",
             performHPO=False,
             performAutoML=False,
-            recipeArn=self.recipe_arn,
-            datasetGroupArn=self.dataset_group_arn,
+            solutionConfig=self.solution_config or None,
         )
-        if self.solution_config:
-            description["solutionConfig"] = copy.deepcopy(dict(self.solution_config))
-        if self.training_hours is not None:
-            description["trainingHours"] = self.training_hours
-        description.update(trainingMode=self.training_mode, status=self.status)
-        if self.failure_reason is not None:
-            description["failureReason"] = self.failure_reason
-        description.update(
-            creationDateTime=self.creation_date_time,
-            lastUpdatedDateTime=self.last_updated_date_time,
-            trainingType=self.training_type,
-        )
-        return description
 
 
 @dataclass(frozen=True)
@@ -93,19 +74,11 @@ class CampaignUpdateView:
 
     def to_summary(self) -> dict[str, Any]:
         """The ``CampaignUpdateSummary`` structure."""
-        summary: dict[str, Any] = {
-            "solutionVersionArn": self.solution_version_arn,
-            "minProvisionedTPS": self.min_provisioned_tps,
-            "campaignConfig": copy.deepcopy(dict(self.campaign_config)),
-            "status": self.status,
-        }
-        if self.failure_reason is not None:
-            summary["failureReason"] = self.failure_reason
-        summary.update(
-            creationDateTime=self.creation_date_time,
-            lastUpdatedDateTime=self.last_updated_date_time,
+        return structure(
+            self,
+            "solutionVersionArn minProvisionedTPS campaignConfig status failureReason"
+            " creationDateTime lastUpdatedDateTime",
         )
-        return summary
 
 
 @dataclass(frozen=True)
@@ -136,13 +109,7 @@ class CampaignView:
 
     def to_summary(self) -> dict[str, Any]:
         """The ``CampaignSummary`` structure of ListCampaigns."""
-        return {
-            "name": self.name,
-            "campaignArn": self.campaign_arn,
-            "status": self.status,
-            "creationDateTime": self.creation_date_time,
-            "lastUpdatedDateTime": self.last_updated_date_time,
-        }
+        return structure(self, "name campaignArn status creationDateTime lastUpdatedDateTime")
 
     def to_description(self) -> dict[str, Any]:
         """The ``Campaign`` structure of DescribeCampaign.
@@ -150,19 +117,13 @@ class CampaignView:
         "The latestCampaignUpdate field is only returned when the campaign has had at least
         one UpdateCampaign call."
         """
-        description: dict[str, Any] = {
-            "name": self.name,
-            "campaignArn": self.campaign_arn,
-            "solutionVersionArn": self.solution_version_arn,
-            "minProvisionedTPS": self.min_provisioned_tps,
-            "campaignConfig": copy.deepcopy(dict(self.campaign_config)),
-            "status": self.status,
-            "creationDateTime": self.creation_date_time,
-            "lastUpdatedDateTime": self.last_updated_date_time,
-        }
-        if self.latest_update is not None:
-            description["latestCampaignUpdate"] = self.latest_update.to_summary()
-        return description
+        update = self.latest_update
+        return structure(
+            self,
+            "name campaignArn solutionVersionArn minProvisionedTPS campaignConfig status"
+            " creationDateTime lastUpdatedDateTime latestCampaignUpdate",
+            latestCampaignUpdate=None if update is None else update.to_summary(),
+        )
 
 
 def version_view(version: VersionRecord, now: float) -> SolutionVersionView:

@@ -10,10 +10,11 @@ views of :mod:`.resource_views`.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from .shapes import active_since, structure
 
 TrainingMode = Literal["FULL", "UPDATE", "AUTOTRAIN"]
 DatasetType = Literal["Interactions", "Items", "Users", "Actions", "Action_Interactions"]
@@ -85,14 +86,9 @@ class DatasetRecord:
     created_at: float
 
     def summary(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "datasetArn": self.arn,
-            "datasetType": self.dataset_type,
-            "status": "ACTIVE",
-            "creationDateTime": self.created_at,
-            "lastUpdatedDateTime": self.created_at,
-        }
+        return {"name": self.name, "datasetArn": self.arn, "datasetType": self.dataset_type} | (
+            active_since(self.created_at)
+        )
 
 
 @dataclass
@@ -133,14 +129,8 @@ class SolutionRecord:
         return {"autoTrainingConfig": {"schedulingExpression": DEFAULT_AUTO_TRAINING_SCHEDULE}}
 
     def summary(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "solutionArn": self.arn,
-            "status": "ACTIVE",
-            "creationDateTime": self.created_at,
-            "lastUpdatedDateTime": self.created_at,
-            "recipeArn": self.recipe_arn,
-        }
+        summary = {"name": self.name, "solutionArn": self.arn} | active_since(self.created_at)
+        return summary | {"recipeArn": self.recipe_arn}
 
 
 @dataclass
@@ -204,18 +194,11 @@ class RecommenderRecord:
     created_at: float
 
     def summary(self) -> dict[str, Any]:
-        summary: dict[str, Any] = {
-            "name": self.name,
-            "recommenderArn": self.arn,
-            "datasetGroupArn": self.dataset_group_arn,
-            "recipeArn": self.recipe_arn,
-        }
-        if self.recommender_config is not None:
-            summary["recommenderConfig"] = copy.deepcopy(self.recommender_config)
-        summary.update(
-            status="ACTIVE", creationDateTime=self.created_at, lastUpdatedDateTime=self.created_at
-        )
-        return summary
+        return structure(
+            self,
+            "name recommenderArn datasetGroupArn recipeArn recommenderConfig",
+            recommenderArn=self.arn,
+        ) | active_since(self.created_at)
 
 
 def _job_summary(
@@ -228,9 +211,9 @@ def _job_summary(
     **members: Any,
 ) -> dict[str, Any]:
     """A job's summary at ``now``: its ARN, name, status and times, then ``members``, then
-    ``failureReason`` (see :func:`_with_failure`), in the service's member order."""
+    ``failureReason`` (only on failed jobs, as the service does), in the model's order."""
     status, updated = run.status(now, statuses)
-    summary: dict[str, Any] = {
+    summary = {
         arn_member: arn,
         "jobName": name,
         "status": status,
@@ -238,13 +221,6 @@ def _job_summary(
         "lastUpdatedDateTime": updated,
         **members,
     }
-    return _with_failure(summary, status, statuses, run.failure_reason)
-
-
-def _with_failure(
-    summary: dict[str, Any], status: str, statuses: Statuses, reason: str | None
-) -> dict[str, Any]:
-    """Add ``failureReason`` (only to failed resources, as the service does)."""
-    if status == statuses.failed and reason is not None:
-        summary["failureReason"] = reason
+    if status == statuses.failed:
+        summary |= structure(run, "failureReason")
     return summary
