@@ -25,6 +25,7 @@ from personalize_deletion_local.personalize_double import (
     PersonalizeDouble,
     RecordedCall,
 )
+from personalize_deletion_local.personalize_double.model_setup import JobKind
 
 pytestmark = pytest.mark.wire
 
@@ -141,8 +142,10 @@ def test_import_job_statuses_follow_double_time(double, client):
     # GIVEN an import pending 5 s then running 20 s, and a failing import on another dataset
     interactions = double.add_dataset(GROUP, "Interactions")
     users = double.add_dataset(GROUP, "Users")
-    job = double.start_import(interactions, "import-1", 20, pending_seconds=5)
-    double.start_import(users, "users-import", 10, failure_reason="Bad CSV header")
+    job = double.start_job("dataset-import-job", interactions, "import-1", 20, pending_seconds=5)
+    double.start_job(
+        "dataset-import-job", users, "users-import", 10, failure_reason="Bad CSV header"
+    )
 
     def summary() -> dict[str, Any]:
         (only,) = client.list_dataset_import_jobs(datasetArn=interactions)["datasetImportJobs"]
@@ -192,8 +195,10 @@ def _datasets(double: PersonalizeDouble) -> tuple[dict, dict, list[str]]:
 def _imports(double: PersonalizeDouble) -> tuple[dict, dict, list[str]]:
     dataset = double.add_dataset(GROUP, "Interactions")
     other = double.add_dataset(GROUP, "Items")
-    mine = [double.start_import(dataset, f"import-{index}", 10) for index in range(3)]
-    double.start_import(other, "items-import", 10)
+    mine = [
+        double.start_job("dataset-import-job", dataset, f"import-{index}", 10) for index in range(3)
+    ]
+    double.start_job("dataset-import-job", other, "items-import", 10)
     return {"datasetArn": dataset}, {"datasetArn": other}, mine
 
 
@@ -218,12 +223,12 @@ def _campaigns(double: PersonalizeDouble) -> tuple[dict, dict, list[str]]:
     return {"solutionArn": solution}, {"solutionArn": other}, mine
 
 
-def _batch(start: str) -> Callable[[PersonalizeDouble], tuple[dict, dict, list[str]]]:
+def _batch(kind: JobKind) -> Callable[[PersonalizeDouble], tuple[dict, dict, list[str]]]:
     def build(double: PersonalizeDouble) -> tuple[dict, dict, list[str]]:
         _, version = double.add_solution(GROUP, "recs")
         _, other = double.add_solution(GROUP, "other")
-        mine = [getattr(double, start)(version, f"job-{index}", 10) for index in range(3)]
-        getattr(double, start)(other, "other-job", 10)
+        mine = [double.start_job(kind, version, f"job-{index}", 10) for index in range(3)]
+        double.start_job(kind, other, "other-job", 10)
         return {"solutionVersionArn": version}, {"solutionVersionArn": other}, mine
 
     return build
@@ -258,14 +263,14 @@ LISTS = [
         "batchInferenceJobs",
         "batchInferenceJobArn",
         "BatchInferenceJobSummary",
-        _batch("start_batch_inference_job"),
+        _batch("batch-inference-job"),
     ),
     (
         "list_batch_segment_jobs",
         "batchSegmentJobs",
         "batchSegmentJobArn",
         "BatchSegmentJobSummary",
-        _batch("start_batch_segment_job"),
+        _batch("batch-segment-job"),
     ),
     ("list_recommenders", "recommenders", "recommenderArn", "RecommenderSummary", _recommenders),
 ]
@@ -317,7 +322,7 @@ def test_default_page_size_and_maximum_come_from_the_model(double, client):
     # GIVEN 101 batch inference jobs on one solution version
     _, version = double.add_solution(GROUP, "recs")
     for index in range(101):
-        double.start_batch_inference_job(version, f"job-{index:03d}", 10)
+        double.start_job("batch-inference-job", version, f"job-{index:03d}", 10)
 
     # WHEN listing without maxResults
     first = client.list_batch_inference_jobs(solutionVersionArn=version)
@@ -796,8 +801,10 @@ def test_list_campaigns_follows_the_solution_a_campaign_serves(double, client):
 def test_batch_job_statuses_and_summaries(double, client):
     # GIVEN a batch inference job (5 s pending, 20 s running) and a failing segment job
     _, version = double.add_solution(GROUP, "recs")
-    inference = double.start_batch_inference_job(version, "nightly", 20, pending_seconds=5)
-    segment = double.start_batch_segment_job(version, "segments", 10, failure_reason="No access")
+    inference = double.start_job("batch-inference-job", version, "nightly", 20, pending_seconds=5)
+    segment = double.start_job(
+        "batch-segment-job", version, "segments", 10, failure_reason="No access"
+    )
 
     def inference_status() -> str:
         return client.list_batch_inference_jobs(solutionVersionArn=version)["batchInferenceJobs"][
@@ -962,7 +969,7 @@ def test_setup_refuses_what_the_service_would_not_have(double):
     with pytest.raises(ValueError, match="SolutionArn/\\$LATEST"):
         double.add_campaign(solution, "c", solution_version_arn=version, sync_with_latest=True)
     with pytest.raises(KeyError):
-        double.start_batch_segment_job(f"{solution}/00000000", "job", 1)
+        double.start_job("batch-segment-job", f"{solution}/00000000", "job", 1)
     # AND observations are snapshots keyed by ARN
     assert list(double.solution_versions) == [version]
     assert double.campaigns == {}

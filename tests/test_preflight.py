@@ -47,7 +47,7 @@ def at(offset: float) -> str:
 
 def running_import(world: World, seconds: float, group: str = GROUP) -> str:
     dataset = world.double.add_dataset(group, "Interactions")
-    return world.double.start_import(dataset, "nightly-interactions", seconds)
+    return world.double.start_job("dataset-import-job", dataset, "nightly-interactions", seconds)
 
 
 # ------------------------------------------------------------------------------ the check
@@ -125,8 +125,8 @@ def test_batch_jobs_on_the_groups_solution_versions_block_those_of_other_groups_
     # job on a version of another group's solution
     _, version = world.double.add_solution(GROUP, "segments")
     _, other_version = world.double.add_solution(OTHER_GROUP, "elsewhere")
-    ours = world.double.start_batch_segment_job(version, "weekly-segments", 5000)
-    world.double.start_batch_inference_job(other_version, "elsewhere-batch", 5000)
+    ours = world.double.start_job("batch-segment-job", version, "weekly-segments", 5000)
+    world.double.start_job("batch-inference-job", other_version, "elsewhere-batch", 5000)
 
     # WHEN a request is created
     outcome = play(cfn_event("Create", properties()), world, step=100)
@@ -142,7 +142,7 @@ def test_finished_work_does_not_block_and_a_check_costs_a_bounded_number_of_call
     # GIVEN two datasets with finished imports and three solutions with ACTIVE versions
     for dataset_type in ("Interactions", "Items"):
         dataset = world.double.add_dataset(GROUP, dataset_type)
-        world.double.start_import(dataset, f"load-{dataset_type.lower()}", 60)
+        world.double.start_job("dataset-import-job", dataset, f"load-{dataset_type.lower()}", 60)
     for name in ("a", "b", "c"):
         world.double.add_solution(GROUP, name)
     world.advance(120)

@@ -36,6 +36,10 @@ from .resources import (
 )
 from .validation import PatternMode
 
+JobKind = Literal["dataset-import-job", "batch-inference-job", "batch-segment-job"]
+"""The jobs :meth:`ResourceModelsMixin.start_job` starts, by their ARN's resource type."""
+IMPORT = "dataset-import-job"
+
 _NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9\-_]{0,62}")  # the model's Name shape
 
 
@@ -130,9 +134,10 @@ class ResourceModelsMixin:
             )
             return arn
 
-    def start_import(
+    def start_job(
         self,
-        dataset_arn: str,
+        kind: JobKind,
+        parent_arn: str,
         job_name: str,
         seconds: float,
         *,
@@ -140,22 +145,31 @@ class ResourceModelsMixin:
         failure_reason: str | None = None,
         import_mode: Literal["FULL", "INCREMENTAL"] = "FULL",
     ) -> str:
-        """Start a dataset import job now: CREATE PENDING for ``pending_seconds``, CREATE
-        IN_PROGRESS for ``seconds``, then ACTIVE (CREATE FAILED with ``failure_reason``).
+        """Start a job that keeps a dataset group busy, now: a ``dataset-import-job`` on a
+        dataset, or a ``batch-inference-job`` / ``batch-segment-job`` on a solution version.
 
-        Returns the job ARN (``.../dataset-import-job/<job_name>``).
+        It is pending (CREATE PENDING, or PENDING for batch jobs) for ``pending_seconds``, in
+        progress for ``seconds``, then ACTIVE, or CREATE FAILED with ``failure_reason``.
+        ``import_mode`` is an import's. Returns the job ARN (``.../<kind>/<job_name>``).
         """
-        run = (pending_seconds, seconds, failure_reason)
-        return self._start_run(
-            self._imports,
-            self._datasets,
-            dataset_arn,
-            f"dataset-import-job/{job_name}",
-            run,
-            lambda sequence, arn, record_run: ImportRecord(
-                sequence, arn, job_name, dataset_arn, import_mode, record_run
-            ),
-        )
+        with self._lock:
+            parents: Mapping[str, Any] = self._datasets if kind == IMPORT else self._versions
+            if parent_arn not in parents:
+                raise KeyError(parent_arn)
+            arn = self._arn(f"{kind}/{job_name}")
+            store: dict[str, Any] = self._imports if kind == IMPORT else self._batch_jobs
+            self._require_new(store, arn, job_name)
+            run = RunRecord(self._now, pending_seconds, seconds, failure_reason)
+            if kind == IMPORT:
+                store[arn] = ImportRecord(
+                    self._next_sequence(), arn, job_name, parent_arn, import_mode, run
+                )
+            else:
+                batch = "inference" if kind == "batch-inference-job" else "segment"
+                store[arn] = BatchJobRecord(
+                    self._next_sequence(), batch, arn, job_name, parent_arn, run
+                )
+            return arn
 
     def add_solution(
         self,
@@ -263,39 +277,6 @@ class ResourceModelsMixin:
             )
             return arn
 
-    def start_batch_inference_job(
-        self,
-        solution_version_arn: str,
-        job_name: str,
-        seconds: float,
-        *,
-        pending_seconds: float = 0.0,
-        failure_reason: str | None = None,
-    ) -> str:
-        """Start a batch inference job on a solution version now: PENDING for
-        ``pending_seconds``, IN PROGRESS for ``seconds``, then ACTIVE (or CREATE FAILED).
-
-        Returns the job ARN (``.../batch-inference-job/<job_name>``).
-        """
-        return self._start_batch_job(
-            "inference", solution_version_arn, job_name, seconds, pending_seconds, failure_reason
-        )
-
-    def start_batch_segment_job(
-        self,
-        solution_version_arn: str,
-        job_name: str,
-        seconds: float,
-        *,
-        pending_seconds: float = 0.0,
-        failure_reason: str | None = None,
-    ) -> str:
-        """Like :meth:`start_batch_inference_job`, for a batch segment job
-        (``.../batch-segment-job/<job_name>``)."""
-        return self._start_batch_job(
-            "segment", solution_version_arn, job_name, seconds, pending_seconds, failure_reason
-        )
-
     def add_recommender(
         self,
         dataset_group_arn: str,
@@ -393,46 +374,6 @@ class ResourceModelsMixin:
         )
         self._versions[version.arn] = version
         return version
-
-    def _start_batch_job(
-        self,
-        kind: Literal["inference", "segment"],
-        solution_version_arn: str,
-        job_name: str,
-        seconds: float,
-        pending_seconds: float,
-        failure_reason: str | None,
-    ) -> str:
-        run = (pending_seconds, seconds, failure_reason)
-        return self._start_run(
-            self._batch_jobs,
-            self._versions,
-            solution_version_arn,
-            f"batch-{kind}-job/{job_name}",
-            run,
-            lambda sequence, arn, record_run: BatchJobRecord(
-                sequence, kind, arn, job_name, solution_version_arn, record_run
-            ),
-        )
-
-    def _start_run(
-        self,
-        store: dict[str, Any],
-        parents: Mapping[str, Any],
-        parent_arn: str,
-        resource: str,
-        run: tuple[float, float, str | None],
-        record: Any,
-    ) -> str:
-        """Start a job on an existing parent now (an import on a dataset, a batch job on a
-        version): a new record in ``store`` under ``.../<resource>``; returns its ARN."""
-        with self._lock:
-            if parent_arn not in parents:
-                raise KeyError(parent_arn)
-            arn = self._arn(resource)
-            self._require_new(store, arn, resource.rsplit("/", 1)[-1])
-            store[arn] = record(self._next_sequence(), arn, RunRecord(self._now, *run))
-            return arn
 
     def _version_status(self, version: VersionRecord) -> str:
         return version.run.status(self._now, CREATE_STATUSES)[0]
