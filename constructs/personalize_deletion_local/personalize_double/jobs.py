@@ -17,6 +17,8 @@ from typing import Any
 
 from .errors import ServiceError, check_tag_count
 from .pagination import paginate
+from .resource_views import RunView
+from .resources import DELETION_JOB_STATUSES, RunRecord
 from .scenarios import REQUEST_SCENARIOS, SCENARIO_BUSY_REASON, RequestScenario
 from .shapes import structure
 from .validation import PatternMode, validate_request
@@ -24,8 +26,8 @@ from .validation import PatternMode, validate_request
 JOB_OPERATIONS = ("CreateDataDeletionJob", "DescribeDataDeletionJob", "ListDataDeletionJobs")
 
 
-@dataclass(frozen=True)
-class DataDeletionJobView:
+@dataclass(frozen=True, kw_only=True)
+class DataDeletionJobView(RunView):
     """Snapshot of a job as the service would describe it at the current double time."""
 
     job_name: str
@@ -34,10 +36,6 @@ class DataDeletionJobView:
     data_location: str
     role_arn: str
     tags: tuple[Mapping[str, str], ...]
-    status: str
-    creation_date_time: float
-    last_updated_date_time: float
-    failure_reason: str | None
     num_deleted: int | None
 
     def to_description(self) -> dict[str, Any]:
@@ -73,10 +71,7 @@ class _Job:
     data_location: str
     role_arn: str
     tags: tuple[Mapping[str, str], ...]
-    created_at: float
-    pending_seconds: float
-    run_seconds: float
-    failure_reason: str | None = None
+    run: RunRecord
     num_deleted: int | None = None
 
 
@@ -159,7 +154,7 @@ class DeletionJobsMixin:
                 raise KeyError(job_name)
             if self._status(job)[0] in ("COMPLETED", "FAILED"):
                 raise ValueError(f"job {job_name!r} already reached a terminal status")
-            job.failure_reason = reason
+            job.run.failure_reason = reason
 
     # ------------------------------------------------------------ observations
 
@@ -177,30 +172,21 @@ class DeletionJobsMixin:
     # -------------------------------------------------------------- internals
 
     def _status(self, job: _Job) -> tuple[str, float]:
-        started = job.created_at + job.pending_seconds
-        finished = started + job.run_seconds
-        if self._now < started:
-            return "PENDING", job.created_at
-        if self._now < finished:
-            return "IN_PROGRESS", started
-        return ("FAILED" if job.failure_reason is not None else "COMPLETED"), finished
+        return job.run.status(self._now, DELETION_JOB_STATUSES)
 
     def _view(self, job: _Job) -> DataDeletionJobView:
-        status, updated = self._status(job)
+        progress = job.run.progress(self._now, DELETION_JOB_STATUSES)
         view = DataDeletionJobView(
+            **progress,
             job_name=job.job_name,
             data_deletion_job_arn=job.arn,
             dataset_group_arn=job.dataset_group_arn,
             data_location=job.data_location,
             role_arn=job.role_arn,
             tags=job.tags,
-            status=status,
-            creation_date_time=job.created_at,
-            last_updated_date_time=updated,
-            failure_reason=job.failure_reason if status == "FAILED" else None,
             num_deleted=None,
         )
-        if status != "COMPLETED":
+        if progress["status"] != "COMPLETED":
             return view
         if job.num_deleted is None:
             source = self.num_deleted
@@ -270,10 +256,7 @@ class DeletionJobsMixin:
             data_location=body["dataSource"].get("dataLocation", ""),
             role_arn=body["roleArn"],
             tags=tuple(dict(tag) for tag in tags or ()),
-            created_at=self._now,
-            pending_seconds=pending_seconds,
-            run_seconds=run_seconds,
-            failure_reason=failure,
+            run=RunRecord(self._now, pending_seconds, run_seconds, failure),
         )
         self._jobs[name] = job
         self._jobs_by_arn[job.arn] = job

@@ -15,8 +15,19 @@ from .resources import CREATE_STATUSES, CampaignRecord, VersionRecord
 from .shapes import structure
 
 
-@dataclass(frozen=True)
-class SolutionVersionView:
+@dataclass(frozen=True, kw_only=True)
+class RunView:
+    """What every snapshot says of its resource's progress at double time (a job's, a
+    version's, a campaign's or its update's): the members every Describe and List carries."""
+
+    status: str
+    creation_date_time: float
+    last_updated_date_time: float
+    failure_reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SolutionVersionView(RunView):
     """Snapshot of a solution version as the service would describe it at double time."""
 
     solution_version_arn: str
@@ -28,10 +39,6 @@ class SolutionVersionView:
     training_mode: str
     training_type: str
     tags: tuple[Mapping[str, str], ...]
-    status: str
-    creation_date_time: float
-    last_updated_date_time: float
-    failure_reason: str | None
     training_hours: float | None
 
     def to_summary(self) -> dict[str, Any]:
@@ -60,17 +67,13 @@ class SolutionVersionView:
         )
 
 
-@dataclass(frozen=True)
-class CampaignUpdateView:
+@dataclass(frozen=True, kw_only=True)
+class CampaignUpdateView(RunView):
     """Snapshot of a campaign's latest UpdateCampaign (``latestCampaignUpdate``)."""
 
     solution_version_arn: str
     min_provisioned_tps: int
     campaign_config: Mapping[str, Any]
-    status: str
-    creation_date_time: float
-    last_updated_date_time: float
-    failure_reason: str | None
 
     def to_summary(self) -> dict[str, Any]:
         """The ``CampaignUpdateSummary`` structure."""
@@ -81,8 +84,8 @@ class CampaignUpdateView:
         )
 
 
-@dataclass(frozen=True)
-class CampaignView:
+@dataclass(frozen=True, kw_only=True)
+class CampaignView(RunView):
     """Snapshot of a campaign at double time: what it *serves* plus its latest update.
 
     ``solution_version_arn``, ``min_provisioned_tps`` and ``campaign_config`` change only
@@ -97,9 +100,6 @@ class CampaignView:
     solution_version_arn: str
     min_provisioned_tps: int
     campaign_config: Mapping[str, Any]
-    status: str
-    creation_date_time: float
-    last_updated_date_time: float
     latest_update: CampaignUpdateView | None
 
     @property
@@ -128,9 +128,10 @@ class CampaignView:
 
 def version_view(version: VersionRecord, now: float) -> SolutionVersionView:
     """A solution version as the service would describe it at double time ``now``."""
-    status, updated = version.run.status(now, CREATE_STATUSES)
+    progress = version.run.progress(now, CREATE_STATUSES)
     solution = version.solution
     return SolutionVersionView(
+        **progress,
         solution_version_arn=version.arn,
         name=version.name,
         solution_arn=solution.arn,
@@ -140,11 +141,7 @@ def version_view(version: VersionRecord, now: float) -> SolutionVersionView:
         training_mode=version.training_mode,
         training_type=version.training_type,
         tags=version.tags,
-        status=status,
-        creation_date_time=version.run.created_at,
-        last_updated_date_time=updated,
-        failure_reason=version.run.failure_reason if status == "CREATE FAILED" else None,
-        training_hours=version.run.run_seconds / 3600 if status == "ACTIVE" else None,
+        training_hours=version.run.run_seconds / 3600 if progress["status"] == "ACTIVE" else None,
     )
 
 
@@ -157,18 +154,15 @@ def campaign_view(
     config, updated = campaign.campaign_config, campaign.created_at
     latest: CampaignUpdateView | None = None
     for update in campaign.updates:
-        status, update_time = update.run.status(now, CREATE_STATUSES)
-        if status == "ACTIVE":
+        progress = update.run.progress(now, CREATE_STATUSES)
+        if progress["status"] == "ACTIVE":
             serving = (update.solution_version_arn, update.min_provisioned_tps)
-            config, updated = update.campaign_config, update_time
+            config, updated = update.campaign_config, progress["last_updated_date_time"]
         latest = CampaignUpdateView(
+            **progress,
             solution_version_arn=update.solution_version_arn,
             min_provisioned_tps=update.min_provisioned_tps,
             campaign_config=copy.deepcopy(update.campaign_config),
-            status=status,
-            creation_date_time=update.run.created_at,
-            last_updated_date_time=update_time,
-            failure_reason=update.run.failure_reason if status == "CREATE FAILED" else None,
         )
     return CampaignView(
         campaign_arn=campaign.arn,

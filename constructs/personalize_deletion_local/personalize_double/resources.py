@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from .shapes import active_since, structure
 
@@ -48,10 +48,22 @@ class Statuses:
 CREATE_STATUSES = Statuses("CREATE PENDING", "CREATE IN_PROGRESS", "ACTIVE", "CREATE FAILED")
 """Imports, solution versions and campaign updates: "CREATE PENDING > CREATE IN_PROGRESS >
 ACTIVE -or- CREATE FAILED" (the model's documentation of each status member)."""
+DELETION_JOB_STATUSES = Statuses("PENDING", "IN_PROGRESS", "COMPLETED", "FAILED")
+"""Data deletion jobs: "PENDING > IN_PROGRESS > COMPLETED -or- FAILED"."""
 BATCH_JOB_STATUSES = Statuses("PENDING", "IN PROGRESS", "ACTIVE", "CREATE FAILED")
 """Batch inference/segment jobs; the model documents exactly "PENDING, IN PROGRESS, ACTIVE,
 CREATE FAILED" for ``BatchInferenceJobSummary.status`` and ``BatchSegmentJobSummary.status``
 (with a space in ``IN PROGRESS``, unlike the other kinds' ``CREATE IN_PROGRESS``)."""
+
+
+class Progress(TypedDict):
+    """What a view says of a run's progress (the fields of :class:`.resource_views.RunView`)."""
+
+    status: str
+    creation_date_time: float
+    last_updated_date_time: float
+    failure_reason: str | None
+
 
 # --------------------------------------------------------------------------- records
 
@@ -74,6 +86,16 @@ class RunRecord:
         if now < finished:
             return statuses.running, started
         return (statuses.failed if self.failure_reason is not None else statuses.done), finished
+
+    def progress(self, now: float, statuses: Statuses) -> Progress:
+        """Status, times and failure reason as of ``now``; the reason only once it failed."""
+        status, updated = self.status(now, statuses)
+        return Progress(
+            status=status,
+            creation_date_time=self.created_at,
+            last_updated_date_time=updated,
+            failure_reason=self.failure_reason if status == statuses.failed else None,
+        )
 
 
 @dataclass
