@@ -24,6 +24,7 @@ from .resources import (
     LATEST_SUFFIX,
     USER_PERSONALIZATION_RECIPE,
     BatchJobRecord,
+    BatchKind,
     CampaignRecord,
     DatasetRecord,
     DatasetType,
@@ -165,7 +166,7 @@ class ResourceModelsMixin:
                     self._next_sequence(), arn, job_name, parent_arn, import_mode, run
                 )
             else:
-                batch = "inference" if kind == "batch-inference-job" else "segment"
+                batch: BatchKind = "inference" if kind == "batch-inference-job" else "segment"
                 store[arn] = BatchJobRecord(
                     self._next_sequence(), batch, arn, job_name, parent_arn, run
                 )

@@ -17,6 +17,7 @@ from typing import Any, Literal, TypedDict
 from .shapes import active_since, structure
 
 TrainingMode = Literal["FULL", "UPDATE", "AUTOTRAIN"]
+BatchKind = Literal["inference", "segment"]
 DatasetType = Literal["Interactions", "Items", "Users", "Actions", "Action_Interactions"]
 
 USER_PERSONALIZATION_RECIPE = "arn:aws:personalize:::recipe/aws-user-personalization"
@@ -190,7 +191,7 @@ class CampaignRecord:
 @dataclass
 class BatchJobRecord:
     sequence: int
-    kind: Literal["inference", "segment"]
+    kind: BatchKind
     arn: str
     name: str
     solution_version_arn: str
