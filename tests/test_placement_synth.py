@@ -36,3 +36,34 @@ def test_the_app_keeps_recorded_jobs_in_their_stacks(
         "PersonalizeDataDeletion-2": ["r-b"],
         "PersonalizeDataDeletion-3": ["r-new"],
     }
+
+
+@pytest.mark.parametrize(
+    ("jobs_per_stack", "error", "message"),
+    [
+        (True, TypeError, "jobs_per_stack must be an int, not bool"),
+        (2.0, TypeError, "jobs_per_stack must be an int, not float"),
+        (
+            0,
+            ValueError,
+            "jobs_per_stack is 0: use 1 to 30 (a stack holds at most 200 outputs, six per job)",
+        ),
+        (
+            31,
+            ValueError,
+            "jobs_per_stack is 31: use 1 to 30 (a stack holds at most 200 outputs, six per job)",
+        ),
+    ],
+)
+def test_jobs_per_stack_is_a_whole_number_a_stack_can_hold(
+    tmp_path: Path, jobs_per_stack: object, error: type[Exception], message: str
+) -> None:
+    # GIVEN a request file
+    manifest = _manifest(tmp_path, ["r-a"])
+    # WHEN the stage is declared with a jobs_per_stack no stack can honour
+    with pytest.raises(error) as raised:
+        DeletionRequestsStage(
+            cdk.App(), "Deletions", request_file=manifest, jobs_per_stack=jobs_per_stack
+        )
+    # THEN the error names the setting, the rule and why
+    assert str(raised.value) == message

@@ -39,16 +39,35 @@ def job_name_prefix_setting(value: str) -> str:
         raise DeletionConfigError(str(exc)) from exc
 
 
+def whole_number(
+    value: object,
+    field: str,
+    bounds: tuple[int, int],
+    why: str,
+    *,
+    unit: str = "",
+    error: type[ValueError] = DeletionConfigError,
+) -> int:
+    """An ``int`` setting within ``bounds``: ``TypeError`` for any other type (``bool``
+    included, though Python counts it an int), else ``error`` naming the field, the range and
+    ``why`` that range."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{field} must be an int{unit}, not {type(value).__name__}")
+    low, high = bounds
+    if not low <= value <= high:
+        raise error(f"{field} is {value}: use {low} to {high} ({why})")
+    return value
+
+
 def max_input_bytes_setting(value: object) -> int:
     """``max_input_bytes``: whole bytes, at most what Personalize reads per job."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"max_input_bytes must be an int (bytes), not {type(value).__name__}")
-    if not 1 <= value <= DEFAULT_MAX_INPUT_BYTES:
-        raise DeletionConfigError(
-            f"max_input_bytes is {value}: use 1 to {DEFAULT_MAX_INPUT_BYTES} "
-            "(Personalize reads at most 100 MB of input per job)"
-        )
-    return value
+    return whole_number(
+        value,
+        "max_input_bytes",
+        (1, DEFAULT_MAX_INPUT_BYTES),
+        "Personalize reads at most 100 MB of input per job",
+        unit=" (bytes)",
+    )
 
 
 def check_staged_input_expiration(expiration: Duration, tracking_timeout: Duration) -> None:

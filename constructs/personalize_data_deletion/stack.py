@@ -23,6 +23,7 @@ from constructs import Construct
 
 from .deletion import PersonalizeDataDeletion
 from .request_file import declare
+from .settings import whole_number
 
 DEFAULT_STACK_NAME = "PersonalizeDataDeletion"
 
@@ -169,13 +170,13 @@ class DeletionRequestsStage(Stage):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        if isinstance(jobs_per_stack, bool) or not isinstance(jobs_per_stack, int):
-            raise TypeError(f"jobs_per_stack must be an int, not {type(jobs_per_stack).__name__}")
-        if not 1 <= jobs_per_stack <= MAX_JOBS_PER_STACK:
-            raise ValueError(
-                f"jobs_per_stack is {jobs_per_stack}: use 1 to {MAX_JOBS_PER_STACK} (a stack "
-                "holds at most 200 outputs, six per job)"
-            )
+        whole_number(
+            jobs_per_stack,
+            "jobs_per_stack",
+            (1, MAX_JOBS_PER_STACK),
+            "a stack holds at most 200 outputs, six per job",
+            error=ValueError,
+        )
         jobs = resolve_request_file(
             request_file,
             default_dataset_group_arn=default_dataset_group_arn,
