@@ -522,14 +522,14 @@ def _stack() -> cdk.Stack:
         (
             {"tracking_interval": cdk.Duration.seconds(30)},
             TrackerSettingsError,
-            "tracking_interval is 30 s: use 1 minute to 1 hour (reads cost state transitions; "
-            "Personalize jobs take minutes to hours)",
+            "tracking_interval is 30 seconds: use 1 minute to 1 hour (reads cost state "
+            "transitions; Personalize jobs take minutes to hours)",
         ),
         (
             {"tracking_timeout": cdk.Duration.minutes(30)},
             TrackerSettingsError,
-            "tracking_timeout (30 minutes) must be at least an hour and three tracking "
-            "intervals (10 minutes): raise tracking_timeout to at least 1 hour",
+            "tracking_timeout (30 minutes) must be at least 1 hour and allow three reads of "
+            "tracking_interval (10 minutes): raise tracking_timeout to at least 1 hour",
         ),
         (
             {"tracking_timeout": cdk.Duration.days(7)},

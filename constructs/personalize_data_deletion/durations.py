@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
+    from aws_cdk import Duration
     from aws_cdk import aws_logs as logs
 
 __all__ = ["DurationSettings", "readable"]
@@ -50,6 +51,40 @@ class DurationSettings:
     _duration_names: ClassVar[tuple[str, str]]
     _seconds: tuple[float, float]
     log_retention: logs.RetentionDays
+
+    def _read(
+        self,
+        interval: Duration,
+        timeout: Duration,
+        *,
+        bounds: tuple[int, int],
+        why: str,
+        error: type[ValueError],
+        at_least: float = 0,
+    ) -> tuple[float, float]:
+        """Read both durations once (kept as ``_seconds``) and apply the rules every polling
+        setting shares: an interval within ``bounds`` (``why`` says why), and a timeout that
+        allows three reads and is at least ``at_least`` seconds."""
+        seconds = (interval.to_seconds(), timeout.to_seconds())
+        object.__setattr__(self, "_seconds", seconds)
+        every, until = seconds
+        interval_name, timeout_name = self._duration_names
+        low, high = bounds
+        if not low <= every <= high:
+            raise error(
+                f"{interval_name} is {readable(every)}: use {readable(low)} to {readable(high)} "
+                f"({why})"
+            )
+        needed = max(3 * every, at_least)
+        if until < needed:
+            floor = f"be at least {readable(at_least)} and " if at_least else ""
+            fix = f" or lower {interval_name}" if 3 * every >= at_least else ""
+            raise error(
+                f"{timeout_name} ({readable(until)}) must {floor}allow three reads of "
+                f"{interval_name} ({readable(every)}): raise {timeout_name} to at least "
+                f"{readable(needed)}{fix}"
+            )
+        return seconds
 
     def _key(self) -> tuple[float, float, str]:
         first, second = self._seconds

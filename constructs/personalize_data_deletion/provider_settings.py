@@ -56,21 +56,13 @@ class ProviderSettings(DurationSettings):
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
 
     def __post_init__(self) -> None:
-        interval = self.query_interval.to_seconds()
-        total = self.total_timeout.to_seconds()
-        # Read once: every later use is Python arithmetic, not a jsii round trip.
-        object.__setattr__(self, "_seconds", (interval, total))
-        if not 10 <= interval <= 600:
-            raise ProviderSettingsError(
-                f"query_interval is {interval:g} s: use 10 s to 10 minutes (polling faster only "
-                "costs invocations; Personalize jobs take minutes to hours)"
-            )
-        if total < 3 * interval:
-            raise ProviderSettingsError(
-                f"total_timeout ({readable(total)}) must allow at least three polls of "
-                f"query_interval ({readable(interval)}): raise total_timeout to at least "
-                f"{readable(3 * interval)} or lower query_interval"
-            )
+        interval, total = self._read(
+            self.query_interval,
+            self.total_timeout,
+            bounds=(10, 600),
+            why="polling faster only costs invocations; Personalize jobs take minutes to hours",
+            error=ProviderSettingsError,
+        )
         if total + 2 * interval > CLOUDFORMATION_CAP_SECONDS:
             raise ProviderSettingsError(
                 f"total_timeout ({readable(total)}) + 2 x query_interval ({readable(interval)}) "

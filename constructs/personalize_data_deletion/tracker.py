@@ -38,7 +38,7 @@ from personalize_deletion_runtime.notifications import (
 from constructs import Construct, IConstruct
 
 from .acknowledgements import acknowledge, acknowledge_wildcard_resource
-from .durations import DurationSettings, readable
+from .durations import DurationSettings
 from .grants import grant_job_management, grant_put_job_events, grant_retraining
 from .packaging import RUNTIME_PACKAGE, handler_code
 from .stack_shared import stack_shared
@@ -86,20 +86,14 @@ class TrackerSettings(DurationSettings):
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
 
     def __post_init__(self) -> None:
-        interval = self.interval.to_seconds()
-        timeout = self.timeout.to_seconds()
-        object.__setattr__(self, "_seconds", (interval, timeout))
-        if not 60 <= interval <= 3600:
-            raise TrackerSettingsError(
-                f"tracking_interval is {interval:g} s: use 1 minute to 1 hour (reads cost state "
-                "transitions; Personalize jobs take minutes to hours)"
-            )
-        if timeout < 3 * interval or timeout < 3600:
-            raise TrackerSettingsError(
-                f"tracking_timeout ({readable(timeout)}) must be at least an hour and three "
-                f"tracking intervals ({readable(interval)}): raise tracking_timeout to at least "
-                f"{readable(max(3 * interval, 3600))}"
-            )
+        _, timeout = self._read(
+            self.interval,
+            self.timeout,
+            bounds=(60, 3600),
+            why="reads cost state transitions; Personalize jobs take minutes to hours",
+            error=TrackerSettingsError,
+            at_least=3600,
+        )
         if timeout > MAX_TRACKING_TIMEOUT.to_seconds():
             raise TrackerSettingsError(
                 f"tracking_timeout ({timeout:g} s) exceeds {MAX_TRACKING_TIMEOUT.to_days():g} "
