@@ -8,6 +8,7 @@ settings, never on ``PersonalizeDataDeletion`` (which imports this module).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, overload
 
 from aws_cdk import CfnResource, Token
 from personalize_deletion_runtime.properties import HAND_OFF, SCOPE
@@ -41,6 +42,28 @@ class RequestScope:
     scope_id: str
     job_name_prefix: str
     limits: Limits
+
+
+class _Attribute:
+    """A string attribute of a job's resource, read as ``job.<name>``: a token in the template
+    (``Fn::GetAtt``) that CloudFormation resolves once the deployment is done with the job."""
+
+    def __init__(self, attribute: str, doc: str) -> None:
+        self.attribute = attribute
+        self.__doc__ = doc
+
+    @overload
+    def __get__(self, job: None, owner: type[Any]) -> _Attribute: ...
+    @overload
+    def __get__(self, job: DeletionJob, owner: type[Any]) -> str: ...
+    def __get__(self, job: DeletionJob | None, owner: type[Any]) -> _Attribute | str:
+        if job is None:
+            return self
+        return Token.as_string(job.resource.get_att(self.attribute))
+
+    def __set__(self, job: DeletionJob, value: object) -> None:
+        """Read-only, like a property without a setter: CloudFormation sets the value."""
+        raise AttributeError(f"{self.attribute} is set by CloudFormation, not assigned")
 
 
 class DeletionJob(Construct):
@@ -153,35 +176,13 @@ class DeletionJob(Construct):
         # the logical id of the CustomResource this used to be (``Default`` is hidden in ids).
         self.resource = CfnResource(self, "Resource", type=RESOURCE_TYPE, properties=properties)
 
-    @property
-    def job_arn(self) -> str:
-        """ARN of the data deletion job."""
-        return Token.as_string(self.resource.get_att("JobArn"))
-
-    @property
-    def job_name(self) -> str:
-        """Deterministic job name: prefix, request name and an identity digest."""
-        return Token.as_string(self.resource.get_att("JobName"))
-
-    @property
-    def status(self) -> str:
-        """COMPLETED if the job ended in time; else PENDING, IN_PROGRESS or QUEUED (tracked)."""
-        return Token.as_string(self.resource.get_att("Status"))
-
-    @property
-    def num_deleted(self) -> str:
-        """``numDeleted`` as a string (CloudFormation attributes are); ``pending`` if tracked."""
-        return Token.as_string(self.resource.get_att("NumDeleted"))
-
-    @property
-    def tracked_by(self) -> str:
-        """ARN of the tracker execution that follows the job, or ``none``."""
-        return Token.as_string(self.resource.get_att("TrackedBy"))
-
-    @property
-    def receipt_uri(self) -> str:
-        """``s3://<bucket>/receipts/<job name>.json``: written once the job has ended."""
-        return Token.as_string(self.resource.get_att("ReceiptUri"))
+    # What the deployment resolves once it is done with the job (``help()`` shows each).
+    job_arn = _Attribute("JobArn", "ARN of the data deletion job.")
+    job_name = _Attribute("JobName", "Job name: prefix, request name and an identity digest.")
+    status = _Attribute("Status", "COMPLETED if it ended in time, else PENDING/IN_PROGRESS/QUEUED.")
+    num_deleted = _Attribute("NumDeleted", "``numDeleted`` as a string; ``pending`` if tracked.")
+    tracked_by = _Attribute("TrackedBy", "ARN of the tracker's execution for the job, or ``none``.")
+    receipt_uri = _Attribute("ReceiptUri", "``s3://<bucket>/receipts/<job>.json``, once it ended.")
 
 
 def _job_namer(prefix: str, request_name: str, dataset_group_arn: str) -> JobNamer:
