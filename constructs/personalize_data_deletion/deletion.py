@@ -50,12 +50,9 @@ from .settings import (
     RequestArguments,
     RequestSettings,
     check_staged_input_expiration,
-    completion_setting,
-    flag,
     job_name_prefix_setting,
     max_input_bytes_setting,
     request_settings,
-    retrain_setting,
 )
 from .sources import UserList
 from .tracker import (
@@ -162,21 +159,18 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
             ),
             self.tracker,
         )
-        deadline = self.provider.settings.handler_deadline_seconds
-        self.completion = completion_setting(
-            Completion.hand_off() if completion is None else completion, "completion", deadline
+        self._defaults = ConstructDefaults.checked(
+            self.job_name_prefix,
+            self.provider.settings.handler_deadline_seconds,
+            completion=completion,
+            preflight=preflight,
+            retrain=retrain,
+            follow_up=follow_up,
         )
-        self.preflight = flag(preflight, "preflight")
-        self.retrain = retrain_setting(Retrain.none() if retrain is None else retrain, "retrain")
-        self.follow_up = flag(follow_up, "follow_up")
-        self._defaults = ConstructDefaults(
-            job_name_prefix=self.job_name_prefix,
-            completion=self.completion,
-            preflight=self.preflight,
-            retrain=self.retrain,
-            follow_up=self.follow_up,
-            handler_deadline_seconds=deadline,
-        )
+        self.completion = self._defaults.completion
+        self.preflight = self._defaults.preflight
+        self.retrain = self._defaults.retrain
+        self.follow_up = self._defaults.follow_up
         self._follow_up_granted = False
         self.service_role = create_service_role(self, self.bucket)
         grant_bucket_and_role(
@@ -337,14 +331,8 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
             scope,
             construct_id,
             request_scope=self._request_scope,
-            request_name=settings.request_name,
             dataset_group_arn=arn,
-            users=settings.users,
-            tags=settings.tags,
-            completion=settings.completion,
-            preflight=settings.preflight,
-            retrain=settings.retrain,
-            follow_up=settings.follow_up,
+            settings=settings,
         )
         if isinstance(group, personalize.CfnDatasetGroup):
             wait_for_datasets(job.resource, group)

@@ -17,11 +17,10 @@ from personalize_deletion_runtime.user_list import Limits
 
 from constructs import Construct
 
-from .completion import Completion
 from .list_assets import is_token
 from .provider import DeletionJobProvider
-from .retrain import Retrain
-from .sources import JobNamer, UserList
+from .settings import RequestSettings
+from .sources import JobNamer
 
 RESOURCE_TYPE = "Custom::PersonalizeDataDeletionJob"
 
@@ -86,14 +85,8 @@ class DeletionJob(Construct):
     :param construct_id: the job's id: the request name, or its dataset group's name.
     :param request_scope: what the job shares with the construct's other requests.
     :param dataset_group_arn: the dataset group's ARN (a token for a group of the app).
-    :param users: the user ids to delete.
-    :param tags: tags of the deletion job (empty for none).
-    :param completion: what the deployment does while the job runs.
-    :param preflight: check the dataset group is idle before submitting. Default: ``True``.
-    :param retrain: what to retrain once the job COMPLETED. Default: ``None``, nothing.
-    :param follow_up: start one further job when an import or training started during this
-        one. Default: ``False``.
-    :param request_name: the request this job belongs to. Default: ``construct_id``.
+    :param settings: the request's checked settings (its name, list, tags, completion,
+        pre-flight, retraining and follow-up), one value whatever its number of groups.
     """
 
     def __init__(
@@ -103,23 +96,17 @@ class DeletionJob(Construct):
         *,
         request_scope: RequestScope,
         dataset_group_arn: str,
-        users: UserList,
-        tags: dict[str, str],
-        completion: Completion,
-        preflight: bool = True,
-        retrain: Retrain | None = None,
-        follow_up: bool = False,
-        request_name: str | None = None,
+        settings: RequestSettings,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.request_name = construct_id if request_name is None else request_name
+        self.request_name = settings.request_name
         """The request this job belongs to (several jobs share it when it fans out)."""
         self.dataset_group_arn = dataset_group_arn
         # A fanned-out job's list is its own asset object (removed when this job ends).
         label = (
             None if construct_id == self.request_name else f"{self.request_name} ({construct_id})"
         )
-        source = users.bind(
+        source = settings.users.bind(
             self,
             request_name=self.request_name,
             provider=request_scope.provider,
@@ -153,15 +140,16 @@ class DeletionJob(Construct):
         self.user_count = source.user_count
         """How many distinct ids a local list deletes, else ``None``: for an output's
         description, which `cdk diff` shows for an added request (request-file stacks do so)."""
-        if tags:
-            properties["Tags"] = tags
+        if settings.tags:
+            properties["Tags"] = settings.tags
+        completion, retrain = settings.completion, settings.retrain
         if completion.policy != HAND_OFF:  # absent means HAND_OFF to the handler
             properties["Completion"] = completion.policy
-        if not preflight:
+        if not settings.preflight:
             properties["Preflight"] = "false"
-        if follow_up:
+        if settings.follow_up:
             properties["FollowUp"] = "true"
-        if retrain is not None and retrain.enabled:
+        if retrain.enabled:
             properties["Retrain"] = retrain.policy
             if retrain.solution_arns:
                 properties["RetrainSolutions"] = list(retrain.solution_arns)

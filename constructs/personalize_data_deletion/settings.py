@@ -127,6 +127,32 @@ class ConstructDefaults:
     handler_deadline_seconds: int
     """The provider's limit on a completion bound (see :class:`.ProviderSettings`)."""
 
+    @classmethod
+    def checked(
+        cls,
+        job_name_prefix: str,
+        handler_deadline_seconds: int,
+        *,
+        completion: object,
+        preflight: object,
+        retrain: object,
+        follow_up: object,
+    ) -> ConstructDefaults:
+        """The construct's settings as given (``None`` completion or retrain: the defaults,
+        hand-off and none), each checked for its type and, a completion, its bound."""
+        return cls(
+            job_name_prefix,
+            completion_setting(
+                Completion.hand_off() if completion is None else completion,
+                "completion",
+                handler_deadline_seconds,
+            ),
+            flag(preflight, "preflight"),
+            retrain_setting(Retrain.none() if retrain is None else retrain, "retrain"),
+            flag(follow_up, "follow_up"),
+            handler_deadline_seconds,
+        )
+
 
 @dataclass(frozen=True)
 class RequestSettings:
