@@ -89,11 +89,6 @@ class UserFunction:
     arn: str
     handler: Handler
 
-    @property
-    def name(self) -> str:
-        """The function name, as the framework derives it for the ``Logs:`` line."""
-        return self.arn.split(":")[-1]
-
 
 @dataclass(frozen=True)
 class Invocation:
@@ -322,7 +317,8 @@ class ProviderFramework:
             return answer.payload
         payload = answer.payload if isinstance(answer.payload, dict) else {}
         error = payload.get("errorMessage") or "error"
-        message = f"{error}\n\nLogs: /aws/lambda/{function.name}\n"
+        # The framework names the log group after the function name, the ARN's last part.
+        message = f"{error}\n\nLogs: /aws/lambda/{function.arn.split(':')[-1]}\n"
         raise _Failure(error, _stack(message, site))
 
 

@@ -100,48 +100,35 @@ REVISION = Text(
     pattern=REVISION_PATTERN,
     max_length=128,
 )
+S3_KEY = Text(rule="s3-key", description="The object's key.", max_length=1024, check=_check_s3_key)
+S3_PREFIX = Text(
+    rule="s3-prefix",
+    description="The folder, ending with '/'.",
+    max_length=1024,
+    check=_check_s3_prefix,
+)
+VERSION_ID = Text(
+    rule="version-id",
+    description=(
+        "Read exactly this version (a versioned bucket); a new version id is a new "
+        "deployment of the request. Without it, replacing the object starts nothing "
+        "until versionId or revision changes."
+    ),
+    max_length=1024,
+)
+BUCKET_FIELD = Field("bucket", BUCKET, required=True)
 S3_OBJECT = Record(
     description="One CSV object in your bucket, read by the handler at deploy time.",
     fields=(
-        Field("bucket", BUCKET, required=True),
-        Field(
-            "key",
-            Text(
-                rule="s3-key", description="The object's key.", max_length=1024, check=_check_s3_key
-            ),
-            required=True,
-        ),
-        Field(
-            "versionId",
-            Text(
-                rule="version-id",
-                description=(
-                    "Read exactly this version (a versioned bucket); a new version id is a new "
-                    "deployment of the request. Without it, replacing the object starts nothing "
-                    "until versionId or revision changes."
-                ),
-                max_length=1024,
-            ),
-        ),
+        BUCKET_FIELD,
+        Field("key", S3_KEY, required=True),
+        Field("versionId", VERSION_ID),
         Field("revision", REVISION),
     ),
 )
 S3_FOLDER = Record(
     description="Every .csv object under a folder of your bucket (any other object fails).",
-    fields=(
-        Field("bucket", BUCKET, required=True),
-        Field(
-            "prefix",
-            Text(
-                rule="s3-prefix",
-                description="The folder, ending with '/'.",
-                max_length=1024,
-                check=_check_s3_prefix,
-            ),
-            required=True,
-        ),
-        Field("revision", REVISION),
-    ),
+    fields=(BUCKET_FIELD, Field("prefix", S3_PREFIX, required=True), Field("revision", REVISION)),
 )
 ENVIRONMENT = Record(
     description="An AWS account and region.",
@@ -379,6 +366,9 @@ class LocalCsv:
 
 @dataclass(frozen=True)
 class S3Object:
+    """One CSV object in S3, read at deploy time; ``version_id`` pins the version read, and a
+    changed ``revision`` (a label, nothing more) makes the next deployment read it again."""
+
     bucket: str
     key: str
     version_id: str | None = None
@@ -387,6 +377,8 @@ class S3Object:
 
 @dataclass(frozen=True)
 class S3Folder:
+    """Every CSV object under ``prefix`` in S3, read at deploy time as one list."""
+
     bucket: str
     prefix: str
     revision: str | None = None
