@@ -1,4 +1,4 @@
-"""EventBridge rules for the events the handlers publish: one per job end, one per retraining.
+"""The events the handlers publish (one per job end, one per retraining) and their patterns.
 
 Both kinds come from source ``personalize-data-deletion`` on the default bus, and carry the stack
 id and the job name; a rule matches one kind, this stack's events and one construct's job name
@@ -9,40 +9,58 @@ holds (names, ARNs, statuses), never a user id.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from aws_cdk import Aws
 from aws_cdk import aws_events as events
-from personalize_deletion_runtime.notifications import EVENT_SOURCE
+from personalize_deletion_runtime.notifications import (
+    EVENT_DETAIL_TYPE,
+    EVENT_SOURCE,
+    MODELS_DETAIL_TYPE,
+    NOT_STARTED,
+    RETRAINING_OUTCOMES,
+    STUCK,
+)
 
-from constructs import Construct
+from .errors import DeletionConfigError
 
 
-class EventRuleError(ValueError):
-    """A rule that could never match: a status the events never carry."""
+@dataclass(frozen=True)
+class EventKind:
+    """One kind of event the handlers publish: its ``detail-type``, every ``status`` it
+    carries, and the description of a rule that matches it."""
+
+    detail_type: str
+    statuses: tuple[str, ...]
+    description: str
 
 
-def event_rule(
-    scope: Construct,
-    construct_id: str,
-    *,
-    detail_type: str,
-    job_name_prefix: str,
-    statuses: Iterable[str] | None,
-    known_statuses: tuple[str, ...],
-    target: events.IRuleTarget | None,
-    description: str,
-) -> events.Rule:
-    """A rule for one kind of event of this stack's jobs named ``<job_name_prefix>-...``.
+JOB_STATUSES = ("COMPLETED", "FAILED", STUCK, NOT_STARTED)
+"""The ``status`` values of job events (see :meth:`PersonalizeDataDeletion.on_job_state_change`)."""
+JOB_EVENTS = EventKind(
+    EVENT_DETAIL_TYPE, JOB_STATUSES, "Personalize data deletion job events of this stack's requests"
+)
+MODELS_EVENTS = EventKind(
+    MODELS_DETAIL_TYPE,
+    RETRAINING_OUTCOMES,
+    "Personalize data deletion retraining events of this stack's requests",
+)
 
-    ``statuses`` narrows it (default: every status of ``known_statuses``); a string or a status
-    outside ``known_statuses`` is refused, since the rule would silently never fire.
+
+def event_pattern(
+    kind: EventKind, job_name_prefix: str, statuses: Iterable[str] | None
+) -> events.EventPattern:
+    """The pattern of one kind of event of this stack's jobs named ``<job_name_prefix>-...``.
+
+    ``statuses`` narrows it (default: every status of the kind); a string or a status the kind
+    never carries is refused, since the rule would silently never fire.
     """
     if isinstance(statuses, str):
         raise TypeError(f"statuses must be a list of statuses, not the string {statuses!r}")
     wanted = list(statuses) if statuses is not None else None
-    if wanted is not None and (not wanted or not set(wanted) <= set(known_statuses)):
-        raise EventRuleError(
-            f"statuses {wanted!r}: choose one or more of {', '.join(known_statuses)}"
+    if wanted is not None and (not wanted or not set(wanted) <= set(kind.statuses)):
+        raise DeletionConfigError(
+            f"statuses {wanted!r}: choose one or more of {', '.join(kind.statuses)}"
         )
     detail: dict[str, object] = {
         "stackId": [Aws.STACK_ID],
@@ -50,14 +68,4 @@ def event_rule(
     }
     if wanted is not None:
         detail["status"] = wanted
-    rule = events.Rule(
-        scope,
-        construct_id,
-        description=description,
-        event_pattern=events.EventPattern(
-            source=[EVENT_SOURCE], detail_type=[detail_type], detail=detail
-        ),
-    )
-    if target is not None:
-        rule.add_target(target)
-    return rule
+    return events.EventPattern(source=[EVENT_SOURCE], detail_type=[kind.detail_type], detail=detail)

@@ -15,22 +15,13 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_sns as sns
-from personalize_deletion_runtime.notifications import (
-    EVENT_DETAIL_TYPE,
-    MODELS_DETAIL_TYPE,
-    NOT_STARTED,
-    RETRAINING_OUTCOMES,
-    STUCK,
-)
 
 from constructs import Construct
 
-from .errors import DeletionConfigError
-from .job_events import EventRuleError, event_rule
+from .job_events import JOB_EVENTS, JOB_STATUSES, MODELS_EVENTS, EventKind, event_pattern
 from .tracker import DeletionTracker
 
-JOB_STATUSES = ("COMPLETED", "FAILED", STUCK, NOT_STARTED)
-"""The ``status`` values of job events (see :meth:`PersonalizeDataDeletion.on_job_state_change`)."""
+__all__ = ["JOB_STATUSES", "DeletionMonitoring"]
 
 
 class DeletionMonitoring:
@@ -63,15 +54,7 @@ class DeletionMonitoring:
         :param description: of the rule. Default: "Personalize data deletion job events of
             this stack's requests".
         """
-        return self._event_rule(
-            construct_id,
-            detail_type=EVENT_DETAIL_TYPE,
-            statuses=statuses,
-            known_statuses=JOB_STATUSES,
-            target=target,
-            description=description
-            or "Personalize data deletion job events of this stack's requests",
-        )
+        return self._event_rule(JOB_EVENTS, construct_id, statuses, target, description)
 
     def on_models_retrained(
         self,
@@ -94,15 +77,7 @@ class DeletionMonitoring:
         :param description: of the rule. Default: "Personalize data deletion retraining
             events of this stack's requests".
         """
-        return self._event_rule(
-            construct_id,
-            detail_type=MODELS_DETAIL_TYPE,
-            statuses=statuses,
-            known_statuses=RETRAINING_OUTCOMES,
-            target=target,
-            description=description
-            or "Personalize data deletion retraining events of this stack's requests",
-        )
+        return self._event_rule(MODELS_EVENTS, construct_id, statuses, target, description)
 
     def _notify_models(self) -> None:
         """The topic also gets the "models retrained" events, once a request retrains."""
@@ -117,27 +92,21 @@ class DeletionMonitoring:
 
     def _event_rule(
         self,
+        kind: EventKind,
         construct_id: str,
-        *,
-        detail_type: str,
         statuses: Iterable[str] | None,
-        known_statuses: tuple[str, ...],
         target: events.IRuleTarget | None,
-        description: str,
+        description: str | None,
     ) -> events.Rule:
-        try:
-            return event_rule(
-                cast(Construct, self),
-                construct_id,
-                detail_type=detail_type,
-                job_name_prefix=self.job_name_prefix,
-                statuses=statuses,
-                known_statuses=known_statuses,
-                target=target,
-                description=description,
-            )
-        except EventRuleError as exc:
-            raise DeletionConfigError(str(exc)) from exc
+        rule = events.Rule(
+            cast(Construct, self),
+            construct_id,
+            description=description or kind.description,
+            event_pattern=event_pattern(kind, self.job_name_prefix, statuses),
+        )
+        if target is not None:
+            rule.add_target(target)
+        return rule
 
     @property
     def job_failed_alarm(self) -> cloudwatch.Alarm:
