@@ -11,8 +11,9 @@ had.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
-from typing import TypedDict, cast
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import cast
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_s3 as s3
@@ -50,36 +51,23 @@ def declare(deletion: PersonalizeDataDeletion, jobs: Iterable[Job]) -> list[Dele
     declared: list[DeletionJob] = []
     for group in by_request.values():
         spec = group[0].request
-        settings: _Settings = {
-            "users": _users(deletion, spec),
-            "tags": spec.tags,
-            "completion": _completion(spec),
-            "preflight": spec.preflight,
-            "retrain": _retrain(spec),
-            "follow_up": spec.follow_up,
-        }
+        declare: Callable[..., DeletionJob | list[DeletionJob]]
         if group[0].fan_out:
-            declared += deletion.delete_users_from_groups(
-                spec.name, dataset_groups=[job.dataset_group_arn for job in group], **settings
-            )
+            groups = [job.dataset_group_arn for job in group]
+            declare = partial(deletion.delete_users_from_groups, dataset_groups=groups)
         else:
-            declared.append(
-                deletion.delete_users(
-                    spec.name, dataset_group_arn=group[0].dataset_group_arn, **settings
-                )
-            )
+            declare = partial(deletion.delete_users, dataset_group_arn=group[0].dataset_group_arn)
+        made = declare(
+            spec.name,
+            users=_users(deletion, spec),
+            tags=spec.tags,
+            completion=_completion(spec),
+            preflight=spec.preflight,
+            retrain=_retrain(spec),
+            follow_up=spec.follow_up,
+        )
+        declared += made if isinstance(made, list) else [made]
     return declared
-
-
-class _Settings(TypedDict):
-    """What a request passes to ``delete_users`` and ``delete_users_from_groups``."""
-
-    users: UserList
-    tags: Mapping[str, str] | None
-    completion: Completion | None
-    preflight: bool | None
-    retrain: Retrain | None
-    follow_up: bool | None
 
 
 def _users(deletion: PersonalizeDataDeletion, spec: RequestSpec) -> UserList:
