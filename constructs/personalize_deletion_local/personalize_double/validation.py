@@ -148,6 +148,24 @@ def validate_against_shape(
     return errors
 
 
+_NUMBER = (int, float)
+_EXPECTED: dict[str, tuple[tuple[type, ...], str]] = {
+    "structure": ((dict,), "a structure"),
+    "list": ((list,), "a list"),
+    "map": ((dict,), "a map"),
+    "string": ((str,), "a string"),
+    "integer": ((int,), "an integer"),
+    "long": ((int,), "an integer"),
+    "float": (_NUMBER, "a number"),
+    "double": (_NUMBER, "a number"),
+    "boolean": ((bool,), "a boolean"),
+    "timestamp": ((*_NUMBER, str), "a timestamp"),
+    "blob": ((str,), "a base64-encoded string"),
+}
+"""The JSON values each kind of shape accepts, and what a refusal calls the kind. ``bool``
+is an ``int`` to Python, never a number or a timestamp to the service."""
+
+
 def _walk(shape: Shape, value: Any, path: str, errors: list[str], mode: PatternMode) -> None:
     def fail(rule: str) -> None:
         errors.append(
@@ -156,76 +174,53 @@ def _walk(shape: Shape, value: Any, path: str, errors: list[str], mode: PatternM
 
     kind = shape.type_name
     meta = shape.metadata
-    if kind == "structure":
-        if not isinstance(value, dict):
-            fail(f"Member must be a structure ({shape.name})")
+    if kind in _EXPECTED:
+        types, noun = _EXPECTED[kind]
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            detail = f" ({shape.name})" if kind == "structure" else ""
+            fail(f"Member must be {noun}{detail}")
             return
-        for name in shape.required_members:
-            if value.get(name) is None:
-                member_path = f"{path}.{name}" if path else name
-                errors.append(
-                    f"Value null at '{member_path}' failed to satisfy constraint: "
-                    "Member must not be null"
-                )
-        for name, member_value in value.items():
-            member_path = f"{path}.{name}" if path else name
-            if name not in shape.members:
-                errors.append(f"Unknown member '{member_path}' is not defined in {shape.name}")
-                continue
-            if member_value is None:
-                continue
-            _walk(shape.members[name], member_value, member_path, errors, mode)
-        return
-    if kind == "list":
-        if not isinstance(value, list):
-            fail("Member must be a list")
-            return
+    if kind in ("list", "map", "string"):
         _check_length(meta, len(value), fail)
+    if kind == "structure":
+        _walk_members(shape, value, path, errors, mode)
+    elif kind == "list":
         for index, item in enumerate(value, start=1):
             _walk(shape.member, item, f"{path}.{index}.member", errors, mode)
-        return
-    if kind == "map":
-        if not isinstance(value, dict):
-            fail("Member must be a map")
-            return
-        _check_length(meta, len(value), fail)
+    elif kind == "map":
         for key, item in value.items():
             _walk(shape.key, key, f"{path}.{key}.key", errors, mode)
             _walk(shape.value, item, f"{path}.{key}.value", errors, mode)
-        return
-    if kind == "string":
-        if not isinstance(value, str):
-            fail("Member must be a string")
-            return
-        _check_length(meta, len(value), fail)
+    elif kind == "string":
         if "pattern" in meta and not _pattern_ok(meta["pattern"], value, mode):
             fail(f"Member must satisfy regular expression pattern: {meta['pattern']}")
         if shape.enum and value not in shape.enum:
             fail(f"Member must satisfy enum value set: [{', '.join(shape.enum)}]")
-        return
-    if kind in ("integer", "long"):
-        if not isinstance(value, int) or isinstance(value, bool):
-            fail("Member must be an integer")
-            return
+    elif kind in ("integer", "long"):
         if "min" in meta and value < meta["min"]:
             fail(f"Member must have value greater than or equal to {meta['min']}")
         if "max" in meta and value > meta["max"]:
             fail(f"Member must have value less than or equal to {meta['max']}")
-        return
-    if kind in ("float", "double"):
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            fail("Member must be a number")
-        return
-    if kind == "boolean":
-        if not isinstance(value, bool):
-            fail("Member must be a boolean")
-        return
-    if kind == "timestamp":
-        if not isinstance(value, int | float | str) or isinstance(value, bool):
-            fail("Member must be a timestamp")
-        return
-    if kind == "blob" and not isinstance(value, str):
-        fail("Member must be a base64-encoded string")
+
+
+def _walk_members(
+    shape: Shape, value: dict[str, Any], path: str, errors: list[str], mode: PatternMode
+) -> None:
+    """A structure's required members, unknown members, and each member's own shape."""
+    for name in shape.required_members:
+        if value.get(name) is None:
+            member_path = f"{path}.{name}" if path else name
+            errors.append(
+                f"Value null at '{member_path}' failed to satisfy constraint: "
+                "Member must not be null"
+            )
+    for name, member_value in value.items():
+        member_path = f"{path}.{name}" if path else name
+        if name not in shape.members:
+            errors.append(f"Unknown member '{member_path}' is not defined in {shape.name}")
+            continue
+        if member_value is not None:
+            _walk(shape.members[name], member_value, member_path, errors, mode)
 
 
 def validation_error(violations: list[str]) -> ServiceError:
