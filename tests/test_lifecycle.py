@@ -442,7 +442,7 @@ def test_update_with_new_content_or_dataset_group_starts_a_new_job(world: World)
     assert len({JOB, second_job, third_job}) == 3
     assert third.data == completed(third_job)
     assert list(world.double.jobs) == [JOB, second_job, third_job]
-    assert world.double.job(third_job).dataset_group_arn == OTHER_GROUP
+    assert world.double.jobs[third_job].dataset_group_arn == OTHER_GROUP
 
 
 # ---------------------------------------------------------------------------- 8. delete

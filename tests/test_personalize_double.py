@@ -160,7 +160,7 @@ def test_create_records_exact_payload_and_describe_returns_model_members(double,
         "creationDateTime": at(0),
         "lastUpdatedDateTime": at(0),
     }
-    assert double.job("delete-2024-01").tags == ({"tagKey": "team", "tagValue": "ml"},)
+    assert double.jobs["delete-2024-01"].tags == ({"tagKey": "team", "tagValue": "ml"},)
 
 
 def test_describe_unknown_arn_is_resource_not_found(client):
@@ -295,7 +295,7 @@ def test_at_most_five_pending_jobs_per_dataset_group(double, client):
     create(client, "other", group=OTHER_GROUP)
     double.advance(10)
     create(client, "p5")
-    assert double.job("p5").status == "PENDING"
+    assert double.jobs["p5"].status == "PENDING"
 
 
 # ---------------------------------------------------------------- faults / retries

@@ -453,7 +453,7 @@ def test_create_solution_version_status_machine(double, client):
     ]
     listed = client.list_solution_versions(solutionArn=solution)["solutionVersions"]
     assert [item["solutionVersionArn"] for item in listed] == [arn, first]
-    assert double.solution_version(arn).tags == ({"tagKey": "reason", "tagValue": "deletion"},)
+    assert double.solution_versions[arn].tags == ({"tagKey": "reason", "tagValue": "deletion"},)
 
 
 def test_create_while_a_version_is_in_progress_is_resource_in_use(double, client):
@@ -478,8 +478,8 @@ def test_create_while_a_version_is_in_progress_is_resource_in_use(double, client
     with pytest.raises(ClientError, match=created) as again:
         client.create_solution_version(solutionArn=solution)
     assert error_of(again)["Code"] == "ResourceInUseException"
-    assert double.solution_version(running).training_type == "AUTOMATIC"
-    assert double.solution_version(created).training_mode == "FULL"
+    assert double.solution_versions[running].training_type == "AUTOMATIC"
+    assert double.solution_versions[created].training_mode == "FULL"
 
 
 def test_next_created_version_can_be_made_to_fail(double, client):
@@ -515,10 +515,10 @@ def test_next_created_version_can_be_made_to_fail(double, client):
     double.fail_next_solution_versions("never used")
     double.clear_faults()
     double.advance(PENDING + TRAINING)
-    assert double.solution_version(passing).status == "ACTIVE"
+    assert double.solution_versions[passing].status == "ACTIVE"
     later = client.create_solution_version(solutionArn=solution)["solutionVersionArn"]
     double.advance(PENDING + TRAINING)
-    assert double.solution_version(later).failure_reason is None
+    assert double.solution_versions[later].failure_reason is None
 
 
 def test_bad_training_mode_is_a_model_validation_error(double, client):
@@ -547,7 +547,7 @@ def test_update_training_mode_needs_user_personalization_and_a_full_version(doub
     # THEN only the User-Personalization solution accepts it
     assert error_of(exc)["Code"] == "InvalidInputException"
     assert "User-Personalization" in error_of(exc)["Message"]
-    assert double.solution_version(update["solutionVersionArn"]).training_mode == "UPDATE"
+    assert double.solution_versions[update["solutionVersionArn"]].training_mode == "UPDATE"
 
 
 def test_unknown_solution_duplicate_name_and_unknown_version(double, client):
@@ -643,7 +643,7 @@ def test_update_campaign_moves_latest_update_then_the_serving_version(double, cl
         "status": "ACTIVE",
         "lastUpdatedDateTime": at(end),
     }
-    assert double.campaign(campaign) == CampaignView(
+    assert double.campaigns[campaign] == CampaignView(
         campaign_arn=campaign,
         name="recs-campaign",
         solution_arn=solution,
@@ -684,7 +684,7 @@ def test_second_update_while_one_is_in_progress_is_resource_in_use(double, clien
     double.advance(PENDING + UPDATING)
     client.update_campaign(campaignArn=campaign, minProvisionedTPS=5)
     double.advance(PENDING + UPDATING)
-    served = double.campaign(campaign)
+    served = double.campaigns[campaign]
     assert (served.solution_version_arn, served.min_provisioned_tps) == (v2, 5)
 
 
@@ -705,7 +705,7 @@ def test_sync_with_latest_campaign_deploys_solution_latest(double, client):
     assert described["campaignConfig"] == {"syncWithLatestSolutionVersion": True}
     assert "latestCampaignUpdate" not in described
     assert [item["campaignArn"] for item in listed] == [campaign]
-    assert double.campaign(campaign).sync_with_latest is True
+    assert double.campaigns[campaign].sync_with_latest is True
     # AND a plain version ARN is refused while the sync stays on
     assert error_of(exc) == {
         "Code": "InvalidInputException",
@@ -719,8 +719,8 @@ def test_sync_with_latest_campaign_deploys_solution_latest(double, client):
         campaignConfig={"syncWithLatestSolutionVersion": False},
     )
     double.advance(PENDING + UPDATING)
-    assert double.campaign(campaign).solution_version_arn == v2
-    assert double.campaign(campaign).sync_with_latest is False
+    assert double.campaigns[campaign].solution_version_arn == v2
+    assert double.campaigns[campaign].sync_with_latest is False
 
 
 def test_update_campaign_target_must_exist_and_be_active(double, client):
@@ -743,7 +743,7 @@ def test_update_campaign_target_must_exist_and_be_active(double, client):
     }
     assert error_of(unknown_version)["Message"] == f"Could not find the solution version {ghost}."
     assert error_of(unknown_campaign)["Code"] == "ResourceNotFoundException"
-    assert double.campaign(campaign).latest_update is None
+    assert double.campaigns[campaign].latest_update is None
 
 
 def test_failed_campaign_update_keeps_serving_the_old_version(double, client):
@@ -764,7 +764,7 @@ def test_failed_campaign_update_keeps_serving_the_old_version(double, client):
     # AND a retry is accepted after the failure
     client.update_campaign(campaignArn=campaign, solutionVersionArn=v2)
     double.advance(PENDING + UPDATING)
-    assert double.campaign(campaign).solution_version_arn == v2
+    assert double.campaigns[campaign].solution_version_arn == v2
 
 
 def test_list_campaigns_follows_the_solution_a_campaign_serves(double, client):

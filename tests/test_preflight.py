@@ -86,7 +86,7 @@ def test_a_request_waits_for_an_import_and_the_tracker_submits_it_when_the_impor
 
     # THEN it submits at the first check after the import ended (+2000 s), and records it
     assert result.status == "SUCCEEDED"
-    assert world.double.job(JOB).creation_date_time == T0 + DEADLINE_SECONDS + 3 * INTERVAL
+    assert world.double.jobs[JOB].creation_date_time == T0 + DEADLINE_SECONDS + 3 * INTERVAL
     receipt = world.receipt(JOB)
     assert receipt["status"] == "COMPLETED"
     # AND the receipt says what held it back, and for how long

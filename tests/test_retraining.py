@@ -151,7 +151,7 @@ def test_retrain_all_trains_every_solution_and_updates_the_campaigns_that_need_i
         if version.solution_arn == home and arn != home_v1
     )
     assert update.body == {"campaignArn": pinned, "solutionVersionArn": new_home}
-    assert world.double.campaign(pinned).solution_version_arn == new_home
+    assert world.double.campaigns[pinned].solution_version_arn == new_home
     # AND the models receipt says what happened to each, once everything ended
     receipt = world.receipt(f"{JOB}.models")
     assert receipt["outcome"] == "RETRAINED"
@@ -213,7 +213,7 @@ def test_a_failed_training_is_recorded_and_the_deletion_stays_completed(world: W
         }
     ]
     assert world.double.calls_for("UpdateCampaign") == []
-    assert world.double.campaign(pinned).solution_version_arn == home_v1
+    assert world.double.campaigns[pinned].solution_version_arn == home_v1
     assert world.receipt(JOB)["status"] == "COMPLETED"
 
 
@@ -315,7 +315,7 @@ def test_a_follow_up_job_runs_once_the_training_that_interfered_has_ended(world:
     # AND the follow-up job was submitted at the first check after the training ended (the
     # tracker started at +1010 s and checks every 600 s: +11210 s), with the same list, staged
     # under its own name
-    assert world.double.job(follow_up).creation_date_time == T0 + 1010 + 17 * INTERVAL
+    assert world.double.jobs[follow_up].creation_date_time == T0 + 1010 + 17 * INTERVAL
     [_, second_create] = world.double.calls_for("CreateDataDeletionJob")
     assert second_create.body["dataSource"] == {
         "dataLocation": f"s3://{STAGING_BUCKET}/staging/{follow_up}/users.csv"

@@ -221,7 +221,7 @@ def test_a_queued_request_is_submitted_once_the_dataset_group_is_free(world: Wor
     ]
     assert result.status == "SUCCEEDED"
     assert list(world.double.jobs) == [JOB]
-    assert world.double.job(JOB).creation_date_time == T0 + 7200
+    assert world.double.jobs[JOB].creation_date_time == T0 + 7200
     # AND the job's receipt and event are written as for any other
     assert world.receipt(JOB)["startedAt"] == at(7200)
     assert [event["status"] for event in world.events()] == ["COMPLETED"]
@@ -249,7 +249,7 @@ def test_a_request_queued_behind_five_pending_jobs_starts_when_one_of_them_start
     # THEN the submit at +3000 s, when they leave PENDING, is accepted; the job is recorded
     submits = [utc(visit.entered_at) for visit in result.visits if visit.state == "Submit"]
     assert submits == [at(HAND_OFF_AT + INTERVAL * k) for k in range(1, 5)]
-    assert world.double.job(JOB).creation_date_time == T0 + 3000
+    assert world.double.jobs[JOB].creation_date_time == T0 + 3000
     assert result.status == "SUCCEEDED"
     assert world.receipt(JOB)["status"] == "COMPLETED"
 

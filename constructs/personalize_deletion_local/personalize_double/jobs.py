@@ -160,14 +160,10 @@ class DeletionJobsMixin:
 
     @property
     def jobs(self) -> dict[str, DataDeletionJobView]:
-        """Every job by name, in creation order, as of the current double time."""
+        """Every job by name, in creation order, as of the current double time (``jobs[name]``
+        for one; ``KeyError`` if it does not exist)."""
         with self._lock:
             return {name: self._view(job) for name, job in self._jobs.items()}
-
-    def job(self, job_name: str) -> DataDeletionJobView:
-        """One job as of the current double time; ``KeyError`` if it does not exist."""
-        with self._lock:
-            return self._view(self._jobs[job_name])
 
     # -------------------------------------------------------------- internals
 

@@ -323,21 +323,12 @@ class ResourceModelsMixin:
         with self._lock:
             return {arn: self._version_view(version) for arn, version in self._versions.items()}
 
-    def solution_version(self, arn: str) -> SolutionVersionView:
-        """One solution version as of double time; ``KeyError`` if it does not exist."""
-        with self._lock:
-            return self._version_view(self._versions[arn])
-
     @property
     def campaigns(self) -> dict[str, CampaignView]:
-        """Every campaign by ARN, oldest first, as of the current double time."""
+        """Every campaign by ARN, oldest first, as of the current double time: what each
+        serves, and its latest update."""
         with self._lock:
             return {arn: self._campaign_view(campaign) for arn, campaign in self._campaigns.items()}
-
-    def campaign(self, arn: str) -> CampaignView:
-        """One campaign as of double time; ``KeyError`` if it does not exist."""
-        with self._lock:
-            return self._campaign_view(self._campaigns[arn])
 
     # --------------------------------------------------------------- internals
 
