@@ -65,12 +65,8 @@ class _Job:
     """Mutable internal job state; the status is derived from double time, never stored."""
 
     sequence: int
-    job_name: str
-    arn: str
-    dataset_group_arn: str
-    data_location: str
-    role_arn: str
-    tags: tuple[Mapping[str, str], ...]
+    created: DataDeletionJobView
+    """The job as created (its request, PENDING): every later view changes only progress."""
     run: RunRecord
     num_deleted: int | None = None
 
@@ -172,16 +168,7 @@ class DeletionJobsMixin:
 
     def _view(self, job: _Job) -> DataDeletionJobView:
         progress = job.run.progress(self._now, DELETION_JOB_STATUSES)
-        view = DataDeletionJobView(
-            **progress,
-            job_name=job.job_name,
-            data_deletion_job_arn=job.arn,
-            dataset_group_arn=job.dataset_group_arn,
-            data_location=job.data_location,
-            role_arn=job.role_arn,
-            tags=job.tags,
-            num_deleted=None,
-        )
+        view = dataclasses.replace(job.created, **progress)
         if progress["status"] != "COMPLETED":
             return view
         if job.num_deleted is None:
@@ -222,7 +209,7 @@ class DeletionJobsMixin:
         pending = sum(
             1
             for job in self._jobs.values()
-            if job.dataset_group_arn == group and self._status(job)[0] == "PENDING"
+            if job.created.dataset_group_arn == group and self._status(job)[0] == "PENDING"
         )
         limit = self.max_pending_jobs_per_dataset_group
         if pending >= limit:
@@ -244,19 +231,21 @@ class DeletionJobsMixin:
             failure = plan.scenario.failure_reason
             pending_seconds = plan.scenario.pending_seconds
             run_seconds = plan.scenario.run_seconds
-        job = _Job(
-            sequence=self._sequence,
+        run = RunRecord(self._now, pending_seconds, run_seconds, failure)
+        created = DataDeletionJobView(
+            **run.progress(self._now, DELETION_JOB_STATUSES),
             job_name=name,
-            arn=self.job_arn(name),
+            data_deletion_job_arn=self.job_arn(name),
             dataset_group_arn=group,
             data_location=body["dataSource"].get("dataLocation", ""),
             role_arn=body["roleArn"],
             tags=tuple(dict(tag) for tag in tags or ()),
-            run=RunRecord(self._now, pending_seconds, run_seconds, failure),
+            num_deleted=None,
         )
-        self._jobs[name] = job
-        self._jobs_by_arn[job.arn] = job
-        return {"dataDeletionJobArn": job.arn}
+        self._jobs[name] = self._jobs_by_arn[created.data_deletion_job_arn] = _Job(
+            self._sequence, created, run
+        )
+        return {"dataDeletionJobArn": created.data_deletion_job_arn}
 
     def _op_DescribeDataDeletionJob(self, body: dict[str, Any]) -> dict[str, Any]:
         validate_request("DescribeDataDeletionJob", body, self.pattern_mode)
@@ -273,7 +262,7 @@ class DeletionJobsMixin:
         """Newest first, paged like every list of the double (see :func:`.pagination.paginate`)."""
         validate_request("ListDataDeletionJobs", body, self.pattern_mode)
         group = body.get("datasetGroupArn")
-        jobs = [job for job in self._jobs.values() if group in (None, job.dataset_group_arn)]
+        jobs = [j for j in self._jobs.values() if group in (None, j.created.dataset_group_arn)]
         return paginate(
             "ListDataDeletionJobs",
             body,
