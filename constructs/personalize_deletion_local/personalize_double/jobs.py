@@ -263,10 +263,4 @@ class DeletionJobsMixin:
         validate_request("ListDataDeletionJobs", body, self.pattern_mode)
         group = body.get("datasetGroupArn")
         jobs = [j for j in self._jobs.values() if group in (None, j.created.dataset_group_arn)]
-        return paginate(
-            "ListDataDeletionJobs",
-            body,
-            "dataDeletionJobs",
-            jobs,
-            lambda job: self._view(job).to_summary(),
-        )
+        return paginate("ListDataDeletionJobs", body, jobs, lambda j: self._view(j).to_summary())

@@ -7,8 +7,8 @@ What a pre-flight lists and a retraining creates, answered from the stores of
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
-from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol, TypeVar
 
 from .errors import ServiceError, check_tag_count, not_found
 from .model_setup import ResourceModelsMixin
@@ -18,11 +18,9 @@ from .resources import (
     LATEST_SUFFIX,
     UPDATE_RECIPES,
     CampaignUpdateRecord,
-    DatasetRecord,
-    RecommenderRecord,
     RunRecord,
-    SolutionRecord,
 )
+from .shapes import field_name
 from .validation import validate_request
 
 MODEL_OPERATIONS = (
@@ -45,6 +43,14 @@ MODEL_OPERATIONS = (
 _Record = TypeVar("_Record")
 
 
+class _Summarized(Protocol):
+    """A stored record a List operation renders: its place in the list, its summary."""
+
+    sequence: int
+
+    def summary(self, now: float) -> dict[str, Any]: ...
+
+
 class ModelOperationsMixin(ResourceModelsMixin):
     """The ``_op_*`` handlers of :data:`MODEL_OPERATIONS`."""
 
@@ -65,29 +71,24 @@ class ModelOperationsMixin(ResourceModelsMixin):
             raise not_found(what, body[member])
         return record
 
+    def _listed(
+        self, operation: str, body: dict[str, Any], records: Iterable[_Summarized], member: str
+    ) -> dict[str, Any]:
+        """A List operation whose one filter, the request's ``member``, each record holds in
+        the field of the same name (``datasetGroupArn``: ``dataset_group_arn``)."""
+        validate_request(operation, body, self.pattern_mode)
+        wanted = body.get(member)
+        found = [r for r in records if wanted in (None, getattr(r, field_name(member)))]
+        return paginate(operation, body, found, lambda record: record.summary(self._now))
+
     def _op_ListDatasets(self, body: dict[str, Any]) -> dict[str, Any]:
-        validate_request("ListDatasets", body, self.pattern_mode)
-        group = body.get("datasetGroupArn")
-        datasets = [d for d in self._datasets.values() if group in (None, d.dataset_group_arn)]
-        return paginate("ListDatasets", body, "datasets", datasets, DatasetRecord.summary)
+        return self._listed("ListDatasets", body, self._datasets.values(), "datasetGroupArn")
 
     def _op_ListDatasetImportJobs(self, body: dict[str, Any]) -> dict[str, Any]:
-        validate_request("ListDatasetImportJobs", body, self.pattern_mode)
-        dataset = body.get("datasetArn")
-        jobs = [job for job in self._imports.values() if dataset in (None, job.dataset_arn)]
-        return paginate(
-            "ListDatasetImportJobs",
-            body,
-            "datasetImportJobs",
-            jobs,
-            lambda job: job.summary(self._now),
-        )
+        return self._listed("ListDatasetImportJobs", body, self._imports.values(), "datasetArn")
 
     def _op_ListSolutions(self, body: dict[str, Any]) -> dict[str, Any]:
-        validate_request("ListSolutions", body, self.pattern_mode)
-        group = body.get("datasetGroupArn")
-        solutions = [s for s in self._solutions.values() if group in (None, s.dataset_group_arn)]
-        return paginate("ListSolutions", body, "solutions", solutions, SolutionRecord.summary)
+        return self._listed("ListSolutions", body, self._solutions.values(), "datasetGroupArn")
 
     def _op_DescribeSolution(self, body: dict[str, Any]) -> dict[str, Any]:
         solution = self._described(
@@ -120,13 +121,8 @@ class ModelOperationsMixin(ResourceModelsMixin):
         if solution is not None and solution not in self._solutions:
             raise not_found("solution", solution)
         versions = [v for v in self._versions.values() if solution in (None, v.solution.arn)]
-        return paginate(
-            "ListSolutionVersions",
-            body,
-            "solutionVersions",
-            versions,
-            lambda version: self._version_view(version).to_summary(),
-        )
+        view = self._version_view
+        return paginate("ListSolutionVersions", body, versions, lambda v: view(v).to_summary())
 
     def _op_DescribeSolutionVersion(self, body: dict[str, Any]) -> dict[str, Any]:
         version = self._described(
@@ -185,13 +181,8 @@ class ModelOperationsMixin(ResourceModelsMixin):
             for campaign in self._campaigns.values()
             if solution in (None, self._campaign_view(campaign).solution_arn)
         ]
-        return paginate(
-            "ListCampaigns",
-            body,
-            "campaigns",
-            campaigns,
-            lambda campaign: self._campaign_view(campaign).to_summary(),
-        )
+        view = self._campaign_view
+        return paginate("ListCampaigns", body, campaigns, lambda c: view(c).to_summary())
 
     def _op_DescribeCampaign(self, body: dict[str, Any]) -> dict[str, Any]:
         campaign = self._described(
@@ -258,18 +249,9 @@ class ModelOperationsMixin(ResourceModelsMixin):
         return self._list_batch_jobs("ListBatchSegmentJobs", "segment", body)
 
     def _list_batch_jobs(self, operation: str, kind: str, body: dict[str, Any]) -> dict[str, Any]:
-        validate_request(operation, body, self.pattern_mode)
-        version = body.get("solutionVersionArn")
-        jobs = [
-            job
-            for job in self._batch_jobs.values()
-            if job.kind == kind and version in (None, job.solution_version_arn)
-        ]
-        key = f"batch{kind.capitalize()}Jobs"
-        return paginate(operation, body, key, jobs, lambda job: job.summary(self._now))
+        jobs = [job for job in self._batch_jobs.values() if job.kind == kind]
+        return self._listed(operation, body, jobs, "solutionVersionArn")
 
     def _op_ListRecommenders(self, body: dict[str, Any]) -> dict[str, Any]:
-        validate_request("ListRecommenders", body, self.pattern_mode)
-        group = body.get("datasetGroupArn")
-        found = [r for r in self._recommenders.values() if group in (None, r.dataset_group_arn)]
-        return paginate("ListRecommenders", body, "recommenders", found, RecommenderRecord.summary)
+        recommenders = self._recommenders.values()
+        return self._listed("ListRecommenders", body, recommenders, "datasetGroupArn")

@@ -54,11 +54,11 @@ def _decode_token(token: str, operation: str, query: Mapping[str, Any]) -> int |
 def paginate(
     operation: str,
     body: Mapping[str, Any],
-    key: str,
     records: Iterable[_R],
     render: Callable[[_R], dict[str, Any]],
 ) -> dict[str, Any]:
-    """One page of ``records``, newest first (AWS documents no order).
+    """One page of ``records``, newest first (AWS documents no order), under the member the
+    operation's output shape lists them in.
 
     ``maxResults`` defaults to the model's maximum for the operation (100; "The default
     value is 100" in ListBatchInferenceJobs). The opaque ``nextToken`` encodes the
@@ -67,7 +67,11 @@ def paginate(
     refused (``InvalidNextTokenException``) by any other query.
     """
     query = {name: value for name, value in body.items() if name not in _PAGING_MEMBERS}
-    members = service_model().operation_model(operation).input_shape.members
+    model = service_model().operation_model(operation)
+    members = model.input_shape.members
+    # The page is the output's one list member (``datasets``, ``dataDeletionJobs``, ...).
+    outputs = model.output_shape.members
+    key = next(name for name, member in outputs.items() if member.type_name == "list")
     limit = body.get("maxResults") or members["maxResults"].metadata.get("max", 100)
     after = None
     if body.get("nextToken") is not None:

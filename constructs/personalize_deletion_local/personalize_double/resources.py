@@ -108,7 +108,8 @@ class DatasetRecord:
     dataset_type: str
     created_at: float
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, now: float) -> dict[str, Any]:
+        """Its summary at ``now``, the same at any time: created ACTIVE, never changed."""
         return {"name": self.name, "datasetArn": self.arn, "datasetType": self.dataset_type} | (
             active_since(self.created_at)
         )
@@ -151,7 +152,8 @@ class SolutionRecord:
             return {}
         return {"autoTrainingConfig": {"schedulingExpression": DEFAULT_AUTO_TRAINING_SCHEDULE}}
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, now: float) -> dict[str, Any]:
+        """Its summary at ``now``, the same at any time: created ACTIVE, never changed."""
         summary = {"name": self.name, "solutionArn": self.arn} | active_since(self.created_at)
         return summary | {"recipeArn": self.recipe_arn}
 
@@ -216,7 +218,8 @@ class RecommenderRecord:
     recommender_config: dict[str, Any] | None
     created_at: float
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, now: float) -> dict[str, Any]:
+        """Its summary at ``now``, the same at any time: created ACTIVE, never changed."""
         return structure(
             self,
             "name recommenderArn datasetGroupArn recipeArn recommenderConfig",
