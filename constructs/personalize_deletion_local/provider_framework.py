@@ -89,6 +89,22 @@ class UserFunction:
     arn: str
     handler: Handler
 
+    def invoke(self, event: Mapping[str, Any]) -> Invocation:
+        """Invoke the handler the way Lambda's Python runtime does: the event arrives as
+        parsed JSON; an exception becomes an ``Unhandled`` function error whose payload
+        carries ``errorMessage`` (``str(exc)``) and ``errorType``; a result that is not
+        JSON-serializable is a ``Runtime.MarshalError``."""
+        payload = json.loads(json.dumps(event))
+        try:
+            result = self.handler(payload)
+        except Exception as exc:
+            return Invocation(_error_payload(str(exc), type(exc).__name__), "Unhandled")
+        try:
+            return Invocation(json.loads(json.dumps(result)))
+        except (TypeError, ValueError) as exc:
+            message = f"Unable to marshal response: {exc}"
+            return Invocation(_error_payload(message, "Runtime.MarshalError"), "Unhandled")
+
 
 @dataclass(frozen=True)
 class Invocation:
@@ -96,23 +112,6 @@ class Invocation:
 
     payload: Any
     function_error: str | None = None
-
-
-def invoke(function: UserFunction, event: Mapping[str, Any]) -> Invocation:
-    """Invoke a Python handler the way Lambda's Python runtime does: the event arrives as
-    parsed JSON; an exception becomes an ``Unhandled`` function error whose payload carries
-    ``errorMessage`` (``str(exc)``) and ``errorType``; a result that is not JSON-serializable
-    is a ``Runtime.MarshalError``."""
-    payload = json.loads(json.dumps(event))
-    try:
-        result = function.handler(payload)
-    except Exception as exc:
-        return Invocation(_error_payload(str(exc), type(exc).__name__), "Unhandled")
-    try:
-        return Invocation(json.loads(json.dumps(result)))
-    except (TypeError, ValueError) as exc:
-        message = f"Unable to marshal response: {exc}"
-        return Invocation(_error_payload(message, "Runtime.MarshalError"), "Unhandled")
 
 
 def _error_payload(message: str, error_type: str) -> dict[str, Any]:
@@ -310,7 +309,7 @@ class ProviderFramework:
     def _invoke(
         self, function: UserFunction, event: dict[str, Any], site: str, *, attempt: int = 0
     ) -> Any:
-        answer = invoke(function, event)
+        answer = function.invoke(event)
         if site == "isComplete" and self.on_poll is not None:
             self.on_poll(attempt, event, answer)
         if answer.function_error is None:
@@ -373,5 +372,4 @@ __all__ = [
     "Response",
     "UserFunction",
     "Waiter",
-    "invoke",
 ]
