@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import typing
 from collections.abc import Callable, Iterator
 
 import personalize_data_deletion
@@ -77,13 +78,41 @@ def documented_params(doc: str) -> dict[str, str]:
     return params
 
 
+def unpacked(function: Callable[..., object], parameter: inspect.Parameter) -> type | None:
+    """The ``TypedDict`` of a ``**options: Unpack[...]`` parameter, else ``None``."""
+    if parameter.kind is not inspect.Parameter.VAR_KEYWORD:
+        return None
+    hint = typing.get_type_hints(function)[parameter.name]
+    if typing.get_origin(hint) is not typing.Unpack:
+        return None
+    return typing.get_args(hint)[0]
+
+
+def undocumented_keys(options: typing.Any) -> list[str]:
+    """The keys of a ``TypedDict`` of options its own docstring does not document (an
+    optional one also needs a ``Default:``)."""
+    documented = documented_params(_own_doc(options))
+    problems = []
+    for key in sorted(options.__required_keys__ | options.__optional_keys__):
+        description = documented.get(key)
+        if description is None:
+            problems.append(f"{options.__name__}.{key}: no ':param {key}:' line")
+        elif key in options.__optional_keys__ and "Default:" not in description:
+            problems.append(f"{options.__name__}.{key}: optional, but no Default:")
+    return problems
+
+
 def undocumented(function: Callable[..., object], doc: str) -> list[str]:
-    """What is missing from ``doc`` for ``function``'s parameters, one line each."""
+    """What is missing from ``doc`` for ``function``'s parameters, one line each; for
+    ``**options: Unpack[SomeOptions]``, what ``SomeOptions`` does not document of its keys."""
     documented = documented_params(doc)
     problems = []
     for parameter in inspect.signature(function).parameters.values():
         if parameter.name in ("self", "cls"):
             continue
+        options = unpacked(function, parameter)
+        if options is not None:
+            problems += undocumented_keys(options)
         description = documented.get(parameter.name)
         if description is None:
             problems.append(f"{parameter.name}: no ':param {parameter.name}:' line")
@@ -132,4 +161,31 @@ def test_a_missing_param_line_or_default_is_reported() -> None:
     assert undocumented(declare, _own_doc(declare)) == [
         "users: no ':param users:' line",
         "tags: has a default, but its description has no Default:",
+    ]
+
+
+class _Options(typing.TypedDict, total=False):
+    """Options.
+
+    :param tags: its tags.
+    """
+
+    tags: dict
+    completion: str
+
+
+def _declare(name: str, **options: typing.Unpack[_Options]) -> None:
+    """Declare.
+
+    :param name: the request.
+    :param options: see _Options. Default: none.
+    """
+
+
+def test_options_unpacked_into_keywords_are_documented_on_their_type() -> None:
+    # GIVEN a function taking **options of a TypedDict that documents one key of two
+    # WHEN it is checked THEN both gaps of the TypedDict are named
+    assert undocumented(_declare, _own_doc(_declare)) == [
+        "_Options.completion: no ':param completion:' line",
+        "_Options.tags: optional, but no Default:",
     ]

@@ -359,3 +359,49 @@ def test_an_imported_bucket_gets_a_note_of_what_it_must_have() -> None:
         "all public access and denies requests without TLS (aws:SecureTransport false); the "
         "construct cannot check that"
     ) in notes
+
+
+# ------------------------------------------------------------------------ keyword options
+
+
+@pytest.mark.parametrize(
+    ("declare", "message"),
+    [
+        (
+            lambda d: _request(d, complection=None),
+            "PersonalizeDataDeletion.delete_users() got an unexpected keyword argument "
+            "'complection'",
+        ),
+        (
+            lambda d: d.delete_users_from_groups(
+                "r",
+                dataset_groups=[DATASET_GROUP_ARN],
+                users=UserList.from_csv(SAMPLE_CSV),
+                retrain_solutions=[],
+            ),
+            "PersonalizeDataDeletion.delete_users_from_groups() got an unexpected keyword "
+            "argument 'retrain_solutions'",
+        ),
+        (
+            lambda d: d.on_job_state_change("Rule", status=["FAILED"]),
+            "PersonalizeDataDeletion.on_job_state_change() got an unexpected keyword argument "
+            "'status'",
+        ),
+        (
+            lambda d: d.on_models_retrained("Rule", targets=[]),
+            "PersonalizeDataDeletion.on_models_retrained() got an unexpected keyword argument "
+            "'targets'",
+        ),
+    ],
+)
+def test_a_misspelt_option_is_refused_as_python_refuses_an_unknown_keyword(
+    declare, message: str
+) -> None:
+    # GIVEN a construct
+    deletion = PersonalizeDataDeletion(_stack(), "D")
+    # WHEN an option is misspelt (options are typed keywords, declared once for each method)
+    with pytest.raises(TypeError) as refused:
+        declare(deletion)
+    # THEN it is refused by name, nothing declared
+    assert str(refused.value) == message
+    assert deletion.requests == []

@@ -6,8 +6,9 @@
 """
 
 from .completion import Completion
-from .deletion import JOB_STATUSES, DeletionConfigError, PersonalizeDataDeletion
+from .deletion import JOB_STATUSES, DeletionConfigError, PersonalizeDataDeletion, RequestOptions
 from .job import RESOURCE_TYPE, DeletionJob, RequestScope
+from .monitoring import RuleOptions
 from .provider import DeletionJobProvider, ProviderSettings, ProviderSettingsError
 from .retrain import Retrain
 from .sources import UserList, UserListError
@@ -24,8 +25,10 @@ __all__ = [
     "PersonalizeDataDeletion",
     "ProviderSettings",
     "ProviderSettingsError",
+    "RequestOptions",
     "RequestScope",
     "Retrain",
+    "RuleOptions",
     "TrackerSettings",
     "TrackerSettingsError",
     "UserList",

@@ -10,7 +10,8 @@ and grants in :mod:`.service_role`, and event rules, alarms and metrics come fro
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from typing import Unpack
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events_targets as targets
@@ -48,6 +49,7 @@ from .settings import (
     DEFAULT_STAGED_INPUT_EXPIRATION,
     ConstructDefaults,
     RequestArguments,
+    RequestOptions,
     RequestSettings,
     check_staged_input_expiration,
     job_name_prefix_setting,
@@ -62,7 +64,7 @@ from .tracker import (
     TrackerSettings,
 )
 
-__all__ = ["JOB_STATUSES", "DeletionConfigError", "PersonalizeDataDeletion"]
+__all__ = ["JOB_STATUSES", "DeletionConfigError", "PersonalizeDataDeletion", "RequestOptions"]
 
 
 class PersonalizeDataDeletion(DeletionMonitoring, Construct):
@@ -211,11 +213,7 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
         *,
         dataset_group_arn: str | personalize.CfnDatasetGroup,
         users: UserList,
-        tags: Mapping[str, str] | None = None,
-        completion: Completion | None = None,
-        preflight: bool | None = None,
-        retrain: Retrain | None = None,
-        follow_up: bool | None = None,
+        **options: Unpack[RequestOptions],
     ) -> DeletionJob:
         """Declare one deletion: start a data deletion job for ``users`` in the dataset group.
 
@@ -225,17 +223,12 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
             app (the job then waits for its datasets); it must be in the stack's account and
             region.
         :param users: the user ids to delete (:class:`UserList` factories).
-        :param tags: tags of the deletion job. Default: none.
-        :param completion: overrides the construct's completion policy. Default: the
-            construct's.
-        :param preflight: overrides the construct's pre-flight setting. Default: the
-            construct's.
-        :param retrain: overrides the construct's retraining. Default: the construct's.
-        :param follow_up: overrides the construct's follow-up setting. Default: the
-            construct's.
+        :param options: ``tags``, and the ``completion``, ``preflight``, ``retrain`` and
+            ``follow_up`` this request overrides (:class:`RequestOptions` says what each does).
+            Default: no tags, the construct's settings.
         """
-        given = RequestArguments(users, tags, completion, preflight, retrain, follow_up)
-        settings = self._settings(request_name, given)
+        call = "PersonalizeDataDeletion.delete_users"
+        settings = self._settings(request_name, RequestArguments(call, users, options))
         arn = resolve_dataset_group_arn(self._environment, request_name, dataset_group_arn)
         job = self._job(self, request_name, settings, dataset_group_arn, arn)
         self._requests[request_name] = job
@@ -247,11 +240,7 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
         *,
         dataset_groups: Sequence[str | personalize.CfnDatasetGroup],
         users: UserList,
-        tags: Mapping[str, str] | None = None,
-        completion: Completion | None = None,
-        preflight: bool | None = None,
-        retrain: Retrain | None = None,
-        follow_up: bool | None = None,
+        **options: Unpack[RequestOptions],
     ) -> list[DeletionJob]:
         """Declare one deletion in several dataset groups: one job per group.
 
@@ -265,14 +254,11 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
         :param dataset_groups: the dataset groups (ARNs or ``CfnDatasetGroup``), each once;
             with several, ``Retrain.solutions`` is refused (its solutions are one group's).
         :param users: the user ids to delete in every group.
-        :param tags: tags of every job. Default: none.
-        :param completion: as for :meth:`delete_users`. Default: the construct's.
-        :param preflight: as for :meth:`delete_users`. Default: the construct's.
-        :param retrain: as for :meth:`delete_users`. Default: the construct's.
-        :param follow_up: as for :meth:`delete_users`. Default: the construct's.
+        :param options: as for :meth:`delete_users`, for every job (see
+            :class:`RequestOptions`). Default: no tags, the construct's settings.
         """
-        given = RequestArguments(users, tags, completion, preflight, retrain, follow_up)
-        settings = self._settings(request_name, given)
+        call = "PersonalizeDataDeletion.delete_users_from_groups"
+        settings = self._settings(request_name, RequestArguments(call, users, options))
         if isinstance(dataset_groups, str) or not isinstance(dataset_groups, Sequence):
             raise TypeError(
                 f"request {request_name!r}: dataset_groups must be a list of dataset group ARNs "
@@ -282,6 +268,7 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
             raise DeletionConfigError(
                 f"request {request_name!r}: dataset_groups is empty: name at least one group"
             )
+        retrain = options.get("retrain")
         if retrain is not None and retrain.solution_arns and len(dataset_groups) > 1:
             raise DeletionConfigError(
                 f"request {request_name!r}: Retrain.solutions names solutions of one dataset "

@@ -9,7 +9,7 @@ shared by every construct of the stack.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import cast
+from typing import TypedDict, Unpack, cast
 
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
@@ -18,10 +18,26 @@ from aws_cdk import aws_sns as sns
 
 from constructs import Construct
 
+from .errors import refuse_unknown_keywords
 from .job_events import JOB_EVENTS, JOB_STATUSES, MODELS_EVENTS, EventKind, event_pattern
 from .tracker import DeletionTracker
 
-__all__ = ["JOB_STATUSES", "DeletionMonitoring"]
+__all__ = ["JOB_STATUSES", "DeletionMonitoring", "RuleOptions"]
+
+
+class RuleOptions(TypedDict, total=False):
+    """What an ``on_*`` rule of :class:`PersonalizeDataDeletion` may set, declared once for
+    every kind of event.
+
+    :param target: where the events go. Default: none (add targets to the returned rule).
+    :param statuses: narrows the rule to these statuses of the kind (``JOB_STATUSES`` for job
+        events; RETRAINED, RETRAINING_FAILED, RETRAINING_STUCK for retraining). Default: all.
+    :param description: of the rule. Default: one naming the kind and this stack's requests.
+    """
+
+    target: events.IRuleTarget | None
+    statuses: Iterable[str] | None
+    description: str | None
 
 
 class DeletionMonitoring:
@@ -33,37 +49,21 @@ class DeletionMonitoring:
     _notification_topic: sns.ITopic | None
     _models_notified: bool
 
-    def on_job_state_change(
-        self,
-        construct_id: str,
-        *,
-        target: events.IRuleTarget | None = None,
-        statuses: Iterable[str] | None = None,
-        description: str | None = None,
-    ) -> events.Rule:
+    def on_job_state_change(self, construct_id: str, **options: Unpack[RuleOptions]) -> events.Rule:
         """An EventBridge rule for the job events of this construct's requests.
 
         One event per job end, whichever path saw it (deployment or tracker): ``status``
         COMPLETED or FAILED, STUCK when the tracker gave up on a running job, NOT_STARTED when a
-        queued request was refused.
+        queued request was refused (``JOB_STATUSES``).
 
         :param construct_id: id of the rule, a child of this construct.
-        :param target: where the events go. Default: none (add targets to the returned rule).
-        :param statuses: narrows the rule to these statuses (see ``JOB_STATUSES``). Default:
-            all of them.
-        :param description: of the rule. Default: "Personalize data deletion job events of
-            this stack's requests".
+        :param options: ``target``, ``statuses`` and ``description`` (see
+            :class:`RuleOptions`). Default: all statuses, no target, a description naming job
+            events.
         """
-        return self._event_rule(JOB_EVENTS, construct_id, statuses, target, description)
+        return self._event_rule(JOB_EVENTS, construct_id, options, "on_job_state_change")
 
-    def on_models_retrained(
-        self,
-        construct_id: str,
-        *,
-        target: events.IRuleTarget | None = None,
-        statuses: Iterable[str] | None = None,
-        description: str | None = None,
-    ) -> events.Rule:
+    def on_models_retrained(self, construct_id: str, **options: Unpack[RuleOptions]) -> events.Rule:
         """An EventBridge rule for the "models retrained" events of this construct's requests.
 
         One event per job whose request asked for retraining, once the tracker saw every new
@@ -72,12 +72,10 @@ class DeletionMonitoring:
         RETRAINING_STUCK when the tracker gave up waiting.
 
         :param construct_id: id of the rule, a child of this construct.
-        :param target: where the events go. Default: none (add targets to the returned rule).
-        :param statuses: narrows the rule to these statuses. Default: all of them.
-        :param description: of the rule. Default: "Personalize data deletion retraining
-            events of this stack's requests".
+        :param options: as for :meth:`on_job_state_change` (see :class:`RuleOptions`).
+            Default: all statuses, no target, a description naming retraining events.
         """
-        return self._event_rule(MODELS_EVENTS, construct_id, statuses, target, description)
+        return self._event_rule(MODELS_EVENTS, construct_id, options, "on_models_retrained")
 
     def _notify_models(self) -> None:
         """The topic also gets the "models retrained" events, once a request retrains."""
@@ -91,19 +89,17 @@ class DeletionMonitoring:
         )
 
     def _event_rule(
-        self,
-        kind: EventKind,
-        construct_id: str,
-        statuses: Iterable[str] | None,
-        target: events.IRuleTarget | None,
-        description: str | None,
+        self, kind: EventKind, construct_id: str, options: RuleOptions, method: str
     ) -> events.Rule:
+        known = RuleOptions.__optional_keys__
+        refuse_unknown_keywords(options, known, f"PersonalizeDataDeletion.{method}")
         rule = events.Rule(
             cast(Construct, self),
             construct_id,
-            description=description or kind.description,
-            event_pattern=event_pattern(kind, self.job_name_prefix, statuses),
+            description=options.get("description") or kind.description,
+            event_pattern=event_pattern(kind, self.job_name_prefix, options.get("statuses")),
         )
+        target = options.get("target")
         if target is not None:
             rule.add_target(target)
         return rule

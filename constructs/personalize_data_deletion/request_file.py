@@ -32,6 +32,7 @@ from .completion import Completion
 from .deletion import PersonalizeDataDeletion
 from .job import DeletionJob
 from .retrain import Retrain
+from .settings import RequestOptions
 from .sources import UserList
 
 __all__ = ["RequestFileError", "declare", "load_requests"]
@@ -57,15 +58,14 @@ def declare(deletion: PersonalizeDataDeletion, jobs: Iterable[Job]) -> list[Dele
             declare = partial(deletion.delete_users_from_groups, dataset_groups=groups)
         else:
             declare = partial(deletion.delete_users, dataset_group_arn=group[0].dataset_group_arn)
-        made = declare(
-            spec.name,
-            users=_users(deletion, spec),
-            tags=spec.tags,
-            completion=_completion(spec),
-            preflight=spec.preflight,
-            retrain=_retrain(spec),
-            follow_up=spec.follow_up,
-        )
+        options: RequestOptions = {
+            "tags": spec.tags,
+            "completion": _completion(spec),
+            "preflight": spec.preflight,
+            "retrain": _retrain(spec),
+            "follow_up": spec.follow_up,
+        }
+        made = declare(spec.name, users=_users(deletion, spec), **options)
         declared += made if isinstance(made, list) else [made]
     return declared
 

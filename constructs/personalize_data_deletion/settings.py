@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import TypedDict
 
 from aws_cdk import Duration
 from personalize_deletion_runtime.request_rules import (
@@ -22,7 +23,7 @@ from personalize_deletion_runtime.user_list import Limits
 
 from .completion import Completion
 from .durations import readable
-from .errors import DeletionConfigError
+from .errors import DeletionConfigError, refuse_unknown_keywords
 from .retrain import Retrain
 from .sources import UserList
 
@@ -167,17 +168,34 @@ class RequestSettings:
     follow_up: bool
 
 
-@dataclass(frozen=True)
-class RequestArguments:
-    """A request's keyword arguments as given to ``delete_users`` or
-    ``delete_users_from_groups`` (``None`` means the construct's), not yet checked."""
+class RequestOptions(TypedDict, total=False):
+    """What one request may set for itself: the keywords ``delete_users`` and
+    ``delete_users_from_groups`` take besides the group and the users, declared once for both
+    (and for request files). One left out, or ``None``, is the construct's.
 
-    users: UserList
+    :param tags: tags of the deletion job (of each job when the request fans out). Default:
+        none.
+    :param completion: overrides the construct's completion policy. Default: the construct's.
+    :param preflight: overrides the construct's pre-flight setting. Default: the construct's.
+    :param retrain: overrides the construct's retraining. Default: the construct's.
+    :param follow_up: overrides the construct's follow-up setting. Default: the construct's.
+    """
+
     tags: Mapping[str, str] | None
     completion: Completion | None
     preflight: bool | None
     retrain: Retrain | None
     follow_up: bool | None
+
+
+@dataclass(frozen=True)
+class RequestArguments:
+    """A request as given to ``call`` (``delete_users`` or ``delete_users_from_groups``), not
+    yet checked."""
+
+    call: str
+    users: UserList
+    options: RequestOptions
 
 
 def request_settings(
@@ -191,8 +209,11 @@ def request_settings(
 
     ``declared`` holds the construct's request names so far: a name is used once.
     """
-    users, tags, completion = given.users, given.tags, given.completion
-    preflight, retrain, follow_up = given.preflight, given.retrain, given.follow_up
+    options = given.options
+    refuse_unknown_keywords(options, RequestOptions.__optional_keys__, given.call)
+    users, tags, completion = given.users, options.get("tags"), options.get("completion")
+    preflight, retrain = options.get("preflight"), options.get("retrain")
+    follow_up = options.get("follow_up")
     try:
         check_request_name(request_name, defaults.job_name_prefix)
     except RequestRuleError as exc:
