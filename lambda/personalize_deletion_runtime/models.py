@@ -42,12 +42,8 @@ class Activity:
         return self.status in ACTIVE_STATUSES
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "arn": self.arn,
-            "status": self.status,
-            "createdAt": self.created_at,
-        }
+        at = self.created_at
+        return {"kind": self.kind, "arn": self.arn, "status": self.status, "createdAt": at}
 
 
 class PersonalizeModels:
@@ -57,63 +53,34 @@ class PersonalizeModels:
         self.client = client
 
     def datasets(self, dataset_group_arn: str) -> list[str]:
-        return [
-            item["datasetArn"]
-            for item in self._pages("ListDatasets", "datasets", datasetGroupArn=dataset_group_arn)
-        ]
+        return self._arns("ListDatasets", datasetGroupArn=dataset_group_arn)
 
-    def imports(self, dataset_arn: str) -> list[Activity]:
-        return [
-            Activity("dataset import job", item["datasetImportJobArn"], item["status"], _at(item))
-            for item in self._pages(
-                "ListDatasetImportJobs", "datasetImportJobs", datasetArn=dataset_arn
-            )
-        ]
+    def imports(self, dataset: str) -> list[Activity]:
+        return self._activities("ListDatasetImportJobs", "dataset import job", datasetArn=dataset)
 
     def solutions(self, dataset_group_arn: str) -> list[str]:
-        return [
-            item["solutionArn"]
-            for item in self._pages("ListSolutions", "solutions", datasetGroupArn=dataset_group_arn)
-        ]
+        return self._arns("ListSolutions", datasetGroupArn=dataset_group_arn)
 
-    def versions(self, solution_arn: str) -> list[Activity]:
-        return [
-            Activity("solution version", item["solutionVersionArn"], item["status"], _at(item))
-            for item in self._pages(
-                "ListSolutionVersions", "solutionVersions", solutionArn=solution_arn
-            )
-        ]
+    def versions(self, solution: str) -> list[Activity]:
+        return self._activities("ListSolutionVersions", "solution version", solutionArn=solution)
 
     def batch_jobs(self) -> list[tuple[Activity, str]]:
         """Every batch inference and segment job of the account, with its solution version."""
         found = []
-        for operation, key, arn_key, kind in (
-            (
-                "ListBatchInferenceJobs",
-                "batchInferenceJobs",
-                "batchInferenceJobArn",
-                "batch inference job",
-            ),
-            ("ListBatchSegmentJobs", "batchSegmentJobs", "batchSegmentJobArn", "batch segment job"),
+        for operation, kind in (
+            ("ListBatchInferenceJobs", "batch inference job"),
+            ("ListBatchSegmentJobs", "batch segment job"),
         ):
-            for item in self._pages(operation, key):
-                activity = Activity(kind, item[arn_key], item["status"], _at(item))
+            for arn, item in self._listed(operation):
+                activity = Activity(kind, arn, item["status"], _at(item))
                 found.append((activity, item.get("solutionVersionArn", "")))
         return found
 
     def campaigns(self, solution_arn: str) -> list[str]:
-        return [
-            item["campaignArn"]
-            for item in self._pages("ListCampaigns", "campaigns", solutionArn=solution_arn)
-        ]
+        return self._arns("ListCampaigns", solutionArn=solution_arn)
 
     def recommenders(self, dataset_group_arn: str) -> list[str]:
-        return [
-            item["recommenderArn"]
-            for item in self._pages(
-                "ListRecommenders", "recommenders", datasetGroupArn=dataset_group_arn
-            )
-        ]
+        return self._arns("ListRecommenders", datasetGroupArn=dataset_group_arn)
 
     def campaign(self, campaign_arn: str) -> dict[str, Any]:
         return self._call("DescribeCampaign", campaignArn=campaign_arn)["campaign"]
@@ -160,6 +127,21 @@ class PersonalizeModels:
         except BotoCoreError as exc:
             raise TransientFault(f"UpdateCampaign could not reach Personalize: {exc}") from exc
         return True
+
+    def _arns(self, operation: str, **request: Any) -> list[str]:
+        return [arn for arn, _ in self._listed(operation, **request)]
+
+    def _activities(self, operation: str, kind: str, **request: Any) -> list[Activity]:
+        listed = self._listed(operation, **request)
+        return [Activity(kind, arn, item["status"], _at(item)) for arn, item in listed]
+
+    def _listed(self, operation: str, **request: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every item a List operation returns, with its ARN. By the API's naming, the items
+        are under the operation's noun (``ListDatasetImportJobs``: ``datasetImportJobs``) and
+        each one's ARN under the singular plus ``Arn`` (``datasetImportJobArn``)."""
+        key = operation[4].lower() + operation[5:]
+        for item in self._pages(operation, key, **request):
+            yield item[key[:-1] + "Arn"], item
 
     def _pages(self, operation: str, key: str, **request: Any) -> Iterator[dict[str, Any]]:
         request["maxResults"] = PAGE_SIZE
