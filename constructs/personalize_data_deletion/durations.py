@@ -7,13 +7,13 @@ set, in the units the setting is usually written in.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 if TYPE_CHECKING:
-    from aws_cdk import Duration
     from aws_cdk import aws_logs as logs
 
-__all__ = ["DurationSettings", "readable"]
+__all__ = ["DurationSettings", "PollingRule", "readable"]
 
 UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
 
@@ -38,42 +38,50 @@ def readable(seconds: float) -> str:
     return " ".join(parts) or "0 seconds"
 
 
+@dataclass(frozen=True)
+class PollingRule:
+    """What a polling setting's interval and timeout must satisfy: the interval within
+    ``interval_bounds`` seconds (``why`` says why), the timeout at least three intervals and
+    ``at_least`` seconds; a breach raises ``error`` naming both settings."""
+
+    interval_bounds: tuple[int, int]
+    why: str
+    error: type[ValueError]
+    at_least: float = 0
+
+
 class DurationSettings:
     """Settings of two durations and a log retention, compared, hashed and shown by their
     seconds: jsii's ``Duration`` objects compare by identity, so ``Duration.minutes(1)`` is not
     the default's ``Duration.minutes(1)``.
 
-    A frozen dataclass subclass (``eq=False``) stores the seconds as ``_seconds`` in its
-    ``__post_init__`` (read once: every later use is Python arithmetic, not a jsii round trip)
-    and names its two durations in ``_duration_names``.
+    A frozen dataclass subclass (``eq=False``) whose first two fields are the interval and
+    the timeout calls :meth:`_read` in its ``__post_init__``, which stores their seconds as
+    ``_seconds`` (read once: every later use is Python arithmetic, not a jsii round trip).
+    Messages name them by their fields, or by ``_duration_names`` where users know them by
+    other names.
     """
 
-    _duration_names: ClassVar[tuple[str, str]]
+    _duration_names: ClassVar[tuple[str, str] | None] = None
     _seconds: tuple[float, float]
     log_retention: logs.RetentionDays
 
-    def _read(
-        self,
-        interval: Duration,
-        timeout: Duration,
-        *,
-        bounds: tuple[int, int],
-        why: str,
-        error: type[ValueError],
-        at_least: float = 0,
-    ) -> tuple[float, float]:
-        """Read both durations once (kept as ``_seconds``) and apply the rules every polling
-        setting shares: an interval within ``bounds`` (``why`` says why), and a timeout that
-        allows three reads and is at least ``at_least`` seconds."""
+    def _names(self) -> tuple[str, str]:
+        first, second = (field.name for field in fields(cast(Any, self))[:2])
+        return self._duration_names or (first, second)
+
+    def _read(self, rule: PollingRule) -> tuple[float, float]:
+        """Read the interval and the timeout once (kept as ``_seconds``) and apply ``rule``."""
+        interval, timeout = (getattr(self, field.name) for field in fields(cast(Any, self))[:2])
         seconds = (interval.to_seconds(), timeout.to_seconds())
         object.__setattr__(self, "_seconds", seconds)
         every, until = seconds
-        interval_name, timeout_name = self._duration_names
-        low, high = bounds
+        interval_name, timeout_name = self._names()
+        (low, high), error, at_least = rule.interval_bounds, rule.error, rule.at_least
         if not low <= every <= high:
             raise error(
                 f"{interval_name} is {readable(every)}: use {readable(low)} to {readable(high)} "
-                f"({why})"
+                f"({rule.why})"
             )
         needed = max(3 * every, at_least)
         if until < needed:
@@ -98,7 +106,7 @@ class DurationSettings:
 
     def __str__(self) -> str:
         first, second, retention = self._key()
-        first_name, second_name = self._duration_names
+        first_name, second_name = self._names()
         return (
             f"{first_name} {readable(first)}, {second_name} {readable(second)}, "
             f"log_retention {retention}"

@@ -17,7 +17,7 @@ from personalize_deletion_runtime.properties import (
     handler_deadline_seconds,
 )
 
-from .durations import DurationSettings, readable
+from .durations import DurationSettings, PollingRule, readable
 
 CLOUDFORMATION_CAP = Duration.hours(1)
 CLOUDFORMATION_CAP_SECONDS = 3600
@@ -30,6 +30,13 @@ DEFAULT_TOTAL_TIMEOUT = Duration.seconds(DEFAULT_TOTAL_TIMEOUT_SECONDS)
 
 class ProviderSettingsError(ValueError):
     """Provider settings that CloudFormation or the Provider framework cannot honour."""
+
+
+POLLING_RULE = PollingRule(
+    (10, 600),
+    "polling faster only costs invocations; Personalize jobs take minutes to hours",
+    ProviderSettingsError,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,20 +56,12 @@ class ProviderSettings(DurationSettings):
     :param log_retention: of the provider's log groups. Default: one year.
     """
 
-    _duration_names = ("query_interval", "total_timeout")
-
     query_interval: Duration = DEFAULT_QUERY_INTERVAL
     total_timeout: Duration = DEFAULT_TOTAL_TIMEOUT
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
 
     def __post_init__(self) -> None:
-        interval, total = self._read(
-            self.query_interval,
-            self.total_timeout,
-            bounds=(10, 600),
-            why="polling faster only costs invocations; Personalize jobs take minutes to hours",
-            error=ProviderSettingsError,
-        )
+        interval, total = self._read(POLLING_RULE)
         if total + 2 * interval > CLOUDFORMATION_CAP_SECONDS:
             raise ProviderSettingsError(
                 f"total_timeout ({readable(total)}) + 2 x query_interval ({readable(interval)}) "

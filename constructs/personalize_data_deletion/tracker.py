@@ -38,7 +38,7 @@ from personalize_deletion_runtime.notifications import (
 from constructs import Construct, IConstruct
 
 from .acknowledgements import acknowledge, acknowledge_wildcard_resource
-from .durations import DurationSettings
+from .durations import DurationSettings, PollingRule
 from .grants import grant_job_management, grant_put_job_events, grant_retraining
 from .packaging import RUNTIME_PACKAGE, handler_code
 from .stack_shared import stack_shared
@@ -60,6 +60,14 @@ def retain_role(role: iam.Role) -> None:
 
 class TrackerSettingsError(ValueError):
     """Tracker settings the engine or the product cannot honour."""
+
+
+TRACKING_RULE = PollingRule(
+    (60, 3600),
+    "reads cost state transitions; Personalize jobs take minutes to hours",
+    TrackerSettingsError,
+    at_least=3600,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,14 +94,7 @@ class TrackerSettings(DurationSettings):
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
 
     def __post_init__(self) -> None:
-        _, timeout = self._read(
-            self.interval,
-            self.timeout,
-            bounds=(60, 3600),
-            why="reads cost state transitions; Personalize jobs take minutes to hours",
-            error=TrackerSettingsError,
-            at_least=3600,
-        )
+        _, timeout = self._read(TRACKING_RULE)
         if timeout > MAX_TRACKING_TIMEOUT.to_seconds():
             raise TrackerSettingsError(
                 f"tracking_timeout ({timeout:g} s) exceeds {MAX_TRACKING_TIMEOUT.to_days():g} "
