@@ -161,11 +161,15 @@ class RequestSettings:
 
     request_name: str
     users: UserList
-    tags: dict[str, str]
+    """As declared: each job binds it (validates, stages) when the job is declared."""
     completion: Completion
+    """The request's own, or the construct's: resolved, never ``None``."""
     preflight: bool
     retrain: Retrain
     follow_up: bool
+    """Checked to go with ``preflight``, whose check is what finds a reason to follow up."""
+    tags: dict[str, str]
+    """Checked against the service's tag rules; empty for none."""
 
 
 class RequestOptions(TypedDict, total=False):
@@ -252,4 +256,4 @@ def request_settings(
             f"request {request_name!r}: follow_up=True needs preflight=True: only the "
             "pre-flight's check finds imports or trainings that started during the job"
         )
-    return RequestSettings(request_name, users, tag_map, policy, checks, retraining, further)
+    return RequestSettings(request_name, users, policy, checks, retraining, further, tag_map)

@@ -354,15 +354,10 @@ class ResourceModelsMixin:
         sequence = self._next_sequence()
         # Version ids are 8 hex digits in the service; derived, so runs are reproducible.
         version_id = hashlib.sha256(f"{solution.arn}#{sequence}".encode()).hexdigest()[:8]
+        arn = f"{solution.arn}/{version_id}"
+        # The record's fields in their order, named as this method's parameters are.
         version = VersionRecord(
-            sequence=sequence,
-            arn=f"{solution.arn}/{version_id}",
-            name=name,
-            solution=solution,
-            training_mode=training_mode,
-            training_type=training_type,
-            tags=tags,
-            run=run,
+            sequence, arn, name, solution, training_mode, training_type, tags, run
         )
         self._versions[version.arn] = version
         return version
