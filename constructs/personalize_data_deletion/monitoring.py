@@ -9,12 +9,10 @@ shared by every construct of the stack.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_sns as sns
 from personalize_deletion_runtime.notifications import (
     EVENT_DETAIL_TYPE,
     MODELS_DETAIL_TYPE,
@@ -28,6 +26,9 @@ from constructs import Construct
 from .errors import DeletionConfigError
 from .job_events import EventRuleError, event_rule
 from .tracker import DeletionTracker
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_sns as sns
 
 JOB_STATUSES = ("COMPLETED", "FAILED", STUCK, NOT_STARTED)
 """The ``status`` values of job events (see :meth:`PersonalizeDataDeletion.on_job_state_change`)."""
@@ -109,6 +110,8 @@ class DeletionMonitoring:
         if self._notification_topic is None or self._models_notified:
             return
         self._models_notified = True
+        from aws_cdk import aws_events_targets as targets
+
         self.on_models_retrained(
             "NotifyTopicModels",
             target=targets.SnsTopic(self._notification_topic),
