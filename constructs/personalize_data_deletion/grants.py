@@ -11,12 +11,17 @@ from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from personalize_deletion_runtime.notifications import EVENT_SOURCE
 
-from .acknowledgements import acknowledge, acknowledge_wildcard_resource
+from .acknowledgements import (
+    acknowledge_findings,
+    flatten_resources,
+    wildcard_finding_id,
+)
 
 
 def grant_job_management(role: iam.IRole, job_name_prefix: str, *, list_jobs: bool) -> None:
     """Create and describe jobs named ``<prefix>-*``; with ``list_jobs``, list them too."""
-    job_arns = Stack.of(role).format_arn(
+    stack = Stack.of(role)
+    job_arns = stack.format_arn(
         service="personalize", resource=f"data-deletion-job/{job_name_prefix}-*"
     )
     role.add_to_principal_policy(
@@ -25,23 +30,27 @@ def grant_job_management(role: iam.IRole, job_name_prefix: str, *, list_jobs: bo
             resources=[job_arns],
         )
     )
-    acknowledge_wildcard_resource(
-        role,
-        job_arns,
-        "Job names are derived per request at deploy time; the grant is limited to names "
-        "with this construct's prefix.",
-    )
+    (flat,) = flatten_resources(stack, [job_arns])
+    findings = [
+        (
+            wildcard_finding_id(flat),
+            "Job names are derived per request at deploy time; the grant is limited to names "
+            "with this construct's prefix.",
+        )
+    ]
     if list_jobs:
         role.add_to_principal_policy(
             iam.PolicyStatement(actions=["personalize:ListDataDeletionJobs"], resources=["*"])
         )
-        acknowledge(
-            role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "The Personalize List actions granted here (ListDataDeletionJobs, and the "
-            "pre-flight's and retraining's listings) take no resource type: they are filtered by "
-            "dataset group, dataset or solution in the request.",
+        findings.append(
+            (
+                "AwsSolutions-IAM5[Resource::*]",
+                "The Personalize List actions granted here (ListDataDeletionJobs, and the "
+                "pre-flight's and retraining's listings) take no resource type: they are filtered "
+                "by dataset group, dataset or solution in the request.",
+            )
         )
+    acknowledge_findings(role, findings)
 
 
 def grant_put_job_events(role: iam.IRole) -> None:
@@ -100,16 +109,17 @@ def grant_retraining(role: iam.IRole) -> None:
             resources=[campaigns],
         )
     )
-    for resource, reason in (
-        (
-            solutions,
-            "Retraining finds the dataset group's solutions when the job has completed; "
-            "limited to solutions of this account and region.",
-        ),
-        (
-            campaigns,
-            "Campaigns of the retrained solutions are found at run time; limited to "
-            "campaigns of this account and region.",
-        ),
-    ):
-        acknowledge_wildcard_resource(role, resource, reason)
+    reasons = (
+        "Retraining finds the dataset group's solutions when the job has completed; "
+        "limited to solutions of this account and region.",
+        "Campaigns of the retrained solutions are found at run time; limited to "
+        "campaigns of this account and region.",
+    )
+    flat = flatten_resources(stack, [solutions, campaigns])
+    acknowledge_findings(
+        role,
+        [
+            (wildcard_finding_id(resource), reason)
+            for resource, reason in zip(flat, reasons, strict=True)
+        ],
+    )
