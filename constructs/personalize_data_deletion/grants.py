@@ -16,6 +16,7 @@ from .acknowledgements import (
     flatten_resources,
     wildcard_finding_id,
 )
+from .round_trips import add_to_principal_policy
 
 
 def grant_job_management(role: iam.IRole, job_name_prefix: str, *, list_jobs: bool) -> None:
@@ -24,11 +25,12 @@ def grant_job_management(role: iam.IRole, job_name_prefix: str, *, list_jobs: bo
     job_arns = stack.format_arn(
         service="personalize", resource=f"data-deletion-job/{job_name_prefix}-*"
     )
-    role.add_to_principal_policy(
+    add_to_principal_policy(
+        role,
         iam.PolicyStatement(
             actions=["personalize:CreateDataDeletionJob", "personalize:DescribeDataDeletionJob"],
             resources=[job_arns],
-        )
+        ),
     )
     (flat,) = flatten_resources(stack, [job_arns])
     findings = [
@@ -39,8 +41,8 @@ def grant_job_management(role: iam.IRole, job_name_prefix: str, *, list_jobs: bo
         )
     ]
     if list_jobs:
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["personalize:ListDataDeletionJobs"], resources=["*"])
+        add_to_principal_policy(
+            role, iam.PolicyStatement(actions=["personalize:ListDataDeletionJobs"], resources=["*"])
         )
         findings.append(
             (
@@ -56,12 +58,13 @@ def grant_job_management(role: iam.IRole, job_name_prefix: str, *, list_jobs: bo
 def grant_put_job_events(role: iam.IRole) -> None:
     """Put this library's job events on the account's default event bus, and nothing else."""
     bus = Stack.of(role).format_arn(service="events", resource="event-bus", resource_name="default")
-    role.add_to_principal_policy(
+    add_to_principal_policy(
+        role,
         iam.PolicyStatement(
             actions=["events:PutEvents"],
             resources=[bus],
             conditions={"StringEquals": {"events:source": EVENT_SOURCE}},
-        )
+        ),
     )
 
 
@@ -78,7 +81,7 @@ actions take no resource type, so they are granted on '*'."""
 
 
 def grant_preflight(role: iam.IRole) -> None:
-    role.add_to_principal_policy(iam.PolicyStatement(actions=PREFLIGHT_LISTS, resources=["*"]))
+    add_to_principal_policy(role, iam.PolicyStatement(actions=PREFLIGHT_LISTS, resources=["*"]))
 
 
 def grant_retraining(role: iam.IRole) -> None:
@@ -86,7 +89,8 @@ def grant_retraining(role: iam.IRole) -> None:
     stack = Stack.of(role)
     solutions = stack.format_arn(service="personalize", resource="solution/*")
     campaigns = stack.format_arn(service="personalize", resource="campaign/*")
-    role.add_to_principal_policy(
+    add_to_principal_policy(
+        role,
         iam.PolicyStatement(
             actions=[
                 "personalize:ListSolutions",
@@ -95,19 +99,21 @@ def grant_retraining(role: iam.IRole) -> None:
                 "personalize:ListRecommenders",
             ],
             resources=["*"],
-        )
+        ),
     )
-    role.add_to_principal_policy(
+    add_to_principal_policy(
+        role,
         iam.PolicyStatement(
             actions=["personalize:CreateSolutionVersion", "personalize:DescribeSolutionVersion"],
             resources=[solutions],
-        )
+        ),
     )
-    role.add_to_principal_policy(
+    add_to_principal_policy(
+        role,
         iam.PolicyStatement(
             actions=["personalize:DescribeCampaign", "personalize:UpdateCampaign"],
             resources=[campaigns],
-        )
+        ),
     )
     reasons = (
         "Retraining finds the dataset group's solutions when the job has completed; "

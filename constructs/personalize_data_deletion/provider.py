@@ -33,6 +33,7 @@ from .provider_settings import (
     ProviderSettings,
     ProviderSettingsError,
 )
+from .round_trips import add_to_principal_policy
 from .stack_shared import stack_shared
 from .tracker import DeletionTracker
 
@@ -211,15 +212,16 @@ class DeletionJobProvider(Construct):
             return
         self._granted_asset_buckets.add(identity)
         lists = f"arn:{self._partition}:s3:::{bucket_name}/*.csv"
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[lists])
+        add_to_principal_policy(
+            self.role, iam.PolicyStatement(actions=["s3:GetObject"], resources=[lists])
         )
         (flat,) = flatten_resources(self._stack, [lists])
         for role in (self.role, self.tracker.function_role):
-            role.add_to_principal_policy(
+            add_to_principal_policy(
+                role,
                 iam.PolicyStatement(
                     actions=["s3:PutObject", "s3:DeleteObjectVersion"], resources=[lists]
-                )
+                ),
             )
             acknowledge_findings(
                 role,

@@ -22,6 +22,7 @@ from .acknowledgements import (
     wildcard_finding_id,
 )
 from .provider import DeletionJobProvider
+from .round_trips import add_to_principal_policy
 from .tracker import DeletionTracker, retain_role
 
 
@@ -65,8 +66,8 @@ def grant_follow_up(
     inside the staging prefix: read the first job's list, write the second's)."""
     staging = bucket.arn_for_objects(f"{STAGING_PREFIX}*")
     for role in (provider.role, tracker.function_role):
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["s3:GetObject", "s3:PutObject"], resources=[staging])
+        add_to_principal_policy(
+            role, iam.PolicyStatement(actions=["s3:GetObject", "s3:PutObject"], resources=[staging])
         )
 
 
@@ -104,25 +105,27 @@ def grant_bucket_and_role(
     ]
     roles = {provider.role: [staging, receipts], tracker.function_role: [receipts]}
     for role, writable in roles.items():
-        role.add_to_principal_policy(
+        add_to_principal_policy(
+            role,
             iam.PolicyStatement(
                 actions=["iam:PassRole"],
                 resources=[service_role_arn],
                 conditions={"StringEquals": {"iam:PassedToService": "personalize.amazonaws.com"}},
-            )
+            ),
         )
         for actions, resources in (
             (["s3:PutObject"], writable),
             (["s3:GetObject"], [receipts]),
             (["s3:DeleteObject"], [staging]),
         ):
-            role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=resources))
+            add_to_principal_policy(role, iam.PolicyStatement(actions=actions, resources=resources))
         # Whether a receipt exists is asked by listing its key (see Storage.read_json).
-        role.add_to_principal_policy(
+        add_to_principal_policy(
+            role,
             iam.PolicyStatement(
                 actions=["s3:ListBucket"],
                 resources=[bucket_arn],
                 conditions={"StringLike": {"s3:prefix": [f"{RECEIPTS_PREFIX}*"]}},
-            )
+            ),
         )
         acknowledge_findings(role, findings)

@@ -41,6 +41,7 @@ from .acknowledgements import acknowledge, acknowledge_wildcard_resource
 from .durations import DurationSettings, readable
 from .grants import grant_job_management, grant_put_job_events, grant_retraining
 from .packaging import RUNTIME_PACKAGE, handler_code
+from .round_trips import add_to_principal_policy
 from .stack_shared import stack_shared
 from .tracker_definition import tracker_definition
 
@@ -168,10 +169,11 @@ class DeletionTracker(Construct):
             assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
             description="Runs the Personalize data deletion tracker",
         )
-        self.role.add_to_principal_policy(
+        add_to_principal_policy(
+            self.role,
             iam.PolicyStatement(
                 actions=["lambda:InvokeFunction"], resources=[self.function.function_arn]
-            )
+            ),
         )
         definition = tracker_definition(
             interval_seconds=int(settings.interval.to_seconds()),
@@ -266,10 +268,11 @@ class DeletionTracker(Construct):
         job_arns = Stack.of(self).format_arn(
             service="personalize", resource=f"data-deletion-job/{job_name_prefix}-*"
         )
-        self.role.add_to_principal_policy(
+        add_to_principal_policy(
+            self.role,
             iam.PolicyStatement(
                 actions=["personalize:DescribeDataDeletionJob"], resources=[job_arns]
-            )
+            ),
         )
         acknowledge_wildcard_resource(
             self.role,
@@ -298,8 +301,9 @@ class DeletionTracker(Construct):
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
         self.state_machine.grant_start_execution(grantee)
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[executions])
+        add_to_principal_policy(
+            grantee.grant_principal,
+            iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[executions]),
         )
         acknowledge_wildcard_resource(
             cast(IConstruct, grantee.grant_principal),
