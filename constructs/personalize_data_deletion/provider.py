@@ -127,7 +127,8 @@ class DeletionJobProvider(Construct):
         self.list_assets = ListAssets(stack)
         """Local lists of every request of the stack, as file assets."""
         self._stack = stack
-        self._partition = Aws.PARTITION  # read once: grants per assets bucket use it
+        # Read once: grants per assets bucket and DELETION_SCOPES use them.
+        self._partition, self._region, self._account = Aws.PARTITION, Aws.REGION, Aws.ACCOUNT_ID
         self._assets_served: object = None
         self.role = iam.Role(
             self,
@@ -283,8 +284,8 @@ class DeletionJobProvider(Construct):
         self._assets_served = location
         value: dict[str, object] = {
             "partition": self._partition,
-            "region": Aws.REGION,
-            "account": Aws.ACCOUNT_ID,
+            "region": self._region,
+            "account": self._account,
             "scopes": self._scopes,
         }
         if location is not None:
