@@ -106,16 +106,20 @@ def report(results: dict[str, Any]) -> list[tuple[str, bool]]:
     print(
         f"\n== 2. Whole-process `cdk synth -q` (medians of {times['rounds']} interleaved rounds) =="
     )
-    print(f"{'variant':<8}{'N':>5}{'synth s':>9}{'no-validation s':>17}{'validation s':>14}")
+    print(
+        f"{'variant':<8}{'N':>5}{'synth s':>9}{'no-validation s':>17}{'validation s':>14}"
+        f"{'CPU s':>8}{'no-validation CPU s':>21}"
+    )
     for variant in VARIANTS:
         for n in times["ns"]:
             row = times["medians"][variant][str(n)]
             print(
                 f"{variant:<8}{n:>5}{row['validated']:>9.2f}{row['unvalidated']:>17.2f}"
-                f"{row['validation']:>14.2f}"
+                f"{row['validation']:>14.2f}{row['validated_cpu']:>8.2f}"
+                f"{row['unvalidated_cpu']:>21.2f}"
             )
     for label, value in times["ratios"].items():
-        print(f"{label}: {value:.2f}")
+        print(f"{label}: {value:.2f} (CPU time: {times['cpu_ratios'][label]:.2f})")
 
     calls = results["jsii"]
     print("\n== 3. jsii round trips (each message Python sends to the kernel) ==")
@@ -205,7 +209,8 @@ def report(results: dict[str, Any]) -> list[tuple[str, bool]]:
 def synth_figures(ns: list[int], rounds: int, lists: Path) -> dict[str, Any]:
     timed_ns = [n for n in ns if n in (1, 100)] + ([400] if 400 in ns else [])
     configs = [(variant, n) for n in timed_ns for variant in VARIANTS]
-    samples = synth_bench.timed_rounds(configs, rounds, lists)
+    cpu: dict[str, list[float]] = {}
+    samples = synth_bench.timed_rounds(configs, rounds, lists, cpu=cpu)
     medians: dict[str, Any] = {}
     for variant in VARIANTS:
         medians[variant] = {}
@@ -215,7 +220,22 @@ def synth_figures(ns: list[int], rounds: int, lists: Path) -> dict[str, Any]:
                 "validated": _median(samples[on]),
                 "unvalidated": _median(samples[off]),
                 "validation": paired_difference(samples, on, off),
+                "validated_cpu": _median(cpu[on]),
+                "unvalidated_cpu": _median(cpu[off]),
             }
+    return {
+        "rounds": rounds,
+        "ns": timed_ns,
+        "medians": medians,
+        "ratios": synth_ratios(samples, timed_ns),
+        "cpu_ratios": synth_ratios(cpu, timed_ns),
+        "samples": samples,
+        "cpu_samples": cpu,
+    }
+
+
+def synth_ratios(samples: dict[str, list[float]], timed_ns: list[int]) -> dict[str, float]:
+    """Medians of per-round ratios (of wall seconds, or of CPU seconds)."""
     ratios = {
         "ours 100/1": paired_ratio(samples, key("ours", 100), key("ours", 1)),
         "ours/native N=100": paired_ratio(samples, key("ours", 100), key("native", 100)),
@@ -230,13 +250,7 @@ def synth_figures(ns: list[int], rounds: int, lists: Path) -> dict[str, Any]:
     }
     if 400 in timed_ns:
         ratios["ours/native N=400"] = paired_ratio(samples, key("ours", 400), key("native", 400))
-    return {
-        "rounds": rounds,
-        "ns": timed_ns,
-        "medians": medians,
-        "ratios": ratios,
-        "samples": samples,
-    }
+    return ratios
 
 
 def _median(values: list[float]) -> float:

@@ -17,7 +17,7 @@ from personalize_data_deletion import (
     ProviderSettingsError,
     UserList,
     UserListError,
-    list_assets,
+    round_trips,
 )
 from personalize_deletion_runtime.request_rules import compose_job_name
 from synth import DATASET_GROUP_ARN, cfn_lint, synth_template
@@ -320,9 +320,10 @@ def test_every_job_gets_its_own_list_object(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unread_result: bool
 ) -> None:
     # GIVEN three requests, two of them with the same list, registered after the first without
-    # reading the location back (or, where jsii does not allow that, through the binding)
+    # reading the location back (or, where jsii does not allow that, through the binding, as
+    # every grant then is)
     if not unread_result:
-        monkeypatch.setattr(list_assets, "_INVOKE", None)
+        monkeypatch.setattr(round_trips, "_INVOKE", None)
 
     def build(stack: cdk.Stack) -> None:
         deletion = PersonalizeDataDeletion(stack, "UserDeletion")

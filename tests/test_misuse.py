@@ -11,12 +11,14 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
+from aws_cdk.region_info import RegionInfo
 from personalize_data_deletion import (
     DeletionConfigError,
     PersonalizeDataDeletion,
     UserList,
     UserListError,
 )
+from personalize_data_deletion.environment import partition_by_region_name
 from personalize_data_deletion.request_file import RequestFileError, load_requests
 from personalize_data_deletion.stack import DeletionRequestsStack
 from synth import ACCOUNT, DATASET_GROUP_ARN, REGION, synth_template
@@ -254,6 +256,26 @@ def test_an_environment_agnostic_stack_checks_only_the_arns_format() -> None:
     _request(
         deletion, dataset_group_arn="arn:aws:personalize:eu-west-1:111122223333:dataset-group/x"
     )
+    assert len(deletion.requests) == 1
+
+
+def test_the_partition_a_region_name_implies_is_region_infos_for_every_region_it_knows() -> None:
+    # What lets the check accept a group without loading RegionInfo into the jsii kernel.
+    known = {region.name: region.partition for region in RegionInfo.regions}
+    assert "cn-north-1" in known
+    assert {name: partition_by_region_name(name) for name in known} == known
+
+
+@pytest.mark.parametrize(
+    ("region", "arn_partition"),
+    [("cn-north-1", "aws-cn"), ("us-isob-east-1", "aws-iso-b"), ("xx-future-1", "aws-new")],
+)
+def test_a_group_in_the_stacks_partition_or_in_a_region_unknown_to_region_info_is_accepted(
+    region: str, arn_partition: str
+) -> None:
+    deletion = PersonalizeDataDeletion(_stack(cdk.Environment(account=ACCOUNT, region=region)), "A")
+    arn = f"arn:{arn_partition}:personalize:{region}:{ACCOUNT}:dataset-group/x"
+    _request(deletion, dataset_group_arn=arn)
     assert len(deletion.requests) == 1
 
 

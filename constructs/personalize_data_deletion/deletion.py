@@ -11,24 +11,27 @@ and grants in :mod:`.service_role`, and event rules, alarms and metrics come fro
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Unpack
+from typing import TYPE_CHECKING, Unpack
 
 from aws_cdk import Duration, RemovalPolicy, Stack
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_personalize as personalize
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sns as sns
 from personalize_deletion_runtime.request_rules import DEFAULT_PREFIX
 from personalize_deletion_runtime.user_list import Limits
 
 from constructs import Construct
 
 from .completion import Completion
-from .deletion_bucket import check_bucket, create_bucket, prepare_bucket
+from .deletion_bucket import (
+    check_bucket,
+    create_bucket,
+    personalize_source_conditions,
+    prepare_bucket,
+)
 from .dependencies import wait_for_datasets
 from .environment import (
     group_key,
+    is_dataset_group,
     path_in_stack,
     resolve_dataset_group_arn,
     stack_environment,
@@ -63,6 +66,10 @@ from .tracker import (
     DeletionTracker,
     TrackerSettings,
 )
+
+if TYPE_CHECKING:  # imported where used: an app without them does not load them
+    from aws_cdk import aws_personalize as personalize
+    from aws_cdk import aws_sns as sns
 
 __all__ = ["JOB_STATUSES", "DeletionConfigError", "PersonalizeDataDeletion", "RequestOptions"]
 
@@ -143,9 +150,20 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
         self.limits = Limits(max_total_bytes=max_input_bytes)
         self.purge_staged_input = purge_staged_input
         retains_bucket = bucket is None and removal_policy == RemovalPolicy.RETAIN
-        self.bucket = bucket or create_bucket(self, removal_policy, server_access_logs_bucket)
-        check_bucket(self.bucket)
-        prepare_bucket(self, self.bucket, staged_input_expiration, retain_policy=retains_bucket)
+        if bucket is None:
+            # Created SSE-S3, private and TLS-only: nothing for check_bucket to find or add.
+            self.bucket: s3.IBucket = create_bucket(self, removal_policy, server_access_logs_bucket)
+        else:
+            check_bucket(bucket)
+            self.bucket = bucket
+        source_conditions = personalize_source_conditions(self)
+        prepare_bucket(
+            self,
+            self.bucket,
+            staged_input_expiration,
+            retain_policy=retains_bucket,
+            source_conditions=source_conditions,
+        )
         self.tracker = DeletionTracker.of(
             self,
             TrackerSettings(
@@ -174,7 +192,7 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
         self.retrain = self._defaults.retrain
         self.follow_up = self._defaults.follow_up
         self._follow_up_granted = False
-        self.service_role = create_service_role(self, self.bucket)
+        self.service_role = create_service_role(self, self.bucket, source_conditions)
         grant_bucket_and_role(
             self.provider,
             self.tracker,
@@ -201,6 +219,8 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
         self._notification_topic = notification_topic
         self._models_notified = False
         if notification_topic is not None:
+            from aws_cdk import aws_events_targets as targets
+
             self.on_job_state_change(
                 "NotifyTopic",
                 target=targets.SnsTopic(notification_topic),
@@ -321,7 +341,7 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
             dataset_group_arn=arn,
             settings=settings,
         )
-        if isinstance(group, personalize.CfnDatasetGroup):
+        if is_dataset_group(group):
             wait_for_datasets(job.resource, group)
         return job
 

@@ -68,12 +68,18 @@ def personalize_source_conditions(scope: Construct) -> dict[str, object]:
 
 
 def prepare_bucket(
-    scope: Construct, bucket: s3.IBucket, expiration: Duration, *, retain_policy: bool
+    scope: Construct,
+    bucket: s3.IBucket,
+    expiration: Duration,
+    *,
+    retain_policy: bool,
+    source_conditions: dict[str, object],
 ) -> None:
     """Lifecycle backstop and Personalize's read access, on our bucket or the user's own.
 
     ``retain_policy``: keep the bucket policy when the stack is deleted (for a created bucket
-    that is retained itself). An imported bucket cannot be changed from here: the synth says
+    that is retained itself). ``source_conditions``: :func:`personalize_source_conditions`,
+    built once by the caller. An imported bucket cannot be changed from here: the synth says
     what it needs.
     """
     if isinstance(bucket, s3.Bucket):
@@ -92,7 +98,7 @@ def prepare_bucket(
                 principals=[iam.ServicePrincipal("personalize.amazonaws.com")],
                 actions=["s3:GetObject"],
                 resources=[bucket.arn_for_objects(f"{STAGING_PREFIX}*")],
-                conditions=personalize_source_conditions(scope),
+                conditions=source_conditions,
             )
         ),
         bucket.add_to_resource_policy(
@@ -102,7 +108,7 @@ def prepare_bucket(
                 actions=["s3:ListBucket"],
                 resources=[bucket.bucket_arn],
                 conditions={
-                    **personalize_source_conditions(scope),
+                    **source_conditions,
                     "StringLike": {"s3:prefix": [f"{STAGING_PREFIX}*"]},
                 },
             )

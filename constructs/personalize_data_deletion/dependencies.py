@@ -8,11 +8,15 @@ are found when the app is synthesized, so they may be declared after the request
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import jsii
 from aws_cdk import Aspects, CfnResource, IAspect, Stack
-from aws_cdk import aws_personalize as personalize
 
 from constructs import IConstruct
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_personalize as personalize
 
 
 def wait_for_datasets(resource: CfnResource, group: personalize.CfnDatasetGroup) -> None:
@@ -34,6 +38,8 @@ class _WaitForDatasets:
         stack = Stack.of(self._group)
         if Stack.of(node) is not stack:
             return  # another stack's group: CloudFormation orders stacks, not resources
+        from aws_cdk import aws_personalize as personalize  # loaded once a group is given
+
         group_arn = stack.resolve(self._group.attr_dataset_group_arn)
         for child in stack.node.find_all():
             if (

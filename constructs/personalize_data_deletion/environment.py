@@ -4,15 +4,22 @@ A data deletion job runs in its dataset group's account and region. When the sta
 at synth, a group elsewhere is refused here rather than failing at deploy time, after its list
 was staged. The stack's environment is read from jsii once per construct, so that each request
 only does Python with it.
+
+The stack's partition is aws-cdk-lib's ``RegionInfo`` fact, but asking for it loads the whole
+region-info module into the jsii kernel (tens of milliseconds on every synth): a group in the
+partition that the region's name implies (:func:`partition_by_region_name`, which names every
+region ``RegionInfo`` knows correctly) is accepted without asking; only a group in another
+partition makes the check ask ``RegionInfo``, which also decides for regions it does not know.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, TypeGuard
 
 from aws_cdk import Stack
-from aws_cdk import aws_personalize as personalize
-from aws_cdk.region_info import RegionInfo
 from personalize_deletion_runtime.request_rules import (
     RequestRuleError,
     check_dataset_group_arn,
@@ -25,15 +32,56 @@ from constructs import Construct
 from .errors import DeletionConfigError
 from .list_assets import is_token
 
+if TYPE_CHECKING:
+    from aws_cdk import aws_personalize as personalize
+
+PARTITION_PREFIXES = (
+    ("cn-", "aws-cn"),
+    ("us-gov-", "aws-us-gov"),
+    ("us-isob-", "aws-iso-b"),
+    ("us-isof-", "aws-iso-f"),
+    ("us-iso-", "aws-iso"),
+    ("eu-isoe-", "aws-iso-e"),
+    ("eusc-", "aws-eusc"),
+)
+
+
+def is_dataset_group(value: object) -> TypeGuard[personalize.CfnDatasetGroup]:
+    """Whether ``value`` is a ``CfnDatasetGroup``, without importing aws_cdk's Personalize module
+    (an app that never imported it has none)."""
+    module = sys.modules.get("aws_cdk.aws_personalize")
+    return module is not None and isinstance(value, module.CfnDatasetGroup)
+
+
+def partition_by_region_name(region: str) -> str:
+    """The partition a region's name implies: ``aws`` unless a partition's prefix says otherwise
+    (a test holds this to ``RegionInfo`` for every region it knows)."""
+    return next((name for prefix, name in PARTITION_PREFIXES if region.startswith(prefix)), "aws")
+
 
 @dataclass(frozen=True)
 class StackEnvironment:
-    """The stack's name and, where concrete, account, region and partition."""
+    """The stack's name and, where concrete, account and region; ``partition`` is
+    ``RegionInfo``'s, read on first use."""
 
     name: str
     account: str | None
     region: str | None
-    partition: str | None
+
+    @cached_property
+    def partition(self) -> str | None:
+        """aws-cdk-lib's partition of the region (``None`` for an unknown or token region)."""
+        from aws_cdk.region_info import RegionInfo
+
+        return RegionInfo.get(self.region).partition if self.region is not None else None
+
+    def in_partition(self, partition: str) -> bool:
+        """Whether a resource in ``partition`` may be in this stack's: the partition the
+        region's name implies is its ``RegionInfo`` partition (or the region is one it does not
+        know, which accepts any); any other is asked."""
+        if self.region is None or partition == partition_by_region_name(self.region):
+            return True
+        return self.partition in (None, partition)
 
 
 def stack_environment(stack: Stack) -> StackEnvironment:
@@ -41,8 +89,7 @@ def stack_environment(stack: Stack) -> StackEnvironment:
     stack): what is unknown at synth is not checked."""
     account: str | None = None if is_token(stack.account) else stack.account
     region: str | None = None if is_token(stack.region) else stack.region
-    partition = RegionInfo.get(region).partition if region is not None else None
-    return StackEnvironment(stack.stack_name, account, region, partition)
+    return StackEnvironment(stack.stack_name, account, region)
 
 
 def path_in_stack(construct: Construct, stack: Stack) -> str:
@@ -63,7 +110,7 @@ def resolve_dataset_group_arn(
     elsewhere would only fail at deploy time, after the list was staged.
     """
     where = f"request {request_name!r} {field}"
-    if isinstance(value, personalize.CfnDatasetGroup):
+    if is_dataset_group(value):
         return value.attr_dataset_group_arn
     if not isinstance(value, str):
         raise TypeError(
@@ -76,14 +123,12 @@ def resolve_dataset_group_arn(
     except RequestRuleError as exc:
         raise DeletionConfigError(str(exc)) from exc
     partition, region, account = dataset_group_environment(value)
-    expected = {"account": stack.account, "region": stack.region, "partition": stack.partition}
     found = {"partition": partition, "region": region, "account": account}
-    wrong = [
-        name
-        for name in ("account", "region", "partition")
-        if expected[name] not in (None, found[name])
-    ]
+    wrong = [n for n in ("account", "region") if getattr(stack, n) not in (None, found[n])]
+    if not stack.in_partition(partition):
+        wrong.append("partition")
     if wrong:
+        expected = {"account": stack.account, "region": stack.region, "partition": stack.partition}
         raise DeletionConfigError(
             f"{where}: {value!r} is in {', '.join(f'{n} {found[n]}' for n in wrong)}, but stack "
             f"{stack.name!r} deploys to {', '.join(f'{n} {expected[n]}' for n in wrong)}: a "
@@ -95,7 +140,7 @@ def resolve_dataset_group_arn(
 
 def group_key(where: str, group: str | personalize.CfnDatasetGroup, arn: str) -> str:
     """A fanned-out job's construct id: its dataset group's name, stable across synths."""
-    if isinstance(group, personalize.CfnDatasetGroup):
+    if is_dataset_group(group):
         return group.name if not is_token(group.name) else group.node.id
     if is_token(arn):
         raise DeletionConfigError(

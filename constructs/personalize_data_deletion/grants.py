@@ -11,48 +11,60 @@ from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from personalize_deletion_runtime.notifications import EVENT_SOURCE
 
-from .acknowledgements import acknowledge, acknowledge_wildcard_resource
+from .acknowledgements import (
+    acknowledge_findings,
+    flatten_resources,
+    wildcard_finding_id,
+)
+from .round_trips import add_to_principal_policy
 
 
 def grant_job_management(role: iam.IRole, job_name_prefix: str, *, list_jobs: bool) -> None:
     """Create and describe jobs named ``<prefix>-*``; with ``list_jobs``, list them too."""
-    job_arns = Stack.of(role).format_arn(
+    stack = Stack.of(role)
+    job_arns = stack.format_arn(
         service="personalize", resource=f"data-deletion-job/{job_name_prefix}-*"
     )
-    role.add_to_principal_policy(
+    add_to_principal_policy(
+        role,
         iam.PolicyStatement(
             actions=["personalize:CreateDataDeletionJob", "personalize:DescribeDataDeletionJob"],
             resources=[job_arns],
+        ),
+    )
+    (flat,) = flatten_resources(stack, [job_arns])
+    findings = [
+        (
+            wildcard_finding_id(flat),
+            "Job names are derived per request at deploy time; the grant is limited to names "
+            "with this construct's prefix.",
         )
-    )
-    acknowledge_wildcard_resource(
-        role,
-        job_arns,
-        "Job names are derived per request at deploy time; the grant is limited to names "
-        "with this construct's prefix.",
-    )
+    ]
     if list_jobs:
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["personalize:ListDataDeletionJobs"], resources=["*"])
+        add_to_principal_policy(
+            role, iam.PolicyStatement(actions=["personalize:ListDataDeletionJobs"], resources=["*"])
         )
-        acknowledge(
-            role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "The Personalize List actions granted here (ListDataDeletionJobs, and the "
-            "pre-flight's and retraining's listings) take no resource type: they are filtered by "
-            "dataset group, dataset or solution in the request.",
+        findings.append(
+            (
+                "AwsSolutions-IAM5[Resource::*]",
+                "The Personalize List actions granted here (ListDataDeletionJobs, and the "
+                "pre-flight's and retraining's listings) take no resource type: they are filtered "
+                "by dataset group, dataset or solution in the request.",
+            )
         )
+    acknowledge_findings(role, findings)
 
 
 def grant_put_job_events(role: iam.IRole) -> None:
     """Put this library's job events on the account's default event bus, and nothing else."""
     bus = Stack.of(role).format_arn(service="events", resource="event-bus", resource_name="default")
-    role.add_to_principal_policy(
+    add_to_principal_policy(
+        role,
         iam.PolicyStatement(
             actions=["events:PutEvents"],
             resources=[bus],
             conditions={"StringEquals": {"events:source": EVENT_SOURCE}},
-        )
+        ),
     )
 
 
@@ -69,7 +81,7 @@ actions take no resource type, so they are granted on '*'."""
 
 
 def grant_preflight(role: iam.IRole) -> None:
-    role.add_to_principal_policy(iam.PolicyStatement(actions=PREFLIGHT_LISTS, resources=["*"]))
+    add_to_principal_policy(role, iam.PolicyStatement(actions=PREFLIGHT_LISTS, resources=["*"]))
 
 
 def grant_retraining(role: iam.IRole) -> None:
@@ -77,7 +89,8 @@ def grant_retraining(role: iam.IRole) -> None:
     stack = Stack.of(role)
     solutions = stack.format_arn(service="personalize", resource="solution/*")
     campaigns = stack.format_arn(service="personalize", resource="campaign/*")
-    role.add_to_principal_policy(
+    add_to_principal_policy(
+        role,
         iam.PolicyStatement(
             actions=[
                 "personalize:ListSolutions",
@@ -86,30 +99,33 @@ def grant_retraining(role: iam.IRole) -> None:
                 "personalize:ListRecommenders",
             ],
             resources=["*"],
-        )
+        ),
     )
-    role.add_to_principal_policy(
+    add_to_principal_policy(
+        role,
         iam.PolicyStatement(
             actions=["personalize:CreateSolutionVersion", "personalize:DescribeSolutionVersion"],
             resources=[solutions],
-        )
+        ),
     )
-    role.add_to_principal_policy(
+    add_to_principal_policy(
+        role,
         iam.PolicyStatement(
             actions=["personalize:DescribeCampaign", "personalize:UpdateCampaign"],
             resources=[campaigns],
-        )
+        ),
     )
-    for resource, reason in (
-        (
-            solutions,
-            "Retraining finds the dataset group's solutions when the job has completed; "
-            "limited to solutions of this account and region.",
-        ),
-        (
-            campaigns,
-            "Campaigns of the retrained solutions are found at run time; limited to "
-            "campaigns of this account and region.",
-        ),
-    ):
-        acknowledge_wildcard_resource(role, resource, reason)
+    reasons = (
+        "Retraining finds the dataset group's solutions when the job has completed; "
+        "limited to solutions of this account and region.",
+        "Campaigns of the retrained solutions are found at run time; limited to "
+        "campaigns of this account and region.",
+    )
+    flat = flatten_resources(stack, [solutions, campaigns])
+    acknowledge_findings(
+        role,
+        [
+            (wildcard_finding_id(resource), reason)
+            for resource, reason in zip(flat, reasons, strict=True)
+        ],
+    )

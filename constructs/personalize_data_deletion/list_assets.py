@@ -23,7 +23,6 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-import jsii
 from aws_cdk import (
     DefaultStackSynthesizer,
     FileAssetPackaging,
@@ -33,6 +32,8 @@ from aws_cdk import (
     Stage,
 )
 from personalize_deletion_runtime.user_list import Limits, canonicalize
+
+from .round_trips import invoke_unread
 
 TOKEN_MARKERS = ("${Token[", "#{Token[")
 """How CDK encodes unresolved tokens in strings: checked in Python, not with a jsii call."""
@@ -169,16 +170,9 @@ class ListAssets:
         return self._outdir
 
 
-_INVOKE = getattr(jsii.kernel.invoke, "__wrapped__", None)
-"""jsii's ``invoke`` before it turns the result into Python: the location ``addFileAsset``
-returns is a struct, which jsii reads back field by field (six round trips to Node) although
-the default synthesizer's key is known. ``None`` if this jsii wraps differently."""
-
-
 def _register(synthesizer: IStackSynthesizer, source: FileAssetSource) -> bool:
-    """``addFileAsset`` in one round trip, its result left unread; ``False`` if that cannot be
-    done here (the caller then uses the public binding)."""
-    if _INVOKE is None:
-        return False
-    _INVOKE(jsii.kernel, synthesizer, "addFileAsset", [source])
-    return True
+    """``addFileAsset`` in one round trip, its result left unread: the location it returns is a
+    struct, which jsii would read back field by field (six round trips to Node) although the
+    default synthesizer's key is known. ``False`` if that cannot be done here (the caller then
+    uses the public binding)."""
+    return invoke_unread(synthesizer, "addFileAsset", [source])

@@ -9,18 +9,19 @@ shared by every construct of the stack.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TypedDict, Unpack, cast
+from typing import TYPE_CHECKING, TypedDict, Unpack, cast
 
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_sns as sns
 
 from constructs import Construct
 
 from .errors import refuse_unknown_keywords
 from .job_events import JOB_EVENTS, JOB_STATUSES, MODELS_EVENTS, EventKind, event_pattern
 from .tracker import DeletionTracker
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_sns as sns
 
 __all__ = ["JOB_STATUSES", "DeletionMonitoring", "RuleOptions"]
 
@@ -82,6 +83,8 @@ class DeletionMonitoring:
         if self._notification_topic is None or self._models_notified:
             return
         self._models_notified = True
+        from aws_cdk import aws_events_targets as targets
+
         self.on_models_retrained(
             "NotifyTopicModels",
             target=targets.SnsTopic(self._notification_topic),

@@ -20,7 +20,7 @@ from personalize_deletion_runtime.scopes import ENVIRONMENT_VARIABLE as SCOPES_V
 
 from constructs import Construct
 
-from .acknowledgements import acknowledge, acknowledge_wildcard_resource
+from .acknowledgements import acknowledge_findings, flatten_resources, wildcard_finding_id
 from .grants import grant_job_management, grant_preflight, grant_put_job_events
 from .list_assets import ListAssets
 from .packaging import RUNTIME_PACKAGE, handler_code
@@ -33,6 +33,7 @@ from .provider_settings import (
     ProviderSettings,
     ProviderSettingsError,
 )
+from .round_trips import add_to_principal_policy
 from .stack_shared import stack_shared
 from .tracker import DeletionTracker
 
@@ -126,7 +127,8 @@ class DeletionJobProvider(Construct):
         self.list_assets = ListAssets(stack)
         """Local lists of every request of the stack, as file assets."""
         self._stack = stack
-        self._partition = Aws.PARTITION  # read once: grants per assets bucket use it
+        # Read once: grants per assets bucket and DELETION_SCOPES use them.
+        self._partition, self._region, self._account = Aws.PARTITION, Aws.REGION, Aws.ACCOUNT_ID
         self._assets_served: object = None
         self.role = iam.Role(
             self,
@@ -211,22 +213,28 @@ class DeletionJobProvider(Construct):
             return
         self._granted_asset_buckets.add(identity)
         lists = f"arn:{self._partition}:s3:::{bucket_name}/*.csv"
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[lists])
+        add_to_principal_policy(
+            self.role, iam.PolicyStatement(actions=["s3:GetObject"], resources=[lists])
         )
+        (flat,) = flatten_resources(self._stack, [lists])
         for role in (self.role, self.tracker.function_role):
-            role.add_to_principal_policy(
+            add_to_principal_policy(
+                role,
                 iam.PolicyStatement(
                     actions=["s3:PutObject", "s3:DeleteObjectVersion"], resources=[lists]
-                )
+                ),
             )
-            acknowledge_wildcard_resource(
+            acknowledge_findings(
                 role,
-                lists,
-                "Local lists are CDK file assets named after their jobs in the assets bucket; "
-                "*.csv there is the narrowest grant that does not grow the policy with every "
-                "request. Writes: a tombstone at, and the deletion of, the version of the one "
-                "list whose job ended.",
+                [
+                    (
+                        wildcard_finding_id(flat),
+                        "Local lists are CDK file assets named after their jobs in the assets "
+                        "bucket; *.csv there is the narrowest grant that does not grow the policy "
+                        "with every request. Writes: a tombstone at, and the deletion of, the "
+                        "version of the one list whose job ended.",
+                    )
+                ],
             )
         if self.list_assets.location != self._assets_served:
             self._write_scopes()
@@ -276,8 +284,8 @@ class DeletionJobProvider(Construct):
         self._assets_served = location
         value: dict[str, object] = {
             "partition": self._partition,
-            "region": Aws.REGION,
-            "account": Aws.ACCOUNT_ID,
+            "region": self._region,
+            "account": self._account,
             "scopes": self._scopes,
         }
         if location is not None:
@@ -332,45 +340,50 @@ class DeletionJobProvider(Construct):
     def _acknowledge_framework_findings(self) -> None:
         """Acknowledge, per finding, what aws-cdk-lib's Provider framework does by design."""
         stack = Stack.of(self)
-        acknowledge(
-            self.provider,
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-            "AWSLambdaBasicExecutionRole]",
-            "The Provider framework's own functions use the AWS managed basic execution "
-            "role; it grants only CloudWatch Logs writes.",
-        )
-        acknowledge(
-            self.provider,
-            "AwsSolutions-L1",
-            "The Provider framework's Node.js runtime is chosen by aws-cdk-lib.",
-        )
-        acknowledge(
-            self.provider,
-            "AwsSolutions-SF2",
-            "X-Ray tracing of the framework's waiter adds cost without insight: each "
-            "execution is a loop of one Lambda call.",
-        )
         framework_functions = [
             child
             for child in self.provider.node.find_all()
             if isinstance(child, lambda_.CfnFunction)
         ]
-        for child in [self.on_event.node.default_child, self.is_complete.node.default_child]:
-            function = cast(lambda_.CfnFunction, child)
-            acknowledge(
-                self.provider,
-                f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(function)}.Arn>:*]",
-                "The framework invokes our handlers by ARN, including their versions.",
-            )
-        for function in framework_functions:
-            acknowledge(
-                self.provider,
-                f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(function)}.Arn>:*]",
-                "The framework's waiter invokes its own functions by ARN, including versions.",
-            )
-        acknowledge(
+        ours = [self.on_event.node.default_child, self.is_complete.node.default_child]
+        acknowledge_findings(
             self.provider,
-            "AwsSolutions-IAM5[Resource::*]",
-            "Step Functions log delivery (logs:CreateLogDelivery and related actions) accepts "
-            "only '*' as resource.",
+            [
+                (
+                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                    "AWSLambdaBasicExecutionRole]",
+                    "The Provider framework's own functions use the AWS managed basic execution "
+                    "role; it grants only CloudWatch Logs writes.",
+                ),
+                (
+                    "AwsSolutions-L1",
+                    "The Provider framework's Node.js runtime is chosen by aws-cdk-lib.",
+                ),
+                (
+                    "AwsSolutions-SF2",
+                    "X-Ray tracing of the framework's waiter adds cost without insight: each "
+                    "execution is a loop of one Lambda call.",
+                ),
+                *(
+                    (
+                        "AwsSolutions-IAM5[Resource::"
+                        f"<{stack.get_logical_id(cast(lambda_.CfnFunction, child))}.Arn>:*]",
+                        "The framework invokes our handlers by ARN, including their versions.",
+                    )
+                    for child in ours
+                ),
+                *(
+                    (
+                        f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(function)}.Arn>:*]",
+                        "The framework's waiter invokes its own functions by ARN, including "
+                        "versions.",
+                    )
+                    for function in framework_functions
+                ),
+                (
+                    "AwsSolutions-IAM5[Resource::*]",
+                    "Step Functions log delivery (logs:CreateLogDelivery and related actions) "
+                    "accepts only '*' as resource.",
+                ),
+            ],
         )

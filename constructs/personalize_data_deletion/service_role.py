@@ -8,35 +8,38 @@ that do not depend on a construct's bucket are in :mod:`.grants`.
 
 from __future__ import annotations
 
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from personalize_deletion_runtime.layout import RECEIPTS_PREFIX, STAGING_PREFIX
 
 from constructs import Construct
 
-from .acknowledgements import acknowledge_wildcard_resource
-from .deletion_bucket import personalize_source_conditions
+from .acknowledgements import (
+    acknowledge_findings,
+    acknowledge_wildcard_resource,
+    flatten_resources,
+    wildcard_finding_id,
+)
 from .provider import DeletionJobProvider
+from .round_trips import add_to_principal_policy
 from .tracker import DeletionTracker, retain_role
 
 
-def create_service_role(scope: Construct, bucket: s3.IBucket) -> iam.Role:
+def create_service_role(
+    scope: Construct, bucket: s3.IBucket, source_conditions: dict[str, object]
+) -> iam.Role:
     """The role Personalize assumes (id ``PersonalizeRole``): read the staged inputs, nothing
-    else."""
+    else (``source_conditions``: the confused-deputy guard of
+    :func:`~.deletion_bucket.personalize_source_conditions`)."""
     role = iam.Role(
         scope,
         "PersonalizeRole",
         description="Assumed by Amazon Personalize to read staged data deletion inputs",
-        assumed_by=iam.ServicePrincipal(
-            "personalize.amazonaws.com", conditions=personalize_source_conditions(scope)
-        ),
+        assumed_by=iam.ServicePrincipal("personalize.amazonaws.com", conditions=source_conditions),
     )
-    role.add_to_policy(
-        iam.PolicyStatement(
-            actions=["s3:GetObject"],
-            resources=[bucket.arn_for_objects(f"{STAGING_PREFIX}*")],
-        )
-    )
+    staging = bucket.arn_for_objects(f"{STAGING_PREFIX}*")
+    role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[staging]))
     role.add_to_policy(
         iam.PolicyStatement(
             actions=["s3:ListBucket"],
@@ -46,7 +49,7 @@ def create_service_role(scope: Construct, bucket: s3.IBucket) -> iam.Role:
     )
     acknowledge_wildcard_resource(
         role,
-        bucket.arn_for_objects(f"{STAGING_PREFIX}*"),
+        staging,
         "Personalize reads the staged list whose key the handler picks per job; the "
         "role is limited to the staging prefix.",
     )
@@ -63,8 +66,8 @@ def grant_follow_up(
     inside the staging prefix: read the first job's list, write the second's)."""
     staging = bucket.arn_for_objects(f"{STAGING_PREFIX}*")
     for role in (provider.role, tracker.function_role):
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["s3:GetObject", "s3:PutObject"], resources=[staging])
+        add_to_principal_policy(
+            role, iam.PolicyStatement(actions=["s3:GetObject", "s3:PutObject"], resources=[staging])
         )
 
 
@@ -85,34 +88,44 @@ def grant_bucket_and_role(
     tracker.grant_job_management(job_name_prefix)
     staging = bucket.arn_for_objects(f"{STAGING_PREFIX}*")
     receipts = bucket.arn_for_objects(f"{RECEIPTS_PREFIX}*")
-    reasons = {
-        STAGING_PREFIX: "Lists are staged under a key derived from their job name and "
-        "deleted when the job ends; limited to the staging prefix.",
-        RECEIPTS_PREFIX: "One receipt per job, named after the job, written once (read "
-        "first, so a receipt is never rewritten); limited to the receipts prefix.",
-    }
+    # Read once: every statement below names them (each read is a jsii round trip).
+    service_role_arn, bucket_arn = service_role.role_arn, bucket.bucket_arn
+    flat_staging, flat_receipts = flatten_resources(Stack.of(provider), [staging, receipts])
+    findings = [
+        (
+            wildcard_finding_id(flat_staging),
+            "Lists are staged under a key derived from their job name and deleted when the job "
+            "ends; limited to the staging prefix.",
+        ),
+        (
+            wildcard_finding_id(flat_receipts),
+            "One receipt per job, named after the job, written once (read first, so a receipt "
+            "is never rewritten); limited to the receipts prefix.",
+        ),
+    ]
     roles = {provider.role: [staging, receipts], tracker.function_role: [receipts]}
     for role, writable in roles.items():
-        role.add_to_principal_policy(
+        add_to_principal_policy(
+            role,
             iam.PolicyStatement(
                 actions=["iam:PassRole"],
-                resources=[service_role.role_arn],
+                resources=[service_role_arn],
                 conditions={"StringEquals": {"iam:PassedToService": "personalize.amazonaws.com"}},
-            )
+            ),
         )
         for actions, resources in (
             (["s3:PutObject"], writable),
             (["s3:GetObject"], [receipts]),
             (["s3:DeleteObject"], [staging]),
         ):
-            role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=resources))
+            add_to_principal_policy(role, iam.PolicyStatement(actions=actions, resources=resources))
         # Whether a receipt exists is asked by listing its key (see Storage.read_json).
-        role.add_to_principal_policy(
+        add_to_principal_policy(
+            role,
             iam.PolicyStatement(
                 actions=["s3:ListBucket"],
-                resources=[bucket.bucket_arn],
+                resources=[bucket_arn],
                 conditions={"StringLike": {"s3:prefix": [f"{RECEIPTS_PREFIX}*"]}},
-            )
+            ),
         )
-        for prefix, reason in reasons.items():
-            acknowledge_wildcard_resource(role, bucket.arn_for_objects(f"{prefix}*"), reason)
+        acknowledge_findings(role, findings)

@@ -23,6 +23,7 @@ from constructs import Construct
 
 from .acknowledgements import acknowledge_wildcard_resource
 from .provider import DeletionJobProvider
+from .round_trips import add_to_principal_policy
 
 JobNamer = Callable[[str], "str | None"]
 """The job's name for a list's SHA-256, or ``None`` when it is only known at deploy time."""
@@ -206,19 +207,21 @@ class _S3Source(UserList):
     def _bind(self, scope: Construct, binding: _Binding) -> BoundSource:
         request_name, provider = binding.request_name, binding.provider
         # Explicit actions: grant_read would add s3:GetObject*, s3:GetBucket* and s3:List*.
-        provider.role.add_to_principal_policy(
+        add_to_principal_policy(
+            provider.role,
             iam.PolicyStatement(
                 actions=["s3:GetObject"],
                 resources=[self.bucket.arn_for_objects(self.object_pattern)],
-            )
+            ),
         )
         if "Prefix" in self.location:
-            provider.role.add_to_principal_policy(
+            add_to_principal_policy(
+                provider.role,
                 iam.PolicyStatement(
                     actions=["s3:ListBucket"],
                     resources=[self.bucket.bucket_arn],
                     conditions={"StringLike": {"s3:prefix": [f"{self.location['Prefix']}*"]}},
-                )
+                ),
             )
             acknowledge_wildcard_resource(
                 provider.role,
@@ -227,11 +230,12 @@ class _S3Source(UserList):
             )
         if "VersionId" in self.location:
             # Reading a version other than the current one is its own action.
-            provider.role.add_to_principal_policy(
+            add_to_principal_policy(
+                provider.role,
                 iam.PolicyStatement(
                     actions=["s3:GetObjectVersion"],
                     resources=[self.bucket.arn_for_objects(self.object_pattern)],
-                )
+                ),
             )
         if self.bucket.encryption_key is not None:
             self.bucket.encryption_key.grant_decrypt(provider.role)
