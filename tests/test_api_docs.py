@@ -82,7 +82,10 @@ def unpacked(function: Callable[..., object], parameter: inspect.Parameter) -> t
     """The ``TypedDict`` of a ``**options: Unpack[...]`` parameter, else ``None``."""
     if parameter.kind is not inspect.Parameter.VAR_KEYWORD:
         return None
-    hint = typing.get_type_hints(function)[parameter.name]
+    # Only this annotation is resolved: others may name types imported for type checkers only.
+    hint = parameter.annotation
+    if isinstance(hint, str):
+        hint = eval(hint, vars(inspect.getmodule(function)))
     if typing.get_origin(hint) is not typing.Unpack:
         return None
     return typing.get_args(hint)[0]
