@@ -62,7 +62,7 @@ def high_water_kib():
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
-from personalize_deletion_runtime import user_list
+from personalize_deletion_runtime import list_rules, user_list
 mode, path = sys.argv[1], sys.argv[2]
 
 
@@ -83,7 +83,7 @@ if mode == "read":
             total += len(chunk)
     result["ids"] = None
 elif mode == "rules":
-    reader = user_list._Reader(user_list.Limits(), RulesOnly())
+    reader = list_rules.Reader(user_list.Limits(), RulesOnly())
     with open(path, "rb") as stream:
         reader.read_part(path, user_list.iter_chunks(stream))
     result["ids"] = reader.ids_received
