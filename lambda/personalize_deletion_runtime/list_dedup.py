@@ -43,6 +43,9 @@ _PER_ID_BYTES = 128
 """Estimated memory one id costs beyond its bytes while a bucket is de-duplicated: the bytes
 object's header, a list slot and a share of the dict's table (measured: 90-120)."""
 
+_SET_ID_BYTES = 96
+"""The same for an id held in a set (measured: 83 plus its length)."""
+
 _MAX_CLASSES = 256
 """At most this many passes over one bucket: a class then holds 1/256 of the bucket's distinct
 ids, at most about 12 MiB for a list of the 100 MB maximum."""
@@ -166,7 +169,7 @@ class PartitionStore:
         del distinct
         # Too many distinct ids: find first occurrences class by class, then emit them.
         size = sum(self._runs[index][1::2]) + sum(map(len, self._buckets[index]))
-        classes = min(-(-(2 * size + count * _PER_ID_BYTES) // max(limit, 1)) + 1, _MAX_CLASSES)
+        classes = min(-(-(size + count * _SET_ID_BYTES) // max(limit, 1)) + 1, _MAX_CLASSES)
         first = bytearray((count + 7) // 8)
         while not self._mark_first(index, classes, first):
             classes = min(2 * classes, _MAX_CLASSES)
@@ -181,22 +184,35 @@ class PartitionStore:
 
     def _mark_first(self, index: int, classes: int, first: bytearray) -> bool:
         """Set the bit of each id's first occurrence, one hash class per pass; False if a
-        class outgrew the budget (then more classes are needed)."""
+        class outgrew the budget (then more classes are needed).
+
+        Each id's class is computed once, into a spill file of one byte per id, so a pass
+        only selects its ids (``translate`` and ``compress``, no per-id Python call)."""
         salt = int.from_bytes(os.urandom(8), "little")
-        for number in range(classes):
-            seen: set[bytes] = set()
-            held = 0
-            position = 0
+        with tempfile.TemporaryFile(prefix="user-list-", dir=self._workdir) as labels:
             for ids in self._pieces(index):
-                labels = map(classes.__rmod__, map(hash, zip(repeat(salt), ids)))
-                for at, user_id in compress(enumerate(ids, position), map(number.__eq__, labels)):
-                    if user_id not in seen:
-                        seen.add(user_id)
-                        held += len(user_id) + _PER_ID_BYTES
-                        first[at >> 3] |= 1 << (at & 7)
-                position += len(ids)
-                if held > self._budget.bucket_bytes and classes < _MAX_CLASSES:
-                    return False
+                labels.write(bytes(map(classes.__rmod__, map(hash, zip(repeat(salt), ids)))))
+            for number in range(classes):
+                select = bytes(int(label == number) for label in range(256))
+                seen: set[bytes] = set()
+                held = 0
+                position = 0
+                labels.seek(0)
+                for ids in self._pieces(index):
+                    chosen = labels.read(len(ids)).translate(select)
+                    at_ids = zip(
+                        compress(range(position, position + len(ids)), chosen),
+                        compress(ids, chosen),
+                        strict=True,
+                    )
+                    for at, user_id in at_ids:
+                        if user_id not in seen:
+                            seen.add(user_id)
+                            held += len(user_id) + _SET_ID_BYTES
+                            first[at >> 3] |= 1 << (at & 7)
+                    position += len(ids)
+                    if held > self._budget.bucket_bytes and classes < _MAX_CLASSES:
+                        return False
         return True
 
     def _pieces(self, index: int) -> Iterator[list[bytes]]:
