@@ -138,15 +138,14 @@ class PartitionStore:
             bucket.clear()
 
     def _small_bucket(self, index: int) -> tuple[int, bytes]:
-        spill = self._spill
-        data = b"".join(
-            [*map(_read, repeat(spill), *_pairs(self._runs[index]))] + self._buckets[index]
-        )
-        ids = data.split(b"\n")
-        ids.pop()  # the run ends with a newline
+        runs = [*map(_read, repeat(self._spill), *_pairs(self._runs[index])), *self._buckets[index]]
+        ids: list[bytes] = []
+        for run in runs:  # each run ends with a newline
+            ids += run.split(b"\n")
+            ids.pop()
         distinct = dict.fromkeys(ids)
         if len(distinct) == len(ids):
-            return len(ids), data
+            return len(ids), b"".join(runs)
         distinct[b""] = None  # so the join ends with a newline
         return len(distinct) - 1, b"\n".join(distinct)
 
