@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,7 @@ def high_water_kib():
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
-from personalize_deletion_runtime import user_list
+from personalize_deletion_runtime import list_rules, user_list
 mode, path = sys.argv[1], sys.argv[2]
 
 
@@ -83,7 +84,7 @@ if mode == "read":
             total += len(chunk)
     result["ids"] = None
 elif mode == "rules":
-    reader = user_list._Reader(user_list.Limits(), RulesOnly())
+    reader = list_rules.Reader(user_list.Limits(), RulesOnly())
     with open(path, "rb") as stream:
         reader.read_part(path, user_list.iter_chunks(stream))
     result["ids"] = reader.ids_received
@@ -136,6 +137,61 @@ def generate(path: str | os.PathLike[str], size_bytes: int, seed: int = 7) -> in
                 batch.clear()
         out.write(b"".join(batch))
     return lines
+
+
+def generate_skewed(path: str | os.PathLike[str], size_bytes: int, kind: str) -> int:
+    """Write a list that defeats even hash partitioning; return the number of lines.
+
+    ``repeated``: one id on every line. ``one-bucket``: distinct ids that all fall into crc32
+    bucket 0 (what an adversary can craft): each id is eight digits and two letters chosen so
+    that its crc32 ends in 0. CRC is linear, so for equal lengths
+    ``crc(p + s) = crc(p + "AA") ^ crc(Z + "AA") ^ crc(Z + s)`` (``Z``: eight zero bytes),
+    which makes the two letters a table lookup instead of a search.
+    """
+    lines = 0
+    with open(path, "wb") as out:
+        out.write(b"USER_ID\n")
+        written = 8
+        if kind == "repeated":
+            count = (size_bytes - written) // 3
+            out.write(b"u1\n" * count)
+            return count
+        letters = [bytes((a, b)) for a in range(65, 91) for b in range(65, 91)]
+        zeros = bytes(8)
+        base = zlib.crc32(zeros + b"AA")
+        suffix = {(base ^ zlib.crc32(zeros + s)) & 0xFF: s for s in letters}
+        assert len(suffix) == 256
+        number = 0
+        while written + 11 <= size_bytes:
+            batch = [b"%08d" % n for n in range(number, number + 10_000)]
+            number += 10_000
+            batch = [p + suffix[zlib.crc32(p + b"AA") & 0xFF] + b"\n" for p in batch]
+            batch = batch[: (size_bytes - written) // 11]
+            out.write(b"".join(batch))
+            written += 11 * len(batch)
+            lines += len(batch)
+    return lines
+
+
+def skewed(size_bytes: int, repeats: int = 1) -> dict[str, Any]:
+    """Dedup on the two skewed lists, in fresh processes: seconds and peak RSS growth."""
+    figures: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="validation-bench-") as tmp:
+        for kind in ("repeated", "one-bucket"):
+            target = os.path.join(tmp, f"{kind}.csv")
+            generate_skewed(target, size_bytes, kind)
+            runs = [_measure("dedup", target) for _ in range(repeats)]
+            seconds = statistics.median(r["seconds"] for r in runs)
+            figures[kind] = {
+                "file_bytes": os.path.getsize(target),
+                "seconds": seconds,
+                "cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
+                "mb_per_s": os.path.getsize(target) / 1e6 / seconds,
+                "rss_growth_mib": max(r["rss_growth_kib"] for r in runs) / 1024,
+                "stats": runs[0]["stats"],
+            }
+            os.remove(target)
+    return figures
 
 
 def _measure(mode: str, path: str) -> dict[str, Any]:
@@ -249,8 +305,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--lambda-memory-mb", type=int, default=None)
     parser.add_argument("--json", dest="json_path", help="write the figures to this file")
+    parser.add_argument(
+        "--skewed",
+        action="store_true",
+        help="also measure lists that defeat hash partitioning (one id repeated; distinct ids "
+        "crafted into one bucket): the memory bound under skew",
+    )
     args = parser.parse_args(argv)
     figures = run(int(args.size_mb * 1e6), args.path, args.repeats, args.lambda_memory_mb)
+    if args.skewed:
+        figures["skewed"] = skewed(int(args.size_mb * 1e6))
     print(f"file: {figures['file_bytes']:,} bytes, {figures['ids']:,} ids")
     print_table(figures)
     stats = figures["stats"]
@@ -258,6 +322,12 @@ def main(argv: list[str] | None = None) -> int:
         f"ids received {stats['ids_received']:,}, duplicates {stats['duplicate_ids']:,}, "
         f"staged {stats['ids_staged']:,}"
     )
+    for kind, row in figures.get("skewed", {}).items():
+        print(
+            f"skewed ({kind}): {row['file_bytes']:,} bytes in {row['seconds']:.1f} s "
+            f"({row['mb_per_s']:.1f} MB/s, CPU {row['cpu_seconds']:.1f} s), RSS growth "
+            f"{row['rss_growth_mib']:.1f} MiB, {row['stats']['ids_staged']:,} ids staged"
+        )
     if args.json_path:
         Path(args.json_path).write_text(json.dumps(figures, indent=2) + "\n")
     return 0

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from personalize_deletion_runtime import user_list
 from personalize_deletion_runtime.user_list import (
     PARTITIONS,
     InputValidationError,
     Limits,
     ListStats,
+    MemoryBudget,
     canonicalize,
     select_csv_keys,
     validate_file,
@@ -355,7 +355,7 @@ def test_chunk_split_invariance(data: bytes) -> None:
         assert outcome([data[i : i + 7] for i in range(0, len(data), 7)], limits) == whole
 
 
-def test_spill_path_matches_in_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_spill_path_matches_in_memory(tmp_path: Path) -> None:
     # GIVEN a list with many ids and duplicates spread across parts
     ids = [f"user-{i % 700}".encode() for i in range(2000)]
     part1 = b"USER_ID\n" + b"\n".join(ids[:1200]) + b"\n"
@@ -363,8 +363,7 @@ def test_spill_path_matches_in_memory(tmp_path: Path, monkeypatch: pytest.Monkey
     parts = [("p1.csv", part1), ("p2.csv", part2)]
     in_memory = run(parts)
     # WHEN the spill threshold is tiny, forcing spill files in workdir
-    monkeypatch.setattr(user_list, "_SPILL_THRESHOLD_BYTES", 64)
-    spilled = run(parts, workdir=str(tmp_path))
+    spilled = run(parts, workdir=str(tmp_path), budget=MemoryBudget(buffer_bytes=64))
     # THEN the output is identical, matches the documented order, and no files remain
     assert spilled == in_memory
     assert spilled[1] == reference_output(ids)
@@ -372,13 +371,13 @@ def test_spill_path_matches_in_memory(tmp_path: Path, monkeypatch: pytest.Monkey
     assert list(tmp_path.iterdir()) == []
 
 
-def test_error_after_spill_cleans_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_error_after_spill_cleans_up(tmp_path: Path) -> None:
     # GIVEN spilling is forced and the input fails late
-    monkeypatch.setattr(user_list, "_SPILL_THRESHOLD_BYTES", 8)
+    budget = MemoryBudget(buffer_bytes=8)
     data = b"USER_ID\n" + b"".join(b"u%d\n" % i for i in range(100)) + S + b"\x00\n"
     # WHEN canonicalized THEN it fails on the right line and leaves no spill files
     with pytest.raises(InputValidationError, match="line 102"):
-        run([("a.csv", data)], workdir=str(tmp_path))
+        run([("a.csv", data)], workdir=str(tmp_path), budget=budget)
     assert list(tmp_path.iterdir()) == []
 
 

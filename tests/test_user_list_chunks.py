@@ -14,13 +14,13 @@ import zlib
 from pathlib import Path
 
 import pytest
-from personalize_deletion_runtime import user_list
 from personalize_deletion_runtime.user_list import (
     CHUNK_SIZE,
     PARTITIONS,
     InputValidationError,
     Limits,
     ListStats,
+    MemoryBudget,
     canonicalize,
     validate_file,
 )
@@ -32,9 +32,11 @@ pytestmark = pytest.mark.fast
 SECRET = b"alice-secret-42"  # stands in for personal data that must never leak
 
 
-def run(chunks: list[bytes], limits: Limits | None = None) -> tuple[ListStats, bytes]:
+def run(
+    chunks: list[bytes], limits: Limits | None = None, budget: MemoryBudget | None = None
+) -> tuple[ListStats, bytes]:
     out: list[bytes] = []
-    stats = canonicalize([("c.csv", chunks)], out.append, limits=limits)
+    stats = canonicalize([("c.csv", chunks)], out.append, limits=limits, budget=budget)
     return stats, b"".join(out)
 
 
@@ -108,10 +110,9 @@ def test_id_length_boundary_on_module_chunk_size(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("spill", [False, True], ids=["in-memory", "spilled"])
-def test_duplicate_copies_in_different_chunks(monkeypatch: pytest.MonkeyPatch, spill) -> None:
+def test_duplicate_copies_in_different_chunks(spill) -> None:
     # GIVEN a list whose two copies of an id lie in different chunks (and runs, if spilled)
-    if spill:
-        monkeypatch.setattr(user_list, "_SPILL_THRESHOLD_BYTES", 16)
+    budget = MemoryBudget(buffer_bytes=16) if spill else None
     ids = [b"id-%d" % i for i in range(50)]
     first, second = [*ids[:25], SECRET], [*ids[25:], SECRET]
     chunks = [b"USER_ID\n", b"\n".join(first) + b"\n", b"\n".join(second) + b"\n"]
@@ -121,7 +122,7 @@ def test_duplicate_copies_in_different_chunks(monkeypatch: pytest.MonkeyPatch, s
         [*chunks[:2], chunks[2][:-9], chunks[2][-9:]],
         [*chunks[:2], chunks[2][:-1]],
     ):
-        stats, output = run(variant)
+        stats, output = run(variant, budget=budget)
         # THEN exactly one duplicate is found and the first copy is kept
         assert (stats.ids_received, stats.duplicate_ids, stats.ids_staged) == (52, 1, 51)
         assert output == reference_output(first + second)
