@@ -10,7 +10,6 @@ from personalize_data_deletion import (
     ProviderSettingsError,
 )
 from personalize_data_deletion.durations import readable
-from personalize_data_deletion.tracker import TrackerSettingsError
 from synth import ACCOUNT, REGION
 
 pytestmark = pytest.mark.synth
@@ -76,42 +75,4 @@ def test_a_total_timeout_that_disagrees_with_the_query_interval_is_refused_reada
     with pytest.raises(ProviderSettingsError) as refused:
         PersonalizeDataDeletion(_stack(), "D", total_timeout=total_timeout)
     # THEN the message gives both durations and the bound in minutes, not seconds
-    assert str(refused.value) == message
-
-
-@pytest.mark.parametrize(
-    ("settings", "error", "message"),
-    [
-        (
-            {"query_interval": cdk.Duration.seconds(5)},
-            ProviderSettingsError,
-            "query_interval is 5 seconds: use 10 seconds to 10 minutes (polling faster only "
-            "costs invocations; Personalize jobs take minutes to hours)",
-        ),
-        (
-            {"tracking_interval": cdk.Duration.hours(2)},
-            TrackerSettingsError,
-            "tracking_interval is 2 hours: use 1 minute to 1 hour (reads cost state "
-            "transitions; Personalize jobs take minutes to hours)",
-        ),
-        (
-            {
-                "tracking_interval": cdk.Duration.minutes(30),
-                "tracking_timeout": cdk.Duration.hours(1),
-            },
-            TrackerSettingsError,
-            "tracking_timeout (1 hour) must be at least 1 hour and allow three reads of "
-            "tracking_interval (30 minutes): raise tracking_timeout to at least 1 hour 30 "
-            "minutes or lower tracking_interval",
-        ),
-    ],
-)
-def test_polling_settings_share_one_rule_and_say_it_in_durations(
-    settings: dict[str, cdk.Duration], error: type[Exception], message: str
-) -> None:
-    # GIVEN an interval out of its range, or a timeout that allows fewer than three reads
-    # WHEN the construct is created
-    with pytest.raises(error) as refused:
-        PersonalizeDataDeletion(_stack(), "D", **settings)
-    # THEN the message names the setting, the rule and the fix, in durations
     assert str(refused.value) == message

@@ -13,6 +13,7 @@ from personalize_data_deletion import (
     Completion,
     DeletionConfigError,
     PersonalizeDataDeletion,
+    ProviderSettingsError,
     Retrain,
     TrackerSettingsError,
     UserList,
@@ -524,6 +525,22 @@ def _stack() -> cdk.Stack:
             TrackerSettingsError,
             "tracking_interval is 30 seconds: use 1 minute to 1 hour (reads cost state "
             "transitions; Personalize jobs take minutes to hours)",
+        ),
+        (
+            {"query_interval": cdk.Duration.seconds(5)},
+            ProviderSettingsError,
+            "query_interval is 5 seconds: use 10 seconds to 10 minutes (polling faster only "
+            "costs invocations; Personalize jobs take minutes to hours)",
+        ),
+        (
+            {
+                "tracking_interval": cdk.Duration.minutes(30),
+                "tracking_timeout": cdk.Duration.hours(1),
+            },
+            TrackerSettingsError,
+            "tracking_timeout (1 hour) must be at least 1 hour and allow three reads of "
+            "tracking_interval (30 minutes): raise tracking_timeout to at least 1 hour 30 "
+            "minutes or lower tracking_interval",
         ),
         (
             {"tracking_timeout": cdk.Duration.minutes(30)},
