@@ -11,8 +11,7 @@ had.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
-from functools import partial
+from collections.abc import Iterable
 from typing import cast
 
 from aws_cdk import Duration, Stack
@@ -52,12 +51,7 @@ def declare(deletion: PersonalizeDataDeletion, jobs: Iterable[Job]) -> list[Dele
     declared: list[DeletionJob] = []
     for group in by_request.values():
         spec = group[0].request
-        declare: Callable[..., DeletionJob | list[DeletionJob]]
-        if group[0].fan_out:
-            groups = [job.dataset_group_arn for job in group]
-            declare = partial(deletion.delete_users_from_groups, dataset_groups=groups)
-        else:
-            declare = partial(deletion.delete_users, dataset_group_arn=group[0].dataset_group_arn)
+        users = _users(deletion, spec)
         options: RequestOptions = {
             "tags": spec.tags,
             "completion": _completion(spec),
@@ -65,8 +59,16 @@ def declare(deletion: PersonalizeDataDeletion, jobs: Iterable[Job]) -> list[Dele
             "retrain": _retrain(spec),
             "follow_up": spec.follow_up,
         }
-        made = declare(spec.name, users=_users(deletion, spec), **options)
-        declared += made if isinstance(made, list) else [made]
+        if group[0].fan_out:
+            groups = [job.dataset_group_arn for job in group]
+            declared += deletion.delete_users_from_groups(
+                spec.name, dataset_groups=groups, users=users, **options
+            )
+        else:
+            arn = group[0].dataset_group_arn
+            declared.append(
+                deletion.delete_users(spec.name, dataset_group_arn=arn, users=users, **options)
+            )
     return declared
 
 
