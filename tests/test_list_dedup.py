@@ -71,9 +71,11 @@ def paths(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     calls = {"large": 0, "classes": 0}
     large, mark = PartitionStore._large_bucket, PartitionStore._mark_first
 
-    def count_large(self: PartitionStore, index: int, count: int) -> Iterator[tuple[int, bytes]]:
+    def count_large(
+        self: PartitionStore, index: int, size: int, count: int
+    ) -> Iterator[tuple[int, bytes]]:
         calls["large"] += 1
-        return large(self, index, count)
+        return large(self, index, size, count)
 
     def count_mark(self: PartitionStore, index: int, classes: int, first: bytearray) -> bool:
         # The most classes a pass split the bucket into (the salt is random per process, so

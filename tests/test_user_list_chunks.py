@@ -25,8 +25,6 @@ from personalize_deletion_runtime.user_list import (
     validate_file,
 )
 
-# The tier main's tests/conftest.py requires of every test module (in-process only). Until this
-# branch meets main, "fast" is an unregistered marker here: a warning, not an error.
 pytestmark = pytest.mark.fast
 
 SECRET = b"alice-secret-42"  # stands in for personal data that must never leak

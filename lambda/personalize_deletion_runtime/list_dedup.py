@@ -134,7 +134,7 @@ class PartitionStore:
             if 2 * size + count * _PER_ID_BYTES <= self._budget.bucket_bytes:
                 yield self._small_bucket(index)
             else:
-                yield from self._large_bucket(index, count)
+                yield from self._large_bucket(index, size, count)
             bucket.clear()
 
     def _small_bucket(self, index: int) -> tuple[int, bytes]:
@@ -149,7 +149,8 @@ class PartitionStore:
         distinct[b""] = None  # so the join ends with a newline
         return len(distinct) - 1, b"\n".join(distinct)
 
-    def _large_bucket(self, index: int, count: int) -> Iterator[tuple[int, bytes]]:
+    def _large_bucket(self, index: int, size: int, count: int) -> Iterator[tuple[int, bytes]]:
+        """Bucket ``index`` (``size`` bytes of ``count`` ids) de-duplicated in pieces."""
         limit = self._budget.bucket_bytes
         # Few distinct ids (many copies): one running dict keeps them in first-occurrence order.
         distinct: dict[bytes, None] = {}
@@ -167,7 +168,6 @@ class PartitionStore:
             return
         del distinct
         # Too many distinct ids: find first occurrences class by class, then emit them.
-        size = sum(self._runs[index][1::2]) + sum(map(len, self._buckets[index]))
         classes = min(-(-(size + count * _SET_ID_BYTES) // max(limit, 1)) + 1, _MAX_CLASSES)
         first = bytearray((count + 7) // 8)
         while not self._mark_first(index, classes, first):
