@@ -25,7 +25,6 @@ from .grants import grant_job_management, grant_preflight, grant_put_job_events
 from .list_assets import ListAssets
 from .packaging import RUNTIME_PACKAGE, handler_code
 from .provider_settings import (
-    CLOUDFORMATION_CAP,
     CLOUDFORMATION_CAP_SECONDS,
     DEFAULT_QUERY_INTERVAL,
     DEFAULT_TOTAL_TIMEOUT,
@@ -38,7 +37,6 @@ from .stack_shared import stack_shared
 from .tracker import DeletionTracker
 
 __all__ = [
-    "CLOUDFORMATION_CAP",
     "CLOUDFORMATION_CAP_SECONDS",
     "DEFAULT_QUERY_INTERVAL",
     "DEFAULT_TOTAL_TIMEOUT",

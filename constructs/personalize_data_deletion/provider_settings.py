@@ -19,7 +19,6 @@ from personalize_deletion_runtime.properties import (
 
 from .durations import DurationSettings, PollingRule, readable
 
-CLOUDFORMATION_CAP = Duration.hours(1)
 CLOUDFORMATION_CAP_SECONDS = 3600
 SERVICE_TIMEOUT_SLACK_SECONDS = 600
 """A request carries ``ServiceTimeout`` only when the provider's bound is at least this much
