@@ -52,6 +52,9 @@ ids, at most about 12 MiB for a list of the 100 MB maximum."""
 
 _BITS_TO_FLAGS = bytes.maketrans(b"01", b"\x00\x01")
 
+_NO_RUNS: array[int] = array("q")
+"""The runs of every bucket that has not spilled: shared, so it is never extended."""
+
 
 @dataclass(frozen=True)
 class MemoryBudget:
@@ -81,8 +84,9 @@ class PartitionStore:
         self._buckets: list[list[bytes]] = [[] for _ in range(PARTITIONS)]
         self._buffered = 0
         self._spill: BinaryIO | None = None
-        # Offset and length of each spilled run of a bucket, in pairs.
-        self._runs: list[array[int]] = [array("q") for _ in range(PARTITIONS)]
+        # Offset and length of each spilled run of a bucket, in pairs; a bucket gets its own
+        # array when it first spills (256 arrays cost more than validating a short list).
+        self._runs: list[array[int]] = [_NO_RUNS] * PARTITIONS
         self._spilled_ids = [0] * PARTITIONS  # ids in each bucket's spilled runs
         self._spilled = 0  # bytes written to the spill file
 
@@ -114,7 +118,10 @@ class PartitionStore:
                 run = b"".join(bucket)
                 bucket.clear()
                 write(run)
-                self._runs[index].extend((offset, len(run)))
+                runs = self._runs[index]
+                if runs is _NO_RUNS:
+                    runs = self._runs[index] = array("q")
+                runs.extend((offset, len(run)))
                 self._spilled_ids[index] += run.count(b"\n")
                 offset += len(run)
         self._spilled = offset
