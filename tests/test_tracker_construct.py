@@ -18,7 +18,10 @@ from personalize_data_deletion import (
     TrackerSettingsError,
     UserList,
 )
-from personalize_data_deletion.tracker_definition import tracker_definition
+from personalize_data_deletion.tracker_definition import (
+    longest_tracking_timeout,
+    tracker_definition,
+)
 from personalize_deletion_local.asl.tracker_run import substitute
 from personalize_deletion_runtime.notifications import Notifier
 from synth import ACCOUNT, DATASET_GROUP_ARN, REGION, cfn_lint, synth_template
@@ -549,6 +552,26 @@ def _stack() -> cdk.Stack:
             "tracking_interval (10 minutes): raise tracking_timeout to at least 1 hour",
         ),
         (
+            {
+                "tracking_timeout": cdk.Duration.days(200),
+                "staged_input_expiration": cdk.Duration.days(201),
+            },
+            TrackerSettingsError,
+            "tracking_timeout (200 days) is too long: one tracker execution may follow it three "
+            "times (the job, a follow-up job, retraining) plus two tracking_interval (10 "
+            "minutes) and 1 hour, and a Step Functions standard workflow runs for at most 365 "
+            "days: lower tracking_timeout to at most 121 days 15 hours 33 minutes 20 seconds",
+        ),
+        (
+            # The tracker's own limit comes first: raising the expiration would not help.
+            {"tracking_timeout": cdk.Duration.days(361)},
+            TrackerSettingsError,
+            "tracking_timeout (361 days) is too long: one tracker execution may follow it three "
+            "times (the job, a follow-up job, retraining) plus two tracking_interval (10 "
+            "minutes) and 1 hour, and a Step Functions standard workflow runs for at most 365 "
+            "days: lower tracking_timeout to at most 121 days 15 hours 33 minutes 20 seconds",
+        ),
+        (
             {"tracking_timeout": cdk.Duration.days(7)},
             DeletionConfigError,
             "staged_input_expiration (7 days) must exceed tracking_timeout (7 days) by at "
@@ -570,6 +593,38 @@ def test_settings_that_cannot_work_fail_at_synth(
     with pytest.raises(error) as caught:
         PersonalizeDataDeletion(_stack(), "A", **kwargs)
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("interval_minutes", [1, 10, 60])
+def test_the_longest_tracking_timeout_keeps_an_execution_within_a_year(
+    interval_minutes: int,
+) -> None:
+    # GIVEN the longest tracking_timeout allowed with this tracking_interval
+    interval = interval_minutes * 60
+    longest = longest_tracking_timeout(interval)
+    # WHEN its definition is built
+    definition = tracker_definition(interval_seconds=interval, timeout_seconds=longest)
+    # THEN the execution's own timeout fits Step Functions' one year, and one second more would not
+    assert definition["TimeoutSeconds"] <= 365 * 24 * 3600
+    longer = tracker_definition(interval_seconds=interval, timeout_seconds=longest + 1)
+    assert longer["TimeoutSeconds"] > 365 * 24 * 3600
+    # AND the construct takes the longest (with a staged list that outlives it) but not more
+    days = longest // 86400 + 2
+    PersonalizeDataDeletion(
+        _stack(),
+        "A",
+        tracking_interval=cdk.Duration.minutes(interval_minutes),
+        tracking_timeout=cdk.Duration.seconds(longest),
+        staged_input_expiration=cdk.Duration.days(days),
+    )
+    with pytest.raises(TrackerSettingsError):
+        PersonalizeDataDeletion(
+            _stack(),
+            "A",
+            tracking_interval=cdk.Duration.minutes(interval_minutes),
+            tracking_timeout=cdk.Duration.seconds(longest + 1),
+            staged_input_expiration=cdk.Duration.days(days),
+        )
 
 
 def test_constructs_of_a_stack_must_agree_on_the_shared_tracker() -> None:

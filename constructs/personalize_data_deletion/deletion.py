@@ -102,7 +102,9 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
     :param completion: default completion policy of the requests. Default:
         :meth:`Completion.hand_off`, waiting up to the provider's limit.
     :param tracking_interval: how often the tracker reads a handed-off job. Default: 10 minutes.
-    :param tracking_timeout: when the tracker reports a job as stuck. Default: 36 hours.
+    :param tracking_timeout: when the tracker reports a job as stuck, at most about 121 days
+        (one execution follows up to three runs of it within Step Functions' year). Default:
+        36 hours.
     :param notification_topic: an SNS topic that receives every job event, and every "models
         retrained" event once a request retrains. Default: none.
     :param preflight: before submitting, check that no import, training or batch job runs on
@@ -146,6 +148,10 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
         """What this construct's requests name as their ``Scope``: its path in the stack."""
         self.job_name_prefix = job_name_prefix_setting(job_name_prefix)
         max_input_bytes = max_input_bytes_setting(max_input_bytes)
+        # The tracker's own limits first: an expiration cannot fix a timeout it refuses.
+        tracker_settings = TrackerSettings(
+            interval=tracking_interval, timeout=tracking_timeout, log_retention=log_retention
+        )
         check_staged_input_expiration(staged_input_expiration, tracking_timeout)
         self.limits = Limits(max_total_bytes=max_input_bytes)
         self.purge_staged_input = purge_staged_input
@@ -164,12 +170,7 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
             retain_policy=retains_bucket,
             source_conditions=source_conditions,
         )
-        self.tracker = DeletionTracker.of(
-            self,
-            TrackerSettings(
-                interval=tracking_interval, timeout=tracking_timeout, log_retention=log_retention
-            ),
-        )
+        self.tracker = DeletionTracker.of(self, tracker_settings)
         self.provider = DeletionJobProvider.of(
             self,
             ProviderSettings(

@@ -38,17 +38,21 @@ from personalize_deletion_runtime.notifications import (
 from constructs import Construct, IConstruct
 
 from .acknowledgements import acknowledge, acknowledge_wildcard_resource
-from .durations import DurationSettings, PollingRule
+from .durations import DurationSettings, PollingRule, readable
 from .grants import grant_job_management, grant_put_job_events, grant_retraining
 from .packaging import RUNTIME_PACKAGE, handler_code
 from .round_trips import add_to_principal_policy
 from .stack_shared import stack_shared
-from .tracker_definition import tracker_definition
+from .tracker_definition import (
+    BACKSTOP_SECONDS,
+    MAX_EXECUTION_SECONDS,
+    longest_tracking_timeout,
+    tracker_definition,
+)
 
 TRACKER_ID = "PersonalizeDataDeletionTracker"
 DEFAULT_TRACKING_INTERVAL = Duration.minutes(10)
 DEFAULT_TRACKING_TIMEOUT = Duration.hours(36)
-MAX_TRACKING_TIMEOUT = Duration.days(360)
 """Standard workflows run for at most a year; the execution's backstop needs some room."""
 
 
@@ -98,11 +102,17 @@ class TrackerSettings(DurationSettings):
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR
 
     def __post_init__(self) -> None:
-        _, timeout = self._read(TRACKING_RULE)
-        if timeout > MAX_TRACKING_TIMEOUT.to_seconds():
+        interval, timeout = self._read(TRACKING_RULE)
+        longest = longest_tracking_timeout(int(interval))
+        if timeout > longest:
+            # "three times": PLANNED_RUNS, the limits one execution may run in a row.
             raise TrackerSettingsError(
-                f"tracking_timeout ({timeout:g} s) exceeds {MAX_TRACKING_TIMEOUT.to_days():g} "
-                "days: Step Functions standard workflows run for at most a year"
+                f"tracking_timeout ({readable(timeout)}) is too long: one tracker execution may "
+                "follow it three times (the job, a follow-up job, retraining) plus two "
+                f"tracking_interval ({readable(interval)}) and {readable(BACKSTOP_SECONDS)}, and "
+                "a Step Functions standard workflow runs for at most "
+                f"{readable(MAX_EXECUTION_SECONDS)}: lower tracking_timeout to at most "
+                f"{readable(longest)}"
             )
 
 

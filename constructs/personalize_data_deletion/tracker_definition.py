@@ -53,8 +53,17 @@ so the Choice-based limits (with their events) normally come first and TimeoutSe
 catches a definition or service fault. The longest planned run is three tracking limits: a job,
 its follow-up job (opt-in) and the retraining (opt-in), each followed up to the limit."""
 PLANNED_RUNS = 3
+MAX_EXECUTION_SECONDS = 365 * 24 * 3600
+"""A standard workflow's execution runs for at most a year (Step Functions' service quotas)."""
 FOLLOW_UP = "FOLLOW_UP"
 """The finish step's ``outcome.status`` when it queued the further job (runtime: same value)."""
+
+
+def longest_tracking_timeout(interval_seconds: int) -> int:
+    """The longest tracking limit whose execution timeout (``PLANNED_RUNS`` limits, two
+    intervals and the backstop) still fits ``MAX_EXECUTION_SECONDS``: beyond it the service
+    would end an execution before its own limits could report the job."""
+    return (MAX_EXECUTION_SECONDS - BACKSTOP_SECONDS - 2 * interval_seconds) // PLANNED_RUNS
 
 
 def tracker_definition(*, interval_seconds: int, timeout_seconds: int) -> dict[str, Any]:
