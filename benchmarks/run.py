@@ -33,7 +33,7 @@ for _source_root in (ROOT / "constructs", ROOT / "lambda", ROOT):
         sys.path.insert(0, str(_source_root))
 
 from benchmarks import cold_start, synth_bench, tracking_cost, validation_bench  # noqa: E402
-from benchmarks.synth_bench import VARIANTS, key, paired_difference, paired_ratio  # noqa: E402
+from benchmarks.synth_bench import VARIANTS, key, paired_difference, paired_ratios  # noqa: E402
 
 CFN_RESOURCE_LIMIT = 500
 CFN_TEMPLATE_BYTES_LIMIT = 1_000_000
@@ -119,7 +119,16 @@ def report(results: dict[str, Any]) -> list[tuple[str, bool]]:
                 f"{row['unvalidated_cpu']:>21.2f}"
             )
     for label, value in times["ratios"].items():
-        print(f"{label}: {value:.2f} (CPU time: {times['cpu_ratios'][label]:.2f})")
+        low, high = times["ratio_ranges"][label]
+        print(
+            f"{label}: {value:.2f} (rounds {low:.2f} to {high:.2f}; CPU time: "
+            f"{times['cpu_ratios'][label]:.2f})"
+        )
+    for variant, split in times["cost_split"].items():
+        print(
+            f"{variant:<8} fixed {split['fixed_seconds']:.2f} s + "
+            f"{split['per_request_ms']:.2f} ms per request"
+        )
 
     calls = results["jsii"]
     print("\n== 3. jsii round trips (each message Python sends to the kernel) ==")
@@ -223,34 +232,57 @@ def synth_figures(ns: list[int], rounds: int, lists: Path) -> dict[str, Any]:
                 "validated_cpu": _median(cpu[on]),
                 "unvalidated_cpu": _median(cpu[off]),
             }
+    rounds_ratios = per_round_ratios(samples, timed_ns)
     return {
         "rounds": rounds,
         "ns": timed_ns,
         "medians": medians,
         "ratios": synth_ratios(samples, timed_ns),
+        "ratio_ranges": {label: [min(v), max(v)] for label, v in rounds_ratios.items()},
         "cpu_ratios": synth_ratios(cpu, timed_ns),
+        "cost_split": cost_split(medians, timed_ns),
         "samples": samples,
         "cpu_samples": cpu,
     }
 
 
-def synth_ratios(samples: dict[str, list[float]], timed_ns: list[int]) -> dict[str, float]:
-    """Medians of per-round ratios (of wall seconds, or of CPU seconds)."""
-    ratios = {
-        "ours 100/1": paired_ratio(samples, key("ours", 100), key("ours", 1)),
-        "ours/native N=100": paired_ratio(samples, key("ours", 100), key("native", 100)),
-        "ours/native N=1": paired_ratio(samples, key("ours", 1), key("native", 1)),
-        "ours/awscr N=100": paired_ratio(samples, key("ours", 100), key("awscr", 100)),
-        "ours 100/1 without validation": paired_ratio(
-            samples, key("ours", 100, False), key("ours", 1, False)
-        ),
-        "ours/native N=100 without validation": paired_ratio(
-            samples, key("ours", 100, False), key("native", 100, False)
+def per_round_ratios(
+    samples: dict[str, list[float]], timed_ns: list[int]
+) -> dict[str, list[float]]:
+    """Each ratio of the report, once per round (of wall seconds, or of CPU seconds)."""
+    pairs = {
+        "ours 100/1": (key("ours", 100), key("ours", 1)),
+        "ours/native N=100": (key("ours", 100), key("native", 100)),
+        "ours/native N=1": (key("ours", 1), key("native", 1)),
+        "ours/awscr N=100": (key("ours", 100), key("awscr", 100)),
+        "ours 100/1 without validation": (key("ours", 100, False), key("ours", 1, False)),
+        "ours/native N=100 without validation": (
+            key("ours", 100, False),
+            key("native", 100, False),
         ),
     }
     if 400 in timed_ns:
-        ratios["ours/native N=400"] = paired_ratio(samples, key("ours", 400), key("native", 400))
-    return ratios
+        pairs["ours/native N=400"] = (key("ours", 400), key("native", 400))
+    return {label: paired_ratios(samples, top, bottom) for label, (top, bottom) in pairs.items()}
+
+
+def synth_ratios(samples: dict[str, list[float]], timed_ns: list[int]) -> dict[str, float]:
+    """Medians of per-round ratios (of wall seconds, or of CPU seconds)."""
+    return {label: _median(values) for label, values in per_round_ratios(samples, timed_ns).items()}
+
+
+def cost_split(medians: dict[str, Any], timed_ns: list[int]) -> dict[str, dict[str, float]]:
+    """Each variant's synth time as a fixed part plus a part per request, from its medians at
+    the smallest and the largest N: which of the two a ratio's gap comes from."""
+    low, high = min(timed_ns), max(timed_ns)
+    split = {}
+    for variant, rows in medians.items():
+        per_request = (rows[str(high)]["validated"] - rows[str(low)]["validated"]) / (high - low)
+        split[variant] = {
+            "fixed_seconds": rows[str(low)]["validated"] - per_request * low,
+            "per_request_ms": per_request * 1000,
+        }
+    return split
 
 
 def _median(values: list[float]) -> float:
@@ -264,10 +296,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer rounds, N up to 100, 10 MB")
     parser.add_argument("--json", dest="json_path", default=str(HERE / "results.json"))
     parser.add_argument(
-        "--rounds", type=int, default=None, help="interleaved synth rounds (default 5; quick 2)"
+        "--rounds", type=int, default=None, help="interleaved synth rounds (default 7; quick 2)"
     )
     args = parser.parse_args(argv)
-    rounds = args.rounds or (2 if args.quick else 5)
+    rounds = args.rounds or (2 if args.quick else 7)
     ns = [1, 100] if args.quick else [1, 100, 400]
     validation_bytes = 10_000_000 if args.quick else 100_000_000
     started = time.perf_counter()

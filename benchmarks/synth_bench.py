@@ -164,9 +164,9 @@ def key(variant: str, n: int, validation: bool = True) -> str:
     return f"{variant}/{n}/{'validated' if validation else 'unvalidated'}"
 
 
-def paired_ratio(samples: dict[str, list[float]], top: str, bottom: str) -> float:
-    """Median over rounds of top/bottom, each pair measured in the same round."""
-    return statistics.median(a / b for a, b in zip(samples[top], samples[bottom], strict=True))
+def paired_ratios(samples: dict[str, list[float]], top: str, bottom: str) -> list[float]:
+    """top/bottom of each round, each pair measured in the same round."""
+    return [a / b for a, b in zip(samples[top], samples[bottom], strict=True)]
 
 
 def paired_difference(samples: dict[str, list[float]], top: str, bottom: str) -> float:
