@@ -273,16 +273,18 @@ class World:
         return json.loads(description["input"])
 
     def run_tracker(self, name: str) -> Any:
-        """Execute the tracker definition for execution ``name`` on the simulated clock."""
+        """Execute the tracker definition for execution ``name`` on the simulated clock, built
+        for the tracking limit the handlers have (``services.tracking_timeout_seconds``)."""
         from personalize_deletion_local.asl.tracker_run import TrackerRun, substitute
 
-        tracker_definition = _tracker_definition_module().tracker_definition
+        tracker_definition = tracker_definition_module().tracker_definition
 
         run = TrackerRun(
             definition=substitute(
                 json.dumps(
                     tracker_definition(
-                        interval_seconds=TRACKING_INTERVAL, timeout_seconds=TRACKING_TIMEOUT
+                        interval_seconds=TRACKING_INTERVAL,
+                        timeout_seconds=self.services.tracking_timeout_seconds,
                     )
                 ),
                 {"TrackerFunctionArn": TRACKER_FUNCTION_ARN, "Partition": "aws"},
@@ -321,7 +323,7 @@ class World:
         self.s3_calls.clear()
 
 
-def _tracker_definition_module() -> Any:
+def tracker_definition_module() -> Any:
     """``personalize_data_deletion/tracker_definition.py`` (plain data, no imports of its own),
     loaded from its file: importing it by name would run the package's ``__init__``, which
     imports aws_cdk and starts Node, which the wire tier does not need."""

@@ -460,6 +460,32 @@ def failing_task(retry_counts: list[int]) -> Any:
     return tasks
 
 
+def test_history_events_are_what_a_standard_workflow_records() -> None:
+    # GIVEN a polling loop (Wait, Task, Choice) that ends in a Fail state on its third turn
+    definition = machine(
+        {
+            "Wait": {"Type": "Wait", "Seconds": 60, "Next": "Read"},
+            "Read": {"Type": "Task", "Resource": TASK, "ResultPath": "$.n", "Next": "Check"},
+            "Check": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.n", "NumericLessThan": 3, "Next": "Wait"}],
+                "Default": "Stop",
+            },
+            "Stop": {"Type": "Fail", "Error": "Stuck"},
+        }
+    )
+    reads = iter([1, 2, 3])
+
+    # WHEN it runs
+    result = run(definition, {}, lambda resource, parameters: next(reads))
+
+    # THEN each turn recorded 9 events (Wait entered and exited; Task entered, scheduled,
+    # started, succeeded and exited; Choice entered and exited), the execution its start and
+    # end, and the Fail state only its entry
+    assert (result.status, result.error) == ("FAILED", "Stuck")
+    assert result.history_events == 2 + 3 * 9 + 1
+
+
 def test_retry_backs_off_with_a_cap_then_catch_places_the_error() -> None:
     # GIVEN a Task failing every time: a retrier that never retries Fatal, then one for Boom
     # (3 s, doubling, capped at 10 s, 4 attempts), then a catch-all to Handled at $.error
@@ -502,6 +528,8 @@ def test_retry_backs_off_with_a_cap_then_catch_places_the_error() -> None:
     assert result.transitions == 1 + 4 + 1
     assert (result.visits[0].retries, result.visits[0].error) == (4, "Boom")
     assert result.task_calls(TASK) == 5
+    # AND its history: start and end, Work entered and exited with 5 calls of 3 events, Handled
+    assert result.history_events == 2 + (2 + 5 * 3) + 2
 
 
 def test_max_attempts_zero_and_task_failed_wildcard() -> None:

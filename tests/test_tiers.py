@@ -110,7 +110,7 @@ def test_the_fast_and_wire_modules_start_no_node() -> None:
     probe = (
         "import importlib, sys\n"
         f"for name in {modules!r}: importlib.import_module(name)\n"
-        "import lifecycle_support; lifecycle_support._tracker_definition_module()\n"
+        "import lifecycle_support; lifecycle_support.tracker_definition_module()\n"
         "print(sorted(name for name in ('aws_cdk', 'constructs', 'jsii') if name in sys.modules))"
     )
     result = subprocess.run(

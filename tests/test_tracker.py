@@ -38,6 +38,8 @@ moto_endpoint = support.moto_endpoint
 no_backoff = support.no_backoff
 world = support.world
 
+DEFINITION = support.tracker_definition_module()
+EVENTS_PER_READ = DEFINITION.EVENTS_PER_READ
 JOB = expected_job_name(USERS_CSV)
 EXECUTION = f"{TRACKER_ARN.replace(':stateMachine:', ':execution:')}:{JOB}"
 RECEIPT_URI = f"s3://{STAGING_BUCKET}/receipts/{JOB}.json"
@@ -187,6 +189,9 @@ def test_a_job_still_running_at_the_tracking_limit_is_reported_stuck(world: Worl
     assert len(reads(result)) == 36 * 3600 // INTERVAL
     assert result.status == "FAILED"
     assert result.error == "DeletionJobStuck"
+    # (its history: the execution's start and end, CheckAccepted, 9 events per read, GiveUp's
+    # Task and the NotConfirmed Fail state)
+    assert result.history_events == 2 + 2 + len(reads(result)) * EVENTS_PER_READ + 5 + 1
     assert result.cause == (
         f"the job was still IN_PROGRESS at {at(limit)}, the tracking limit; it may still end: "
         "deploy the same request again, or start the tracker by hand, to record its result"
@@ -200,6 +205,27 @@ def test_a_job_still_running_at_the_tracking_limit_is_reported_stuck(world: Worl
     )
     assert world.metrics() == [("JobsStuck", "privacy")]
     assert world.keys() == [f"staging/{JOB}/users.csv"]
+
+
+def test_a_run_to_the_longest_tracking_limit_fits_its_share_of_the_history(world: World) -> None:
+    # GIVEN the longest tracking limit the construct allows at this interval (about 6 days),
+    # and a job that never ends
+    world.services.tracking_timeout_seconds = DEFINITION.longest_tracking_timeout(INTERVAL)
+    world.double.run_seconds = math.inf
+    hand_off(world)
+
+    # WHEN the tracker follows it to the limit
+    result = world.run_tracker(JOB)
+
+    # THEN it gave up after its reads, within one of the runs an execution may make: even three
+    # such runs leave the reserve of Step Functions' 25,000 history events untouched
+    assert (result.status, result.error) == ("FAILED", "DeletionJobStuck")
+    assert len(reads(result)) == DEFINITION.MAX_READS_PER_RUN - 1 == 887
+    assert result.history_events == 2 + 2 + 887 * EVENTS_PER_READ + 5 + 1 == 7_993
+    assert (
+        DEFINITION.PLANNED_RUNS * result.history_events
+        <= DEFINITION.MAX_HISTORY_EVENTS - DEFINITION.RESERVED_EVENTS
+    )
 
 
 # ----------------------------------------------------------------------------------- queued

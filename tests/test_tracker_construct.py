@@ -553,26 +553,46 @@ def _stack() -> cdk.Stack:
         ),
         (
             {
-                "tracking_timeout": cdk.Duration.days(200),
-                "staged_input_expiration": cdk.Duration.days(201),
+                "tracking_timeout": cdk.Duration.days(7),
+                "staged_input_expiration": cdk.Duration.days(8),
             },
             TrackerSettingsError,
-            "tracking_timeout (200 days) is too long: one tracker execution may follow it three "
-            "times (the job, a follow-up job, retraining) plus two tracking_interval (10 "
-            "minutes) and 1 hour, and a Step Functions standard workflow runs for at most 365 "
-            "days: lower tracking_timeout to at most 121 days 15 hours 33 minutes 20 seconds",
+            "tracking_timeout (7 days) takes up to 1,009 status reads of tracking_interval (10 "
+            "minutes) per run, and one tracker execution may follow three runs (the job, a "
+            "follow-up job, retraining) at about 9 history events per read, while Step Functions "
+            "fails an execution beyond 25,000 events: lower tracking_timeout to at most 6 days 3 "
+            "hours 50 minutes or raise tracking_interval to at least 11 minutes 22 seconds",
         ),
         (
-            # The tracker's own limit comes first: raising the expiration would not help.
-            {"tracking_timeout": cdk.Duration.days(361)},
+            # The default timeout read every minute; the tracker's limit comes before the
+            # staged list's expiration (which raising would not help).
+            {"tracking_interval": cdk.Duration.minutes(1)},
             TrackerSettingsError,
-            "tracking_timeout (361 days) is too long: one tracker execution may follow it three "
-            "times (the job, a follow-up job, retraining) plus two tracking_interval (10 "
-            "minutes) and 1 hour, and a Step Functions standard workflow runs for at most 365 "
-            "days: lower tracking_timeout to at most 121 days 15 hours 33 minutes 20 seconds",
+            "tracking_timeout (1 day 12 hours) takes up to 2,161 status reads of "
+            "tracking_interval (1 minute) per run, and one tracker execution may follow three "
+            "runs (the job, a follow-up job, retraining) at about 9 history events per read, "
+            "while Step Functions fails an execution beyond 25,000 events: lower "
+            "tracking_timeout to at most 14 hours 47 minutes or raise tracking_interval to at "
+            "least 2 minutes 27 seconds",
         ),
         (
-            {"tracking_timeout": cdk.Duration.days(7)},
+            {
+                "tracking_interval": cdk.Duration.hours(1),
+                "tracking_timeout": cdk.Duration.days(40),
+                "staged_input_expiration": cdk.Duration.days(41),
+            },
+            TrackerSettingsError,
+            "tracking_timeout (40 days) takes up to 961 status reads of tracking_interval (1 "
+            "hour) per run, and one tracker execution may follow three runs (the job, a "
+            "follow-up job, retraining) at about 9 history events per read, while Step Functions "
+            "fails an execution beyond 25,000 events: lower tracking_timeout to at most 36 days "
+            "23 hours",
+        ),
+        (
+            {
+                "tracking_interval": cdk.Duration.minutes(12),
+                "tracking_timeout": cdk.Duration.days(7),
+            },
             DeletionConfigError,
             "staged_input_expiration (7 days) must exceed tracking_timeout (7 days) by at "
             "least a day: a queued or pending job still has to read its staged list; raise "
@@ -596,20 +616,14 @@ def test_settings_that_cannot_work_fail_at_synth(
 
 
 @pytest.mark.parametrize("interval_minutes", [1, 10, 60])
-def test_the_longest_tracking_timeout_keeps_an_execution_within_a_year(
+def test_the_longest_tracking_timeout_is_taken_and_one_second_more_is_not(
     interval_minutes: int,
 ) -> None:
     # GIVEN the longest tracking_timeout allowed with this tracking_interval
     interval = interval_minutes * 60
     longest = longest_tracking_timeout(interval)
-    # WHEN its definition is built
-    definition = tracker_definition(interval_seconds=interval, timeout_seconds=longest)
-    # THEN the execution's own timeout fits Step Functions' one year, and one second more would not
-    assert definition["TimeoutSeconds"] <= 365 * 24 * 3600
-    longer = tracker_definition(interval_seconds=interval, timeout_seconds=longest + 1)
-    assert longer["TimeoutSeconds"] > 365 * 24 * 3600
-    # AND the construct takes the longest (with a staged list that outlives it) but not more
-    days = longest // 86400 + 2
+    days = longest // 86400 + 2  # a staged list that outlives it
+    # WHEN a construct asks for it, and for one second more
     PersonalizeDataDeletion(
         _stack(),
         "A",
@@ -617,7 +631,7 @@ def test_the_longest_tracking_timeout_keeps_an_execution_within_a_year(
         tracking_timeout=cdk.Duration.seconds(longest),
         staged_input_expiration=cdk.Duration.days(days),
     )
-    with pytest.raises(TrackerSettingsError):
+    with pytest.raises(TrackerSettingsError) as caught:
         PersonalizeDataDeletion(
             _stack(),
             "A",
@@ -625,6 +639,11 @@ def test_the_longest_tracking_timeout_keeps_an_execution_within_a_year(
             tracking_timeout=cdk.Duration.seconds(longest + 1),
             staged_input_expiration=cdk.Duration.days(days),
         )
+    # THEN only the longer one is refused, for the execution's history
+    assert "fails an execution beyond 25,000 events" in str(caught.value)
+    # AND at the longest, the execution's own timeout is within Step Functions' year too
+    definition = tracker_definition(interval_seconds=interval, timeout_seconds=longest)
+    assert definition["TimeoutSeconds"] <= 365 * 24 * 3600
 
 
 def test_constructs_of_a_stack_must_agree_on_the_shared_tracker() -> None:

@@ -102,9 +102,9 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
     :param completion: default completion policy of the requests. Default:
         :meth:`Completion.hand_off`, waiting up to the provider's limit.
     :param tracking_interval: how often the tracker reads a handed-off job. Default: 10 minutes.
-    :param tracking_timeout: when the tracker reports a job as stuck, at most about 121 days
-        (one execution follows up to three runs of it within Step Functions' year). Default:
-        36 hours.
+    :param tracking_timeout: when the tracker reports a job as stuck, at most 887
+        ``tracking_interval`` (about 6 days at the default), so that the three runs one
+        execution may follow fit Step Functions' 25,000 history events. Default: 36 hours.
     :param notification_topic: an SNS topic that receives every job event, and every "models
         retrained" event once a request retrains. Default: none.
     :param preflight: before submitting, check that no import, training or batch job runs on

@@ -18,6 +18,7 @@ them once ``ListExecutions --status-filter RUNNING`` is empty.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import cast
 
@@ -44,9 +45,11 @@ from .packaging import RUNTIME_PACKAGE, handler_code
 from .round_trips import add_to_principal_policy
 from .stack_shared import stack_shared
 from .tracker_definition import (
-    BACKSTOP_SECONDS,
-    MAX_EXECUTION_SECONDS,
+    EVENTS_PER_READ,
+    MAX_HISTORY_EVENTS,
+    MAX_READS_PER_RUN,
     longest_tracking_timeout,
+    reads_per_run,
     tracker_definition,
 )
 
@@ -90,8 +93,8 @@ class TrackerSettings(DurationSettings):
 
     :param interval: time between two status reads of a job, 1 minute to 1 hour. Default: 10
         minutes.
-    :param timeout: how long a job is followed before it is reported as stuck. Default: 36
-        hours.
+    :param timeout: how long a job is followed before it is reported as stuck, at most 887
+        intervals (Step Functions' history holds 25,000 events). Default: 36 hours.
     :param log_retention: of the tracker's log groups. Default: one year.
     """
 
@@ -103,16 +106,23 @@ class TrackerSettings(DurationSettings):
 
     def __post_init__(self) -> None:
         interval, timeout = self._read(TRACKING_RULE)
-        longest = longest_tracking_timeout(int(interval))
-        if timeout > longest:
-            # "three times": PLANNED_RUNS, the limits one execution may run in a row.
+        reads = reads_per_run(interval, timeout)
+        if reads > MAX_READS_PER_RUN:
+            longest = longest_tracking_timeout(int(interval))
+            slowest = math.ceil(timeout / (MAX_READS_PER_RUN - 1))
+            fix = (
+                f" or raise tracking_interval to at least {readable(slowest)}"
+                if slowest <= TRACKING_RULE.interval_bounds[1]
+                else ""
+            )
+            # "three runs": PLANNED_RUNS, the runs one execution may follow in a row.
             raise TrackerSettingsError(
-                f"tracking_timeout ({readable(timeout)}) is too long: one tracker execution may "
-                "follow it three times (the job, a follow-up job, retraining) plus two "
-                f"tracking_interval ({readable(interval)}) and {readable(BACKSTOP_SECONDS)}, and "
-                "a Step Functions standard workflow runs for at most "
-                f"{readable(MAX_EXECUTION_SECONDS)}: lower tracking_timeout to at most "
-                f"{readable(longest)}"
+                f"tracking_timeout ({readable(timeout)}) takes up to {reads:,} status reads of "
+                f"tracking_interval ({readable(interval)}) per run, and one tracker execution "
+                "may follow three runs (the job, a follow-up job, retraining) at about "
+                f"{EVENTS_PER_READ} history events per read, while Step Functions fails an "
+                f"execution beyond {MAX_HISTORY_EVENTS:,} events: lower tracking_timeout to at "
+                f"most {readable(longest)}{fix}"
             )
 
 

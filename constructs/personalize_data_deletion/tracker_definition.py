@@ -26,6 +26,7 @@ keep the definition a plain string that cfn-lint can check.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 FUNCTION_ARN = "${TrackerFunctionArn}"
@@ -53,17 +54,33 @@ so the Choice-based limits (with their events) normally come first and TimeoutSe
 catches a definition or service fault. The longest planned run is three tracking limits: a job,
 its follow-up job (opt-in) and the retraining (opt-in), each followed up to the limit."""
 PLANNED_RUNS = 3
-MAX_EXECUTION_SECONDS = 365 * 24 * 3600
-"""A standard workflow's execution runs for at most a year (Step Functions' service quotas)."""
+MAX_HISTORY_EVENTS = 25_000
+"""A standard workflow execution fails when its history would exceed this many events (Step
+Functions' service quotas; a hard limit)."""
+EVENTS_PER_READ = 9
+"""History events of one turn of each polling loop (submit, status, retraining): its Wait
+(entered, exited), its Task (entered, scheduled, started, succeeded, exited), its Choice
+(entered, exited)."""
+RESERVED_EVENTS = 1_000
+"""Kept for the states outside the loops (about 40) and for retried Task calls (3 each)."""
+MAX_READS_PER_RUN = (MAX_HISTORY_EVENTS - RESERVED_EVENTS) // (PLANNED_RUNS * EVENTS_PER_READ)
+"""Turns of a polling loop one run may take, so that ``PLANNED_RUNS`` runs fit the history."""
 FOLLOW_UP = "FOLLOW_UP"
 """The finish step's ``outcome.status`` when it queued the further job (runtime: same value)."""
 
 
+def reads_per_run(interval_seconds: float, timeout_seconds: float) -> int:
+    """Turns of a polling loop a run followed up to ``timeout_seconds`` may take: one per
+    interval until a read finds the limit passed, and one more if a read lands just short."""
+    return math.ceil(timeout_seconds / interval_seconds) + 1
+
+
 def longest_tracking_timeout(interval_seconds: int) -> int:
-    """The longest tracking limit whose execution timeout (``PLANNED_RUNS`` limits, two
-    intervals and the backstop) still fits ``MAX_EXECUTION_SECONDS``: beyond it the service
-    would end an execution before its own limits could report the job."""
-    return (MAX_EXECUTION_SECONDS - BACKSTOP_SECONDS - 2 * interval_seconds) // PLANNED_RUNS
+    """The longest tracking limit at ``interval_seconds`` whose ``PLANNED_RUNS`` runs fit the
+    execution's history (``MAX_READS_PER_RUN``): beyond it Step Functions would fail an
+    execution before its own limits could report the job. (The execution's year binds later:
+    at the longest interval, an hour, this limit is about 37 days.)"""
+    return (MAX_READS_PER_RUN - 1) * interval_seconds
 
 
 def tracker_definition(*, interval_seconds: int, timeout_seconds: int) -> dict[str, Any]:

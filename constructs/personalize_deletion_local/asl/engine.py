@@ -73,6 +73,17 @@ class ExecutionResult:
     transitions: int = 0
     """One per state entered plus one per retry attempt: what a standard workflow bills."""
 
+    @property
+    def history_events(self) -> int:
+        """The events a standard workflow's history would hold for this run: the execution's
+        start and end, each state's entered and exited (a Fail state ends the execution
+        instead of exiting), and each Task call's scheduled, started and succeeded or failed.
+        Step Functions fails an execution whose history would exceed 25,000 events."""
+        events = 2
+        for visit in self.visits:
+            events += (1 if visit.type == "Fail" else 2) + 3 * visit.calls
+        return events
+
     def states(self) -> list[str]:
         """The names of the states entered, in order."""
         return [visit.state for visit in self.visits]
