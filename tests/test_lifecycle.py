@@ -775,6 +775,32 @@ def test_prefix_source_stages_one_deduplicated_list(world: World, caplog) -> Non
 # --------------------------------------------------------------------- handlers wiring
 
 
+@pytest.mark.parametrize("value", [None, "", "36h", "-5"])
+def test_an_entry_point_without_the_tracking_limit_refuses_to_guess(
+    value: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a function environment with no usable TRACKING_TIMEOUT_SECONDS (the tracker's step
+    # once lacked it and silently used 36 hours, whatever the tracker was built for)
+    monkeypatch.setenv("DELETION_SCOPES", json.dumps(support.SCOPES.to_json()))
+    if value is None:
+        monkeypatch.delenv("TRACKING_TIMEOUT_SECONDS", raising=False)
+    else:
+        monkeypatch.setenv("TRACKING_TIMEOUT_SECONDS", value)
+    handlers.services.cache_clear()
+    try:
+        # WHEN an entry point builds its services
+        with pytest.raises(RuntimeError) as caught:
+            handlers.services()
+    finally:
+        handlers.services.cache_clear()
+    # THEN it fails, naming the variable and who sets it
+    assert str(caught.value) == (
+        "the function's environment has no whole number of seconds in TRACKING_TIMEOUT_SECONDS "
+        f"({value or ''!r}): deploy it with the PersonalizeDataDeletion construct, which sets "
+        "the tracker's tracking_timeout there"
+    )
+
+
 def test_handlers_run_end_to_end_with_endpoint_env_vars(
     world: World, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -784,6 +810,7 @@ def test_handlers_run_end_to_end_with_endpoint_env_vars(
         monkeypatch.setenv(f"AWS_ENDPOINT_URL_{service}", moto_endpoint)
     monkeypatch.setenv("TRACKER_STATE_MACHINE_ARN", TRACKER_ARN)
     monkeypatch.setenv("DELETION_SCOPES", json.dumps(support.SCOPES.to_json()))
+    monkeypatch.setenv("TRACKING_TIMEOUT_SECONDS", str(support.TRACKING_TIMEOUT))
     handlers.services.cache_clear()
     try:
         # WHEN the framework drives a Create and then a Delete through the handlers

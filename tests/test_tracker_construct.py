@@ -95,6 +95,29 @@ def test_fifty_requests_share_the_one_tracker(template: dict, tmp_path: Path) ->
 # -------------------------------------------------------------------------------- definition
 
 
+@pytest.mark.parametrize("hours", [36, 2])
+def test_every_function_of_the_runtime_is_told_the_tracking_limit(
+    hours: int, tmp_path: Path
+) -> None:
+    # GIVEN a stack whose tracker follows jobs for `hours`
+    props = {} if hours == 36 else {"tracking_timeout": cdk.Duration.hours(hours)}
+    template = synth_template(_requests(1, **props), tmp_path)
+    # WHEN its Lambda functions that run the runtime package are read
+    functions = {
+        properties["Handler"].rsplit(".", 1)[1]: properties["Environment"]["Variables"]
+        for properties in (
+            r["Properties"] for r in _of_type(template, "AWS::Lambda::Function").values()
+        )
+        if properties["Handler"].startswith("personalize_deletion_runtime.handlers.")
+    }
+    # THEN each carries the limit, the tracker's step included: it sets the limit of a
+    # follow-up job's run and of retraining, for which the definition's own timeout is built
+    assert sorted(functions) == ["is_complete", "on_event", "track"]
+    assert {name: env["TRACKING_TIMEOUT_SECONDS"] for name, env in functions.items()} == {
+        name: str(hours * 3600) for name in functions
+    }
+
+
 def test_definition_is_the_builders_document_with_substitutions(template: dict) -> None:
     properties = template["Resources"][_tracker_id(template)]["Properties"]
     # THEN the definition is exactly the documented builder's, as a plain string

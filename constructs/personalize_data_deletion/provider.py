@@ -16,6 +16,11 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
+from personalize_deletion_runtime.environment import (
+    HANDLER_DEADLINE_VARIABLE,
+    TRACKER_STATE_MACHINE_VARIABLE,
+    TRACKING_TIMEOUT_VARIABLE,
+)
 from personalize_deletion_runtime.scopes import ENVIRONMENT_VARIABLE as SCOPES_VARIABLE
 
 from constructs import Construct
@@ -141,9 +146,9 @@ class DeletionJobProvider(Construct):
             "role": self.role,
             "logging_format": lambda_.LoggingFormat.JSON,
             "environment": {
-                "HANDLER_DEADLINE_SECONDS": str(settings.handler_deadline_seconds),
-                "TRACKER_STATE_MACHINE_ARN": tracker.state_machine_arn,
-                "TRACKING_TIMEOUT_SECONDS": str(int(tracker.settings.timeout.to_seconds())),
+                HANDLER_DEADLINE_VARIABLE: str(settings.handler_deadline_seconds),
+                TRACKER_STATE_MACHINE_VARIABLE: tracker.state_machine_arn,
+                TRACKING_TIMEOUT_VARIABLE: str(int(tracker.settings.timeout.to_seconds())),
             },
         }
         self.on_event = lambda_.Function(

@@ -28,6 +28,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
+from personalize_deletion_runtime.environment import TRACKING_TIMEOUT_VARIABLE
 from personalize_deletion_runtime.notifications import (
     JOBS_COMPLETED,
     JOBS_FAILED,
@@ -178,6 +179,8 @@ class DeletionTracker(Construct):
             timeout=Duration.minutes(2),
             logging_format=lambda_.LoggingFormat.JSON,
             log_group=self._log_group("StepLogs"),
+            # The limit of a follow-up job's run and of retraining, which the step starts.
+            environment={TRACKING_TIMEOUT_VARIABLE: str(int(settings.timeout.to_seconds()))},
         )
         self.function.log_group.grant_write(self.function_role)
         grant_put_job_events(self.function_role)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
@@ -15,10 +16,15 @@ import boto3
 from botocore.config import Config
 
 from . import lifecycle, tracker_steps
+from .environment import (
+    HANDLER_DEADLINE_VARIABLE,
+    TRACKER_STATE_MACHINE_VARIABLE,
+    TRACKING_TIMEOUT_VARIABLE,
+)
 from .notifications import Notifier
 from .personalize_api import PersonalizeJobs
 from .scopes import scopes_from
-from .services import DEFAULT_DEADLINE_SECONDS, DEFAULT_TRACKING_TIMEOUT_SECONDS, Services
+from .services import DEFAULT_DEADLINE_SECONDS, Services
 from .staging import Storage
 from .tracking import Tracker
 
@@ -38,7 +44,7 @@ def services() -> Services:
     The provider's handlers start tracker executions (``TRACKER_STATE_MACHINE_ARN``); the
     tracker's own step function has no such variable and gets no Step Functions client.
     """
-    machine = os.environ.get("TRACKER_STATE_MACHINE_ARN")
+    machine = os.environ.get(TRACKER_STATE_MACHINE_VARIABLE)
     return Services(
         jobs=PersonalizeJobs(boto3.client("personalize", config=CLIENT_CONFIG)),
         storage=Storage(boto3.client("s3", config=CLIENT_CONFIG)),
@@ -50,12 +56,22 @@ def services() -> Services:
             else None
         ),
         deadline_seconds=int(
-            os.environ.get("HANDLER_DEADLINE_SECONDS", str(DEFAULT_DEADLINE_SECONDS))
+            os.environ.get(HANDLER_DEADLINE_VARIABLE, str(DEFAULT_DEADLINE_SECONDS))
         ),
-        tracking_timeout_seconds=int(
-            os.environ.get("TRACKING_TIMEOUT_SECONDS", str(DEFAULT_TRACKING_TIMEOUT_SECONDS))
-        ),
+        tracking_timeout_seconds=tracking_timeout_seconds(os.environ),
     )
+
+
+def tracking_timeout_seconds(environment: Mapping[str, str]) -> int:
+    """The tracker's ``tracking_timeout`` from the function's environment, which must carry it."""
+    value = environment.get(TRACKING_TIMEOUT_VARIABLE, "")
+    if not value.isdigit():
+        raise RuntimeError(
+            f"the function's environment has no whole number of seconds in "
+            f"{TRACKING_TIMEOUT_VARIABLE} ({value!r}): deploy it with the "
+            "PersonalizeDataDeletion construct, which sets the tracker's tracking_timeout there"
+        )
+    return int(value)
 
 
 def on_event(event: dict[str, Any], _context: object = None) -> dict[str, Any]:

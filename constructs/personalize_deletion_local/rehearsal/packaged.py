@@ -10,6 +10,7 @@ follow makes the stack "unsupported" rather than played with guesses.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import json
 import sys
@@ -103,6 +104,8 @@ class Provider:
     framework_id: str
     runtime: Runtime
     services: Any
+    step_services: Any
+    """What the tracker's step runs with: the same clients, its own function's environment."""
     framework: ProviderFramework
     waiter: Waiter
     on_event_name: str
@@ -163,10 +166,44 @@ def provider_for(
         framework_id=framework_id,
         runtime=runtime,
         services=services,
+        step_services=_step_services(resolver, tracker, runtime, services),
         framework=framework,
         waiter=waiter,
         on_event_name=on_event_arn.split(":")[-1],
         deadline_seconds=services.deadline_seconds,
+    )
+
+
+def _step_services(resolver: Resolver, tracker: Any, runtime: Runtime, services: Any) -> Any:
+    """The handlers' services as the tracker's step function would build them from its own
+    environment (``None`` without a tracker): what it lacks there, it lacks here too."""
+    if tracker is None:
+        return None
+    step_id = next(
+        (
+            logical_id
+            for logical_id, resource in resolver.template.resources.items()
+            if resource.get("Type") == "AWS::Lambda::Function"
+            and resolver.arn_of(logical_id) == tracker.function_arn
+        ),
+        None,
+    )
+    if step_id is None:
+        raise Unsupported(
+            f"the tracker invokes {tracker.function_arn}, which is not a function here"
+        )
+    env = _environment(resolver, step_id)
+    try:
+        timeout = runtime.handlers.tracking_timeout_seconds(env)
+    except RuntimeError as exc:
+        raise RehearsalError(
+            f"the tracker's step {resolver.template.path_of(step_id)}: {exc}"
+        ) from exc
+    return dataclasses.replace(
+        services,
+        scopes=runtime.scopes.scopes_from(env),
+        tracker=None,
+        tracking_timeout_seconds=timeout,
     )
 
 

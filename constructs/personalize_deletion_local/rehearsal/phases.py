@@ -224,7 +224,9 @@ class Rehearsal:
             client_config = provider.runtime.handlers.CLIENT_CONFIG
             results = follow_all(
                 run.tracker,
-                step=lambda event: provider.runtime.tracker_steps.run(event, provider.services),
+                step=lambda event: provider.runtime.tracker_steps.run(
+                    event, provider.step_services
+                ),
                 stepfunctions=boto3.client("stepfunctions"),
                 personalize=boto3.client("personalize", config=client_config),
                 clock=run.clock,
