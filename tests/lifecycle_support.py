@@ -79,6 +79,13 @@ SCOPES = Scopes(
     scopes=(Scope(PREFIX, STAGING_BUCKET, ROLE, 100_000_000),),
 )
 """What the handlers serve in these tests (their DELETION_SCOPES environment)."""
+KEEPING_SCOPES = Scopes(
+    partition="aws",
+    region="us-east-1",
+    account=ACCOUNT,
+    scopes=(Scope(PREFIX, STAGING_BUCKET, ROLE, 100_000_000, purge_staged_input=False),),
+)
+"""The same, for a construct deployed with ``purge_staged_input=False``."""
 
 USER_IDS = ("user-alpha-7f3", "user-beta-91c", "user-gamma-0d2", "user-delta-5e8", "user-zeta-x1")
 USERS_CSV = b"USER_ID\nuser-alpha-7f3\nuser-beta-91c\nuser-gamma-0d2\nuser-alpha-7f3\n"

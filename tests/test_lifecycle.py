@@ -181,7 +181,8 @@ def test_create_polls_until_completed_and_leaves_a_receipt(world: World, caplog)
 
 
 def test_staged_list_is_the_canonical_bytes_when_purge_is_off(world: World) -> None:
-    # GIVEN PurgeStagedInput "false"
+    # GIVEN a construct that keeps staged lists, and PurgeStagedInput "false"
+    world.services.scopes = support.KEEPING_SCOPES
     # WHEN the request completes
     outcome = play(cfn_event("Create", properties(PurgeStagedInput="false")), world)
 
@@ -738,6 +739,7 @@ def test_prefix_source_stages_one_deduplicated_list(world: World, caplog) -> Non
     world.put_source("folder/part-1.csv", part_1)
     world.put_source("folder/part-2.csv", part_2)
     world.put_source("folder/", b"")
+    world.services.scopes = support.KEEPING_SCOPES
     props = properties(
         Source={"Bucket": SOURCE_BUCKET, "Prefix": "folder/"}, PurgeStagedInput="false"
     )

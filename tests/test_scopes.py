@@ -90,6 +90,19 @@ def test_a_larger_input_limit_than_the_construct_allows_is_refused(world: World)
     )
 
 
+def test_a_request_asking_to_keep_what_the_construct_purges_is_refused(world: World) -> None:
+    # GIVEN a handler deployed to purge staged lists (the default)
+    # WHEN a hand-made request in the older shape asks to keep its staged list
+    outcome = play(cfn_event("Create", properties(PurgeStagedInput="false")), world)
+    # THEN it is refused by name before anything is read, staged or started
+    assert outcome.reason == (
+        "property PurgeStagedInput 'false' would keep the staged list, which this handler "
+        "purges for job name prefix 'pdd'"
+    )
+    assert world.double.calls == []
+    assert world.s3_calls == []
+
+
 def test_a_handler_without_scopes_serves_nothing_but_still_deletes_resources(
     world: World,
 ) -> None:

@@ -221,6 +221,11 @@ class Scopes:
                 f"property MaxInputBytes {request.max_input_bytes} exceeds the {limit} bytes "
                 "this handler allows"
             )
+        if not request.purge_staged_input and all(s.purge_staged_input for s in candidates):
+            raise ScopeError(
+                "property PurgeStagedInput 'false' would keep the staged list, which this "
+                f"handler purges for job name prefix {request.job_name_prefix!r}"
+            )
 
 
 def _job_name(prefix: str, properties: Mapping[str, Any]) -> str | None:
