@@ -103,15 +103,37 @@ def test_users_that_is_not_a_user_list_is_a_type_error() -> None:
             "from_s3 key 'lists/user?.csv' contains '*' or '?': IAM would read them as "
             "wildcards and grant more than the list; rename the object or folder",
         ),
+        (
+            UserList.from_s3,
+            "削除依頼/2026-11.csv",
+            "from_s3 key '削除依頼/2026-11.csv' contains '削' (U+524A): the key becomes part of an "
+            "IAM policy, which takes only U+0020 to U+00FF, tab, line feed and carriage return; "
+            "rename the object or folder",
+        ),
+        (
+            UserList.from_s3_prefix,
+            "données/λ-2026/",
+            "from_s3_prefix prefix 'données/λ-2026/' contains 'λ' (U+03BB): the key becomes part "
+            "of an IAM policy, which takes only U+0020 to U+00FF, tab, line feed and carriage "
+            "return; rename the object or folder",
+        ),
     ],
 )
-def test_s3_locations_that_would_become_iam_wildcards_are_refused(
+def test_s3_locations_that_would_become_iam_wildcards_or_break_the_policy_are_refused(
     factory, location: str, message: str
 ) -> None:
     bucket = s3.Bucket.from_bucket_name(_stack(), "B", "users-bucket")
     with pytest.raises(UserListError) as caught:
         factory(bucket, location)
     assert str(caught.value) == message
+
+
+def test_latin_1_s3_keys_are_taken() -> None:
+    # GIVEN keys with accented letters (within the characters IAM policies take)
+    bucket = s3.Bucket.from_bucket_name(_stack(), "B", "users-bucket")
+    # WHEN they name a source THEN they are taken
+    UserList.from_s3(bucket, "données/liste-été.csv")
+    UserList.from_s3_prefix(bucket, "données/")
 
 
 def test_s3_sources_check_their_argument_types() -> None:

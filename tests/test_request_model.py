@@ -111,6 +111,13 @@ BAD = [
         False,
     ),
     (
+        {"s3": {"bucket": "my-bucket", "key": "lists/削除.csv"}},
+        "s3.key: [s3-key] key 'lists/削除.csv' contains '削' (U+524A): the key becomes part of an "
+        "IAM policy, which takes only U+0020 to U+00FF, tab, line feed and carriage return; "
+        "rename the object or folder",
+        False,
+    ),
+    (
         {"s3": {"bucket": "my-bucket", "key": "lists/"}},
         "s3.key: [s3-key] key 'lists/' must name one object; use s3Prefix for a folder",
         False,
