@@ -602,6 +602,49 @@ def test_users_own_bucket_gets_the_backstop_and_personalize_read_access(tmp_path
     }
 
 
+def test_constructs_sharing_a_bucket_add_its_staging_backstop_once(tmp_path: Path) -> None:
+    # GIVEN two deletion constructs given the same bucket of the stack
+    def build(stack: cdk.Stack) -> None:
+        shared = s3.Bucket(
+            stack,
+            "Shared",
+            enforce_ssl=True,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            server_access_logs_bucket=s3.Bucket.from_bucket_name(stack, "Logs", "logs-bucket"),
+        )
+        PersonalizeDataDeletion(stack, "A", bucket=shared, job_name_prefix="pdda")
+        PersonalizeDataDeletion(stack, "B", bucket=shared, job_name_prefix="pddb")
+
+    template = synth_template(build, tmp_path)
+    # THEN its lifecycle configuration has one rule of that id (S3 refuses two)
+    rules = _only(template, "AWS::S3::Bucket")["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert [(r["Id"], r["Prefix"], r["ExpirationInDays"]) for r in rules] == [
+        ("ExpireStagedInputs", "staging/", 7)
+    ]
+
+
+def test_constructs_sharing_a_bucket_must_agree_on_its_expiration() -> None:
+    # GIVEN a construct given a bucket with the default expiration
+    stack = _stack()
+    shared = s3.Bucket(stack, "Shared", enforce_ssl=True, encryption=s3.BucketEncryption.S3_MANAGED)
+    PersonalizeDataDeletion(stack, "A", bucket=shared, job_name_prefix="pdda")
+    # WHEN another asks for another expiration on the same bucket
+    with pytest.raises(DeletionConfigError) as caught:
+        PersonalizeDataDeletion(
+            stack,
+            "B",
+            bucket=shared,
+            job_name_prefix="pddb",
+            staged_input_expiration=cdk.Duration.days(9),
+        )
+    # THEN it is refused, naming both
+    assert str(caught.value) == (
+        "bucket S/Shared: another PersonalizeDataDeletion construct expires its staged lists "
+        "after 7 days, this one after 9 days; one bucket has one staging prefix, so pass the "
+        "same staged_input_expiration or use another bucket"
+    )
+
+
 def test_constructs_sharing_a_prefix_share_one_job_statement(tmp_path: Path) -> None:
     # GIVEN two deletion constructs in one stack with the same (default) job name prefix
     def build(stack: cdk.Stack) -> None:

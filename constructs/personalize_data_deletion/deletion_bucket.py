@@ -9,6 +9,7 @@ completed here; an imported one cannot be inspected or changed, so the synth say
 from __future__ import annotations
 
 import json
+import weakref
 from typing import cast
 
 from aws_cdk import Annotations, Aws, Duration, RemovalPolicy, Stack
@@ -19,6 +20,7 @@ from personalize_deletion_runtime.layout import STAGING_PREFIX
 from constructs import Construct
 
 from .acknowledgements import acknowledge
+from .durations import readable
 from .errors import DeletionConfigError
 
 SSE_S3 = "AES256"
@@ -83,14 +85,7 @@ def prepare_bucket(
     what it needs.
     """
     if isinstance(bucket, s3.Bucket):
-        # Backstop: the handler purges each staged list once its job ends; anything a
-        # failed deployment leaves behind expires here. Receipts are kept.
-        bucket.add_lifecycle_rule(
-            id="ExpireStagedInputs",
-            prefix=STAGING_PREFIX,
-            expiration=expiration,
-            abort_incomplete_multipart_upload_after=Duration.days(1),
-        )
+        _expire_staged_inputs(bucket, expiration)
     added = [
         bucket.add_to_resource_policy(
             iam.PolicyStatement(
@@ -123,6 +118,33 @@ def prepare_bucket(
             f"principal personalize.amazonaws.com of s3:GetObject on {STAGING_PREFIX}* and "
             f"s3:ListBucket with s3:prefix {STAGING_PREFIX}*, both conditioned on "
             "aws:SourceAccount, and expire objects under that prefix with a lifecycle rule"
+        )
+
+
+_STAGED_INPUT_EXPIRATIONS: weakref.WeakKeyDictionary[s3.Bucket, float] = weakref.WeakKeyDictionary()
+"""The staging backstop already on a bucket, by bucket: constructs that share one add it once."""
+
+
+def _expire_staged_inputs(bucket: s3.Bucket, expiration: Duration) -> None:
+    """Backstop: the handler purges each staged list once its job ends; anything a failed
+    deployment leaves behind expires here. Receipts are kept. One rule per bucket: S3 refuses
+    a lifecycle configuration with two rules of the same id."""
+    seconds = expiration.to_seconds()
+    earlier = _STAGED_INPUT_EXPIRATIONS.get(bucket)
+    if earlier is None:
+        bucket.add_lifecycle_rule(
+            id="ExpireStagedInputs",
+            prefix=STAGING_PREFIX,
+            expiration=expiration,
+            abort_incomplete_multipart_upload_after=Duration.days(1),
+        )
+        _STAGED_INPUT_EXPIRATIONS[bucket] = seconds
+    elif earlier != seconds:
+        raise DeletionConfigError(
+            f"bucket {bucket.node.path}: another PersonalizeDataDeletion construct expires its "
+            f"staged lists after {readable(earlier)}, this one after {readable(seconds)}; one "
+            "bucket has one staging prefix, so pass the same staged_input_expiration or use "
+            "another bucket"
         )
 
 
