@@ -253,6 +253,23 @@ def test_a_long_failure_reason_still_reaches_cloudformation(world: World) -> Non
     assert world.receipt(JOB)["failureReason"] == long_reason
 
 
+def test_a_failure_reason_of_control_characters_still_reaches_cloudformation(
+    world: World,
+) -> None:
+    # GIVEN Personalize fails the job with a reason of control characters, which JSON escapes
+    # to six bytes each (\\u0001) in the framework's response
+    world.double.fail_next_jobs("Access Denied: " + "\x01" * 1500)
+
+    # WHEN the request is created
+    outcome = play(cfn_event("Create", properties()), world)
+
+    # THEN the reason is cut by its escaped size, and the response stays under 4096 bytes
+    assert outcome.reason.startswith(f"data deletion job {JOB} FAILED: Access Denied: \x01")
+    assert f"... (cut: s3://{STAGING_BUCKET}/receipts/{JOB}.json has it whole)" in outcome.reason
+    assert outcome.response is not None
+    assert outcome.response.size < 4096
+
+
 def test_the_deadline_runs_from_the_start_of_on_event(world: World) -> None:
     # GIVEN reading the list takes five simulated minutes
     def slow_read(**_):

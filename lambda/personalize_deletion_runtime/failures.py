@@ -31,11 +31,29 @@ class DeletionFailed(RuntimeError):
 
 
 def bounded(text: str, limit: int, more: str = "... (cut)") -> str:
-    """``text`` cut to at most ``limit`` UTF-8 bytes, ``more`` saying so."""
-    data = text.encode()
-    if len(data) <= limit:
+    """``text`` cut to at most ``limit`` bytes as the framework's JSON response carries it
+    (UTF-8, with a quote or backslash taking 2 bytes and a control character 2 or 6), ``more``
+    saying so: a reason of control characters (a quoted S3 key may hold them) would otherwise
+    grow up to six times past CloudFormation's limit."""
+    sizes = [_response_bytes(char) for char in text]
+    if sum(sizes) <= limit:
         return text
-    return data[: limit - len(more.encode())].decode(errors="ignore") + more
+    budget, kept = limit - sum(_response_bytes(char) for char in more), 0
+    for size in sizes:
+        budget -= size
+        if budget < 0:
+            break
+        kept += 1
+    return text[:kept] + more
+
+
+def _response_bytes(char: str) -> int:
+    """Bytes of ``char`` in a JSON string as JavaScript's ``JSON.stringify`` writes it."""
+    if char in '"\\\b\f\n\r\t':
+        return 2
+    if char < " " or "\ud800" <= char <= "\udfff":  # a lone surrogate is escaped too
+        return 6
+    return len(char.encode())
 
 
 def forget_staged(request: DeletionRequest, job_name: str, services: Services) -> None:
