@@ -574,17 +574,21 @@ def test_s3_source_keys_must_match_their_kind() -> None:
         UserList.from_s3_prefix(bucket, "folder")
 
 
+def _own_bucket(stack: cdk.Stack, construct_id: str) -> s3.Bucket:
+    """A user's bucket as the construct (and cdk-nag) wants it: SSE-S3, TLS only, logged."""
+    return s3.Bucket(
+        stack,
+        construct_id,
+        enforce_ssl=True,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        server_access_logs_bucket=s3.Bucket.from_bucket_name(stack, "Logs", "logs-bucket"),
+    )
+
+
 def test_users_own_bucket_gets_the_backstop_and_personalize_read_access(tmp_path: Path) -> None:
     # GIVEN a user's SSE-S3 bucket passed to the construct
     def build(stack: cdk.Stack) -> None:
-        own = s3.Bucket(
-            stack,
-            "Own",
-            enforce_ssl=True,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            server_access_logs_bucket=s3.Bucket.from_bucket_name(stack, "Logs", "logs-bucket"),
-        )
-        PersonalizeDataDeletion(stack, "UserDeletion", bucket=own)
+        PersonalizeDataDeletion(stack, "UserDeletion", bucket=_own_bucket(stack, "Own"))
 
     template = synth_template(build, tmp_path)
     # THEN it is the only bucket, with the staging expiry and Personalize's scoped read access
@@ -605,13 +609,7 @@ def test_users_own_bucket_gets_the_backstop_and_personalize_read_access(tmp_path
 def test_constructs_sharing_a_bucket_add_its_staging_backstop_once(tmp_path: Path) -> None:
     # GIVEN two deletion constructs given the same bucket of the stack
     def build(stack: cdk.Stack) -> None:
-        shared = s3.Bucket(
-            stack,
-            "Shared",
-            enforce_ssl=True,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            server_access_logs_bucket=s3.Bucket.from_bucket_name(stack, "Logs", "logs-bucket"),
-        )
+        shared = _own_bucket(stack, "Shared")
         PersonalizeDataDeletion(stack, "A", bucket=shared, job_name_prefix="pdda")
         PersonalizeDataDeletion(stack, "B", bucket=shared, job_name_prefix="pddb")
 
@@ -626,7 +624,7 @@ def test_constructs_sharing_a_bucket_add_its_staging_backstop_once(tmp_path: Pat
 def test_constructs_sharing_a_bucket_must_agree_on_its_expiration() -> None:
     # GIVEN a construct given a bucket with the default expiration
     stack = _stack()
-    shared = s3.Bucket(stack, "Shared", enforce_ssl=True, encryption=s3.BucketEncryption.S3_MANAGED)
+    shared = _own_bucket(stack, "Shared")
     PersonalizeDataDeletion(stack, "A", bucket=shared, job_name_prefix="pdda")
     # WHEN another asks for another expiration on the same bucket
     with pytest.raises(DeletionConfigError) as caught:
