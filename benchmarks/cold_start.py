@@ -52,6 +52,9 @@ ENVIRONMENT = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_EC2_METADATA_DISABLED": "true",
     "TRACKER_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:bench",
+    # What the construct sets on every function of the runtime (the entry points require it).
+    "TRACKING_TIMEOUT_SECONDS": "129600",
+    "HANDLER_DEADLINE_SECONDS": "3240",
     "DELETION_SCOPES": json.dumps(
         {"partition": "aws", "region": "us-east-1", "account": "123456789012", "scopes": []}
     ),
