@@ -57,7 +57,6 @@ from .tracker_definition import (
 TRACKER_ID = "PersonalizeDataDeletionTracker"
 DEFAULT_TRACKING_INTERVAL = Duration.minutes(10)
 DEFAULT_TRACKING_TIMEOUT = Duration.hours(36)
-"""Standard workflows run for at most a year; the execution's backstop needs some room."""
 
 
 def retain_role(role: iam.Role) -> None:
