@@ -152,7 +152,7 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
         tracker_settings = TrackerSettings(
             interval=tracking_interval, timeout=tracking_timeout, log_retention=log_retention
         )
-        check_staged_input_expiration(staged_input_expiration, tracking_timeout)
+        check_staged_input_expiration(staged_input_expiration, tracker_settings.timeout_seconds)
         self.limits = Limits(max_total_bytes=max_input_bytes)
         self.purge_staged_input = purge_staged_input
         retains_bucket = bucket is None and removal_policy == RemovalPolicy.RETAIN

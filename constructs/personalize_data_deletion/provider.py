@@ -148,7 +148,7 @@ class DeletionJobProvider(Construct):
             "environment": {
                 HANDLER_DEADLINE_VARIABLE: str(settings.handler_deadline_seconds),
                 TRACKER_STATE_MACHINE_VARIABLE: tracker.state_machine_arn,
-                TRACKING_TIMEOUT_VARIABLE: str(int(tracker.settings.timeout.to_seconds())),
+                TRACKING_TIMEOUT_VARIABLE: str(int(tracker.settings.timeout_seconds)),
             },
         }
         self.on_event = lambda_.Function(

@@ -71,11 +71,11 @@ def max_input_bytes_setting(value: object) -> int:
     )
 
 
-def check_staged_input_expiration(expiration: Duration, tracking_timeout: Duration) -> None:
+def check_staged_input_expiration(expiration: Duration, tracking_timeout_seconds: float) -> None:
     """A staged list must outlive the tracking of its job by a day: a job that is queued or
     pending when the tracker gives up may still read it."""
     expiration_s = expiration.to_seconds()
-    timeout_s = tracking_timeout.to_seconds()
+    timeout_s = tracking_timeout_seconds
     if expiration_s < timeout_s + DAY_SECONDS:
         raise DeletionConfigError(
             f"staged_input_expiration ({readable(expiration_s)}) must exceed tracking_timeout "

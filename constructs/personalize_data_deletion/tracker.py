@@ -125,6 +125,16 @@ class TrackerSettings(DurationSettings):
                 f"most {readable(longest)}{fix}"
             )
 
+    @property
+    def interval_seconds(self) -> float:
+        """``interval`` in seconds, as read once (no jsii round trip)."""
+        return self._seconds[0]
+
+    @property
+    def timeout_seconds(self) -> float:
+        """``timeout`` in seconds, as read once (no jsii round trip)."""
+        return self._seconds[1]
+
 
 class DeletionTracker(Construct):
     """The stack's tracker: state machine, its Lambda step, roles, logs, metrics and alarms.
@@ -179,7 +189,7 @@ class DeletionTracker(Construct):
             logging_format=lambda_.LoggingFormat.JSON,
             log_group=self._log_group("StepLogs"),
             # The limit of a follow-up job's run and of retraining, which the step starts.
-            environment={TRACKING_TIMEOUT_VARIABLE: str(int(settings.timeout.to_seconds()))},
+            environment={TRACKING_TIMEOUT_VARIABLE: str(int(settings.timeout_seconds))},
         )
         self.function.log_group.grant_write(self.function_role)
         grant_put_job_events(self.function_role)
@@ -196,8 +206,8 @@ class DeletionTracker(Construct):
             ),
         )
         definition = tracker_definition(
-            interval_seconds=int(settings.interval.to_seconds()),
-            timeout_seconds=int(settings.timeout.to_seconds()),
+            interval_seconds=int(settings.interval_seconds),
+            timeout_seconds=int(settings.timeout_seconds),
         )
         self.state_machine = sfn.StateMachine(
             self,
