@@ -66,13 +66,17 @@ class DurationSettings:
     _seconds: tuple[float, float]
     log_retention: logs.RetentionDays
 
-    def _names(self) -> tuple[str, str]:
+    def _fields(self) -> tuple[str, str]:
+        """The names of the interval's and the timeout's fields (the first two)."""
         first, second = (field.name for field in fields(cast(Any, self))[:2])
-        return self._duration_names or (first, second)
+        return first, second
+
+    def _names(self) -> tuple[str, str]:
+        return self._duration_names or self._fields()
 
     def _read(self, rule: PollingRule) -> tuple[float, float]:
         """Read the interval and the timeout once (kept as ``_seconds``) and apply ``rule``."""
-        interval, timeout = (getattr(self, field.name) for field in fields(cast(Any, self))[:2])
+        interval, timeout = (getattr(self, name) for name in self._fields())
         seconds = (interval.to_seconds(), timeout.to_seconds())
         object.__setattr__(self, "_seconds", seconds)
         every, until = seconds
