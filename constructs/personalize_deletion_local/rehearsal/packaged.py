@@ -179,19 +179,7 @@ def _step_services(resolver: Resolver, tracker: Any, runtime: Runtime, services:
     environment (``None`` without a tracker): what it lacks there, it lacks here too."""
     if tracker is None:
         return None
-    step_id = next(
-        (
-            logical_id
-            for logical_id, resource in resolver.template.resources.items()
-            if resource.get("Type") == "AWS::Lambda::Function"
-            and resolver.arn_of(logical_id) == tracker.function_arn
-        ),
-        None,
-    )
-    if step_id is None:
-        raise Unsupported(
-            f"the tracker invokes {tracker.function_arn}, which is not a function here"
-        )
+    step_id, _ = _user_function(resolver, tracker.function_arn, "track", "tracker")
     env = _environment(resolver, step_id)
     try:
         timeout = runtime.handlers.tracking_timeout_seconds(env)
@@ -225,19 +213,22 @@ def _environment(resolver: Resolver, function_id: str) -> dict[str, str]:
     return {k: str(v) for k, v in resolver.strict(variables, what).items()}
 
 
-def _user_function(resolver: Resolver, arn: str | None, site: str) -> tuple[str, str]:
-    """``(logical id, ARN)`` of the function the framework invokes for ``site``; it must run
-    this library's handler."""
+def _user_function(
+    resolver: Resolver, arn: str | None, site: str, owner: str = "provider"
+) -> tuple[str, str]:
+    """``(logical id, ARN)`` of the function the ``owner`` (the provider's framework, or the
+    tracker) invokes for ``site``; it must run this library's handler."""
     for logical_id, resource in resolver.template.resources.items():
         if resource.get("Type") == "AWS::Lambda::Function" and resolver.arn_of(logical_id) == arn:
             handler = str(resource.get("Properties", {}).get("Handler", ""))
             if handler != f"{RUNTIME_PACKAGE}.handlers.{site}":
                 raise Unsupported(
-                    f"the provider's {site} function {resolver.template.path_of(logical_id)} "
+                    f"the {owner}'s {site} function {resolver.template.path_of(logical_id)} "
                     f"runs {handler!r}, not {RUNTIME_PACKAGE}.handlers.{site}"
                 )
             return logical_id, str(arn)
-    raise Unsupported(f"the Provider framework invokes {arn}, which is not a function here")
+    invoker = "the Provider framework" if owner == "provider" else f"the {owner}"
+    raise Unsupported(f"{invoker} invokes {arn}, which is not a function here")
 
 
 def _waiter(resolver: Resolver, arn: str | None) -> Waiter:
