@@ -38,6 +38,7 @@ from .provider_settings import (
     ProviderSettingsError,
 )
 from .round_trips import add_to_principal_policy
+from .source_policies import SourceReadPolicies
 from .stack_shared import stack_shared
 from .tracker import DeletionTracker
 
@@ -139,6 +140,8 @@ class DeletionJobProvider(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Starts and polls Amazon Personalize data deletion jobs",
         )
+        self.source_reads = SourceReadPolicies(self.role)
+        """Where requests reading the user's S3 objects grant the handlers those reads."""
         common: _CommonFunctionProps = {
             "runtime": lambda_.Runtime.PYTHON_3_14,
             "architecture": lambda_.Architecture.ARM_64,

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import Annotations, Stack
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from personalize_deletion_runtime.request_rules import RequestRuleError, check_source_key
 from personalize_deletion_runtime.user_list import InputValidationError, Limits
@@ -23,7 +22,7 @@ from constructs import Construct
 
 from .acknowledgements import acknowledge_wildcard_resource
 from .provider import DeletionJobProvider
-from .round_trips import add_to_principal_policy
+from .source_policies import SourceRead
 
 JobNamer = Callable[[str], "str | None"]
 """The job's name for a list's SHA-256, or ``None`` when it is only known at deploy time."""
@@ -206,37 +205,33 @@ class _S3Source(UserList):
 
     def _bind(self, scope: Construct, binding: _Binding) -> BoundSource:
         request_name, provider = binding.request_name, binding.provider
+        bucket_name = self.bucket.bucket_name
+        objects = self.bucket.arn_for_objects(self.object_pattern)
         # Explicit actions: grant_read would add s3:GetObject*, s3:GetBucket* and s3:List*.
-        add_to_principal_policy(
-            provider.role,
-            iam.PolicyStatement(
-                actions=["s3:GetObject"],
-                resources=[self.bucket.arn_for_objects(self.object_pattern)],
-            ),
-        )
+        # Reading a version other than the current one is its own action.
+        actions = ["s3:GetObject"]
+        resources = {"s3:GetObject": objects}
         if "Prefix" in self.location:
-            add_to_principal_policy(
-                provider.role,
-                iam.PolicyStatement(
-                    actions=["s3:ListBucket"],
-                    resources=[self.bucket.bucket_arn],
-                    conditions={"StringLike": {"s3:prefix": [f"{self.location['Prefix']}*"]}},
-                ),
-            )
+            actions.append("s3:ListBucket")
+            resources["s3:ListBucket"] = self.bucket.bucket_arn
             acknowledge_wildcard_resource(
                 provider.role,
-                self.bucket.arn_for_objects(self.object_pattern),
+                objects,
                 f"request {request_name!r} reads every CSV object under its source folder.",
             )
         if "VersionId" in self.location:
-            # Reading a version other than the current one is its own action.
-            add_to_principal_policy(
-                provider.role,
-                iam.PolicyStatement(
-                    actions=["s3:GetObjectVersion"],
-                    resources=[self.bucket.arn_for_objects(self.object_pattern)],
-                ),
-            )
+            actions.append("s3:GetObjectVersion")
+            resources["s3:GetObjectVersion"] = objects
+        provider.source_reads.grant(
+            SourceRead(
+                actions=actions,
+                resources=resources,
+                bucket_name=bucket_name,
+                object_pattern=self.object_pattern,
+                list_prefix=self.location.get("Prefix"),
+            ),
+            request_name,
+        )
         if self.bucket.encryption_key is not None:
             self.bucket.encryption_key.grant_decrypt(provider.role)
         if isinstance(self.bucket, s3.Bucket) and Stack.of(self.bucket) is Stack.of(scope):
@@ -249,18 +244,18 @@ class _S3Source(UserList):
         pinned = "VersionId" in self.location or "Revision" in self.location
         if not pinned:
             Annotations.of(scope).add_info(
-                f"request {request_name!r} reads s3://{self.bucket.bucket_name}/{self.shown} once, "
+                f"request {request_name!r} reads s3://{bucket_name}/{self.shown} once, "
                 "when the request is created: replacing the object(s) later starts nothing until "
                 "version_id or revision changes"
             )
         if not isinstance(self.bucket, s3.Bucket):
             Annotations.of(scope).add_info(
-                f"request {request_name!r} reads s3://{self.bucket.bucket_name}/{self.shown} from "
+                f"request {request_name!r} reads s3://{bucket_name}/{self.shown} from "
                 "an imported bucket: the handler role was granted s3:GetObject and s3:ListBucket "
                 "on it; if the bucket is in another account or its policy denies by default, "
                 "allow that role in the bucket policy (and kms:Decrypt on its key, if any)"
             )
-        return BoundSource({"Bucket": self.bucket.bucket_name, **self.location})
+        return BoundSource({"Bucket": bucket_name, **self.location})
 
 
 CHUNK_BYTES = 1 << 20
