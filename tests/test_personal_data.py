@@ -10,13 +10,17 @@ the construct computed at synth.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import lifecycle_support as support
 import pytest
+from botocore.exceptions import ClientError
 from lifecycle_support import (
     ASSET_KEY,
+    GROUP,
     SOURCE_BUCKET,
     USERS_CSV,
+    Outcome,
     World,
     canonical_bytes,
     cfn_event,
@@ -25,6 +29,7 @@ from lifecycle_support import (
     play,
     properties,
 )
+from personalize_deletion_runtime import lifecycle
 
 pytestmark = pytest.mark.wire
 
@@ -148,6 +153,90 @@ def test_the_tracker_removes_the_asset_of_a_job_it_followed(world: World) -> Non
     # THEN the asset is a tombstone and the list's version is gone
     assert result.status == "SUCCEEDED"
     assert versions(world) == [(b"", {"pdd-removed-after-job": JOB})]
+
+
+def everything_at_the_asset_key(world: World) -> tuple[list[str], list[str]]:
+    """Version ids and delete-marker ids at the asset key (none: the CLI uploads it again)."""
+    listed = world.s3.list_object_versions(Bucket=SOURCE_BUCKET, Prefix=ASSET_KEY)
+    return (
+        [version["VersionId"] for version in listed.get("Versions", [])],
+        [marker["VersionId"] for marker in listed.get("DeleteMarkers", [])],
+    )
+
+
+def _refused_at_create(world: World) -> Outcome:
+    world.double.remove_dataset_group(GROUP)
+    return play(cfn_event("Create", asset_props()), world)
+
+
+def _refused_when_queued(world: World) -> Outcome:
+    world.double.set_dataset_group_busy(GROUP)
+    event = cfn_event("Create", asset_props())
+    merged = {**event, **lifecycle.on_event(event, world.services)}
+    world.double.remove_dataset_group(GROUP)
+    with pytest.raises(lifecycle.DeletionFailed) as caught:
+        lifecycle.is_complete(merged, world.services)
+    return Outcome(physical_id=JOB, data=None, reason=str(caught.value), polls=1)
+
+
+def _blocked_until_the_waits_deadline(world: World) -> Outcome:
+    world.double.set_dataset_group_busy(GROUP, reason="a solution version is training")
+    return play(cfn_event("Create", asset_props(Completion="WAIT")), world, step=100)
+
+
+@pytest.mark.parametrize(
+    ("refuse", "reason_end"),
+    [
+        (_refused_at_create, "; no job was started"),
+        (
+            _refused_when_queued,
+            "(the dataset group (or role) does not exist in this account and region)",
+        ),
+        (_blocked_until_the_waits_deadline, "deploy again once the blocker clears"),
+    ],
+    ids=["create-refused", "queued-then-refused", "wait-deadline"],
+)
+def test_a_list_no_job_will_read_leaves_no_version_of_its_asset(
+    world: World, refuse: Callable[[World], Outcome], reason_end: str
+) -> None:
+    # GIVEN a local list shipped as a versioned CDK asset
+    read_version = versioned_asset(world)
+
+    # WHEN its request fails without a job: refused for good, or blocked past a WAIT deadline
+    outcome = refuse(world)
+
+    # THEN the resource fails, the staged copy is gone, and so is the asset version read:
+    # nothing at the key, not even a delete marker, so the CDK CLI uploads the list again
+    # for a deployment that declares the request again
+    assert outcome.reason is not None and outcome.reason.endswith(reason_end), outcome.reason
+    assert world.double.jobs == {}
+    assert world.keys() == []
+    assert everything_at_the_asset_key(world) == ([], [])
+    assert read_version not in str(outcome.reason)
+
+
+def test_an_asset_version_that_cannot_be_deleted_leaves_the_reason_as_it_was(
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN a versioned asset whose deletion S3 refuses (say, a policy of the assets bucket)
+    versioned_asset(world)
+
+    def refuse(*_args: object) -> None:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "denied"}}, "DeleteObject")
+
+    monkeypatch.setattr(world.services.storage, "forget_asset", refuse)
+
+    # WHEN its request is refused for good
+    outcome = _refused_at_create(world)
+
+    # THEN the resource fails with the service's reason, not S3's; the miss is logged
+    assert outcome.reason is not None and outcome.reason.startswith(
+        f"request gdpr-2026-11: CreateDataDeletionJob for {JOB} failed with "
+        "ResourceNotFoundException"
+    )
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        "asset version of a list no job will read not deleted"
+    ]
 
 
 def test_a_list_in_the_users_own_bucket_is_left_to_them(world: World) -> None:

@@ -56,14 +56,35 @@ def _response_bytes(char: str) -> int:
     return len(char.encode())
 
 
-def forget_staged(request: DeletionRequest, job_name: str, services: Services) -> None:
-    """Delete a staged list no job will read (a refused or abandoned submission)."""
-    if not request.purge_staged_input:
+def forget_copies(
+    request: DeletionRequest,
+    job_name: str,
+    services: Services,
+    source_version_id: str | None = None,
+) -> None:
+    """Delete the copies of a list no job will read (a refused or abandoned submission, which
+    fails its resource): the staged list, and the version of a local list's CDK asset it was
+    read from (``source_version_id``, in a versioned assets bucket as CDK bootstraps it).
+
+    The asset gets no tombstone: a deployment that declares the request again finds its key
+    missing and uploads the list again. A deletion that fails is logged; the staged list then
+    expires by the bucket's lifecycle rule, the asset stays (the README says how to remove it).
+    """
+    if request.purge_staged_input:
+        try:
+            services.storage.purge(request.bucket, job_name)
+        except BOOKKEEPING_FAULTS as exc:  # the lifecycle rule expires it; the reason stays ours
+            LOGGER.warning(
+                "staged list not purged; the bucket's lifecycle rule will expire it",
+                extra={"job_name": job_name, "error": str(exc)},
+            )
+    source = request.source
+    if not (source.asset and source.key is not None and isinstance(source_version_id, str)):
         return
     try:
-        services.storage.purge(request.bucket, job_name)
-    except BOOKKEEPING_FAULTS as exc:  # the lifecycle rule expires it; the reason stays ours
+        services.storage.forget_asset(source.bucket, source.key, source_version_id)
+    except BOOKKEEPING_FAULTS as exc:
         LOGGER.warning(
-            "staged list not purged; the bucket's lifecycle rule will expire it",
+            "asset version of a list no job will read not deleted",
             extra={"job_name": job_name, "error": str(exc)},
         )

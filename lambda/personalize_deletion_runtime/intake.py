@@ -13,12 +13,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from .failures import DeletionFailed, forget_staged
+from .failures import DeletionFailed, forget_copies
 from .personalize_api import JobRequestRejected, TransientFault
 from .properties import DeletionRequest
 from .request_rules import compose_job_name
 from .services import Services
-from .staging import SourceError, SourceRemoved, scratch_dir
+from .staging import SOURCE_VERSION, SourceError, SourceRemoved, scratch_dir
 from .submission import submit
 from .user_list import InputValidationError
 
@@ -56,7 +56,7 @@ def take(request: DeletionRequest, physical_id: str | None, services: Services) 
         job_name = _job_name(request, sha256)
         summary = canonical.summary()
         if request.source.asset and request.source.key is not None:
-            summary["sourceVersionId"] = canonical.versions.get(request.source.key)
+            summary[SOURCE_VERSION] = canonical.versions.get(request.source.key)
         LOGGER.info(
             "deletion list validated",
             extra={"request": request.request_name, "job_name": job_name, "input": summary},
@@ -68,7 +68,7 @@ def take(request: DeletionRequest, physical_id: str | None, services: Services) 
         try:
             submission = submit(request, job_name, location, services)
         except JobRequestRejected as exc:
-            forget_staged(request, job_name, services)
+            forget_copies(request, job_name, services, summary.get(SOURCE_VERSION))
             raise DeletionFailed(
                 f"request {request.request_name}: {exc}; no job was started"
             ) from exc

@@ -33,7 +33,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from .failures import BOOKKEEPING_FAULTS, DeletionFailed, bounded, forget_staged
+from .failures import BOOKKEEPING_FAULTS, DeletionFailed, bounded, forget_copies
 from .intake import take
 from .layout import receipt_uri
 from .outcome import DEPLOYMENT, JobRecord, finish
@@ -46,6 +46,7 @@ from .properties import (
     PropertyError,
 )
 from .services import Services
+from .staging import SOURCE_VERSION
 from .state import QUEUED, TICKET_KEY, JobTicket, Origin, StateError, TrackedJob, iso
 from .submission import resubmit
 from .tracking import TrackerError
@@ -126,7 +127,7 @@ def is_complete(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
         raise DeletionFailed(f"request {request.request_name}: {exc}") from exc
     except JobRequestRejected as exc:
         if not job_arn:  # refused for good: no job will ever read the staged list
-            forget_staged(request, ticket.job_name, services)
+            forget_copies(request, ticket.job_name, services, ticket.input.get(SOURCE_VERSION))
         raise DeletionFailed(f"request {request.request_name}: {exc}") from exc
     LOGGER.info("job status", extra={"job_name": ticket.job_name, "status": state.status})
     if state.terminal:
@@ -217,7 +218,9 @@ class _Poll:
             return {"IsComplete": False}
         if self.request.completion != WAIT:
             return self._answer(NOT_YET, QUEUED, NOT_YET, self._hand_off(None, QUEUED, blocked_by))
-        forget_staged(self.request, self.job_name, self.services)
+        forget_copies(
+            self.request, self.job_name, self.services, self.ticket.input.get(SOURCE_VERSION)
+        )
         raise DeletionFailed(
             f"data deletion job {self.job_name} could not be started before the deployment's "
             f"time limit: {blocked_by}; no job was started, deploy again once the blocker clears"

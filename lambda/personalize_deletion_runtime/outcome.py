@@ -34,6 +34,7 @@ from .personalize_api import JobRequestRejected, JobState, TransientFault
 from .properties import RETRAIN_NONE, DeletionRequest
 from .request_rules import follow_up_job_name
 from .services import Services
+from .staging import SOURCE_VERSION
 from .state import Origin, iso, parse_iso
 
 LOGGER = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ def finish(record: JobRecord, state: JobState, services: Services) -> dict[str, 
     if source.asset and source.key is not None:
         # The app's own copy in the CDK assets bucket, once nothing needs it (the job ended).
         services.storage.remove_asset(
-            source.bucket, source.key, record.input.get("sourceVersionId"), record.job_name
+            source.bucket, source.key, record.input.get(SOURCE_VERSION), record.job_name
         )
     if existing is not None:
         LOGGER.info("job already recorded", extra={"job_name": record.job_name})

@@ -59,6 +59,9 @@ class SourceRemoved(SourceError):
         self.job_name = job_name
 
 
+SOURCE_VERSION = "sourceVersionId"
+"""The field of a request's input summary (ticket, receipt) naming the version of a local
+list's CDK asset that was read: the one deleted once no job needs it."""
 TOMBSTONE_METADATA = "pdd-removed-after-job"
 """Metadata of the object left in place of a removed list: the CDK CLI uploads an asset only
 when its key is missing, so the key must stay, holding nothing."""
@@ -113,6 +116,14 @@ class Storage:
         )
         if version_id:
             self.client.delete_object(Bucket=bucket, Key=key, VersionId=version_id)
+
+    def forget_asset(self, bucket: str, key: str, version_id: str) -> None:
+        """Delete the version of an asset that held a list no job will read (idempotent).
+
+        No tombstone: the resource failed, and a later deployment that declares the request
+        again must find the key missing, so that the CDK CLI uploads the list again.
+        """
+        self.client.delete_object(Bucket=bucket, Key=key, VersionId=version_id)
 
     def stage(self, request: DeletionRequest, canonical: CanonicalList, job_name: str) -> str:
         """Upload the canonical list for ``job_name``; returns the dataLocation."""
