@@ -332,6 +332,23 @@ def test_the_deadline_runs_from_the_start_of_on_event(world: World) -> None:
             lifecycle.is_complete,
             "Ticket.deadline must be a number",
         ),
+        (
+            {
+                "RequestType": "Update",
+                "ResourceProperties": properties(),
+                "PhysicalResourceId": JOB,
+                "Ticket": {
+                    "jobName": JOB,
+                    "jobArn": None,
+                    "input": {},
+                    "startedAt": T0,
+                    "deadline": T0,
+                    "kept": "yes",
+                },
+            },
+            lifecycle.is_complete,
+            "Ticket.kept must be true or false",
+        ),
     ],
 )
 def test_a_malformed_event_fails_naming_the_field(

@@ -215,6 +215,34 @@ def test_a_list_no_job_will_read_leaves_no_version_of_its_asset(
     assert read_version not in str(outcome.reason)
 
 
+def test_an_update_that_kept_its_queued_job_fails_back_to_a_request_with_its_list(
+    world: World,
+) -> None:
+    # GIVEN a request QUEUED with the tracker: its dataset group was busy all deployment long
+    read_version = versioned_asset(world)
+    world.double.set_dataset_group_busy(GROUP, reason="a solution version is training")
+    handoff = asset_props()
+    created = play(cfn_event("Create", handoff), world, step=100)
+    assert (created.physical_id, created.data["Status"]) == (JOB, "QUEUED")
+    staged = world.keys()
+
+    # WHEN an Update keeping the job (completion WAIT) is blocked past its limit, and
+    # CloudFormation rolls it back with the request's previous properties
+    wait = asset_props(Completion="WAIT")
+    updated = play(cfn_event("Update", wait, physical_id=JOB, old=handoff), world, step=100)
+    rolled_back = play(cfn_event("Update", handoff, physical_id=JOB, old=wait), world, step=100)
+
+    # THEN the Update fails, but the staged list and the asset the queued job needs stay,
+    # and the rollback finds its list and reports the request QUEUED again
+    assert updated.reason is not None and updated.reason.endswith(
+        "deploy again once the blocker clears"
+    )
+    assert world.keys() == staged == [f"staging/{JOB}/users.csv"]
+    assert everything_at_the_asset_key(world) == ([read_version], [])
+    assert rolled_back.reason is None
+    assert (rolled_back.physical_id, rolled_back.data["Status"]) == (JOB, "QUEUED")
+
+
 def test_an_asset_version_that_cannot_be_deleted_leaves_the_reason_as_it_was(
     world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -94,6 +94,7 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
         started_at=started,
         deadline=started + wait_seconds,
         blockers=intake.blockers,
+        kept=physical_id == intake.job_name,
     )
     return {"PhysicalResourceId": intake.job_name, TICKET_KEY: ticket.to_json()}
 
@@ -127,7 +128,7 @@ def is_complete(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
         raise DeletionFailed(f"request {request.request_name}: {exc}") from exc
     except JobRequestRejected as exc:
         if not job_arn:  # refused for good: no job will ever read the staged list
-            forget_copies(request, ticket.job_name, services, ticket.input.get(SOURCE_VERSION))
+            poll.forget_copies()
         raise DeletionFailed(f"request {request.request_name}: {exc}") from exc
     LOGGER.info("job status", extra={"job_name": ticket.job_name, "status": state.status})
     if state.terminal:
@@ -218,12 +219,21 @@ class _Poll:
             return {"IsComplete": False}
         if self.request.completion != WAIT:
             return self._answer(NOT_YET, QUEUED, NOT_YET, self._hand_off(None, QUEUED, blocked_by))
-        forget_copies(
-            self.request, self.job_name, self.services, self.ticket.input.get(SOURCE_VERSION)
-        )
+        self.forget_copies()
         raise DeletionFailed(
             f"data deletion job {self.job_name} could not be started before the deployment's "
             f"time limit: {blocked_by}; no job was started, deploy again once the blocker clears"
+        )
+
+    def forget_copies(self) -> None:
+        """Delete the staged list and the asset version of a job that will not start, unless
+        the resource keeps that job: an Update that kept the job identity (of a request QUEUED
+        with the tracker, say) fails back to a resource that still needs both, and
+        CloudFormation's rollback reads the asset again."""
+        if self.ticket.kept:
+            return
+        forget_copies(
+            self.request, self.job_name, self.services, self.ticket.input.get(SOURCE_VERSION)
         )
 
     def _hand_off(self, job_arn: str | None, status: str, blocked_by: str | None) -> str:

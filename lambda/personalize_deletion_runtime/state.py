@@ -54,6 +54,9 @@ class JobTicket:
     deadline: float
     blockers: tuple[dict[str, Any], ...] = ()
     """What the pre-flight found running when ``on_event`` first checked (ARNs, statuses)."""
+    kept: bool = False
+    """The job was the resource's already (an Update that kept the job identity): should this
+    event fail, CloudFormation rolls back to a resource that still needs the job's list."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,6 +66,7 @@ class JobTicket:
             "startedAt": self.started_at,
             "deadline": self.deadline,
             "blockers": list(self.blockers),
+            "kept": self.kept,
         }
 
     @classmethod
@@ -80,6 +84,8 @@ class JobTicket:
             started_at=_number(value, "startedAt", TICKET_KEY),
             deadline=_number(value, "deadline", TICKET_KEY),
             blockers=tuple(_list(value, "blockers", TICKET_KEY)),
+            # Absent from tickets written before the field existed.
+            kept="kept" in value and _flag(value, "kept", TICKET_KEY),
         )
 
 
