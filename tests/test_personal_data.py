@@ -1,10 +1,10 @@
 """No copy of a list outlives its job: the staged copy, the CDK asset, the synth's temp files.
 
 A local list (``from_csv``/``from_ids``) travels as a CDK file asset into the CDK assets bucket,
-whose lifecycle keeps objects for good. Once the job has ended, the handlers put an empty
-tombstone at the asset's key (so the CDK CLI does not upload the list again: it uploads only
-missing keys) and delete the version that held the ids. Later events name the job by the hash
-the construct computed at synth.
+whose lifecycle keeps objects for good. Once the job has ended, the handlers put a tombstone
+at the asset's key (so the CDK CLI does not upload the list again: it uploads keys that are
+missing or hold at most 22 bytes, see ``test_asset_tombstone_cli.py``) and delete the version
+that held the ids. Later events name the job by the hash the construct computed at synth.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ world = support.world
 
 JOB = expected_job_name(USERS_CSV)
 SHA = hashlib.sha256(canonical_bytes(USERS_CSV)).hexdigest()
+TOMBSTONE = f"removed after data deletion job {JOB} ended\n".encode()
+"""What the handlers leave at a list's key: more than the 22 bytes the CDK CLI counts as missing."""
 ASSET_SOURCE = {"Bucket": SOURCE_BUCKET, "Key": ASSET_KEY, "Asset": "true"}
 
 
@@ -74,9 +76,9 @@ def test_the_asset_is_replaced_by_a_tombstone_once_the_job_ended(world: World) -
     # WHEN the request is created and its job completes
     outcome = play(cfn_event("Create", asset_props()), world)
 
-    # THEN the only version left at the asset's key is an empty tombstone naming the job
+    # THEN the only version left at the asset's key is a tombstone naming the job
     assert outcome.data["Status"] == "COMPLETED"
-    assert versions(world) == [(b"", {"pdd-removed-after-job": JOB})]
+    assert versions(world) == [(TOMBSTONE, {"pdd-removed-after-job": JOB})]
     # AND the receipt says which version was read (and so deleted)
     assert world.receipt(JOB)["input"]["sourceVersionId"] == read_version
     assert world.keys() == [f"receipts/{JOB}.json"]
@@ -152,7 +154,7 @@ def test_the_tracker_removes_the_asset_of_a_job_it_followed(world: World) -> Non
 
     # THEN the asset is a tombstone and the list's version is gone
     assert result.status == "SUCCEEDED"
-    assert versions(world) == [(b"", {"pdd-removed-after-job": JOB})]
+    assert versions(world) == [(TOMBSTONE, {"pdd-removed-after-job": JOB})]
 
 
 def everything_at_the_asset_key(world: World) -> tuple[list[str], list[str]]:

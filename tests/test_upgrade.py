@@ -34,7 +34,7 @@ from lifecycle_support import (
     properties,
 )
 from personalize_deletion_runtime.scopes import Assets, Scope, Scopes
-from personalize_deletion_runtime.staging import TOMBSTONE_METADATA
+from personalize_deletion_runtime.staging import TOMBSTONE_METADATA, tombstone_body
 
 pytestmark = pytest.mark.wire
 
@@ -83,7 +83,7 @@ def test_an_unchanged_local_list_starts_no_second_job_after_the_upgrade(world: W
     # GIVEN a request created before the upgrade whose job COMPLETED, its asset a tombstone
     created = play(cfn_event("Create", old_local_list()), world)
     assert (created.physical_id, created.data["Status"]) == (JOB, "COMPLETED")
-    assert world.read(ASSET_KEY, bucket=SOURCE_BUCKET) == b""
+    assert world.read(ASSET_KEY, bucket=SOURCE_BUCKET) == tombstone_body(JOB)
     world.events()
     # AND the upgraded handlers, and the list published again under its job's name by the CLI
     world.services.scopes = UPGRADED
@@ -112,7 +112,10 @@ def test_an_unchanged_local_list_starts_no_second_job_after_the_upgrade(world: W
     assert len(world.double.jobs) == 1
     # AND the copy the CLI uploaded is a tombstone again; nothing was staged, nothing announced
     head = world.s3.head_object(Bucket=SOURCE_BUCKET, Key=f"{JOB}.csv")
-    assert (head["ContentLength"], head["Metadata"]) == (0, {TOMBSTONE_METADATA: JOB})
+    assert (head["ContentLength"], head["Metadata"]) == (
+        len(tombstone_body(JOB)),
+        {TOMBSTONE_METADATA: JOB},
+    )
     assert world.keys(prefix="staging/") == []
     assert world.events() == []
 
@@ -182,5 +185,5 @@ def test_a_job_handed_off_before_the_upgrade_is_recorded_after_it(world: World) 
         "tracker",
         JOB,
     )
-    assert world.read(ASSET_KEY, bucket=SOURCE_BUCKET) == b""
+    assert world.read(ASSET_KEY, bucket=SOURCE_BUCKET) == tombstone_body(JOB)
     assert len(world.double.jobs) == 1

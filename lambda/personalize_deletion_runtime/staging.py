@@ -64,7 +64,16 @@ SOURCE_VERSION = "sourceVersionId"
 list's CDK asset that was read: the one deleted once no job needs it."""
 TOMBSTONE_METADATA = "pdd-removed-after-job"
 """Metadata of the object left in place of a removed list: the CDK CLI uploads an asset only
-when its key is missing, so the key must stay, holding nothing."""
+when its key is missing, so the key must stay, holding no ids."""
+CLI_EMPTY_ASSET_BYTES = 22
+"""The CDK CLI counts an object of at most this many bytes (an empty zip) as a missing asset,
+and uploads the asset over it on every ``cdk deploy``: a tombstone must be larger."""
+
+
+def tombstone_body(job_name: str) -> bytes:
+    """What a tombstone holds: a note naming the job (never ids), longer than what the CLI
+    counts as missing (an empty tombstone had the list uploaded again by the next deploy)."""
+    return f"removed after data deletion job {job_name} ended\n".encode()
 
 
 @dataclass(frozen=True)
@@ -105,14 +114,19 @@ class Storage:
         return CanonicalList(path=path, stats=stats, versions=versions)
 
     def remove_asset(self, bucket: str, key: str, version_id: str | None, job_name: str) -> None:
-        """Leave an empty tombstone at ``key`` and delete the version that held the list.
+        """Leave a tombstone at ``key`` and delete the version that held the list.
 
         Idempotent. The tombstone keeps the CDK CLI from uploading the list again (it uploads
-        an asset only when the key is missing); deleting the read version (the assets bucket
-        is versioned) removes the ids themselves rather than hiding them behind a newer one.
+        an asset when the key is missing or holds at most ``CLI_EMPTY_ASSET_BYTES``); deleting
+        the read version (the assets bucket is versioned) removes the ids themselves rather
+        than hiding them behind a newer one.
         """
         self.client.put_object(
-            Bucket=bucket, Key=key, Body=b"", Metadata={TOMBSTONE_METADATA: job_name}
+            Bucket=bucket,
+            Key=key,
+            Body=tombstone_body(job_name),
+            ContentType="text/plain",
+            Metadata={TOMBSTONE_METADATA: job_name},
         )
         if version_id:
             self.client.delete_object(Bucket=bucket, Key=key, VersionId=version_id)
