@@ -125,11 +125,39 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print each receipt the handlers wrote (they hold counts and hashes, no user id)",
     )
+    repair = commands.add_parser(
+        "repair-tombstones",
+        help="remove list assets the CDK CLI uploaded again over empty tombstones (once, after "
+        "upgrading)",
+        description=(
+            "Earlier versions replaced a local list's CDK asset with an empty tombstone once its\n"
+            "job ended; cdk deploy counts an object of at most 22 bytes as missing and uploaded\n"
+            "the list again. For every .csv key under --prefix of the CDK assets bucket whose\n"
+            "history holds a tombstone, delete each version holding a list and leave a tombstone\n"
+            "the CLI counts as published. Keys without a tombstone are left alone. Uses your AWS\n"
+            "credentials: s3:ListBucketVersions, s3:GetObjectVersion, s3:DeleteObjectVersion and\n"
+            "s3:PutObject on the bucket. Run it before or after your next cdk deploy."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    repair.add_argument(
+        "--bucket",
+        required=True,
+        help="the CDK assets bucket, e.g. cdk-hnb659fds-assets-111122223333-eu-west-1",
+    )
+    repair.add_argument(
+        "--prefix", default="", help="only keys under this prefix; default: the whole bucket"
+    )
+    repair.add_argument(
+        "--dry-run", action="store_true", help="say what would be done, change nothing"
+    )
     return root
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "repair-tombstones":
+        return _repair_tombstones(args)
     try:
         return rehearse(
             args.app_dir,
@@ -146,6 +174,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RehearsalError as exc:
         print(f"rehearsal error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _repair_tombstones(args: argparse.Namespace) -> int:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from .tombstones import repair
+
+    try:
+        repair(
+            boto3.client("s3"),
+            args.bucket,
+            args.prefix,
+            dry_run=args.dry_run,
+            out=lambda line: print(line, flush=True),
+        )
+    except (BotoCoreError, ClientError) as exc:
+        print(f"repair-tombstones: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    return 0
 
 
 def _context(item: str) -> str:

@@ -1,0 +1,143 @@
+"""Repairing list assets uploaded again over empty tombstones (a one-off, after upgrading).
+
+Once a local list's job ended, the handlers of earlier versions replaced its CDK asset with an
+*empty* tombstone. The CDK CLI counts an object of at most 22 bytes as a missing asset (an empty
+zip), so the next ``cdk deploy`` uploaded the list again over it; the request had not changed,
+so no handler ran to remove that copy, and it stayed. Handlers now leave a tombstone the CLI
+counts as published, but copies uploaded before stay until removed.
+
+:func:`plan` finds them under a prefix of the CDK assets bucket: a key whose history holds a
+tombstone belongs to a job that ended (job names are never reused), so every version there that
+is not a tombstone is a list no job will read again. :func:`apply` deletes those versions and
+leaves a current tombstone where the CLI would otherwise upload. Keys without a tombstone (jobs
+still running, or never started) are left alone. Nothing read here is printed but keys, version
+ids, job names and counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from personalize_deletion_runtime.staging import (
+    CLI_EMPTY_ASSET_BYTES,
+    TOMBSTONE_METADATA,
+    tombstone_body,
+)
+
+LONGEST_TOMBSTONE_BYTES = len(tombstone_body("j" * 63))
+"""A tombstone names a job (at most 63 characters): any larger version holds a list."""
+
+
+@dataclass
+class KeyRepair:
+    """What one list key needs: the versions holding a list to delete, and a new tombstone."""
+
+    key: str
+    job_name: str
+    list_versions: list[str] = field(default_factory=list)
+    put_tombstone: bool = False
+
+    @property
+    def needed(self) -> bool:
+        return bool(self.list_versions) or self.put_tombstone
+
+    def describe(self) -> str:
+        actions = []
+        if self.list_versions:
+            actions.append(
+                f"delete {len(self.list_versions)} version(s) holding the list "
+                f"({', '.join(self.list_versions)})"
+            )
+        if self.put_tombstone:
+            actions.append("put a tombstone the CDK CLI counts as published")
+        return f"{self.key} (job {self.job_name} ended): " + "; ".join(actions)
+
+
+@dataclass
+class Plan:
+    """Every list key under a prefix: those to repair, and how many were fine or left alone."""
+
+    repairs: list[KeyRepair]
+    already_right: int
+    without_tombstone: int
+
+
+def plan(s3: Any, bucket: str, prefix: str = "") -> Plan:
+    """Read the versions of every ``.csv`` key under ``prefix`` and decide what each needs."""
+    repairs: list[KeyRepair] = []
+    already_right = without_tombstone = 0
+    for key, entries in _history(s3, bucket, prefix).items():
+        tombstones: dict[str, str] = {}
+        for entry in entries:
+            if "Size" in entry and entry["Size"] <= LONGEST_TOMBSTONE_BYTES:
+                head = s3.head_object(Bucket=bucket, Key=key, VersionId=entry["VersionId"])
+                job_name = head.get("Metadata", {}).get(TOMBSTONE_METADATA)
+                if job_name is not None:
+                    tombstones[entry["VersionId"]] = job_name
+        if not tombstones:
+            without_tombstone += 1
+            continue
+        latest = entries[0]
+        repair = KeyRepair(
+            key=key,
+            job_name=next(iter(tombstones.values())),
+            list_versions=[
+                entry["VersionId"]
+                for entry in entries
+                if "Size" in entry and entry["VersionId"] not in tombstones
+            ],
+            put_tombstone=latest.get("VersionId") not in tombstones
+            or latest.get("Size", 0) <= CLI_EMPTY_ASSET_BYTES,
+        )
+        if repair.needed:
+            repairs.append(repair)
+        else:
+            already_right += 1
+    return Plan(repairs, already_right, without_tombstone)
+
+
+def apply(s3: Any, bucket: str, repairs: Iterable[KeyRepair]) -> None:
+    """Delete the list versions first, then put the tombstone (so a failure part-way leaves
+    no list behind a tombstone, and running again finishes the work)."""
+    for repair in repairs:
+        for version_id in repair.list_versions:
+            s3.delete_object(Bucket=bucket, Key=repair.key, VersionId=version_id)
+        if repair.put_tombstone:
+            s3.put_object(
+                Bucket=bucket,
+                Key=repair.key,
+                Body=tombstone_body(repair.job_name),
+                ContentType="text/plain",
+                Metadata={TOMBSTONE_METADATA: repair.job_name},
+            )
+
+
+def repair(s3: Any, bucket: str, prefix: str, *, dry_run: bool, out: Callable[[str], None]) -> Plan:
+    """Plan, say what is (or would be) done, and do it unless ``dry_run``."""
+    found = plan(s3, bucket, prefix)
+    verb = "would repair" if dry_run else "repaired"
+    for item in found.repairs:
+        out(("would " if dry_run else "") + item.describe())
+    if not dry_run:
+        apply(s3, bucket, found.repairs)
+    out(
+        f"s3://{bucket}/{prefix}: {verb} {len(found.repairs)} list key(s); "
+        f"{found.already_right} already hold only a tombstone the CLI counts as published; "
+        f"{found.without_tombstone} have no tombstone (their jobs have not ended) and are left "
+        "alone"
+    )
+    return found
+
+
+def _history(s3: Any, bucket: str, prefix: str) -> dict[str, list[dict[str, Any]]]:
+    """Versions and delete markers of every ``.csv`` key, newest first."""
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+        for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+            if entry["Key"].endswith(".csv"):
+                by_key.setdefault(entry["Key"], []).append(entry)
+    for entries in by_key.values():
+        entries.sort(key=lambda entry: (entry["IsLatest"], entry["LastModified"]), reverse=True)
+    return by_key
