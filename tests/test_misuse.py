@@ -128,6 +128,24 @@ def test_s3_locations_that_would_become_iam_wildcards_or_break_the_policy_are_re
     assert str(caught.value) == message
 
 
+@pytest.mark.parametrize("factory", [UserList.from_s3, UserList.from_s3_prefix])
+def test_an_s3_location_unknown_until_deploy_is_refused(factory) -> None:
+    # GIVEN a key or prefix that is a CloudFormation token (a parameter's value)
+    stack = _stack()
+    bucket = s3.Bucket.from_bucket_name(stack, "B", "users-bucket")
+    location = cdk.CfnParameter(stack, "ListKey").value_as_string
+    # WHEN it names a source THEN it is refused by name: the synth could neither check it for
+    # wildcards nor size its IAM grant
+    with pytest.raises(UserListError) as caught:
+        factory(bucket, location)
+    name = "from_s3 key" if factory == UserList.from_s3 else "from_s3_prefix prefix"
+    assert str(caught.value) == (
+        f"{name} must be known at synth, not a CloudFormation token (a parameter, an import, "
+        "an attribute): it becomes an IAM resource, which the synth checks for wildcards and "
+        "sizes against IAM's limits; pass the key itself"
+    )
+
+
 def test_latin_1_s3_keys_are_taken() -> None:
     # GIVEN keys with accented letters (within the characters IAM policies take)
     bucket = s3.Bucket.from_bucket_name(_stack(), "B", "users-bucket")

@@ -21,6 +21,7 @@ from personalize_deletion_runtime.user_list import InputValidationError, Limits
 from constructs import Construct
 
 from .acknowledgements import acknowledge_wildcard_resource
+from .list_assets import is_token
 from .provider import DeletionJobProvider
 from .source_policies import SourceRead
 
@@ -267,6 +268,12 @@ def _check_s3_location(bucket: object, key: str, name: str) -> None:
     if not all(hasattr(bucket, attr) for attr in ("bucket_name", "bucket_arn", "arn_for_objects")):
         raise TypeError(
             f"{name.split()[0]} bucket must be an s3.IBucket, not {type(bucket).__name__}"
+        )
+    if isinstance(key, str) and is_token(key):
+        raise UserListError(
+            f"{name} must be known at synth, not a CloudFormation token (a parameter, an import, "
+            "an attribute): it becomes an IAM resource, which the synth checks for wildcards and "
+            "sizes against IAM's limits; pass the key itself"
         )
     try:
         check_source_key(key, name)
