@@ -177,6 +177,52 @@ def test_sources_past_the_roles_managed_policy_quota_are_refused_naming_the_requ
     assert len(policies) == 9
 
 
+def _filled_role() -> tuple[cdk.Stack, iam.Role]:
+    """A stack whose S3 sources fill the nine managed policies the handler role gives them."""
+    stack = cdk.Stack(
+        cdk.App(context={"@aws-cdk/aws-iam:minimizePolicies": True}),
+        "S",
+        env=cdk.Environment(account=ACCOUNT, region=REGION),
+    )
+    source = s3.Bucket.from_bucket_name(stack, "Requests", "privacy-requests-bucket")
+    deletion = PersonalizeDataDeletion(stack, "UserDeletion")
+    for index in range(45):
+        deletion.delete_users(
+            f"r{index}",
+            dataset_group_arn=DATASET_GROUP_ARN,
+            users=UserList.from_s3(source, f"{index:04d}/" + "k" * 991 + ".csv"),
+        )
+    return stack, deletion.provider.role
+
+
+def test_the_roles_managed_policies_are_counted_once_cdk_has_split_its_own_policy() -> None:
+    # GIVEN a handler role whose sources fill nine managed policies: it synthesizes
+    stack, role = _filled_role()
+    cdk.Stage.of(stack).synth()
+    # AND one whose own policy also grew past CDK's 10,000-character estimate (as many
+    # KMS-encrypted source buckets would make it), so that CDK splits overflow policies off
+    stack, role = _filled_role()
+    for index in range(100):
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt"],
+                resources=[f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{index:08d}-0000-0000-0000-0000"],
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}}
+                | {"StringLike": {"kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::b{index}/*"}},
+            )
+        )
+    # WHEN it synthesizes THEN it is refused: IAM would refuse the role's policies at deploy
+    with pytest.raises(RuntimeError) as caught:
+        cdk.Stage.of(stack).synth()
+    assert str(caught.value).splitlines() == [
+        "ValidationFailedWithErrors: Validation failed with the following errors:",
+        "  [S/PersonalizeDataDeletionProvider/HandlerRole] the handler role would have 13 "
+        "managed policies (9 holding S3 sources' reads, 4 that CDK split off the role's own "
+        "policy); IAM attaches at most 10 to a role unless its quota is raised: declare some of "
+        "this stack's requests in another stack",
+    ]
+
+
 def test_a_source_read_for_several_dataset_groups_is_granted_once(tmp_path: Path) -> None:
     # GIVEN one request reading one S3 object, fanned out to three dataset groups
     def build(stack: cdk.Stack) -> None:

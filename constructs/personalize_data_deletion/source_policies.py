@@ -25,7 +25,10 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import jsii
 from aws_cdk import aws_iam as iam
+
+from constructs import IValidation
 
 from .errors import DeletionConfigError
 from .list_assets import TOKEN_MARKERS
@@ -108,6 +111,7 @@ class SourceReadPolicies:
         self._policies: list[iam.ManagedPolicy] = []
         self._room = 0
         self._granted: set[tuple[object, ...]] = set()
+        role.node.add_validation(_ManagedPolicyQuota(role, self._policies))
 
     def grant(self, read: SourceRead, request_name: str) -> None:
         """Add ``read`` to the current policy, or to a new one when it would not fit.
@@ -151,3 +155,27 @@ class SourceReadPolicies:
 def _compact(value: object) -> str:
     """``value`` as IAM counts it: JSON without whitespace, characters outside ASCII escaped."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=True)
+
+
+@jsii.implements(IValidation)
+class _ManagedPolicyQuota:
+    """At synth, after CDK has split the role's own policy (an aspect, which runs before
+    validation): every managed policy of the role counts against IAM's quota, the overflow
+    policies CDK added as much as the sources' (many KMS-encrypted source buckets, each granted
+    ``kms:Decrypt`` in the role's own policy, can need several)."""
+
+    def __init__(self, role: iam.Role, sources: list[iam.ManagedPolicy]) -> None:
+        self._role = role
+        self._sources = sources
+
+    def validate(self) -> list[str]:
+        attached = [c for c in self._role.node.children if isinstance(c, iam.ManagedPolicy)]
+        if len(attached) <= ROLE_MANAGED_POLICIES:
+            return []
+        return [
+            f"the handler role would have {len(attached)} managed policies "
+            f"({len(self._sources)} holding S3 sources' reads, {len(attached) - len(self._sources)}"
+            " that CDK split off the role's own policy); IAM attaches at most "
+            f"{ROLE_MANAGED_POLICIES} to a role unless its quota is raised: declare some of this "
+            "stack's requests in another stack"
+        ]
