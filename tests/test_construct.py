@@ -20,7 +20,7 @@ from personalize_data_deletion import (
     round_trips,
 )
 from personalize_deletion_runtime.request_rules import compose_job_name
-from synth import DATASET_GROUP_ARN, cfn_lint, synth_template
+from synth import DATASET_GROUP_ARN, cfn_lint, synth_template, users_bucket
 
 pytestmark = pytest.mark.synth
 
@@ -603,21 +603,10 @@ def test_s3_source_keys_must_match_their_kind() -> None:
         UserList.from_s3_prefix(bucket, "folder")
 
 
-def _own_bucket(stack: cdk.Stack, construct_id: str) -> s3.Bucket:
-    """A user's bucket as the construct (and cdk-nag) wants it: SSE-S3, TLS only, logged."""
-    return s3.Bucket(
-        stack,
-        construct_id,
-        enforce_ssl=True,
-        encryption=s3.BucketEncryption.S3_MANAGED,
-        server_access_logs_bucket=s3.Bucket.from_bucket_name(stack, "Logs", "logs-bucket"),
-    )
-
-
 def test_users_own_bucket_gets_the_backstop_and_personalize_read_access(tmp_path: Path) -> None:
     # GIVEN a user's SSE-S3 bucket passed to the construct
     def build(stack: cdk.Stack) -> None:
-        PersonalizeDataDeletion(stack, "UserDeletion", bucket=_own_bucket(stack, "Own"))
+        PersonalizeDataDeletion(stack, "UserDeletion", bucket=users_bucket(stack, "Own"))
 
     template = synth_template(build, tmp_path)
     # THEN it is the only bucket, with the staging expiry and Personalize's scoped read access
@@ -638,7 +627,7 @@ def test_users_own_bucket_gets_the_backstop_and_personalize_read_access(tmp_path
 def test_constructs_sharing_a_bucket_add_its_staging_backstop_once(tmp_path: Path) -> None:
     # GIVEN two deletion constructs given the same bucket of the stack
     def build(stack: cdk.Stack) -> None:
-        shared = _own_bucket(stack, "Shared")
+        shared = users_bucket(stack, "Shared")
         PersonalizeDataDeletion(stack, "A", bucket=shared, job_name_prefix="pdda")
         PersonalizeDataDeletion(stack, "B", bucket=shared, job_name_prefix="pddb")
 
@@ -653,7 +642,7 @@ def test_constructs_sharing_a_bucket_add_its_staging_backstop_once(tmp_path: Pat
 def test_constructs_sharing_a_bucket_must_agree_on_its_expiration() -> None:
     # GIVEN a construct given a bucket with the default expiration
     stack = _stack()
-    shared = _own_bucket(stack, "Shared")
+    shared = users_bucket(stack, "Shared")
     PersonalizeDataDeletion(stack, "A", bucket=shared, job_name_prefix="pdda")
     # WHEN another asks for another expiration on the same bucket
     with pytest.raises(DeletionConfigError) as caught:

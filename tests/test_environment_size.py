@@ -17,18 +17,11 @@ import pytest
 from aws_cdk import aws_s3 as s3
 from aws_cdk.region_info import RegionInfo
 from personalize_data_deletion import PersonalizeDataDeletion, UserList
-from synth import ACCOUNT, DATASET_GROUP_ARN, REGION, synth_template
+from synth import ACCOUNT, DATASET_GROUP_ARN, REGION, new_stack, synth_template, users_bucket
 
 pytestmark = pytest.mark.synth
 
 SAMPLE_CSV = Path(__file__).resolve().parents[1] / "requests" / "sample-users.csv"
-
-
-def _stack(env: cdk.Environment | None = None) -> cdk.Stack:
-    app = cdk.App()
-    return cdk.Stack(
-        app, "S", env=env if env is not None else cdk.Environment(account=ACCOUNT, region=REGION)
-    )
 
 
 def _request(deletion: PersonalizeDataDeletion) -> None:
@@ -49,7 +42,7 @@ HANDLERS = (
 
 
 def _constructs(count: int) -> tuple[cdk.Stack, PersonalizeDataDeletion]:
-    stack = _stack(cdk.Environment())
+    stack = new_stack(cdk.Environment())
     for index in range(count):
         deletion = PersonalizeDataDeletion(stack, f"{index:02d}".rjust(LONGEST_CONSTRUCT_ID, "D"))
     _request(deletion)
@@ -134,14 +127,7 @@ def test_the_environment_bound_is_the_template_resolved_with_every_token_at_its_
     deletions: list[PersonalizeDataDeletion] = []
 
     def build(stack: cdk.Stack) -> None:
-        own = s3.Bucket(
-            stack,
-            "Own",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            server_access_logs_bucket=s3.Bucket.from_bucket_name(stack, "Logs", "logs-bucket"),
-        )
+        own = users_bucket(stack, "Own")
         imported = s3.Bucket.from_bucket_name(stack, "Imported", "deletions-bucket")
         deletions.append(PersonalizeDataDeletion(stack, "Created"))
         deletions.append(PersonalizeDataDeletion(stack, "OwnBucket", bucket=own))
@@ -191,7 +177,7 @@ def test_a_bucket_of_another_stack_counts_as_a_bucket_name_and_an_unknown_token_
     app.synth()
     # THEN the other stack's bucket counts as long as a bucket the construct creates, and the
     # parameter as empty ('"EXTRA":""' and a comma): the check refuses only what it can bound
-    created = PersonalizeDataDeletion(_stack(), "D").provider.environment_bounds()
+    created = PersonalizeDataDeletion(new_stack(), "D").provider.environment_bounds()
     assert deletion.provider.environment_bounds() == created | {
         HANDLERS[0]: created[HANDLERS[0]] + len('"EXTRA":"",')
     }

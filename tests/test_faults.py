@@ -288,6 +288,23 @@ def test_the_deadline_runs_from_the_start_of_on_event(world: World) -> None:
 # --------------------------------------------------------------------- malformed events
 
 
+def _polled_with_ticket(**ticket: object) -> dict:
+    """An isComplete event of an Update whose ticket has ``ticket``'s fields changed."""
+    return {
+        "RequestType": "Update",
+        "ResourceProperties": properties(),
+        "PhysicalResourceId": JOB,
+        "Ticket": {
+            "jobName": JOB,
+            "jobArn": None,
+            "input": {},
+            "startedAt": T0,
+            "deadline": T0,
+            **ticket,
+        },
+    }
+
+
 @pytest.mark.parametrize(
     ("event", "handler", "reason"),
     [
@@ -317,35 +334,12 @@ def test_the_deadline_runs_from_the_start_of_on_event(world: World) -> None:
             "the Provider framework?",
         ),
         (
-            {
-                "RequestType": "Update",
-                "ResourceProperties": properties(),
-                "PhysicalResourceId": JOB,
-                "Ticket": {
-                    "jobName": JOB,
-                    "jobArn": None,
-                    "input": {},
-                    "startedAt": T0,
-                    "deadline": "soon",
-                },
-            },
+            _polled_with_ticket(deadline="soon"),
             lifecycle.is_complete,
             "Ticket.deadline must be a number",
         ),
         (
-            {
-                "RequestType": "Update",
-                "ResourceProperties": properties(),
-                "PhysicalResourceId": JOB,
-                "Ticket": {
-                    "jobName": JOB,
-                    "jobArn": None,
-                    "input": {},
-                    "startedAt": T0,
-                    "deadline": T0,
-                    "kept": "yes",
-                },
-            },
+            _polled_with_ticket(kept="yes"),
             lifecycle.is_complete,
             "Ticket.kept must be true or false",
         ),

@@ -21,18 +21,11 @@ from personalize_data_deletion import (
 from personalize_data_deletion.environment import partition_by_region_name
 from personalize_data_deletion.request_file import RequestFileError, load_requests
 from personalize_data_deletion.stack import DeletionRequestsStack
-from synth import ACCOUNT, DATASET_GROUP_ARN, REGION, synth_template
+from synth import ACCOUNT, DATASET_GROUP_ARN, new_stack, synth_template
 
 pytestmark = pytest.mark.synth
 
 SAMPLE_CSV = Path(__file__).resolve().parents[1] / "requests" / "sample-users.csv"
-
-
-def _stack(env: cdk.Environment | None = None) -> cdk.Stack:
-    app = cdk.App()
-    return cdk.Stack(
-        app, "S", env=env if env is not None else cdk.Environment(account=ACCOUNT, region=REGION)
-    )
 
 
 def _request(deletion: PersonalizeDataDeletion, **kwargs) -> None:
@@ -73,7 +66,7 @@ def test_from_ids_refuses_anything_but_strings(ids: object, message: str) -> Non
 
 
 def test_users_that_is_not_a_user_list_is_a_type_error() -> None:
-    deletion = PersonalizeDataDeletion(_stack(), "A")
+    deletion = PersonalizeDataDeletion(new_stack(), "A")
     with pytest.raises(TypeError) as caught:
         _request(deletion, users=["u-1"])
     assert str(caught.value) == (
@@ -122,7 +115,7 @@ def test_users_that_is_not_a_user_list_is_a_type_error() -> None:
 def test_s3_locations_that_would_become_iam_wildcards_or_break_the_policy_are_refused(
     factory, location: str, message: str
 ) -> None:
-    bucket = s3.Bucket.from_bucket_name(_stack(), "B", "users-bucket")
+    bucket = s3.Bucket.from_bucket_name(new_stack(), "B", "users-bucket")
     with pytest.raises(UserListError) as caught:
         factory(bucket, location)
     assert str(caught.value) == message
@@ -131,7 +124,7 @@ def test_s3_locations_that_would_become_iam_wildcards_or_break_the_policy_are_re
 @pytest.mark.parametrize("factory", [UserList.from_s3, UserList.from_s3_prefix])
 def test_an_s3_location_unknown_until_deploy_is_refused(factory) -> None:
     # GIVEN a key or prefix that is a CloudFormation token (a parameter's value)
-    stack = _stack()
+    stack = new_stack()
     bucket = s3.Bucket.from_bucket_name(stack, "B", "users-bucket")
     location = cdk.CfnParameter(stack, "ListKey").value_as_string
     # WHEN it names a source THEN it is refused by name: the synth could neither check it for
@@ -148,7 +141,7 @@ def test_an_s3_location_unknown_until_deploy_is_refused(factory) -> None:
 
 def test_latin_1_s3_keys_are_taken() -> None:
     # GIVEN keys with accented letters (within the characters IAM policies take)
-    bucket = s3.Bucket.from_bucket_name(_stack(), "B", "users-bucket")
+    bucket = s3.Bucket.from_bucket_name(new_stack(), "B", "users-bucket")
     # WHEN they name a source THEN they are taken
     UserList.from_s3(bucket, "données/liste-été.csv")
     UserList.from_s3_prefix(bucket, "données/")
@@ -157,7 +150,7 @@ def test_latin_1_s3_keys_are_taken() -> None:
 def test_s3_sources_check_their_argument_types() -> None:
     with pytest.raises(TypeError, match=r"^from_s3 bucket must be an s3\.IBucket, not str$"):
         UserList.from_s3("users-bucket", "a.csv")
-    bucket = s3.Bucket.from_bucket_name(_stack(), "B", "users-bucket")
+    bucket = s3.Bucket.from_bucket_name(new_stack(), "B", "users-bucket")
     with pytest.raises(TypeError, match=r"^from_s3_prefix prefix must be a string, not int$"):
         UserList.from_s3_prefix(bucket, 7)
 
@@ -190,7 +183,7 @@ def test_construct_settings_are_checked_by_type_and_rule(
     kwargs: dict, error: type[Exception], message: str
 ) -> None:
     with pytest.raises(error) as caught:
-        PersonalizeDataDeletion(_stack(), "A", **kwargs)
+        PersonalizeDataDeletion(new_stack(), "A", **kwargs)
     assert str(caught.value) == message
 
 
@@ -235,7 +228,7 @@ def test_construct_settings_are_checked_by_type_and_rule(
 def test_request_values_are_checked_by_type_and_rule(
     name: str, kwargs: dict, error: type[Exception], message: str
 ) -> None:
-    deletion = PersonalizeDataDeletion(_stack(), "A")
+    deletion = PersonalizeDataDeletion(new_stack(), "A")
     args = {"dataset_group_arn": DATASET_GROUP_ARN, "users": UserList.from_csv(SAMPLE_CSV)}
     with pytest.raises(error) as caught:
         deletion.delete_users(name, **(args | kwargs))
@@ -243,7 +236,7 @@ def test_request_values_are_checked_by_type_and_rule(
 
 
 def test_fifty_tags_with_unicode_letters_are_accepted() -> None:
-    deletion = PersonalizeDataDeletion(_stack(), "A")
+    deletion = PersonalizeDataDeletion(new_stack(), "A")
     tags = {f"k{i}": "Zoë Æther 1/2 = ½ @ x:y" for i in range(50)}
     _request(deletion, tags=tags)
     assert len(deletion.requests) == 1
@@ -285,14 +278,14 @@ def test_fifty_tags_with_unicode_letters_are_accepted() -> None:
     ],
 )
 def test_dataset_groups_are_checked_against_the_stacks_environment(arn: str, message: str) -> None:
-    deletion = PersonalizeDataDeletion(_stack(), "A")
+    deletion = PersonalizeDataDeletion(new_stack(), "A")
     with pytest.raises(DeletionConfigError) as caught:
         _request(deletion, dataset_group_arn=arn)
     assert str(caught.value) == message
 
 
 def test_an_environment_agnostic_stack_checks_only_the_arns_format() -> None:
-    deletion = PersonalizeDataDeletion(_stack(cdk.Environment()), "A")
+    deletion = PersonalizeDataDeletion(new_stack(cdk.Environment()), "A")
     _request(
         deletion, dataset_group_arn="arn:aws:personalize:eu-west-1:111122223333:dataset-group/x"
     )
@@ -313,7 +306,9 @@ def test_the_partition_a_region_name_implies_is_region_infos_for_every_region_it
 def test_a_group_in_the_stacks_partition_or_in_a_region_unknown_to_region_info_is_accepted(
     region: str, arn_partition: str
 ) -> None:
-    deletion = PersonalizeDataDeletion(_stack(cdk.Environment(account=ACCOUNT, region=region)), "A")
+    deletion = PersonalizeDataDeletion(
+        new_stack(cdk.Environment(account=ACCOUNT, region=region)), "A"
+    )
     arn = f"arn:{arn_partition}:personalize:{region}:{ACCOUNT}:dataset-group/x"
     _request(deletion, dataset_group_arn=arn)
     assert len(deletion.requests) == 1
@@ -371,7 +366,7 @@ def test_an_empty_dataset_group_in_a_request_file_is_an_error_not_the_default(
     ],
 )
 def test_a_users_bucket_that_could_expose_lists_is_refused(props: dict, message: str) -> None:
-    stack = _stack()
+    stack = new_stack()
     own = s3.Bucket(stack, "Own", **props)
     with pytest.raises(DeletionConfigError) as caught:
         PersonalizeDataDeletion(stack, "A", bucket=own)
@@ -407,7 +402,7 @@ def test_a_users_bucket_without_tls_enforcement_gets_it(tmp_path: Path) -> None:
 
 
 def test_an_imported_bucket_gets_a_note_of_what_it_must_have() -> None:
-    stack = _stack()
+    stack = new_stack()
     imported = s3.Bucket.from_bucket_name(stack, "Imported", "deletions-bucket")
     PersonalizeDataDeletion(stack, "A", bucket=imported)
     notes = [
@@ -460,7 +455,7 @@ def test_a_misspelt_option_is_refused_as_python_refuses_an_unknown_keyword(
     declare, message: str
 ) -> None:
     # GIVEN a construct
-    deletion = PersonalizeDataDeletion(_stack(), "D")
+    deletion = PersonalizeDataDeletion(new_stack(), "D")
     # WHEN an option is misspelt (options are typed keywords, declared once for each method)
     with pytest.raises(TypeError) as refused:
         declare(deletion)
