@@ -12,7 +12,8 @@ from typing import Any
 
 import lifecycle_support as support
 import pytest
-from personalize_deletion_local import cli
+from botocore.exceptions import ClientError
+from personalize_deletion_local import cli, tombstones
 from personalize_deletion_local.rehearsal.stack_run import published_in
 from personalize_deletion_runtime.staging import TOMBSTONE_METADATA, tombstone_body
 
@@ -119,7 +120,8 @@ def test_lists_uploaded_again_over_empty_tombstones_are_removed(
         f"({uploaded_again[ENDED]}); put a tombstone the CDK CLI counts as published",
         f"{EMPTIED}.csv (job {EMPTIED} ended): put a tombstone the CDK CLI counts as published",
         f"s3://{BUCKET}/: repaired 2 list key(s); 1 already hold only a tombstone the CLI counts "
-        "as published; 1 have no tombstone (their jobs have not ended) and are left alone",
+        "as published; 1 have no tombstone in their history (jobs still running or never started) "
+        "and are left alone",
     ]
 
 
@@ -145,5 +147,49 @@ def test_a_dry_run_changes_nothing_and_a_second_run_finds_nothing(
     # THEN the second run has nothing left to do
     assert capsys.readouterr().out.splitlines() == [
         f"s3://{BUCKET}/: repaired 0 list key(s); 3 already hold only a tombstone the CLI counts "
-        "as published; 1 have no tombstone (their jobs have not ended) and are left alone"
+        "as published; 1 have no tombstone in their history (jobs still running or never "
+        "started) and are left alone"
     ]
+
+
+def test_a_key_that_cannot_be_repaired_is_reported_and_the_others_are_repaired(
+    s3: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the same bucket, where S3 refuses to delete one version (a bucket policy, say)
+    uploaded_again = _earlier_versions_left_behind(s3)
+    real = tombstones.apply
+
+    def refuse_one(client: Any, bucket: str, item: tombstones.KeyRepair) -> None:
+        if item.key == f"{ENDED}.csv":
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "denied"}}, "Delete")
+        real(client, bucket, item)
+
+    monkeypatch.setattr(tombstones, "apply", refuse_one)
+    # WHEN the repair runs
+    status = cli.main(["repair-tombstones", "--bucket", BUCKET])
+    # THEN it says which key it could not repair, repairs the other, and exits 1
+    assert status == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"could not repair {ENDED}.csv: An error occurred (AccessDenied) when calling the Delete "
+        "operation: denied",
+        f"{EMPTIED}.csv (job {EMPTIED} ended): put a tombstone the CDK CLI counts as published",
+        f"s3://{BUCKET}/: repaired 1 list key(s), 1 could not be repaired; 1 already hold only a "
+        "tombstone the CLI counts as published; 1 have no tombstone in their history (jobs still "
+        "running or never started) and are left alone",
+    ]
+    assert _history(s3, ENDED)[0] == (LIST, {})
+    assert uploaded_again
+
+
+def test_a_bucket_without_versioning_is_said_to_be_beyond_repair(
+    s3: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a bucket without versioning (not as CDK bootstraps it)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Suspended"})
+    # WHEN the repair runs THEN it warns first that it cannot tell such lists apart
+    assert cli.main(["repair-tombstones", "--bucket", BUCKET, "--dry-run"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == (
+        f"warning: s3://{BUCKET} is not versioned: an upload replaced each tombstone there, so a "
+        "list uploaded again cannot be told from the list of a job still running; such keys are "
+        "left alone"
+    )

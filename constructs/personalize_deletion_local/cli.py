@@ -183,17 +183,18 @@ def _repair_tombstones(args: argparse.Namespace) -> int:
     from .tombstones import repair
 
     try:
-        repair(
+        repaired = repair(
             boto3.client("s3"),
             args.bucket,
             args.prefix,
             dry_run=args.dry_run,
             out=lambda line: print(line, flush=True),
+            faults=(BotoCoreError, ClientError),
         )
     except (BotoCoreError, ClientError) as exc:
         print(f"repair-tombstones: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    return 0
+    return 0 if repaired else 1
 
 
 def _context(item: str) -> str:

@@ -16,7 +16,7 @@ ids, job names and counts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,37 +98,60 @@ def plan(s3: Any, bucket: str, prefix: str = "") -> Plan:
     return Plan(repairs, already_right, without_tombstone)
 
 
-def apply(s3: Any, bucket: str, repairs: Iterable[KeyRepair]) -> None:
+def apply(s3: Any, bucket: str, repair: KeyRepair) -> None:
     """Delete the list versions first, then put the tombstone (so a failure part-way leaves
     no list behind a tombstone, and running again finishes the work)."""
-    for repair in repairs:
-        for version_id in repair.list_versions:
-            s3.delete_object(Bucket=bucket, Key=repair.key, VersionId=version_id)
-        if repair.put_tombstone:
-            s3.put_object(
-                Bucket=bucket,
-                Key=repair.key,
-                Body=tombstone_body(repair.job_name),
-                ContentType="text/plain",
-                Metadata={TOMBSTONE_METADATA: repair.job_name},
-            )
+    for version_id in repair.list_versions:
+        s3.delete_object(Bucket=bucket, Key=repair.key, VersionId=version_id)
+    if repair.put_tombstone:
+        s3.put_object(
+            Bucket=bucket,
+            Key=repair.key,
+            Body=tombstone_body(repair.job_name),
+            ContentType="text/plain",
+            Metadata={TOMBSTONE_METADATA: repair.job_name},
+        )
 
 
-def repair(s3: Any, bucket: str, prefix: str, *, dry_run: bool, out: Callable[[str], None]) -> Plan:
-    """Plan, say what is (or would be) done, and do it unless ``dry_run``."""
+def repair(
+    s3: Any,
+    bucket: str,
+    prefix: str,
+    *,
+    dry_run: bool,
+    out: Callable[[str], None],
+    faults: tuple[type[Exception], ...] = (),
+) -> bool:
+    """Plan, say what is (or would be) done, and do it unless ``dry_run``; ``False`` if a key
+    could not be repaired (``faults`` of one key are reported and the others go on)."""
+    if s3.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled":
+        out(
+            f"warning: s3://{bucket} is not versioned: an upload replaced each tombstone there, "
+            "so a list uploaded again cannot be told from the list of a job still running; "
+            "such keys are left alone"
+        )
     found = plan(s3, bucket, prefix)
-    verb = "would repair" if dry_run else "repaired"
+    failed = 0
     for item in found.repairs:
-        out(("would " if dry_run else "") + item.describe())
-    if not dry_run:
-        apply(s3, bucket, found.repairs)
+        if dry_run:
+            out("would " + item.describe())
+            continue
+        try:
+            apply(s3, bucket, item)
+        except faults as exc:
+            failed += 1
+            out(f"could not repair {item.key}: {exc}")
+            continue
+        out(item.describe())
+    verb = "would repair" if dry_run else "repaired"
     out(
-        f"s3://{bucket}/{prefix}: {verb} {len(found.repairs)} list key(s); "
-        f"{found.already_right} already hold only a tombstone the CLI counts as published; "
-        f"{found.without_tombstone} have no tombstone (their jobs have not ended) and are left "
-        "alone"
+        f"s3://{bucket}/{prefix}: {verb} {len(found.repairs) - failed} list key(s)"
+        + (f", {failed} could not be repaired" if failed else "")
+        + f"; {found.already_right} already hold only a tombstone the CLI counts as published; "
+        f"{found.without_tombstone} have no tombstone in their history (jobs still running or "
+        "never started) and are left alone"
     )
-    return found
+    return failed == 0
 
 
 def _history(s3: Any, bucket: str, prefix: str) -> dict[str, list[dict[str, Any]]]:
