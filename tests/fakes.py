@@ -413,6 +413,12 @@ class FakeStepFunctions:
 
     def describe_execution(self, **request: Any) -> dict[str, Any]:
         name = request["executionArn"].rsplit(":", 1)[1]
+        if name not in self.executions:
+            raise service_error(
+                "DescribeExecution",
+                "ExecutionDoesNotExist",
+                f"Execution Does Not Exist: '{request['executionArn']}'",
+            )
         return {"executionArn": request["executionArn"], **self.executions[name]}
 
     def listed(self) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from fakes import FakeWorld, fake_world
+from fakes import FakeWorld, fake_world, service_error
 from lifecycle_support import (
     DEADLINE_SECONDS,
     GROUP,
@@ -201,12 +201,13 @@ def test_an_update_keeping_the_job_identity_stages_and_creates_nothing() -> None
     event = cfn_event("Update", props, physical_id=JOB, old=properties())
     # WHEN CloudFormation updates the resource
     result = lifecycle.on_event(event, world.services)
-    # THEN the same job is meant: the list is read (its hash is the identity), nothing staged,
-    # no create; the first poll finds the job by name
+    # THEN the same job is meant: the list is read (its hash is the identity), the job found by
+    # name, nothing staged (the job exists), no create; the first poll describes it
     assert result["PhysicalResourceId"] == JOB
-    assert result["Ticket"]["jobArn"] is None
+    assert result["Ticket"]["jobArn"] == job_arn(JOB)
+    assert result["Ticket"]["kept"] is True
     assert world.s3.calls == ["GetObject"]
-    assert world.job_calls() == []
+    assert world.job_calls() == [(LIST, None)]
     world.clock.now = T0 + 60
     assert lifecycle.is_complete({**event, **result}, world.services)["Data"]["JobArn"] == (
         job_arn(JOB)
@@ -379,3 +380,37 @@ def test_the_origin_in_every_answer_is_the_events() -> None:
         "logicalResourceId": LOGICAL_ID,
         "completion": "HAND_OFF",
     }
+
+
+# ------------------------------------------------------------- whether a tracker follows
+
+
+@pytest.mark.parametrize(
+    ("executions", "answer", "following"),
+    [
+        ({}, None, False),
+        ({JOB: "SUCCEEDED"}, None, False),
+        ({JOB: "RUNNING"}, None, True),
+        ({JOB: "FAILED", f"{JOB}-2": "RUNNING"}, None, True),
+        ({}, "AccessDeniedException", True),
+    ],
+    ids=["none", "ended", "running", "second-running", "cannot-say"],
+)
+def test_a_job_is_followed_while_one_of_its_executions_runs(
+    executions: dict[str, str], answer: str | None, following: bool
+) -> None:
+    # GIVEN the tracker's executions for a job (named <job>, <job>-2, ...), or Step Functions
+    # refusing to answer
+    world = fake_world()
+    world.stepfunctions.executions.update(
+        {name: {"input": "{}", "status": status} for name, status in executions.items()}
+    )
+    if answer is not None:
+
+        def refuse(**_request: object) -> None:
+            raise service_error("DescribeExecution", answer, "no")
+
+        world.stepfunctions.describe_execution = refuse  # type: ignore[method-assign]
+    # WHEN asked whether one still follows the job THEN it says, erring on keeping its list
+    assert world.services.tracker is not None
+    assert world.services.tracker.following(JOB) is following

@@ -403,7 +403,7 @@ def test_update_changing_only_tags_keeps_the_job(world: World) -> None:
 
     # THEN the physical id is unchanged, no job is created, and the existing one is reported
     assert outcome.physical_id == JOB
-    assert outcome.event["Ticket"]["jobArn"] is None
+    assert outcome.event["Ticket"]["jobArn"] == job_arn(JOB)
     assert outcome.data == completed()
     assert list(world.double.jobs) == [JOB]
     assert world.job_calls() == [

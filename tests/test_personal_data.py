@@ -19,6 +19,7 @@ from lifecycle_support import (
     ASSET_KEY,
     GROUP,
     SOURCE_BUCKET,
+    STAGING_BUCKET,
     USERS_CSV,
     Outcome,
     World,
@@ -48,13 +49,13 @@ def asset_props(**overrides) -> dict:
     return properties(**{"Source": ASSET_SOURCE, "ContentSha256": SHA, **overrides})
 
 
-def versioned_asset(world: World) -> str:
+def versioned_asset(world: World, key: str = ASSET_KEY) -> str:
     """The assets bucket is versioned (as CDK bootstraps it); the list is one version."""
     world.s3.delete_object(Bucket=SOURCE_BUCKET, Key=ASSET_KEY)  # the fixture's unversioned copy
     world.s3.put_bucket_versioning(
         Bucket=SOURCE_BUCKET, VersioningConfiguration={"Status": "Enabled"}
     )
-    return world.s3.put_object(Bucket=SOURCE_BUCKET, Key=ASSET_KEY, Body=USERS_CSV)["VersionId"]
+    return world.s3.put_object(Bucket=SOURCE_BUCKET, Key=key, Body=USERS_CSV)["VersionId"]
 
 
 def versions(world: World) -> list[tuple[bytes, dict]]:
@@ -116,11 +117,14 @@ def test_a_removed_list_whose_job_does_not_exist_cannot_start_one(world: World) 
     # WHEN the request is created
     outcome = play(cfn_event("Create", asset_props()), world)
 
-    # THEN it fails saying the list is gone; nothing was started
+    # THEN it fails saying the list is gone, and how to have it published again; nothing was
+    # started
     assert outcome.reason == (
         f"request gdpr-2026-11: s3://{SOURCE_BUCKET}/{ASSET_KEY} was removed from the CDK assets "
-        f"bucket after job pdd-x ended, and no job {JOB} exists to adopt: the list is gone, so "
-        "no job can be started from it; declare the list again"
+        f"bucket after job pdd-x ended, and no job {JOB} exists to adopt: that key held the list "
+        "of every job of this request and list (its dataset group was not known at synth), so "
+        "no job can be started from it; rename the request, and the synth publishes its list "
+        "under a new key"
     )
     assert [call.operation for call in world.double.calls] == ["ListDataDeletionJobs"]
 
@@ -157,23 +161,33 @@ def test_the_tracker_removes_the_asset_of_a_job_it_followed(world: World) -> Non
     assert versions(world) == [(TOMBSTONE, {"pdd-removed-after-job": JOB})]
 
 
-def everything_at_the_asset_key(world: World) -> tuple[list[str], list[str]]:
+def everything_at_the_asset_key(world: World, key: str = ASSET_KEY) -> tuple[list[str], list[str]]:
     """Version ids and delete-marker ids at the asset key (none: the CLI uploads it again)."""
-    listed = world.s3.list_object_versions(Bucket=SOURCE_BUCKET, Prefix=ASSET_KEY)
+    listed = world.s3.list_object_versions(Bucket=SOURCE_BUCKET, Prefix=key)
     return (
         [version["VersionId"] for version in listed.get("Versions", [])],
         [marker["VersionId"] for marker in listed.get("DeleteMarkers", [])],
     )
 
 
-def _refused_at_create(world: World) -> Outcome:
+JOB_KEY = f"assets/{JOB}.csv"
+"""A list asset named after its job, as the construct publishes one whose job name it knows;
+``ASSET_KEY`` is named by a hash, as one whose dataset group is a token at synth (shared by
+every job of its request and list)."""
+
+
+def job_asset_props(**overrides) -> dict:
+    return asset_props(Source={**ASSET_SOURCE, "Key": JOB_KEY}, **overrides)
+
+
+def _refused_at_create(world: World, props: dict) -> Outcome:
     world.double.remove_dataset_group(GROUP)
-    return play(cfn_event("Create", asset_props()), world)
+    return play(cfn_event("Create", props), world)
 
 
-def _refused_when_queued(world: World) -> Outcome:
+def _refused_when_queued(world: World, props: dict) -> Outcome:
     world.double.set_dataset_group_busy(GROUP)
-    event = cfn_event("Create", asset_props())
+    event = cfn_event("Create", props)
     merged = {**event, **lifecycle.on_event(event, world.services)}
     world.double.remove_dataset_group(GROUP)
     with pytest.raises(lifecycle.DeletionFailed) as caught:
@@ -181,12 +195,12 @@ def _refused_when_queued(world: World) -> Outcome:
     return Outcome(physical_id=JOB, data=None, reason=str(caught.value), polls=1)
 
 
-def _blocked_until_the_waits_deadline(world: World) -> Outcome:
+def _blocked_until_the_waits_deadline(world: World, props: dict) -> Outcome:
     world.double.set_dataset_group_busy(GROUP, reason="a solution version is training")
-    return play(cfn_event("Create", asset_props(Completion="WAIT")), world, step=100)
+    return play(cfn_event("Create", {**props, "Completion": "WAIT"}), world, step=100)
 
 
-@pytest.mark.parametrize(
+REFUSALS = pytest.mark.parametrize(
     ("refuse", "reason_end"),
     [
         (_refused_at_create, "; no job was started"),
@@ -198,14 +212,17 @@ def _blocked_until_the_waits_deadline(world: World) -> Outcome:
     ],
     ids=["create-refused", "queued-then-refused", "wait-deadline"],
 )
+
+
+@REFUSALS
 def test_a_list_no_job_will_read_leaves_no_version_of_its_asset(
-    world: World, refuse: Callable[[World], Outcome], reason_end: str
+    world: World, refuse: Callable[[World, dict], Outcome], reason_end: str
 ) -> None:
-    # GIVEN a local list shipped as a versioned CDK asset
-    read_version = versioned_asset(world)
+    # GIVEN a local list shipped as a versioned CDK asset named after its job
+    read_version = versioned_asset(world, JOB_KEY)
 
     # WHEN its request fails without a job: refused for good, or blocked past a WAIT deadline
-    outcome = refuse(world)
+    outcome = refuse(world, job_asset_props())
 
     # THEN the resource fails, the staged copy is gone, and so is the asset version read:
     # nothing at the key, not even a delete marker, so the CDK CLI uploads the list again
@@ -213,8 +230,68 @@ def test_a_list_no_job_will_read_leaves_no_version_of_its_asset(
     assert outcome.reason is not None and outcome.reason.endswith(reason_end), outcome.reason
     assert world.double.jobs == {}
     assert world.keys() == []
-    assert everything_at_the_asset_key(world) == ([], [])
+    assert everything_at_the_asset_key(world, JOB_KEY) == ([], [])
     assert read_version not in str(outcome.reason)
+
+
+@REFUSALS
+def test_a_list_asset_named_by_a_hash_stays_when_one_of_its_jobs_cannot_start(
+    world: World, refuse: Callable[[World, dict], Outcome], reason_end: str
+) -> None:
+    # GIVEN a local list whose asset is named by a hash (its dataset group was a token at
+    # synth): the key serves every job of its request and list (another group's, a rollback's)
+    read_version = versioned_asset(world)
+
+    # WHEN one of its jobs cannot start
+    outcome = refuse(world, asset_props())
+
+    # THEN its staged copy is gone, but the asset stays for the jobs that may still read it
+    assert outcome.reason is not None and outcome.reason.endswith(reason_end), outcome.reason
+    assert world.keys() == []
+    assert everything_at_the_asset_key(world) == ([read_version], [])
+
+
+def test_a_job_a_tracker_follows_keeps_its_list_when_another_resource_of_it_fails(
+    world: World,
+) -> None:
+    # GIVEN a request QUEUED with the tracker (its dataset group busy all deployment long)
+    read_version = versioned_asset(world, JOB_KEY)
+    world.double.set_dataset_group_busy(GROUP, reason="a solution version is training")
+    created = play(cfn_event("Create", job_asset_props()), world, step=100)
+    assert created.data["Status"] == "QUEUED"
+    staged = world.keys()
+
+    # WHEN another resource names the same job (a changed logical id, a second stack) with
+    # completion WAIT, and is still blocked at its limit
+    other = play(cfn_event("Create", job_asset_props(Completion="WAIT")), world, step=100)
+
+    # THEN that resource fails, but the list the tracker will submit the job from stays
+    assert other.reason is not None and other.reason.endswith("once the blocker clears")
+    assert world.keys() == staged == [f"staging/{JOB}/users.csv"]
+    assert everything_at_the_asset_key(world, JOB_KEY) == ([read_version], [])
+
+
+def test_an_update_keeping_a_job_that_never_started_stages_its_list_again(world: World) -> None:
+    # GIVEN a request whose job never started and whose staged list is gone: it was QUEUED,
+    # and the tracker gave up (NOT_STARTED) and purged the list
+    world.double.set_dataset_group_busy(GROUP, reason="a solution version is training")
+    created = play(cfn_event("Create", properties()), world, step=100)
+    assert created.data["Status"] == "QUEUED"
+    world.s3.delete_object(Bucket=STAGING_BUCKET, Key=f"staging/{JOB}/users.csv")
+    world.double.set_dataset_group_busy(GROUP, busy=False)
+
+    # WHEN an Update that keeps the job (new tags) reaches on_event
+    props = properties(Tags={"ticket": "PRIV-2"})
+    event = cfn_event("Update", props, physical_id=JOB, old=properties())
+    answer = lifecycle.on_event(event, world.services)
+
+    # THEN the list is staged again (no job exists to adopt), before any job is created
+    assert answer["Ticket"]["jobArn"] is None
+    assert world.keys() == [f"staging/{JOB}/users.csv"]
+    assert world.double.jobs == {}
+    # AND the first poll submits the job from it
+    assert lifecycle.is_complete({**event, **answer}, world.services) == {"IsComplete": False}
+    assert world.double.jobs[JOB].data_location == f"s3://{STAGING_BUCKET}/staging/{JOB}/users.csv"
 
 
 def test_an_update_that_kept_its_queued_job_fails_back_to_a_request_with_its_list(
@@ -249,7 +326,7 @@ def test_an_asset_version_that_cannot_be_deleted_leaves_the_reason_as_it_was(
     world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     # GIVEN a versioned asset whose deletion S3 refuses (say, a policy of the assets bucket)
-    versioned_asset(world)
+    versioned_asset(world, JOB_KEY)
 
     def refuse(*_args: object) -> None:
         raise ClientError({"Error": {"Code": "AccessDenied", "Message": "denied"}}, "DeleteObject")
@@ -257,7 +334,7 @@ def test_an_asset_version_that_cannot_be_deleted_leaves_the_reason_as_it_was(
     monkeypatch.setattr(world.services.storage, "forget_asset", refuse)
 
     # WHEN its request is refused for good
-    outcome = _refused_at_create(world)
+    outcome = _refused_at_create(world, job_asset_props())
 
     # THEN the resource fails with the service's reason, not S3's; the miss is logged
     assert outcome.reason is not None and outcome.reason.startswith(

@@ -67,9 +67,15 @@ def forget_copies(
     read from (``source_version_id``, in a versioned assets bucket as CDK bootstraps it).
 
     The asset gets no tombstone: a deployment that declares the request again finds its key
-    missing and uploads the list again. A deletion that fails is logged; the staged list then
+    missing and uploads the list again. Nothing is deleted while a tracker execution follows
+    the job (another resource of the same job name queued it: a changed logical id, a second
+    stack), and an asset is deleted only at its job's own key (one named by a hash serves every
+    job of its request and list). A deletion that fails is logged; the staged list then
     expires by the bucket's lifecycle rule, the asset stays (the README says how to remove it).
     """
+    if services.tracker is not None and services.tracker.following(job_name):
+        LOGGER.info("list kept: a tracker execution follows its job", extra={"job_name": job_name})
+        return
     if request.purge_staged_input:
         try:
             services.storage.purge(request.bucket, job_name)
@@ -79,7 +85,12 @@ def forget_copies(
                 extra={"job_name": job_name, "error": str(exc)},
             )
     source = request.source
-    if not (source.asset and source.key is not None and isinstance(source_version_id, str)):
+    if not (
+        source.asset
+        and source.key is not None
+        and source.key.endswith(f"{job_name}.csv")
+        and isinstance(source_version_id, str)
+    ):
         return
     try:
         services.storage.forget_asset(source.bucket, source.key, source_version_id)

@@ -18,7 +18,7 @@ from .personalize_api import JobRequestRejected, TransientFault
 from .properties import DeletionRequest
 from .request_rules import compose_job_name
 from .services import Services
-from .staging import SOURCE_VERSION, SourceError, SourceRemoved, scratch_dir
+from .staging import SOURCE_VERSION, CanonicalList, SourceError, SourceRemoved, scratch_dir
 from .submission import submit
 from .user_list import InputValidationError
 
@@ -63,7 +63,9 @@ def take(request: DeletionRequest, physical_id: str | None, services: Services) 
         )
         if physical_id == job_name:
             LOGGER.info("update keeps the job identity: no new job", extra={"job_name": job_name})
-            return Intake(job_name, None, summary)
+            return Intake(
+                job_name, _existing_or_staged(request, canonical, job_name, services), summary
+            )
         location = services.storage.stage(request, canonical, job_name)
         try:
             submission = submit(request, job_name, location, services)
@@ -73,6 +75,22 @@ def take(request: DeletionRequest, physical_id: str | None, services: Services) 
                 f"request {request.request_name}: {exc}; no job was started"
             ) from exc
         return Intake(job_name, submission.job_arn, summary, submission.blockers)
+
+
+def _existing_or_staged(
+    request: DeletionRequest, canonical: CanonicalList, job_name: str, services: Services
+) -> str | None:
+    """The ARN of the job an Update kept, if Personalize has it; otherwise its list is staged
+    again, because ``is_complete`` will submit the job from there: one that never started was
+    QUEUED, or NOT_STARTED once the tracker gave up and purged its list. A lookup that fails
+    stages it too (the same bytes; the job's end purges them)."""
+    try:
+        job_arn = services.jobs.lookup(request.dataset_group_arn, job_name)
+    except (TransientFault, JobRequestRejected):
+        job_arn = None
+    if job_arn is None:
+        services.storage.stage(request, canonical, job_name)
+    return job_arn
 
 
 def _known_by_hash(
@@ -93,6 +111,15 @@ def _known_by_hash(
             f"request {request.request_name}: {removed}; job {job_name} could not be looked up "
             f"({exc}): deploy again"
         ) from exc
+    if job_arn is None and removed.job_name != job_name:
+        # A key named by a hash (the dataset group was a token at synth) serves every job of
+        # its request and list: another group's, a replaced group's, another stack's.
+        raise DeletionFailed(
+            f"request {request.request_name}: {removed}, and no job {job_name} exists to adopt: "
+            "that key held the list of every job of this request and list (its dataset group "
+            "was not known at synth), so no job can be started from it; rename the request, "
+            "and the synth publishes its list under a new key"
+        )
     if job_arn is None:
         raise DeletionFailed(
             f"request {request.request_name}: {removed}, and no job {job_name} exists to adopt: "

@@ -69,6 +69,22 @@ class Tracker:
             "an answer; see their failure causes in the Step Functions console"
         )
 
+    def following(self, job_name: str) -> bool:
+        """Whether an execution still follows ``job_name`` (under any of the names
+        :meth:`follow` gives): its staged list and asset must then stay. ``True`` when Step
+        Functions cannot say (keeping a list is recoverable, deleting it is not)."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            name = job_name if attempt == 1 else f"{job_name}-{attempt}"
+            try:
+                status = self.client.describe_execution(executionArn=self.execution_arn(name))
+            except ClientError as exc:
+                return _code(exc) != "ExecutionDoesNotExist"
+            except BotoCoreError:
+                return True
+            if status["status"] == "RUNNING":
+                return True
+        return False
+
     def _status(self, arn: str, job_name: str) -> str:
         try:
             return str(self.client.describe_execution(executionArn=arn)["status"])
