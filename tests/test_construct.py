@@ -228,6 +228,9 @@ def test_handler_role_statements_are_scoped(template: dict) -> None:
     assert by_action[json.dumps(["s3:DeleteObjectVersion", "s3:PutObject"])]["Resource"] == lists
     assert lists in by_action['"s3:GetObject"']["Resource"]
     assert '"s3:*"' not in rendered and '"personalize:*"' not in rendered
+    # AND it lists only receipts and staged lists (whether one exists)
+    [listing] = [s for s in statements if s["Action"] == "s3:ListBucket"]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["receipts/*", "staging/*"]}}
 
 
 def test_request_is_one_custom_resource_carrying_only_what_identifies_it(template: dict) -> None:

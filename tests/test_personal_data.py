@@ -20,6 +20,7 @@ from lifecycle_support import (
     GROUP,
     SOURCE_BUCKET,
     STAGING_BUCKET,
+    TRACKER_ARN,
     USERS_CSV,
     Outcome,
     World,
@@ -31,6 +32,7 @@ from lifecycle_support import (
     properties,
 )
 from personalize_deletion_runtime import lifecycle
+from personalize_deletion_runtime.personalize_api import JobRequestRejected
 
 pytestmark = pytest.mark.wire
 
@@ -271,14 +273,22 @@ def test_a_job_a_tracker_follows_keeps_its_list_when_another_resource_of_it_fail
     assert everything_at_the_asset_key(world, JOB_KEY) == ([read_version], [])
 
 
-def test_an_update_keeping_a_job_that_never_started_stages_its_list_again(world: World) -> None:
-    # GIVEN a request whose job never started and whose staged list is gone: it was QUEUED,
-    # and the tracker gave up (NOT_STARTED) and purged the list
+def queued_then_staged_list_gone(world: World, *, still_busy: bool = False) -> None:
+    """A request QUEUED with the tracker (its dataset group busy all deployment long), whose
+    staged list is then gone (the tracker gave up and purged it, or something else removed it);
+    the group is free again unless ``still_busy``."""
     world.double.set_dataset_group_busy(GROUP, reason="a solution version is training")
     created = play(cfn_event("Create", properties()), world, step=100)
     assert created.data["Status"] == "QUEUED"
     world.s3.delete_object(Bucket=STAGING_BUCKET, Key=f"staging/{JOB}/users.csv")
-    world.double.set_dataset_group_busy(GROUP, busy=False)
+    if not still_busy:
+        world.double.set_dataset_group_busy(GROUP, busy=False)
+
+
+def test_an_update_keeping_a_job_that_never_started_stages_its_list_again(world: World) -> None:
+    # GIVEN a request whose job never started and whose staged list is gone: it was QUEUED,
+    # and the tracker gave up (NOT_STARTED) and purged the list
+    queued_then_staged_list_gone(world)
 
     # WHEN an Update that keeps the job (new tags) reaches on_event
     props = properties(Tags={"ticket": "PRIV-2"})
@@ -352,3 +362,64 @@ def test_a_list_in_the_users_own_bucket_is_left_to_them(world: World) -> None:
     play(cfn_event("Create", properties()), world)
     # THEN the user's object is untouched
     assert world.read(ASSET_KEY, bucket=SOURCE_BUCKET) == USERS_CSV
+
+
+def test_no_job_is_created_from_a_staged_list_that_is_gone(world: World) -> None:
+    # GIVEN a request queued with the tracker (its dataset group busy), whose staged list was
+    # then removed by something else (another resource of the same job name, say)
+    queued_then_staged_list_gone(world)
+    world.reset_calls()
+
+    # WHEN the tracker tries to submit it
+    result = world.run_tracker(JOB)
+
+    # THEN no job is created from nothing: the request is given up as NOT_STARTED, saying why
+    assert world.double.calls_for("CreateDataDeletionJob") == []
+    assert world.double.jobs == {}
+    [event] = [e for e in world.events() if e["status"] == "NOT_STARTED"]
+    assert event["failureReason"] == (
+        f"JobRequestRejected: the staged list s3://{STAGING_BUCKET}/staging/{JOB}/users.csv is "
+        f"gone, so job {JOB} is not created from it (it would fail for its missing input, and "
+        "its name could not serve again); deploy a change of the request that keeps its job "
+        "(its tags, say) to have its list read and staged again"
+    )
+    assert result.status == "FAILED"  # the tracker ends an execution it gave up on so
+
+
+def test_an_update_whose_job_lookup_is_refused_for_good_stages_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a request whose job completed (its staged list purged), and Personalize refusing
+    # for good to list the group's jobs from now on (the dataset group deleted, say)
+    play(cfn_event("Create", properties()), world)
+
+    def refused(*_args: object) -> None:
+        raise JobRequestRejected("ListDataDeletionJobs failed with ResourceNotFoundException")
+
+    monkeypatch.setattr(world.services.jobs, "lookup", refused)
+
+    # WHEN a change that keeps the job (its tags) is deployed
+    props = properties(Tags={"ticket": "PRIV-2"})
+    updated = play(cfn_event("Update", props, physical_id=JOB, old=properties()), world)
+
+    # THEN it fails naming the refusal, and no copy of the list was made for it
+    assert updated.reason == (
+        "request gdpr-2026-11: ListDataDeletionJobs failed with ResourceNotFoundException"
+    )
+    assert world.keys() == [f"receipts/{JOB}.json"]
+
+
+def test_a_list_staged_again_by_an_update_that_then_fails_is_removed(world: World) -> None:
+    # GIVEN a request whose job never started and whose staged list is gone (NOT_STARTED)
+    queued_then_staged_list_gone(world, still_busy=True)
+    execution = TRACKER_ARN.replace(":stateMachine:", ":execution:") + f":{JOB}"
+    world.aws["stepfunctions"].stop_execution(executionArn=execution)  # the tracker gave up
+
+    # WHEN an Update keeping the job (completion WAIT) stages it again, and is still blocked at
+    # its limit
+    wait = properties(Completion="WAIT")
+    updated = play(cfn_event("Update", wait, physical_id=JOB, old=properties()), world, step=100)
+
+    # THEN it fails, and the copy it staged is removed (the resource it returns to had none)
+    assert updated.reason is not None and updated.reason.endswith("once the blocker clears")
+    assert world.keys() == []

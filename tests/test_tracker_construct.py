@@ -303,7 +303,11 @@ def test_tracker_step_role_records_and_submits_but_stages_nothing(template: dict
     put = rendered[json.dumps(["s3:GetObject", "s3:PutObject"])]["Resource"]
     assert put["Fn::Join"][1][-1] == "/receipts/*"
     assert rendered['"s3:DeleteObject"']["Resource"]["Fn::Join"][1][-1] == "/staging/*"
-    assert rendered['"s3:ListBucket"']["Condition"] == {"StringLike": {"s3:prefix": ["receipts/*"]}}
+    # listing only receipts and staged lists (whether one exists: no job is created from a
+    # staged list that is gone)
+    assert rendered['"s3:ListBucket"']["Condition"] == {
+        "StringLike": {"s3:prefix": ["receipts/*", "staging/*"]}
+    }
     assert rendered['"events:PutEvents"']["Condition"] == {
         "StringEquals": {"events:source": "personalize-data-deletion"}
     }

@@ -119,13 +119,16 @@ def grant_bucket_and_role(
             (["s3:DeleteObject"], [staging]),
         ):
             add_to_principal_policy(role, iam.PolicyStatement(actions=actions, resources=resources))
-        # Whether a receipt exists is asked by listing its key (see Storage.read_json).
+        # Whether a receipt or a staged list exists is asked by listing its key (see
+        # Storage.read_json and Storage.staged): no job is created from a list that is gone.
         add_to_principal_policy(
             role,
             iam.PolicyStatement(
                 actions=["s3:ListBucket"],
                 resources=[bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{RECEIPTS_PREFIX}*"]}},
+                conditions={
+                    "StringLike": {"s3:prefix": [f"{RECEIPTS_PREFIX}*", f"{STAGING_PREFIX}*"]}
+                },
             ),
         )
         acknowledge_findings(role, findings)

@@ -67,11 +67,13 @@ def forget_copies(
     read from (``source_version_id``, in a versioned assets bucket as CDK bootstraps it).
 
     The asset gets no tombstone: a deployment that declares the request again finds its key
-    missing and uploads the list again. Nothing is deleted while a tracker execution follows
-    the job (another resource of the same job name queued it: a changed logical id, a second
-    stack), and an asset is deleted only at its job's own key (one named by a hash serves every
-    job of its request and list). A deletion that fails is logged; the staged list then
-    expires by the bucket's lifecycle rule, the asset stays (the README says how to remove it).
+    missing and uploads the list again. Nothing is deleted while a tracker execution of this
+    stack follows the job (another resource of the same job name queued it: a changed logical
+    id; another stack's tracker is not seen, and ``submission.resubmit`` creates no job from a
+    list that is gone), and an asset is deleted only at its job's own key (one named by a
+    hash serves every job of its request and list). A deletion that fails is logged; the
+    staged list then expires by the bucket's lifecycle rule, the asset stays (the README says
+    how to remove it).
     """
     if services.tracker is not None and services.tracker.following(job_name):
         LOGGER.info("list kept: a tracker execution follows its job", extra={"job_name": job_name})

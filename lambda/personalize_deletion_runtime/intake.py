@@ -13,6 +13,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from .failures import DeletionFailed, forget_copies
 from .personalize_api import JobRequestRejected, TransientFault
 from .properties import DeletionRequest
@@ -33,6 +35,9 @@ class Intake:
     job_arn: str | None
     summary: dict[str, Any]
     blockers: tuple[dict[str, Any], ...] = ()
+    restaged: bool = False
+    """An Update that kept the job staged its list again (no copy was there): a failure of
+    that event removes the copy, the only one it may remove (see ``JobTicket.kept``)."""
 
 
 def take(request: DeletionRequest, physical_id: str | None, services: Services) -> Intake:
@@ -63,9 +68,8 @@ def take(request: DeletionRequest, physical_id: str | None, services: Services) 
         )
         if physical_id == job_name:
             LOGGER.info("update keeps the job identity: no new job", extra={"job_name": job_name})
-            return Intake(
-                job_name, _existing_or_staged(request, canonical, job_name, services), summary
-            )
+            job_arn, restaged = _existing_or_staged(request, canonical, job_name, services)
+            return Intake(job_name, job_arn, summary, restaged=restaged)
         location = services.storage.stage(request, canonical, job_name)
         try:
             submission = submit(request, job_name, location, services)
@@ -79,18 +83,27 @@ def take(request: DeletionRequest, physical_id: str | None, services: Services) 
 
 def _existing_or_staged(
     request: DeletionRequest, canonical: CanonicalList, job_name: str, services: Services
-) -> str | None:
-    """The ARN of the job an Update kept, if Personalize has it; otherwise its list is staged
-    again, because ``is_complete`` will submit the job from there: one that never started was
-    QUEUED, or NOT_STARTED once the tracker gave up and purged its list. A lookup that fails
-    stages it too (the same bytes; the job's end purges them)."""
+) -> tuple[str | None, bool]:
+    """The ARN of the job an Update kept, if Personalize has it; otherwise, if no copy is
+    staged, the list is staged again (and ``True``), because ``is_complete`` will submit the
+    job from there: one that never started was QUEUED (its copy is there), or NOT_STARTED once
+    the tracker gave up and purged it. A lookup Personalize refuses for good (the dataset group
+    is gone) stages nothing: no job can be created, and ``is_complete`` says why."""
     try:
         job_arn = services.jobs.lookup(request.dataset_group_arn, job_name)
-    except (TransientFault, JobRequestRejected):
+    except JobRequestRejected:
+        return None, False
+    except TransientFault:
         job_arn = None
-    if job_arn is None:
-        services.storage.stage(request, canonical, job_name)
-    return job_arn
+    if job_arn is not None:
+        return job_arn, False
+    try:
+        if services.storage.staged(request.bucket, job_name):
+            return None, False
+    except (ClientError, BotoCoreError) as exc:  # stage all the same: the same bytes
+        LOGGER.warning("staged list not checked", extra={"job_name": job_name, "error": str(exc)})
+    services.storage.stage(request, canonical, job_name)
+    return None, True
 
 
 def _known_by_hash(

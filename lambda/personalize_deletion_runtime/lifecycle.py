@@ -95,6 +95,7 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
         deadline=started + wait_seconds,
         blockers=intake.blockers,
         kept=physical_id == intake.job_name,
+        restaged=intake.restaged,
     )
     return {"PhysicalResourceId": intake.job_name, TICKET_KEY: ticket.to_json()}
 
@@ -229,8 +230,11 @@ class _Poll:
         """Delete the staged list and the asset version of a job that will not start, unless
         the resource keeps that job: an Update that kept the job identity (of a request QUEUED
         with the tracker, say) fails back to a resource that still needs both, and
-        CloudFormation's rollback reads the asset again."""
+        CloudFormation's rollback reads the asset again; only a copy that Update staged again
+        goes."""
         if self.ticket.kept:
+            if self.ticket.restaged:
+                forget_copies(self.request, self.job_name, self.services)
             return
         forget_copies(
             self.request, self.job_name, self.services, self.ticket.input.get(SOURCE_VERSION)

@@ -163,14 +163,11 @@ class Storage:
         return True
 
     def staged(self, bucket: str, job_name: str) -> bool:
-        """Whether the staged list of ``job_name`` exists."""
-        try:
-            self.client.head_object(Bucket=bucket, Key=staged_key(job_name))
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                return False
-            raise
-        return True
+        """Whether the staged list of ``job_name`` exists (asked by listing its key: the roles
+        may list the staging prefix, and read it only for a follow-up)."""
+        key = staged_key(job_name)
+        page = self.client.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
+        return any(item["Key"] == key for item in page.get("Contents", []))
 
     def purge(self, bucket: str, job_name: str) -> None:
         """Delete a staged list once its job is terminal (idempotent)."""

@@ -57,6 +57,8 @@ class JobTicket:
     kept: bool = False
     """The job was the resource's already (an Update that kept the job identity): should this
     event fail, CloudFormation rolls back to a resource that still needs the job's list."""
+    restaged: bool = False
+    """That Update staged the list again (none was staged): its failure removes that copy."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -67,6 +69,7 @@ class JobTicket:
             "deadline": self.deadline,
             "blockers": list(self.blockers),
             "kept": self.kept,
+            "restaged": self.restaged,
         }
 
     @classmethod
@@ -86,6 +89,7 @@ class JobTicket:
             blockers=tuple(_list(value, "blockers", TICKET_KEY)),
             # Absent from tickets written before the field existed.
             kept="kept" in value and _flag(value, "kept", TICKET_KEY),
+            restaged="restaged" in value and _flag(value, "restaged", TICKET_KEY),
         )
 
 

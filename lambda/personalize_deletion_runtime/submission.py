@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from . import preflight
 from .layout import data_location
-from .personalize_api import JobSubmission, TransientFault
+from .personalize_api import JobRequestRejected, JobSubmission, TransientFault
 from .properties import DeletionRequest
 from .services import Services
 
@@ -68,14 +70,27 @@ def resubmit(request: DeletionRequest, job_name: str, services: Services) -> Job
     """Find or (re)submit the job when no earlier step got its ARN.
 
     That happens when the create was blocked (limits, the dataset group in use), or when an
-    Update kept the job identity. The staged list exists in the first case; in the second the
-    job exists, so submitting adopts it.
+    Update kept the job identity (the job exists, or its list was staged again).
 
     Callers repeat this on every poll, so once one attempt has started the job every later one
     lands here too: look the job up first, so a running job is followed with reads only and a
-    throttled or refused create can never hide it.
+    throttled or refused create can never hide it. A job is never created from a staged list
+    that is gone (purged by another resource of the same job name, say): Personalize would
+    fail it for its missing input, and its name could never serve again.
     """
     existing = services.jobs.lookup(request.dataset_group_arn, job_name)
     if existing is not None:
         return JobSubmission(existing, adopted=True)
-    return submit(request, job_name, data_location(request.bucket, job_name), services)
+    location = data_location(request.bucket, job_name)
+    try:
+        staged = services.storage.staged(request.bucket, job_name)
+    except (ClientError, BotoCoreError) as exc:
+        raise TransientFault(f"the staged list {location} could not be checked: {exc}") from exc
+    if not staged:
+        raise JobRequestRejected(
+            f"the staged list {location} is gone, so job {job_name} is not created from it (it "
+            "would fail for its missing input, and its name could not serve again); deploy a "
+            "change of the request that keeps its job (its tags, say) to have its list read and "
+            "staged again"
+        )
+    return submit(request, job_name, location, services)

@@ -13,11 +13,14 @@ the job rather than reporting a dead execution.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .state import TrackedJob
+
+LOGGER = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 9
 """Execution names tried per job (``<job>``, ``<job>-2`` ... ``<job>-9``)."""
@@ -78,8 +81,18 @@ class Tracker:
             try:
                 status = self.client.describe_execution(executionArn=self.execution_arn(name))
             except ClientError as exc:
-                return _code(exc) != "ExecutionDoesNotExist"
-            except BotoCoreError:
+                if _code(exc) == "ExecutionDoesNotExist":
+                    return False
+                LOGGER.warning(
+                    "whether a tracker execution follows the job is unknown: its list is kept",
+                    extra={"job_name": job_name, "error": _code(exc)},
+                )
+                return True
+            except BotoCoreError as exc:
+                LOGGER.warning(
+                    "whether a tracker execution follows the job is unknown: its list is kept",
+                    extra={"job_name": job_name, "error": str(exc)},
+                )
                 return True
             if status["status"] == "RUNNING":
                 return True
