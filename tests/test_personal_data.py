@@ -380,8 +380,9 @@ def test_no_job_is_created_from_a_staged_list_that_is_gone(world: World) -> None
     assert event["failureReason"] == (
         f"JobRequestRejected: the staged list s3://{STAGING_BUCKET}/staging/{JOB}/users.csv is "
         f"gone, so job {JOB} is not created from it (it would fail for its missing input, and "
-        "its name could not serve again); deploy a change of the request that keeps its job "
-        "(its tags, say) to have its list read and staged again"
+        "its name could not serve again); if the request's list can still be read and this is "
+        "the request's own job, deploy a change that keeps the job (its tags, say) to have the "
+        "list staged again; otherwise rename the request"
     )
     assert result.status == "FAILED"  # the tracker ends an execution it gave up on so
 

@@ -89,8 +89,9 @@ def resubmit(request: DeletionRequest, job_name: str, services: Services) -> Job
     if not staged:
         raise JobRequestRejected(
             f"the staged list {location} is gone, so job {job_name} is not created from it (it "
-            "would fail for its missing input, and its name could not serve again); deploy a "
-            "change of the request that keeps its job (its tags, say) to have its list read and "
-            "staged again"
+            "would fail for its missing input, and its name could not serve again); if the "
+            "request's list can still be read and this is the request's own job, deploy a change "
+            "that keeps the job (its tags, say) to have the list staged again; otherwise rename "
+            "the request"
         )
     return submit(request, job_name, location, services)
