@@ -48,7 +48,8 @@ def s3(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 def _put(s3: Any, job: str, body: bytes, tombstone: bool = False) -> str:
     metadata = {TOMBSTONE_METADATA: job} if tombstone else {}
-    return s3.put_object(Bucket=BUCKET, Key=f"{job}.csv", Body=body, Metadata=metadata)["VersionId"]
+    put = s3.put_object(Bucket=BUCKET, Key=f"{job}.csv", Body=body, Metadata=metadata)
+    return str(put.get("VersionId", "null"))  # "null": versioning suspended
 
 
 def _history(s3: Any, job: str) -> list[tuple[bytes, dict[str, str]]]:
@@ -120,8 +121,7 @@ def test_lists_uploaded_again_over_empty_tombstones_are_removed(
         f"({uploaded_again[ENDED]}); put a tombstone the CDK CLI counts as published",
         f"{EMPTIED}.csv (job {EMPTIED} ended): put a tombstone the CDK CLI counts as published",
         f"s3://{BUCKET}/: repaired 2 list key(s); 1 already hold only a tombstone the CLI counts "
-        "as published; 1 have no tombstone in their history (jobs still running or never started) "
-        "and are left alone",
+        "as published; 1 have no tombstone in their history and are left alone",
     ]
 
 
@@ -147,8 +147,7 @@ def test_a_dry_run_changes_nothing_and_a_second_run_finds_nothing(
     # THEN the second run has nothing left to do
     assert capsys.readouterr().out.splitlines() == [
         f"s3://{BUCKET}/: repaired 0 list key(s); 3 already hold only a tombstone the CLI counts "
-        "as published; 1 have no tombstone in their history (jobs still running or never "
-        "started) and are left alone"
+        "as published; 1 have no tombstone in their history and are left alone"
     ]
 
 
@@ -174,22 +173,29 @@ def test_a_key_that_cannot_be_repaired_is_reported_and_the_others_are_repaired(
         "operation: denied",
         f"{EMPTIED}.csv (job {EMPTIED} ended): put a tombstone the CDK CLI counts as published",
         f"s3://{BUCKET}/: repaired 1 list key(s), 1 could not be repaired; 1 already hold only a "
-        "tombstone the CLI counts as published; 1 have no tombstone in their history (jobs still "
-        "running or never started) and are left alone",
+        "tombstone the CLI counts as published; 1 have no tombstone in their history and are left "
+        "alone",
     ]
     assert _history(s3, ENDED)[0] == (LIST, {})
-    assert uploaded_again
+    listed = s3.list_object_versions(Bucket=BUCKET, Prefix=f"{ENDED}.csv")["Versions"]
+    assert uploaded_again[ENDED] in [version["VersionId"] for version in listed]
 
 
 def test_a_bucket_without_versioning_is_said_to_be_beyond_repair(
     s3: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # GIVEN a bucket without versioning (not as CDK bootstraps it)
+    # GIVEN a bucket without versioning, where the list uploaded again replaced the tombstone
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Suspended"})
-    # WHEN the repair runs THEN it warns first that it cannot tell such lists apart
-    assert cli.main(["repair-tombstones", "--bucket", BUCKET, "--dry-run"]) == 0
-    assert capsys.readouterr().out.splitlines()[0] == (
+    _put(s3, ENDED, b"", tombstone=True)
+    _put(s3, ENDED, LIST)
+    # WHEN the repair runs
+    assert cli.main(["repair-tombstones", "--bucket", BUCKET]) == 0
+    # THEN it warns that it cannot tell such lists apart, and leaves the key alone
+    assert capsys.readouterr().out.splitlines() == [
         f"warning: s3://{BUCKET} is not versioned: an upload replaced each tombstone there, so a "
         "list uploaded again cannot be told from the list of a job still running; such keys are "
-        "left alone"
-    )
+        "left alone",
+        f"s3://{BUCKET}/: repaired 0 list key(s); 0 already hold only a tombstone the CLI counts "
+        "as published; 1 have no tombstone in their history and are left alone",
+    ]
+    assert _history(s3, ENDED) == [(LIST, {})]

@@ -14,6 +14,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Annotations, Match
 from personalize_data_deletion import DeletionConfigError, PersonalizeDataDeletion, UserList
 from personalize_data_deletion.source_policies import (
     MANAGED_POLICY_CHARACTERS,
@@ -243,3 +244,33 @@ def test_a_source_read_for_several_dataset_groups_is_granted_once(tmp_path: Path
             "Resource": "arn:aws-us-gov:s3:::privacy-requests-bucket/a/b.csv",
         }
     ]
+
+
+@pytest.mark.parametrize(
+    ("factory", "location", "granted"),
+    [
+        (UserList.from_s3, "a/b.csv", "s3:GetObject"),
+        (UserList.from_s3_prefix, "folder/", "s3:GetObject, s3:ListBucket"),
+    ],
+)
+def test_an_imported_source_bucket_is_noted_with_exactly_what_was_granted(
+    factory, location: str, granted: str
+) -> None:
+    # GIVEN a request reading from a bucket the stack imports
+    stack = cdk.Stack(cdk.App(), "S", env=cdk.Environment(account=ACCOUNT, region=REGION))
+    source = s3.Bucket.from_bucket_name(stack, "Requests", "privacy-requests-bucket")
+    PersonalizeDataDeletion(stack, "UserDeletion").delete_users(
+        "r", dataset_group_arn=DATASET_GROUP_ARN, users=factory(source, location)
+    )
+    # WHEN the stack's notes are read THEN the one about the bucket names the actions granted
+    notes = [
+        str(note.entry.data)
+        for note in Annotations.from_stack(stack).find_info("*", Match.any_value())
+    ]
+    [note] = [n for n in notes if "from an imported bucket" in n]
+    assert note == (
+        f"request 'r' reads s3://privacy-requests-bucket/{location} from an imported bucket: the "
+        f"handler role was granted {granted} on it; if the bucket is in another account or its "
+        "policy denies by default, allow that role in the bucket policy (and kms:Decrypt on its "
+        "key, if any)"
+    )

@@ -19,6 +19,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, cast
+
+import jsii
+from aws_cdk import Stack
+from aws_cdk import aws_lambda as lambda_
+
+from constructs import IValidation
+
+from .environment import path_in_stack
+from .list_assets import is_token
+
+if TYPE_CHECKING:
+    from .provider import DeletionJobProvider
 
 LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096
 """Lambda's 4 KB on a function's environment variables, as the JSON object it measures."""
@@ -32,14 +45,14 @@ LONGEST_REGION = "us-isof-south-1"
 agree; a test checks ``RegionInfo``)."""
 ACCOUNT_ID = "123456789012"
 """An account id is always 12 digits."""
-LONGEST_BUCKET_NAME = 63
+LONGEST_BUCKET_NAME_LENGTH = 63
 """S3 bucket names are 3 to 63 characters (a created bucket's generated name, an imported one,
 the CDK assets bucket alike)."""
-LONGEST_ROLE_ARN = len(f"arn:{LONGEST_PARTITION}:iam::{ACCOUNT_ID}:role/{'r' * 64}")
+LONGEST_ROLE_ARN_LENGTH = len(f"arn:{LONGEST_PARTITION}:iam::{ACCOUNT_ID}:role/{'r' * 64}")
 """A construct's Personalize service role (``create_service_role``): created with IAM's default
 path ``/`` and no name, so CloudFormation generates one of at most 64 characters, IAM's limit on
 role names."""
-LONGEST_STATE_MACHINE_ARN = len(
+LONGEST_STATE_MACHINE_ARN_LENGTH = len(
     f"arn:{LONGEST_PARTITION}:states:{LONGEST_REGION}:{ACCOUNT_ID}:stateMachine:{'s' * 80}"
 )
 """The tracker's state machine (``Ref`` returns its ARN): created without a name, so
@@ -132,13 +145,79 @@ def environment_too_large(*, stack_name: str, function: str, constructs: int, si
     )
 
 
+@jsii.implements(IValidation)
+class EnvironmentSizeCheck:
+    """Runs when the app synthesizes, after every construct of the stack was added
+    (``DELETION_SCOPES`` grows with each): an error per handler whose environment may exceed
+    Lambda's limit.
+
+    :param provider: the stack's provider, whose handlers are checked.
+    """
+
+    def __init__(self, provider: DeletionJobProvider) -> None:
+        self._provider = provider
+
+    def validate(self) -> list[str]:
+        too_large = {
+            function: size
+            for function, size in handler_environment_bounds(self._provider).items()
+            if size > LAMBDA_ENVIRONMENT_LIMIT_BYTES
+        }
+        if not too_large:  # the stack's name is one more jsii round trip
+            return []
+        stack_name = Stack.of(self._provider).stack_name
+        constructs = len(self._provider.served)
+        return [
+            environment_too_large(
+                stack_name=stack_name, function=function, constructs=constructs, size=size
+            )
+            for function, size in too_large.items()
+        ]
+
+
+def handler_environment_bounds(provider: DeletionJobProvider) -> dict[str, int]:
+    """The most bytes each handler's environment variables can take once deployed, as Lambda
+    measures them against its 4 KB limit (every variable, every token at its longest value),
+    by the function's path in the stack; read at validation (a few jsii round trips per stack,
+    none per request)."""
+    stack = Stack.of(provider)
+    functions = (provider.on_event, provider.is_complete, provider.tracker.function)
+    environments = [
+        # The rendered Environment property (the L2 function keeps its variables private).
+        cast(lambda_.CfnFunction, function.node.default_child)._cfn_properties["environment"]
+        for function in functions
+    ]
+    # Tokens whose longest value follows from what they name, whatever their form (a Ref, a
+    # Fn::GetAtt, a cross-stack Fn::ImportValue, a parameter's Ref...).
+    named = [(provider.tracker.state_machine_arn, LONGEST_STATE_MACHINE_ARN_LENGTH)]
+    for scope in provider.served:
+        named.append((cast(str, scope["bucket"]), LONGEST_BUCKET_NAME_LENGTH))
+        named.append((cast(str, scope["roleArn"]), LONGEST_ROLE_ARN_LENGTH))
+    if provider.list_assets.location is not None:
+        named.append((provider.list_assets.location.bucket, LONGEST_BUCKET_NAME_LENGTH))
+    named = [(token, longest) for token, longest in named if is_token(token)]
+    # One resolve for all of them.
+    resolved = stack.resolve([*environments, *(token for token, _ in named)])
+    variables, tokens = resolved[: len(functions)], resolved[len(functions) :]
+    known = {token_key(value): longest for value, (_, longest) in zip(tokens, named, strict=True)}
+    return {
+        path_in_stack(function, stack): longest_environment(
+            (rendered or {}).get("variables") or {}, known
+        )
+        for function, rendered in zip(functions, variables, strict=True)
+    }
+
+
 __all__ = [
     "LAMBDA_ENVIRONMENT_LIMIT_BYTES",
-    "LONGEST_BUCKET_NAME",
-    "LONGEST_ROLE_ARN",
-    "LONGEST_STATE_MACHINE_ARN",
+    "LONGEST_BUCKET_NAME_LENGTH",
+    "LONGEST_PARTITION",
+    "LONGEST_ROLE_ARN_LENGTH",
+    "LONGEST_STATE_MACHINE_ARN_LENGTH",
+    "EnvironmentSizeCheck",
     "environment_too_large",
     "escaped_length",
+    "handler_environment_bounds",
     "longest_environment",
     "token_key",
 ]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import TypedDict, cast
 
-import jsii
 from aws_cdk import Aws, Duration, Names, RemovalPolicy, Size, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -24,21 +23,12 @@ from personalize_deletion_runtime.environment import (
 )
 from personalize_deletion_runtime.scopes import ENVIRONMENT_VARIABLE as SCOPES_VARIABLE
 
-from constructs import Construct, IValidation
+from constructs import Construct
 
 from .acknowledgements import acknowledge_findings, flatten_resources, wildcard_finding_id
-from .environment import path_in_stack
 from .grants import grant_job_management, grant_preflight, grant_put_job_events
-from .lambda_environment import (
-    LAMBDA_ENVIRONMENT_LIMIT_BYTES,
-    LONGEST_BUCKET_NAME,
-    LONGEST_ROLE_ARN,
-    LONGEST_STATE_MACHINE_ARN,
-    environment_too_large,
-    longest_environment,
-    token_key,
-)
-from .list_assets import ListAssets, is_token
+from .lambda_environment import EnvironmentSizeCheck, handler_environment_bounds
+from .list_assets import ListAssets
 from .packaging import RUNTIME_PACKAGE, handler_code
 from .provider_settings import (
     CLOUDFORMATION_CAP_SECONDS,
@@ -87,17 +77,6 @@ class _FunctionName(TypedDict):
 
     function_name: str
     log_group: logs.ILogGroup
-
-
-@jsii.implements(IValidation)
-class _EnvironmentSizeCheck:
-    """Runs when the app synthesizes, after every construct of the stack was added."""
-
-    def __init__(self, provider: DeletionJobProvider) -> None:
-        self._provider = provider
-
-    def validate(self) -> list[str]:
-        return self._provider._environment_errors()
 
 
 class DeletionJobProvider(Construct):
@@ -200,7 +179,8 @@ class DeletionJobProvider(Construct):
             **common,
         )
         for function in (self.on_event, self.is_complete):
-            # Our own role (shared by both handlers) gets no managed policy: only its log groups.
+            # Our own role (shared by both handlers) gets no AWS managed policy (the basic
+            # execution role would write to any log group): only its own log groups.
             function.log_group.grant_write(self.role)
         tracker.grant_start(self.role)
         grant_put_job_events(self.role)
@@ -224,61 +204,19 @@ class DeletionJobProvider(Construct):
         self.service_token = self.provider.service_token
         """The ServiceToken every deletion custom resource of the stack uses (read once)."""
         # Once every construct of the stack is served: DELETION_SCOPES grows with each.
-        self.node.add_validation(_EnvironmentSizeCheck(self))
+        self.node.add_validation(EnvironmentSizeCheck(self))
 
     def environment_bounds(self) -> dict[str, int]:
         """The most bytes each handler's environment variables can take once deployed, as Lambda
-        measures them against its 4 KB limit (every variable, every token at its longest value),
-        by the function's path in the stack.
+        measures them against its 4 KB limit, by the function's path in the stack (see
+        :func:`~.lambda_environment.handler_environment_bounds`)."""
+        return handler_environment_bounds(self)
 
-        The synth refuses a stack in which one exceeds the limit; read once at validation (a few
-        jsii round trips per stack, none per request).
-        """
-        stack = self._stack
-        functions = (self.on_event, self.is_complete, self.tracker.function)
-        environments = [
-            # The rendered Environment property (the L2 function keeps its variables private).
-            cast(lambda_.CfnFunction, function.node.default_child)._cfn_properties["environment"]
-            for function in functions
-        ]
-        # Tokens whose longest value follows from what they name, whatever their form (a Ref, a
-        # Fn::GetAtt, a cross-stack Fn::ImportValue, a parameter's Ref...).
-        named = [(self.tracker.state_machine_arn, LONGEST_STATE_MACHINE_ARN)]
-        for scope in self._scopes:
-            named.append((cast(str, scope["bucket"]), LONGEST_BUCKET_NAME))
-            named.append((cast(str, scope["roleArn"]), LONGEST_ROLE_ARN))
-        if self.list_assets.location is not None:
-            named.append((self.list_assets.location.bucket, LONGEST_BUCKET_NAME))
-        named = [(token, longest) for token, longest in named if is_token(token)]
-        # One resolve for all of them.
-        resolved = stack.resolve([*environments, *(token for token, _ in named)])
-        variables, tokens = resolved[: len(functions)], resolved[len(functions) :]
-        known = {
-            token_key(value): longest for value, (_, longest) in zip(tokens, named, strict=True)
-        }
-        return {
-            path_in_stack(function, stack): longest_environment(
-                (rendered or {}).get("variables") or {}, known
-            )
-            for function, rendered in zip(functions, variables, strict=True)
-        }
-
-    def _environment_errors(self) -> list[str]:
-        """A synth error per handler whose environment may exceed Lambda's limit."""
-        too_large = {
-            function: size
-            for function, size in self.environment_bounds().items()
-            if size > LAMBDA_ENVIRONMENT_LIMIT_BYTES
-        }
-        if not too_large:
-            return []
-        stack_name = self._stack.stack_name
-        return [
-            environment_too_large(
-                stack_name=stack_name, function=function, constructs=len(self._scopes), size=size
-            )
-            for function, size in too_large.items()
-        ]
+    @property
+    def served(self) -> list[dict[str, object]]:
+        """Every ``PersonalizeDataDeletion`` construct the handlers serve, as written into
+        ``DELETION_SCOPES``."""
+        return self._scopes
 
     def grant_list_assets(self, bucket_name: str, identity: str) -> None:
         """Let the handlers read list assets in ``bucket_name`` and, once a job ended, replace

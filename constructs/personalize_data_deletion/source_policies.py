@@ -7,8 +7,8 @@ in all and a managed policy at 6,144. CDK splits a role's default policy before 
 by an estimate that counts every ARN holding a token (the partition, a bucket's name) as 150
 characters: a source's ARN is ``arn:<partition>:s3:::<bucket>/<key>``, and with keys longer
 than about 120 characters the estimate falls short, the split comes too late and IAM refuses
-the policy at deploy (an audit measured 30 sources with 250-character keys: 12,261 characters
-in the inline policy).
+the policy at deploy (30 sources with 246-character keys: 11,415 characters in the inline
+policy, every token at its longest; ``tests/test_source_policies.py``).
 
 So the sources' statements are kept out of the default policy. Each is sized here the way IAM
 counts (JSON without whitespace), with the partition at its longest (``aws-us-gov``), a
@@ -31,7 +31,8 @@ from aws_cdk import aws_iam as iam
 from constructs import IValidation
 
 from .errors import DeletionConfigError
-from .list_assets import TOKEN_MARKERS
+from .lambda_environment import LONGEST_BUCKET_NAME_LENGTH, LONGEST_PARTITION
+from .list_assets import is_token
 
 MANAGED_POLICY_CHARACTERS = 6_144
 """IAM's limit on one managed policy document, counted without whitespace."""
@@ -40,8 +41,6 @@ ROLE_MANAGED_POLICIES = 10
 MAX_SOURCE_POLICIES = ROLE_MANAGED_POLICIES - 1
 """The sources may take all but one: that one is left for the overflow policy CDK splits off
 the role's own (inline) policy when that one grows past its estimate of 10,000 characters."""
-LONGEST_PARTITION = "aws-us-gov"
-LONGEST_BUCKET_NAME = 63
 _DOCUMENT = {"Version": "2012-10-17", "Statement": []}
 
 
@@ -73,8 +72,8 @@ class SourceRead:
     def characters(self) -> int:
         """The most characters these statements take in a policy document, commas included."""
         bucket = self.bucket_name
-        if any(marker in bucket for marker in TOKEN_MARKERS):
-            bucket = "b" * LONGEST_BUCKET_NAME
+        if is_token(bucket):
+            bucket = "b" * LONGEST_BUCKET_NAME_LENGTH
         bucket_arn = f"arn:{LONGEST_PARTITION}:s3:::{bucket}"
         longest = {
             "s3:ListBucket": bucket_arn,

@@ -252,8 +252,8 @@ class _S3Source(UserList):
         if not isinstance(self.bucket, s3.Bucket):
             Annotations.of(scope).add_info(
                 f"request {request_name!r} reads s3://{bucket_name}/{self.shown} from "
-                "an imported bucket: the handler role was granted s3:GetObject and s3:ListBucket "
-                "on it; if the bucket is in another account or its policy denies by default, "
+                f"an imported bucket: the handler role was granted {', '.join(actions)} on it; "
+                "if the bucket is in another account or its policy denies by default, "
                 "allow that role in the bucket policy (and kms:Decrypt on its key, if any)"
             )
         return BoundSource({"Bucket": bucket_name, **self.location})

@@ -11,6 +11,9 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from personalize_deletion_runtime.staging import CLI_EMPTY_ASSET_BYTES
 
 from .personalize_double.scenarios import REQUEST_SCENARIOS
 from .rehearsal import RehearsalError, Seed, rehearse
@@ -125,18 +128,27 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print each receipt the handlers wrote (they hold counts and hashes, no user id)",
     )
+    _add_repair_tombstones(commands)
+    return root
+
+
+def _add_repair_tombstones(commands: Any) -> None:
+    """The ``repair-tombstones`` subcommand and its options."""
     repair = commands.add_parser(
         "repair-tombstones",
-        help="remove list assets the CDK CLI uploaded again over empty tombstones (once, after "
-        "upgrading)",
+        help="remove list assets the CDK CLI uploaded again over tombstones (after upgrading, "
+        "a cdk gc or a cdk deploy --force)",
         description=(
-            "Earlier versions replaced a local list's CDK asset with an empty tombstone once its\n"
-            "job ended; cdk deploy counts an object of at most 22 bytes as missing and uploaded\n"
-            "the list again. For every .csv key under --prefix of the CDK assets bucket whose\n"
-            "history holds a tombstone, delete each version holding a list and leave a tombstone\n"
-            "the CLI counts as published. Keys without a tombstone are left alone. Uses your AWS\n"
-            "credentials: s3:ListBucketVersions, s3:GetObjectVersion, s3:DeleteObjectVersion and\n"
-            "s3:PutObject on the bucket. Run it before or after your next cdk deploy."
+            "A local list's CDK asset is replaced by a tombstone once its job ended. cdk deploy\n"
+            f"counts an object of at most {CLI_EMPTY_ASSET_BYTES} bytes as missing (the empty "
+            "tombstones of earlier\nversions), cdk deploy --force uploads every asset, and cdk gc "
+            "deletes tombstones: each\nputs the list back. For every .csv key under --prefix of "
+            "the CDK assets bucket whose\nhistory holds a tombstone, delete each version holding "
+            "a list and leave a tombstone\nthe CLI counts as published. Keys without a tombstone "
+            "in their history are left alone.\nUses your AWS credentials: s3:GetBucketVersioning, "
+            "s3:ListBucketVersions,\ns3:GetObjectVersion, s3:DeleteObjectVersion and s3:PutObject "
+            "on the bucket. Run it once\nthe upgrade is deployed, and after a cdk gc or a cdk "
+            "deploy --force."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -151,7 +163,6 @@ def parser() -> argparse.ArgumentParser:
     repair.add_argument(
         "--dry-run", action="store_true", help="say what would be done, change nothing"
     )
-    return root
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""Repairing list assets uploaded again over empty tombstones (a one-off, after upgrading).
+"""Repairing list assets uploaded again over tombstones (after upgrading, a cdk gc, a --force).
 
 Once a local list's job ended, the handlers of earlier versions replaced its CDK asset with an
 *empty* tombstone. The CDK CLI counts an object of at most 22 bytes as a missing asset (an empty
@@ -9,9 +9,10 @@ counts as published, but copies uploaded before stay until removed.
 :func:`plan` finds them under a prefix of the CDK assets bucket: a key whose history holds a
 tombstone belongs to a job that ended (job names are never reused), so every version there that
 is not a tombstone is a list no job will read again. :func:`apply` deletes those versions and
-leaves a current tombstone where the CLI would otherwise upload. Keys without a tombstone (jobs
-still running, or never started) are left alone. Nothing read here is printed but keys, version
-ids, job names and counts.
+leaves a current tombstone where the CLI would otherwise upload. Keys without a tombstone in
+their history are left alone: jobs still running or never started, or, in a bucket without
+versioning, lists uploaded again over a tombstone they replaced (the command warns). Nothing
+read here is printed but keys, version ids, job names and counts.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from personalize_deletion_runtime.request_rules import MAX_JOB_NAME_LENGTH
 from personalize_deletion_runtime.staging import (
     CLI_EMPTY_ASSET_BYTES,
     TOMBSTONE_METADATA,
     tombstone_body,
 )
 
-LONGEST_TOMBSTONE_BYTES = len(tombstone_body("j" * 63))
+LONGEST_TOMBSTONE_BYTES = len(tombstone_body("j" * MAX_JOB_NAME_LENGTH))
 """A tombstone names a job (at most 63 characters): any larger version holds a list."""
 
 
@@ -72,7 +74,7 @@ def plan(s3: Any, bucket: str, prefix: str = "") -> Plan:
         tombstones: dict[str, str] = {}
         for entry in entries:
             if "Size" in entry and entry["Size"] <= LONGEST_TOMBSTONE_BYTES:
-                head = s3.head_object(Bucket=bucket, Key=key, VersionId=entry["VersionId"])
+                head = s3.head_object(Bucket=bucket, Key=key, **_version(entry))
                 job_name = head.get("Metadata", {}).get(TOMBSTONE_METADATA)
                 if job_name is not None:
                     tombstones[entry["VersionId"]] = job_name
@@ -148,8 +150,7 @@ def repair(
         f"s3://{bucket}/{prefix}: {verb} {len(found.repairs) - failed} list key(s)"
         + (f", {failed} could not be repaired" if failed else "")
         + f"; {found.already_right} already hold only a tombstone the CLI counts as published; "
-        f"{found.without_tombstone} have no tombstone in their history (jobs still running or "
-        "never started) and are left alone"
+        f"{found.without_tombstone} have no tombstone in their history and are left alone"
     )
     return failed == 0
 
@@ -164,3 +165,11 @@ def _history(s3: Any, bucket: str, prefix: str) -> dict[str, list[dict[str, Any]
     for entries in by_key.values():
         entries.sort(key=lambda entry: (entry["IsLatest"], entry["LastModified"]), reverse=True)
     return by_key
+
+
+def _version(entry: dict[str, Any]) -> dict[str, str]:
+    """How to name one listed version in a request: the current one of a bucket whose
+    versioning is off or suspended is ``null``, which some S3 implementations refuse by name."""
+    if entry["VersionId"] == "null" and entry.get("IsLatest"):
+        return {}
+    return {"VersionId": entry["VersionId"]}

@@ -29,7 +29,8 @@ LOGGER = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Intake:
-    """The job a request names, its ARN if Personalize accepted it now, the list's counts."""
+    """The job a request names, its ARN if Personalize accepted it now (or an Update that kept
+    the job found it), the list's counts."""
 
     job_name: str
     job_arn: str | None

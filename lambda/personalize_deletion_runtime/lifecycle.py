@@ -129,7 +129,7 @@ def is_complete(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
         raise DeletionFailed(f"request {request.request_name}: {exc}") from exc
     except JobRequestRejected as exc:
         if not job_arn:  # refused for good: no job will ever read the staged list
-            poll.forget_copies()
+            poll.forget_unread_copies()
         raise DeletionFailed(f"request {request.request_name}: {exc}") from exc
     LOGGER.info("job status", extra={"job_name": ticket.job_name, "status": state.status})
     if state.terminal:
@@ -220,13 +220,13 @@ class _Poll:
             return {"IsComplete": False}
         if self.request.completion != WAIT:
             return self._answer(NOT_YET, QUEUED, NOT_YET, self._hand_off(None, QUEUED, blocked_by))
-        self.forget_copies()
+        self.forget_unread_copies()
         raise DeletionFailed(
             f"data deletion job {self.job_name} could not be started before the deployment's "
             f"time limit: {blocked_by}; no job was started, deploy again once the blocker clears"
         )
 
-    def forget_copies(self) -> None:
+    def forget_unread_copies(self) -> None:
         """Delete the staged list and the asset version of a job that will not start, unless
         the resource keeps that job: an Update that kept the job identity (of a request QUEUED
         with the tracker, say) fails back to a resource that still needs both, and

@@ -24,7 +24,13 @@ LOGGER = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 9
 """Execution names tried per job (``<job>``, ``<job>-2`` ... ``<job>-9``)."""
-FOLLOWING = {"RUNNING", "SUCCEEDED"}
+FOLLOWED_OR_DONE = {"RUNNING", "SUCCEEDED"}
+"""An execution in these states follows the job, or has recorded its end: no new one."""
+
+
+def execution_names(job_name: str) -> list[str]:
+    """The names an execution following ``job_name`` may have, in the order they are used."""
+    return [job_name, *(f"{job_name}-{attempt}" for attempt in range(2, MAX_ATTEMPTS + 1))]
 
 
 class StepFunctionsClient(Protocol):
@@ -52,8 +58,7 @@ class Tracker:
     def follow(self, job: TrackedJob) -> str:
         """Return the ARN of the execution that follows ``job``, starting one if needed."""
         document = json.dumps(job.to_json(), sort_keys=True)
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            name = job.job_name if attempt == 1 else f"{job.job_name}-{attempt}"
+        for name in execution_names(job.job_name):
             try:
                 response = self.client.start_execution(
                     stateMachineArn=self.state_machine_arn, name=name, input=document
@@ -65,7 +70,7 @@ class Tracker:
             except BotoCoreError as exc:
                 raise TrackerError(f"Step Functions unreachable: {exc}") from exc
             arn = self.execution_arn(name)
-            if self._status(arn, job.job_name) in FOLLOWING:
+            if self._status(arn, job.job_name) in FOLLOWED_OR_DONE:
                 return arn
         raise TrackerError(
             f"the tracker has ended {MAX_ATTEMPTS} executions for job {job.job_name} without "
@@ -76,19 +81,12 @@ class Tracker:
         """Whether an execution still follows ``job_name`` (under any of the names
         :meth:`follow` gives): its staged list and asset must then stay. ``True`` when Step
         Functions cannot say (keeping a list is recoverable, deleting it is not)."""
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            name = job_name if attempt == 1 else f"{job_name}-{attempt}"
+        for name in execution_names(job_name):
             try:
                 status = self.client.describe_execution(executionArn=self.execution_arn(name))
-            except ClientError as exc:
-                if _code(exc) == "ExecutionDoesNotExist":
+            except (ClientError, BotoCoreError) as exc:
+                if isinstance(exc, ClientError) and _code(exc) == "ExecutionDoesNotExist":
                     return False
-                LOGGER.warning(
-                    "whether a tracker execution follows the job is unknown: its list is kept",
-                    extra={"job_name": job_name, "error": _code(exc)},
-                )
-                return True
-            except BotoCoreError as exc:
                 LOGGER.warning(
                     "whether a tracker execution follows the job is unknown: its list is kept",
                     extra={"job_name": job_name, "error": str(exc)},

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from personalize_deletion_runtime.staging import CLI_EMPTY_ASSET_BYTES
+
 from ..provider_framework import Played
 from .assembly import Template
 from .errors import Unsupported
@@ -196,10 +198,6 @@ def _row_counter(s3: Any) -> Any:
         return max(len([line for line in body.splitlines() if line.strip()]) - 1, 0)
 
     return count_rows
-
-
-CLI_EMPTY_ASSET_BYTES = 22
-"""The CLI's ``EMPTY_ZIP_FILE_SIZE``: an object this small counts as a missing asset."""
 
 
 def published_in(listing: dict[str, Any], key: str) -> bool:
