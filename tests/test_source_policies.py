@@ -73,7 +73,7 @@ def _of_type(template: dict, resource_type: str) -> dict[str, dict]:
 
 def test_the_handler_roles_own_policy_does_not_grow_with_s3_sources(tmp_path: Path) -> None:
     # GIVEN one stack with 1 request and one with 30 requests, each reading one S3 object
-    # whose key is 245 characters long
+    # whose key is 246 characters long
     one = synth_template(lambda stack: _requests_from_s3(stack, 1), tmp_path / "one")
     thirty = synth_template(lambda stack: _requests_from_s3(stack, 30), tmp_path / "thirty")
 
