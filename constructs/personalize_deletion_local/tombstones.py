@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from personalize_deletion_runtime.request_rules import MAX_JOB_NAME_LENGTH
 from personalize_deletion_runtime.staging import (
@@ -27,6 +27,17 @@ from personalize_deletion_runtime.staging import (
     TOMBSTONE_METADATA,
     tombstone_body,
 )
+
+
+class AssetsBucketClient(Protocol):
+    """The S3 calls the repair makes (boto3's S3 client has them)."""
+
+    def get_bucket_versioning(self, **kwargs: Any) -> dict[str, Any]: ...
+    def get_paginator(self, operation_name: str) -> Any: ...
+    def head_object(self, **kwargs: Any) -> dict[str, Any]: ...
+    def delete_object(self, **kwargs: Any) -> dict[str, Any]: ...
+    def put_object(self, **kwargs: Any) -> dict[str, Any]: ...
+
 
 LONGEST_TOMBSTONE_BYTES = len(tombstone_body("j" * MAX_JOB_NAME_LENGTH))
 """A tombstone names a job (at most 63 characters): any larger version holds a list."""
@@ -66,7 +77,7 @@ class Plan:
     without_tombstone: int
 
 
-def plan(s3: Any, bucket: str, prefix: str = "") -> Plan:
+def plan(s3: AssetsBucketClient, bucket: str, prefix: str = "") -> Plan:
     """Read the versions of every ``.csv`` key under ``prefix`` and decide what each needs."""
     repairs: list[KeyRepair] = []
     already_right = without_tombstone = 0
@@ -100,7 +111,7 @@ def plan(s3: Any, bucket: str, prefix: str = "") -> Plan:
     return Plan(repairs, already_right, without_tombstone)
 
 
-def apply(s3: Any, bucket: str, repair: KeyRepair) -> None:
+def apply(s3: AssetsBucketClient, bucket: str, repair: KeyRepair) -> None:
     """Delete the list versions first, then put the tombstone (so a failure part-way leaves
     no list behind a tombstone, and running again finishes the work)."""
     for version_id in repair.list_versions:
@@ -116,7 +127,7 @@ def apply(s3: Any, bucket: str, repair: KeyRepair) -> None:
 
 
 def repair(
-    s3: Any,
+    s3: AssetsBucketClient,
     bucket: str,
     prefix: str,
     *,
@@ -155,7 +166,7 @@ def repair(
     return failed == 0
 
 
-def _history(s3: Any, bucket: str, prefix: str) -> dict[str, list[dict[str, Any]]]:
+def _history(s3: AssetsBucketClient, bucket: str, prefix: str) -> dict[str, list[dict[str, Any]]]:
     """Versions and delete markers of every ``.csv`` key, newest first."""
     by_key: dict[str, list[dict[str, Any]]] = {}
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
