@@ -165,9 +165,7 @@ class Storage:
     def staged(self, bucket: str, job_name: str) -> bool:
         """Whether the staged list of ``job_name`` exists (asked by listing its key: the roles
         may list the staging prefix, and read it only for a follow-up)."""
-        key = staged_key(job_name)
-        page = self.client.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
-        return any(item["Key"] == key for item in page.get("Contents", []))
+        return self._listed(bucket, staged_key(job_name))
 
     def purge(self, bucket: str, job_name: str) -> None:
         """Delete a staged list once its job is terminal (idempotent)."""
@@ -200,14 +198,19 @@ class Storage:
         answers a GetObject of a missing key with AccessDenied rather than NoSuchKey, and the
         handlers may list only with a prefix condition.
         """
-        page = self.client.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
-        if not any(item["Key"] == key for item in page.get("Contents", [])):
+        if not self._listed(bucket, key):
             return None
         body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
         try:
             return json.loads(body.read())
         finally:
             body.close()
+
+    def _listed(self, bucket: str, key: str) -> bool:
+        """Whether ``key`` exists, asked with a listing of exactly that key (the roles may list
+        the receipts and staging prefixes, and read only some of what is there)."""
+        page = self.client.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
+        return any(item["Key"] == key for item in page.get("Contents", []))
 
     def _keys(self, source: Source) -> list[str]:
         """The objects to read; a folder must hold only ``.csv`` parts (and folder markers).
