@@ -17,6 +17,7 @@ import pytest
 from aws_cdk import aws_s3 as s3
 from aws_cdk.region_info import RegionInfo
 from personalize_data_deletion import PersonalizeDataDeletion, UserList
+from personalize_data_deletion.lambda_environment import handler_environment_bounds
 from synth import ACCOUNT, DATASET_GROUP_ARN, REGION, new_stack, synth_template, users_bucket
 
 pytestmark = pytest.mark.synth
@@ -67,7 +68,7 @@ def test_the_most_constructs_the_handlers_environment_holds_synthesize() -> None
     # WHEN the app synthesizes
     cdk.Stage.of(stack).synth()
     # THEN it passes, the largest environment within Lambda's 4,096 bytes
-    assert deletion.provider.environment_bounds() == dict(
+    assert handler_environment_bounds(deletion.provider) == dict(
         zip(HANDLERS, [4093, 4093, 3884], strict=True)
     )
 
@@ -148,7 +149,7 @@ def test_the_environment_bound_is_the_template_resolved_with_every_token_at_its_
             worst[function] = len(json.dumps(resolved, separators=(",", ":")).encode())
     # THEN the construct's bound for each handler is exactly that: an upper bound, not a loose one
     assert sorted(worst) == sorted(HANDLERS)
-    assert deletions[0].provider.environment_bounds() == worst
+    assert handler_environment_bounds(deletions[0].provider) == worst
     # AND the longest partition and region are those of every region aws-cdk-lib knows
     regions = RegionInfo.regions
     assert max(len(region.name) for region in regions) == len(LONGEST_REGION)
@@ -177,7 +178,7 @@ def test_a_bucket_of_another_stack_counts_as_a_bucket_name_and_an_unknown_token_
     app.synth()
     # THEN the other stack's bucket counts as long as a bucket the construct creates, and the
     # parameter as empty ('"EXTRA":""' and a comma): the check refuses only what it can bound
-    created = PersonalizeDataDeletion(new_stack(), "D").provider.environment_bounds()
-    assert deletion.provider.environment_bounds() == created | {
+    created = handler_environment_bounds(PersonalizeDataDeletion(new_stack(), "D").provider)
+    assert handler_environment_bounds(deletion.provider) == created | {
         HANDLERS[0]: created[HANDLERS[0]] + len('"EXTRA":"",')
     }

@@ -27,7 +27,7 @@ from constructs import Construct
 
 from .acknowledgements import acknowledge_findings, flatten_resources, wildcard_finding_id
 from .grants import grant_job_management, grant_preflight, grant_put_job_events
-from .lambda_environment import EnvironmentSizeCheck, handler_environment_bounds
+from .lambda_environment import EnvironmentSizeCheck
 from .list_assets import ListAssets
 from .packaging import RUNTIME_PACKAGE, handler_code
 from .provider_settings import (
@@ -205,12 +205,6 @@ class DeletionJobProvider(Construct):
         """The ServiceToken every deletion custom resource of the stack uses (read once)."""
         # Once every construct of the stack is served: DELETION_SCOPES grows with each.
         self.node.add_validation(EnvironmentSizeCheck(self))
-
-    def environment_bounds(self) -> dict[str, int]:
-        """The most bytes each handler's environment variables can take once deployed, as Lambda
-        measures them against its 4 KB limit, by the function's path in the stack (see
-        :func:`~.lambda_environment.handler_environment_bounds`)."""
-        return handler_environment_bounds(self)
 
     @property
     def served(self) -> list[dict[str, object]]:
