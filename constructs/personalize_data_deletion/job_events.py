@@ -1,9 +1,13 @@
 """The events the handlers publish (one per job end, one per retraining) and their patterns.
 
 Both kinds come from source ``personalize-data-deletion`` on the default bus, and carry the stack
-id and the job name; a rule matches one kind, this stack's events and one construct's job name
-prefix, optionally narrowed to some ``status`` values. The patterns use only what the detail
-holds (names, ARNs, statuses), never a user id.
+id, the job name and the request's construct (``scope``, its path in the stack); a rule matches
+one kind, this stack's events and one construct's ``scope``, optionally narrowed to some
+``status`` values. The job name prefix cannot tell constructs apart: several may share one, and
+one may start with another's (``pdd`` and ``pdd-eu``). An event without ``scope`` (its request
+names no construct: written before requests did, and still sent by rollbacks and trackers
+started then) is matched by the job name prefix, as rules did before ``scope`` existed. The
+patterns use only what the detail holds (names, ARNs, statuses), never a user id.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from personalize_deletion_runtime.notifications import (
     MODELS_DETAIL_TYPE,
     NOT_STARTED,
     RETRAINING_OUTCOMES,
+    SCOPE_FIELD,
     STUCK,
 )
 
@@ -48,9 +53,10 @@ MODELS_EVENTS = EventKind(
 
 
 def event_pattern(
-    kind: EventKind, job_name_prefix: str, statuses: Iterable[str] | None
+    kind: EventKind, scope_id: str, job_name_prefix: str, statuses: Iterable[str] | None
 ) -> events.EventPattern:
-    """The pattern of one kind of event of this stack's jobs named ``<job_name_prefix>-...``.
+    """The pattern of one kind of event of this stack's requests of construct ``scope_id``
+    (and of its jobs named ``<job_name_prefix>-...`` whose events name no construct).
 
     ``statuses`` narrows it (default: every status of the kind); a string or a status the kind
     never carries is refused, since the rule would silently never fire.
@@ -64,7 +70,10 @@ def event_pattern(
         )
     detail: dict[str, object] = {
         "stackId": [Aws.STACK_ID],
-        "jobName": [{"prefix": f"{job_name_prefix}-"}],
+        "$or": [
+            {SCOPE_FIELD: [scope_id]},
+            {SCOPE_FIELD: [{"exists": False}], "jobName": [{"prefix": f"{job_name_prefix}-"}]},
+        ],
     }
     if wanted is not None:
         detail["status"] = wanted
