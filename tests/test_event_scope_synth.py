@@ -1,4 +1,5 @@
-"""Constructs of one stack, told apart: each one's rules match its own requests' events.
+"""Constructs of one stack, told apart: each one's rules match its own requests' events, and no
+two of them may compose the same job name through nested prefixes.
 
 Synth tier: the rules are synthesized (Node), and one is registered in moto's EventBridge.
 """
@@ -11,10 +12,10 @@ import aws_cdk as cdk
 import lifecycle_support as support
 import pytest
 from lifecycle_support import STACK_ID, World, job_event_rule
-from personalize_data_deletion import PersonalizeDataDeletion
+from personalize_data_deletion import DeletionConfigError, PersonalizeDataDeletion
 from personalize_deletion_runtime.notifications import EVENT_DETAIL_TYPE, MODELS_DETAIL_TYPE
 from personalize_deletion_runtime.request_rules import compose_job_name
-from synth import DATASET_GROUP_ARN, cfn_lint, synth_template
+from synth import DATASET_GROUP_ARN, cfn_lint, new_stack, synth_template
 
 pytestmark = pytest.mark.synth
 
@@ -106,3 +107,40 @@ def test_a_constructs_rule_does_not_receive_another_constructs_events(
     publish({"stackId": "another-stack", "jobName": job_a, "status": "FAILED", "scope": "TeamA"})
 
     assert sorted(event["detail"]["jobName"] for event in delivered()) == sorted([job_a, job_old])
+
+
+@pytest.mark.parametrize("first", ["Main", "Europe"])
+def test_constructs_whose_prefixes_nest_are_refused_naming_both(first: str) -> None:
+    """GIVEN construct Main (prefix pdd) and construct Europe (prefix pdd-eu), either first
+    WHEN both are added to one stack (request eu-x of Main and request x of Europe would
+    compose the same job name for the same group and list)
+    THEN the second one is refused, naming both constructs, their prefixes and the fix."""
+    assert compose_job_name("pdd", "eu-x", DATASET_GROUP_ARN, SHA) == compose_job_name(
+        "pdd-eu", "x", DATASET_GROUP_ARN, SHA
+    )
+    prefixes = {"Main": "pdd", "Europe": "pdd-eu"}
+    second = "Europe" if first == "Main" else "Main"
+    stack = new_stack()
+    PersonalizeDataDeletion(stack, first, job_name_prefix=prefixes[first])
+
+    with pytest.raises(DeletionConfigError) as refused:
+        PersonalizeDataDeletion(stack, second, job_name_prefix=prefixes[second])
+
+    assert str(refused.value) == (
+        "job_name_prefix 'pdd-eu' of construct 'Europe' starts with job_name_prefix 'pdd' of "
+        "construct 'Main' and '-': request 'eu-<name>' of 'Main' and request '<name>' of "
+        "'Europe' would compose the same job name; give one construct a prefix that does not "
+        "start with the other's and '-' (e.g. 'pddeu')"
+    )
+
+
+@pytest.mark.parametrize("other", ["pdd", "pddeu", "pdd--eu", "pd-eu"])
+def test_prefixes_that_compose_no_common_job_name_may_share_a_stack(other: str) -> None:
+    """GIVEN construct Main with prefix pdd
+    WHEN a second construct's prefix is the same, or starts with pdd but not with 'pdd-' and a
+    letter or digit (a request name starts with one), or only shares letters
+    THEN both are accepted."""
+    stack = new_stack()
+    PersonalizeDataDeletion(stack, "Main")
+    second = PersonalizeDataDeletion(stack, "Other", job_name_prefix=other)
+    assert second.job_name_prefix == other

@@ -12,7 +12,7 @@ patterns use only what the detail holds (names, ARNs, statuses), never a user id
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from aws_cdk import Aws
@@ -78,3 +78,33 @@ def event_pattern(
     if wanted is not None:
         detail["status"] = wanted
     return events.EventPattern(source=[EVENT_SOURCE], detail_type=[kind.detail_type], detail=detail)
+
+
+def refuse_nested_prefixes(
+    served: Iterable[Mapping[str, object]], scope_id: str, job_name_prefix: str
+) -> None:
+    """Refuse a construct whose job name prefix nests with one already served in its stack.
+
+    Job names are ``<prefix>-<request>-<digest>`` and the digest depends only on the dataset
+    group and the list, so prefixes ``pdd`` and ``pdd-eu`` let request ``eu-x`` of one and
+    request ``x`` of the other compose the same name: Personalize keeps one job per name, so
+    the second request would adopt the first one's job. ``served``: the stack's constructs so
+    far (``id`` and ``prefix``, as the provider serves them).
+    """
+    for other in served:
+        other_id, other_prefix = str(other["id"]), str(other["prefix"])
+        if other_prefix == job_name_prefix:
+            continue  # one prefix shared: the request names tell the jobs apart
+        shorter, longer = sorted(
+            ((other_id, other_prefix), (scope_id, job_name_prefix)), key=lambda s: len(s[1])
+        )
+        rest = longer[1][len(shorter[1]) + 1 :]
+        if not longer[1].startswith(f"{shorter[1]}-") or not rest[:1].isalnum():
+            continue  # a request name starts with a letter or digit: no name in common
+        raise DeletionConfigError(
+            f"job_name_prefix {longer[1]!r} of construct {longer[0]!r} starts with "
+            f"job_name_prefix {shorter[1]!r} of construct {shorter[0]!r} and '-': request "
+            f"'{rest}-<name>' of {shorter[0]!r} and request '<name>' of {longer[0]!r} would "
+            f"compose the same job name; give one construct a prefix that does not start with "
+            f"the other's and '-' (e.g. {longer[1].replace('-', '')!r})"
+        )
