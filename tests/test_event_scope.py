@@ -110,3 +110,61 @@ def test_the_event_of_a_request_that_names_no_construct_has_no_scope(world: Worl
     [event] = world.events()
     assert event["jobName"] == JOB
     assert "scope" not in event
+
+
+# --------------------------------------------------------------------------- removal
+
+
+def test_the_tracker_says_a_removed_constructs_job_cannot_be_recorded_and_where_it_is(
+    world: World,
+) -> None:
+    """GIVEN constructs A and Team/UserDeletion in one stack; a request of the latter is handed
+    to the tracker
+    WHEN that construct is removed from the stack (the tracker's environment and grants now
+    serve A only) and the job then ends
+    THEN the execution fails (tracking_alarm) naming the removed construct, the job and how to
+    read its outcome, instead of a bare "Scope is not served"."""
+    world.services.scopes = _serving(KEPT, TEAM)
+    world.double.run_seconds = 5000
+    play(cfn_event("Create", _scoped_request(TEAM.scope_id or "")), world, step=100)
+    assert world.tracker_input(JOB)["request"]["Scope"] == "Team/UserDeletion"
+    job_arn = world.tracker_input(JOB)["job"]["arn"]
+
+    world.services.scopes = _serving(KEPT)
+    world.advance(6000)
+    run = world.run_tracker(JOB)
+
+    assert (run.status, run.error) == ("FAILED", "TrackerFailed")
+    assert _lambda_error(run.cause) == (
+        "ScopeError",
+        "construct 'Team/UserDeletion' is no longer in the stack: the tracker no longer serves "
+        f"it nor may use its bucket, so it cannot record job {JOB} (no receipt, no event); read "
+        "the job's outcome with aws personalize describe-data-deletion-job "
+        f"--data-deletion-job-arn {job_arn}; the staged list expires with the bucket's "
+        "lifecycle rule",
+    )
+
+
+def test_the_tracker_says_so_for_a_request_that_names_no_construct_too(world: World) -> None:
+    """GIVEN a tracked job of a request that names its prefix, bucket and role (no Scope)
+    WHEN its construct is removed and the tracker's environment serves another one only
+    THEN the execution fails naming that construct's prefix and bucket, why the request is
+    refused, and how to read the job's outcome."""
+    world.double.run_seconds = 5000
+    play(cfn_event("Create", properties()), world, step=100)
+    job_arn = world.tracker_input(JOB)["job"]["arn"]
+
+    world.services.scopes = _serving(KEPT)
+    world.advance(6000)
+    run = world.run_tracker(JOB)
+
+    assert (run.status, run.error) == ("FAILED", "TrackerFailed")
+    assert _lambda_error(run.cause) == (
+        "ScopeError",
+        f"the construct with job name prefix 'pdd' and bucket '{STAGING_BUCKET}' is no longer "
+        "in the stack as it was (property JobNamePrefix 'pdd' is not served by this handler "
+        "(it serves 'keep')): the tracker no longer serves it nor may use its bucket, so it "
+        f"cannot record job {JOB} (no receipt, no event); read the job's outcome with aws "
+        f"personalize describe-data-deletion-job --data-deletion-job-arn {job_arn}; the "
+        "staged list expires with the bucket's lifecycle rule",
+    )
