@@ -450,6 +450,13 @@ def test_the_runtimes_metric_record_is_what_the_alarm_reads(template: dict) -> N
     assert record["StackName"] == "Test" and record["JobsFailed"] == 1
 
 
+OWN_EVENTS = [
+    {"scope": ["UserDeletion"]},
+    {"scope": [{"exists": False}], "jobName": [{"prefix": "pdd-"}]},
+]
+"""What a rule of construct UserDeletion (prefix pdd) matches in an event's detail."""
+
+
 def test_on_job_state_change_and_the_topic_setting_make_scoped_rules(tmp_path: Path) -> None:
     # GIVEN a construct with a notification topic and a rule for failures only
     def build(stack: cdk.Stack) -> None:
@@ -463,12 +470,13 @@ def test_on_job_state_change_and_the_topic_setting_make_scoped_rules(tmp_path: P
 
     template = synth_template(build, tmp_path)
     rules = {k: v["Properties"] for k, v in _of_type(template, "AWS::Events::Rule").items()}
-    # THEN both match this library's events of this stack and this construct's job names
+    # THEN both match this library's events of this stack and this construct (its scope, or
+    # for events that name none, its job names)
     patterns = {k: v["EventPattern"] for k, v in rules.items()}
     base = {
         "source": ["personalize-data-deletion"],
         "detail-type": ["Personalize Data Deletion Job State Change"],
-        "detail": {"stackId": [{"Ref": "AWS::StackId"}], "jobName": [{"prefix": "pdd-"}]},
+        "detail": {"stackId": [{"Ref": "AWS::StackId"}], "$or": OWN_EVENTS},
     }
     notify = next(k for k in patterns if "NotifyTopic" in k)
     failures = next(k for k in patterns if "Failures" in k)
@@ -509,11 +517,11 @@ def test_retraining_events_get_their_own_rule_and_reach_the_topic_once_a_request
     template = synth_template(build, tmp_path)
     rules = _of_type(template, "AWS::Events::Rule")
     patterns = {k: v["Properties"]["EventPattern"] for k, v in rules.items()}
-    # THEN the retraining rules match the models events of this stack and prefix
+    # THEN the retraining rules match the models events of this stack and construct
     base = {
         "source": ["personalize-data-deletion"],
         "detail-type": ["Personalize Data Deletion Models Retrained"],
-        "detail": {"stackId": [{"Ref": "AWS::StackId"}], "jobName": [{"prefix": "pdd-"}]},
+        "detail": {"stackId": [{"Ref": "AWS::StackId"}], "$or": OWN_EVENTS},
     }
     unfinished = next(k for k in patterns if "Unfinished" in k)
     assert patterns[unfinished] == {

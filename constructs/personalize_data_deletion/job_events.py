@@ -1,14 +1,18 @@
 """The events the handlers publish (one per job end, one per retraining) and their patterns.
 
 Both kinds come from source ``personalize-data-deletion`` on the default bus, and carry the stack
-id and the job name; a rule matches one kind, this stack's events and one construct's job name
-prefix, optionally narrowed to some ``status`` values. The patterns use only what the detail
-holds (names, ARNs, statuses), never a user id.
+id, the job name and the request's construct (``scope``, its path in the stack); a rule matches
+one kind, this stack's events and one construct's ``scope``, optionally narrowed to some
+``status`` values. The job name prefix cannot tell constructs apart: several may share one, and
+one may start with another's (``pdd`` and ``pdd-eu``). An event without ``scope`` (its request
+names no construct: written before requests did, and still sent by rollbacks and trackers
+started then) is matched by the job name prefix, as rules did before ``scope`` existed. The
+patterns use only what the detail holds (names, ARNs, statuses), never a user id.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from aws_cdk import Aws
@@ -19,6 +23,7 @@ from personalize_deletion_runtime.notifications import (
     MODELS_DETAIL_TYPE,
     NOT_STARTED,
     RETRAINING_OUTCOMES,
+    SCOPE_FIELD,
     STUCK,
 )
 
@@ -48,9 +53,10 @@ MODELS_EVENTS = EventKind(
 
 
 def event_pattern(
-    kind: EventKind, job_name_prefix: str, statuses: Iterable[str] | None
+    kind: EventKind, scope_id: str, job_name_prefix: str, statuses: Iterable[str] | None
 ) -> events.EventPattern:
-    """The pattern of one kind of event of this stack's jobs named ``<job_name_prefix>-...``.
+    """The pattern of one kind of event of this stack's requests of construct ``scope_id``
+    (and of its jobs named ``<job_name_prefix>-...`` whose events name no construct).
 
     ``statuses`` narrows it (default: every status of the kind); a string or a status the kind
     never carries is refused, since the rule would silently never fire.
@@ -64,8 +70,41 @@ def event_pattern(
         )
     detail: dict[str, object] = {
         "stackId": [Aws.STACK_ID],
-        "jobName": [{"prefix": f"{job_name_prefix}-"}],
+        "$or": [
+            {SCOPE_FIELD: [scope_id]},
+            {SCOPE_FIELD: [{"exists": False}], "jobName": [{"prefix": f"{job_name_prefix}-"}]},
+        ],
     }
     if wanted is not None:
         detail["status"] = wanted
     return events.EventPattern(source=[EVENT_SOURCE], detail_type=[kind.detail_type], detail=detail)
+
+
+def refuse_nested_prefixes(
+    served: Iterable[Mapping[str, object]], scope_id: str, job_name_prefix: str
+) -> None:
+    """Refuse a construct whose job name prefix nests with one already served in its stack.
+
+    Job names are ``<prefix>-<request>-<digest>`` and the digest depends only on the dataset
+    group and the list, so prefixes ``pdd`` and ``pdd-eu`` let request ``eu-x`` of one and
+    request ``x`` of the other compose the same name: Personalize keeps one job per name, so
+    the second request would adopt the first one's job. ``served``: the stack's constructs so
+    far (``id`` and ``prefix``, as the provider serves them).
+    """
+    for other in served:
+        other_id, other_prefix = str(other["id"]), str(other["prefix"])
+        if other_prefix == job_name_prefix:
+            continue  # one prefix shared: the request names tell the jobs apart
+        shorter, longer = sorted(
+            ((other_id, other_prefix), (scope_id, job_name_prefix)), key=lambda s: len(s[1])
+        )
+        rest = longer[1][len(shorter[1]) + 1 :]
+        if not longer[1].startswith(f"{shorter[1]}-") or not rest[:1].isalnum():
+            continue  # a request name starts with a letter or digit: no name in common
+        raise DeletionConfigError(
+            f"job_name_prefix {longer[1]!r} of construct {longer[0]!r} starts with "
+            f"job_name_prefix {shorter[1]!r} of construct {shorter[0]!r} and '-': request "
+            f"'{rest}-<name>' of {shorter[0]!r} and request '<name>' of {longer[0]!r} would "
+            f"compose the same job name; give one construct a prefix that does not start with "
+            f"the other's and '-' (e.g. {longer[1].replace('-', '')!r})"
+        )

@@ -2,8 +2,8 @@
 
 A mixin, so that these methods stay on the construct (``deletion.on_job_state_change(...)``)
 while the construct's module only wires the bucket, the role and the requests. Events are
-filtered by the construct's job name prefix; the alarms and metrics are the stack's tracker's,
-shared by every construct of the stack.
+filtered by the construct's ``scope_id`` (see ``job_events``); the alarms and metrics are the
+stack's tracker's, shared by every construct of the stack.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class DeletionMonitoring:
     """Event rules, alarms and metrics of a ``PersonalizeDataDeletion`` (mixed into it)."""
 
     # Set by the construct before any of these methods is called.
+    scope_id: str
     job_name_prefix: str
     tracker: DeletionTracker
     _notification_topic: sns.ITopic | None
@@ -100,7 +101,9 @@ class DeletionMonitoring:
             cast(Construct, self),
             construct_id,
             description=options.get("description") or kind.description,
-            event_pattern=event_pattern(kind, self.job_name_prefix, options.get("statuses")),
+            event_pattern=event_pattern(
+                kind, self.scope_id, self.job_name_prefix, options.get("statuses")
+            ),
         )
         target = options.get("target")
         if target is not None:

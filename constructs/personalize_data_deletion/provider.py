@@ -27,6 +27,7 @@ from constructs import Construct
 
 from .acknowledgements import acknowledge_findings, flatten_resources, wildcard_finding_id
 from .grants import grant_job_management, grant_preflight, grant_put_job_events
+from .job_events import refuse_nested_prefixes
 from .lambda_environment import EnvironmentSizeCheck
 from .list_assets import ListAssets
 from .packaging import RUNTIME_PACKAGE, handler_code
@@ -281,6 +282,7 @@ class DeletionJobProvider(Construct):
         :param purge_staged_input: whether the construct's staged lists are deleted once their
             job ended.
         """
+        refuse_nested_prefixes(self._scopes, scope_id, job_name_prefix)
         self._scopes.append(
             {
                 "id": scope_id,

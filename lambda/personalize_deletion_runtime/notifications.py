@@ -3,7 +3,9 @@
 Personalize publishes no state-change events for data deletion jobs, so whichever path sees a
 job end (the deployment, the tracker, a later adoption) publishes ours, on the default bus:
 ``source`` :data:`EVENT_SOURCE` (custom sources must not start with ``aws.``), ``detail-type``
-:data:`EVENT_DETAIL_TYPE`, a detail of names, ARNs, counts and times, never a user id.
+:data:`EVENT_DETAIL_TYPE`, a detail of names, ARNs, counts and times, never a user id. Every
+detail names the request's construct (:data:`SCOPE_FIELD`), which is what a construct's rules
+match on: job name prefixes may be shared by, or nest between, constructs of one stack.
 
 Metrics go out in CloudWatch's embedded metric format: one JSON line on standard output, which
 Lambda sends to the function's log group as plain text even with JSON logging, and CloudWatch
@@ -24,6 +26,10 @@ EVENT_SOURCE = "personalize-data-deletion"
 EVENT_DETAIL_TYPE = "Personalize Data Deletion Job State Change"
 MODELS_DETAIL_TYPE = "Personalize Data Deletion Models Retrained"
 """The second event: how the retraining after a COMPLETED job ended (opt-in)."""
+SCOPE_FIELD = "scope"
+"""The detail field naming the request's ``PersonalizeDataDeletion`` construct: its path in the
+stack, the request's ``Scope`` property. Absent when the request names none (properties written
+before requests named their construct, still sent by rollbacks and trackers started then)."""
 METRIC_NAMESPACE = "PersonalizeDataDeletion"
 METRIC_DIMENSION = "StackName"
 JOBS_COMPLETED = "JobsCompleted"
@@ -100,6 +106,11 @@ class Notifier:
             metric: 1,
         }
         self.write(json.dumps(record, sort_keys=True) + "\n")
+
+
+def scope_field(scope_id: str | None) -> dict[str, str]:
+    """The detail's :data:`SCOPE_FIELD`, or nothing for a request that names no construct."""
+    return {} if scope_id is None else {SCOPE_FIELD: scope_id}
 
 
 def stack_name(stack_id: str) -> str:

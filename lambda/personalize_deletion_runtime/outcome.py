@@ -28,6 +28,7 @@ from .notifications import (
     NOT_STARTED,
     STUCK,
     bounded_reason,
+    scope_field,
     stack_name,
 )
 from .personalize_api import JobRequestRejected, JobState, TransientFault
@@ -188,6 +189,7 @@ def _detail(
         "trackedBy": record.tracked_by,
         "completion": record.origin.completion,
         "stackId": record.origin.stack_id,
+        **scope_field(record.request.scope_id),
     }
 
 

@@ -114,6 +114,9 @@ class DeletionRequest:
     """After retraining, point campaigns that do not follow the latest version at the new one."""
     wait_seconds: int | None = None
     """How long the deployment waits for the job; ``None``: as long as the provider allows."""
+    scope_id: str | None = field(default=None, compare=False)
+    """The request's construct (its ``Scope``), named in its events; ``None`` if not named.
+    Not part of what the request is: the older shape of the same request is equal to it."""
 
 
 KNOWN_PROPERTIES = frozenset(
@@ -194,6 +197,7 @@ def parse_request(properties: Mapping[str, Any]) -> DeletionRequest:
             _boolean(properties, "UpdateCampaigns") if "UpdateCampaigns" in properties else True
         ),
         follow_up=_follow_up(properties),
+        scope_id=_string(properties, SCOPE) if SCOPE in properties else None,
         **_retraining(properties, arn),
     )
 

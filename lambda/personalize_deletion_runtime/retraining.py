@@ -26,6 +26,7 @@ from .notifications import (
     RETRAINED,
     RETRAINING_FAILED,
     RETRAINING_STUCK,
+    scope_field,
     stack_name,
 )
 from .outcome import JobRecord
@@ -135,6 +136,7 @@ def record(state: dict[str, Any], record: JobRecord, services: Services) -> dict
             {k: s[k] for k in ("solutionArn", "versionArn", "status")} for s in state["solutions"]
         ],
         "receiptUri": models_receipt_uri(request.bucket, record.job_name),
+        **scope_field(request.scope_id),
     }
     services.notifier.publish(detail, detail_type=MODELS_DETAIL_TYPE)
     services.notifier.count(

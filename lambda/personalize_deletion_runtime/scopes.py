@@ -139,6 +139,20 @@ class Scopes:
         self.check(request)
         return request
 
+    def tracked_request(
+        self, properties: Mapping[str, Any], job_name: str, job_arn: str | None
+    ) -> DeletionRequest:
+        """:meth:`request`, for the tracker: a request its environment no longer serves comes
+        from a construct removed from the stack (or renamed, or given another prefix, bucket or
+        role) while its job was tracked. The tracker's grants for that construct's bucket went
+        with it, so nothing can be recorded: the error says so and where the outcome is."""
+        try:
+            return self.request(properties)
+        except ScopeError as exc:
+            if self.refusal is not None:
+                raise
+            raise ScopeError(_construct_gone(properties, job_name, job_arn, exc)) from exc
+
     def expand(self, properties: Mapping[str, Any]) -> Mapping[str, Any]:
         """A request with ``Scope``, completed from its scope; any other request as it is.
 
@@ -226,6 +240,30 @@ class Scopes:
                 "property PurgeStagedInput 'false' would keep the staged list, which this "
                 f"handler purges for job name prefix {request.job_name_prefix!r}"
             )
+
+
+def _construct_gone(
+    properties: Mapping[str, Any], job_name: str, job_arn: str | None, refusal: ScopeError
+) -> str:
+    scope_id = properties.get(SCOPE)
+    if scope_id is not None:
+        gone = f"construct {scope_id!r} is no longer in the stack"
+    else:  # a request written before requests named their construct
+        gone = (
+            f"the construct with job name prefix {properties.get('JobNamePrefix')!r} and bucket "
+            f"{properties.get('Bucket')!r} is no longer in the stack as it was ({refusal})"
+        )
+    outcome = (
+        "read the job's outcome with aws personalize describe-data-deletion-job "
+        f"--data-deletion-job-arn {job_arn}"
+        if job_arn is not None
+        else "no job was started for it"
+    )
+    return (
+        f"{gone}: the tracker no longer serves it nor may use its bucket, so it cannot record "
+        f"job {job_name} (no receipt, no event); {outcome}; the staged list expires with the "
+        "bucket's lifecycle rule"
+    )
 
 
 def _job_name(prefix: str, properties: Mapping[str, Any]) -> str | None:
