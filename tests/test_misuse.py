@@ -177,11 +177,66 @@ def test_s3_sources_check_their_argument_types() -> None:
             "max_input_bytes is 100000001: use 1 to 100000000 (Personalize reads at most 100 MB "
             "of input per job)",
         ),
+        # purge_staged_input went into DELETION_SCOPES as given: a non-bool made the handlers
+        # refuse every request of every construct of the stack, at deploy
+        *(
+            (
+                {"purge_staged_input": value},
+                TypeError,
+                f"purge_staged_input must be True or False, not {type(value).__name__}",
+            )
+            for value in ("no", "false", 0, None)
+        ),
+        # durations as seconds raised AttributeError ('int' object has no attribute ...)
+        *(
+            (
+                {name: 600},
+                TypeError,
+                f"{name} must be a Duration (Duration.seconds, minutes, hours or days), not int",
+            )
+            for name in (
+                "staged_input_expiration",
+                "tracking_interval",
+                "tracking_timeout",
+                "query_interval",
+                "total_timeout",
+            )
+        ),
+        (
+            {"staged_input_expiration": cdk.Duration.hours(61)},
+            DeletionConfigError,
+            "staged_input_expiration (2 days 13 hours) is not a whole number of days: the S3 "
+            "lifecycle rule that expires staged lists counts days; use Duration.days(3)",
+        ),
+        (
+            {"log_retention": 365},
+            TypeError,
+            "log_retention must be a logs.RetentionDays (e.g. RetentionDays.ONE_YEAR), not int",
+        ),
+        *(
+            (
+                {name: "deletions-bucket"},
+                TypeError,
+                f"{name} must be an s3.IBucket (an s3.Bucket, or s3.Bucket.from_bucket_name "
+                "for a name), not str",
+            )
+            for name in ("bucket", "server_access_logs_bucket")
+        ),
+        (
+            {"notification_topic": f"arn:aws:sns:us-east-1:{ACCOUNT}:privacy"},
+            TypeError,
+            "notification_topic must be an sns.ITopic (an sns.Topic, or sns.Topic.from_topic_arn "
+            "for an ARN), not str",
+        ),
     ],
 )
 def test_construct_settings_are_checked_by_type_and_rule(
     kwargs: dict, error: type[Exception], message: str
 ) -> None:
+    """GIVEN a construct setting of the wrong type or breaking its rule
+    WHEN the construct is created
+    THEN it is refused at synth naming the setting (and the rule and the fix): a TypeError for
+    a wrong type, never jsii's AttributeError or RuntimeError naming its own parameter."""
     with pytest.raises(error) as caught:
         PersonalizeDataDeletion(new_stack(), "A", **kwargs)
     assert str(caught.value) == message

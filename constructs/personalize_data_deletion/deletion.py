@@ -55,9 +55,12 @@ from .settings import (
     RequestOptions,
     RequestSettings,
     check_staged_input_expiration,
+    flag,
     job_name_prefix_setting,
     max_input_bytes_setting,
     request_settings,
+    resource_setting,
+    retention_setting,
 )
 from .sources import UserList
 from .tracker import (
@@ -70,6 +73,9 @@ from .tracker import (
 if TYPE_CHECKING:  # imported where used: an app without them does not load them
     from aws_cdk import aws_personalize as personalize
     from aws_cdk import aws_sns as sns
+
+BUCKET_ATTRIBUTES = ("bucket_arn", "bucket_name", "arn_for_objects", "node")
+"""What every ``s3.IBucket`` offers (jsii interfaces are not runtime-checkable)."""
 
 __all__ = ["JOB_STATUSES", "DeletionConfigError", "PersonalizeDataDeletion", "RequestOptions"]
 
@@ -90,9 +96,9 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
     :param job_name_prefix: first part of every job name; IAM is scoped to it. Default: ``pdd``.
     :param max_input_bytes: largest list accepted. Default: 100,000,000, Personalize's limit.
     :param purge_staged_input: delete the staged list once its job ended. Default: ``True``.
-    :param staged_input_expiration: lifecycle backstop for staged lists; must exceed
-        ``tracking_timeout`` by a day, so a queued or pending job can still read its list.
-        Default: 7 days.
+    :param staged_input_expiration: lifecycle backstop for staged lists, in whole days (S3
+        lifecycle expiration counts days); must exceed ``tracking_timeout`` by a day, so a
+        queued or pending job can still read its list. Default: 7 days.
     :param removal_policy: of the created bucket. Default: RETAIN (receipts outlive the stack).
     :param server_access_logs_bucket: access logging for the created bucket. Default: none.
     :param query_interval: how often the deployment polls a job. Default: 60 seconds.
@@ -148,6 +154,19 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
         """What this construct's requests name as their ``Scope``: its path in the stack."""
         self.job_name_prefix = job_name_prefix_setting(job_name_prefix)
         max_input_bytes = max_input_bytes_setting(max_input_bytes)
+        purge_staged_input = flag(purge_staged_input, "purge_staged_input")
+        log_retention = retention_setting(log_retention)
+        bucket_kind = "an s3.IBucket (an s3.Bucket, or s3.Bucket.from_bucket_name for a name)"
+        resource_setting(bucket, "bucket", bucket_kind, BUCKET_ATTRIBUTES)
+        resource_setting(
+            server_access_logs_bucket, "server_access_logs_bucket", bucket_kind, BUCKET_ATTRIBUTES
+        )
+        resource_setting(
+            notification_topic,
+            "notification_topic",
+            "an sns.ITopic (an sns.Topic, or sns.Topic.from_topic_arn for an ARN)",
+            ("topic_arn", "node"),
+        )
         # The tracker's own limits first: an expiration cannot fix a timeout it refuses.
         tracker_settings = TrackerSettings(
             interval=tracking_interval, timeout=tracking_timeout, log_retention=log_retention
