@@ -45,7 +45,7 @@ from .provider import (
     DeletionJobProvider,
     ProviderSettings,
 )
-from .retrain import Retrain
+from .retrain import Retrain, check_solutions_of_group
 from .service_role import create_service_role, grant_bucket_and_role, grant_follow_up
 from .settings import (
     DEFAULT_MAX_INPUT_BYTES,
@@ -308,11 +308,13 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
             raise DeletionConfigError(
                 f"request {request_name!r}: dataset_groups is empty: name at least one group"
             )
-        retrain = options.get("retrain")
-        if retrain is not None and retrain.solution_arns and len(dataset_groups) > 1:
+        if settings.retrain.solution_arns and len(dataset_groups) > 1:
+            # The construct's own Retrain.solutions too: its solutions are one group's as well.
             raise DeletionConfigError(
-                f"request {request_name!r}: Retrain.solutions names solutions of one dataset "
-                "group; with several groups use Retrain.all_solutions() or one request per group"
+                f"request {request_name!r} {settings.retrain_setting}: Retrain.solutions names "
+                "solutions of one dataset group; with several groups pass "
+                "retrain=Retrain.all_solutions() or Retrain.none() to the request, or declare "
+                "one request per group"
             )
         container = Construct(self, request_name)
         jobs: dict[str, DeletionJob] = {}
@@ -354,6 +356,13 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
         group: str | personalize.CfnDatasetGroup,
         arn: str,
     ) -> DeletionJob:
+        check_solutions_of_group(
+            settings.retrain,
+            f"request {settings.request_name!r} {settings.retrain_setting}",
+            arn,
+            account=self._environment.account,
+            region=self._environment.region,
+        )
         job = DeletionJob(
             scope,
             construct_id,

@@ -204,6 +204,8 @@ class RequestSettings:
     """Checked to go with ``preflight``, whose check is what finds a reason to follow up."""
     tags: dict[str, str]
     """Checked against the service's tag rules; empty for none."""
+    retrain_setting: str = "retrain"
+    """How messages name where ``retrain`` came from: the request's or the construct's."""
 
 
 class RequestOptions(TypedDict, total=False):
@@ -290,4 +292,7 @@ def request_settings(
             f"request {request_name!r}: follow_up=True needs preflight=True: only the "
             "pre-flight's check finds imports or trainings that started during the job"
         )
-    return RequestSettings(request_name, users, policy, checks, retraining, further, tag_map)
+    origin = "retrain" if retrain is not None else "retrain (the construct's)"
+    return RequestSettings(
+        request_name, users, policy, checks, retraining, further, tag_map, retrain_setting=origin
+    )
