@@ -468,8 +468,9 @@ def test_an_imported_bucket_gets_a_note_of_what_it_must_have() -> None:
     ]
     assert (
         "bucket 'S/Imported' is imported: make sure it uses SSE-S3 default encryption, blocks "
-        "all public access and denies requests without TLS (aws:SecureTransport false); the "
-        "construct cannot check that"
+        "all public access, denies requests without TLS (aws:SecureTransport false) and is not "
+        "versioned (a versioned bucket keeps every staged list of user ids as a noncurrent "
+        "version after its purge); the construct cannot check that"
     ) in notes
 
 

@@ -175,11 +175,12 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
         self.limits = Limits(max_total_bytes=max_input_bytes)
         self.purge_staged_input = purge_staged_input
         retains_bucket = bucket is None and removal_policy == RemovalPolicy.RETAIN
+        versioning_suspended = False
         if bucket is None:
             # Created SSE-S3, private and TLS-only: nothing for check_bucket to find or add.
             self.bucket: s3.IBucket = create_bucket(self, removal_policy, server_access_logs_bucket)
         else:
-            check_bucket(bucket)
+            versioning_suspended = check_bucket(bucket)
             self.bucket = bucket
         source_conditions = personalize_source_conditions(self)
         prepare_bucket(
@@ -188,6 +189,7 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
             staged_input_expiration,
             retain_policy=retains_bucket,
             source_conditions=source_conditions,
+            versioning_suspended=versioning_suspended,
         )
         self.tracker = DeletionTracker.of(self, tracker_settings)
         self.provider = DeletionJobProvider.of(
