@@ -98,6 +98,20 @@ def test_users_that_is_not_a_user_list_is_a_type_error() -> None:
         ),
         (
             UserList.from_s3,
+            "lists/${aws:username}.csv",
+            "from_s3 key 'lists/${aws:username}.csv' contains '${': IAM would read it as the "
+            "start of a policy variable (such as ${aws:username}) and grant another object than "
+            "the list; rename the object or folder",
+        ),
+        (
+            UserList.from_s3_prefix,
+            "exports/${aws:PrincipalTag/team}/",
+            "from_s3_prefix prefix 'exports/${aws:PrincipalTag/team}/' contains '${': IAM would "
+            "read it as the start of a policy variable (such as ${aws:username}) and grant "
+            "another object than the list; rename the object or folder",
+        ),
+        (
+            UserList.from_s3,
             "削除依頼/2026-11.csv",
             "from_s3 key '削除依頼/2026-11.csv' contains '削' (U+524A): the key becomes part of an "
             "IAM policy, which takes only U+0020 to U+00FF, tab, line feed and carriage return; "
@@ -115,6 +129,9 @@ def test_users_that_is_not_a_user_list_is_a_type_error() -> None:
 def test_s3_locations_that_would_become_iam_wildcards_or_break_the_policy_are_refused(
     factory, location: str, message: str
 ) -> None:
+    """GIVEN an S3 key or prefix with a wildcard, a policy variable or a character IAM refuses
+    WHEN it names a source
+    THEN it is refused by name: it becomes an IAM resource of the provider's role."""
     bucket = s3.Bucket.from_bucket_name(new_stack(), "B", "users-bucket")
     with pytest.raises(UserListError) as caught:
         factory(bucket, location)
