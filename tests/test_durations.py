@@ -43,11 +43,12 @@ def test_a_staged_list_expiring_before_its_tracking_ends_is_refused_in_readable_
     # WHEN the construct is created
     with pytest.raises(DeletionConfigError) as refused:
         PersonalizeDataDeletion(_stack(), "D", staged_input_expiration=cdk.Duration.minutes(90))
-    # THEN both settings, and the fix, are written in days, hours and minutes
+    # THEN both settings, and the fix, are written in days, hours and minutes (the fix in whole
+    # days: S3 lifecycle expiration counts days, so 2 days 12 hours would be refused next)
     assert str(refused.value) == (
         "staged_input_expiration (1 hour 30 minutes) must exceed tracking_timeout (1 day 12 "
         "hours) by at least a day: a queued or pending job still has to read its staged list; "
-        "raise staged_input_expiration to at least 2 days 12 hours or lower tracking_timeout"
+        "raise staged_input_expiration to at least 3 days or lower tracking_timeout"
     )
 
 

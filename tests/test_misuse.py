@@ -98,6 +98,20 @@ def test_users_that_is_not_a_user_list_is_a_type_error() -> None:
         ),
         (
             UserList.from_s3,
+            "lists/${aws:username}.csv",
+            "from_s3 key 'lists/${aws:username}.csv' contains '${': IAM would read it as the "
+            "start of a policy variable (such as ${aws:username}) and grant another object than "
+            "the list; rename the object or folder",
+        ),
+        (
+            UserList.from_s3_prefix,
+            "exports/${aws:PrincipalTag/team}/",
+            "from_s3_prefix prefix 'exports/${aws:PrincipalTag/team}/' contains '${': IAM would "
+            "read it as the start of a policy variable (such as ${aws:username}) and grant "
+            "another object than the list; rename the object or folder",
+        ),
+        (
+            UserList.from_s3,
             "削除依頼/2026-11.csv",
             "from_s3 key '削除依頼/2026-11.csv' contains '削' (U+524A): the key becomes part of an "
             "IAM policy, which takes only U+0020 to U+00FF, tab, line feed and carriage return; "
@@ -115,6 +129,9 @@ def test_users_that_is_not_a_user_list_is_a_type_error() -> None:
 def test_s3_locations_that_would_become_iam_wildcards_or_break_the_policy_are_refused(
     factory, location: str, message: str
 ) -> None:
+    """GIVEN an S3 key or prefix with a wildcard, a policy variable or a character IAM refuses
+    WHEN it names a source
+    THEN it is refused by name: it becomes an IAM resource of the provider's role."""
     bucket = s3.Bucket.from_bucket_name(new_stack(), "B", "users-bucket")
     with pytest.raises(UserListError) as caught:
         factory(bucket, location)
@@ -177,11 +194,66 @@ def test_s3_sources_check_their_argument_types() -> None:
             "max_input_bytes is 100000001: use 1 to 100000000 (Personalize reads at most 100 MB "
             "of input per job)",
         ),
+        # purge_staged_input went into DELETION_SCOPES as given: a non-bool made the handlers
+        # refuse every request of every construct of the stack, at deploy
+        *(
+            (
+                {"purge_staged_input": value},
+                TypeError,
+                f"purge_staged_input must be True or False, not {type(value).__name__}",
+            )
+            for value in ("no", "false", 0, None)
+        ),
+        # durations as seconds raised AttributeError ('int' object has no attribute ...)
+        *(
+            (
+                {name: 600},
+                TypeError,
+                f"{name} must be a Duration (Duration.seconds, minutes, hours or days), not int",
+            )
+            for name in (
+                "staged_input_expiration",
+                "tracking_interval",
+                "tracking_timeout",
+                "query_interval",
+                "total_timeout",
+            )
+        ),
+        (
+            {"staged_input_expiration": cdk.Duration.hours(61)},
+            DeletionConfigError,
+            "staged_input_expiration (2 days 13 hours) is not a whole number of days: the S3 "
+            "lifecycle rule that expires staged lists counts days; use Duration.days(3)",
+        ),
+        (
+            {"log_retention": 365},
+            TypeError,
+            "log_retention must be a logs.RetentionDays (e.g. RetentionDays.ONE_YEAR), not int",
+        ),
+        *(
+            (
+                {name: "deletions-bucket"},
+                TypeError,
+                f"{name} must be an s3.IBucket (an s3.Bucket, or s3.Bucket.from_bucket_name "
+                "for a name), not str",
+            )
+            for name in ("bucket", "server_access_logs_bucket")
+        ),
+        (
+            {"notification_topic": f"arn:aws:sns:us-east-1:{ACCOUNT}:privacy"},
+            TypeError,
+            "notification_topic must be an sns.ITopic (an sns.Topic, or sns.Topic.from_topic_arn "
+            "for an ARN), not str",
+        ),
     ],
 )
 def test_construct_settings_are_checked_by_type_and_rule(
     kwargs: dict, error: type[Exception], message: str
 ) -> None:
+    """GIVEN a construct setting of the wrong type or breaking its rule
+    WHEN the construct is created
+    THEN it is refused at synth naming the setting (and the rule and the fix): a TypeError for
+    a wrong type, never jsii's AttributeError or RuntimeError naming its own parameter."""
     with pytest.raises(error) as caught:
         PersonalizeDataDeletion(new_stack(), "A", **kwargs)
     assert str(caught.value) == message
@@ -413,8 +485,9 @@ def test_an_imported_bucket_gets_a_note_of_what_it_must_have() -> None:
     ]
     assert (
         "bucket 'S/Imported' is imported: make sure it uses SSE-S3 default encryption, blocks "
-        "all public access and denies requests without TLS (aws:SecureTransport false); the "
-        "construct cannot check that"
+        "all public access, denies requests without TLS (aws:SecureTransport false) and is not "
+        "versioned (a versioned bucket keeps every staged list of user ids as a noncurrent "
+        "version after its purge); the construct cannot check that"
     ) in notes
 
 

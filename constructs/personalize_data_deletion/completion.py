@@ -20,6 +20,8 @@ from personalize_deletion_runtime.properties import HAND_OFF, SUBMIT_ONLY, WAIT
 
 from .durations import readable
 
+POLICIES = (HAND_OFF, WAIT, SUBMIT_ONLY)
+
 
 @dataclass(frozen=True)
 class Completion:
@@ -35,6 +37,16 @@ class Completion:
     bound: Duration | None = None
     """How long the deployment waits at most; ``None``: as long as the provider allows (the
     longest wait that stays inside CloudFormation's hour, 54 minutes by default)."""
+
+    def __post_init__(self) -> None:
+        """A ``Completion`` built directly (``Completion("FOO")``) is checked as the static
+        methods check theirs: it would otherwise pass every type check and fail at deploy."""
+        if self.policy not in POLICIES:
+            raise ValueError(
+                f"Completion policy {self.policy!r} is not one of {', '.join(POLICIES)}: build "
+                "it with Completion.hand_off(), Completion.wait() or Completion.submit_only()"
+            )
+        _duration("bound", self.bound)
 
     @staticmethod
     def hand_off(after: Duration | None = None) -> Completion:

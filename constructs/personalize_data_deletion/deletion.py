@@ -45,7 +45,7 @@ from .provider import (
     DeletionJobProvider,
     ProviderSettings,
 )
-from .retrain import Retrain
+from .retrain import Retrain, check_solutions_of_group
 from .service_role import create_service_role, grant_bucket_and_role, grant_follow_up
 from .settings import (
     DEFAULT_MAX_INPUT_BYTES,
@@ -55,9 +55,12 @@ from .settings import (
     RequestOptions,
     RequestSettings,
     check_staged_input_expiration,
+    flag,
     job_name_prefix_setting,
     max_input_bytes_setting,
     request_settings,
+    resource_setting,
+    retention_setting,
 )
 from .sources import UserList
 from .tracker import (
@@ -70,6 +73,9 @@ from .tracker import (
 if TYPE_CHECKING:  # imported where used: an app without them does not load them
     from aws_cdk import aws_personalize as personalize
     from aws_cdk import aws_sns as sns
+
+BUCKET_ATTRIBUTES = ("bucket_arn", "bucket_name", "arn_for_objects", "node")
+"""What every ``s3.IBucket`` offers (jsii interfaces are not runtime-checkable)."""
 
 __all__ = ["JOB_STATUSES", "DeletionConfigError", "PersonalizeDataDeletion", "RequestOptions"]
 
@@ -90,9 +96,9 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
     :param job_name_prefix: first part of every job name; IAM is scoped to it. Default: ``pdd``.
     :param max_input_bytes: largest list accepted. Default: 100,000,000, Personalize's limit.
     :param purge_staged_input: delete the staged list once its job ended. Default: ``True``.
-    :param staged_input_expiration: lifecycle backstop for staged lists; must exceed
-        ``tracking_timeout`` by a day, so a queued or pending job can still read its list.
-        Default: 7 days.
+    :param staged_input_expiration: lifecycle backstop for staged lists, in whole days (S3
+        lifecycle expiration counts days); must exceed ``tracking_timeout`` by a day, so a
+        queued or pending job can still read its list. Default: 7 days.
     :param removal_policy: of the created bucket. Default: RETAIN (receipts outlive the stack).
     :param server_access_logs_bucket: access logging for the created bucket. Default: none.
     :param query_interval: how often the deployment polls a job. Default: 60 seconds.
@@ -148,6 +154,19 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
         """What this construct's requests name as their ``Scope``: its path in the stack."""
         self.job_name_prefix = job_name_prefix_setting(job_name_prefix)
         max_input_bytes = max_input_bytes_setting(max_input_bytes)
+        purge_staged_input = flag(purge_staged_input, "purge_staged_input")
+        log_retention = retention_setting(log_retention)
+        bucket_kind = "an s3.IBucket (an s3.Bucket, or s3.Bucket.from_bucket_name for a name)"
+        resource_setting(bucket, "bucket", bucket_kind, BUCKET_ATTRIBUTES)
+        resource_setting(
+            server_access_logs_bucket, "server_access_logs_bucket", bucket_kind, BUCKET_ATTRIBUTES
+        )
+        resource_setting(
+            notification_topic,
+            "notification_topic",
+            "an sns.ITopic (an sns.Topic, or sns.Topic.from_topic_arn for an ARN)",
+            ("topic_arn", "node"),
+        )
         # The tracker's own limits first: an expiration cannot fix a timeout it refuses.
         tracker_settings = TrackerSettings(
             interval=tracking_interval, timeout=tracking_timeout, log_retention=log_retention
@@ -156,11 +175,12 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
         self.limits = Limits(max_total_bytes=max_input_bytes)
         self.purge_staged_input = purge_staged_input
         retains_bucket = bucket is None and removal_policy == RemovalPolicy.RETAIN
+        versioning_suspended = False
         if bucket is None:
             # Created SSE-S3, private and TLS-only: nothing for check_bucket to find or add.
             self.bucket: s3.IBucket = create_bucket(self, removal_policy, server_access_logs_bucket)
         else:
-            check_bucket(bucket)
+            versioning_suspended = check_bucket(bucket)
             self.bucket = bucket
         source_conditions = personalize_source_conditions(self)
         prepare_bucket(
@@ -169,6 +189,7 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
             staged_input_expiration,
             retain_policy=retains_bucket,
             source_conditions=source_conditions,
+            versioning_suspended=versioning_suspended,
         )
         self.tracker = DeletionTracker.of(self, tracker_settings)
         self.provider = DeletionJobProvider.of(
@@ -289,11 +310,13 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
             raise DeletionConfigError(
                 f"request {request_name!r}: dataset_groups is empty: name at least one group"
             )
-        retrain = options.get("retrain")
-        if retrain is not None and retrain.solution_arns and len(dataset_groups) > 1:
+        if settings.retrain.solution_arns and len(dataset_groups) > 1:
+            # The construct's own Retrain.solutions too: its solutions are one group's as well.
             raise DeletionConfigError(
-                f"request {request_name!r}: Retrain.solutions names solutions of one dataset "
-                "group; with several groups use Retrain.all_solutions() or one request per group"
+                f"request {request_name!r} {settings.retrain_setting}: Retrain.solutions names "
+                "solutions of one dataset group; with several groups pass "
+                "retrain=Retrain.all_solutions() or Retrain.none() to the request, or declare "
+                "one request per group"
             )
         container = Construct(self, request_name)
         jobs: dict[str, DeletionJob] = {}
@@ -335,6 +358,13 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
         group: str | personalize.CfnDatasetGroup,
         arn: str,
     ) -> DeletionJob:
+        check_solutions_of_group(
+            settings.retrain,
+            f"request {settings.request_name!r} {settings.retrain_setting}",
+            arn,
+            account=self._environment.account,
+            region=self._environment.region,
+        )
         job = DeletionJob(
             scope,
             construct_id,

@@ -76,16 +76,18 @@ def prepare_bucket(
     *,
     retain_policy: bool,
     source_conditions: dict[str, object],
+    versioning_suspended: bool = False,
 ) -> None:
     """Lifecycle backstop and Personalize's read access, on our bucket or the user's own.
 
     ``retain_policy``: keep the bucket policy when the stack is deleted (for a created bucket
     that is retained itself). ``source_conditions``: :func:`personalize_source_conditions`,
-    built once by the caller. An imported bucket cannot be changed from here: the synth says
-    what it needs.
+    built once by the caller. ``versioning_suspended``: what :func:`check_bucket` found; the
+    staging rule then also expires noncurrent versions. An imported bucket cannot be changed
+    from here: the synth says what it needs.
     """
     if isinstance(bucket, s3.Bucket):
-        _expire_staged_inputs(bucket, expiration)
+        _expire_staged_inputs(bucket, expiration, versioning_suspended=versioning_suspended)
     added = [
         bucket.add_to_resource_policy(
             iam.PolicyStatement(
@@ -125,7 +127,9 @@ _STAGED_INPUT_EXPIRATIONS: weakref.WeakKeyDictionary[s3.Bucket, float] = weakref
 """The staging backstop already on a bucket, by bucket: constructs that share one add it once."""
 
 
-def _expire_staged_inputs(bucket: s3.Bucket, expiration: Duration) -> None:
+def _expire_staged_inputs(
+    bucket: s3.Bucket, expiration: Duration, *, versioning_suspended: bool
+) -> None:
     """Backstop: the handler purges each staged list once its job ends; anything a failed
     deployment leaves behind expires here. Receipts are kept. One rule per bucket: S3 refuses
     a lifecycle configuration with two rules of the same id."""
@@ -137,6 +141,9 @@ def _expire_staged_inputs(bucket: s3.Bucket, expiration: Duration) -> None:
             prefix=STAGING_PREFIX,
             expiration=expiration,
             abort_incomplete_multipart_upload_after=Duration.days(1),
+            # Versioning suspended: lists staged while it was enabled are noncurrent versions,
+            # which neither the purge nor the expiration removes.
+            noncurrent_version_expiration=Duration.days(1) if versioning_suspended else None,
         )
         _STAGED_INPUT_EXPIRATIONS[bucket] = seconds
     elif earlier != seconds:
@@ -148,8 +155,25 @@ def _expire_staged_inputs(bucket: s3.Bucket, expiration: Duration) -> None:
         )
 
 
-def check_bucket(bucket: s3.IBucket) -> None:
-    """The deletion bucket holds lists of user ids: SSE-S3, never public, TLS only.
+def _check_versioning(where: str, versioning: dict[str, object]) -> None:
+    """A versioned bucket would keep every staged list of user ids: the handler's purge
+    (``DeleteObject`` without a version id) and the lifecycle ``Expiration`` only add a delete
+    marker, and the list stays as a noncurrent version. Suspended versioning is taken: a list
+    written then is the ``null`` version, which both remove for good (what versioning kept
+    before it was suspended, the staging rule's ``NoncurrentVersionExpiration`` removes)."""
+    if versioning.get("status") == "Enabled":
+        raise DeletionConfigError(
+            f"{where} has versioning enabled: the purge of a staged list and its lifecycle "
+            "expiration only add a delete marker, so every list of user ids would stay as a "
+            "noncurrent version; use a bucket that was never versioned, or suspend its "
+            "versioning (VersioningConfiguration Suspended: its noncurrent versions under "
+            f"{STAGING_PREFIX} then expire after a day), or let the construct create the bucket"
+        )
+
+
+def check_bucket(bucket: s3.IBucket) -> bool:
+    """The deletion bucket holds lists of user ids: SSE-S3, never public, TLS only, not
+    versioned; whether its versioning is suspended (``False`` for an imported bucket).
 
     A bucket of this app is checked (encryption, public access) or fixed (a TLS-only statement
     is added if missing); an imported one cannot be inspected, so the synth says what it needs.
@@ -165,10 +189,11 @@ def check_bucket(bucket: s3.IBucket) -> None:
     if not isinstance(bucket, s3.Bucket):
         Annotations.of(bucket).add_info(
             f"{where} is imported: make sure it uses SSE-S3 default encryption, blocks all "
-            "public access and denies requests without TLS (aws:SecureTransport false); the "
-            "construct cannot check that"
+            "public access, denies requests without TLS (aws:SecureTransport false) and is not "
+            "versioned (a versioned bucket keeps every staged list of user ids as a noncurrent "
+            "version after its purge); the construct cannot check that"
         )
-        return
+        return False
     stack = Stack.of(bucket)
     # The L1 properties as one plain value: reading cfn.public_access_block_configuration
     # through its getter would re-map jsii's shared BlockPublicAccess.BLOCK_ALL object to an
@@ -188,6 +213,8 @@ def check_bucket(bucket: s3.IBucket) -> None:
             "(BucketEncryption.S3_MANAGED) only, because Personalize's service role would need "
             "KMS grants the construct does not manage"
         )
+    versioning = properties.get("versioningConfiguration") or {}
+    _check_versioning(where, versioning)
     public = properties.get("publicAccessBlockConfiguration")
     if public is not None and not all(public.get(name) is True for name in BLOCK_PUBLIC_ACCESS):
         raise DeletionConfigError(
@@ -205,3 +232,4 @@ def check_bucket(bucket: s3.IBucket) -> None:
                 conditions={"Bool": {"aws:SecureTransport": "false"}},
             )
         )
+    return versioning.get("status") == "Suspended"

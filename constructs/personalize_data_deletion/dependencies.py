@@ -3,7 +3,9 @@
 CloudFormation creates resources in parallel unless told otherwise. A deletion job on a dataset
 group whose datasets do not exist yet has nothing to delete from, so a request given a
 ``CfnDatasetGroup`` of its own stack depends on every ``CfnDataset`` of that group; the datasets
-are found when the app is synthesized, so they may be declared after the request.
+are found when the app is synthesized, so they may be declared after the request. A request in
+a nested stack of the group's stack does too: CDK turns that into a dependency of the nested
+stack's resource in the parent.
 """
 
 from __future__ import annotations
@@ -36,8 +38,10 @@ class _WaitForDatasets:
             return
         self._done = True
         stack = Stack.of(self._group)
-        if Stack.of(node) is not stack:
-            return  # another stack's group: CloudFormation orders stacks, not resources
+        if not _within(Stack.of(node), stack):
+            # Another stack's group (a parent's nested stack, a sibling): the request reads its
+            # ARN from that stack, whose resources, datasets included, then exist.
+            return
         from aws_cdk import aws_personalize as personalize  # loaded once a group is given
 
         group_arn = stack.resolve(self._group.attr_dataset_group_arn)
@@ -47,3 +51,12 @@ class _WaitForDatasets:
                 and stack.resolve(child.dataset_group_arn) == group_arn
             ):
                 self._resource.node.add_dependency(child)
+
+
+def _within(stack: Stack, ancestor: Stack) -> bool:
+    """Whether ``stack`` is ``ancestor`` or a nested stack of it, at any depth: CDK then makes
+    the nested stack's resource in ``ancestor`` depend on what a resource inside it needs."""
+    current: Stack | None = stack
+    while current is not None and current is not ancestor:
+        current = current.nested_stack_parent
+    return current is ancestor

@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+from aws_cdk import Duration
+
 if TYPE_CHECKING:
     from aws_cdk import aws_logs as logs
 
-__all__ = ["DurationSettings", "PollingRule", "readable"]
+__all__ = ["DurationSettings", "PollingRule", "duration", "readable"]
 
 UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
 
@@ -36,6 +38,17 @@ def readable(seconds: float) -> str:
         if value:
             parts.append(f"{value:g} {name}{'' if value == 1 else 's'}")
     return " ".join(parts) or "0 seconds"
+
+
+def duration(value: object, name: str) -> Duration:
+    """A setting that is a ``Duration``: anything else (seconds as an int, say) is a
+    ``TypeError`` naming the setting, not jsii's ``AttributeError`` on ``to_seconds``."""
+    if not isinstance(value, Duration):
+        raise TypeError(
+            f"{name} must be a Duration (Duration.seconds, minutes, hours or days), not "
+            f"{type(value).__name__}"
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -76,11 +89,14 @@ class DurationSettings:
 
     def _read(self, rule: PollingRule) -> tuple[float, float]:
         """Read the interval and the timeout once (kept as ``_seconds``) and apply ``rule``."""
-        interval, timeout = (getattr(self, name) for name in self._fields())
+        interval_name, timeout_name = self._names()
+        interval, timeout = (
+            duration(getattr(self, field), name)
+            for field, name in zip(self._fields(), (interval_name, timeout_name), strict=True)
+        )
         seconds = (interval.to_seconds(), timeout.to_seconds())
         object.__setattr__(self, "_seconds", seconds)
         every, until = seconds
-        interval_name, timeout_name = self._names()
         (low, high), error, at_least = rule.interval_bounds, rule.error, rule.at_least
         if not low <= every <= high:
             raise error(

@@ -17,8 +17,11 @@ from personalize_deletion_runtime.properties import (
     RETRAIN_ALL,
     RETRAIN_LIST,
     RETRAIN_NONE,
+    RETRAIN_POLICIES,
     SOLUTION_ARN_PATTERN,
 )
+
+from .errors import DeletionConfigError
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,23 @@ class Retrain:
     policy: str
     solution_arns: tuple[str, ...] = ()
     update_campaigns: bool = True
+
+    def __post_init__(self) -> None:
+        """A ``Retrain`` built directly (``Retrain("LIST")``) is checked as the static methods
+        check theirs: it would otherwise pass every type check and fail at deploy."""
+        if self.policy not in RETRAIN_POLICIES:
+            raise ValueError(
+                f"Retrain policy {self.policy!r} is not one of {', '.join(RETRAIN_POLICIES)}: "
+                "build it with Retrain.none(), Retrain.all_solutions() or Retrain.solutions([...])"
+            )
+        if self.policy == RETRAIN_LIST:
+            object.__setattr__(self, "solution_arns", _solution_arns(self.solution_arns))
+        elif self.solution_arns:
+            raise ValueError(
+                f"Retrain policy {self.policy} takes no solution_arns: name solutions with "
+                "Retrain.solutions([...])"
+            )
+        _flag(self.update_campaigns)
 
     @staticmethod
     def none() -> Retrain:
@@ -57,20 +77,7 @@ class Retrain:
         :param update_campaigns: point each solution's campaigns at its new version. Default:
             ``True``.
         """
-        if isinstance(solution_arns, str) or not isinstance(solution_arns, Iterable):
-            raise TypeError("solution_arns must be a list of solution ARNs, not a single string")
-        arns = tuple(solution_arns)
-        if not arns:
-            raise ValueError("Retrain.solutions needs at least one solution ARN")
-        for arn in arns:
-            if not isinstance(arn, str):
-                raise TypeError(f"solution ARN {arn!r} must be a string")
-            if not Token.is_unresolved(arn) and not SOLUTION_ARN_PATTERN.fullmatch(arn):
-                raise ValueError(
-                    f"{arn!r} is not a solution ARN "
-                    "(arn:<partition>:personalize:<region>:<account>:solution/<name>)"
-                )
-        return Retrain(RETRAIN_LIST, arns, _flag(update_campaigns))
+        return Retrain(RETRAIN_LIST, _solution_arns(solution_arns), _flag(update_campaigns))
 
     @property
     def enabled(self) -> bool:
@@ -78,7 +85,67 @@ class Retrain:
         return self.policy != RETRAIN_NONE
 
 
+def _solution_arns(solution_arns: Iterable[str]) -> tuple[str, ...]:
+    """At least one solution ARN, each a string of a solution ARN's form (or a token)."""
+    if isinstance(solution_arns, str) or not isinstance(solution_arns, Iterable):
+        raise TypeError("solution_arns must be a list of solution ARNs, not a single string")
+    arns = tuple(solution_arns)
+    if not arns:
+        raise ValueError("Retrain.solutions needs at least one solution ARN")
+    for arn in arns:
+        if not isinstance(arn, str):
+            raise TypeError(f"solution ARN {arn!r} must be a string")
+        if not Token.is_unresolved(arn) and not SOLUTION_ARN_PATTERN.fullmatch(arn):
+            raise ValueError(
+                f"{arn!r} is not a solution ARN "
+                "(arn:<partition>:personalize:<region>:<account>:solution/<name>)"
+            )
+    return arns
+
+
 def _flag(value: object) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"update_campaigns must be True or False, not {type(value).__name__}")
     return value
+
+
+def check_solutions_of_group(
+    retrain: Retrain,
+    where: str,
+    group_arn: str,
+    *,
+    account: str | None,
+    region: str | None,
+) -> None:
+    """``Retrain.solutions`` names solutions of the request's dataset group: one in another
+    partition, account or region is refused here, as the handler would refuse it at deploy
+    (after the list was staged) and as request files refuse it.
+
+    :param where: the request and the setting, for the message.
+    :param group_arn: the dataset group's ARN; a token (a ``CfnDatasetGroup`` of the app) is
+        compared by ``account`` and ``region`` instead, the stack's, where the group must be.
+    :param account: the stack's account, ``None`` if unknown (not compared).
+    :param region: the stack's region, ``None`` if unknown (not compared).
+    """
+    if Token.is_unresolved(group_arn):
+        expected = {"account": account, "region": region, "partition": None}
+        group = "a CfnDatasetGroup, in the stack's environment"
+    else:
+        partition, _, group_region, group_account = group_arn.split(":")[1:5]
+        expected = {"account": group_account, "region": group_region, "partition": partition}
+        group = f"{group_arn!r}"
+    for arn in retrain.solution_arns:
+        if Token.is_unresolved(arn):
+            continue
+        partition, _, found_region, found_account = arn.split(":")[1:5]
+        found = {"account": found_account, "region": found_region, "partition": partition}
+        wrong = [name for name, value in expected.items() if value not in (None, found[name])]
+        if wrong:
+            raise DeletionConfigError(
+                f"{where}: solution {arn!r} is in "
+                f"{', '.join(f'{name} {found[name]}' for name in wrong)}, but the dataset group "
+                f"({group}) is in {', '.join(f'{name} {expected[name]}' for name in wrong)}: "
+                "Retrain.solutions retrains solutions of the request's dataset group, and the "
+                "handler refuses any other at deploy; name that group's solutions or use "
+                "Retrain.all_solutions()"
+            )

@@ -8,11 +8,13 @@ setting, the rule and the fix (durations written as people read them, see :mod:`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TypedDict
 
 from aws_cdk import Duration
+from aws_cdk import aws_logs as logs
 from personalize_deletion_runtime.request_rules import (
     RequestRuleError,
     check_prefix,
@@ -22,7 +24,7 @@ from personalize_deletion_runtime.request_rules import (
 from personalize_deletion_runtime.user_list import Limits
 
 from .completion import Completion
-from .durations import readable
+from .durations import duration, readable
 from .errors import DeletionConfigError, refuse_unknown_keywords
 from .retrain import Retrain
 from .sources import UserList
@@ -71,24 +73,56 @@ def max_input_bytes_setting(value: object) -> int:
     )
 
 
-def check_staged_input_expiration(expiration: Duration, tracking_timeout_seconds: float) -> None:
+def check_staged_input_expiration(expiration: object, tracking_timeout_seconds: float) -> None:
     """A staged list must outlive the tracking of its job by a day: a job that is queued or
-    pending when the tracker gives up may still read it."""
-    expiration_s = expiration.to_seconds()
+    pending when the tracker gives up may still read it. And it is whole days: the lifecycle
+    rule's ``Expiration`` counts days (jsii would refuse it later, without naming the
+    setting), so each fix proposed is whole days too."""
+    expiration_s = duration(expiration, "staged_input_expiration").to_seconds()
     timeout_s = tracking_timeout_seconds
     if expiration_s < timeout_s + DAY_SECONDS:
         raise DeletionConfigError(
             f"staged_input_expiration ({readable(expiration_s)}) must exceed tracking_timeout "
             f"({readable(timeout_s)}) by at least a day: a queued or pending job still has to "
             f"read its staged list; raise staged_input_expiration to at least "
-            f"{readable(timeout_s + DAY_SECONDS)} or lower tracking_timeout"
+            f"{readable(_whole_days(timeout_s + DAY_SECONDS))} or lower tracking_timeout"
         )
+    if expiration_s % DAY_SECONDS:
+        raise DeletionConfigError(
+            f"staged_input_expiration ({readable(expiration_s)}) is not a whole number of days: "
+            "the S3 lifecycle rule that expires staged lists counts days; use "
+            f"Duration.days({_whole_days(expiration_s) // DAY_SECONDS})"
+        )
+
+
+def _whole_days(seconds: float) -> int:
+    """``seconds`` rounded up to whole days, in seconds."""
+    return math.ceil(seconds / DAY_SECONDS) * DAY_SECONDS
 
 
 def flag(value: object, name: str) -> bool:
     """A setting that is ``True`` or ``False`` (not merely truthy)."""
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be True or False, not {type(value).__name__}")
+    return value
+
+
+def resource_setting(value: object, name: str, kind: str, attributes: tuple[str, ...]) -> None:
+    """A construct given as a jsii interface (``s3.IBucket``, ``sns.ITopic``): interfaces are
+    not runtime-checkable, so look for what every implementation offers (on the type: no jsii
+    round trip). A name or an ARN string is a ``TypeError`` naming the setting."""
+    if value is not None and not all(hasattr(type(value), attr) for attr in attributes):
+        raise TypeError(f"{name} must be {kind}, not {type(value).__name__}")
+
+
+def retention_setting(value: object) -> logs.RetentionDays:
+    """``log_retention``: a ``logs.RetentionDays`` member (jsii's own error names its
+    ``retention``, which the user never wrote)."""
+    if not isinstance(value, logs.RetentionDays):
+        raise TypeError(
+            "log_retention must be a logs.RetentionDays (e.g. RetentionDays.ONE_YEAR), not "
+            f"{type(value).__name__}"
+        )
     return value
 
 
@@ -170,6 +204,8 @@ class RequestSettings:
     """Checked to go with ``preflight``, whose check is what finds a reason to follow up."""
     tags: dict[str, str]
     """Checked against the service's tag rules; empty for none."""
+    retrain_setting: str = "retrain"
+    """How messages name where ``retrain`` came from: the request's or the construct's."""
 
 
 class RequestOptions(TypedDict, total=False):
@@ -256,4 +292,7 @@ def request_settings(
             f"request {request_name!r}: follow_up=True needs preflight=True: only the "
             "pre-flight's check finds imports or trainings that started during the job"
         )
-    return RequestSettings(request_name, users, policy, checks, retraining, further, tag_map)
+    origin = "retrain" if retrain is not None else "retrain (the construct's)"
+    return RequestSettings(
+        request_name, users, policy, checks, retraining, further, tag_map, retrain_setting=origin
+    )

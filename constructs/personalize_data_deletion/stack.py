@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import CfnOutput, Environment, Stack, Stage, Token
+from aws_cdk import Annotations, CfnOutput, Environment, Stack, Stage, Token
 from aws_cdk import aws_sns as sns
 from personalize_deletion_requests import (
     MAX_JOBS_PER_STACK,
@@ -22,10 +23,33 @@ from personalize_deletion_requests.placement import read_jobs
 from constructs import Construct
 
 from .deletion import PersonalizeDataDeletion
+from .errors import DeletionConfigError
 from .request_file import declare
 from .settings import whole_number
 
 DEFAULT_STACK_NAME = "PersonalizeDataDeletion"
+TOPIC_ARN = re.compile(r"arn:[a-z0-9-]+:sns:([a-z0-9-]+):(\d{12}):[A-Za-z0-9_-]{1,256}(?:\.fifo)?")
+"""An SNS topic ARN; its groups are the region and the account."""
+
+
+def topic_environment(arn: object) -> RequestEnvironment | None:
+    """The account and region of ``notification_topic_arn``, or ``None`` where none is given
+    (or, a token, where it is unknown until deploy); a malformed ARN is refused, naming it,
+    rather than dropped or left for jsii to reject."""
+    if arn is None or arn == "":
+        return None
+    if not isinstance(arn, str):
+        raise TypeError(f"notification_topic_arn must be a string, not {type(arn).__name__}")
+    if Token.is_unresolved(arn):
+        return None
+    found = TOPIC_ARN.fullmatch(arn)
+    if found is None:
+        raise DeletionConfigError(
+            f"notification_topic_arn {arn!r} is not an SNS topic ARN (arn:<partition>:sns:"
+            "<region>:<12-digit account>:<topic name>); copy the topic's ARN from SNS"
+        )
+    region, account = found.groups()
+    return RequestEnvironment(account, region)
 
 
 def resolve_request_file(
@@ -71,7 +95,7 @@ class DeletionRequestsStack(Stack):
         none. Default: none.
     :param notification_topic_arn: an SNS topic that also receives every job event (its policy
         must let ``events.amazonaws.com`` publish: an imported topic's policy is not changed
-        here). Default: none.
+        here); a malformed ARN is refused. Default: none.
     :param kwargs: the ``Stack`` props (``env``, ``stack_name``, ``description``...).
     """
 
@@ -89,6 +113,7 @@ class DeletionRequestsStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         if (request_file is None) == (jobs is None):
             raise TypeError("give exactly one of request_file and jobs")
+        topic_environment(notification_topic_arn)  # checked: a malformed ARN is refused
         if jobs is None:
             assert request_file is not None  # exactly one of the two, checked above
             jobs = resolve_request_file(
@@ -146,7 +171,8 @@ class DeletionRequestsStage(Stage):
     :param default_environment: where dataset groups given by name go when neither the request
         nor its file lists environments. Default: none.
     :param notification_topic_arn: an SNS topic that receives every job event; used by the
-        stacks of its own account and region. Default: none.
+        stacks of its own account and region, and the others get a warning saying so (an ARN
+        that is malformed, a token, or in no environment of the jobs is refused). Default: none.
     :param stack_name: name of each environment's first stack. Default:
         ``PersonalizeDataDeletion``, the name the app's single stack always had.
     :param jobs_per_stack: most jobs in one stack, 1 to :data:`MAX_JOBS_PER_STACK`. Default:
@@ -182,14 +208,27 @@ class DeletionRequestsStage(Stage):
             default_dataset_group_arn=default_dataset_group_arn,
             default_environment=default_environment,
         )
+        if notification_topic_arn is not None and Token.is_unresolved(notification_topic_arn):
+            raise DeletionConfigError(
+                "notification_topic_arn must be known at synth, not a token: the stage gives "
+                "the topic to the stacks of its account and region; pass the ARN itself"
+            )
+        topic_at = topic_environment(notification_topic_arn)
         self.stacks: list[DeletionRequestsStack] = []
         pins = read_pins(placement_path(request_file))
-        for environment, shards in plan(jobs, jobs_per_stack, pins).items():
+        planned = plan(jobs, jobs_per_stack, pins)
+        if topic_at is not None and planned and topic_at not in planned:
+            raise DeletionConfigError(
+                f"notification_topic_arn {notification_topic_arn!r} is in account "
+                f"{topic_at.account}, region {topic_at.region}, where no job of the request "
+                "file runs, so no job event would reach it (the stage gives a topic the events "
+                "of its own account and region); name a topic in "
+                + " or ".join(f"account {e.account}, region {e.region}" for e in planned)
+            )
+        for environment, shards in planned.items():
             for index, shard in enumerate(shards):
                 suffix = "" if index == 0 else f"-{index + 1}"
-                topic = notification_topic_arn
-                if topic and topic.split(":")[3:5] != [environment.region, environment.account]:
-                    topic = None
+                topic = notification_topic_arn if environment == topic_at else None
                 self.stacks.append(
                     DeletionRequestsStack(
                         self,
@@ -201,3 +240,12 @@ class DeletionRequestsStage(Stage):
                         description=description,
                     )
                 )
+                if topic_at is not None and topic is None:
+                    Annotations.of(self.stacks[-1]).add_warning_v2(
+                        "@personalize-data-deletion/notification-topic-elsewhere",
+                        f"notification_topic_arn {notification_topic_arn!r} is in account "
+                        f"{topic_at.account}, region {topic_at.region}: the job events of this "
+                        f"stack (account {environment.account}, region {environment.region}) "
+                        "are not sent to it; the stage gives a topic the events of its own "
+                        "account and region",
+                    )

@@ -197,14 +197,21 @@ def dataset_group_arn(name: str, account: str, region: str) -> str:
 
 
 def check_source_key(key: str, name: str) -> str:
-    """S3 keys of a source become IAM resources: ``*`` and ``?`` would widen the grant, and a
-    policy document takes only tab, line feed, carriage return and U+0020 to U+00FF (IAM's
-    quotas), so IAM would refuse the role's policy at deploy for any other character."""
+    """S3 keys of a source become IAM resources: ``*`` and ``?`` would widen the grant, ``${``
+    would start a policy variable (IAM substitutes it), and a policy document takes only tab,
+    line feed, carriage return and U+0020 to U+00FF (IAM's quotas), so IAM would refuse the
+    role's policy at deploy for any other character."""
     _require_str(key, name)
     if "*" in key or "?" in key:
         raise RequestRuleError(
             f"{name} {key!r} contains '*' or '?': IAM would read them as wildcards and grant "
             "more than the list; rename the object or folder"
+        )
+    if "${" in key:
+        raise RequestRuleError(
+            f"{name} {key!r} contains '${{': IAM would read it as the start of a policy "
+            "variable (such as ${aws:username}) and grant another object than the list; rename "
+            "the object or folder"
         )
     outside = next((char for char in key if not _in_iam_policy_charset(char)), None)
     if outside is not None:
