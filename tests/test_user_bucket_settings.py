@@ -1,0 +1,79 @@
+"""Settings of the created bucket given with ``bucket=``: refused, never silently ignored.
+
+``removal_policy`` and ``server_access_logs_bucket`` configure the bucket the construct creates;
+with a bucket of the user's they used to be dropped without a word, so a user asking for access
+logs of the lists' bucket got none.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_s3 as s3
+from personalize_data_deletion import DeletionConfigError, PersonalizeDataDeletion
+from synth import new_stack
+
+pytestmark = pytest.mark.synth
+
+
+def _users_bucket(stack: cdk.Stack) -> s3.Bucket:
+    return s3.Bucket(
+        stack,
+        "Mine",
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        enforce_ssl=True,
+    )
+
+
+ONE = (
+    "{} configures the bucket the construct creates, and bucket is given: set it on bucket "
+    "'S/Mine' itself, or leave bucket out"
+)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"removal_policy": cdk.RemovalPolicy.DESTROY}, ONE.format("removal_policy")),
+        ({"server_access_logs_bucket": "logs"}, ONE.format("server_access_logs_bucket")),
+        (
+            {"removal_policy": cdk.RemovalPolicy.DESTROY, "server_access_logs_bucket": "logs"},
+            "removal_policy and server_access_logs_bucket configure the bucket the construct "
+            "creates, and bucket is given: set them on bucket 'S/Mine' itself, or leave bucket "
+            "out",
+        ),
+    ],
+)
+def test_settings_of_the_created_bucket_are_refused_with_a_users_bucket(
+    settings: dict, message: str
+) -> None:
+    """GIVEN a user's bucket
+    WHEN the construct is also given settings that only configure the bucket it creates
+    THEN the synth refuses them by name, saying to set them on the user's bucket."""
+    stack = new_stack()
+    if "server_access_logs_bucket" in settings:
+        settings = settings | {"server_access_logs_bucket": s3.Bucket(stack, "Logs")}
+    with pytest.raises(DeletionConfigError) as refused:
+        PersonalizeDataDeletion(stack, "A", bucket=_users_bucket(stack), **settings)
+    assert str(refused.value) == message
+
+
+def test_the_default_removal_policy_is_accepted_with_a_users_bucket() -> None:
+    """GIVEN a user's bucket and removal_policy left at (or set to) its default, RETAIN
+    WHEN the construct is created
+    THEN nothing is refused: RETAIN asks for nothing the user's bucket lacks."""
+    stack = new_stack()
+    deletion = PersonalizeDataDeletion(
+        stack, "A", bucket=_users_bucket(stack), removal_policy=cdk.RemovalPolicy.RETAIN
+    )
+    assert deletion.bucket.node.path == "S/Mine"
+
+
+def test_a_removal_policy_that_is_not_one_is_a_type_error() -> None:
+    """GIVEN removal_policy as a string
+    WHEN the construct is created
+    THEN a TypeError names the setting and the type it needs."""
+    with pytest.raises(TypeError) as refused:
+        PersonalizeDataDeletion(new_stack(), "A", removal_policy="destroy")  # type: ignore[arg-type]
+    assert str(refused.value) == "removal_policy must be a RemovalPolicy, not str"
