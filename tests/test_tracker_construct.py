@@ -535,7 +535,7 @@ def test_on_models_retrained_refuses_statuses_it_would_never_see() -> None:
         deletion.on_models_retrained("Two", statuses=["COMPLETED"])
     assert str(refused.value) == (
         "statuses ['COMPLETED']: choose one or more of RETRAINED, RETRAINING_FAILED, "
-        "RETRAINING_STUCK"
+        "RETRAINING_STUCK, NOT_RETRAINED"
     )
 
 
