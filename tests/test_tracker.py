@@ -31,6 +31,7 @@ from lifecycle_support import (
     properties,
 )
 from personalize_deletion_runtime.state import iso as utc
+from tracker_runs import run_execution
 
 pytestmark = pytest.mark.wire
 
@@ -194,7 +195,10 @@ def test_a_job_still_running_at_the_tracking_limit_is_reported_stuck(world: Worl
     assert result.history_events == 2 + 2 + len(reads(result)) * EVENTS_PER_READ + 5 + 1
     assert result.cause == (
         f"the job was still IN_PROGRESS at {at(limit)}, the tracking limit; it may still end: "
-        "deploy the same request again, or start the tracker by hand, to record its result"
+        f"to record its end, start an execution of this state machine named {JOB}-2 with this "
+        'execution\'s input and "retrack": true added at its top level (it follows the job for '
+        "another tracking limit), or change a tag of the request and deploy (an unchanged "
+        "request is not sent again)"
     )
     # AND one STUCK event says so; no receipt; the staged list stays for the job to read
     [event] = world.events()
@@ -389,3 +393,30 @@ def test_a_throttled_status_read_is_retried_not_given_up(world: World) -> None:
 
 
 # ------------------------------------------------------------------------------------ events
+
+
+def test_a_stuck_job_is_followed_to_its_end_by_the_execution_its_cause_asks_for(
+    world: World,
+) -> None:
+    """GIVEN a job of 40 hours, handed off and reported STUCK at the 36 h tracking limit
+    WHEN an execution is started as the failure's cause says: named <job>-2, with the failed
+    execution's input and "retrack": true added at its top level
+    THEN it follows the job for another tracking limit, to its end (+40 h), and records it."""
+    world.double.run_seconds = 40 * 3600
+    hand_off(world)
+    stuck = world.run_tracker(JOB)
+    assert (stuck.status, stuck.error) == ("FAILED", "DeletionJobStuck")
+    assert f'named {JOB}-2 with this execution\'s input and "retrack": true' in stuck.cause
+    world.events()
+
+    again = run_execution(world, f"{JOB}-2", {**world.tracker_input(JOB), "retrack": True})
+
+    assert (again.status, again.error) == ("SUCCEEDED", None)
+    receipt = world.receipt(JOB)
+    assert (receipt["status"], receipt["recordedBy"], receipt["trackedBy"]) == (
+        "COMPLETED",
+        "tracker",
+        f"{EXECUTION}-2",
+    )
+    [event] = world.events()
+    assert (event["status"], event["jobName"]) == ("COMPLETED", JOB)

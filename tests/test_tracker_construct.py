@@ -176,12 +176,24 @@ def test_definition_loops_wait_read_decide_with_a_time_limit_and_two_ends() -> N
             "Next": "GiveUp",
         },
     ]
-    # AND a queued request loops Wait -> Submit until it has a job or gives up
+    # AND a hand-started re-track ("retrack": true) renews its limit first; a queued request
+    # loops Wait -> Submit until it has a job or gives up
+    assert states["CheckAccepted"]["Choices"] == [
+        {
+            "And": [
+                {"Variable": "$.retrack", "IsPresent": True},
+                {"Variable": "$.retrack", "BooleanEquals": True},
+            ],
+            "Next": "Retrack",
+        },
+        {"Variable": "$.job.arn", "IsString": True, "Next": "WaitForJob"},
+    ]
     assert states["CheckAccepted"]["Default"] == "WaitToSubmit"
     assert states["WaitToSubmit"] == {"Type": "Wait", "Seconds": 600, "Next": "Submit"}
     assert [c["Next"] for c in states["CheckSubmitted"]["Choices"]] == ["WaitForJob", "GiveUp"]
     # AND the Lambda steps all call the tracker's function with the step name and the state
     for state_name, step, after in (
+        ("Retrack", "retrack", "CheckAccepted"),
         ("Submit", "submit", "CheckSubmitted"),
         ("Finish", "finish", "CheckFollowUp"),
         ("Retrain", "retrain", "CheckRetrained"),
@@ -543,7 +555,7 @@ def test_on_models_retrained_refuses_statuses_it_would_never_see() -> None:
         deletion.on_models_retrained("Two", statuses=["COMPLETED"])
     assert str(refused.value) == (
         "statuses ['COMPLETED']: choose one or more of RETRAINED, RETRAINING_FAILED, "
-        "RETRAINING_STUCK"
+        "RETRAINING_STUCK, NOT_RETRAINED"
     )
 
 

@@ -32,7 +32,8 @@ class RuleOptions(TypedDict, total=False):
 
     :param target: where the events go. Default: none (add targets to the returned rule).
     :param statuses: narrows the rule to these statuses of the kind (``JOB_STATUSES`` for job
-        events; RETRAINED, RETRAINING_FAILED, RETRAINING_STUCK for retraining). Default: all.
+        events; RETRAINED, RETRAINING_FAILED, RETRAINING_STUCK, NOT_RETRAINED for retraining).
+        Default: all.
     :param description: of the rule. Default: one naming the kind and this stack's requests.
     """
 
@@ -69,9 +70,12 @@ class DeletionMonitoring:
         """An EventBridge rule for the "models retrained" events of this construct's requests.
 
         One event per job whose request asked for retraining, once the tracker saw every new
-        solution version and campaign update end: ``status`` RETRAINED (``effectiveInModels``
-        says whether every model now reflects the deletion), RETRAINING_FAILED, or
-        RETRAINING_STUCK when the tracker gave up waiting.
+        solution version and campaign update end: ``status`` RETRAINED, RETRAINING_FAILED (a
+        training failed, or a solution or campaign was deleted or refused), RETRAINING_STUCK
+        when the tracker gave up waiting, or NOT_RETRAINED when the follow-up job it waits for
+        never ended. ``effectiveInModels`` is true only when no model of the dataset group that
+        serves recommendations was trained before the deletion (solutions left out of a
+        ``Retrain.solutions`` list included; the receipt names those under ``unlistedServing``).
 
         :param construct_id: id of the rule, a child of this construct.
         :param options: as for :meth:`on_job_state_change` (see :class:`RuleOptions`).

@@ -2,9 +2,12 @@
 
 One execution follows one job: wait, read the job's status with Step Functions' direct AWS SDK
 integration (no Lambda per poll), decide; Lambda steps only where logic is needed (submit a
-queued request, finish an ended job, give up), all running the runtime package's code.
+queued request, finish an ended job, retrain, give up, renew a hand-started re-track's limit),
+all running the runtime package's code.
 
 ::
+
+    Retrack <--"retrack": true-- CheckAccepted (back to CheckAccepted with a new limit)
 
     CheckAccepted --arn--> WaitForJob -> ReadStatus -> CheckEnded --ended--> Finish
          |                     ^                           |  \\--limit--> GiveUp -> NotConfirmed
@@ -67,6 +70,9 @@ MAX_READS_PER_RUN = (MAX_HISTORY_EVENTS - RESERVED_EVENTS) // (PLANNED_RUNS * EV
 """Turns of a polling loop one run may take, so that ``PLANNED_RUNS`` runs fit the history."""
 FOLLOW_UP = "FOLLOW_UP"
 """The finish step's ``outcome.status`` when it queued the further job (runtime: same value)."""
+RETRACK = "retrack"
+"""The input field (``"retrack": true``) of an execution started by hand to follow a job again
+after one gave up: its first step renews the tracking limit (runtime: same value)."""
 
 
 def reads_per_run(interval_seconds: float, timeout_seconds: float) -> int:
@@ -95,10 +101,23 @@ def tracker_definition(*, interval_seconds: int, timeout_seconds: int) -> dict[s
         "States": {
             "CheckAccepted": {
                 "Type": "Choice",
-                "Comment": "A queued request has no job ARN yet.",
-                "Choices": [{"Variable": "$.job.arn", "IsString": True, "Next": "WaitForJob"}],
+                "Comment": (
+                    "A hand-started re-track renews its limit first; a queued request has no "
+                    "job ARN yet."
+                ),
+                "Choices": [
+                    {
+                        "And": [
+                            {"Variable": f"$.{RETRACK}", "IsPresent": True},
+                            {"Variable": f"$.{RETRACK}", "BooleanEquals": True},
+                        ],
+                        "Next": "Retrack",
+                    },
+                    {"Variable": "$.job.arn", "IsString": True, "Next": "WaitForJob"},
+                ],
                 "Default": "WaitToSubmit",
             },
+            "Retrack": _step(RETRACK, "CheckAccepted"),
             "WaitToSubmit": {"Type": "Wait", "Seconds": interval_seconds, "Next": "Submit"},
             "Submit": _step("submit", "CheckSubmitted"),
             "CheckSubmitted": {

@@ -6,7 +6,9 @@ still reflect the users until retrained. This module reads (and for retraining, 
 resources; the decisions are in :mod:`.preflight` and :mod:`.retraining`.
 
 Every list is paginated to the end (Personalize documents no order), and every fault maps to the
-outcomes the lifecycle knows: throttling and 5xx -> ``TransientFault``, anything else final.
+outcomes the lifecycle knows: throttling, limits and 5xx -> ``TransientFault``, anything else
+final (:class:`ModelCallRefused`, which says which call was refused with which code, so that
+retraining can record a deleted campaign or solution and go on with the others).
 """
 
 from __future__ import annotations
@@ -26,6 +28,22 @@ ACTIVE_STATUSES = frozenset(
 )
 """Statuses of something still running (imports, versions, batch jobs, campaign updates)."""
 PAGE_SIZE = 100
+NOT_FOUND = "ResourceNotFoundException"
+
+
+class ModelCallRefused(JobRequestRejected):
+    """Personalize refused a call for good (not a limit, not a fault): ``code`` says why."""
+
+    def __init__(self, operation: str, code: str, message: str) -> None:
+        super().__init__(f"{operation} failed with {code}: {message}")
+        self.operation = operation
+        self.code = code
+        self.service_message = message
+
+    @property
+    def not_found(self) -> bool:
+        """The resource the call named does not exist (deleted meanwhile, say)."""
+        return self.code == NOT_FOUND
 
 
 @dataclass(frozen=True)
@@ -91,14 +109,15 @@ class PersonalizeModels:
         ]
 
     def train(self, solution_arn: str, name: str) -> str | None:
-        """A new FULL version of the solution; ``None`` while another version is in progress."""
+        """A new FULL version of the solution; ``None`` while another version is in progress or
+        the account's limit of concurrent trainings is reached (try again on the next round)."""
         try:
             response = self.client.create_solution_version(
                 name=name, solutionArn=solution_arn, trainingMode="FULL"
             )
         except ClientError as exc:
             code = _code(exc)
-            if code == "ResourceInUseException":
+            if code in ("ResourceInUseException", "LimitExceededException"):
                 return None
             if code == "ResourceAlreadyExistsException":  # a retried step created it already
                 return self._version_named(solution_arn, name)
@@ -117,11 +136,12 @@ class PersonalizeModels:
         raise TransientFault(f"solution version {name} exists but is not listed yet")
 
     def point_campaign(self, campaign_arn: str, version_arn: str) -> bool:
-        """Update a campaign to serve ``version_arn``; ``False`` while it is being updated."""
+        """Update a campaign to serve ``version_arn``; ``False`` while it is being updated (or
+        a limit holds the update back): try again on the next round."""
         try:
             self.client.update_campaign(campaignArn=campaign_arn, solutionVersionArn=version_arn)
         except ClientError as exc:
-            if _code(exc) == "ResourceInUseException":
+            if _code(exc) in ("ResourceInUseException", "LimitExceededException"):
                 return False
             raise _fault("UpdateCampaign", exc) from exc
         except BotoCoreError as exc:
@@ -176,7 +196,7 @@ def _fault(operation: str, exc: ClientError) -> Exception:
     message = exc.response.get("Error", {}).get("Message", "") or "no message"
     if code in TRANSIENT_CODES or code == "LimitExceededException":
         return TransientFault(f"{operation} {code}: {message}")
-    return JobRequestRejected(f"{operation} failed with {code}: {message}")
+    return ModelCallRefused(operation, code, message)
 
 
 def _snake(operation: str) -> str:

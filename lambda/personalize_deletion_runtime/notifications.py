@@ -38,9 +38,11 @@ JOBS_STUCK = "JobsStuck"
 RETRAINED = "RETRAINED"
 RETRAINING_FAILED = "RETRAINING_FAILED"
 RETRAINING_STUCK = "RETRAINING_STUCK"
-RETRAINING_OUTCOMES = (RETRAINED, RETRAINING_FAILED, RETRAINING_STUCK)
+NOT_RETRAINED = "NOT_RETRAINED"
+RETRAINING_OUTCOMES = (RETRAINED, RETRAINING_FAILED, RETRAINING_STUCK, NOT_RETRAINED)
 """The ``status`` of a "models retrained" event: every model retrained (campaigns updated), one
-failed, or the tracker gave up waiting."""
+failed, the tracker gave up waiting, or nothing was retrained because the follow-up job the
+retraining waits for never ended (the receipt's ``caveat`` says why)."""
 MODELS_RETRAINED = "ModelsRetrained"
 MODELS_NOT_RETRAINED = "ModelsNotRetrained"
 STUCK = "STUCK"

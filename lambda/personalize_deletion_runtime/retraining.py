@@ -10,6 +10,12 @@ Opt-in per request (``Retrain``: ALL solutions of the dataset group, or a LIST).
 :func:`advance` every interval until everything it started has ended, then :func:`record` writes
 ``receipts/<job>.models.json`` once and publishes one "models retrained" event. Training hours
 are billed by Personalize.
+
+A retraining is recorded once and never redone: once ``receipts/<job>.models.json`` exists, a
+later run of the tracker for the same job (a re-adoption in another stack, an Update months
+later) plans nothing and moves no campaign (:func:`start`). What a round does to each solution
+and campaign, and how their failures stay theirs, is in :mod:`.retraining_models`; the receipt
+and the event are written by :mod:`.retraining_record`.
 """
 
 from __future__ import annotations
@@ -18,36 +24,50 @@ import logging
 from typing import Any
 
 from .layout import models_receipt_key, models_receipt_uri
-from .models import ACTIVE_STATUSES
-from .notifications import (
-    MODELS_DETAIL_TYPE,
-    MODELS_NOT_RETRAINED,
-    MODELS_RETRAINED,
-    RETRAINED,
-    RETRAINING_FAILED,
-    RETRAINING_STUCK,
-    scope_field,
-    stack_name,
+from .notifications import RETRAINED, RETRAINING_FAILED, RETRAINING_STUCK
+from .personalize_api import TransientFault
+from .properties import RETRAIN_ALL, RETRAIN_LIST, RETRAIN_NONE, DeletionRequest
+from .retraining_models import (
+    CAMPAIGN_FAILURES,
+    SERVES_RETRAINED,
+    SOLUTION_FAILURES,
+    advance_solution,
+    outside,
+    planned,
+    solution_ended,
+    unlisted_serving,
 )
-from .outcome import JobRecord
-from .properties import RETRAIN_ALL, RETRAIN_NONE, DeletionRequest
 from .services import Services
 from .state import iso, parse_iso
 
 LOGGER = logging.getLogger(__name__)
-ACTIVE = "ACTIVE"
-FAILED = "CREATE FAILED"
-NOT_IN_GROUP = "NOT IN THE DATASET GROUP"
-ENDED = (ACTIVE, FAILED, NOT_IN_GROUP)
-"""Solution states after which nothing more happens to it."""
-RECOMMENDERS_NOTE = (
-    "recommenders retrain fully on their own every 7 days; the deletion reaches their "
-    "recommendations after their next automatic retraining"
-)
+
+
+def start(
+    request: DeletionRequest,
+    job_name: str,
+    services: Services,
+    *,
+    deleted_at: str | None,
+    caveat: str | None = None,
+) -> dict[str, Any]:
+    """What the finish step hands to the tracker: the plan, or nothing to do when the request
+    asks for none or the retraining after ``job_name`` is recorded already (never redone)."""
+    if request.retrain == RETRAIN_NONE:
+        return {"requested": False}
+    if services.storage.read_json(request.bucket, models_receipt_key(job_name)) is not None:
+        LOGGER.info("retraining already recorded: not redone", extra={"job_name": job_name})
+        return {"requested": False, "recorded": models_receipt_uri(request.bucket, job_name)}
+    now = services.clock()
+    return {
+        **plan(request, now, services.tracking_timeout_seconds),
+        "deletedAt": deleted_at or iso(now),
+        "caveat": caveat,
+    }
 
 
 def plan(request: DeletionRequest, now: float, timeout_seconds: int) -> dict[str, Any]:
-    """What the finish step hands to the tracker: retraining asked for, nothing started yet."""
+    """Retraining asked for, nothing started yet."""
     if request.retrain == RETRAIN_NONE:
         return {"requested": False}
     return {
@@ -64,179 +84,86 @@ def plan(request: DeletionRequest, now: float, timeout_seconds: int) -> dict[str
 def advance(
     state: dict[str, Any], request: DeletionRequest, job_name: str, services: Services
 ) -> dict[str, Any]:
-    """One round: start what can start, read what runs, decide whether all has ended."""
+    """One round: start what can start, read what runs, decide whether all has ended.
+
+    A limit or a fault of a listing leaves the round to the next one; the retraining's own
+    limit (``giveUpAt``) ends the waiting as ``RETRAINING_STUCK``."""
     models = services.models
     state = dict(state)
-    if state["solutions"] is None:
-        in_group = models.solutions(request.dataset_group_arn)
-        targets = in_group if request.retrain == RETRAIN_ALL else list(request.retrain_solutions)
-        state["solutions"] = [
-            _planned(solution, models)
-            if solution in in_group
-            else _outside(solution, request.dataset_group_arn)
-            for solution in targets
-        ]
-        state["recommenders"] = models.recommenders(request.dataset_group_arn)
-    solutions = [_advance_solution(dict(s), request, job_name, models) for s in state["solutions"]]
-    state["solutions"] = solutions
-    ended = all(_solution_ended(solution) for solution in solutions)
     out_of_time = services.clock() >= parse_iso(state["giveUpAt"])
-    if ended or out_of_time:
-        failed = any(
-            solution["status"] in (FAILED, NOT_IN_GROUP)
-            or any(c["status"] == FAILED for c in solution["campaigns"])
-            for solution in solutions
-        )
-        state["done"] = True
-        state["finishedAt"] = iso(services.clock())
-        state["outcome"] = (
-            RETRAINING_STUCK if not ended else (RETRAINING_FAILED if failed else RETRAINED)
-        )
-        # Effective once every model that serves recommendations reflects the deletion:
-        # campaigns updated or following the latest version; recommenders only after their
-        # own next weekly retraining, so not yet.
-        state["effectiveInModels"] = (
-            state["outcome"] == RETRAINED
-            and not state["recommenders"]
-            and all(
-                c["status"] in (ACTIVE, "FOLLOWS LATEST")
-                for solution in solutions
-                for c in solution["campaigns"]
-            )
-        )
-    return state
+    try:
+        if state["solutions"] is None:
+            state.update(_targets(request, models))
+    except TransientFault as exc:
+        LOGGER.warning("retraining waits to list the group", extra={"error": str(exc)})
+        if not out_of_time:
+            return state
+        state.update(solutions=[], recommenders=[])
+        return _done(state, RETRAINING_STUCK, None, services)
+    solutions = [advance_solution(dict(s), request, job_name, models) for s in state["solutions"]]
+    state["solutions"] = solutions
+    ended = all(solution_ended(solution) for solution in solutions)
+    if not ended:
+        return _done(state, RETRAINING_STUCK, None, services) if out_of_time else state
+    unlisted: list[dict[str, Any]] | None = []
+    if request.retrain == RETRAIN_LIST:
+        deleted_at = parse_iso(state.get("deletedAt") or state["startedAt"])
+        try:
+            unlisted = unlisted_serving(solutions, request.dataset_group_arn, deleted_at, models)
+        except TransientFault as exc:
+            LOGGER.warning("retraining waits to read the campaigns", extra={"error": str(exc)})
+            if not out_of_time:
+                return state
+            unlisted = None
+    failed = any(
+        solution["status"] in SOLUTION_FAILURES
+        or any(c["status"] in CAMPAIGN_FAILURES for c in solution["campaigns"])
+        for solution in solutions
+    )
+    return _done(state, RETRAINING_FAILED if failed else RETRAINED, unlisted, services)
 
 
-def record(state: dict[str, Any], record: JobRecord, services: Services) -> dict[str, Any]:
-    """Write the models receipt (once) and publish the "models retrained" event."""
-    request = record.request
-    receipt = {
-        "version": 1,
-        "requestName": request.request_name,
-        "jobName": record.job_name,
-        "datasetGroupArn": request.dataset_group_arn,
-        "outcome": state["outcome"],
-        "effectiveInModels": state["effectiveInModels"],
-        "solutions": state["solutions"],
-        "recommenders": state["recommenders"],
-        "recommendersNote": RECOMMENDERS_NOTE if state["recommenders"] else None,
-        "startedAt": state["startedAt"],
-        "finishedAt": state["finishedAt"],
-        "trackedBy": record.tracked_by,
-        "stackId": record.origin.stack_id,
-    }
-    key = models_receipt_key(record.job_name)
-    if services.storage.read_json(request.bucket, key) is not None:
-        return state
-    detail = {
-        **{k: receipt[k] for k in ("requestName", "jobName", "datasetGroupArn", "stackId")},
-        "status": state["outcome"],
-        "effectiveInModels": state["effectiveInModels"],
+def _targets(request: DeletionRequest, models: Any) -> dict[str, Any]:
+    in_group = models.solutions(request.dataset_group_arn)
+    targets = in_group if request.retrain == RETRAIN_ALL else list(request.retrain_solutions)
+    return {
         "solutions": [
-            {k: s[k] for k in ("solutionArn", "versionArn", "status")} for s in state["solutions"]
+            planned(solution, models)
+            if solution in in_group
+            else outside(solution, request.dataset_group_arn)
+            for solution in targets
         ],
-        "receiptUri": models_receipt_uri(request.bucket, record.job_name),
-        **scope_field(request.scope_id),
+        "recommenders": models.recommenders(request.dataset_group_arn),
     }
-    services.notifier.publish(detail, detail_type=MODELS_DETAIL_TYPE)
-    services.notifier.count(
-        MODELS_RETRAINED if state["effectiveInModels"] else MODELS_NOT_RETRAINED,
-        stack_name(record.origin.stack_id),
-        int(services.clock() * 1000),
+
+
+def _done(
+    state: dict[str, Any],
+    outcome: str,
+    unlisted: list[dict[str, Any]] | None,
+    services: Services,
+) -> dict[str, Any]:
+    """Everything ended (or the limit passed): the outcome, and whether the deletion now holds
+    in every model that serves recommendations. It does only when every campaign of the
+    retrained solutions serves a new version (updated, following the latest, or serving an
+    even newer one), no other solution of the group serves a model trained before the
+    deletion (``unlistedServing``; ``None`` when it could not be read), no recommender waits
+    for its weekly retraining, and nothing limits the record (``caveat``)."""
+    state.update(
+        done=True,
+        finishedAt=iso(services.clock()),
+        outcome=outcome,
+        unlistedServing=unlisted,
     )
-    services.storage.put_json_once(request.bucket, key, receipt)
-    LOGGER.info(
-        "retraining recorded", extra={"job_name": record.job_name, "outcome": state["outcome"]}
+    state["effectiveInModels"] = (
+        outcome == RETRAINED
+        and unlisted == []
+        and not state["recommenders"]
+        and not state.get("caveat")
+        and all(
+            c["status"] in SERVES_RETRAINED
+            for solution in state["solutions"]
+            for c in solution["campaigns"]
+        )
     )
     return state
-
-
-def _planned(solution_arn: str, models: Any) -> dict[str, Any]:
-    return {
-        "solutionArn": solution_arn,
-        "versionArn": None,
-        "status": "NOT STARTED",
-        "failureReason": None,
-        "campaigns": [
-            {"campaignArn": campaign, "action": None, "status": None}
-            for campaign in models.campaigns(solution_arn)
-        ],
-    }
-
-
-def _outside(solution_arn: str, dataset_group_arn: str) -> dict[str, Any]:
-    """A listed solution the dataset group does not have: training it would cost hours and
-    change nothing about this deletion (its data is another group's)."""
-    return {
-        "solutionArn": solution_arn,
-        "versionArn": None,
-        "status": NOT_IN_GROUP,
-        "failureReason": (
-            f"solution {solution_arn} is not in dataset group {dataset_group_arn}: a deletion "
-            "there does not change its data, so it was not retrained; list only the group's "
-            "solutions in RetrainSolutions"
-        ),
-        "campaigns": [],
-    }
-
-
-def _advance_solution(
-    solution: dict[str, Any], request: DeletionRequest, job_name: str, models: Any
-) -> dict[str, Any]:
-    if solution["status"] in ENDED and _campaigns_ended(solution):
-        return solution
-    if solution["versionArn"] is None:
-        version_arn = models.train(solution["solutionArn"], name=job_name)
-        if version_arn is None:
-            solution["status"] = "WAITING (another version of the solution is training)"
-            return solution
-        solution["versionArn"] = version_arn
-    version = models.version(solution["versionArn"])
-    solution["status"] = version.get("status", "UNKNOWN")
-    solution["failureReason"] = version.get("failureReason")
-    if solution["status"] == FAILED:
-        for campaign in solution["campaigns"]:
-            campaign.update(action="not updated: the new version failed", status="NOT UPDATED")
-    elif solution["status"] == ACTIVE:
-        solution["campaigns"] = [
-            _advance_campaign(dict(c), solution["versionArn"], request, models)
-            for c in solution["campaigns"]
-        ]
-    return solution
-
-
-def _advance_campaign(
-    campaign: dict[str, Any], version_arn: str, request: DeletionRequest, models: Any
-) -> dict[str, Any]:
-    if campaign["status"] in (ACTIVE, "FOLLOWS LATEST", "LEFT AS IT IS", FAILED):
-        return campaign
-    described = models.campaign(campaign["campaignArn"])
-    if (described.get("campaignConfig") or {}).get("syncWithLatestSolutionVersion"):
-        campaign.update(action="follows the latest version on its own", status="FOLLOWS LATEST")
-        return campaign
-    if not request.update_campaigns:
-        campaign.update(action="left as it is (UpdateCampaigns is false)", status="LEFT AS IT IS")
-        return campaign
-    update = described.get("latestCampaignUpdate") or {}
-    if update.get("solutionVersionArn") == version_arn or (
-        described.get("solutionVersionArn") == version_arn and not update
-    ):
-        campaign.update(action="updated to the new version", status=update.get("status", ACTIVE))
-        return campaign
-    if update.get("status") in ACTIVE_STATUSES:
-        campaign.update(action="waiting for an earlier update", status="WAITING")
-        return campaign
-    if models.point_campaign(campaign["campaignArn"], version_arn):
-        campaign.update(action="updated to the new version", status="CREATE PENDING")
-    return campaign
-
-
-def _campaigns_ended(solution: dict[str, Any]) -> bool:
-    return all(
-        c["status"] in (ACTIVE, "FOLLOWS LATEST", "LEFT AS IT IS", FAILED, "NOT UPDATED")
-        for c in solution["campaigns"]
-    )
-
-
-def _solution_ended(solution: dict[str, Any]) -> bool:
-    return solution["status"] in ENDED and _campaigns_ended(solution)

@@ -2,11 +2,13 @@
 
 The state machine itself waits, polls ``DescribeDataDeletionJob`` and decides (no Lambda per
 poll); it calls this code only to submit a request that was queued at deployment, to finish a
-job that ended (the same ``outcome.finish`` the deployment uses), and to give up. Each step
-takes the execution's state (:class:`~.state.TrackedJob`) and returns the next one.
+job that ended (the same ``outcome.finish`` the deployment uses), to retrain, to give up, and to
+renew the tracking limit of an execution started by hand to re-track a job (``retrack``). Each
+step takes the execution's state (:class:`~.state.TrackedJob`) and returns the next one.
 
-Event: ``{"step": "submit" | "finish" | "give_up", "execution": <execution ARN>,
-"state": <TrackedJob JSON>}``. A step that raises is retried by the state machine.
+Event: ``{"step": "submit" | "finish" | "retrain" | "give_up" | "retrack", "execution":
+<execution ARN>, "state": <TrackedJob JSON>}``. A step that raises is retried by the state
+machine.
 """
 
 from __future__ import annotations
@@ -15,20 +17,25 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from . import retraining
+from . import retraining, retraining_record
 from .layout import receipt_uri
 from .outcome import TRACKER, JobRecord, finish, give_up
-from .personalize_api import JobRequestRejected, JobSubmission, TransientFault
-from .properties import DeletionRequest
+from .personalize_api import JobRequestRejected, JobState, JobSubmission, TransientFault
+from .properties import RETRAIN_NONE, DeletionRequest
 from .services import Services
 from .state import QUEUED, TrackedJob, iso, parse_iso
 from .submission import resubmit
+from .tracking import execution_names
 
 LOGGER = logging.getLogger(__name__)
 JOB_NOT_STARTED = "DeletionJobNotStarted"
 JOB_STUCK = "DeletionJobStuck"
 FOLLOW_UP = "FOLLOW_UP"
 """``outcome.status`` when the finish step queued the further job (the definition's Choice)."""
+RETRACK = "retrack"
+"""Top-level input field of an execution started by hand to re-track a job (``"retrack":
+true``): its first step renews the tracking limit from the time it runs, so that an input copied
+from an execution that gave up does not give up again at its first read."""
 
 
 class StepError(RuntimeError):
@@ -51,8 +58,12 @@ def run(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
         after = _retrain(job, request, execution, services)
     elif step == "give_up":
         after = _give_up(job, request, execution, services)
+    elif step == RETRACK:
+        after = _retrack(job, services)
     else:
-        raise StepError(f"unknown step {step!r}: expected submit, finish, retrain or give_up")
+        raise StepError(
+            f"unknown step {step!r}: expected submit, finish, retrain, give_up or retrack"
+        )
     return after.to_json()
 
 
@@ -101,12 +112,29 @@ def _finish(
     return job.evolve(
         last_status=state.status,
         outcome={"status": state.status, "receiptUri": receipt_uri(request.bucket, job.job_name)},
-        retraining=(
-            retraining.plan(request, services.clock(), services.tracking_timeout_seconds)
-            if state.status == "COMPLETED"
-            else {"requested": False}
-        ),
+        retraining=_retraining(job, request, state, services),
     )
+
+
+def _retraining(
+    job: TrackedJob, request: DeletionRequest, state: JobState, services: Services
+) -> dict[str, Any]:
+    """Retrain after a COMPLETED job; after a FAILED follow-up job too, since the first job
+    COMPLETED: its users are gone from the datasets and the models should forget them. The
+    models receipt the first job's receipt promises (named after the follow-up) then says
+    what was retrained, and that the follow-up failed (``caveat``; never ``effectiveInModels``).
+    """
+    if state.status == "COMPLETED":
+        return retraining.start(request, job.job_name, services, deleted_at=state.updated_at)
+    if job.follow_up_of is None:
+        return {"requested": False}
+    caveat = (
+        f"the follow-up job {job.job_name} FAILED (see its receipt): retrained after job "
+        f"{job.follow_up_of} COMPLETED, which removed the users from the datasets, but data "
+        f"imported or trained while {job.follow_up_of} ran may still hold them; run another "
+        "deletion job to be sure"
+    )
+    return retraining.start(request, job.job_name, services, deleted_at=None, caveat=caveat)
 
 
 def _retrain(
@@ -116,9 +144,15 @@ def _retrain(
     planned = job.retraining
     if planned is None or not planned.get("requested"):
         raise StepError(f"job {job.job_name} has no retraining to advance")
+    if planned["solutions"] is None:
+        # An input that carries a plan (an execution started by hand, say) is checked too:
+        # a recorded retraining is never redone.
+        recorded = retraining.start(request, job.job_name, services, deleted_at=None)
+        if not recorded["requested"]:
+            return job.evolve(retraining={**recorded, "done": True})
     state = retraining.advance(planned, request, job.job_name, services)
     if state["done"]:
-        state = retraining.record(state, _record(job, request, execution), services)
+        state = retraining_record.record(state, _record(job, request, execution), services)
     return job.evolve(retraining=state)
 
 
@@ -132,18 +166,57 @@ def _give_up(
         reason = f"Personalize had not accepted the request by {job.give_up_at}: {job.blocked_by}"
     else:
         reason = f"the job was still {last_status} at {job.give_up_at}, the tracking limit"
-    detail = give_up(_record(job, request, execution), job.job_arn, last_status, reason, services)
+    record = _record(job, request, execution)
+    detail = give_up(record, job.job_arn, last_status, reason, services)
     error = JOB_STUCK if job.job_arn else JOB_NOT_STARTED
     advice = (
-        "it may still end: deploy the same request again, or start the tracker by hand, to "
-        "record its result"
+        f"it may still end: to record its end, start an execution of this state machine named "
+        f'{_next_execution(job, execution)} with this execution\'s input and "{RETRACK}": true '
+        "added at its top level (it follows the job for another tracking limit), or change a "
+        "tag of the request and deploy (an unchanged request is not sent again)"
         if job.job_arn
         else "no job was started; deploy again once the cause is fixed"
     )
+    if job.follow_up_of is not None and request.retrain != RETRAIN_NONE:
+        # The first job's receipt promises the models receipt of this follow-up: write it.
+        retraining_record.not_retrained(record, _not_retrained(job, detail["status"]), services)
     return job.evolve(
         last_status=last_status,
         outcome={"status": detail["status"], "error": error, "cause": f"{reason}; {advice}"},
     )
+
+
+def _not_retrained(job: TrackedJob, status: str) -> str:
+    return (
+        f"the follow-up job {job.job_name} did not end ({status}; see its event), and the "
+        "retraining waits for it: training while a deletion job may still run or start is what "
+        f"the Personalize guide advises against. Job {job.follow_up_of} COMPLETED (the users "
+        "are gone from the datasets) but the models still reflect them: once the follow-up "
+        "job has ended, train new solution versions and update their campaigns yourself"
+    )
+
+
+def _retrack(job: TrackedJob, services: Services) -> TrackedJob:
+    """An execution started by hand with ``"retrack": true``: a new tracking limit from now,
+    and nothing left of the execution it was copied from (its give-up, error or outcome)."""
+    now = services.clock()
+    return job.evolve(
+        since=iso(now),
+        give_up_at=iso(now + services.tracking_timeout_seconds),
+        give_up=False,
+        seen=None,
+        error=None,
+        outcome=None,
+    )
+
+
+def _next_execution(job: TrackedJob, execution: str) -> str:
+    """The name after this execution's in the order the deployment uses (``<job>-2``, ...)."""
+    names = execution_names(job.follow_up_of or job.job_name)
+    current = execution.rsplit(":", 1)[-1]
+    if current in names[:-1]:
+        return names[names.index(current) + 1]
+    return f"{current}-retrack"
 
 
 def _record(job: TrackedJob, request: DeletionRequest, execution: str) -> JobRecord:

@@ -1,0 +1,269 @@
+"""One round of retraining for one solution and its campaigns, and what serves which model.
+
+Every Personalize call here is about one solution or one campaign, and its failure is that
+resource's, never the round's: a solution or campaign deleted meanwhile, or a call refused for
+good, is recorded on it (by ARN) and the others go on; a limit or a transient fault leaves it as
+it was, to be tried again at the next round (until the retraining's own limit, ``giveUpAt``).
+
+A campaign is never moved to a version older than the one it serves: a version created after
+this retraining's (by the team, say) is kept; so is anything a later run of the tracker finds.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from .models import ACTIVE_STATUSES, ModelCallRefused
+from .personalize_api import TransientFault
+from .properties import DeletionRequest
+from .state import parse_iso
+
+LOGGER = logging.getLogger(__name__)
+ACTIVE = "ACTIVE"
+FAILED = "CREATE FAILED"
+NOT_IN_GROUP = "NOT IN THE DATASET GROUP"
+DELETED = "DELETED"
+"""A solution or campaign that no longer exists (deleted while retraining ran)."""
+REFUSED = "REFUSED"
+"""Personalize refused the call for good (its message is recorded)."""
+WAITING_TO_TRAIN = (
+    "WAITING (another version of the solution is training, or the account's limit of "
+    "concurrent trainings is reached)"
+)
+ENDED = (ACTIVE, FAILED, NOT_IN_GROUP, DELETED, REFUSED)
+"""Solution states after which nothing more happens to it."""
+SOLUTION_FAILURES = (FAILED, NOT_IN_GROUP, DELETED, REFUSED)
+FOLLOWS_LATEST = "FOLLOWS LATEST"
+LEFT = "LEFT AS IT IS"
+NOT_UPDATED = "NOT UPDATED"
+SERVES_NEWER = "SERVES A NEWER VERSION"
+CAMPAIGN_FAILURES = (FAILED, DELETED, REFUSED)
+CAMPAIGN_ENDED = (ACTIVE, FOLLOWS_LATEST, LEFT, NOT_UPDATED, SERVES_NEWER, *CAMPAIGN_FAILURES)
+SERVES_RETRAINED = (ACTIVE, FOLLOWS_LATEST, SERVES_NEWER)
+"""Campaign states in which it serves a model trained after the deletion."""
+LATEST = "/$LATEST"
+
+
+def planned(solution_arn: str, models: Any) -> dict[str, Any]:
+    """A solution of the group, before anything was started for it."""
+    solution: dict[str, Any] = {
+        "solutionArn": solution_arn,
+        "versionArn": None,
+        "status": "NOT STARTED",
+        "failureReason": None,
+        "campaigns": [],
+    }
+    try:
+        campaigns = models.campaigns(solution_arn)
+    except ModelCallRefused as exc:
+        return _refused(solution, exc, "solution", solution_arn)
+    solution["campaigns"] = [
+        {"campaignArn": campaign, "action": None, "status": None} for campaign in campaigns
+    ]
+    return solution
+
+
+def outside(solution_arn: str, dataset_group_arn: str) -> dict[str, Any]:
+    """A listed solution the dataset group does not have: training it would cost hours and
+    change nothing about this deletion (its data is another group's)."""
+    return {
+        "solutionArn": solution_arn,
+        "versionArn": None,
+        "status": NOT_IN_GROUP,
+        "failureReason": (
+            f"solution {solution_arn} is not in dataset group {dataset_group_arn}: a deletion "
+            "there does not change its data, so it was not retrained; list only the group's "
+            "solutions in RetrainSolutions"
+        ),
+        "campaigns": [],
+    }
+
+
+def advance_solution(
+    solution: dict[str, Any], request: DeletionRequest, job_name: str, models: Any
+) -> dict[str, Any]:
+    """Start its training, read it, and once ACTIVE move its campaigns to it."""
+    if solution_ended(solution):
+        return solution
+    try:
+        if solution["versionArn"] is None:
+            version_arn = models.train(solution["solutionArn"], name=job_name)
+            if version_arn is None:
+                solution["status"] = WAITING_TO_TRAIN
+                return solution
+            solution["versionArn"] = version_arn
+        version = models.version(solution["versionArn"])
+    except ModelCallRefused as exc:
+        if solution["versionArn"] is None:
+            return _refused(solution, exc, "solution", solution["solutionArn"])
+        return _refused(solution, exc, "solution version", solution["versionArn"])
+    except TransientFault as exc:
+        _wait(solution["solutionArn"], exc)
+        return solution
+    solution["status"] = version.get("status", "UNKNOWN")
+    solution["failureReason"] = version.get("failureReason")
+    if solution["status"] == FAILED:
+        for campaign in solution["campaigns"]:
+            campaign.update(action="not updated: the new version failed", status=NOT_UPDATED)
+    elif solution["status"] == ACTIVE:
+        created = _timestamp(version.get("creationDateTime"))
+        solution["campaigns"] = [
+            _advance_campaign(dict(c), solution["versionArn"], created, request, models)
+            for c in solution["campaigns"]
+        ]
+    return solution
+
+
+def solution_ended(solution: dict[str, Any]) -> bool:
+    return solution["status"] in ENDED and all(
+        c["status"] in CAMPAIGN_ENDED for c in solution["campaigns"]
+    )
+
+
+def unlisted_serving(
+    solutions: list[dict[str, Any]], dataset_group_arn: str, deleted_at: float, models: Any
+) -> list[dict[str, Any]]:
+    """Campaigns of the group's solutions that were not retrained (not in the list) and serve a
+    version created before the deletion ended: models that still reflect the deleted users."""
+    listed = {solution["solutionArn"] for solution in solutions}
+    found = []
+    for solution_arn in models.solutions(dataset_group_arn):
+        if solution_arn in listed:
+            continue
+        for campaign_arn in models.campaigns(solution_arn):
+            try:
+                serving = models.campaign(campaign_arn).get("solutionVersionArn") or ""
+            except ModelCallRefused as exc:
+                if exc.not_found:  # deleted meanwhile: it serves nothing
+                    continue
+                raise
+            if not _trained_after(serving, solution_arn, deleted_at, models):
+                found.append(
+                    {
+                        "solutionArn": solution_arn,
+                        "campaignArn": campaign_arn,
+                        "solutionVersionArn": serving,
+                    }
+                )
+    return found
+
+
+def _advance_campaign(
+    campaign: dict[str, Any],
+    version_arn: str,
+    version_created: float | None,
+    request: DeletionRequest,
+    models: Any,
+) -> dict[str, Any]:
+    if campaign["status"] in CAMPAIGN_ENDED:
+        return campaign
+    arn = campaign["campaignArn"]
+    try:
+        return _point(campaign, version_arn, version_created, request, models)
+    except ModelCallRefused as exc:
+        if exc.not_found:
+            campaign.update(
+                action=f"not updated: campaign {arn} no longer exists ({exc.operation}: "
+                f"{exc.code}); it serves nothing",
+                status=DELETED,
+            )
+        else:
+            campaign.update(action=f"not updated: {exc}", status=REFUSED)
+    except TransientFault as exc:
+        _wait(arn, exc)
+    return campaign
+
+
+def _point(
+    campaign: dict[str, Any],
+    version_arn: str,
+    version_created: float | None,
+    request: DeletionRequest,
+    models: Any,
+) -> dict[str, Any]:
+    described = models.campaign(campaign["campaignArn"])
+    if (described.get("campaignConfig") or {}).get("syncWithLatestSolutionVersion"):
+        campaign.update(action="follows the latest version on its own", status=FOLLOWS_LATEST)
+        return campaign
+    if not request.update_campaigns:
+        campaign.update(action="left as it is (UpdateCampaigns is false)", status=LEFT)
+        return campaign
+    update = described.get("latestCampaignUpdate") or {}
+    serving = described.get("solutionVersionArn") or ""
+    if update.get("solutionVersionArn") == version_arn or (serving == version_arn and not update):
+        campaign.update(action="updated to the new version", status=update.get("status", ACTIVE))
+        return campaign
+    if update.get("status") in ACTIVE_STATUSES:
+        campaign.update(action="waiting for an earlier update", status="WAITING")
+        return campaign
+    if _newer(serving, version_created, models):
+        campaign.update(
+            action=f"left as it is: it serves {serving}, created after the new version",
+            status=SERVES_NEWER,
+        )
+        return campaign
+    if models.point_campaign(campaign["campaignArn"], version_arn):
+        campaign.update(action="updated to the new version", status="CREATE PENDING")
+    return campaign
+
+
+def _newer(serving: str, than: float | None, models: Any) -> bool:
+    """Whether the campaign's version was created after ``than`` (never move it back)."""
+    if not serving or serving.endswith(LATEST) or than is None:
+        return False
+    try:
+        created = _timestamp(models.version(serving).get("creationDateTime"))
+    except ModelCallRefused as exc:
+        if exc.not_found:
+            return False
+        raise
+    return created is not None and created > than
+
+
+def _trained_after(serving: str, solution_arn: str, deleted_at: float, models: Any) -> bool:
+    if serving.endswith(LATEST):
+        active = [
+            parse_iso(version.created_at)
+            for version in models.versions(solution_arn)
+            if version.status == ACTIVE and version.created_at
+        ]
+        return bool(active) and max(active) > deleted_at
+    if not serving:
+        return False
+    created = _timestamp(models.version(serving).get("creationDateTime"))
+    return created is not None and created > deleted_at
+
+
+def _refused(
+    solution: dict[str, Any], exc: ModelCallRefused, what: str, arn: str
+) -> dict[str, Any]:
+    if exc.not_found:
+        status = DELETED
+        reason = (
+            f"{what} {arn} no longer exists ({exc.operation}: {exc.code}): it was deleted "
+            "during retraining, so it was not retrained"
+        )
+    else:
+        status, reason = REFUSED, f"{exc}; it was not retrained"
+    solution.update(status=status, failureReason=reason)
+    for campaign in solution["campaigns"]:
+        if campaign["status"] not in CAMPAIGN_ENDED:
+            campaign.update(action=f"not updated: the {what} is {status}", status=NOT_UPDATED)
+    return solution
+
+
+def _wait(arn: str, exc: TransientFault) -> None:
+    LOGGER.warning("retraining waits: try again next round", extra={"arn": arn, "error": str(exc)})
+
+
+def _timestamp(value: Any) -> float | None:
+    """``creationDateTime`` as boto3 parses it (a datetime), or an ISO string or a number."""
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, str):
+        return parse_iso(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None

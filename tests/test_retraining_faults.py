@@ -1,0 +1,490 @@
+"""Retraining that meets the world as it is: a second tracker run, deleted resources, refusals,
+limits, a follow-up job that never completes, and solutions left out of a list.
+
+What must hold: a recorded retraining is never redone and no campaign is moved to an older
+model; one solution's or campaign's failure is recorded on it (by ARN, never a user id) while
+the others go on; the models receipt a deletion receipt promises is always written; and
+``effectiveInModels`` is true only when no model of the group that serves recommendations was
+trained before the deletion. Same set-up as ``test_retraining.py``.
+"""
+
+from __future__ import annotations
+
+import lifecycle_support as support
+import pytest
+from lifecycle_support import (
+    GROUP,
+    STAGING_BUCKET,
+    TRACKER_ARN,
+    TRACKER_ROLE,
+    USERS_CSV,
+    World,
+    assert_no_user_ids,
+    cfn_event,
+    expected_job_name,
+    job_event_rule,
+    play,
+    properties,
+)
+from personalize_deletion_runtime import tracker_steps
+from personalize_deletion_runtime.notifications import EVENT_SOURCE, MODELS_DETAIL_TYPE
+from personalize_deletion_runtime.request_rules import follow_up_job_name
+from personalize_deletion_runtime.tracking import Tracker
+from tracker_runs import run_execution, started_input
+
+pytestmark = pytest.mark.wire
+
+moto_endpoint = support.moto_endpoint
+no_backoff = support.no_backoff
+world = support.world
+
+JOB = expected_job_name(USERS_CSV)
+MODELS_RECEIPT = f"receipts/{JOB}.models.json"
+DAY = 86_400
+
+
+def models_events(world: World):
+    return job_event_rule(
+        world, "models", {"source": [EVENT_SOURCE], "detail-type": [MODELS_DETAIL_TYPE]}
+    )
+
+
+def retrained(world: World, **props: object) -> None:
+    assert play(cfn_event("Create", properties(**props)), world).reason is None
+
+
+def another_stack_tracker(world: World, moto_endpoint: str, name: str) -> str:
+    """A second stack's tracker, now the one the handlers hand jobs to."""
+    arn = f"{TRACKER_ARN.rsplit(':', 1)[0]}:{name}"
+    world.aws["stepfunctions"].create_state_machine(
+        name=name, definition="{}", roleArn=TRACKER_ROLE
+    )
+    world.services.tracker = Tracker(support.aws_client("stepfunctions", moto_endpoint), arn)
+    return arn
+
+
+def newer_model_served(world: World, solution: str, campaign: str) -> str:
+    """Weeks later the team trains a newer version and points the campaign at it."""
+    world.advance(30 * DAY)
+    newer = world.double.start_training(solution, 3600)
+    world.advance(7200)
+    world.personalize.update_campaign(campaignArn=campaign, solutionVersionArn=newer)
+    world.advance(7200)
+    assert world.double.campaigns[campaign].solution_version_arn == newer
+    return newer
+
+
+# ------------------------------------------------------------- a second run of the tracker
+
+
+def test_readopting_a_retrained_job_in_a_new_stack_redoes_no_retraining(
+    world: World, moto_endpoint: str
+) -> None:
+    """GIVEN a request that retrained a solution served by a pinned campaign, recorded
+    AND weeks later the team serves a newer version of that solution
+    WHEN the same request is created in a new stack, which adopts the COMPLETED job and hands it
+    to that stack's tracker, and that tracker runs
+    THEN nothing is trained or updated: the campaign keeps the newer model, and the models
+    receipt and its one event stay as they were."""
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    pinned = world.double.add_campaign(home, "home-pinned")
+    drain = models_events(world)
+    retrained(world, Retrain="ALL")
+    assert world.run_tracker(JOB).status == "SUCCEEDED"
+    recorded = world.read(MODELS_RECEIPT)
+    assert [e["detail"]["status"] for e in drain()] == ["RETRAINED"]
+    newer = newer_model_served(world, home, pinned)
+
+    fresh = another_stack_tracker(world, moto_endpoint, "new-stack-tracker")
+    retrained(world, Retrain="ALL")
+    world.double.reset_calls()
+    result = run_execution(world, JOB, started_input(world, fresh, JOB), fresh)
+
+    assert result.status == "SUCCEEDED"
+    assert result.output["retraining"] == {
+        "requested": False,
+        "recorded": f"s3://{STAGING_BUCKET}/{MODELS_RECEIPT}",
+    }
+    assert world.double.calls_for("CreateSolutionVersion") == []
+    assert world.double.calls_for("UpdateCampaign") == []
+    assert world.double.campaigns[pinned].solution_version_arn == newer
+    assert world.read(MODELS_RECEIPT) == recorded
+    assert drain() == []
+
+
+def test_an_update_after_the_execution_name_is_free_again_redoes_no_retraining(
+    world: World, moto_endpoint: str
+) -> None:
+    """GIVEN a request that retrained a solution served by a pinned campaign, recorded
+    AND weeks later the team serves a newer version of that solution
+    WHEN, 100 days after the tracker's execution closed (Step Functions frees its name then: a
+    fresh state machine that knows no execution of that name), the request's tags change and
+    the tracker the Update hands the job to runs
+    THEN it moves no campaign back to the job's version and trains nothing."""
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    pinned = world.double.add_campaign(home, "home-pinned")
+    old = properties(Retrain="ALL")
+    retrained(world, Retrain="ALL")
+    assert world.run_tracker(JOB).status == "SUCCEEDED"
+    newer = newer_model_served(world, home, pinned)
+    world.advance(100 * DAY)
+    fresh = another_stack_tracker(world, moto_endpoint, "deletion-tracker-later")
+
+    new = properties(Retrain="ALL", Tags={"ticket": "PRIV-2"})
+    assert play(cfn_event("Update", new, physical_id=JOB, old=old), world).reason is None
+    world.double.reset_calls()
+    result = run_execution(world, JOB, started_input(world, fresh, JOB), fresh)
+
+    assert result.status == "SUCCEEDED"
+    assert world.double.calls_for("CreateSolutionVersion") == []
+    assert world.double.calls_for("UpdateCampaign") == []
+    assert world.double.campaigns[pinned].solution_version_arn == newer
+
+
+def test_a_campaign_serving_a_newer_version_is_never_moved_back(
+    world: World, moto_endpoint: str
+) -> None:
+    """GIVEN a request that retrained a solution served by a pinned campaign, whose models
+    receipt was then lost (deleted by hand), and a newer version the team serves since
+    WHEN the tracker of a new stack that adopted the job runs (it finds no record, so it
+    retrains: the version named after the job exists and is adopted)
+    THEN the campaign is left on the newer version, and the new receipt says why."""
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    pinned = world.double.add_campaign(home, "home-pinned")
+    retrained(world, Retrain="ALL")
+    assert world.run_tracker(JOB).status == "SUCCEEDED"
+    job_version = world.double.campaigns[pinned].solution_version_arn
+    world.s3.delete_object(Bucket=STAGING_BUCKET, Key=MODELS_RECEIPT)
+    newer = newer_model_served(world, home, pinned)
+
+    fresh = another_stack_tracker(world, moto_endpoint, "new-stack-tracker")
+    retrained(world, Retrain="ALL")
+    world.double.reset_calls()
+    result = run_execution(world, JOB, started_input(world, fresh, JOB), fresh)
+
+    assert result.status == "SUCCEEDED"
+    assert world.double.calls_for("UpdateCampaign") == []
+    assert world.double.campaigns[pinned].solution_version_arn == newer
+    receipt = world.receipt(f"{JOB}.models")
+    [solution] = receipt["solutions"]
+    assert (solution["versionArn"], solution["status"]) == (job_version, "ACTIVE")
+    assert solution["campaigns"] == [
+        {
+            "campaignArn": pinned,
+            "action": f"left as it is: it serves {newer}, created after the new version",
+            "status": "SERVES A NEWER VERSION",
+        }
+    ]
+    assert (receipt["outcome"], receipt["effectiveInModels"]) == ("RETRAINED", True)
+
+
+# ---------------------------------------------- one resource's failure stays that resource's
+
+
+def two_served_solutions(world: World) -> tuple[str, str, str, str]:
+    """Two solutions of the group, each served by a pinned campaign."""
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    similar, _ = world.double.add_solution(GROUP, "similar-items")
+    home_campaign = world.double.add_campaign(home, "home-pinned")
+    similar_campaign = world.double.add_campaign(similar, "similar-pinned")
+    return home, similar, home_campaign, similar_campaign
+
+
+def new_version(world: World, solution: str, name: str = JOB) -> str:
+    """The version the tracker trained (named after the job)."""
+    [version] = [
+        arn
+        for arn, version in world.double.solution_versions.items()
+        if version.solution_arn == solution and version.name == name
+    ]
+    return version
+
+
+def refused(world: World, operation: str, member: str) -> tuple[str, str]:
+    """(``member`` of the one call Personalize refused, of the one it accepted)."""
+    calls = world.double.calls_for(operation)
+    [bad] = [call.body[member] for call in calls if call.error_code is not None]
+    [good] = [call.body[member] for call in calls if call.error_code is None]
+    return bad, good
+
+
+def test_a_campaign_deleted_during_retraining_is_recorded_and_the_others_are_updated(
+    world: World, caplog
+) -> None:
+    """GIVEN two solutions, each served by a pinned campaign, and a request that retrains
+    WHEN someone deletes the home-page campaign while the new versions train
+    THEN the other campaign is updated, the deleted one is named DELETED, the retraining is
+    recorded as RETRAINING_FAILED (receipt and one event) and the execution succeeds."""
+    home, similar, home_campaign, similar_campaign = two_served_solutions(world)
+    drain = models_events(world)
+    retrained(world, Retrain="ALL")
+
+    def step(event):
+        if event["step"] == "retrain" and event["state"]["retraining"]["solutions"]:
+            with world.double._lock:  # the double has no DeleteCampaign: remove it directly
+                world.double._campaigns.pop(home_campaign, None)
+        return tracker_steps.run(event, world.services)
+
+    result = run_execution(world, JOB, world.tracker_input(JOB), functions_step=step)
+
+    assert (result.status, result.error) == ("SUCCEEDED", None)
+    [update] = world.double.calls_for("UpdateCampaign")
+    assert update.body == {
+        "campaignArn": similar_campaign,
+        "solutionVersionArn": new_version(world, similar),
+    }
+    receipt = world.receipt(f"{JOB}.models")
+    assert (receipt["outcome"], receipt["effectiveInModels"]) == ("RETRAINING_FAILED", False)
+    by_solution = {s["solutionArn"]: s for s in receipt["solutions"]}
+    assert by_solution[home]["status"] == "ACTIVE"
+    assert by_solution[home]["campaigns"] == [
+        {
+            "campaignArn": home_campaign,
+            "action": f"not updated: campaign {home_campaign} no longer exists "
+            "(DescribeCampaign: ResourceNotFoundException); it serves nothing",
+            "status": "DELETED",
+        }
+    ]
+    assert by_solution[similar]["campaigns"] == [
+        {
+            "campaignArn": similar_campaign,
+            "action": "updated to the new version",
+            "status": "ACTIVE",
+        }
+    ]
+    [event] = [message["detail"] for message in drain()]
+    assert (event["status"], event["receiptUri"]) == (
+        "RETRAINING_FAILED",
+        f"s3://{STAGING_BUCKET}/{MODELS_RECEIPT}",
+    )
+    assert_no_user_ids(caplog, receipt, event)
+
+
+def test_a_solution_deleted_before_its_training_is_recorded_and_the_others_are_retrained(
+    world: World,
+) -> None:
+    """GIVEN two served solutions, and a request that retrains
+    WHEN CreateSolutionVersion finds one solution gone (ResourceNotFoundException)
+    THEN that solution is recorded DELETED, named, its campaign NOT UPDATED; the other is
+    retrained and its campaign updated; the outcome is RETRAINING_FAILED."""
+    home, similar, home_campaign, similar_campaign = two_served_solutions(world)
+    campaign_of = {home: home_campaign, similar: similar_campaign}
+    retrained(world, Retrain="ALL")
+    world.double.inject("CreateSolutionVersion", "ResourceNotFoundException")
+
+    assert world.run_tracker(JOB).status == "SUCCEEDED"
+
+    gone, kept = refused(world, "CreateSolutionVersion", "solutionArn")
+    receipt = world.receipt(f"{JOB}.models")
+    assert receipt["outcome"] == "RETRAINING_FAILED"
+    by_solution = {s["solutionArn"]: s for s in receipt["solutions"]}
+    assert by_solution[gone] == {
+        "solutionArn": gone,
+        "versionArn": None,
+        "status": "DELETED",
+        "failureReason": f"solution {gone} no longer exists (CreateSolutionVersion: "
+        "ResourceNotFoundException): it was deleted during retraining, so it was not retrained",
+        "campaigns": [
+            {
+                "campaignArn": campaign_of[gone],
+                "action": "not updated: the solution is DELETED",
+                "status": "NOT UPDATED",
+            }
+        ],
+    }
+    assert by_solution[kept]["status"] == "ACTIVE"
+    assert world.double.campaigns[campaign_of[kept]].solution_version_arn == new_version(
+        world, kept
+    )
+
+
+def test_a_refused_campaign_update_is_recorded_and_the_others_are_updated(world: World) -> None:
+    """GIVEN two served solutions, and a request that retrains
+    WHEN Personalize refuses one UpdateCampaign for good (InvalidInputException)
+    THEN that campaign is recorded REFUSED with the service's message, the other is updated,
+    and the outcome is RETRAINING_FAILED."""
+    home, similar, home_campaign, similar_campaign = two_served_solutions(world)
+    solution_of = {home_campaign: home, similar_campaign: similar}
+    retrained(world, Retrain="ALL")
+    world.double.inject("UpdateCampaign", "InvalidInputException", message="minProvisionedTPS")
+
+    assert world.run_tracker(JOB).status == "SUCCEEDED"
+
+    bad, good = refused(world, "UpdateCampaign", "campaignArn")
+    receipt = world.receipt(f"{JOB}.models")
+    assert receipt["outcome"] == "RETRAINING_FAILED"
+    campaigns = {c["campaignArn"]: c for s in receipt["solutions"] for c in s["campaigns"]}
+    assert campaigns[bad] == {
+        "campaignArn": bad,
+        "action": "not updated: UpdateCampaign failed with InvalidInputException: "
+        "minProvisionedTPS",
+        "status": "REFUSED",
+    }
+    assert campaigns[good]["status"] == "ACTIVE"
+    assert world.double.campaigns[bad].solution_version_arn != new_version(world, solution_of[bad])
+    assert world.double.campaigns[good].solution_version_arn == new_version(
+        world, solution_of[good]
+    )
+
+
+def test_the_limit_of_concurrent_trainings_makes_retraining_wait_not_fail(world: World) -> None:
+    """GIVEN a served solution, and a request that retrains
+    WHEN CreateSolutionVersion answers LimitExceededException 30 times: more than botocore's
+    five attempts times the state machine's five attempts of a step
+    THEN the tracker tries again each round (five attempts each), trains on the seventh, and
+    records RETRAINED: the execution does not fail."""
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    pinned = world.double.add_campaign(home, "home-pinned")
+    retrained(world, Retrain="ALL")
+    world.double.inject("CreateSolutionVersion", "LimitExceededException", times=30)
+
+    assert world.run_tracker(JOB).status == "SUCCEEDED"
+
+    calls = [call.error_code for call in world.double.calls_for("CreateSolutionVersion")]
+    assert calls == ["LimitExceededException"] * 30 + [None]
+    receipt = world.receipt(f"{JOB}.models")
+    assert (receipt["outcome"], receipt["effectiveInModels"]) == ("RETRAINED", True)
+    assert world.double.campaigns[pinned].solution_version_arn == new_version(world, home)
+
+
+# ------------------------------------------------- a follow-up job that does not complete
+
+
+def follow_up_requested(world: World) -> tuple[str, str]:
+    """A request with FollowUp and Retrain, a long job handed off, and a training that starts
+    while it runs (so a follow-up job is queued)."""
+    solution, _ = world.double.add_solution(GROUP, "home-page")
+    pinned = world.double.add_campaign(solution, "home-pinned")
+    world.advance(10)
+    play(cfn_event("Create", properties(FollowUp="true", Retrain="ALL")), world, step=100)
+    world.advance(400)
+    world.double.start_training(solution, 10_000)
+    return solution, pinned
+
+
+def test_a_failed_follow_up_job_still_retrains_after_the_completed_first_job(
+    world: World,
+) -> None:
+    """GIVEN a request with FollowUp and Retrain whose first job COMPLETED with interference
+    WHEN the follow-up job ends FAILED
+    THEN the models are retrained anyway (the first job removed the users from the datasets),
+    and the models receipt the first receipt promises says so, with the failed follow-up as
+    its caveat and effectiveInModels false; the event and metric say not effective."""
+    world.double.run_seconds = 5000
+    solution, pinned = follow_up_requested(world)
+    world.double.fail_next_jobs("Internal error")
+    follow_up = follow_up_job_name(JOB)
+    drain = models_events(world)
+
+    result = world.run_tracker(JOB)
+
+    assert result.status == "SUCCEEDED"
+    first = world.receipt(JOB)
+    assert first["status"] == "COMPLETED"
+    assert world.receipt(follow_up)["status"] == "FAILED"
+    promised = f"s3://{STAGING_BUCKET}/receipts/{follow_up}.models.json"
+    assert first["retraining"] == {"policy": "ALL", "receiptUri": promised}
+    models = world.receipt(f"{follow_up}.models")
+    assert (models["outcome"], models["effectiveInModels"]) == ("RETRAINED", False)
+    assert models["caveat"] == (
+        f"the follow-up job {follow_up} FAILED (see its receipt): retrained after job {JOB} "
+        "COMPLETED, which removed the users from the datasets, but data imported or trained "
+        f"while {JOB} ran may still hold them; run another deletion job to be sure"
+    )
+    assert world.double.campaigns[pinned].solution_version_arn == new_version(
+        world, solution, follow_up
+    )
+    [event] = [message["detail"] for message in drain()]
+    assert (event["status"], event["effectiveInModels"], event["receiptUri"]) == (
+        "RETRAINED",
+        False,
+        promised,
+    )
+    assert ("ModelsNotRetrained", "privacy") in world.metrics()
+
+
+def test_a_stuck_follow_up_job_writes_the_promised_models_receipt_saying_not_retrained(
+    world: World,
+) -> None:
+    """GIVEN a request with FollowUp and Retrain whose first job COMPLETED with interference
+    WHEN the follow-up job is still running at the tracking limit (STUCK)
+    THEN nothing is trained (a deletion job may still run), and the models receipt the first
+    receipt promises says NOT_RETRAINED and why; its event and ModelsNotRetrained go out."""
+    world.double.run_seconds = lambda sequence: 5000 if sequence == 1 else float("inf")
+    follow_up_requested(world)
+    follow_up = follow_up_job_name(JOB)
+    drain = models_events(world)
+
+    result = world.run_tracker(JOB)
+
+    assert (result.status, result.error) == ("FAILED", "DeletionJobStuck")
+    assert world.double.calls_for("CreateSolutionVersion") == []
+    promised = f"s3://{STAGING_BUCKET}/receipts/{follow_up}.models.json"
+    assert world.receipt(JOB)["retraining"]["receiptUri"] == promised
+    models = world.receipt(f"{follow_up}.models")
+    assert {k: models[k] for k in ("jobName", "outcome", "effectiveInModels", "solutions")} == {
+        "jobName": follow_up,
+        "outcome": "NOT_RETRAINED",
+        "effectiveInModels": False,
+        "solutions": [],
+    }
+    assert models["caveat"] == (
+        f"the follow-up job {follow_up} did not end (STUCK; see its event), and the retraining "
+        "waits for it: training while a deletion job may still run or start is what the "
+        f"Personalize guide advises against. Job {JOB} COMPLETED (the users are gone from the "
+        "datasets) but the models still reflect them: once the follow-up job has ended, train "
+        "new solution versions and update their campaigns yourself"
+    )
+    [event] = [message["detail"] for message in drain()]
+    assert (event["status"], event["jobName"], event["receiptUri"]) == (
+        "NOT_RETRAINED",
+        follow_up,
+        promised,
+    )
+    assert ("ModelsNotRetrained", "privacy") in world.metrics()
+
+
+# ------------------------------------------------------------- what effectiveInModels means
+
+
+def test_a_solution_left_out_of_the_list_that_serves_an_old_model_keeps_it_not_effective(
+    world: World,
+) -> None:
+    """GIVEN two solutions of the group, each served by a pinned campaign
+    WHEN a request retraining only the first is deployed and tracked
+    THEN the other campaign still serves its model trained before the deletion, so the models
+    receipt says effectiveInModels false and names it under unlistedServing."""
+    home, similar, _, similar_campaign = two_served_solutions(world)
+    similar_v1 = world.double.campaigns[similar_campaign].solution_version_arn
+    drain = models_events(world)
+    retrained(world, Retrain="LIST", RetrainSolutions=[home])
+
+    assert world.run_tracker(JOB).status == "SUCCEEDED"
+
+    receipt = world.receipt(f"{JOB}.models")
+    assert (receipt["outcome"], receipt["effectiveInModels"]) == ("RETRAINED", False)
+    assert receipt["unlistedServing"] == [
+        {
+            "solutionArn": similar,
+            "campaignArn": similar_campaign,
+            "solutionVersionArn": similar_v1,
+        }
+    ]
+    [event] = [message["detail"] for message in drain()]
+    assert event["effectiveInModels"] is False
+
+
+def test_a_solution_left_out_of_the_list_without_a_campaign_does_not_count(world: World) -> None:
+    """GIVEN two solutions of the group, only the first served by a campaign
+    WHEN a request retraining only the first is deployed and tracked
+    THEN every serving model reflects the deletion: effectiveInModels true, none unlisted."""
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_solution(GROUP, "similar-items")
+    world.double.add_campaign(home, "home-pinned")
+    retrained(world, Retrain="LIST", RetrainSolutions=[home])
+
+    assert world.run_tracker(JOB).status == "SUCCEEDED"
+
+    receipt = world.receipt(f"{JOB}.models")
+    assert (receipt["outcome"], receipt["effectiveInModels"]) == ("RETRAINED", True)
+    assert receipt["unlistedServing"] == []
