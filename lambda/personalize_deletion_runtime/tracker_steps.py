@@ -15,7 +15,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from . import retraining
+from . import cancellation, retraining
 from .layout import receipt_uri
 from .outcome import TRACKER, JobRecord, finish, give_up
 from .personalize_api import JobRequestRejected, JobSubmission, TransientFault
@@ -27,6 +27,8 @@ from .submission import resubmit
 LOGGER = logging.getLogger(__name__)
 JOB_NOT_STARTED = "DeletionJobNotStarted"
 JOB_STUCK = "DeletionJobStuck"
+CANCELLED = "DeletionCancelled"
+"""``error.Error`` of a queued request whose resource CloudFormation deleted first."""
 FOLLOW_UP = "FOLLOW_UP"
 """``outcome.status`` when the finish step queued the further job (the definition's Choice)."""
 
@@ -57,11 +59,16 @@ def run(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
 
 
 def _submit(job: TrackedJob, request: DeletionRequest, services: Services) -> TrackedJob:
-    """Try once more to start a queued request; give up for good refusals or at the limit."""
+    """Try once more to start a queued request; give up for good refusals or at the limit,
+    and when its resource was deleted meanwhile (no job is created, its list is deleted)."""
     try:
-        submission = resubmit(request, job.job_name, services)
+        submission = resubmit(request, job.job_name, services, cancellable=True)
     except TransientFault as exc:
         submission = JobSubmission(None, blocked_by=str(exc))
+    except cancellation.Cancelled as exc:
+        cancellation.forget(request.bucket, job.job_name, services)
+        LOGGER.warning("queued request cancelled: no job created", extra={"job_name": job.job_name})
+        return job.evolve(give_up=True, error={"Error": CANCELLED, "Cause": str(exc)})
     except JobRequestRejected as exc:
         return job.evolve(give_up=True, error={"Error": "JobRequestRejected", "Cause": str(exc)})
     if submission.job_arn is not None:
@@ -138,6 +145,8 @@ def _give_up(
         "it may still end: deploy the same request again, or start the tracker by hand, to "
         "record its result"
         if job.job_arn
+        else "no job was started"
+        if job.error is not None and job.error.get("Error") == CANCELLED
         else "no job was started; deploy again once the cause is fixed"
     )
     return job.evolve(
