@@ -201,12 +201,14 @@ def test_an_update_keeping_the_job_identity_stages_and_creates_nothing() -> None
     event = cfn_event("Update", props, physical_id=JOB, old=properties())
     # WHEN CloudFormation updates the resource
     result = lifecycle.on_event(event, world.services)
-    # THEN the same job is meant: the list is read (its hash is the identity), the job found by
-    # name, nothing staged (the job exists), no create; the first poll describes it
+    # THEN the same job is meant: the list properties are those that named it (as in
+    # OldResourceProperties), so the list is not read again; the job is found by name (a
+    # listing finds no receipt), nothing staged (the job exists), no create; the first poll
+    # describes it
     assert result["PhysicalResourceId"] == JOB
     assert result["Ticket"]["jobArn"] == job_arn(JOB)
     assert result["Ticket"]["kept"] is True
-    assert world.s3.calls == ["GetObject"]
+    assert world.s3.calls == ["ListObjectsV2"]
     assert world.job_calls() == [(LIST, None)]
     world.clock.now = T0 + 60
     assert lifecycle.is_complete({**event, **result}, world.services)["Data"]["JobArn"] == (
@@ -294,7 +296,7 @@ def test_a_blocker_that_clears_before_the_deadline_starts_the_job_then() -> None
 
 @pytest.mark.parametrize("status_at_delete", ["PENDING", "COMPLETED"])
 def test_delete_leaves_the_job_and_touches_nothing(status_at_delete: str) -> None:
-    # GIVEN the request's job exists (running, or ended and recorded)
+    # GIVEN the request's job exists (running, or ended and recorded: its list purged)
     world = fake_world()
     event = start(world)
     if status_at_delete == "COMPLETED":
@@ -307,10 +309,19 @@ def test_delete_leaves_the_job_and_touches_nothing(status_at_delete: str) -> Non
     # THEN onEvent answers with the physical id and isComplete is done at once
     assert lifecycle.on_event(delete, world.services) == {"PhysicalResourceId": JOB}
     assert lifecycle.is_complete(delete, world.services) == {"IsComplete": True}
-    # AND Personalize, S3, EventBridge and Step Functions saw nothing; the job is still there
+    # AND Personalize, EventBridge and Step Functions saw nothing; the job is still there; S3
+    # was asked whether the list is staged, and while it is (the job may not have been
+    # created from it yet, as far as Delete knows) a cancellation marker is left beside it
+    # for the tracker's submit step (see test_cancellation)
     assert world.personalize.calls == []
-    assert world.s3.calls == []
-    assert (world.s3.keys(), len(world.events.entries)) == (keys, receipt_events)
+    marker = f"staging/{JOB}/cancelled.json"
+    if status_at_delete == "PENDING":
+        assert world.s3.calls == ["ListObjectsV2", "PutObject"]
+        assert world.s3.keys() == sorted([*keys, marker])
+    else:
+        assert world.s3.calls == ["ListObjectsV2"]
+        assert world.s3.keys() == keys
+    assert len(world.events.entries) == receipt_events
     assert world.stepfunctions.executions == {}
     assert list(world.personalize.jobs) == [JOB]
 

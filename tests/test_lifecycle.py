@@ -38,6 +38,8 @@ from lifecycle_support import (
 )
 from personalize_deletion_local.provider_framework import CREATE_FAILED_MARKER
 from personalize_deletion_runtime import handlers, lifecycle
+from personalize_deletion_runtime.job_source import source_identity
+from personalize_deletion_runtime.properties import parse_request
 
 pytestmark = pytest.mark.wire
 
@@ -60,6 +62,7 @@ INPUT = {
     "duplicate_ids": 1,
     "ids_staged": 3,
     "sha256": SHA,
+    "sourceIdentity": source_identity(parse_request(properties())),
 }
 
 
@@ -410,8 +413,15 @@ def test_update_changing_only_tags_keeps_the_job(world: World) -> None:
         (LIST, None),
         (DESCRIBE, None),
     ]
-    # AND the receipt of the job is read, and left as it was written when the job ended
-    assert world.s3_calls == ["GetObject", "ListObjectsV2", "GetObject", "DeleteObject"]
+    # AND the list is not read again (its properties are those that named the job); the
+    # receipt is read, and left as it was written when the job ended
+    assert world.s3_calls == [
+        "ListObjectsV2",
+        "GetObject",
+        "ListObjectsV2",
+        "GetObject",
+        "DeleteObject",
+    ]
     assert world.keys() == [f"receipts/{JOB}.json"]
     assert world.receipt(JOB) == receipt_before
     # AND no second event announces the old deletion
@@ -468,7 +478,8 @@ def test_delete_never_calls_personalize(
     # WHEN CloudFormation deletes a resource with this physical id
     outcome = play(cfn_event("Delete", properties(), physical_id=physical_id), world)
 
-    # THEN it succeeds at once with the same id, with no Personalize or S3 call
+    # THEN it succeeds at once with the same id, with no Personalize call; S3 is asked only
+    # whether the job's list is still staged (it is not: nothing to cancel)
     assert (outcome.physical_id, outcome.data, outcome.reason, outcome.polls) == (
         physical_id,
         data,
@@ -476,7 +487,7 @@ def test_delete_never_calls_personalize(
         polls,
     )
     assert world.double.calls == []
-    assert world.s3_calls == []
+    assert world.s3_calls == (["ListObjectsV2"] if physical_id == JOB else [])
     assert world.keys() == [f"receipts/{JOB}.json"]
 
 
@@ -769,6 +780,7 @@ def test_prefix_source_stages_one_deduplicated_list(world: World, caplog) -> Non
         "duplicate_ids": 1,
         "ids_staged": 3,
         "sha256": content_sha,
+        "sourceIdentity": source_identity(parse_request(props)),
     }
     assert world.s3_calls[:3] == ["ListObjectsV2", "GetObject", "GetObject"]
     assert_no_user_ids(caplog, outcome.data, world.receipt(job))

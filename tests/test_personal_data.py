@@ -25,6 +25,8 @@ from lifecycle_support import (
     play,
     properties,
 )
+from personalize_deletion_runtime.job_source import source_identity
+from personalize_deletion_runtime.properties import parse_request
 
 pytestmark = pytest.mark.wire
 
@@ -99,7 +101,11 @@ def test_later_events_name_the_job_by_its_hash_once_the_list_is_gone(world: Worl
         assert outcome.data["Status"] == "COMPLETED"
     assert list(world.double.jobs) == [JOB]
     assert world.receipt(JOB) == receipt
-    assert recreate.event["Ticket"]["input"] == {"sha256": SHA, "sourceRemovedAfterJob": JOB}
+    assert recreate.event["Ticket"]["input"] == {
+        "sha256": SHA,
+        "sourceRemovedAfterJob": JOB,
+        "sourceIdentity": source_identity(parse_request(props)),
+    }
 
 
 def test_a_removed_list_whose_job_does_not_exist_cannot_start_one(world: World) -> None:

@@ -4,18 +4,22 @@ The job name is the list's identity, so it needs the canonical list's SHA-256: r
 source (validated on the way, staged for Personalize), or, for a local list that was removed
 from the CDK assets bucket after its job ended, taken from the hash the construct computed at
 synth (``ContentSha256``). A list known only by its hash can name a job that exists (an Update,
-a rollback, a redeploy adopts it) but can start none.
+a rollback, a redeploy adopts it) but can start none. An Update whose list properties are
+proven to be those of the resource's job keeps that job without reading the source at all
+(see :mod:`.job_source`): an unpinned S3 object may hold another list by now.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .failures import DeletionFailed, forget_copies
+from .job_source import SOURCE_IDENTITY, kept_source, source_identity
 from .personalize_api import JobRequestRejected, TransientFault
 from .properties import DeletionRequest
 from .request_rules import compose_job_name
@@ -41,8 +45,22 @@ class Intake:
     that event removes the copy, the only one it may remove (see ``JobTicket.kept``)."""
 
 
-def take(request: DeletionRequest, physical_id: str | None, services: Services) -> Intake:
-    """Read, validate, stage and submit; ``physical_id`` is the resource's on an Update."""
+def take(
+    request: DeletionRequest,
+    physical_id: str | None,
+    services: Services,
+    old_properties: Mapping[str, Any] | None = None,
+) -> Intake:
+    """Read, validate, stage and submit; ``physical_id`` (and ``old_properties``) are the
+    resource's on an Update."""
+    proven = False
+    if physical_id is not None:
+        recorded = kept_source(request, physical_id, old_properties, services)
+        if recorded is not None:
+            kept = _kept_unread(request, physical_id, recorded, services)
+            if kept is not None:
+                return kept
+            proven = True  # no job and no staged list: the list must be read to stage it
     with scratch_dir() as workdir:
         try:
             canonical = services.storage.canonical_list(request, workdir)
@@ -60,7 +78,17 @@ def take(request: DeletionRequest, physical_id: str | None, services: Services) 
                 f"{request.content_sha256[:12]}...): synthesize and deploy again; no job started"
             )
         job_name = _job_name(request, sha256)
+        if proven and job_name != physical_id:
+            raise DeletionFailed(
+                f"request {request.request_name}: {request.source.description} no longer holds "
+                f"the list job {physical_id} was named for (SHA-256 {sha256[:12]}... now), and "
+                "this Update changes none of the properties that define the list (Source, "
+                "RequestName, DatasetGroupArn, JobNamePrefix), so no job is started for what it "
+                "holds now: to delete that list, change Source.Revision or pin Source.VersionId; "
+                f"to have job {physical_id} started, put its list back; no job started"
+            )
         summary = canonical.summary()
+        summary[SOURCE_IDENTITY] = source_identity(request)
         if request.source.asset and request.source.key is not None:
             summary[SOURCE_VERSION] = canonical.versions.get(request.source.key)
         LOGGER.info(
@@ -80,6 +108,29 @@ def take(request: DeletionRequest, physical_id: str | None, services: Services) 
                 f"request {request.request_name}: {exc}; no job was started"
             ) from exc
         return Intake(job_name, submission.job_arn, summary, submission.blockers)
+
+
+def _kept_unread(
+    request: DeletionRequest, physical_id: str, recorded: dict[str, Any], services: Services
+) -> Intake | None:
+    """The resource's job, kept without reading the source, if Personalize has it or its
+    list is staged (a QUEUED request: the submission reads that copy); ``None`` otherwise."""
+    try:
+        job_arn = services.jobs.lookup(request.dataset_group_arn, physical_id)
+    except (JobRequestRejected, TransientFault):
+        job_arn = None
+    if job_arn is None:
+        try:
+            if not services.storage.staged(request.bucket, physical_id):
+                return None
+        except (ClientError, BotoCoreError):
+            return None
+    LOGGER.info(
+        "update keeps the job: its list properties are the job's, the source is not read",
+        extra={"job_name": physical_id},
+    )
+    summary = recorded or {SOURCE_IDENTITY: source_identity(request)}
+    return Intake(physical_id, job_arn, summary)
 
 
 def _existing_or_staged(
@@ -115,7 +166,11 @@ def _known_by_hash(
             f"request {request.request_name}: deletion list rejected, no job started: {removed}"
         )
     job_name = _job_name(request, request.content_sha256)
-    summary = {"sha256": request.content_sha256, "sourceRemovedAfterJob": removed.job_name}
+    summary = {
+        "sha256": request.content_sha256,
+        "sourceRemovedAfterJob": removed.job_name,
+        SOURCE_IDENTITY: source_identity(request),
+    }
     if physical_id == job_name:
         return Intake(job_name, None, summary)
     try:

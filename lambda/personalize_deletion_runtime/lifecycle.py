@@ -23,7 +23,11 @@ Safety rules, all enforced here:
   ``submit`` turns into adoption;
 - nothing is started for a list that fails validation (validation precedes staging);
 - Delete never calls Personalize and never fails: a deletion cannot be undone, so removing a
-  request removes nothing, and a job being tracked goes on being tracked;
+  request removes nothing, and a job being tracked goes on being tracked; a request QUEUED
+  with the tracker and not submitted yet is cancelled (:mod:`.cancellation`);
+- a FAILED job fails the event, unless it is the resource's own job (its physical id, or one
+  its receipt records for this very resource) and its failure was recorded before the event:
+  the resource then stands as it did after the hand-off, ``Status`` FAILED (see ``ended``);
 - no user id is ever logged, returned or put in a reason: only counts and hashes.
 """
 
@@ -33,10 +37,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from . import cancellation
 from .failures import BOOKKEEPING_FAULTS, DeletionFailed, bounded, forget_copies
 from .intake import take
 from .layout import receipt_uri
-from .outcome import DEPLOYMENT, JobRecord, finish
+from .outcome import DEPLOYMENT, JobRecord, failure_recorded, finish
 from .personalize_api import JobNotFound, JobRequestRejected, JobState, TransientFault
 from .properties import (
     RETRAIN_NONE,
@@ -81,12 +86,18 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
             "and a job being tracked goes on being tracked",
             extra={"physical_id": event.get("PhysicalResourceId")},
         )
-        return {"PhysicalResourceId": _event_field(event, "PhysicalResourceId")}
+        deleted = _event_field(event, "PhysicalResourceId")
+        cancellation.on_delete(event.get("ResourceProperties"), deleted, event, services)
+        return {"PhysicalResourceId": deleted}
 
     request = _parse(_properties(event), services)
     wait_seconds = _wait_seconds(request, services)
-    physical_id = event.get("PhysicalResourceId") if request_type == "Update" else None
-    intake = take(request, physical_id, services)
+    update = request_type == "Update"
+    physical_id = event.get("PhysicalResourceId") if update else None
+    old = event.get("OldResourceProperties") if update else None
+    intake = take(request, physical_id, services, old if isinstance(old, Mapping) else None)
+    if intake.job_arn is None:  # submitted later: a Delete's earlier cancellation no longer holds
+        cancellation.withdraw(request.bucket, intake.job_name, services)
     ticket = JobTicket(
         job_name=intake.job_name,
         job_arn=intake.job_arn,
@@ -164,7 +175,9 @@ class _Poll:
         return self.now >= self.ticket.deadline
 
     def ended(self, state: JobState) -> dict[str, Any]:
-        """Record the end (once) and report it; a FAILED job fails the resource."""
+        """Record the end (once) and report it; a FAILED job fails the resource, unless it is
+        the resource's own and was recorded before this event (``_failure_known``)."""
+        known = state.status == "FAILED" and self._failure_known()
         record = JobRecord(
             request=self.request,
             job_name=self.job_name,
@@ -194,16 +207,29 @@ class _Poll:
             if not self.at_limit:
                 return {"IsComplete": False}
             tracked_by = self._hand_off(state.job_arn, state.status, None)
-        if state.status == "FAILED":
-            reason = bounded(
-                state.failure_reason or "no failureReason",
-                MAX_FAILURE_REASON_BYTES,
-                f"... (cut: {receipt_uri(self.request.bucket, self.job_name)} has it whole)",
+        answer = self._answer(state.job_arn, state.status, str(state.num_deleted or 0), tracked_by)
+        if state.status != "FAILED":
+            return answer
+        reason = bounded(
+            state.failure_reason or "no failureReason",
+            MAX_FAILURE_REASON_BYTES,
+            f"... (cut: {receipt_uri(self.request.bucket, self.job_name)} has it whole)",
+        )
+        if known:
+            LOGGER.warning(
+                "the resource's job FAILED before; kept", extra={"job_name": self.job_name}
             )
-            raise DeletionFailed(
-                f"data deletion job {self.job_name} FAILED: {reason}{RETRY_AFTER_FAILURE}"
-            )
-        return self._answer(state.job_arn, state.status, str(state.num_deleted or 0), tracked_by)
+            answer["Data"]["FailureReason"] = reason
+            return answer
+        raise DeletionFailed(
+            f"data deletion job {self.job_name} FAILED: {reason}{RETRY_AFTER_FAILURE}"
+        )
+
+    def _failure_known(self) -> bool:
+        """See :func:`.outcome.failure_recorded` (the resource's own job: its physical id)."""
+        return failure_recorded(
+            self.request.bucket, self.job_name, self.origin, self.ticket.kept, self.services
+        )
 
     def running(self, job_arn: str, status: str, unconfirmed: str | None = None) -> dict[str, Any]:
         """The job exists and has not ended."""

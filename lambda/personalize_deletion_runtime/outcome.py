@@ -19,6 +19,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from . import preflight
 from .layout import models_receipt_uri, receipt_key, receipt_uri
 from .notifications import (
@@ -133,6 +135,28 @@ def finish(record: JobRecord, state: JobState, services: Services) -> dict[str, 
         return services.storage.read_json(request.bucket, key) or receipt
     LOGGER.info("job finished", extra={"job_name": record.job_name, "status": state.status})
     return receipt
+
+
+def failure_recorded(
+    bucket: str, job_name: str, origin: Origin, own: bool, services: Services
+) -> bool:
+    """Whether a FAILED job's end was recorded before (its receipt exists, FAILED) for this
+    resource: ``own`` (the job is the resource's physical id: an Update that kept it, a
+    rollback to it), or the receipt names the same stack and logical id (a rollback to the
+    job a successful rename replaced). The failure was announced then (event, ``JobsFailed``)
+    and the resource succeeded with the job; failing an event for it again would leave the
+    stack ``UPDATE_ROLLBACK_FAILED``. A failure first seen now, or recorded for another
+    resource, is not known (the event fails). A receipt that cannot be read: not known."""
+    try:
+        receipt = services.storage.read_json(bucket, receipt_key(job_name))
+    except (ClientError, BotoCoreError, ValueError):
+        return False
+    if receipt is None or receipt.get("status") != "FAILED":
+        return False
+    return own or (
+        receipt.get("stackId") == origin.stack_id
+        and receipt.get("logicalResourceId") == origin.logical_resource_id
+    )
 
 
 def give_up(

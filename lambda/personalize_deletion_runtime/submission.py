@@ -11,7 +11,7 @@ import logging
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import preflight
+from . import cancellation, preflight
 from .layout import data_location
 from .personalize_api import JobRequestRejected, JobSubmission, TransientFault
 from .properties import DeletionRequest
@@ -21,7 +21,12 @@ LOGGER = logging.getLogger(__name__)
 
 
 def submit(
-    request: DeletionRequest, job_name: str, location: str, services: Services
+    request: DeletionRequest,
+    job_name: str,
+    location: str,
+    services: Services,
+    *,
+    cancellable: bool = False,
 ) -> JobSubmission:
     """Create (or adopt) the job reading ``location``, and log the outcome without ids.
 
@@ -45,6 +50,11 @@ def submit(
                 blocked_by=preflight.describe(busy),
                 blockers=tuple(activity.to_json() for activity in busy[: preflight.MAX_RECORDED]),
             )
+    if cancellable:  # last thing before the create: a Delete may have come meanwhile
+        try:
+            cancellation.check(request.bucket, job_name, services)
+        except (ClientError, BotoCoreError) as exc:
+            raise TransientFault(f"whether the request was cancelled is unknown: {exc}") from exc
     submission = services.jobs.submit(
         job_name=job_name,
         dataset_group_arn=request.dataset_group_arn,
@@ -66,7 +76,9 @@ def submit(
     return submission
 
 
-def resubmit(request: DeletionRequest, job_name: str, services: Services) -> JobSubmission:
+def resubmit(
+    request: DeletionRequest, job_name: str, services: Services, *, cancellable: bool = False
+) -> JobSubmission:
     """Find or (re)submit the job when no earlier step got its ARN.
 
     That happens when the create was blocked (limits, the dataset group in use), or when an
@@ -76,7 +88,9 @@ def resubmit(request: DeletionRequest, job_name: str, services: Services) -> Job
     lands here too: look the job up first, so a running job is followed with reads only and a
     throttled or refused create can never hide it. A job is never created from a staged list
     that is gone (purged by another resource of the same job name, say): Personalize would
-    fail it for its missing input, and its name could never serve again.
+    fail it for its missing input, and its name could never serve again. ``cancellable``
+    (the tracker, which submits after the deployment): a request whose resource was deleted
+    since is not submitted (:class:`.cancellation.Cancelled`, checked right before the create).
     """
     existing = services.jobs.lookup(request.dataset_group_arn, job_name)
     if existing is not None:
@@ -94,4 +108,4 @@ def resubmit(request: DeletionRequest, job_name: str, services: Services) -> Job
             "that keeps the job (its tags, say) to have the list staged again; otherwise rename "
             "the request"
         )
-    return submit(request, job_name, location, services)
+    return submit(request, job_name, location, services, cancellable=cancellable)

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from . import retraining, retraining_record
+from . import cancellation, retraining, retraining_record
 from .layout import receipt_uri
 from .outcome import TRACKER, JobRecord, finish, give_up
 from .personalize_api import JobRequestRejected, JobState, JobSubmission, TransientFault
@@ -30,6 +30,8 @@ from .tracking import execution_names
 LOGGER = logging.getLogger(__name__)
 JOB_NOT_STARTED = "DeletionJobNotStarted"
 JOB_STUCK = "DeletionJobStuck"
+CANCELLED = "DeletionCancelled"
+"""``error.Error`` of a queued request whose resource CloudFormation deleted first."""
 FOLLOW_UP = "FOLLOW_UP"
 """``outcome.status`` when the finish step queued the further job (the definition's Choice)."""
 RETRACK = "retrack"
@@ -68,11 +70,16 @@ def run(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
 
 
 def _submit(job: TrackedJob, request: DeletionRequest, services: Services) -> TrackedJob:
-    """Try once more to start a queued request; give up for good refusals or at the limit."""
+    """Try once more to start a queued request; give up for good refusals or at the limit,
+    and when its resource was deleted meanwhile (no job is created, its list is deleted)."""
     try:
-        submission = resubmit(request, job.job_name, services)
+        submission = resubmit(request, job.job_name, services, cancellable=True)
     except TransientFault as exc:
         submission = JobSubmission(None, blocked_by=str(exc))
+    except cancellation.Cancelled as exc:
+        cancellation.forget(request.bucket, job.job_name, services)
+        LOGGER.warning("queued request cancelled: no job created", extra={"job_name": job.job_name})
+        return job.evolve(give_up=True, error={"Error": CANCELLED, "Cause": str(exc)})
     except JobRequestRejected as exc:
         return job.evolve(give_up=True, error={"Error": "JobRequestRejected", "Cause": str(exc)})
     if submission.job_arn is not None:
@@ -175,6 +182,8 @@ def _give_up(
         "added at its top level (it follows the job for another tracking limit), or change a "
         "tag of the request and deploy (an unchanged request is not sent again)"
         if job.job_arn
+        else "no job was started"
+        if job.error is not None and job.error.get("Error") == CANCELLED
         else "no job was started; deploy again once the cause is fixed"
     )
     if job.follow_up_of is not None and request.retrain != RETRAIN_NONE:

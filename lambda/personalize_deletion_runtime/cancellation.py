@@ -1,0 +1,119 @@
+"""Cancelling a queued request whose resource CloudFormation deleted before its job existed.
+
+A request QUEUED with the tracker (the dataset group was busy all deployment long) is submitted
+later by the tracker's submit step. Should CloudFormation delete its resource first (the
+request was removed, or an Update that queued it was rolled back), that submission would be a
+deletion the stack no longer declares, and a deletion cannot be undone. So Delete leaves a
+marker, and the submit step looks for it right before it would create the job:
+
+- Delete writes ``staging/<job>/cancelled.json`` when the job's list is still staged (a job
+  may not have been created from it yet); it never calls Personalize, and a fault is logged,
+  never raised: Delete must not fail the stack;
+- the tracker's submit step, having found no job of that name, finds the marker and creates
+  none: it deletes the staged list and the marker and gives the request up as ``NOT_STARTED``,
+  saying why. A job created before the marker was written is not affected (nothing can undo
+  it): it is followed and recorded as any;
+- a Create or Update that declares the job again and leaves it to be submitted later removes
+  the marker (``withdraw``), so an execution that still follows the job submits it.
+
+The marker lives under the staging prefix, which every role that needs it may already write,
+list or delete (no new permission), and the staging lifecycle rule expires a leftover one. It
+holds the resource's stack and logical id and the time, never a user id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from .failures import BOOKKEEPING_FAULTS
+from .layout import STAGING_PREFIX
+from .personalize_api import JobRequestRejected
+from .properties import PropertyError
+from .services import Services
+from .state import iso
+
+LOGGER = logging.getLogger(__name__)
+MARKER = "cancelled.json"
+
+
+class Cancelled(JobRequestRejected):
+    """The request's resource was deleted before its job was created: create none."""
+
+
+def marker_key(job_name: str) -> str:
+    return f"{STAGING_PREFIX}{job_name}/{MARKER}"
+
+
+def cancel(bucket: str, job_name: str, event: Mapping[str, Any], services: Services) -> bool:
+    """Mark ``job_name`` as no longer declared, if its list is staged; ``True`` if marked."""
+    try:
+        if not services.storage.staged(bucket, job_name):
+            return False
+        services.storage.client.put_object(
+            Bucket=bucket,
+            Key=marker_key(job_name),
+            Body=json.dumps(
+                {
+                    "jobName": job_name,
+                    "stackId": event.get("StackId"),
+                    "logicalResourceId": event.get("LogicalResourceId"),
+                    "cancelledAt": iso(services.clock()),
+                },
+                sort_keys=True,
+            ).encode(),
+            ContentType="application/json",
+        )
+    except BOOKKEEPING_FAULTS as exc:
+        LOGGER.warning(
+            "delete: the queued request could not be marked cancelled; the tracker may still "
+            "submit it",
+            extra={"job_name": job_name, "error": str(exc)},
+        )
+        return False
+    LOGGER.info(
+        "delete: a queued request, if not submitted yet, will not be", extra={"job_name": job_name}
+    )
+    return True
+
+
+def on_delete(
+    properties: Any, physical_id: str, event: Mapping[str, Any], services: Services
+) -> None:
+    """Delete: cancel the resource's job, should it be a request not submitted yet. Never
+    raises (Delete must not fail the stack); properties it cannot read cancel nothing."""
+    try:
+        request = services.scopes.request(properties if isinstance(properties, Mapping) else {})
+    except PropertyError as exc:
+        LOGGER.warning("delete: nothing cancelled", extra={"error": str(exc)})
+        return
+    if physical_id.startswith(f"{request.job_name_prefix}-{request.request_name}-"):
+        cancel(request.bucket, physical_id, event, services)
+
+
+def check(bucket: str, job_name: str, services: Services) -> None:
+    """Raise :class:`Cancelled` if a Delete marked ``job_name`` (S3 faults propagate: the
+    caller retries rather than submit a request that may be cancelled)."""
+    key = marker_key(job_name)
+    page = services.storage.client.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
+    if any(item["Key"] == key for item in page.get("Contents", [])):
+        raise Cancelled(
+            f"the resource that declared job {job_name} was deleted by CloudFormation before "
+            "the job was created (the request was removed from the stack, or the update that "
+            "queued it was rolled back), so no job is created and its staged list is deleted; "
+            "declare the request again to delete that list"
+        )
+
+
+def forget(bucket: str, job_name: str, services: Services) -> None:
+    """After a cancellation: delete the staged list (whatever ``PurgeStagedInput`` says: no
+    job will read it) and the marker."""
+    services.storage.purge(bucket, job_name)
+    services.storage.client.delete_object(Bucket=bucket, Key=marker_key(job_name))
+
+
+def withdraw(bucket: str, job_name: str, services: Services) -> None:
+    """A Create or Update declares ``job_name`` again: remove a Delete's marker (idempotent)."""
+    services.storage.client.delete_object(Bucket=bucket, Key=marker_key(job_name))

@@ -1,0 +1,172 @@
+"""A request QUEUED with the tracker is not submitted once CloudFormation deleted its resource.
+
+The tracker's submit step runs after the deployment; without a cancellation it would start a
+deletion the stack no longer declares (an Update rolled back, a request removed), and a
+deletion cannot be undone. Fast tier: the handlers and the tracker's steps over the fakes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fakes import FakeWorld, fake_world
+from lifecycle_support import (
+    GROUP,
+    OTHER_CSV,
+    SOURCE_BUCKET,
+    STAGING_BUCKET,
+    T0,
+    USERS_CSV,
+    cfn_event,
+    expected_job_name,
+    job_arn,
+    properties,
+)
+from personalize_deletion_runtime import lifecycle, tracker_steps
+
+pytestmark = pytest.mark.fast
+
+JOB = expected_job_name(USERS_CSV)
+NEW_JOB = expected_job_name(OTHER_CSV)
+NEW_KEY = "assets/9a8b7c.csv"
+
+
+def cancelled_cause(job: str) -> str:
+    return (
+        f"the resource that declared job {job} was deleted by CloudFormation before the job "
+        "was created (the request was removed from the stack, or the update that queued it "
+        "was rolled back), so no job is created and its staged list is deleted; declare the "
+        "request again to delete that list"
+    )
+
+
+def run(world: FakeWorld, event: dict[str, Any], at: float) -> dict[str, Any]:
+    """onEvent, then isComplete every 20 s until complete (the framework's waiter)."""
+    world.clock.now = at
+    merged = {**event, **lifecycle.on_event(event, world.services)}
+    while True:
+        result = lifecycle.is_complete(merged, world.services)
+        if result["IsComplete"]:
+            return {**merged, **result}
+        world.clock.now += 20
+
+
+def step(world: FakeWorld, name: str, job: str, state: dict[str, Any] | None = None) -> Any:
+    """One tracker step of the execution following ``job`` (its recorded input by default)."""
+    execution = world.stepfunctions.executions[job]
+    return tracker_steps.run(
+        {
+            "step": name,
+            "execution": world.stepfunctions.arn(job),
+            "state": state if state is not None else json.loads(execution["input"]),
+        },
+        world.services,
+    )
+
+
+def queue_new_list(world: FakeWorld) -> dict[str, Any]:
+    """A completed request, then an Update to a new list queued with the tracker (the
+    dataset group busy for ten hours); returns the Update's properties."""
+    run(world, cfn_event("Create", properties()), T0)
+    world.s3.put_source(NEW_KEY, OTHER_CSV)
+    new = properties(Source={"Bucket": SOURCE_BUCKET, "Key": NEW_KEY})
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 10 * 3600)
+    queued = run(world, cfn_event("Update", new, physical_id=JOB, old=properties()), T0 + 3600)
+    assert (queued["PhysicalResourceId"], queued["Data"]["Status"]) == (NEW_JOB, "QUEUED")
+    return new
+
+
+def test_a_request_queued_by_an_update_that_was_rolled_back_is_not_started_later() -> None:
+    """GIVEN a request whose job completed, and an Update to a new list QUEUED with the
+    tracker (the dataset group busy)
+    WHEN another resource fails: CloudFormation rolls this one back to its old list, then
+    deletes the new physical id; the group is free again when the tracker tries once more
+    THEN the submit step creates no job, deletes the staged list and the Delete's marker, and
+    gives the request up; the give-up step announces it NOT_STARTED, saying why."""
+    world = fake_world()
+    new = queue_new_list(world)
+    rollback = cfn_event("Update", properties(), physical_id=NEW_JOB, old=new)
+    assert run(world, rollback, T0 + 2 * 3600)["PhysicalResourceId"] == JOB
+    delete = cfn_event("Delete", new, physical_id=NEW_JOB)
+    assert lifecycle.on_event(delete, world.services) == {"PhysicalResourceId": NEW_JOB}
+    assert world.s3.keys(prefix=f"staging/{NEW_JOB}/") == [
+        f"staging/{NEW_JOB}/cancelled.json",
+        f"staging/{NEW_JOB}/users.csv",
+    ]
+
+    world.clock.now = T0 + 11 * 3600
+    after = step(world, "submit", NEW_JOB)
+
+    assert NEW_JOB not in world.personalize.jobs
+    assert (after["job"]["arn"], after["tracking"]["giveUp"]) == (None, True)
+    assert after["error"] == {"Error": "DeletionCancelled", "Cause": cancelled_cause(NEW_JOB)}
+    assert world.s3.keys() == [f"receipts/{JOB}.json"]
+    ended = step(world, "give_up", NEW_JOB, after)
+    assert ended["outcome"] == {
+        "status": "NOT_STARTED",
+        "error": "DeletionJobNotStarted",
+        "cause": f"DeletionCancelled: {cancelled_cause(NEW_JOB)}; no job was started",
+    }
+    detail = world.events.details()[-1]
+    assert (detail["jobName"], detail["status"], detail["jobArn"]) == (NEW_JOB, "NOT_STARTED", None)
+    assert detail["failureReason"] == f"DeletionCancelled: {cancelled_cause(NEW_JOB)}"
+
+
+def test_a_request_removed_from_the_stack_while_queued_is_not_started() -> None:
+    """GIVEN a request QUEUED at its Create (the dataset group busy)
+    WHEN the request is removed from the stack (CloudFormation deletes the resource), and the
+    tracker's submit step runs once the group is free
+    THEN no job is created and the staged list is gone."""
+    world = fake_world()
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3600)
+    created = run(world, cfn_event("Create", properties()), T0)
+    assert created["Data"]["Status"] == "QUEUED"
+    lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
+    world.clock.now = T0 + 2 * 3600
+    after = step(world, "submit", JOB)
+    assert after["error"] == {"Error": "DeletionCancelled", "Cause": cancelled_cause(JOB)}
+    assert world.personalize.jobs == {}
+    assert world.s3.keys() == []
+
+
+def test_a_request_declared_again_after_its_cancellation_is_submitted() -> None:
+    """GIVEN a request QUEUED, then deleted by CloudFormation (cancelled), with the tracker's
+    execution still waiting
+    WHEN the same request is declared again (a Create) while the group is still busy
+    THEN the Create withdraws the cancellation, and the waiting execution submits the job."""
+    world = fake_world()
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3 * 3600)
+    run(world, cfn_event("Create", properties()), T0)
+    lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
+    again = run(world, cfn_event("Create", properties()), T0 + 3600)
+    assert (again["PhysicalResourceId"], again["Data"]["Status"]) == (JOB, "QUEUED")
+    assert world.s3.keys() == [f"staging/{JOB}/users.csv"]
+    world.clock.now = T0 + 4 * 3600
+    after = step(world, "submit", JOB)
+    assert (after["job"]["arn"], after["tracking"]["lastStatus"]) == (job_arn(JOB), "PENDING")
+    assert list(world.personalize.jobs) == [JOB]
+
+
+def test_a_job_created_before_the_delete_is_followed_not_cancelled() -> None:
+    """GIVEN a request QUEUED, whose job the tracker's submit step created
+    WHEN CloudFormation then deletes the resource (a marker is left: Delete cannot tell)
+    THEN a repeated submit step adopts the job that exists: nothing undoes a deletion, and its
+    end is still recorded."""
+    world = fake_world()
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3600)
+    run(world, cfn_event("Create", properties()), T0)
+    world.clock.now = T0 + 2 * 3600
+    first = step(world, "submit", JOB)
+    assert first["job"]["arn"] == job_arn(JOB)
+    lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
+    again = step(world, "submit", JOB)
+    assert (again["job"]["arn"], again["tracking"]["giveUp"]) == (job_arn(JOB), False)
+    assert "error" not in again
+    assert list(world.personalize.jobs) == [JOB]
+    # (the job may still read its list: it stays; the marker expires with the staging rule)
+    assert world.s3.keys(STAGING_BUCKET) == [
+        f"staging/{JOB}/cancelled.json",
+        f"staging/{JOB}/users.csv",
+    ]

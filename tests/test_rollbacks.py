@@ -1,0 +1,284 @@
+"""Updates and CloudFormation's rollbacks that return a resource to the job it already has.
+
+A rollback is an Update with the properties the resource had; it must succeed whenever the
+resource can stand as it stood, or the stack is left ``UPDATE_ROLLBACK_FAILED``. Two ways it
+did not: a job that FAILED after the hand-off failed every later event that kept it, and an
+unpinned S3 source was read again, so a rollback (or a tags-only Update) met whatever the
+object held by then. Fast tier: the decisions over the in-memory fakes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fakes import FakeWorld, fake_world
+from lifecycle_support import (
+    LOGICAL_ID,
+    OTHER_CSV,
+    SOURCE_BUCKET,
+    STAGING_BUCKET,
+    T0,
+    USERS_CSV,
+    cfn_event,
+    expected_job_name,
+    job_arn,
+    properties,
+)
+from personalize_deletion_runtime import lifecycle, tracker_steps
+from personalize_deletion_runtime.failures import DeletionFailed
+
+pytestmark = pytest.mark.fast
+
+JOB = expected_job_name(USERS_CSV)
+RENAMED_JOB = expected_job_name(USERS_CSV, request_name="gdpr-2026-11b")
+INVALID = "Input data is not valid"
+FAILED_ADVICE = (
+    ". A failed job keeps its name, so deploying the same request adopts it again: fix the "
+    "cause, then rename the request to start a new job"
+)
+S3_KEY = "lists/2026-11.csv"
+
+
+def run(world: FakeWorld, event: dict[str, Any], at: float) -> dict[str, Any]:
+    """onEvent, then isComplete every 20 s until complete (the framework's waiter)."""
+    world.clock.now = at
+    merged = {**event, **lifecycle.on_event(event, world.services)}
+    while True:
+        result = lifecycle.is_complete(merged, world.services)
+        if result["IsComplete"]:
+            return {**merged, **result}
+        world.clock.now += 20
+
+
+def tracker_finishes(world: FakeWorld, job: str, at: float) -> dict[str, Any]:
+    """The tracker's finish step for ``job``, run with the execution's recorded input."""
+    world.clock.now = at
+    execution = world.stepfunctions.executions[job]
+    return tracker_steps.run(
+        {
+            "step": "finish",
+            "execution": world.stepfunctions.arn(job),
+            "state": json.loads(execution["input"]),
+        },
+        world.services,
+    )
+
+
+def failed_data(tracked_by: str) -> dict[str, str]:
+    return {
+        "JobArn": job_arn(JOB),
+        "JobName": JOB,
+        "Status": "FAILED",
+        "NumDeleted": "0",
+        "TrackedBy": tracked_by,
+        "ReceiptUri": f"s3://{STAGING_BUCKET}/receipts/{JOB}.json",
+        "FailureReason": INVALID,
+    }
+
+
+def handed_off_job_that_failed(world: FakeWorld, *, recorded: bool) -> None:
+    """A Create handed to the tracker at the deadline; its job FAILED three hours later, and
+    (``recorded``) the tracker's finish step wrote the receipt and announced it."""
+    world.personalize.fail_next_jobs(INVALID)
+    created = run(world, cfn_event("Create", properties()), T0)
+    assert created["Data"]["Status"] == "IN_PROGRESS"
+    if recorded:
+        tracker_finishes(world, JOB, T0 + 3 * 3600 + 600)
+        assert world.receipt(JOB)["status"] == "FAILED"
+
+
+# ------------------------------------------------------------------- a job that FAILED
+
+
+def test_an_update_keeping_a_job_whose_failure_was_recorded_succeeds_with_status_failed() -> None:
+    """GIVEN a request handed to the tracker, whose job FAILED and was recorded by the tracker
+    WHEN only its tags change (README: STUCK/FAILED)
+    THEN the Update succeeds, reporting the job as it stands: FAILED, with its failureReason;
+    no job is started and the failure is not announced again."""
+    world = fake_world(run_seconds=3 * 3600)
+    handed_off_job_that_failed(world, recorded=True)
+    new = properties(Tags={"ticket": "PRIV-2"})
+    result = run(world, cfn_event("Update", new, physical_id=JOB, old=properties()), T0 + 4 * 3600)
+    assert result["PhysicalResourceId"] == JOB
+    assert result["Data"] == failed_data(world.stepfunctions.arn(JOB))
+    assert list(world.personalize.jobs) == [JOB]
+    assert [detail["status"] for detail in world.events.details()] == ["FAILED"]
+
+
+def test_rollback_to_a_job_whose_failure_the_failed_update_recorded_succeeds() -> None:
+    """GIVEN a request handed to the tracker whose job later FAILED, unrecorded (the tracker
+    had not seen it yet)
+    WHEN an Update keeping the job sees the failure first (it records it and fails), and
+    CloudFormation rolls the resource back to its previous properties
+    THEN the rollback succeeds with the job FAILED (no UPDATE_ROLLBACK_FAILED)."""
+    world = fake_world(run_seconds=3 * 3600)
+    handed_off_job_that_failed(world, recorded=False)
+    new = properties(Tags={"ticket": "PRIV-2"})
+    update = cfn_event("Update", new, physical_id=JOB, old=properties())
+    with pytest.raises(DeletionFailed) as failed:
+        run(world, update, T0 + 4 * 3600)
+    assert str(failed.value) == f"data deletion job {JOB} FAILED: {INVALID}{FAILED_ADVICE}"
+    rollback = cfn_event("Update", properties(), physical_id=JOB, old=new)
+    result = run(world, rollback, T0 + 4 * 3600 + 60)
+    assert result["PhysicalResourceId"] == JOB
+    assert result["Data"] == failed_data("none")
+    assert [detail["status"] for detail in world.events.details()] == ["FAILED"]
+
+
+def test_renaming_a_request_whose_job_failed_can_roll_back_when_the_new_job_fails() -> None:
+    """GIVEN a request handed to the tracker, whose job FAILED (recorded by the tracker)
+    WHEN the user renames the request (README) and the renamed job FAILS within the deployment
+    THEN the Update fails, and CloudFormation's rollback to the old name succeeds, the old
+    job FAILED as it stood; no third job is started."""
+    world = fake_world(run_seconds=3 * 3600)
+    handed_off_job_that_failed(world, recorded=True)
+    world.personalize.fail_next_jobs(INVALID)
+    world.personalize.run_seconds = 50
+    renamed = properties(RequestName="gdpr-2026-11b")
+    update = cfn_event("Update", renamed, physical_id=JOB, old=properties())
+    with pytest.raises(DeletionFailed) as failed:
+        run(world, update, T0 + 4 * 3600)
+    assert str(failed.value) == f"data deletion job {RENAMED_JOB} FAILED: {INVALID}{FAILED_ADVICE}"
+    rollback = cfn_event("Update", properties(), physical_id=JOB, old=renamed)
+    result = run(world, rollback, T0 + 8 * 3600)
+    assert result["PhysicalResourceId"] == JOB
+    assert result["Data"] == failed_data(world.stepfunctions.arn(JOB))
+    assert sorted(world.personalize.jobs) == sorted([JOB, RENAMED_JOB])
+
+
+def test_a_rollback_past_a_successful_rename_returns_to_the_recorded_failed_job() -> None:
+    """GIVEN a request whose job FAILED (recorded by the tracker for this resource), renamed
+    by a successful Update (a new job started)
+    WHEN another resource fails and CloudFormation rolls this one back: an Update to the old
+    name, sent to the new physical id
+    THEN the rollback succeeds: the job its receipt records for this very resource stands
+    FAILED again."""
+    world = fake_world(run_seconds=3 * 3600)
+    handed_off_job_that_failed(world, recorded=True)
+    renamed = properties(RequestName="gdpr-2026-11b")
+    update = cfn_event("Update", renamed, physical_id=JOB, old=properties())
+    assert run(world, update, T0 + 4 * 3600)["PhysicalResourceId"] == RENAMED_JOB
+    rollback = cfn_event("Update", properties(), physical_id=RENAMED_JOB, old=renamed)
+    result = run(world, rollback, T0 + 5 * 3600)
+    assert result["PhysicalResourceId"] == JOB
+    assert result["Data"] == failed_data(world.stepfunctions.arn(JOB))
+
+
+def test_another_resource_adopting_a_recorded_failed_job_still_fails() -> None:
+    """GIVEN a request whose job FAILED, recorded by the tracker for its resource
+    WHEN another resource (another logical id) is created with the same request
+    THEN its Create fails: it adopts a job that is not its own, whose failure it must show."""
+    world = fake_world(run_seconds=3 * 3600)
+    handed_off_job_that_failed(world, recorded=True)
+    other = {**cfn_event("Create", properties()), "LogicalResourceId": f"{LOGICAL_ID}Copy"}
+    with pytest.raises(DeletionFailed) as failed:
+        run(world, other, T0 + 4 * 3600)
+    assert str(failed.value) == f"data deletion job {JOB} FAILED: {INVALID}{FAILED_ADVICE}"
+
+
+# ----------------------------------------------------------- S3 sources read only once
+
+
+def s3_props(revision: str | None, **more: Any) -> dict[str, Any]:
+    source = {"Bucket": SOURCE_BUCKET, "Key": S3_KEY}
+    if revision is not None:
+        source["Revision"] = revision
+    return properties(Source=source, **more)
+
+
+def test_a_tags_only_update_of_an_unpinned_s3_request_keeps_its_job_unread() -> None:
+    """GIVEN an S3 request without a version or revision whose job completed, and the object
+    replaced since (README: "replacing the object later and deploying again reads nothing")
+    WHEN only the request's tags change
+    THEN the job is kept: the object is not read, no second job starts."""
+    world = fake_world()
+    world.s3.put_source(S3_KEY, USERS_CSV)
+    created = run(world, cfn_event("Create", s3_props(None)), T0)
+    assert created["PhysicalResourceId"] == JOB
+    world.s3.put_source(S3_KEY, OTHER_CSV)
+    world.s3.calls.clear()
+    new = s3_props(None, Tags={"ticket": "PRIV-2"})
+    result = run(world, cfn_event("Update", new, physical_id=JOB, old=s3_props(None)), T0 + 3600)
+    assert list(world.personalize.jobs) == [JOB]
+    assert (result["PhysicalResourceId"], result["Data"]["Status"]) == (JOB, "COMPLETED")
+    # (the receipt is listed and read by on_event, then again by the finish, which purges the
+    # staged list: the source object is never read)
+    assert world.s3.calls == [
+        "ListObjectsV2",
+        "GetObject",
+        "ListObjectsV2",
+        "GetObject",
+        "DeleteObject",
+    ]
+
+
+def test_rollback_of_a_new_s3_list_that_fails_validation_keeps_the_old_job() -> None:
+    """GIVEN an S3 request (revision r1) whose job completed, then an Update to revision r2
+    whose new object has a malformed line (refused, no job)
+    WHEN CloudFormation rolls back to r1 (the object still holds the r2 list)
+    THEN the rollback succeeds with the r1 job: its receipt records the r1 source, so the
+    object is not read again."""
+    world = fake_world()
+    world.s3.put_source(S3_KEY, USERS_CSV)
+    created = run(world, cfn_event("Create", s3_props("r1")), T0)
+    assert created["Data"]["Status"] == "COMPLETED"
+    world.s3.put_source(S3_KEY, b"USER_ID\nuser-1\nuser,2\n")
+    update = cfn_event("Update", s3_props("r2"), physical_id=JOB, old=s3_props("r1"))
+    with pytest.raises(DeletionFailed):
+        run(world, update, T0 + 3600)
+    rollback = cfn_event("Update", s3_props("r1"), physical_id=JOB, old=s3_props("r2"))
+    result = run(world, rollback, T0 + 3700)
+    assert (result["PhysicalResourceId"], result["Data"]["Status"]) == (JOB, "COMPLETED")
+    assert list(world.personalize.jobs) == [JOB]
+
+
+def test_rollback_of_a_new_s3_list_whose_job_failed_returns_to_the_old_job() -> None:
+    """GIVEN an S3 request (revision r1) whose job completed, and an Update to a new list
+    (object replaced, revision r2) whose job FAILED
+    WHEN CloudFormation rolls back to r1
+    THEN the resource is the r1 job again (not the r2 job the current object would name)."""
+    world = fake_world()
+    world.s3.put_source(S3_KEY, USERS_CSV)
+    run(world, cfn_event("Create", s3_props("r1")), T0)
+    world.s3.put_source(S3_KEY, OTHER_CSV)
+    world.personalize.fail_next_jobs(INVALID)
+    update = cfn_event("Update", s3_props("r2"), physical_id=JOB, old=s3_props("r1"))
+    with pytest.raises(DeletionFailed):
+        run(world, update, T0 + 3600)
+    new_job = expected_job_name(OTHER_CSV)
+    assert set(world.personalize.jobs) == {JOB, new_job}
+    rollback = cfn_event("Update", s3_props("r1"), physical_id=JOB, old=s3_props("r2"))
+    result = run(world, rollback, T0 + 3700)
+    assert result["PhysicalResourceId"] == JOB
+    assert (result["Data"]["JobName"], result["Data"]["Status"]) == (JOB, "COMPLETED")
+
+
+def test_a_proven_update_without_a_job_or_list_refuses_a_changed_object() -> None:
+    """GIVEN an unpinned S3 request QUEUED (the group busy) whose staged list is gone (the
+    tracker gave it up, NOT_STARTED), and the object replaced since
+    WHEN only its tags change (README's advice to try again)
+    THEN no job is started for the list the object holds now: the Update fails saying which
+    properties to change."""
+    world = fake_world()
+    world.s3.put_source(S3_KEY, USERS_CSV)
+    world.personalize.set_dataset_group_busy(properties()["DatasetGroupArn"], until=T0 + 10 * 3600)
+    created = run(world, cfn_event("Create", s3_props(None)), T0)
+    assert created["Data"]["Status"] == "QUEUED"
+    world.services.storage.purge(STAGING_BUCKET, JOB)  # the tracker gave up: list purged
+    world.s3.put_source(S3_KEY, OTHER_CSV)
+    new = s3_props(None, Tags={"ticket": "PRIV-2"})
+    update = cfn_event("Update", new, physical_id=JOB, old=s3_props(None))
+    with pytest.raises(DeletionFailed) as failed:
+        run(world, update, T0 + 11 * 3600)
+    other_sha = str(failed.value).split("(SHA-256 ")[1][:12]
+    assert str(failed.value) == (
+        f"request gdpr-2026-11: s3://{SOURCE_BUCKET}/{S3_KEY} no longer holds the list job "
+        f"{JOB} was named for (SHA-256 {other_sha}... now), and this Update changes none of "
+        "the properties that define the list (Source, RequestName, DatasetGroupArn, "
+        "JobNamePrefix), so no job is started for what it holds now: to delete that list, "
+        "change Source.Revision or pin Source.VersionId; to have job "
+        f"{JOB} started, put its list back; no job started"
+    )
+    assert list(world.personalize.jobs) == []
