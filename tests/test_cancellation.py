@@ -25,6 +25,7 @@ from lifecycle_support import (
     properties,
 )
 from personalize_deletion_runtime import lifecycle, tracker_steps
+from personalize_deletion_runtime.cancellation import declarer_key
 
 pytestmark = pytest.mark.fast
 
@@ -142,7 +143,12 @@ def test_a_request_declared_again_after_its_cancellation_is_submitted() -> None:
     lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
     again = run(world, cfn_event("Create", properties()), T0 + 3600)
     assert (again["PhysicalResourceId"], again["Data"]["Status"]) == (JOB, "QUEUED")
-    assert world.s3.keys() == [f"staging/{JOB}/users.csv"]
+    # (the marker is gone; the Create found the job followed, so it recorded itself as a
+    # declarer: empty, no ids, expired with the staging rule)
+    assert world.s3.keys() == [
+        declarer_key(JOB, cfn_event("Create", properties())),
+        f"staging/{JOB}/users.csv",
+    ]
     world.clock.now = T0 + 4 * 3600
     after = step(world, "submit", JOB)
     assert (after["job"]["arn"], after["tracking"]["lastStatus"]) == (job_arn(JOB), "PENDING")
@@ -170,3 +176,51 @@ def test_a_job_created_before_the_delete_is_followed_not_cancelled() -> None:
         f"staging/{JOB}/cancelled.json",
         f"staging/{JOB}/users.csv",
     ]
+
+
+def test_a_queued_request_whose_resource_was_renamed_is_still_submitted() -> None:
+    """GIVEN a request QUEUED at its Create (the dataset group busy), under logical id A
+    WHEN its construct is renamed: CloudFormation creates the resource under logical id B (the
+    same request, so the same job, which B finds queued and followed), then deletes A's
+    THEN A's Delete cancels nothing (B declares the job), and the tracker's submit step
+    creates the job once the group is free."""
+    world = fake_world()
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3 * 3600)
+    run(world, cfn_event("Create", properties()), T0)
+    renamed = cfn_event("Create", properties()) | {"LogicalResourceId": "RenamedRequest"}
+    again = run(world, renamed, T0 + 600)
+    assert (again["PhysicalResourceId"], again["Data"]["Status"]) == (JOB, "QUEUED")
+    delete = cfn_event("Delete", properties(), physical_id=JOB)
+    assert lifecycle.on_event(delete, world.services) == {"PhysicalResourceId": JOB}
+    assert world.s3.keys() == [declarer_key(JOB, renamed), f"staging/{JOB}/users.csv"]
+
+    world.clock.now = T0 + 4 * 3600
+    after = step(world, "submit", JOB)
+
+    assert (after["job"]["arn"], after["tracking"]["lastStatus"]) == (job_arn(JOB), "PENDING")
+    assert "error" not in after
+    assert list(world.personalize.jobs) == [JOB]
+
+
+def test_a_renamed_resource_removed_later_cancels_its_queued_request() -> None:
+    """GIVEN a queued request whose resource was renamed (B declares it, A was deleted)
+    WHEN B is deleted too (the request removed from the stack)
+    THEN B's Delete cancels it: no resource other than B declares it, and the tracker creates
+    no job."""
+    world = fake_world()
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3 * 3600)
+    run(world, cfn_event("Create", properties()), T0)
+    renamed = cfn_event("Create", properties()) | {"LogicalResourceId": "RenamedRequest"}
+    run(world, renamed, T0 + 600)
+    lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
+    delete_renamed = cfn_event("Delete", properties(), physical_id=JOB) | {
+        "LogicalResourceId": "RenamedRequest"
+    }
+    lifecycle.on_event(delete_renamed, world.services)
+
+    world.clock.now = T0 + 4 * 3600
+    after = step(world, "submit", JOB)
+
+    assert after["error"] == {"Error": "DeletionCancelled", "Cause": cancelled_cause(JOB)}
+    assert world.personalize.jobs == {}
+    assert world.s3.keys() == []

@@ -14,7 +14,13 @@ marker, and the submit step looks for it right before it would create the job:
   saying why. A job created before the marker was written is not affected (nothing can undo
   it): it is followed and recorded as any;
 - a Create or Update that declares the job again and leaves it to be submitted later removes
-  the marker (``withdraw``), so an execution that still follows the job submits it.
+  the marker (``withdraw``), so an execution that still follows the job submits it;
+- a resource that hands a queued request to the tracker and finds an execution already
+  following it records itself as a declarer (``declare``: an empty
+  ``staging/<job>/declared-by/<digest of its stack and logical id>``), and a Delete cancels
+  nothing while another resource is recorded: CloudFormation creates a resource under a new
+  logical id (a renamed construct or request) before it deletes the old one, and the new one
+  declares the same job, which its execution (started by the old one) already follows.
 
 The marker lives under the staging prefix, which every role that needs it may already write,
 list or delete (no new permission), and the staging lifecycle rule expires a leftover one. It
@@ -23,6 +29,7 @@ holds the resource's stack and logical id and the time, never a user id.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Mapping
@@ -37,6 +44,7 @@ from .state import iso
 
 LOGGER = logging.getLogger(__name__)
 MARKER = "cancelled.json"
+DECLARED_BY = "declared-by/"
 
 
 class Cancelled(JobRequestRejected):
@@ -47,10 +55,48 @@ def marker_key(job_name: str) -> str:
     return f"{STAGING_PREFIX}{job_name}/{MARKER}"
 
 
+def declarer_key(job_name: str, event: Mapping[str, Any]) -> str:
+    """The key recording that the event's resource declares ``job_name``: a digest of its stack
+    and logical id (keys name no stack or resource)."""
+    resource = f"{event.get('StackId')}\n{event.get('LogicalResourceId')}"
+    digest = hashlib.sha256(resource.encode()).hexdigest()[:32]
+    return f"{STAGING_PREFIX}{job_name}/{DECLARED_BY}{digest}"
+
+
+def _declarers(bucket: str, job_name: str, services: Services) -> list[str]:
+    prefix = f"{STAGING_PREFIX}{job_name}/{DECLARED_BY}"
+    page = services.storage.client.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=100)
+    return [item["Key"] for item in page.get("Contents", [])]
+
+
+def declare(bucket: str, job_name: str, event: Mapping[str, Any], services: Services) -> None:
+    """Record the event's resource as declaring ``job_name`` (idempotent; a fault is logged:
+    the resource's own Delete would then cancel the request, as without a record)."""
+    try:
+        services.storage.client.put_object(
+            Bucket=bucket, Key=declarer_key(job_name, event), Body=b"", ContentType="text/plain"
+        )
+    except BOOKKEEPING_FAULTS as exc:
+        LOGGER.warning(
+            "the resource could not be recorded as declaring the queued request",
+            extra={"job_name": job_name, "error": str(exc)},
+        )
+
+
 def cancel(bucket: str, job_name: str, event: Mapping[str, Any], services: Services) -> bool:
-    """Mark ``job_name`` as no longer declared, if its list is staged; ``True`` if marked."""
+    """Mark ``job_name`` as no longer declared, if its list is staged and no other resource is
+    recorded as declaring it; ``True`` if marked."""
     try:
         if not services.storage.staged(bucket, job_name):
+            return False
+        mine = declarer_key(job_name, event)
+        if any(key != mine for key in _declarers(bucket, job_name, services)):
+            services.storage.client.delete_object(Bucket=bucket, Key=mine)
+            LOGGER.info(
+                "delete: another resource declares the queued request (a renamed construct or "
+                "request): not cancelled",
+                extra={"job_name": job_name},
+            )
             return False
         services.storage.client.put_object(
             Bucket=bucket,
@@ -89,8 +135,9 @@ def on_delete(
     except PropertyError as exc:
         LOGGER.warning("delete: nothing cancelled", extra={"error": str(exc)})
         return
-    if physical_id.startswith(f"{request.job_name_prefix}-{request.request_name}-"):
-        cancel(request.bucket, physical_id, event, services)
+    if not physical_id.startswith(f"{request.job_name_prefix}-{request.request_name}-"):
+        return
+    cancel(request.bucket, physical_id, event, services)
 
 
 def check(bucket: str, job_name: str, services: Services) -> None:
@@ -111,7 +158,8 @@ def forget(bucket: str, job_name: str, services: Services) -> None:
     """After a cancellation: delete the staged list (whatever ``PurgeStagedInput`` says: no
     job will read it) and the marker."""
     services.storage.purge(bucket, job_name)
-    services.storage.client.delete_object(Bucket=bucket, Key=marker_key(job_name))
+    for key in [marker_key(job_name), *_declarers(bucket, job_name, services)]:
+        services.storage.client.delete_object(Bucket=bucket, Key=key)
 
 
 def withdraw(bucket: str, job_name: str, services: Services) -> None:
