@@ -302,7 +302,10 @@ def test_a_queued_request_refused_for_good_is_not_started_and_its_list_purged(
         f"JobRequestRejected: CreateDataDeletionJob for {JOB} failed with "
         "ResourceNotFoundException: "
     )
-    assert result.cause.endswith("; no job was started; deploy again once the cause is fixed")
+    assert result.cause.endswith(
+        "; no job was started; once the cause is fixed, change a tag of the request and deploy "
+        "(an unchanged request is not sent again)"
+    )
     [event] = world.events()
     assert (event["status"], event["jobArn"]) == ("NOT_STARTED", None)
     # AND nothing will read the staged list now: it is gone

@@ -184,7 +184,8 @@ def _give_up(
         if job.job_arn
         else "no job was started"
         if job.error is not None and job.error.get("Error") == CANCELLED
-        else "no job was started; deploy again once the cause is fixed"
+        else "no job was started; once the cause is fixed, change a tag of the request and "
+        "deploy (an unchanged request is not sent again)"
     )
     if job.follow_up_of is not None and request.retrain != RETRAIN_NONE:
         # The first job's receipt promises the models receipt of this follow-up: write it.
