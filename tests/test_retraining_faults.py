@@ -488,3 +488,43 @@ def test_a_solution_left_out_of_the_list_without_a_campaign_does_not_count(world
     receipt = world.receipt(f"{JOB}.models")
     assert (receipt["outcome"], receipt["effectiveInModels"]) == ("RETRAINED", True)
     assert receipt["unlistedServing"] == []
+
+
+def test_a_follow_up_job_never_started_says_it_will_not_be_and_how_to_delete_those_users(
+    world: World,
+) -> None:
+    """GIVEN a request with FollowUp and Retrain whose first job COMPLETED with interference
+    WHEN a training outlasts the tracking limit, so the follow-up job is never accepted
+    (NOT_STARTED; its staged list is deleted)
+    THEN neither the execution's cause nor the promised models receipt tells the user to wait
+    for it or to deploy again (neither can start it): both say it will not start and that the
+    request must be renamed to run a new job with the same list."""
+    world.double.run_seconds = 5000
+    solution, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(solution, "home-pinned")
+    world.advance(10)
+    play(cfn_event("Create", properties(FollowUp="true", Retrain="ALL")), world, step=100)
+    world.advance(400)
+    world.double.start_training(solution, 50 * 3600)
+    follow_up = follow_up_job_name(JOB)
+
+    result = world.run_tracker(JOB)
+
+    assert (result.status, result.error) == ("FAILED", "DeletionJobNotStarted")
+    assert result.cause.endswith(
+        "; the follow-up job was not started, and will not be (its staged list is deleted): "
+        f"users that imports or trainings brought back while job {JOB} ran may still be in the "
+        "datasets; to delete them, rename the request and deploy (a new job reads the list "
+        "again)"
+    )
+    models = world.receipt(f"{follow_up}.models")
+    assert models["outcome"] == "NOT_RETRAINED"
+    assert models["caveat"] == (
+        f"the follow-up job {follow_up} did not end (NOT_STARTED; see its event), and the "
+        "retraining waits for it: training while a deletion job may still run or start is what "
+        f"the Personalize guide advises against. Job {JOB} COMPLETED (the users are gone from "
+        "the datasets) but the models still reflect them: the follow-up job will not start (its "
+        "staged list is deleted); rename the request and deploy to run a new deletion job with "
+        "the same list, then train new solution versions and update their campaigns once it has "
+        "ended"
+    )

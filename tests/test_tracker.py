@@ -423,3 +423,27 @@ def test_a_stuck_job_is_followed_to_its_end_by_the_execution_its_cause_asks_for(
     )
     [event] = world.events()
     assert (event["status"], event["jobName"]) == ("COMPLETED", JOB)
+
+
+def test_a_job_stuck_under_the_last_execution_name_is_not_sent_to_a_name_the_tracker_ignores(
+    world: World,
+) -> None:
+    """GIVEN a job of 100 hours, STUCK at the tracking limit under <job>, then re-tracked by
+    hand under <job>-9, the last name the deployment's hand-off and the checks of whether a
+    tracker follows a job look at
+    WHEN that execution reaches its own limit with the job still running
+    THEN its cause names no further execution (a name outside those would be ignored by every
+    later deploy) and says how to read the job's end instead."""
+    world.double.run_seconds = 100 * 3600
+    hand_off(world)
+    assert world.run_tracker(JOB).error == "DeletionJobStuck"
+
+    last = run_execution(world, f"{JOB}-9", {**world.tracker_input(JOB), "retrack": True})
+
+    assert (last.status, last.error) == ("FAILED", "DeletionJobStuck")
+    assert last.cause.endswith(
+        f"; it may still end: the tracker has used every execution name it follows this job "
+        f"under (up to {JOB}-9), so neither a re-track nor a deploy can record it; read its end "
+        "with aws personalize describe-data-deletion-job --data-deletion-job-arn "
+        f"{job_arn(JOB)}"
+    )

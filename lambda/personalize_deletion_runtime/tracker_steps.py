@@ -34,6 +34,11 @@ CANCELLED = "DeletionCancelled"
 """``error.Error`` of a queued request whose resource CloudFormation deleted first."""
 FOLLOW_UP = "FOLLOW_UP"
 """``outcome.status`` when the finish step queued the further job (the definition's Choice)."""
+FOLLOW_UP_NOT_STARTED = (
+    "the follow-up job was not started, and will not be (its staged list is deleted): users "
+    "that imports or trainings brought back while job {first} ran may still be in the "
+    "datasets; to delete them, rename the request and deploy (a new job reads the list again)"
+)
 RETRACK = "retrack"
 """Top-level input field of an execution started by hand to re-track a job (``"retrack":
 true``): its first step renews the tracking limit from the time it runs, so that an input copied
@@ -177,13 +182,12 @@ def _give_up(
     detail = give_up(record, job.job_arn, last_status, reason, services)
     error = JOB_STUCK if job.job_arn else JOB_NOT_STARTED
     advice = (
-        f"it may still end: to record its end, start an execution of this state machine named "
-        f'{_next_execution(job, execution)} with this execution\'s input and "{RETRACK}": true '
-        "added at its top level (it follows the job for another tracking limit), or change a "
-        "tag of the request and deploy (an unchanged request is not sent again)"
+        _stuck_advice(job, execution)
         if job.job_arn
         else "no job was started"
         if job.error is not None and job.error.get("Error") == CANCELLED
+        else FOLLOW_UP_NOT_STARTED.format(first=job.follow_up_of)
+        if job.follow_up_of is not None
         else "no job was started; once the cause is fixed, change a tag of the request and "
         "deploy (an unchanged request is not sent again)"
     )
@@ -197,12 +201,39 @@ def _give_up(
 
 
 def _not_retrained(job: TrackedJob, status: str) -> str:
-    return (
+    first = (
         f"the follow-up job {job.job_name} did not end ({status}; see its event), and the "
         "retraining waits for it: training while a deletion job may still run or start is what "
         f"the Personalize guide advises against. Job {job.follow_up_of} COMPLETED (the users "
-        "are gone from the datasets) but the models still reflect them: once the follow-up "
-        "job has ended, train new solution versions and update their campaigns yourself"
+        "are gone from the datasets) but the models still reflect them: "
+    )
+    if job.job_arn is None:  # never started, and never will: its staged list is deleted
+        return first + (
+            "the follow-up job will not start (its staged list is deleted); rename the request "
+            "and deploy to run a new deletion job with the same list, then train new solution "
+            "versions and update their campaigns once it has ended"
+        )
+    return first + (
+        "once the follow-up job has ended, train new solution versions and update their "
+        "campaigns yourself"
+    )
+
+
+def _stuck_advice(job: TrackedJob, execution: str) -> str:
+    """How to record the end of a job still running at the tracking limit."""
+    retag = "change a tag of the request and deploy (an unchanged request is not sent again)"
+    following = _next_execution(job, execution)
+    if following is None:
+        return (
+            f"it may still end: the tracker has used every execution name it follows this job "
+            f"under (up to {execution.rsplit(':', 1)[-1]}), so neither a re-track nor a deploy "
+            "can record it; read its end with aws personalize describe-data-deletion-job "
+            f"--data-deletion-job-arn {job.job_arn}"
+        )
+    return (
+        f"it may still end: to record its end, start an execution of this state machine named "
+        f'{following} with this execution\'s input and "{RETRACK}": true added at its top '
+        f"level (it follows the job for another tracking limit), or {retag}"
     )
 
 
@@ -220,13 +251,15 @@ def _retrack(job: TrackedJob, services: Services) -> TrackedJob:
     )
 
 
-def _next_execution(job: TrackedJob, execution: str) -> str:
-    """The name after this execution's in the order the deployment uses (``<job>-2``, ...)."""
+def _next_execution(job: TrackedJob, execution: str) -> str | None:
+    """The name after this execution's in the order the deployment uses (``<job>-2``, ...);
+    ``None`` after the last one (or a name outside them): the deployment's hand-off and the
+    checks of whether a tracker follows a job look at those names only."""
     names = execution_names(job.follow_up_of or job.job_name)
     current = execution.rsplit(":", 1)[-1]
     if current in names[:-1]:
         return names[names.index(current) + 1]
-    return f"{current}-retrack"
+    return None
 
 
 def _record(job: TrackedJob, request: DeletionRequest, execution: str) -> JobRecord:
