@@ -318,10 +318,6 @@ class FakeS3:
             page["Contents"] = [{"Key": key, "Size": len(objects[key].body)} for key in keys]
         return page
 
-    def upload_file(self, filename: str, bucket: str, key: str, **_: Any) -> None:
-        with open(filename, "rb") as source:
-            self.put_object(Bucket=bucket, Key=key, Body=source.read())
-
     def put_object(self, **request: Any) -> dict[str, Any]:
         self.calls.append("PutObject")
         objects = self._bucket("PutObject", request["Bucket"])
@@ -333,6 +329,8 @@ class FakeS3:
                 412,
             )
         body = request.get("Body", b"")
+        if hasattr(body, "read"):  # an open file, as boto3 streams one
+            body = body.read()
         objects[request["Key"]] = _Object(
             body if isinstance(body, bytes) else body.encode(), dict(request.get("Metadata", {}))
         )

@@ -63,11 +63,16 @@ def grant_follow_up(
     provider: DeletionJobProvider, tracker: DeletionTracker, bucket: s3.IBucket
 ) -> None:
     """Whoever records a job's end may stage its list again for the follow-up job (a copy
-    inside the staging prefix: read the first job's list, write the second's)."""
+    inside the staging prefix: read the first job's list, write the second's, and delete
+    exactly the version written if the bucket turns out versioned)."""
     staging = bucket.arn_for_objects(f"{STAGING_PREFIX}*")
     for role in (provider.role, tracker.function_role):
         add_to_principal_policy(
-            role, iam.PolicyStatement(actions=["s3:GetObject", "s3:PutObject"], resources=[staging])
+            role,
+            iam.PolicyStatement(
+                actions=["s3:DeleteObjectVersion", "s3:GetObject", "s3:PutObject"],
+                resources=[staging],
+            ),
         )
 
 
@@ -82,7 +87,8 @@ def grant_bucket_and_role(
     """What the provider's handlers and the tracker's step need for this bucket and role.
 
     Both may submit a job (PassRole) and record its end (receipts, purge); only the
-    provider's handlers stage lists.
+    provider's handlers stage lists, and delete exactly the version a list was staged as when
+    the bucket turns out versioned at deploy (``s3:DeleteObjectVersion``, staging prefix only).
     """
     provider.grant_job_management(job_name_prefix)
     tracker.grant_job_management(job_name_prefix)
@@ -103,8 +109,11 @@ def grant_bucket_and_role(
             "is never rewritten); limited to the receipts prefix.",
         ),
     ]
-    roles = {provider.role: [staging, receipts], tracker.function_role: [receipts]}
-    for role, writable in roles.items():
+    roles = {
+        provider.role: ([staging, receipts], ["s3:DeleteObject", "s3:DeleteObjectVersion"]),
+        tracker.function_role: ([receipts], ["s3:DeleteObject"]),
+    }
+    for role, (writable, deletions) in roles.items():
         add_to_principal_policy(
             role,
             iam.PolicyStatement(
@@ -116,7 +125,7 @@ def grant_bucket_and_role(
         for actions, resources in (
             (["s3:PutObject"], writable),
             (["s3:GetObject"], [receipts]),
-            (["s3:DeleteObject"], [staging]),
+            (deletions, [staging]),
         ):
             add_to_principal_policy(role, iam.PolicyStatement(actions=actions, resources=resources))
         # Whether a receipt or a staged list exists is asked by listing its key (see

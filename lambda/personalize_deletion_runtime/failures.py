@@ -61,6 +61,8 @@ def forget_copies(
     job_name: str,
     services: Services,
     source_version_id: str | None = None,
+    *,
+    purge_staged: bool = True,
 ) -> None:
     """Delete the copies of a list no job will read (a refused or abandoned submission, which
     fails its resource): the staged list, and the version of a local list's CDK asset it was
@@ -73,12 +75,13 @@ def forget_copies(
     list that is gone), and an asset is deleted only at its job's own key (one named by a
     hash serves every job of its request and list). A deletion that fails is logged; the
     staged list then expires by the bucket's lifecycle rule, the asset stays (the README says
-    how to remove it).
+    how to remove it). ``purge_staged=False``: the staged list is gone already (a versioned
+    bucket's, deleted by its version: a purge there would only add a delete marker).
     """
     if services.tracker is not None and services.tracker.following(job_name):
         LOGGER.info("list kept: a tracker execution follows its job", extra={"job_name": job_name})
         return
-    if request.purge_staged_input:
+    if request.purge_staged_input and purge_staged:
         try:
             services.storage.purge(request.bucket, job_name)
         except BOOKKEEPING_FAULTS as exc:  # the lifecycle rule expires it; the reason stays ours

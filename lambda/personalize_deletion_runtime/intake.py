@@ -24,7 +24,14 @@ from .personalize_api import JobRequestRejected, TransientFault
 from .properties import DeletionRequest
 from .request_rules import compose_job_name
 from .services import Services
-from .staging import SOURCE_VERSION, CanonicalList, SourceError, SourceRemoved, scratch_dir
+from .staging import (
+    SOURCE_VERSION,
+    CanonicalList,
+    SourceError,
+    SourceRemoved,
+    VersionedBucket,
+    scratch_dir,
+)
 from .submission import submit
 from .user_list import InputValidationError
 
@@ -99,7 +106,13 @@ def take(
             LOGGER.info("update keeps the job identity: no new job", extra={"job_name": job_name})
             job_arn, restaged = _existing_or_staged(request, canonical, job_name, services)
             return Intake(job_name, job_arn, summary, restaged=restaged)
-        location = services.storage.stage(request, canonical, job_name)
+        try:
+            location = services.storage.stage(request, canonical, job_name)
+        except VersionedBucket as exc:  # the staged version is deleted; the asset's goes too
+            forget_copies(
+                request, job_name, services, summary.get(SOURCE_VERSION), purge_staged=False
+            )
+            raise _versioned(request, exc) from exc
         try:
             submission = submit(request, job_name, location, services)
         except JobRequestRejected as exc:
@@ -154,8 +167,16 @@ def _existing_or_staged(
             return None, False
     except (ClientError, BotoCoreError) as exc:  # stage all the same: the same bytes
         LOGGER.warning("staged list not checked", extra={"job_name": job_name, "error": str(exc)})
-    services.storage.stage(request, canonical, job_name)
+    try:
+        services.storage.stage(request, canonical, job_name)
+    except VersionedBucket as exc:  # the version staged is deleted; the job keeps its asset
+        raise _versioned(request, exc) from exc
     return None, True
+
+
+def _versioned(request: DeletionRequest, exc: VersionedBucket) -> DeletionFailed:
+    """The failure of a request whose list was refused by a versioned deletion bucket."""
+    return DeletionFailed(f"request {request.request_name}: {exc}; no job was started")
 
 
 def _known_by_hash(

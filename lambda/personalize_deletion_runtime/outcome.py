@@ -37,7 +37,7 @@ from .personalize_api import JobRequestRejected, JobState, TransientFault
 from .properties import RETRAIN_NONE, DeletionRequest
 from .request_rules import follow_up_job_name
 from .services import Services
-from .staging import SOURCE_VERSION
+from .staging import SOURCE_VERSION, VersionedBucket
 from .state import Origin, iso, parse_iso
 
 LOGGER = logging.getLogger(__name__)
@@ -255,7 +255,10 @@ def _follow_up(
     """The further job the guide recommends after interference (opt-in, one at most).
 
     Its list is staged before this job's copy is purged; the tracker submits it once the
-    pre-flight finds the interfering work ended.
+    pre-flight finds the interfering work ended. None is queued when the bucket has become
+    versioned since the first list was staged (its copy is deleted, the reason logged): the
+    event's warning says to run another deletion job, and a deployment of one names the
+    bucket and the fix.
     """
     request = record.request
     if not (
@@ -267,7 +270,12 @@ def _follow_up(
     ):
         return None
     name = follow_up_job_name(record.job_name)
-    if not services.storage.copy_staged(request.bucket, record.job_name, name):
+    try:
+        copied = services.storage.copy_staged(request.bucket, record.job_name, name)
+    except VersionedBucket as exc:  # versioned since the list was staged: the copy is deleted
+        LOGGER.error("follow-up not staged", extra={"job_name": name, "error": str(exc)})
+        return None
+    if not copied:
         LOGGER.warning("follow-up not possible: the list is gone", extra={"job_name": name})
         return None
     return name

@@ -38,7 +38,6 @@ class S3Client(Protocol):
 
     def get_object(self, **kwargs: Any) -> dict[str, Any]: ...
     def list_objects_v2(self, **kwargs: Any) -> dict[str, Any]: ...
-    def upload_file(self, filename: str, bucket: str, key: str, **kwargs: Any) -> None: ...
     def put_object(self, **kwargs: Any) -> dict[str, Any]: ...
     def delete_object(self, **kwargs: Any) -> dict[str, Any]: ...
     def copy_object(self, **kwargs: Any) -> dict[str, Any]: ...
@@ -68,6 +67,32 @@ when its key is missing, so the key must stay, holding no ids."""
 CLI_EMPTY_ASSET_BYTES = 22
 """The CDK CLI counts an object of at most this many bytes (an empty zip) as a missing asset,
 and uploads the asset over it on every ``cdk deploy``: a tombstone must be larger."""
+
+
+class VersionedBucket(RuntimeError):
+    """A write to the deletion bucket was given a version id: the bucket has versioning
+    enabled, where the purge of a staged list and its lifecycle expiration only add a delete
+    marker and leave the list behind as a noncurrent version. The version written was
+    deleted again, or the message says it could not be (and how to delete it by hand)."""
+
+    def __init__(self, bucket: str, key: str, version_id: str, not_deleted: str | None) -> None:
+        written = f"version {version_id} of s3://{bucket}/{key}"
+        removal = (
+            f"the list just written ({written}) was deleted again"
+            if not_deleted is None
+            else f"the list just written ({written}) could not be deleted ({not_deleted}): "
+            f"delete it with aws s3api delete-object --bucket {bucket} --key {key} "
+            f"--version-id {version_id}"
+        )
+        super().__init__(
+            f"bucket '{bucket}' has versioning enabled, and a deletion bucket must not be "
+            "versioned: the purge of a staged list and its lifecycle expiration only add a "
+            "delete marker, so every list of user ids would stay as a noncurrent version; "
+            f"{removal}; suspend its versioning (aws s3api put-bucket-versioning --bucket "
+            f"{bucket} --versioning-configuration Status=Suspended) and delete the noncurrent "
+            "versions it holds under staging/, or give the construct a bucket that was never "
+            "versioned, then deploy again"
+        )
 
 
 def tombstone_body(job_name: str) -> bytes:
@@ -140,27 +165,49 @@ class Storage:
         self.client.delete_object(Bucket=bucket, Key=key, VersionId=version_id)
 
     def stage(self, request: DeletionRequest, canonical: CanonicalList, job_name: str) -> str:
-        """Upload the canonical list for ``job_name``; returns the dataLocation."""
-        self.client.upload_file(canonical.path, request.bucket, staged_key(job_name))
+        """Upload the canonical list for ``job_name``; returns the dataLocation.
+
+        One PutObject streamed from the file (botocore reads a file body in chunks, so a list
+        of ``MaxInputBytes`` never sits in memory), whose answer says whether the bucket is
+        versioned: raises :class:`VersionedBucket` (the version written deleted) if it is.
+        """
+        key = staged_key(job_name)
+        with open(canonical.path, "rb") as body:
+            written = self.client.put_object(Bucket=request.bucket, Key=key, Body=body)
+        self._unversioned(request.bucket, key, written)
         return data_location(request.bucket, job_name)
 
     def copy_staged(self, bucket: str, job_name: str, to_job_name: str) -> bool:
         """Stage the list of ``job_name`` again for ``to_job_name`` (a follow-up job).
 
         Idempotent: ``True`` when the copy exists afterwards; ``False`` when the first job's
-        list is gone and no copy was made earlier (nothing left to delete from).
+        list is gone and no copy was made earlier (nothing left to delete from). Raises
+        :class:`VersionedBucket` (the copy deleted) in a versioned bucket.
         """
+        key = staged_key(to_job_name)
         try:
-            self.client.copy_object(
-                Bucket=bucket,
-                Key=staged_key(to_job_name),
-                CopySource={"Bucket": bucket, "Key": staged_key(job_name)},
+            copied = self.client.copy_object(
+                Bucket=bucket, Key=key, CopySource={"Bucket": bucket, "Key": staged_key(job_name)}
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
                 raise
             return self.staged(bucket, to_job_name)
+        self._unversioned(bucket, key, copied)
         return True
+
+    def _unversioned(self, bucket: str, key: str, written: dict[str, Any]) -> None:
+        """Nothing, if the answer to a write names no version (or the "null" version of a
+        bucket whose versioning is suspended: a DeleteObject removes that one); otherwise
+        delete exactly the version written and raise :class:`VersionedBucket`."""
+        version_id = written.get("VersionId")
+        if version_id in (None, "null"):
+            return
+        try:
+            self.client.delete_object(Bucket=bucket, Key=key, VersionId=version_id)
+        except (ClientError, BotoCoreError) as exc:
+            raise VersionedBucket(bucket, key, version_id, str(exc)) from exc
+        raise VersionedBucket(bucket, key, version_id, None)
 
     def staged(self, bucket: str, job_name: str) -> bool:
         """Whether the staged list of ``job_name`` exists (asked by listing its key: the roles
