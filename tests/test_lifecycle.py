@@ -478,8 +478,9 @@ def test_delete_never_calls_personalize(
     # WHEN CloudFormation deletes a resource with this physical id
     outcome = play(cfn_event("Delete", properties(), physical_id=physical_id), world)
 
-    # THEN it succeeds at once with the same id, with no Personalize call; S3 is asked only
-    # whether the job's list is still staged (it is not: nothing to cancel)
+    # THEN it succeeds at once with the same id, with no Personalize call; in S3 the
+    # resource's own declarer key is deleted (none exists), and S3 is asked only whether the
+    # job's list is still staged (it is not: nothing to cancel)
     assert (outcome.physical_id, outcome.data, outcome.reason, outcome.polls) == (
         physical_id,
         data,
@@ -487,7 +488,7 @@ def test_delete_never_calls_personalize(
         polls,
     )
     assert world.double.calls == []
-    assert world.s3_calls == (["ListObjectsV2"] if physical_id == JOB else [])
+    assert world.s3_calls == (["DeleteObject", "ListObjectsV2"] if physical_id == JOB else [])
     assert world.keys() == [f"receipts/{JOB}.json"]
 
 

@@ -164,8 +164,6 @@ class _Poll:
         self.services = services
         self.now = services.clock()
         self.job_name = ticket.job_name
-        self.started_execution = True
-        """Whether the last hand-off started the execution (``False``: one already followed)."""
         self.origin = Origin(
             stack_id=_event_field(event, "StackId"),
             logical_resource_id=_event_field(event, "LogicalResourceId"),
@@ -248,10 +246,9 @@ class _Poll:
             return {"IsComplete": False}
         if self.request.completion != WAIT:
             execution = self._hand_off(None, QUEUED, blocked_by)
-            if not self.started_execution:
-                # Another resource may have queued it (a renamed construct or request, whose
-                # Delete comes next): this one declares it too, so that Delete cancels nothing.
-                cancellation.declare(self.request.bucket, self.job_name, self.event, self.services)
+            # Whoever started the execution: the Delete of another resource declaring the job
+            # (a renamed copy, another stack) must not cancel it while this one declares it.
+            cancellation.declare(self.request.bucket, self.job_name, self.event, self.services)
             return self._answer(NOT_YET, QUEUED, NOT_YET, execution)
         self.forget_unread_copies()
         raise DeletionFailed(
@@ -309,9 +306,7 @@ class _Poll:
             requested_at=iso(self.ticket.started_at),
             blockers=self.ticket.blockers,
         )
-        following = self.services.tracker.follow(tracked)
-        self.started_execution = following.started
-        return following.arn
+        return self.services.tracker.follow(tracked).arn
 
     def _wait_expired(self, job_arn: str, status: str, unconfirmed: str | None) -> str:
         seen = f"{status} ({unconfirmed})" if unconfirmed else status
