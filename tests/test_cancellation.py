@@ -173,11 +173,10 @@ def test_a_job_created_before_the_delete_is_followed_not_cancelled() -> None:
     assert (again["job"]["arn"], again["tracking"]["giveUp"]) == (job_arn(JOB), False)
     assert "error" not in again
     assert list(world.personalize.jobs) == [JOB]
-    # (the job may still read its list: it stays; the marker expires with the staging rule)
-    assert world.s3.keys(STAGING_BUCKET) == [
-        f"staging/{JOB}/cancelled.json",
-        f"staging/{JOB}/users.csv",
-    ]
+    # (the job may still read its list: it stays. The marker the Delete left is gone: a submit
+    # step that finds the job, created or adopted, deletes the marker and the declarer keys,
+    # which no longer decide anything; before, the marker stayed until the staging rule)
+    assert world.s3.keys(STAGING_BUCKET) == [f"staging/{JOB}/users.csv"]
 
 
 def test_a_queued_request_whose_resource_was_renamed_is_still_submitted() -> None:
@@ -359,3 +358,25 @@ def test_a_stale_declarer_does_not_keep_an_undeclared_request_alive() -> None:
     assert after["error"] == {"Error": "DeletionCancelled", "Cause": cancelled_cause(JOB)}
     assert world.personalize.jobs == {}
     assert world.s3.keys() == []
+
+
+def test_the_submit_step_that_creates_the_job_removes_the_declarer_keys() -> None:
+    """GIVEN a request QUEUED under logical id A and declared by B too (a rename)
+    WHEN the tracker's submit step creates the job
+    THEN both declarer keys are deleted (no cancellation applies to a job that exists): only
+    the staged list, which the job reads, stays."""
+    world = fake_world()
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3 * 3600)
+    created = cfn_event("Create", properties())
+    run(world, created, T0)
+    renamed = cfn_event("Create", properties()) | {"LogicalResourceId": "RenamedRequest"}
+    run(world, renamed, T0 + 600)
+    assert world.s3.keys() == sorted(
+        [declarer_key(JOB, created), declarer_key(JOB, renamed), f"staging/{JOB}/users.csv"]
+    )
+
+    world.clock.now = T0 + 4 * 3600
+    after = step(world, "submit", JOB)
+
+    assert after["job"]["arn"] == job_arn(JOB)
+    assert world.s3.keys() == [f"staging/{JOB}/users.csv"]

@@ -23,7 +23,9 @@ marker, and the submit step looks for it right before it would create the job:
   the request outlives a renamed copy rolled back, a second stack, a failed ``WAIT`` copy; and
   CloudFormation creates a resource under a new logical id (a renamed construct or request)
   before it deletes the old one. A Delete that wrote its marker looks once more and removes it
-  if a declarer appeared meanwhile (each side writes, then reads the other's key).
+  if a declarer appeared meanwhile (each side writes, then reads the other's key);
+- once the submit step has the job (created or found), cancellation no longer applies: the
+  declarer keys and a marker are deleted (``settle``), as on a cancellation (``forget``).
 
 The marker lives under the staging prefix, which every role that needs it may already write,
 list or delete (no new permission), and the staging lifecycle rule expires a leftover one. It
@@ -171,8 +173,24 @@ def check(bucket: str, job_name: str, services: Services) -> None:
 
 def forget(bucket: str, job_name: str, services: Services) -> None:
     """After a cancellation: delete the staged list (whatever ``PurgeStagedInput`` says: no
-    job will read it) and the marker."""
+    job will read it), the marker and the declarer keys."""
     services.storage.purge(bucket, job_name)
+    _clear(bucket, job_name, services)
+
+
+def settle(bucket: str, job_name: str, services: Services) -> None:
+    """The submit step has the job: no cancellation applies any more; delete the marker and
+    the declarer keys (a fault is logged: the staging lifecycle rule expires them)."""
+    try:
+        _clear(bucket, job_name, services)
+    except BOOKKEEPING_FAULTS as exc:
+        LOGGER.warning(
+            "the declarer keys of a submitted request were not deleted",
+            extra={"job_name": job_name, "error": str(exc)},
+        )
+
+
+def _clear(bucket: str, job_name: str, services: Services) -> None:
     for key in [marker_key(job_name), *_declarers(bucket, job_name, services)]:
         services.storage.client.delete_object(Bucket=bucket, Key=key)
 
