@@ -178,6 +178,23 @@ def test_another_resource_adopting_a_recorded_failed_job_still_fails() -> None:
     assert str(failed.value) == f"data deletion job {JOB} FAILED: {INVALID}{FAILED_ADVICE}"
 
 
+def test_a_re_added_resource_adopting_its_predecessors_failed_job_fails_its_create() -> None:
+    """GIVEN a request handed to the tracker whose job FAILED (recorded by the tracker for this
+    stack and logical id), then removed from the stack (Delete)
+    WHEN the user adds the same request back under the same construct id (a Create of a new
+    resource, which adopts the FAILED job of the same name)
+    THEN the Create fails with the failure and the advice to rename: a recorded failure lets
+    only an Update (a rollback past a rename) stand FAILED, never a Create, whose user would
+    believe the deletion ran."""
+    world = fake_world(run_seconds=3 * 3600)
+    handed_off_job_that_failed(world, recorded=True)
+    lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
+    with pytest.raises(DeletionFailed) as failed:
+        run(world, cfn_event("Create", properties()), T0 + 5 * 3600)
+    assert str(failed.value) == f"data deletion job {JOB} FAILED: {INVALID}{FAILED_ADVICE}"
+    assert list(world.personalize.jobs) == [JOB]
+
+
 # ----------------------------------------------------------- S3 sources read only once
 
 

@@ -25,9 +25,11 @@ Safety rules, all enforced here:
 - Delete never calls Personalize and never fails: a deletion cannot be undone, so removing a
   request removes nothing, and a job being tracked goes on being tracked; a request QUEUED
   with the tracker and not submitted yet is cancelled (:mod:`.cancellation`);
-- a FAILED job fails the event, unless it is the resource's own job (its physical id, or one
-  its receipt records for this very resource) and its failure was recorded before the event:
-  the resource then stands as it did after the hand-off, ``Status`` FAILED (see ``ended``);
+- a FAILED job fails the event, unless the event is an Update, the job is the resource's own
+  (its physical id, or one its receipt records for this very resource) and its failure was
+  recorded before the event: the resource then stands as it did after the hand-off,
+  ``Status`` FAILED (see ``ended``); a Create never does (a request added back after its job
+  FAILED is told so);
 - no user id is ever logged, returned or put in a reason: only counts and hashes.
 """
 
@@ -228,7 +230,12 @@ class _Poll:
     def _failure_known(self) -> bool:
         """See :func:`.outcome.failure_recorded` (the resource's own job: its physical id)."""
         return failure_recorded(
-            self.request.bucket, self.job_name, self.origin, self.ticket.kept, self.services
+            self.request.bucket,
+            self.job_name,
+            self.origin,
+            self.ticket.kept,
+            self.services,
+            update=self.event.get("RequestType") == "Update",
         )
 
     def running(self, job_arn: str, status: str, unconfirmed: str | None = None) -> dict[str, Any]:
