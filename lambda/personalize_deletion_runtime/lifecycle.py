@@ -107,7 +107,7 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
         started_at=started,
         deadline=started + wait_seconds,
         blockers=intake.blockers,
-        kept=physical_id == intake.job_name,
+        kept=physical_id == intake.job_name or intake.returned,
         restaged=intake.restaged,
     )
     return {"PhysicalResourceId": intake.job_name, TICKET_KEY: ticket.to_json()}
