@@ -16,6 +16,7 @@ from lifecycle_support import (
     GROUP,
     OTHER_CSV,
     SOURCE_BUCKET,
+    STACK_ID,
     STAGING_BUCKET,
     T0,
     USERS_CSV,
@@ -24,14 +25,15 @@ from lifecycle_support import (
     job_arn,
     properties,
 )
-from personalize_deletion_runtime import lifecycle, tracker_steps
-from personalize_deletion_runtime.cancellation import declarer_key
+from personalize_deletion_runtime import cancellation, lifecycle, tracker_steps
+from personalize_deletion_runtime.cancellation import declarer_key, marker_key
 
 pytestmark = pytest.mark.fast
 
 JOB = expected_job_name(USERS_CSV)
 NEW_JOB = expected_job_name(OTHER_CSV)
 NEW_KEY = "assets/9a8b7c.csv"
+OTHER_STACK = STACK_ID.replace("privacy", "privacy-eu")
 
 
 def cancelled_cause(job: str) -> str:
@@ -171,11 +173,10 @@ def test_a_job_created_before_the_delete_is_followed_not_cancelled() -> None:
     assert (again["job"]["arn"], again["tracking"]["giveUp"]) == (job_arn(JOB), False)
     assert "error" not in again
     assert list(world.personalize.jobs) == [JOB]
-    # (the job may still read its list: it stays; the marker expires with the staging rule)
-    assert world.s3.keys(STAGING_BUCKET) == [
-        f"staging/{JOB}/cancelled.json",
-        f"staging/{JOB}/users.csv",
-    ]
+    # (the job may still read its list: it stays. The marker the Delete left is gone: a submit
+    # step that finds the job, created or adopted, deletes the marker and the declarer keys,
+    # which no longer decide anything; before, the marker stayed until the staging rule)
+    assert world.s3.keys(STAGING_BUCKET) == [f"staging/{JOB}/users.csv"]
 
 
 def test_a_queued_request_whose_resource_was_renamed_is_still_submitted() -> None:
@@ -224,3 +225,158 @@ def test_a_renamed_resource_removed_later_cancels_its_queued_request() -> None:
     assert after["error"] == {"Error": "DeletionCancelled", "Cause": cancelled_cause(JOB)}
     assert world.personalize.jobs == {}
     assert world.s3.keys() == []
+
+
+# ------------------------------------------------ every resource that queues it declares it
+
+
+def test_a_rolled_back_rename_does_not_cancel_the_job_the_old_resource_still_declares() -> None:
+    """GIVEN a request QUEUED under logical id A (A started the tracker's execution), and a
+    rename that created it under logical id B (B found the execution following: QUEUED too)
+    WHEN another resource fails, and CloudFormation's rollback deletes B (A stays)
+    THEN B's Delete cancels nothing: A, which queued the request, is recorded as declaring it
+    too, and the submit step creates the job once the group is free."""
+    world = fake_world()
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3 * 3600)
+    created = cfn_event("Create", properties())
+    assert run(world, created, T0)["Data"]["Status"] == "QUEUED"
+    renamed = cfn_event("Create", properties()) | {"LogicalResourceId": "RenamedRequest"}
+    assert run(world, renamed, T0 + 600)["Data"]["Status"] == "QUEUED"
+    delete_b = cfn_event("Delete", properties(), physical_id=JOB) | {
+        "LogicalResourceId": "RenamedRequest"
+    }
+    lifecycle.on_event(delete_b, world.services)
+    assert world.s3.keys() == [declarer_key(JOB, created), f"staging/{JOB}/users.csv"]
+
+    world.clock.now = T0 + 4 * 3600
+    after = step(world, "submit", JOB)
+
+    assert (after["job"]["arn"], after["tracking"]["lastStatus"]) == (job_arn(JOB), "PENDING")
+    assert "error" not in after
+    assert list(world.personalize.jobs) == [JOB]
+
+
+def test_a_second_stack_removed_first_does_not_cancel_the_first_stacks_queued_job() -> None:
+    """GIVEN a request QUEUED by stack 1, and the same request declared by stack 2 (same
+    staging bucket: it finds the job queued and followed)
+    WHEN stack 2 is deleted first
+    THEN its Delete cancels nothing (stack 1 declares the job), and the job is created."""
+    world = fake_world()
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3 * 3600)
+    run(world, cfn_event("Create", properties()), T0)
+    other = cfn_event("Create", properties()) | {"StackId": OTHER_STACK}
+    assert run(world, other, T0 + 600)["Data"]["Status"] == "QUEUED"
+    delete_other = cfn_event("Delete", properties(), physical_id=JOB) | {"StackId": OTHER_STACK}
+    lifecycle.on_event(delete_other, world.services)
+
+    world.clock.now = T0 + 4 * 3600
+    after = step(world, "submit", JOB)
+
+    assert (after["job"]["arn"], "error" in after) == (job_arn(JOB), False)
+    assert list(world.personalize.jobs) == [JOB]
+
+
+def test_a_delete_between_another_resources_withdraw_and_hand_off_cancels_nothing() -> None:
+    """GIVEN a request QUEUED by stack 1, and stack 2 creating the same request: its on_event
+    withdrew any marker, its hand-off has not come yet
+    WHEN stack 1 is deleted now (no other declarer is recorded yet: its Delete leaves a marker)
+    THEN stack 2's hand-off declares the job and removes that marker: stack 2 succeeds QUEUED
+    and the submit step creates the job."""
+    world = fake_world()
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3 * 3600)
+    run(world, cfn_event("Create", properties()), T0)
+    other = cfn_event("Create", properties()) | {"StackId": OTHER_STACK}
+    world.clock.now = T0 + 600
+    merged = {**other, **lifecycle.on_event(other, world.services)}
+    assert lifecycle.is_complete(merged, world.services) == {"IsComplete": False}
+    lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
+    assert world.s3.keys() == [marker_key(JOB), f"staging/{JOB}/users.csv"]
+    while (result := lifecycle.is_complete(merged, world.services))["IsComplete"] is False:
+        world.clock.now += 20
+    assert result["Data"]["Status"] == "QUEUED"
+    assert world.s3.keys() == [declarer_key(JOB, other), f"staging/{JOB}/users.csv"]
+
+    world.clock.now = T0 + 4 * 3600
+    after = step(world, "submit", JOB)
+
+    assert (after["job"]["arn"], "error" in after) == (job_arn(JOB), False)
+    assert list(world.personalize.jobs) == [JOB]
+
+
+def test_a_declaration_racing_a_deletes_marker_keeps_the_request() -> None:
+    """GIVEN a request QUEUED by stack 1, and stack 2 declaring the same request
+    WHEN stack 1's Delete finds no other declarer, and stack 2 records itself (and removes a
+    marker: there is none yet) before stack 1's marker lands
+    THEN the Delete, looking again once its marker is written, finds stack 2 and removes the
+    marker: the submit step creates the job."""
+    world = fake_world()
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3 * 3600)
+    run(world, cfn_event("Create", properties()), T0)
+    other = cfn_event("Create", properties()) | {"StackId": OTHER_STACK}
+    client = world.services.storage.client
+    put_object = client.put_object
+
+    def racing_put(**request: Any) -> Any:
+        if request["Key"] == marker_key(JOB):  # stack 2's declaration lands right before
+            cancellation.declare(STAGING_BUCKET, JOB, other, world.services)
+        return put_object(**request)
+
+    client.put_object = racing_put
+    lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
+    client.put_object = put_object
+    assert world.s3.keys() == [declarer_key(JOB, other), f"staging/{JOB}/users.csv"]
+
+    world.clock.now = T0 + 4 * 3600
+    after = step(world, "submit", JOB)
+
+    assert (after["job"]["arn"], "error" in after) == (job_arn(JOB), False)
+
+
+def test_a_stale_declarer_does_not_keep_an_undeclared_request_alive() -> None:
+    """GIVEN a request QUEUED under logical id A (a tags-only Update of A queued it again),
+    then removed (A's Delete cancels it), then added back under logical id Z (which withdraws
+    the cancellation and declares the job)
+    WHEN Z is removed as well
+    THEN Z's Delete cancels it: A's Delete removed A's own key, so no stale key keeps a request
+    no resource declares; the submit step creates no job."""
+    world = fake_world()
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 30 * 3600)
+    run(world, cfn_event("Create", properties()), T0)
+    tagged = properties(Tags={"ticket": "PRIV-2"})
+    run(world, cfn_event("Update", tagged, physical_id=JOB, old=properties()), T0 + 3600)
+    lifecycle.on_event(cfn_event("Delete", tagged, physical_id=JOB), world.services)
+    assert world.s3.keys() == [marker_key(JOB), f"staging/{JOB}/users.csv"]
+    z = cfn_event("Create", properties()) | {"LogicalResourceId": "ReAdded"}
+    assert run(world, z, T0 + 2 * 3600)["Data"]["Status"] == "QUEUED"
+    delete_z = cfn_event("Delete", properties(), physical_id=JOB) | {"LogicalResourceId": "ReAdded"}
+    lifecycle.on_event(delete_z, world.services)
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3 * 3600)
+
+    world.clock.now = T0 + 4 * 3600
+    after = step(world, "submit", JOB)
+
+    assert after["error"] == {"Error": "DeletionCancelled", "Cause": cancelled_cause(JOB)}
+    assert world.personalize.jobs == {}
+    assert world.s3.keys() == []
+
+
+def test_the_submit_step_that_creates_the_job_removes_the_declarer_keys() -> None:
+    """GIVEN a request QUEUED under logical id A and declared by B too (a rename)
+    WHEN the tracker's submit step creates the job
+    THEN both declarer keys are deleted (no cancellation applies to a job that exists): only
+    the staged list, which the job reads, stays."""
+    world = fake_world()
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3 * 3600)
+    created = cfn_event("Create", properties())
+    run(world, created, T0)
+    renamed = cfn_event("Create", properties()) | {"LogicalResourceId": "RenamedRequest"}
+    run(world, renamed, T0 + 600)
+    assert world.s3.keys() == sorted(
+        [declarer_key(JOB, created), declarer_key(JOB, renamed), f"staging/{JOB}/users.csv"]
+    )
+
+    world.clock.now = T0 + 4 * 3600
+    after = step(world, "submit", JOB)
+
+    assert after["job"]["arn"] == job_arn(JOB)
+    assert world.s3.keys() == [f"staging/{JOB}/users.csv"]

@@ -35,6 +35,7 @@ from lifecycle_support import (
     properties,
 )
 from personalize_deletion_runtime import lifecycle
+from personalize_deletion_runtime.cancellation import declarer_key
 from personalize_deletion_runtime.state import iso as utc
 from personalize_deletion_runtime.tracking import Tracker
 
@@ -218,8 +219,10 @@ def test_a_request_blocked_past_the_bound_is_queued_not_failed(world: World, cap
         f"group): Dataset group {GROUP} already has 5 data deletion jobs in PENDING status; "
         "the limit is 5. Wait for a job to start before creating another one."
     )
-    # AND the staged list stays for the tracker to submit
-    assert world.keys() == [f"staging/{JOB}/users.csv"]
+    # AND the staged list stays for the tracker to submit; beside it, the resource that
+    # queued the request records itself as declaring it (an empty key: see test_cancellation)
+    declared = declarer_key(JOB, cfn_event("Create", properties()))
+    assert world.keys() == [declared, f"staging/{JOB}/users.csv"]
     assert_no_user_ids(caplog, outcome.data, tracked)
 
 

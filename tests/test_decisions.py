@@ -27,6 +27,7 @@ from lifecycle_support import (
     properties,
 )
 from personalize_deletion_runtime import lifecycle
+from personalize_deletion_runtime.cancellation import declarer_key
 from personalize_deletion_runtime.failures import DeletionFailed
 
 pytestmark = pytest.mark.fast
@@ -35,6 +36,7 @@ JOB = expected_job_name(USERS_CSV)
 EXECUTION = f"arn:aws:states:us-east-1:123456789012:execution:deletion-tracker:{JOB}"
 RECEIPT = f"receipts/{JOB}.json"
 STAGED = f"staging/{JOB}/users.csv"
+DECLARED = declarer_key(JOB, cfn_event("Create", properties()))
 CREATE = "CreateDataDeletionJob"
 DESCRIBE = "DescribeDataDeletionJob"
 LIST = "ListDataDeletionJobs"
@@ -245,8 +247,10 @@ def test_a_blocked_request_is_queued_with_the_tracker_at_the_deadline(
         blocked_by,
     )
     assert JOB not in world.personalize.jobs
-    # AND the staged list stays for the tracker's submission
-    assert world.s3.keys() == [STAGED]
+    # AND the staged list stays for the tracker's submission; the resource that queued the
+    # request records itself as declaring it (an empty key, no ids: another resource's Delete
+    # then cancels nothing, see test_cancellation)
+    assert world.s3.keys() == [DECLARED, STAGED]
 
 
 @pytest.mark.parametrize("blocker", ["ResourceInUseException", "LimitExceededException"])
@@ -315,12 +319,21 @@ def test_delete_leaves_the_job_and_touches_nothing(status_at_delete: str) -> Non
     # for the tracker's submit step (see test_cancellation)
     assert world.personalize.calls == []
     marker = f"staging/{JOB}/cancelled.json"
+    # (first, always, the resource's own declarer key is deleted, whether or not it exists:
+    # a stale key of a deleted resource must never keep a request alive)
     if status_at_delete == "PENDING":
-        # (the staged list, then whether another resource declares the job, then the marker)
-        assert world.s3.calls == ["ListObjectsV2", "ListObjectsV2", "PutObject"]
+        # (then the staged list, whether another resource declares the job, the marker, and
+        # once more whether a resource declared the job while the marker was written)
+        assert world.s3.calls == [
+            "DeleteObject",
+            "ListObjectsV2",
+            "ListObjectsV2",
+            "PutObject",
+            "ListObjectsV2",
+        ]
         assert world.s3.keys() == sorted([*keys, marker])
     else:
-        assert world.s3.calls == ["ListObjectsV2"]
+        assert world.s3.calls == ["DeleteObject", "ListObjectsV2"]
         assert world.s3.keys() == keys
     assert len(world.events.entries) == receipt_events
     assert world.stepfunctions.executions == {}

@@ -478,8 +478,9 @@ def test_delete_never_calls_personalize(
     # WHEN CloudFormation deletes a resource with this physical id
     outcome = play(cfn_event("Delete", properties(), physical_id=physical_id), world)
 
-    # THEN it succeeds at once with the same id, with no Personalize call; S3 is asked only
-    # whether the job's list is still staged (it is not: nothing to cancel)
+    # THEN it succeeds at once with the same id, with no Personalize call; in S3 the
+    # resource's own declarer key is deleted (none exists), and S3 is asked only whether the
+    # job's list is still staged (it is not: nothing to cancel)
     assert (outcome.physical_id, outcome.data, outcome.reason, outcome.polls) == (
         physical_id,
         data,
@@ -487,7 +488,7 @@ def test_delete_never_calls_personalize(
         polls,
     )
     assert world.double.calls == []
-    assert world.s3_calls == (["ListObjectsV2"] if physical_id == JOB else [])
+    assert world.s3_calls == (["DeleteObject", "ListObjectsV2"] if physical_id == JOB else [])
     assert world.keys() == [f"receipts/{JOB}.json"]
 
 
@@ -529,11 +530,10 @@ def test_rollback_of_a_content_update_adopts_the_old_job(world: World) -> None:
     assert rollback.data == completed()
     assert cleanup.physical_id == new_job
     assert list(world.double.jobs) == [JOB, new_job]
-    assert world.job_calls() == [
-        (CREATE, "ResourceAlreadyExistsException"),
-        (LIST, None),
-        (DESCRIBE, None),
-    ]
+    # (the new job's summary records the job it replaced, whose properties the rollback's are:
+    # the rollback returns to it without reading the list again, so no create is even tried
+    # (it was refused as ResourceAlreadyExists, then adopted); a lookup finds it)
+    assert world.job_calls() == [(LIST, None), (DESCRIBE, None)]
     assert world.keys() == sorted([f"receipts/{new_job}.json", f"receipts/{JOB}.json"])
 
 

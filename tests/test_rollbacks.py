@@ -28,6 +28,8 @@ from lifecycle_support import (
 )
 from personalize_deletion_runtime import lifecycle, tracker_steps
 from personalize_deletion_runtime.failures import DeletionFailed
+from personalize_deletion_runtime.job_source import source_identity
+from personalize_deletion_runtime.properties import parse_request
 
 pytestmark = pytest.mark.fast
 
@@ -39,6 +41,7 @@ FAILED_ADVICE = (
     "cause, then rename the request to start a new job"
 )
 S3_KEY = "lists/2026-11.csv"
+THIRD_CSV = b"USER_ID\nuser-7\nuser-8\n"
 
 
 def run(world: FakeWorld, event: dict[str, Any], at: float) -> dict[str, Any]:
@@ -178,6 +181,23 @@ def test_another_resource_adopting_a_recorded_failed_job_still_fails() -> None:
     assert str(failed.value) == f"data deletion job {JOB} FAILED: {INVALID}{FAILED_ADVICE}"
 
 
+def test_a_re_added_resource_adopting_its_predecessors_failed_job_fails_its_create() -> None:
+    """GIVEN a request handed to the tracker whose job FAILED (recorded by the tracker for this
+    stack and logical id), then removed from the stack (Delete)
+    WHEN the user adds the same request back under the same construct id (a Create of a new
+    resource, which adopts the FAILED job of the same name)
+    THEN the Create fails with the failure and the advice to rename: a recorded failure lets
+    only an Update (a rollback past a rename) stand FAILED, never a Create, whose user would
+    believe the deletion ran."""
+    world = fake_world(run_seconds=3 * 3600)
+    handed_off_job_that_failed(world, recorded=True)
+    lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
+    with pytest.raises(DeletionFailed) as failed:
+        run(world, cfn_event("Create", properties()), T0 + 5 * 3600)
+    assert str(failed.value) == f"data deletion job {JOB} FAILED: {INVALID}{FAILED_ADVICE}"
+    assert list(world.personalize.jobs) == [JOB]
+
+
 # ----------------------------------------------------------- S3 sources read only once
 
 
@@ -282,3 +302,74 @@ def test_a_proven_update_without_a_job_or_list_refuses_a_changed_object() -> Non
         f"{JOB} started, put its list back; no job started"
     )
     assert list(world.personalize.jobs) == []
+
+
+def r2_replaced_r1(world: FakeWorld) -> str:
+    """An unpinned S3 request at revision r1 whose job completed, then a successful Update to
+    r2 (the object replaced: a second job, completed); the object then replaced again (the
+    next release's list, which no stack declares). Returns the r2 job's name."""
+    world.s3.put_source(S3_KEY, USERS_CSV)
+    assert run(world, cfn_event("Create", s3_props("r1")), T0)["PhysicalResourceId"] == JOB
+    world.s3.put_source(S3_KEY, OTHER_CSV)
+    r2_job = expected_job_name(OTHER_CSV)
+    update = cfn_event("Update", s3_props("r2"), physical_id=JOB, old=s3_props("r1"))
+    assert run(world, update, T0 + 3600)["PhysicalResourceId"] == r2_job
+    world.s3.put_source(S3_KEY, THIRD_CSV)
+    return r2_job
+
+
+def test_a_new_job_records_the_job_it_replaced() -> None:
+    """GIVEN an unpinned S3 request at r1 whose job completed
+    WHEN an Update to r2 starts a second job
+    THEN that job's input summary (here its receipt) records the job it replaced and the
+    source identity of that job's properties (a digest: no ids)."""
+    world = fake_world()
+    r2_job = r2_replaced_r1(world)
+    assert world.receipt(r2_job)["input"]["replaced"] == {
+        "jobName": JOB,
+        "sourceIdentity": source_identity(parse_request(s3_props("r1"))),
+    }
+    assert "replaced" not in world.receipt(JOB)["input"]
+
+
+def test_a_rollback_past_a_successful_s3_update_returns_to_the_replaced_job_unread() -> None:
+    """GIVEN an unpinned S3 request updated from r1 to r2 (a second job, completed), and the
+    object replaced again since
+    WHEN another resource fails and CloudFormation rolls this one back to r1 (an Update with
+    the r2 job as physical id)
+    THEN the resource returns to the r1 job without reading the object: no job is started for
+    what it holds now, and the r2 job is not kept under r1's properties."""
+    world = fake_world()
+    r2_job = r2_replaced_r1(world)
+    read: list[str] = []
+    get_object = world.s3.get_object
+
+    def recording_get(**request: Any) -> Any:
+        read.append(request["Bucket"])
+        return get_object(**request)
+
+    world.s3.get_object = recording_get  # type: ignore[method-assign]
+    rollback = cfn_event("Update", s3_props("r1"), physical_id=r2_job, old=s3_props("r2"))
+    result = run(world, rollback, T0 + 3700)
+    assert result["PhysicalResourceId"] == JOB
+    assert (result["Data"]["JobName"], result["Data"]["Status"]) == (JOB, "COMPLETED")
+    assert sorted(world.personalize.jobs) == sorted([JOB, r2_job])
+    assert SOURCE_BUCKET not in read  # (receipts only: the object is never read)
+
+
+def test_a_later_update_back_to_a_replaced_revision_returns_to_its_job() -> None:
+    """GIVEN an unpinned S3 request updated from r1 to r2 (a second job), and the object
+    replaced again since
+    WHEN the user deploys r1 again later, deliberately (not a rollback)
+    THEN the resource returns to the r1 job, unread (r1's list was that job's): no job starts;
+    README: to delete what the object holds now, give it a new revision."""
+    world = fake_world()
+    r2_job = r2_replaced_r1(world)
+    back = cfn_event("Update", s3_props("r1"), physical_id=r2_job, old=s3_props("r2"))
+    result = run(world, back, T0 + 30 * 86400)
+    assert (result["PhysicalResourceId"], result["Data"]["Status"]) == (JOB, "COMPLETED")
+    assert sorted(world.personalize.jobs) == sorted([JOB, r2_job])
+    new_revision = cfn_event("Update", s3_props("r3"), physical_id=JOB, old=s3_props("r1"))
+    third = run(world, new_revision, T0 + 31 * 86400)
+    assert third["PhysicalResourceId"] == expected_job_name(THIRD_CSV)
+    assert len(world.personalize.jobs) == 3

@@ -30,6 +30,7 @@ from lifecycle_support import (
     play,
     properties,
 )
+from personalize_deletion_runtime.cancellation import declarer_key
 from personalize_deletion_runtime.state import iso as utc
 from tracker_runs import run_execution
 
@@ -308,8 +309,10 @@ def test_a_queued_request_refused_for_good_is_not_started_and_its_list_purged(
     )
     [event] = world.events()
     assert (event["status"], event["jobArn"]) == ("NOT_STARTED", None)
-    # AND nothing will read the staged list now: it is gone
-    assert world.keys() == []
+    # AND nothing will read the staged list now: it is gone. The resource's declarer key
+    # stays: the resource still declares the request (a tag change queues it again), its
+    # Delete removes the key, and the staging lifecycle rule expires it
+    assert world.keys() == [declarer_key(JOB, cfn_event("Create", properties()))]
     assert world.double.jobs == {}
 
 

@@ -27,6 +27,7 @@ from lifecycle_support import (
     properties,
 )
 from personalize_deletion_runtime import lifecycle
+from personalize_deletion_runtime.cancellation import declarer_key
 from personalize_deletion_runtime.personalize_api import JobRequestRejected
 from test_personal_data import ASSET_KEY, ASSET_SOURCE, JOB, asset_props, versioned_asset
 
@@ -46,6 +47,8 @@ def everything_at_the_asset_key(world: World, key: str = ASSET_KEY) -> tuple[lis
     )
 
 
+DECLARED = declarer_key(JOB, cfn_event("Create", properties()))
+"""The key recording that the resource that queued a request declares it (test_cancellation)."""
 JOB_KEY = f"assets/{JOB}.csv"
 """A list asset named after its job, as the construct publishes one whose job name it knows;
 ``ASSET_KEY`` is named by a hash, as one whose dataset group is a token at synth (shared by
@@ -141,9 +144,10 @@ def test_a_job_a_tracker_follows_keeps_its_list_when_another_resource_of_it_fail
     # completion WAIT, and is still blocked at its limit
     other = play(cfn_event("Create", job_asset_props(Completion="WAIT")), world, step=100)
 
-    # THEN that resource fails, but the list the tracker will submit the job from stays
+    # THEN that resource fails, but the list the tracker will submit the job from stays (and
+    # the key of the resource that queued it, which the failed one's Delete leaves alone)
     assert other.reason is not None and other.reason.endswith("once the blocker clears")
-    assert world.keys() == staged == [f"staging/{JOB}/users.csv"]
+    assert world.keys() == staged == [DECLARED, f"staging/{JOB}/users.csv"]
     assert everything_at_the_asset_key(world, JOB_KEY) == ([read_version], [])
 
 
@@ -175,9 +179,10 @@ def test_an_update_keeping_a_job_that_never_started_stages_its_list_again(world:
     event = cfn_event("Update", props, physical_id=JOB, old=properties())
     answer = lifecycle.on_event(event, world.services)
 
-    # THEN the list is staged again (no job exists to adopt), before any job is created
+    # THEN the list is staged again (no job exists to adopt), before any job is created (the
+    # key recording the resource as declaring the request it queued is still there)
     assert answer["Ticket"]["jobArn"] is None
-    assert world.keys() == [f"staging/{JOB}/users.csv"]
+    assert world.keys() == [DECLARED, f"staging/{JOB}/users.csv"]
     assert world.double.jobs == {}
     # AND the first poll submits the job from it
     assert lifecycle.is_complete({**event, **answer}, world.services) == {"IsComplete": False}
@@ -209,7 +214,8 @@ def test_an_update_that_kept_its_queued_job_fails_back_to_a_request_with_its_lis
     assert updated.reason is not None and updated.reason.endswith(
         "deploy again once the blocker clears"
     )
-    assert world.keys() == staged == [f"staging/{JOB}/users.csv"]
+    # (and the key recording the resource as declaring the request it queued)
+    assert world.keys() == staged == [DECLARED, f"staging/{JOB}/users.csv"]
     assert everything_at_the_asset_key(world, JOB_KEY) == ([read_version], [])
     assert rolled_back.reason is None
     assert (rolled_back.physical_id, rolled_back.data["Status"]) == (JOB, "QUEUED")
@@ -300,6 +306,8 @@ def test_a_list_staged_again_by_an_update_that_then_fails_is_removed(world: Worl
     wait = properties(Completion="WAIT")
     updated = play(cfn_event("Update", wait, physical_id=JOB, old=properties()), world, step=100)
 
-    # THEN it fails, and the copy it staged is removed (the resource it returns to had none)
+    # THEN it fails, and the copy it staged is removed (the resource it returns to had none);
+    # the resource's key from its QUEUED Create stays (it still declares the request; its
+    # Delete removes the key, the staging lifecycle rule expires it)
     assert updated.reason is not None and updated.reason.endswith("once the blocker clears")
-    assert world.keys() == []
+    assert world.keys() == [DECLARED]

@@ -15,12 +15,17 @@ marker, and the submit step looks for it right before it would create the job:
   it): it is followed and recorded as any;
 - a Create or Update that declares the job again and leaves it to be submitted later removes
   the marker (``withdraw``), so an execution that still follows the job submits it;
-- a resource that hands a queued request to the tracker and finds an execution already
-  following it records itself as a declarer (``declare``: an empty
-  ``staging/<job>/declared-by/<digest of its stack and logical id>``), and a Delete cancels
-  nothing while another resource is recorded: CloudFormation creates a resource under a new
-  logical id (a renamed construct or request) before it deletes the old one, and the new one
-  declares the same job, which its execution (started by the old one) already follows.
+- every resource that hands a queued request to the tracker records itself as a declarer
+  (``declare``: an empty ``staging/<job>/declared-by/<digest of its stack and logical id>``),
+  whether it started the execution or found one following, and removes a marker again (a
+  Delete may have come between its ``withdraw`` and its hand-off). A Delete first removes its
+  own key, then cancels nothing while another resource is recorded: the resource that queued
+  the request outlives a renamed copy rolled back, a second stack, a failed ``WAIT`` copy; and
+  CloudFormation creates a resource under a new logical id (a renamed construct or request)
+  before it deletes the old one. A Delete that wrote its marker looks once more and removes it
+  if a declarer appeared meanwhile (each side writes, then reads the other's key);
+- once the submit step has the job (created or found), cancellation no longer applies: the
+  declarer keys and a marker are deleted (``settle``), as on a cancellation (``forget``).
 
 The marker lives under the staging prefix, which every role that needs it may already write,
 list or delete (no new permission), and the staging lifecycle rule expires a leftover one. It
@@ -70,35 +75,33 @@ def _declarers(bucket: str, job_name: str, services: Services) -> list[str]:
 
 
 def declare(bucket: str, job_name: str, event: Mapping[str, Any], services: Services) -> None:
-    """Record the event's resource as declaring ``job_name`` (idempotent; a fault is logged:
-    the resource's own Delete would then cancel the request, as without a record)."""
+    """Record the event's resource as declaring ``job_name``, then remove a Delete's marker
+    (idempotent; a fault is logged: a Delete may then cancel the request, as without a record)."""
     try:
         services.storage.client.put_object(
             Bucket=bucket, Key=declarer_key(job_name, event), Body=b"", ContentType="text/plain"
         )
+        withdraw(bucket, job_name, services)
     except BOOKKEEPING_FAULTS as exc:
         LOGGER.warning(
-            "the resource could not be recorded as declaring the queued request",
+            "the resource could not be recorded as declaring the queued request, or a "
+            "marker not removed",
             extra={"job_name": job_name, "error": str(exc)},
         )
 
 
 def cancel(bucket: str, job_name: str, event: Mapping[str, Any], services: Services) -> bool:
-    """Mark ``job_name`` as no longer declared, if its list is staged and no other resource is
-    recorded as declaring it; ``True`` if marked."""
+    """Remove the event's resource's declarer key; then mark ``job_name`` as no longer declared
+    if its list is staged and no other resource is recorded as declaring it. ``True`` if
+    marked."""
+    client = services.storage.client
     try:
+        client.delete_object(Bucket=bucket, Key=declarer_key(job_name, event))
         if not services.storage.staged(bucket, job_name):
             return False
-        mine = declarer_key(job_name, event)
-        if any(key != mine for key in _declarers(bucket, job_name, services)):
-            services.storage.client.delete_object(Bucket=bucket, Key=mine)
-            LOGGER.info(
-                "delete: another resource declares the queued request (a renamed construct or "
-                "request): not cancelled",
-                extra={"job_name": job_name},
-            )
+        if _still_declared(bucket, job_name, services):
             return False
-        services.storage.client.put_object(
+        client.put_object(
             Bucket=bucket,
             Key=marker_key(job_name),
             Body=json.dumps(
@@ -112,6 +115,9 @@ def cancel(bucket: str, job_name: str, event: Mapping[str, Any], services: Servi
             ).encode(),
             ContentType="application/json",
         )
+        if _still_declared(bucket, job_name, services):  # declared while the marker was written
+            client.delete_object(Bucket=bucket, Key=marker_key(job_name))
+            return False
     except BOOKKEEPING_FAULTS as exc:
         LOGGER.warning(
             "delete: the queued request could not be marked cancelled; the tracker may still "
@@ -121,6 +127,17 @@ def cancel(bucket: str, job_name: str, event: Mapping[str, Any], services: Servi
         return False
     LOGGER.info(
         "delete: a queued request, if not submitted yet, will not be", extra={"job_name": job_name}
+    )
+    return True
+
+
+def _still_declared(bucket: str, job_name: str, services: Services) -> bool:
+    if not _declarers(bucket, job_name, services):
+        return False
+    LOGGER.info(
+        "delete: another resource declares the queued request (the one that queued it, a "
+        "renamed construct or request, another stack): not cancelled",
+        extra={"job_name": job_name},
     )
     return True
 
@@ -156,8 +173,24 @@ def check(bucket: str, job_name: str, services: Services) -> None:
 
 def forget(bucket: str, job_name: str, services: Services) -> None:
     """After a cancellation: delete the staged list (whatever ``PurgeStagedInput`` says: no
-    job will read it) and the marker."""
+    job will read it), the marker and the declarer keys."""
     services.storage.purge(bucket, job_name)
+    _clear(bucket, job_name, services)
+
+
+def settle(bucket: str, job_name: str, services: Services) -> None:
+    """The submit step has the job: no cancellation applies any more; delete the marker and
+    the declarer keys (a fault is logged: the staging lifecycle rule expires them)."""
+    try:
+        _clear(bucket, job_name, services)
+    except BOOKKEEPING_FAULTS as exc:
+        LOGGER.warning(
+            "the declarer keys of a submitted request were not deleted",
+            extra={"job_name": job_name, "error": str(exc)},
+        )
+
+
+def _clear(bucket: str, job_name: str, services: Services) -> None:
     for key in [marker_key(job_name), *_declarers(bucket, job_name, services)]:
         services.storage.client.delete_object(Bucket=bucket, Key=key)
 

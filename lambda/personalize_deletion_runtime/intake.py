@@ -19,7 +19,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .failures import DeletionFailed, forget_copies
-from .job_source import SOURCE_IDENTITY, kept_source, source_identity
+from .job_source import REPLACED, SOURCE_IDENTITY, examine, recorded_input, source_identity
 from .personalize_api import JobRequestRejected, TransientFault
 from .properties import DeletionRequest
 from .request_rules import compose_job_name
@@ -50,6 +50,9 @@ class Intake:
     restaged: bool = False
     """An Update that kept the job staged its list again (no copy was there): a failure of
     that event removes the copy, the only one it may remove (see ``JobTicket.kept``)."""
+    returned: bool = False
+    """An Update returned the resource to the job its job replaced (a rollback past a
+    successful Update): the resource's job, as one it kept (see ``JobTicket.kept``)."""
 
 
 def take(
@@ -61,13 +64,20 @@ def take(
     """Read, validate, stage and submit; ``physical_id`` (and ``old_properties``) are the
     resource's on an Update."""
     proven = False
+    replaced = None
     if physical_id is not None:
-        recorded = kept_source(request, physical_id, old_properties, services)
-        if recorded is not None:
-            kept = _kept_unread(request, physical_id, recorded, services)
+        evidence = examine(request, physical_id, old_properties, services)
+        replaced = evidence.replaced
+        if evidence.kept is not None:
+            kept = _kept_unread(request, physical_id, evidence.kept, services)
             if kept is not None:
                 return kept
             proven = True  # no job and no staged list: the list must be read to stage it
+        elif evidence.returns_to is not None:
+            earlier = recorded_input(request.bucket, evidence.returns_to, services) or {}
+            returned = _kept_unread(request, evidence.returns_to, earlier, services)
+            if returned is not None:
+                return Intake(returned.job_name, returned.job_arn, returned.summary, returned=True)
     with scratch_dir() as workdir:
         try:
             canonical = services.storage.canonical_list(request, workdir)
@@ -96,6 +106,8 @@ def take(
             )
         summary = canonical.summary()
         summary[SOURCE_IDENTITY] = source_identity(request)
+        if replaced is not None and job_name != physical_id:
+            summary[REPLACED] = replaced  # what a later Update may return to (job_source)
         if request.source.asset and request.source.key is not None:
             summary[SOURCE_VERSION] = canonical.versions.get(request.source.key)
         LOGGER.info(
@@ -139,7 +151,8 @@ def _kept_unread(
         except (ClientError, BotoCoreError):
             return None
     LOGGER.info(
-        "update keeps the job: its list properties are the job's, the source is not read",
+        "update keeps (or returns to) the resource's job: its list properties are the job's, "
+        "the source is not read",
         extra={"job_name": physical_id},
     )
     summary = recorded or {SOURCE_IDENTITY: source_identity(request)}

@@ -17,7 +17,15 @@ without reading the source when its list properties are proven to be the job's:
 - the job's receipt, or the input of the tracker execution that follows it, records the same
   ``sourceIdentity`` (a rollback returns to properties that the failed Update had changed).
 
-Neither holds any id: the digest covers locations and labels only.
+An Update that replaces the resource's job by a new one records in the new job's summary what
+it replaced (``replaced``: ``{jobName, sourceIdentity}``, the identity of the properties that
+produced the old job: ``OldResourceProperties``'s). A later Update whose list properties match
+that identity returns the resource to the replaced job without reading the source, if the job
+exists or its list is staged: CloudFormation's rollback past a successful Update (its
+properties are the old ones, its physical id the new job), or a deliberate return to the old
+properties (whose list was that job's). A new ``Revision`` reads the source again.
+
+Neither holds any id: the digest covers locations and labels, the record a job name.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -37,6 +46,9 @@ from .services import Services
 LOGGER = logging.getLogger(__name__)
 SOURCE_IDENTITY = "sourceIdentity"
 """The field of an input summary (ticket, tracker state, receipt) naming the list's source."""
+REPLACED = "replaced"
+"""The field of a new job's input summary naming the job it replaced and that job's identity."""
+JOB_NAME = "jobName"
 IDENTITY_LENGTH = 16
 
 
@@ -61,22 +73,54 @@ def source_identity(request: DeletionRequest) -> str:
     return hashlib.sha256(encoded).hexdigest()[:IDENTITY_LENGTH]
 
 
-def kept_source(
+@dataclass(frozen=True)
+class Evidence:
+    """What an Update's properties prove about the resource's job ``physical_id``."""
+
+    kept: dict[str, Any] | None
+    """The job's input summary if the properties name its list (``{}`` when proven by
+    ``OldResourceProperties`` and no record of the job says more); ``None`` if unproven."""
+    returns_to: str | None
+    """The job ``physical_id`` replaced, if the properties are the ones that produced it."""
+    replaced: dict[str, str] | None
+    """What a new job started by this Update records it replaced (``None``: unknown)."""
+
+
+def examine(
     request: DeletionRequest,
     physical_id: str,
     old_properties: Mapping[str, Any] | None,
     services: Services,
-) -> dict[str, Any] | None:
-    """The input summary of the job ``physical_id`` if ``request`` is proven to name its list
-    (``{}`` when it is proven by ``OldResourceProperties`` and no record of the job says
-    more); ``None`` when nothing proves it, and the source must be read."""
+) -> Evidence:
+    """Whether ``request`` names the list of job ``physical_id``, or of the job it replaced
+    (see the module's docstring)."""
     identity = source_identity(request)
     recorded = recorded_input(request.bucket, physical_id, services)
+    old = _identity_of(old_properties, services) if old_properties is not None else None
+    kept: dict[str, Any] | None = None
     if recorded is not None and recorded.get(SOURCE_IDENTITY) == identity:
-        return recorded
-    if old_properties is not None and _identity_of(old_properties, services) == identity:
-        return recorded if recorded is not None else {}
-    return None
+        kept = recorded
+    elif old == identity:
+        kept = recorded if recorded is not None else {}
+    mine = old or (recorded or {}).get(SOURCE_IDENTITY)
+    return Evidence(
+        kept=kept,
+        returns_to=None if kept is not None else _replaced_by(request, identity, recorded),
+        replaced={JOB_NAME: physical_id, SOURCE_IDENTITY: mine} if isinstance(mine, str) else None,
+    )
+
+
+def _replaced_by(
+    request: DeletionRequest, identity: str, recorded: Mapping[str, Any] | None
+) -> str | None:
+    """The job the recorded job replaced, if it was produced by properties of ``identity``
+    (and is named for this request)."""
+    replaced = (recorded or {}).get(REPLACED)
+    if not isinstance(replaced, Mapping) or replaced.get(SOURCE_IDENTITY) != identity:
+        return None
+    job_name = replaced.get(JOB_NAME)
+    own_prefix = f"{request.job_name_prefix}-{request.request_name}-"
+    return job_name if isinstance(job_name, str) and job_name.startswith(own_prefix) else None
 
 
 def recorded_input(bucket: str, job_name: str, services: Services) -> dict[str, Any] | None:

@@ -25,9 +25,11 @@ Safety rules, all enforced here:
 - Delete never calls Personalize and never fails: a deletion cannot be undone, so removing a
   request removes nothing, and a job being tracked goes on being tracked; a request QUEUED
   with the tracker and not submitted yet is cancelled (:mod:`.cancellation`);
-- a FAILED job fails the event, unless it is the resource's own job (its physical id, or one
-  its receipt records for this very resource) and its failure was recorded before the event:
-  the resource then stands as it did after the hand-off, ``Status`` FAILED (see ``ended``);
+- a FAILED job fails the event, unless the event is an Update, the job is the resource's own
+  (its physical id, or one its receipt records for this very resource) and its failure was
+  recorded before the event: the resource then stands as it did after the hand-off,
+  ``Status`` FAILED (see ``ended``); a Create never does (a request added back after its job
+  FAILED is told so);
 - no user id is ever logged, returned or put in a reason: only counts and hashes.
 """
 
@@ -105,7 +107,7 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
         started_at=started,
         deadline=started + wait_seconds,
         blockers=intake.blockers,
-        kept=physical_id == intake.job_name,
+        kept=physical_id == intake.job_name or intake.returned,
         restaged=intake.restaged,
     )
     return {"PhysicalResourceId": intake.job_name, TICKET_KEY: ticket.to_json()}
@@ -164,8 +166,6 @@ class _Poll:
         self.services = services
         self.now = services.clock()
         self.job_name = ticket.job_name
-        self.started_execution = True
-        """Whether the last hand-off started the execution (``False``: one already followed)."""
         self.origin = Origin(
             stack_id=_event_field(event, "StackId"),
             logical_resource_id=_event_field(event, "LogicalResourceId"),
@@ -230,7 +230,12 @@ class _Poll:
     def _failure_known(self) -> bool:
         """See :func:`.outcome.failure_recorded` (the resource's own job: its physical id)."""
         return failure_recorded(
-            self.request.bucket, self.job_name, self.origin, self.ticket.kept, self.services
+            self.request.bucket,
+            self.job_name,
+            self.origin,
+            self.ticket.kept,
+            self.services,
+            update=self.event.get("RequestType") == "Update",
         )
 
     def running(self, job_arn: str, status: str, unconfirmed: str | None = None) -> dict[str, Any]:
@@ -248,10 +253,9 @@ class _Poll:
             return {"IsComplete": False}
         if self.request.completion != WAIT:
             execution = self._hand_off(None, QUEUED, blocked_by)
-            if not self.started_execution:
-                # Another resource may have queued it (a renamed construct or request, whose
-                # Delete comes next): this one declares it too, so that Delete cancels nothing.
-                cancellation.declare(self.request.bucket, self.job_name, self.event, self.services)
+            # Whoever started the execution: the Delete of another resource declaring the job
+            # (a renamed copy, another stack) must not cancel it while this one declares it.
+            cancellation.declare(self.request.bucket, self.job_name, self.event, self.services)
             return self._answer(NOT_YET, QUEUED, NOT_YET, execution)
         self.forget_unread_copies()
         raise DeletionFailed(
@@ -309,9 +313,7 @@ class _Poll:
             requested_at=iso(self.ticket.started_at),
             blockers=self.ticket.blockers,
         )
-        following = self.services.tracker.follow(tracked)
-        self.started_execution = following.started
-        return following.arn
+        return self.services.tracker.follow(tracked).arn
 
     def _wait_expired(self, job_arn: str, status: str, unconfirmed: str | None) -> str:
         seen = f"{status} ({unconfirmed})" if unconfirmed else status

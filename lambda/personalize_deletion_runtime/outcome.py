@@ -138,15 +138,17 @@ def finish(record: JobRecord, state: JobState, services: Services) -> dict[str, 
 
 
 def failure_recorded(
-    bucket: str, job_name: str, origin: Origin, own: bool, services: Services
+    bucket: str, job_name: str, origin: Origin, own: bool, services: Services, *, update: bool
 ) -> bool:
     """Whether a FAILED job's end was recorded before (its receipt exists, FAILED) for this
     resource: ``own`` (the job is the resource's physical id: an Update that kept it, a
-    rollback to it), or the receipt names the same stack and logical id (a rollback to the
-    job a successful rename replaced). The failure was announced then (event, ``JobsFailed``)
-    and the resource succeeded with the job; failing an event for it again would leave the
-    stack ``UPDATE_ROLLBACK_FAILED``. A failure first seen now, or recorded for another
-    resource, is not known (the event fails). A receipt that cannot be read: not known."""
+    rollback to it), or, for an ``update`` only, the receipt names the same stack and logical
+    id (a rollback to the job a successful rename replaced). The failure was announced then
+    (event, ``JobsFailed``) and the resource succeeded with the job; failing an event for it
+    again would leave the stack ``UPDATE_ROLLBACK_FAILED``. A failure first seen now, recorded
+    for another resource, or met by a Create (the request removed and added back under the
+    same logical id: its user must not believe the deletion ran) is not known (the event
+    fails). A receipt that cannot be read: not known."""
     try:
         receipt = services.storage.read_json(bucket, receipt_key(job_name))
     except (ClientError, BotoCoreError, ValueError):
@@ -154,7 +156,8 @@ def failure_recorded(
     if receipt is None or receipt.get("status") != "FAILED":
         return False
     return own or (
-        receipt.get("stackId") == origin.stack_id
+        update
+        and receipt.get("stackId") == origin.stack_id
         and receipt.get("logicalResourceId") == origin.logical_resource_id
     )
 

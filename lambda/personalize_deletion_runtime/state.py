@@ -55,8 +55,9 @@ class JobTicket:
     blockers: tuple[dict[str, Any], ...] = ()
     """What the pre-flight found running when ``on_event`` first checked (ARNs, statuses)."""
     kept: bool = False
-    """The job was the resource's already (an Update that kept the job identity): should this
-    event fail, CloudFormation rolls back to a resource that still needs the job's list."""
+    """The job was the resource's already (an Update that kept the job identity, or returned
+    to the job its job replaced): should this event fail, CloudFormation rolls back to a
+    resource that still needs the job's list."""
     restaged: bool = False
     """That Update staged the list again (none was staged): its failure removes that copy."""
 

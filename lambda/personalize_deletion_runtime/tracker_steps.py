@@ -87,7 +87,8 @@ def _submit(job: TrackedJob, request: DeletionRequest, services: Services) -> Tr
         return job.evolve(give_up=True, error={"Error": CANCELLED, "Cause": str(exc)})
     except JobRequestRejected as exc:
         return job.evolve(give_up=True, error={"Error": "JobRequestRejected", "Cause": str(exc)})
-    if submission.job_arn is not None:
+    if submission.job_arn is not None:  # a Delete can no longer cancel it: keys of no use
+        cancellation.settle(request.bucket, job.job_name, services)
         return job.evolve(job_arn=submission.job_arn, last_status="PENDING", blocked_by=None)
     return job.evolve(
         blocked_by=submission.blocked_by,
