@@ -441,6 +441,8 @@ def test_a_stuck_follow_up_job_writes_the_promised_models_receipt_saying_not_ret
         follow_up,
         promised,
     )
+    # AND the event says why, as the receipt does (a subscriber needs no second read)
+    assert event["caveat"] == models["caveat"]
     assert ("ModelsNotRetrained", "privacy") in world.metrics()
 
 

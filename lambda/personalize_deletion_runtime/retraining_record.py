@@ -17,6 +17,7 @@ from .notifications import (
     MODELS_NOT_RETRAINED,
     MODELS_RETRAINED,
     NOT_RETRAINED,
+    bounded_reason,
     scope_field,
     stack_name,
 )
@@ -62,6 +63,7 @@ def record(state: dict[str, Any], record: JobRecord, services: Services) -> dict
             {k: s[k] for k in ("solutionArn", "versionArn", "status")} for s in state["solutions"]
         ],
         "receiptUri": models_receipt_uri(request.bucket, record.job_name),
+        "caveat": bounded_reason(state.get("caveat")),
         **scope_field(request.scope_id),
     }
     services.notifier.publish(detail, detail_type=MODELS_DETAIL_TYPE)
