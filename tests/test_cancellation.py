@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from fakes import FakeWorld, fake_world
 from lifecycle_support import (
     GROUP,
@@ -380,3 +381,39 @@ def test_the_submit_step_that_creates_the_job_removes_the_declarer_keys() -> Non
 
     assert after["job"]["arn"] == job_arn(JOB)
     assert world.s3.keys() == [f"staging/{JOB}/users.csv"]
+
+
+def test_a_delete_that_cannot_mark_the_request_says_how_to_stop_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """GIVEN a request QUEUED at its Create
+    WHEN it is removed from the stack and S3 refuses the Delete's marker
+    THEN the Delete still succeeds (it must not fail the stack), and its warning says the
+    tracker may still submit the request and how to stop it: the execution's ARN and the
+    command."""
+    world = fake_world()
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3600)
+    run(world, cfn_event("Create", properties()), T0)
+    put_object = world.s3.put_object
+
+    def refuse_marker(**request: Any) -> dict[str, Any]:
+        if request["Key"].endswith("/cancelled.json"):
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "PutObject")
+        return put_object(**request)
+
+    world.s3.put_object = refuse_marker  # type: ignore[method-assign]
+    delete = cfn_event("Delete", properties(), physical_id=JOB)
+
+    assert lifecycle.on_event(delete, world.services) == {"PhysicalResourceId": JOB}
+
+    [warning] = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelname == "WARNING" and r.name.endswith(".cancellation")
+    ]
+    assert warning == (
+        "delete: the queued request could not be marked cancelled, so the tracker may still "
+        "submit it: if it must not run, stop the execution that follows it before it does (aws "
+        "stepfunctions stop-execution --execution-arn "
+        f"{world.services.tracker.execution_arn(JOB)})"
+    )

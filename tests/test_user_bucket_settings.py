@@ -7,11 +7,13 @@ logs of the lists' bucket got none.
 
 from __future__ import annotations
 
+import json
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
-from personalize_data_deletion import DeletionConfigError, PersonalizeDataDeletion
-from synth import new_stack
+from personalize_data_deletion import DeletionConfigError, PersonalizeDataDeletion, UserList
+from synth import DATASET_GROUP_ARN, new_stack
 
 pytestmark = pytest.mark.synth
 
@@ -77,3 +79,51 @@ def test_a_removal_policy_that_is_not_one_is_a_type_error() -> None:
     with pytest.raises(TypeError) as refused:
         PersonalizeDataDeletion(new_stack(), "A", removal_policy="destroy")  # type: ignore[arg-type]
     assert str(refused.value) == "removal_policy must be a RemovalPolicy, not str"
+
+
+def _staging_deletions(stack: cdk.Stack, policy_prefix: str) -> list[str]:
+    """The version and object deletions a role's policies grant under ``staging/``."""
+    resources = cdk.assertions.Template.from_stack(stack).to_json()["Resources"]
+    found = []
+    for logical_id, resource in resources.items():
+        if resource["Type"] != "AWS::IAM::Policy" or not logical_id.startswith(policy_prefix):
+            continue
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"]
+            if "staging/*" not in json.dumps(statement["Resource"]):
+                continue
+            found += [
+                action
+                for action in ([actions] if isinstance(actions, str) else actions)
+                if action.startswith("s3:DeleteObject")
+            ]
+    return sorted(found)
+
+
+HANDLER = "PersonalizeDataDeletionProviderHandlerRoleDefaultPolicy"
+STEP = "PersonalizeDataDeletionTrackerStepRoleDefaultPolicy"
+
+
+@pytest.mark.parametrize("follow_up", [False, True])
+def test_only_a_users_bucket_lets_roles_delete_a_staged_version(follow_up: bool) -> None:
+    """GIVEN one stack whose construct creates its bucket, one given an imported bucket
+    WHEN each declares a request (with or without a follow-up)
+    THEN only the user's bucket, which may turn out versioned at deploy, lets the handlers
+    delete a staged version (and the tracker's step, for a follow-up's copy); the construct's
+    own bucket is unversioned, so its roles may only delete objects."""
+    deletions = {}
+    for imported in (False, True):
+        stack = new_stack()
+        bucket = s3.Bucket.from_bucket_name(stack, "Mine", "deletions-bucket") if imported else None
+        deletion = PersonalizeDataDeletion(stack, "A", bucket=bucket, follow_up=follow_up)
+        deletion.delete_users(
+            "r", dataset_group_arn=DATASET_GROUP_ARN, users=UserList.from_ids(["u"])
+        )
+        deletions[imported] = (_staging_deletions(stack, HANDLER), _staging_deletions(stack, STEP))
+    # (both roles purge staged lists: s3:DeleteObject)
+    assert deletions[False] == (["s3:DeleteObject"], ["s3:DeleteObject"])
+    copy = ["s3:DeleteObjectVersion"] if follow_up else []
+    assert deletions[True] == (
+        ["s3:DeleteObject", "s3:DeleteObjectVersion", *copy],
+        ["s3:DeleteObject", *copy],
+    )

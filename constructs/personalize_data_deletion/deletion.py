@@ -179,6 +179,7 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
         self.purge_staged_input = purge_staged_input
         retains_bucket = bucket is None and removal_policy == RemovalPolicy.RETAIN
         versioning_suspended = False
+        self._bucket_created = bucket is None
         if bucket is None:
             # Created SSE-S3, private and TLS-only: nothing for check_bucket to find or add.
             self.bucket: s3.IBucket = create_bucket(self, removal_policy, server_access_logs_bucket)
@@ -224,6 +225,7 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
             bucket=self.bucket,
             service_role=self.service_role,
             job_name_prefix=self.job_name_prefix,
+            bucket_created=self._bucket_created,
         )
         self.provider.serve(
             scope_id=self.scope_id,
@@ -346,7 +348,9 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
             self.provider.grant_preflight()
         if settings.follow_up and not self._follow_up_granted:
             self._follow_up_granted = True
-            grant_follow_up(self.provider, self.tracker, self.bucket)
+            grant_follow_up(
+                self.provider, self.tracker, self.bucket, bucket_created=self._bucket_created
+            )
         if settings.retrain.enabled:
             self.tracker.grant_retraining()
             self._notify_models()

@@ -59,21 +59,27 @@ def create_service_role(
     return role
 
 
+def version_deletions(bucket_created: bool) -> list[str]:
+    """``s3:DeleteObjectVersion`` for a bucket the synth cannot see unversioned (the user's):
+    a handler that finds it versioned at deploy deletes exactly the version it just wrote. The
+    bucket the construct creates is unversioned, so its roles never need it."""
+    return [] if bucket_created else ["s3:DeleteObjectVersion"]
+
+
 def grant_follow_up(
-    provider: DeletionJobProvider, tracker: DeletionTracker, bucket: s3.IBucket
+    provider: DeletionJobProvider,
+    tracker: DeletionTracker,
+    bucket: s3.IBucket,
+    *,
+    bucket_created: bool,
 ) -> None:
     """Whoever records a job's end may stage its list again for the follow-up job (a copy
-    inside the staging prefix: read the first job's list, write the second's, and delete
-    exactly the version written if the bucket turns out versioned)."""
+    inside the staging prefix: read the first job's list, write the second's, and, in a bucket
+    of the user's, delete exactly the version written if it turns out versioned)."""
     staging = bucket.arn_for_objects(f"{STAGING_PREFIX}*")
+    actions = [*version_deletions(bucket_created), "s3:GetObject", "s3:PutObject"]
     for role in (provider.role, tracker.function_role):
-        add_to_principal_policy(
-            role,
-            iam.PolicyStatement(
-                actions=["s3:DeleteObjectVersion", "s3:GetObject", "s3:PutObject"],
-                resources=[staging],
-            ),
-        )
+        add_to_principal_policy(role, iam.PolicyStatement(actions=actions, resources=[staging]))
 
 
 def grant_bucket_and_role(
@@ -83,12 +89,14 @@ def grant_bucket_and_role(
     bucket: s3.IBucket,
     service_role: iam.IRole,
     job_name_prefix: str,
+    bucket_created: bool,
 ) -> None:
     """What the provider's handlers and the tracker's step need for this bucket and role.
 
     Both may submit a job (PassRole) and record its end (receipts, purge); only the
     provider's handlers stage lists, and delete exactly the version a list was staged as when
-    the bucket turns out versioned at deploy (``s3:DeleteObjectVersion``, staging prefix only).
+    a user's bucket turns out versioned at deploy (``s3:DeleteObjectVersion``, staging prefix
+    only; ``bucket_created``: the construct's own, unversioned bucket, which never needs it).
     """
     provider.grant_job_management(job_name_prefix)
     tracker.grant_job_management(job_name_prefix)
@@ -101,7 +109,9 @@ def grant_bucket_and_role(
         (
             wildcard_finding_id(flat_staging),
             "Lists are staged under a key derived from their job name and deleted when the job "
-            "ends; limited to the staging prefix.",
+            "ends, beside a queued request's cancellation marker and declarer keys (no ids); "
+            "in a user's bucket found versioned at deploy, only the version just written is "
+            "deleted; limited to the staging prefix.",
         ),
         (
             wildcard_finding_id(flat_receipts),
@@ -110,7 +120,10 @@ def grant_bucket_and_role(
         ),
     ]
     roles = {
-        provider.role: ([staging, receipts], ["s3:DeleteObject", "s3:DeleteObjectVersion"]),
+        provider.role: (
+            [staging, receipts],
+            ["s3:DeleteObject", *version_deletions(bucket_created)],
+        ),
         tracker.function_role: ([receipts], ["s3:DeleteObject"]),
     }
     for role, (writable, deletions) in roles.items():

@@ -84,8 +84,10 @@ def declare(bucket: str, job_name: str, event: Mapping[str, Any], services: Serv
         withdraw(bucket, job_name, services)
     except BOOKKEEPING_FAULTS as exc:
         LOGGER.warning(
-            "the resource could not be recorded as declaring the queued request, or a "
-            "marker not removed",
+            "the resource could not be recorded as declaring the queued request, or a Delete's "
+            "marker not removed, so a Delete of another resource may cancel it: should it end "
+            "NOT_STARTED with DeletionCancelled while this resource still declares it, change a "
+            "tag of the request and deploy",
             extra={"job_name": job_name, "error": str(exc)},
         )
 
@@ -119,9 +121,13 @@ def cancel(bucket: str, job_name: str, event: Mapping[str, Any], services: Servi
             client.delete_object(Bucket=bucket, Key=marker_key(job_name))
             return False
     except BOOKKEEPING_FAULTS as exc:
+        execution = (
+            services.tracker.execution_arn(job_name) if services.tracker else "of the tracker"
+        )
         LOGGER.warning(
-            "delete: the queued request could not be marked cancelled; the tracker may still "
-            "submit it",
+            "delete: the queued request could not be marked cancelled, so the tracker may "
+            "still submit it: if it must not run, stop the execution that follows it before "
+            f"it does (aws stepfunctions stop-execution --execution-arn {execution})",
             extra={"job_name": job_name, "error": str(exc)},
         )
         return False
