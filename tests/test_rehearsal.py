@@ -81,6 +81,7 @@ def test_handoff_shows_the_deployment_returning_and_the_tracker_finishing(
     assert "(0 new)" in output
     assert "Personalize calls during Delete: 0" in output
     assert "staged lists left in the deletion bucket: 0" in output
+    assert "other objects under staging/ (markers, no ids): 0" in output
     assert "lists left in the CDK assets bucket: 0" in output
     # AND receipts are not printed unless asked for; no user id is ever printed
     assert "\nreceipt s3://" not in output

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+from personalize_deletion_runtime.layout import STAGING_PREFIX, staged_key
 
 from ..provider_framework import Played
 from .assembly import Assembly, Template
@@ -298,11 +299,14 @@ class Rehearsal:
             out(f"  Personalize calls during Delete: {len(run.double.calls) - calls_before}")
             s3 = boto3.client("s3")
             buckets = sorted({str(r.handled.get("Bucket")) for r in run.requests})
-            for what, prefix in (("receipts kept", "receipts/"), ("staged lists left", "staging/")):
-                count = sum(
-                    s3.list_objects_v2(Bucket=b, Prefix=prefix).get("KeyCount", 0) for b in buckets
-                )
-                out(f"  {what} in the deletion bucket: {count}")
+            receipts = _keys(s3, buckets, "receipts/")
+            staging = _keys(s3, buckets, "staging/")
+            lists = [key for key in staging if key.endswith(STAGED_LIST_SUFFIX)]
+            out(f"  receipts kept in the deletion bucket: {len(receipts)}")
+            out(f"  staged lists left in the deletion bucket: {len(lists)}")
+            # Cancellation markers and declarer keys of queued requests: no ids, expired by the
+            # staging lifecycle rule; counted apart so that they never pass for lists.
+            out(f"  other objects under staging/ (markers, no ids): {len(staging) - len(lists)}")
             if run.published:
                 lists = [u for u in run.published if u.endswith(".csv") and not tombstoned(s3, u)]
                 out(f"  lists left in the CDK assets bucket: {len(lists)}")
@@ -378,3 +382,16 @@ def cfn_request(
     if old is not None:
         event["OldResourceProperties"] = old
     return event
+
+
+STAGED_LIST_SUFFIX = staged_key("job").removeprefix(f"{STAGING_PREFIX}job")
+"""How a staged list's key ends (``layout.staged_key``: ``staging/<job>/users.csv``)."""
+
+
+def _keys(s3: Any, buckets: list[str], prefix: str) -> list[str]:
+    """Every key under ``prefix`` in ``buckets`` (all pages)."""
+    keys: list[str] = []
+    for bucket in buckets:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            keys += [item["Key"] for item in page.get("Contents", [])]
+    return keys
