@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from fakes import FakeWorld, fake_world
 from lifecycle_support import (
+    GROUP,
     LOGICAL_ID,
     OTHER_CSV,
     SOURCE_BUCKET,
@@ -373,3 +374,54 @@ def test_a_later_update_back_to_a_replaced_revision_returns_to_its_job() -> None
     third = run(world, new_revision, T0 + 31 * 86400)
     assert third["PhysicalResourceId"] == expected_job_name(THIRD_CSV)
     assert len(world.personalize.jobs) == 3
+
+
+def test_a_rollback_to_a_replaced_job_that_never_started_refuses_a_changed_object() -> None:
+    """GIVEN an unpinned S3 request QUEUED at r1 and given up NOT_STARTED (its list purged),
+    then a successful Update to r2 (a second job, which records it replaced the r1 job), and
+    the object replaced again since
+    WHEN CloudFormation rolls back to r1 (physical id: the r2 job)
+    THEN no job is started for what the object holds now: the r1 job neither exists nor has
+    its list staged, and the list read names another job, so the Update fails saying so."""
+    world = fake_world()
+    world.s3.put_source(S3_KEY, USERS_CSV)
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 40 * 3600)
+    created = run(world, cfn_event("Create", s3_props("r1")), T0)
+    assert (created["PhysicalResourceId"], created["Data"]["Status"]) == (JOB, "QUEUED")
+    world.clock.now = T0 + 37 * 3600  # past the tracking limit, still busy
+    after = tracker_step(world, "submit", JOB)
+    assert after["tracking"]["giveUp"] is True
+    tracker_step(world, "give_up", JOB, after)
+    world.personalize.set_dataset_group_busy(GROUP, until=T0)
+    world.s3.put_source(S3_KEY, OTHER_CSV)
+    r2_job = expected_job_name(OTHER_CSV)
+    update = cfn_event("Update", s3_props("r2"), physical_id=JOB, old=s3_props("r1"))
+    assert run(world, update, T0 + 41 * 3600)["PhysicalResourceId"] == r2_job
+    world.s3.put_source(S3_KEY, THIRD_CSV)
+    rollback = cfn_event("Update", s3_props("r1"), physical_id=r2_job, old=s3_props("r2"))
+    with pytest.raises(DeletionFailed) as failed:
+        run(world, rollback, T0 + 41 * 3600 + 600)
+    third_sha = str(failed.value).split("(SHA-256 ")[1][:12]
+    assert str(failed.value) == (
+        f"request gdpr-2026-11: s3://{SOURCE_BUCKET}/{S3_KEY} no longer holds the list job "
+        f"{JOB} was named for (SHA-256 {third_sha}... now), and this Update's properties that "
+        "define the list (Source, RequestName, DatasetGroupArn, JobNamePrefix) are the ones "
+        "that named it (a return to them, or CloudFormation's rollback), and it neither exists "
+        "nor has its list staged, so no job is started for what it holds now: to delete that "
+        "list, change Source.Revision or pin Source.VersionId; to have job "
+        f"{JOB} started, put its list back; no job started"
+    )
+    assert list(world.personalize.jobs) == [r2_job]
+
+
+def tracker_step(world: FakeWorld, name: str, job: str, state: dict[str, Any] | None = None) -> Any:
+    """One tracker step of the execution following ``job`` (its recorded input by default)."""
+    execution = world.stepfunctions.executions[job]
+    return tracker_steps.run(
+        {
+            "step": name,
+            "execution": world.stepfunctions.arn(job),
+            "state": state if state is not None else json.loads(execution["input"]),
+        },
+        world.services,
+    )
