@@ -19,7 +19,15 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .failures import DeletionFailed, forget_copies
-from .job_source import REPLACED, SOURCE_IDENTITY, examine, recorded_input, source_identity
+from .job_source import (
+    JOB_NAME,
+    REPLACED,
+    SOURCE_IDENTITY,
+    examine,
+    recorded_input,
+    remember,
+    source_identity,
+)
 from .personalize_api import JobRequestRejected, TransientFault
 from .properties import DeletionRequest
 from .request_rules import compose_job_name
@@ -79,6 +87,7 @@ def take(
             earlier = recorded_input(request.bucket, evidence.returns_to, services) or {}
             returned = _kept_unread(request, evidence.returns_to, earlier, services)
             if returned is not None:
+                _moved(request, replaced, returned.job_name, services)
                 return Intake(returned.job_name, returned.job_arn, returned.summary, returned=True)
             proven = evidence.returns_to
     with scratch_dir() as workdir:
@@ -128,7 +137,21 @@ def take(
             raise DeletionFailed(
                 f"request {request.request_name}: {exc}; no job was started"
             ) from exc
+        if physical_id is not None:
+            _moved(request, replaced, job_name, services)
         return Intake(job_name, submission.job_arn, summary, submission.blockers)
+
+
+def _moved(
+    request: DeletionRequest, left: Mapping[str, Any] | None, job_name: str, services: Services
+) -> None:
+    """An Update moves the resource to ``job_name``: index the job it left under the identity
+    that named it, and ``job_name`` under the request's (see :mod:`.job_source`)."""
+    named = {}
+    if left is not None:
+        named[left[SOURCE_IDENTITY]] = left[JOB_NAME]
+    named[source_identity(request)] = job_name
+    remember(request.bucket, named, services)
 
 
 def _not_the_list(request: DeletionRequest, job_name: str, sha256: str, kept: bool) -> str:
