@@ -28,6 +28,8 @@ from lifecycle_support import (
 )
 from personalize_deletion_runtime import cancellation, lifecycle, tracker_steps
 from personalize_deletion_runtime.cancellation import declarer_key, marker_key
+from personalize_deletion_runtime.job_source import source_identity
+from personalize_deletion_runtime.properties import parse_request
 
 pytestmark = pytest.mark.fast
 
@@ -106,7 +108,17 @@ def test_a_request_queued_by_an_update_that_was_rolled_back_is_not_started_later
     assert NEW_JOB not in world.personalize.jobs
     assert (after["job"]["arn"], after["tracking"]["giveUp"]) == (None, True)
     assert after["error"] == {"Error": "DeletionCancelled", "Cause": cancelled_cause(NEW_JOB)}
-    assert world.s3.keys() == [f"receipts/{JOB}.json"]
+    # (changed deliberately with the index of source identities: the Update and its rollback
+    # moved the resource between jobs, so each list identity names its job; nothing staged)
+    assert world.s3.keys() == sorted(
+        [
+            f"receipts/{JOB}.json",
+            *(
+                f"receipts/sources/{source_identity(parse_request(p))}.json"
+                for p in (new, properties())
+            ),
+        ]
+    )
     ended = step(world, "give_up", NEW_JOB, after)
     assert ended["outcome"] == {
         "status": "NOT_STARTED",
@@ -277,12 +289,12 @@ def test_a_second_stack_removed_first_does_not_cancel_the_first_stacks_queued_jo
     assert list(world.personalize.jobs) == [JOB]
 
 
-def test_a_delete_between_another_resources_withdraw_and_hand_off_cancels_nothing() -> None:
+def test_a_delete_between_another_resources_on_event_and_hand_off_cancels_nothing() -> None:
     """GIVEN a request QUEUED by stack 1, and stack 2 creating the same request: its on_event
-    withdrew any marker, its hand-off has not come yet
-    WHEN stack 1 is deleted now (no other declarer is recorded yet: its Delete leaves a marker)
-    THEN stack 2's hand-off declares the job and removes that marker: stack 2 succeeds QUEUED
-    and the submit step creates the job."""
+    withdrew any marker and declared the job, its hand-off has not come yet
+    WHEN stack 1 is deleted now
+    THEN its Delete finds stack 2's key and leaves no marker; stack 2's hand-off declares the
+    job again: stack 2 succeeds QUEUED and the submit step creates the job."""
     world = fake_world()
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3 * 3600)
     run(world, cfn_event("Create", properties()), T0)
@@ -291,7 +303,9 @@ def test_a_delete_between_another_resources_withdraw_and_hand_off_cancels_nothin
     merged = {**other, **lifecycle.on_event(other, world.services)}
     assert lifecycle.is_complete(merged, world.services) == {"IsComplete": False}
     lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
-    assert world.s3.keys() == [marker_key(JOB), f"staging/{JOB}/users.csv"]
+    # (changed deliberately: stack 2's on_event now declares the job, so stack 1's Delete
+    # finds a declarer and writes no marker; before, it did, and the hand-off removed it)
+    assert world.s3.keys() == [declarer_key(JOB, other), f"staging/{JOB}/users.csv"]
     while (result := lifecycle.is_complete(merged, world.services))["IsComplete"] is False:
         world.clock.now += 20
     assert result["Data"]["Status"] == "QUEUED"
@@ -417,3 +431,87 @@ def test_a_delete_that_cannot_mark_the_request_says_how_to_stop_it(
         "stepfunctions stop-execution --execution-arn "
         f"{world.services.tracker.execution_arn(JOB)})"
     )
+
+
+# ------------------------------------------------ a resource still polling declares it too
+
+
+def test_a_resource_still_polling_a_blocked_request_is_a_declarer() -> None:
+    """GIVEN a request QUEUED by stack 1, and stack 2 creating the same request: its on_event
+    staged the list and withdrew any marker, and it polls, blocked, within its deadline
+    WHEN stack 1 removes the request (its Delete), and the dataset group frees up so that the
+    tracker's submit step runs before stack 2's hand-off
+    THEN stack 2 is recorded as declaring the job (by its on_event), so the Delete cancels
+    nothing: the submit step creates the job, and stack 2 finds it."""
+    world = fake_world()
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 1200)
+    run(world, cfn_event("Create", properties()), T0)
+    other = cfn_event("Create", properties()) | {"StackId": OTHER_STACK}
+    world.clock.now = T0 + 900
+    merged = {**other, **lifecycle.on_event(other, world.services)}
+    assert lifecycle.is_complete(merged, world.services) == {"IsComplete": False}
+    lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
+    assert world.s3.keys(prefix="staging/") == [
+        declarer_key(JOB, other),
+        f"staging/{JOB}/users.csv",
+    ]
+    world.clock.now = T0 + 1260  # group free; the tracker's wait ends first
+
+    after = step(world, "submit", JOB)
+
+    assert (after.get("error"), after["job"]["arn"]) == (None, job_arn(JOB))
+    while (result := lifecycle.is_complete(merged, world.services))["IsComplete"] is False:
+        world.clock.now += 20
+    assert (result["Data"]["JobName"], result["Data"]["JobArn"]) == (JOB, job_arn(JOB))
+    assert list(world.personalize.jobs) == [JOB]
+
+
+def test_a_resource_whose_event_fails_without_a_job_no_longer_declares_it() -> None:
+    """GIVEN a request QUEUED by stack 1, and stack 2 creating the same request with
+    completion WAIT: declared by its on_event, still blocked at its limit, so its Create fails
+    WHEN stack 1 removes the request
+    THEN stack 1's Delete cancels it: stack 2's failed event removed its own key (it declares
+    nothing), and the submit step creates no job."""
+    world = fake_world()
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3 * 3600)
+    created = cfn_event("Create", properties())
+    run(world, created, T0)
+    other = cfn_event("Create", properties(Completion="WAIT")) | {"StackId": OTHER_STACK}
+    with pytest.raises(lifecycle.DeletionFailed, match="deploy again once the blocker clears"):
+        run(world, other, T0 + 600)
+    assert world.s3.keys(prefix="staging/") == [
+        declarer_key(JOB, created),
+        f"staging/{JOB}/users.csv",
+    ]
+    lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
+
+    world.clock.now = T0 + 4 * 3600
+    after = step(world, "submit", JOB)
+
+    assert after["error"] == {"Error": "DeletionCancelled", "Cause": cancelled_cause(JOB)}
+    assert world.personalize.jobs == {}
+
+
+def test_the_deployment_that_creates_a_queued_job_removes_the_declarer_keys() -> None:
+    """GIVEN a request QUEUED by stack 1 (its key written at the hand-off), and stack 2
+    creating the same request, blocked at first (its key written by its on_event)
+    WHEN the dataset group frees up and stack 2's own poll creates the job
+    THEN both keys are deleted, as the tracker's submit step does: no cancellation applies to
+    a job that exists; only the staged list, which the job reads, stays."""
+    world = fake_world()
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 1200)
+    created = cfn_event("Create", properties())
+    run(world, created, T0)
+    other = cfn_event("Create", properties()) | {"StackId": OTHER_STACK}
+    world.clock.now = T0 + 900
+    merged = {**other, **lifecycle.on_event(other, world.services)}
+    assert world.s3.keys(prefix="staging/") == sorted(
+        [declarer_key(JOB, created), declarer_key(JOB, other), f"staging/{JOB}/users.csv"]
+    )
+    world.clock.now = T0 + 1260
+
+    result = lifecycle.is_complete(merged, world.services)
+
+    assert result == {"IsComplete": False}  # created, PENDING
+    assert list(world.personalize.jobs) == [JOB]
+    assert world.s3.keys(prefix="staging/") == [f"staging/{JOB}/users.csv"]

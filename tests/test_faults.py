@@ -26,6 +26,7 @@ from lifecycle_support import (
     properties,
 )
 from personalize_deletion_runtime import lifecycle
+from personalize_deletion_runtime.cancellation import declarer_key
 
 pytestmark = pytest.mark.wire
 
@@ -62,14 +63,17 @@ def test_a_queued_request_refused_later_leaves_no_staged_list(world: World) -> N
     world.double.set_dataset_group_busy(GROUP)
     event = cfn_event("Create", properties())
     merged = {**event, **lifecycle.on_event(event, world.services)}
-    assert world.keys() == [f"staging/{JOB}/users.csv"]
+    # (on_event now records the resource as declaring the request it leaves to be submitted
+    # later, so a Delete elsewhere cannot cancel it while this resource polls: the key is there)
+    assert world.keys() == [declarer_key(JOB, event), f"staging/{JOB}/users.csv"]
     world.double.remove_dataset_group(GROUP)
 
     # WHEN the next poll submits again
     with pytest.raises(lifecycle.DeletionFailed, match="ResourceNotFoundException"):
         lifecycle.is_complete(merged, world.services)
 
-    # THEN the staged list is purged: no job will ever read it
+    # THEN the staged list is purged: no job will ever read it (and the failed resource's
+    # declarer key is gone with it: it declares nothing)
     assert world.keys() == []
 
 

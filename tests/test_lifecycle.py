@@ -534,7 +534,17 @@ def test_rollback_of_a_content_update_adopts_the_old_job(world: World) -> None:
     # the rollback returns to it without reading the list again, so no create is even tried
     # (it was refused as ResourceAlreadyExists, then adopted); a lookup finds it)
     assert world.job_calls() == [(LIST, None), (DESCRIBE, None)]
-    assert world.keys() == sorted([f"receipts/{new_job}.json", f"receipts/{JOB}.json"])
+    # (changed deliberately with the index of source identities: the Update and the rollback
+    # each moved the resource between jobs, so each identity names the job it produced last;
+    # before, only the receipts were there)
+    sources = [source_identity(parse_request(props)) for props in (old, new)]
+    assert world.keys() == sorted(
+        [
+            f"receipts/{new_job}.json",
+            f"receipts/{JOB}.json",
+            *(f"receipts/sources/{identity}.json" for identity in sources),
+        ]
+    )
 
 
 # ------------------------------------------------------------------ 10. bad properties

@@ -13,8 +13,10 @@ import json
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from fakes import FakeWorld, fake_world
 from lifecycle_support import (
+    GROUP,
     LOGICAL_ID,
     OTHER_CSV,
     SOURCE_BUCKET,
@@ -373,3 +375,108 @@ def test_a_later_update_back_to_a_replaced_revision_returns_to_its_job() -> None
     third = run(world, new_revision, T0 + 31 * 86400)
     assert third["PhysicalResourceId"] == expected_job_name(THIRD_CSV)
     assert len(world.personalize.jobs) == 3
+
+
+def test_a_rollback_of_a_return_to_a_replaced_job_returns_to_the_job_it_left() -> None:
+    """GIVEN an unpinned S3 request updated from r1 to r2 (a second job), the object replaced
+    again since, and a deliberate Update back to r1 (which returned to the r1 job, unread)
+    WHEN another resource of that deployment fails and CloudFormation rolls this one back to
+    r2 (an Update with the r1 job as physical id, whose records name neither r2 nor its job)
+    THEN the resource returns to the r2 job unread (the index of source identities names it):
+    no third job is started for what the object holds now, which no deployment checked."""
+    world = fake_world()
+    r2_job = r2_replaced_r1(world)
+    back = cfn_event("Update", s3_props("r1"), physical_id=r2_job, old=s3_props("r2"))
+    assert run(world, back, T0 + 7200)["PhysicalResourceId"] == JOB
+    rollback = cfn_event("Update", s3_props("r2"), physical_id=JOB, old=s3_props("r1"))
+    result = run(world, rollback, T0 + 7300)
+    assert (result["PhysicalResourceId"], result["Data"]["Status"]) == (r2_job, "COMPLETED")
+    assert sorted(world.personalize.jobs) == sorted([JOB, r2_job])
+    # (each identity names its job: a digest and a job name, no ids)
+    assert json.loads(world.s3.read(f"receipts/sources/{identity('r2')}.json")) == {
+        "jobName": r2_job,
+        "sourceIdentity": identity("r2"),
+    }
+
+
+def test_an_update_whose_index_entry_cannot_be_read_reads_nothing() -> None:
+    """GIVEN an unpinned S3 request at r1 whose job completed, the object replaced since
+    WHEN an Update to r2 cannot read whether r2 named a job before (S3 refuses the index)
+    THEN it fails without reading the source: no job is started for a list no deployment may
+    have checked."""
+    world = fake_world()
+    world.s3.put_source(S3_KEY, USERS_CSV)
+    run(world, cfn_event("Create", s3_props("r1")), T0)
+    world.s3.put_source(S3_KEY, OTHER_CSV)
+    list_objects = world.s3.list_objects_v2
+
+    def refuse_index(**request: Any) -> Any:
+        if request["Prefix"].startswith("receipts/sources/"):
+            raise ClientError({"Error": {"Code": "SlowDown", "Message": "slow"}}, "ListObjectsV2")
+        return list_objects(**request)
+
+    world.s3.list_objects_v2 = refuse_index  # type: ignore[method-assign]
+    update = cfn_event("Update", s3_props("r2"), physical_id=JOB, old=s3_props("r1"))
+    with pytest.raises(DeletionFailed) as failed:
+        run(world, update, T0 + 3600)
+    assert str(failed.value) == (
+        "request gdpr-2026-11: whether these list properties named a job before could not be "
+        "read (An error occurred (SlowDown) when calling the ListObjectsV2 operation: slow), "
+        "so the source is not read either; deploy again; no job started"
+    )
+    assert list(world.personalize.jobs) == [JOB]
+
+
+def identity(revision: str) -> str:
+    return source_identity(parse_request(s3_props(revision)))
+
+
+def test_a_rollback_to_a_replaced_job_that_never_started_refuses_a_changed_object() -> None:
+    """GIVEN an unpinned S3 request QUEUED at r1 and given up NOT_STARTED (its list purged),
+    then a successful Update to r2 (a second job, which records it replaced the r1 job), and
+    the object replaced again since
+    WHEN CloudFormation rolls back to r1 (physical id: the r2 job)
+    THEN no job is started for what the object holds now: the r1 job neither exists nor has
+    its list staged, and the list read names another job, so the Update fails saying so."""
+    world = fake_world()
+    world.s3.put_source(S3_KEY, USERS_CSV)
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 40 * 3600)
+    created = run(world, cfn_event("Create", s3_props("r1")), T0)
+    assert (created["PhysicalResourceId"], created["Data"]["Status"]) == (JOB, "QUEUED")
+    world.clock.now = T0 + 37 * 3600  # past the tracking limit, still busy
+    after = tracker_step(world, "submit", JOB)
+    assert after["tracking"]["giveUp"] is True
+    tracker_step(world, "give_up", JOB, after)
+    world.personalize.set_dataset_group_busy(GROUP, until=T0)
+    world.s3.put_source(S3_KEY, OTHER_CSV)
+    r2_job = expected_job_name(OTHER_CSV)
+    update = cfn_event("Update", s3_props("r2"), physical_id=JOB, old=s3_props("r1"))
+    assert run(world, update, T0 + 41 * 3600)["PhysicalResourceId"] == r2_job
+    world.s3.put_source(S3_KEY, THIRD_CSV)
+    rollback = cfn_event("Update", s3_props("r1"), physical_id=r2_job, old=s3_props("r2"))
+    with pytest.raises(DeletionFailed) as failed:
+        run(world, rollback, T0 + 41 * 3600 + 600)
+    third_sha = str(failed.value).split("(SHA-256 ")[1][:12]
+    assert str(failed.value) == (
+        f"request gdpr-2026-11: s3://{SOURCE_BUCKET}/{S3_KEY} no longer holds the list job "
+        f"{JOB} was named for (SHA-256 {third_sha}... now), and this Update's properties that "
+        "define the list (Source, RequestName, DatasetGroupArn, JobNamePrefix) are the ones "
+        "that named it (a return to them, or CloudFormation's rollback), and it neither exists "
+        "nor has its list staged, so no job is started for what it holds now: to delete that "
+        "list, change Source.Revision or pin Source.VersionId; to have job "
+        f"{JOB} started, put its list back; no job started"
+    )
+    assert list(world.personalize.jobs) == [r2_job]
+
+
+def tracker_step(world: FakeWorld, name: str, job: str, state: dict[str, Any] | None = None) -> Any:
+    """One tracker step of the execution following ``job`` (its recorded input by default)."""
+    execution = world.stepfunctions.executions[job]
+    return tracker_steps.run(
+        {
+            "step": name,
+            "execution": world.stepfunctions.arn(job),
+            "state": state if state is not None else json.loads(execution["input"]),
+        },
+        world.services,
+    )

@@ -141,8 +141,11 @@ def test_a_job_a_tracker_follows_keeps_its_list_when_another_resource_of_it_fail
     staged = world.keys()
 
     # WHEN another resource names the same job (a changed logical id, a second stack) with
-    # completion WAIT, and is still blocked at its limit
-    other = play(cfn_event("Create", job_asset_props(Completion="WAIT")), world, step=100)
+    # completion WAIT, and is still blocked at its limit (its own logical id: changed
+    # deliberately, since a resource failing without a job now removes its own declarer key,
+    # and this one's event used to share the first resource's)
+    renamed = cfn_event("Create", job_asset_props(Completion="WAIT"))
+    other = play(renamed | {"LogicalResourceId": "RenamedRequest"}, world, step=100)
 
     # THEN that resource fails, but the list the tracker will submit the job from stays (and
     # the key of the resource that queued it, which the failed one's Delete leaves alone)
@@ -288,8 +291,12 @@ def test_an_update_whose_job_lookup_is_refused_for_good_stages_nothing(
     with pytest.raises(lifecycle.DeletionFailed) as caught:
         lifecycle.is_complete({**event, **answer}, world.services)
 
-    # THEN no copy of the list was made for it, and it fails naming the refusal
-    assert staged_by_on_event == world.keys() == [f"receipts/{JOB}.json"]
+    # THEN no copy of the list was made for it, and it fails naming the refusal (changed
+    # deliberately: on_event records the resource as declaring the job it leaves to be
+    # submitted later, and a failed Update that kept the resource's job leaves that key, as the
+    # resource still declares the job; with no list staged it cancels and keeps nothing, and
+    # the staging rule expires it)
+    assert staged_by_on_event == world.keys() == [f"receipts/{JOB}.json", declarer_key(JOB, event)]
     assert answer["Ticket"]["restaged"] is False
     assert str(caught.value) == (
         "request gdpr-2026-11: ListDataDeletionJobs failed with ResourceNotFoundException"

@@ -116,7 +116,8 @@ def grant_bucket_and_role(
         (
             wildcard_finding_id(flat_receipts),
             "One receipt per job, named after the job, written once (read first, so a receipt "
-            "is never rewritten); limited to the receipts prefix.",
+            "is never rewritten), and under sources/ the job each list identity named last (a "
+            "digest and a job name, no ids); limited to the receipts prefix.",
         ),
     ]
     roles = {

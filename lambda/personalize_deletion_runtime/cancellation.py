@@ -15,15 +15,19 @@ marker, and the submit step looks for it right before it would create the job:
   it): it is followed and recorded as any;
 - a Create or Update that declares the job again and leaves it to be submitted later removes
   the marker (``withdraw``), so an execution that still follows the job submits it;
-- every resource that hands a queued request to the tracker records itself as a declarer
-  (``declare``: an empty ``staging/<job>/declared-by/<digest of its stack and logical id>``),
-  whether it started the execution or found one following, and removes a marker again (a
-  Delete may have come between its ``withdraw`` and its hand-off). A Delete first removes its
-  own key, then cancels nothing while another resource is recorded: the resource that queued
-  the request outlives a renamed copy rolled back, a second stack, a failed ``WAIT`` copy; and
-  CloudFormation creates a resource under a new logical id (a renamed construct or request)
-  before it deletes the old one. A Delete that wrote its marker looks once more and removes it
-  if a declarer appeared meanwhile (each side writes, then reads the other's key);
+- every resource that leaves a request to be submitted later records itself as a declarer
+  (``declare``: an empty ``staging/<job>/declared-by/<digest of its stack and logical id>``)
+  in ``on_event``, so also while it polls the blocked request, and again at its hand-off to the
+  tracker (idempotent), whether it started the execution or found one following, removing a
+  marker each time. Its key goes when its own event fails without a job (``abandon``,
+  ``undeclare``: unless the event kept the resource's job, which the resource still declares)
+  and when the job is created, by the deployment or the tracker (``settle``). A Delete first
+  removes its own key, then cancels nothing while another resource is recorded: the resource
+  that queued the request outlives a renamed copy rolled back, a second stack, a failed
+  ``WAIT`` copy; and CloudFormation creates a resource under a new logical id (a renamed
+  construct or request) before it deletes the old one. A Delete that wrote its marker looks
+  once more and removes it if a declarer appeared meanwhile (each side writes, then reads the
+  other's key);
 - once the submit step has the job (created or found), cancellation no longer applies: the
   declarer keys and a marker are deleted (``settle``), as on a cancellation (``forget``).
 
@@ -40,12 +44,13 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from .failures import BOOKKEEPING_FAULTS
+from .failures import BOOKKEEPING_FAULTS, forget_copies
 from .layout import STAGING_PREFIX
 from .personalize_api import JobRequestRejected
-from .properties import PropertyError
+from .properties import DeletionRequest, PropertyError
 from .services import Services
-from .state import iso
+from .staging import SOURCE_VERSION
+from .state import JobTicket, iso
 
 LOGGER = logging.getLogger(__name__)
 MARKER = "cancelled.json"
@@ -204,3 +209,32 @@ def _clear(bucket: str, job_name: str, services: Services) -> None:
 def withdraw(bucket: str, job_name: str, services: Services) -> None:
     """A Create or Update declares ``job_name`` again: remove a Delete's marker (idempotent)."""
     services.storage.client.delete_object(Bucket=bucket, Key=marker_key(job_name))
+
+
+def undeclare(bucket: str, job_name: str, event: Mapping[str, Any], services: Services) -> None:
+    """The event's resource no longer declares ``job_name`` (its event failed without a job):
+    remove its key, so that it keeps no request alive (a fault is logged: the staging rule
+    expires the key)."""
+    try:
+        services.storage.client.delete_object(Bucket=bucket, Key=declarer_key(job_name, event))
+    except BOOKKEEPING_FAULTS as exc:
+        LOGGER.warning(
+            "the declarer key of a failed event was not deleted",
+            extra={"job_name": job_name, "error": str(exc)},
+        )
+
+
+def abandon(
+    request: DeletionRequest, ticket: JobTicket, event: Mapping[str, Any], services: Services
+) -> None:
+    """The event fails and no job will read its list: its resource no longer declares the job,
+    and the staged list and the asset version go, unless the resource keeps that job: an Update
+    that kept the job identity (of a request QUEUED with the tracker, say) fails back to a
+    resource that still declares it and needs both, and CloudFormation's rollback reads the
+    asset again; only a copy that Update staged again goes."""
+    if ticket.kept:
+        if ticket.restaged:
+            forget_copies(request, ticket.job_name, services)
+        return
+    undeclare(request.bucket, ticket.job_name, event, services)
+    forget_copies(request, ticket.job_name, services, ticket.input.get(SOURCE_VERSION))

@@ -19,7 +19,15 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .failures import DeletionFailed, forget_copies
-from .job_source import REPLACED, SOURCE_IDENTITY, examine, recorded_input, source_identity
+from .job_source import (
+    JOB_NAME,
+    REPLACED,
+    SOURCE_IDENTITY,
+    examine,
+    recorded_input,
+    remember,
+    source_identity,
+)
 from .personalize_api import JobRequestRejected, TransientFault
 from .properties import DeletionRequest
 from .request_rules import compose_job_name
@@ -63,7 +71,9 @@ def take(
 ) -> Intake:
     """Read, validate, stage and submit; ``physical_id`` (and ``old_properties``) are the
     resource's on an Update."""
-    proven = False
+    proven: str | None = None
+    """The job the properties are proven to name, which neither exists nor has its list staged:
+    the list must be read to stage it, and must name that job."""
     replaced = None
     if physical_id is not None:
         evidence = examine(request, physical_id, old_properties, services)
@@ -72,12 +82,14 @@ def take(
             kept = _kept_unread(request, physical_id, evidence.kept, services)
             if kept is not None:
                 return kept
-            proven = True  # no job and no staged list: the list must be read to stage it
+            proven = physical_id
         elif evidence.returns_to is not None:
             earlier = recorded_input(request.bucket, evidence.returns_to, services) or {}
             returned = _kept_unread(request, evidence.returns_to, earlier, services)
             if returned is not None:
+                _moved(request, replaced, returned.job_name, services)
                 return Intake(returned.job_name, returned.job_arn, returned.summary, returned=True)
+            proven = evidence.returns_to
     with scratch_dir() as workdir:
         try:
             canonical = services.storage.canonical_list(request, workdir)
@@ -95,15 +107,8 @@ def take(
                 f"{request.content_sha256[:12]}...): synthesize and deploy again; no job started"
             )
         job_name = _job_name(request, sha256)
-        if proven and job_name != physical_id:
-            raise DeletionFailed(
-                f"request {request.request_name}: {request.source.description} no longer holds "
-                f"the list job {physical_id} was named for (SHA-256 {sha256[:12]}... now), and "
-                "this Update changes none of the properties that define the list (Source, "
-                "RequestName, DatasetGroupArn, JobNamePrefix), so no job is started for what it "
-                "holds now: to delete that list, change Source.Revision or pin Source.VersionId; "
-                f"to have job {physical_id} started, put its list back; no job started"
-            )
+        if proven is not None and job_name != proven:
+            raise DeletionFailed(_not_the_list(request, proven, sha256, proven == physical_id))
         summary = canonical.summary()
         summary[SOURCE_IDENTITY] = source_identity(request)
         if replaced is not None and job_name != physical_id:
@@ -132,7 +137,41 @@ def take(
             raise DeletionFailed(
                 f"request {request.request_name}: {exc}; no job was started"
             ) from exc
+        if physical_id is not None:
+            _moved(request, replaced, job_name, services)
         return Intake(job_name, submission.job_arn, summary, submission.blockers)
+
+
+def _moved(
+    request: DeletionRequest, left: Mapping[str, Any] | None, job_name: str, services: Services
+) -> None:
+    """An Update moves the resource to ``job_name``: index the job it left under the identity
+    that named it, and ``job_name`` under the request's (see :mod:`.job_source`)."""
+    named = {}
+    if left is not None:
+        named[left[SOURCE_IDENTITY]] = left[JOB_NAME]
+    named[source_identity(request)] = job_name
+    remember(request.bucket, named, services)
+
+
+def _not_the_list(request: DeletionRequest, job_name: str, sha256: str, kept: bool) -> str:
+    """Why an Update whose list properties name ``job_name`` (gone: not created, its list not
+    staged) starts no job for the other list its source holds now."""
+    why = (
+        "this Update changes none of the properties that define the list (Source, "
+        "RequestName, DatasetGroupArn, JobNamePrefix)"
+        if kept
+        else "this Update's properties that define the list (Source, RequestName, "
+        "DatasetGroupArn, JobNamePrefix) are the ones that named it (a return to them, or "
+        "CloudFormation's rollback), and it neither exists nor has its list staged"
+    )
+    return (
+        f"request {request.request_name}: {request.source.description} no longer holds "
+        f"the list job {job_name} was named for (SHA-256 {sha256[:12]}... now), and {why}, so "
+        "no job is started for what it holds now: to delete that list, change "
+        "Source.Revision or pin Source.VersionId; to have job "
+        f"{job_name} started, put its list back; no job started"
+    )
 
 
 def _kept_unread(

@@ -25,7 +25,20 @@ exists or its list is staged: CloudFormation's rollback past a successful Update
 properties are the old ones, its physical id the new job), or a deliberate return to the old
 properties (whose list was that job's). A new ``Revision`` reads the source again.
 
-Neither holds any id: the digest covers locations and labels, the record a job name.
+That record looks back one step only. A return is itself an Update that CloudFormation may roll
+back (props of the job left, physical id the job returned to, whose record names neither), so
+every Update that moves a resource from one job to another also writes, per source identity, the
+job those properties named (``receipts/sources/<identity>.json``: the identity it left -> the
+job it left, its own -> the job it moves to). An Update whose list properties match no record of
+the resource's job but a written identity goes to that job unread, on the same terms. An index,
+rather than a record on the job returned to, because that job's receipt is written once and
+its tracker input is fixed; and under ``receipts/`` because the handler may already write and
+list there, and nothing there expires (a return may come months after the job it leaves).
+
+Should the job that properties are proven to name be gone (never created, its list purged),
+the source is read, and an Update whose list then names another job fails and starts none.
+
+None holds any id: the digest covers locations and labels, the record a job name.
 """
 
 from __future__ import annotations
@@ -39,7 +52,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .layout import receipt_key
+from .failures import BOOKKEEPING_FAULTS, DeletionFailed
+from .layout import receipt_key, source_key
 from .properties import DeletionRequest, PropertyError
 from .services import Services
 
@@ -81,7 +95,8 @@ class Evidence:
     """The job's input summary if the properties name its list (``{}`` when proven by
     ``OldResourceProperties`` and no record of the job says more); ``None`` if unproven."""
     returns_to: str | None
-    """The job ``physical_id`` replaced, if the properties are the ones that produced it."""
+    """The job the properties named before, if not ``physical_id``: the one it replaced, if
+    they are the ones that produced it, else the one the index names."""
     replaced: dict[str, str] | None
     """What a new job started by this Update records it replaced (``None``: unknown)."""
 
@@ -98,16 +113,55 @@ def examine(
     recorded = recorded_input(request.bucket, physical_id, services)
     old = _identity_of(old_properties, services) if old_properties is not None else None
     kept: dict[str, Any] | None = None
+    returns_to: str | None = None
     if recorded is not None and recorded.get(SOURCE_IDENTITY) == identity:
         kept = recorded
     elif old == identity:
         kept = recorded if recorded is not None else {}
+    else:
+        returns_to = _replaced_by(request, identity, recorded) or named_by(request, services)
+        if returns_to == physical_id:  # the index says so, though no record of the job did
+            kept, returns_to = recorded if recorded is not None else {}, None
     mine = old or (recorded or {}).get(SOURCE_IDENTITY)
     return Evidence(
         kept=kept,
-        returns_to=None if kept is not None else _replaced_by(request, identity, recorded),
+        returns_to=returns_to,
         replaced={JOB_NAME: physical_id, SOURCE_IDENTITY: mine} if isinstance(mine, str) else None,
     )
+
+
+def named_by(request: DeletionRequest, services: Services) -> str | None:
+    """The job the request's list properties named last (the index), if one is written and
+    named for this request. A fault fails the Update: not knowing, it would read the source."""
+    try:
+        document = services.storage.read_json(request.bucket, source_key(source_identity(request)))
+    except (ClientError, BotoCoreError, ValueError) as exc:
+        raise DeletionFailed(
+            f"request {request.request_name}: whether these list properties named a job before "
+            f"could not be read ({exc}), so the source is not read either; deploy again; no job "
+            "started"
+        ) from exc
+    job_name = (document or {}).get(JOB_NAME)
+    return job_name if isinstance(job_name, str) and _own(request, job_name) else None
+
+
+def remember(bucket: str, named: Mapping[str, str], services: Services) -> None:
+    """Write, per source identity, the job its list properties named (the index). A fault is
+    logged: the job exists or is queued already, and failing would not undo it."""
+    for identity, job_name in named.items():
+        try:
+            services.storage.client.put_object(
+                Bucket=bucket,
+                Key=source_key(identity),
+                Body=json.dumps({JOB_NAME: job_name, SOURCE_IDENTITY: identity}).encode(),
+                ContentType="application/json",
+            )
+        except BOOKKEEPING_FAULTS as exc:
+            LOGGER.warning(
+                "which job these list properties named was not written: a rollback to them "
+                "reads the source again, and fails if it holds another list",
+                extra={"job_name": job_name, "error": str(exc)},
+            )
 
 
 def _replaced_by(
@@ -119,8 +173,11 @@ def _replaced_by(
     if not isinstance(replaced, Mapping) or replaced.get(SOURCE_IDENTITY) != identity:
         return None
     job_name = replaced.get(JOB_NAME)
-    own_prefix = f"{request.job_name_prefix}-{request.request_name}-"
-    return job_name if isinstance(job_name, str) and job_name.startswith(own_prefix) else None
+    return job_name if isinstance(job_name, str) and _own(request, job_name) else None
+
+
+def _own(request: DeletionRequest, job_name: str) -> bool:
+    return job_name.startswith(f"{request.job_name_prefix}-{request.request_name}-")
 
 
 def recorded_input(bucket: str, job_name: str, services: Services) -> dict[str, Any] | None:

@@ -7,6 +7,16 @@ RECEIPTS_PREFIX = "receipts/"
 """One JSON receipt per terminal job; kept when the stack is deleted."""
 
 
+SOURCES_PREFIX = f"{RECEIPTS_PREFIX}sources/"
+"""Per source identity (a digest of the properties that define a list), the job it named last:
+kept with the receipts, which outlive the stack and never expire (see :mod:`.job_source`)."""
+
+
+def source_key(identity: str) -> str:
+    """Which job the list properties of digest ``identity`` named (no ids: a digest, a name)."""
+    return f"{SOURCES_PREFIX}{identity}.json"
+
+
 def staged_key(job_name: str) -> str:
     """The staged list of one job: one file, so dataLocation names exactly what was checked."""
     return f"{STAGING_PREFIX}{job_name}/users.csv"

@@ -40,7 +40,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import cancellation
-from .failures import BOOKKEEPING_FAULTS, DeletionFailed, bounded, forget_copies
+from .failures import BOOKKEEPING_FAULTS, DeletionFailed, bounded
 from .intake import take
 from .layout import receipt_uri
 from .outcome import DEPLOYMENT, JobRecord, failure_recorded, finish
@@ -53,7 +53,6 @@ from .properties import (
     PropertyError,
 )
 from .services import Services
-from .staging import SOURCE_VERSION
 from .state import QUEUED, TICKET_KEY, JobTicket, Origin, StateError, TrackedJob, iso
 from .submission import resubmit
 from .tracking import TrackerError
@@ -98,8 +97,8 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
     physical_id = event.get("PhysicalResourceId") if update else None
     old = event.get("OldResourceProperties") if update else None
     intake = take(request, physical_id, services, old if isinstance(old, Mapping) else None)
-    if intake.job_arn is None:  # submitted later: a Delete's earlier cancellation no longer holds
-        cancellation.withdraw(request.bucket, intake.job_name, services)
+    if intake.job_arn is None:  # submitted later: declared now, a Delete's marker withdrawn
+        cancellation.declare(request.bucket, intake.job_name, event, services)
     ticket = JobTicket(
         job_name=intake.job_name,
         job_arn=intake.job_arn,
@@ -129,6 +128,8 @@ def is_complete(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
             submission = resubmit(request, ticket.job_name, services)
             if submission.job_arn is None:
                 return poll.not_accepted(submission.blocked_by or "not accepted")
+            if not submission.adopted:  # created here: no cancellation applies any more
+                cancellation.settle(request.bucket, ticket.job_name, services)
             job_arn = submission.job_arn
         state = services.jobs.describe(job_arn)
     except TransientFault as exc:
@@ -264,24 +265,18 @@ class _Poll:
         )
 
     def forget_unread_copies(self) -> None:
-        """Delete the staged list and the asset version of a job that will not start, unless
-        the resource keeps that job: an Update that kept the job identity (of a request QUEUED
-        with the tracker, say) fails back to a resource that still needs both, and
-        CloudFormation's rollback reads the asset again; only a copy that Update staged again
-        goes."""
-        if self.ticket.kept:
-            if self.ticket.restaged:
-                forget_copies(self.request, self.job_name, self.services)
-            return
-        forget_copies(
-            self.request, self.job_name, self.services, self.ticket.input.get(SOURCE_VERSION)
-        )
+        """The event fails and no job will read its list (:func:`.cancellation.abandon`)."""
+        cancellation.abandon(self.request, self.ticket, self.event, self.services)
 
     def _hand_off(self, job_arn: str | None, status: str, blocked_by: str | None) -> str:
         """The ARN of the tracker execution that follows the job; fails the resource if none."""
         try:
             execution = self._follow(job_arn, status, blocked_by)
         except TrackerError as exc:
+            if job_arn is None and not self.ticket.kept:  # the event fails: not a declarer
+                cancellation.undeclare(
+                    self.request.bucket, self.job_name, self.event, self.services
+                )
             raise DeletionFailed(
                 f"data deletion job {self.job_name} ({status}) could not be handed to the "
                 f"tracker: {exc}. Nothing was lost: deploy again to hand it off"
