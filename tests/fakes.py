@@ -42,6 +42,7 @@ from lifecycle_support import (
     FakeClock,
     emf_metrics,
 )
+from personalize_deletion_runtime import lifecycle, tracker_steps
 from personalize_deletion_runtime.notifications import Notifier
 from personalize_deletion_runtime.personalize_api import PersonalizeJobs
 from personalize_deletion_runtime.services import Services
@@ -477,3 +478,29 @@ def fake_world(**personalize: Any) -> FakeWorld:
         tracking_timeout_seconds=TRACKING_TIMEOUT,
     )
     return FakeWorld(clock, jobs, s3, events, stepfunctions, emf, services)
+
+
+def complete(world: FakeWorld, event: dict[str, Any], at: float) -> dict[str, Any]:
+    """One CloudFormation event to its end at ``at``: onEvent, then isComplete every 20 s until
+    complete (the framework's waiter); the merged event and answer."""
+    world.clock.now = at
+    merged = {**event, **lifecycle.on_event(event, world.services)}
+    while True:
+        result = lifecycle.is_complete(merged, world.services)
+        if result["IsComplete"]:
+            return {**merged, **result}
+        world.clock.now += 20
+
+
+def tracker_step(world: FakeWorld, name: str, job: str, state: dict[str, Any] | None = None) -> Any:
+    """One tracker step (``submit``, ``finish``, ``give_up``...) of the execution following
+    ``job``, given its recorded input unless ``state`` is given."""
+    execution = world.stepfunctions.executions[job]
+    return tracker_steps.run(
+        {
+            "step": name,
+            "execution": world.stepfunctions.arn(job),
+            "state": state if state is not None else json.loads(execution["input"]),
+        },
+        world.services,
+    )

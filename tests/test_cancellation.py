@@ -7,12 +7,11 @@ deletion cannot be undone. Fast tier: the handlers and the tracker's steps over 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from fakes import FakeWorld, fake_world
+from fakes import FakeWorld, complete, fake_world, tracker_step
 from lifecycle_support import (
     GROUP,
     OTHER_CSV,
@@ -26,7 +25,7 @@ from lifecycle_support import (
     job_arn,
     properties,
 )
-from personalize_deletion_runtime import cancellation, lifecycle, tracker_steps
+from personalize_deletion_runtime import cancellation, lifecycle
 from personalize_deletion_runtime.cancellation import declarer_key, marker_key
 from personalize_deletion_runtime.job_source import source_identity
 from personalize_deletion_runtime.properties import parse_request
@@ -48,38 +47,14 @@ def cancelled_cause(job: str) -> str:
     )
 
 
-def run(world: FakeWorld, event: dict[str, Any], at: float) -> dict[str, Any]:
-    """onEvent, then isComplete every 20 s until complete (the framework's waiter)."""
-    world.clock.now = at
-    merged = {**event, **lifecycle.on_event(event, world.services)}
-    while True:
-        result = lifecycle.is_complete(merged, world.services)
-        if result["IsComplete"]:
-            return {**merged, **result}
-        world.clock.now += 20
-
-
-def step(world: FakeWorld, name: str, job: str, state: dict[str, Any] | None = None) -> Any:
-    """One tracker step of the execution following ``job`` (its recorded input by default)."""
-    execution = world.stepfunctions.executions[job]
-    return tracker_steps.run(
-        {
-            "step": name,
-            "execution": world.stepfunctions.arn(job),
-            "state": state if state is not None else json.loads(execution["input"]),
-        },
-        world.services,
-    )
-
-
 def queue_new_list(world: FakeWorld) -> dict[str, Any]:
     """A completed request, then an Update to a new list queued with the tracker (the
     dataset group busy for ten hours); returns the Update's properties."""
-    run(world, cfn_event("Create", properties()), T0)
+    complete(world, cfn_event("Create", properties()), T0)
     world.s3.put_source(NEW_KEY, OTHER_CSV)
     new = properties(Source={"Bucket": SOURCE_BUCKET, "Key": NEW_KEY})
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 10 * 3600)
-    queued = run(world, cfn_event("Update", new, physical_id=JOB, old=properties()), T0 + 3600)
+    queued = complete(world, cfn_event("Update", new, physical_id=JOB, old=properties()), T0 + 3600)
     assert (queued["PhysicalResourceId"], queued["Data"]["Status"]) == (NEW_JOB, "QUEUED")
     return new
 
@@ -94,7 +69,7 @@ def test_a_request_queued_by_an_update_that_was_rolled_back_is_not_started_later
     world = fake_world()
     new = queue_new_list(world)
     rollback = cfn_event("Update", properties(), physical_id=NEW_JOB, old=new)
-    assert run(world, rollback, T0 + 2 * 3600)["PhysicalResourceId"] == JOB
+    assert complete(world, rollback, T0 + 2 * 3600)["PhysicalResourceId"] == JOB
     delete = cfn_event("Delete", new, physical_id=NEW_JOB)
     assert lifecycle.on_event(delete, world.services) == {"PhysicalResourceId": NEW_JOB}
     assert world.s3.keys(prefix=f"staging/{NEW_JOB}/") == [
@@ -103,7 +78,7 @@ def test_a_request_queued_by_an_update_that_was_rolled_back_is_not_started_later
     ]
 
     world.clock.now = T0 + 11 * 3600
-    after = step(world, "submit", NEW_JOB)
+    after = tracker_step(world, "submit", NEW_JOB)
 
     assert NEW_JOB not in world.personalize.jobs
     assert (after["job"]["arn"], after["tracking"]["giveUp"]) == (None, True)
@@ -119,7 +94,7 @@ def test_a_request_queued_by_an_update_that_was_rolled_back_is_not_started_later
             ),
         ]
     )
-    ended = step(world, "give_up", NEW_JOB, after)
+    ended = tracker_step(world, "give_up", NEW_JOB, after)
     assert ended["outcome"] == {
         "status": "NOT_STARTED",
         "error": "DeletionJobNotStarted",
@@ -137,11 +112,11 @@ def test_a_request_removed_from_the_stack_while_queued_is_not_started() -> None:
     THEN no job is created and the staged list is gone."""
     world = fake_world()
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3600)
-    created = run(world, cfn_event("Create", properties()), T0)
+    created = complete(world, cfn_event("Create", properties()), T0)
     assert created["Data"]["Status"] == "QUEUED"
     lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
     world.clock.now = T0 + 2 * 3600
-    after = step(world, "submit", JOB)
+    after = tracker_step(world, "submit", JOB)
     assert after["error"] == {"Error": "DeletionCancelled", "Cause": cancelled_cause(JOB)}
     assert world.personalize.jobs == {}
     assert world.s3.keys() == []
@@ -154,9 +129,9 @@ def test_a_request_declared_again_after_its_cancellation_is_submitted() -> None:
     THEN the Create withdraws the cancellation, and the waiting execution submits the job."""
     world = fake_world()
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3 * 3600)
-    run(world, cfn_event("Create", properties()), T0)
+    complete(world, cfn_event("Create", properties()), T0)
     lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
-    again = run(world, cfn_event("Create", properties()), T0 + 3600)
+    again = complete(world, cfn_event("Create", properties()), T0 + 3600)
     assert (again["PhysicalResourceId"], again["Data"]["Status"]) == (JOB, "QUEUED")
     # (the marker is gone; the Create found the job followed, so it recorded itself as a
     # declarer: empty, no ids, expired with the staging rule)
@@ -165,7 +140,7 @@ def test_a_request_declared_again_after_its_cancellation_is_submitted() -> None:
         f"staging/{JOB}/users.csv",
     ]
     world.clock.now = T0 + 4 * 3600
-    after = step(world, "submit", JOB)
+    after = tracker_step(world, "submit", JOB)
     assert (after["job"]["arn"], after["tracking"]["lastStatus"]) == (job_arn(JOB), "PENDING")
     assert list(world.personalize.jobs) == [JOB]
 
@@ -177,12 +152,12 @@ def test_a_job_created_before_the_delete_is_followed_not_cancelled() -> None:
     end is still recorded."""
     world = fake_world()
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3600)
-    run(world, cfn_event("Create", properties()), T0)
+    complete(world, cfn_event("Create", properties()), T0)
     world.clock.now = T0 + 2 * 3600
-    first = step(world, "submit", JOB)
+    first = tracker_step(world, "submit", JOB)
     assert first["job"]["arn"] == job_arn(JOB)
     lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
-    again = step(world, "submit", JOB)
+    again = tracker_step(world, "submit", JOB)
     assert (again["job"]["arn"], again["tracking"]["giveUp"]) == (job_arn(JOB), False)
     assert "error" not in again
     assert list(world.personalize.jobs) == [JOB]
@@ -200,16 +175,16 @@ def test_a_queued_request_whose_resource_was_renamed_is_still_submitted() -> Non
     creates the job once the group is free."""
     world = fake_world()
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3 * 3600)
-    run(world, cfn_event("Create", properties()), T0)
+    complete(world, cfn_event("Create", properties()), T0)
     renamed = cfn_event("Create", properties()) | {"LogicalResourceId": "RenamedRequest"}
-    again = run(world, renamed, T0 + 600)
+    again = complete(world, renamed, T0 + 600)
     assert (again["PhysicalResourceId"], again["Data"]["Status"]) == (JOB, "QUEUED")
     delete = cfn_event("Delete", properties(), physical_id=JOB)
     assert lifecycle.on_event(delete, world.services) == {"PhysicalResourceId": JOB}
     assert world.s3.keys() == [declarer_key(JOB, renamed), f"staging/{JOB}/users.csv"]
 
     world.clock.now = T0 + 4 * 3600
-    after = step(world, "submit", JOB)
+    after = tracker_step(world, "submit", JOB)
 
     assert (after["job"]["arn"], after["tracking"]["lastStatus"]) == (job_arn(JOB), "PENDING")
     assert "error" not in after
@@ -223,9 +198,9 @@ def test_a_renamed_resource_removed_later_cancels_its_queued_request() -> None:
     no job."""
     world = fake_world()
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3 * 3600)
-    run(world, cfn_event("Create", properties()), T0)
+    complete(world, cfn_event("Create", properties()), T0)
     renamed = cfn_event("Create", properties()) | {"LogicalResourceId": "RenamedRequest"}
-    run(world, renamed, T0 + 600)
+    complete(world, renamed, T0 + 600)
     lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
     delete_renamed = cfn_event("Delete", properties(), physical_id=JOB) | {
         "LogicalResourceId": "RenamedRequest"
@@ -233,7 +208,7 @@ def test_a_renamed_resource_removed_later_cancels_its_queued_request() -> None:
     lifecycle.on_event(delete_renamed, world.services)
 
     world.clock.now = T0 + 4 * 3600
-    after = step(world, "submit", JOB)
+    after = tracker_step(world, "submit", JOB)
 
     assert after["error"] == {"Error": "DeletionCancelled", "Cause": cancelled_cause(JOB)}
     assert world.personalize.jobs == {}
@@ -252,9 +227,9 @@ def test_a_rolled_back_rename_does_not_cancel_the_job_the_old_resource_still_dec
     world = fake_world()
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3 * 3600)
     created = cfn_event("Create", properties())
-    assert run(world, created, T0)["Data"]["Status"] == "QUEUED"
+    assert complete(world, created, T0)["Data"]["Status"] == "QUEUED"
     renamed = cfn_event("Create", properties()) | {"LogicalResourceId": "RenamedRequest"}
-    assert run(world, renamed, T0 + 600)["Data"]["Status"] == "QUEUED"
+    assert complete(world, renamed, T0 + 600)["Data"]["Status"] == "QUEUED"
     delete_b = cfn_event("Delete", properties(), physical_id=JOB) | {
         "LogicalResourceId": "RenamedRequest"
     }
@@ -262,7 +237,7 @@ def test_a_rolled_back_rename_does_not_cancel_the_job_the_old_resource_still_dec
     assert world.s3.keys() == [declarer_key(JOB, created), f"staging/{JOB}/users.csv"]
 
     world.clock.now = T0 + 4 * 3600
-    after = step(world, "submit", JOB)
+    after = tracker_step(world, "submit", JOB)
 
     assert (after["job"]["arn"], after["tracking"]["lastStatus"]) == (job_arn(JOB), "PENDING")
     assert "error" not in after
@@ -276,14 +251,14 @@ def test_a_second_stack_removed_first_does_not_cancel_the_first_stacks_queued_jo
     THEN its Delete cancels nothing (stack 1 declares the job), and the job is created."""
     world = fake_world()
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3 * 3600)
-    run(world, cfn_event("Create", properties()), T0)
+    complete(world, cfn_event("Create", properties()), T0)
     other = cfn_event("Create", properties()) | {"StackId": OTHER_STACK}
-    assert run(world, other, T0 + 600)["Data"]["Status"] == "QUEUED"
+    assert complete(world, other, T0 + 600)["Data"]["Status"] == "QUEUED"
     delete_other = cfn_event("Delete", properties(), physical_id=JOB) | {"StackId": OTHER_STACK}
     lifecycle.on_event(delete_other, world.services)
 
     world.clock.now = T0 + 4 * 3600
-    after = step(world, "submit", JOB)
+    after = tracker_step(world, "submit", JOB)
 
     assert (after["job"]["arn"], "error" in after) == (job_arn(JOB), False)
     assert list(world.personalize.jobs) == [JOB]
@@ -297,7 +272,7 @@ def test_a_delete_between_another_resources_on_event_and_hand_off_cancels_nothin
     job again: stack 2 succeeds QUEUED and the submit step creates the job."""
     world = fake_world()
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3 * 3600)
-    run(world, cfn_event("Create", properties()), T0)
+    complete(world, cfn_event("Create", properties()), T0)
     other = cfn_event("Create", properties()) | {"StackId": OTHER_STACK}
     world.clock.now = T0 + 600
     merged = {**other, **lifecycle.on_event(other, world.services)}
@@ -312,7 +287,7 @@ def test_a_delete_between_another_resources_on_event_and_hand_off_cancels_nothin
     assert world.s3.keys() == [declarer_key(JOB, other), f"staging/{JOB}/users.csv"]
 
     world.clock.now = T0 + 4 * 3600
-    after = step(world, "submit", JOB)
+    after = tracker_step(world, "submit", JOB)
 
     assert (after["job"]["arn"], "error" in after) == (job_arn(JOB), False)
     assert list(world.personalize.jobs) == [JOB]
@@ -326,7 +301,7 @@ def test_a_declaration_racing_a_deletes_marker_keeps_the_request() -> None:
     marker: the submit step creates the job."""
     world = fake_world()
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3 * 3600)
-    run(world, cfn_event("Create", properties()), T0)
+    complete(world, cfn_event("Create", properties()), T0)
     other = cfn_event("Create", properties()) | {"StackId": OTHER_STACK}
     client = world.services.storage.client
     put_object = client.put_object
@@ -342,7 +317,7 @@ def test_a_declaration_racing_a_deletes_marker_keeps_the_request() -> None:
     assert world.s3.keys() == [declarer_key(JOB, other), f"staging/{JOB}/users.csv"]
 
     world.clock.now = T0 + 4 * 3600
-    after = step(world, "submit", JOB)
+    after = tracker_step(world, "submit", JOB)
 
     assert (after["job"]["arn"], "error" in after) == (job_arn(JOB), False)
 
@@ -356,19 +331,19 @@ def test_a_stale_declarer_does_not_keep_an_undeclared_request_alive() -> None:
     no resource declares; the submit step creates no job."""
     world = fake_world()
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 30 * 3600)
-    run(world, cfn_event("Create", properties()), T0)
+    complete(world, cfn_event("Create", properties()), T0)
     tagged = properties(Tags={"ticket": "PRIV-2"})
-    run(world, cfn_event("Update", tagged, physical_id=JOB, old=properties()), T0 + 3600)
+    complete(world, cfn_event("Update", tagged, physical_id=JOB, old=properties()), T0 + 3600)
     lifecycle.on_event(cfn_event("Delete", tagged, physical_id=JOB), world.services)
     assert world.s3.keys() == [marker_key(JOB), f"staging/{JOB}/users.csv"]
     z = cfn_event("Create", properties()) | {"LogicalResourceId": "ReAdded"}
-    assert run(world, z, T0 + 2 * 3600)["Data"]["Status"] == "QUEUED"
+    assert complete(world, z, T0 + 2 * 3600)["Data"]["Status"] == "QUEUED"
     delete_z = cfn_event("Delete", properties(), physical_id=JOB) | {"LogicalResourceId": "ReAdded"}
     lifecycle.on_event(delete_z, world.services)
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3 * 3600)
 
     world.clock.now = T0 + 4 * 3600
-    after = step(world, "submit", JOB)
+    after = tracker_step(world, "submit", JOB)
 
     assert after["error"] == {"Error": "DeletionCancelled", "Cause": cancelled_cause(JOB)}
     assert world.personalize.jobs == {}
@@ -383,15 +358,15 @@ def test_the_submit_step_that_creates_the_job_removes_the_declarer_keys() -> Non
     world = fake_world()
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3 * 3600)
     created = cfn_event("Create", properties())
-    run(world, created, T0)
+    complete(world, created, T0)
     renamed = cfn_event("Create", properties()) | {"LogicalResourceId": "RenamedRequest"}
-    run(world, renamed, T0 + 600)
+    complete(world, renamed, T0 + 600)
     assert world.s3.keys() == sorted(
         [declarer_key(JOB, created), declarer_key(JOB, renamed), f"staging/{JOB}/users.csv"]
     )
 
     world.clock.now = T0 + 4 * 3600
-    after = step(world, "submit", JOB)
+    after = tracker_step(world, "submit", JOB)
 
     assert after["job"]["arn"] == job_arn(JOB)
     assert world.s3.keys() == [f"staging/{JOB}/users.csv"]
@@ -407,7 +382,7 @@ def test_a_delete_that_cannot_mark_the_request_says_how_to_stop_it(
     command."""
     world = fake_world()
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3600)
-    run(world, cfn_event("Create", properties()), T0)
+    complete(world, cfn_event("Create", properties()), T0)
     put_object = world.s3.put_object
 
     def refuse_marker(**request: Any) -> dict[str, Any]:
@@ -445,7 +420,7 @@ def test_a_resource_still_polling_a_blocked_request_is_a_declarer() -> None:
     nothing: the submit step creates the job, and stack 2 finds it."""
     world = fake_world()
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 1200)
-    run(world, cfn_event("Create", properties()), T0)
+    complete(world, cfn_event("Create", properties()), T0)
     other = cfn_event("Create", properties()) | {"StackId": OTHER_STACK}
     world.clock.now = T0 + 900
     merged = {**other, **lifecycle.on_event(other, world.services)}
@@ -457,7 +432,7 @@ def test_a_resource_still_polling_a_blocked_request_is_a_declarer() -> None:
     ]
     world.clock.now = T0 + 1260  # group free; the tracker's wait ends first
 
-    after = step(world, "submit", JOB)
+    after = tracker_step(world, "submit", JOB)
 
     assert (after.get("error"), after["job"]["arn"]) == (None, job_arn(JOB))
     while (result := lifecycle.is_complete(merged, world.services))["IsComplete"] is False:
@@ -475,10 +450,10 @@ def test_a_resource_whose_event_fails_without_a_job_no_longer_declares_it() -> N
     world = fake_world()
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3 * 3600)
     created = cfn_event("Create", properties())
-    run(world, created, T0)
+    complete(world, created, T0)
     other = cfn_event("Create", properties(Completion="WAIT")) | {"StackId": OTHER_STACK}
     with pytest.raises(lifecycle.DeletionFailed, match="deploy again once the blocker clears"):
-        run(world, other, T0 + 600)
+        complete(world, other, T0 + 600)
     assert world.s3.keys(prefix="staging/") == [
         declarer_key(JOB, created),
         f"staging/{JOB}/users.csv",
@@ -486,7 +461,7 @@ def test_a_resource_whose_event_fails_without_a_job_no_longer_declares_it() -> N
     lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
 
     world.clock.now = T0 + 4 * 3600
-    after = step(world, "submit", JOB)
+    after = tracker_step(world, "submit", JOB)
 
     assert after["error"] == {"Error": "DeletionCancelled", "Cause": cancelled_cause(JOB)}
     assert world.personalize.jobs == {}
@@ -501,7 +476,7 @@ def test_the_deployment_that_creates_a_queued_job_removes_the_declarer_keys() ->
     world = fake_world()
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 1200)
     created = cfn_event("Create", properties())
-    run(world, created, T0)
+    complete(world, created, T0)
     other = cfn_event("Create", properties()) | {"StackId": OTHER_STACK}
     world.clock.now = T0 + 900
     merged = {**other, **lifecycle.on_event(other, world.services)}

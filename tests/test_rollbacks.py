@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from fakes import FakeWorld, fake_world
+from fakes import FakeWorld, complete, fake_world, tracker_step
 from lifecycle_support import (
     GROUP,
     LOGICAL_ID,
@@ -28,7 +28,7 @@ from lifecycle_support import (
     job_arn,
     properties,
 )
-from personalize_deletion_runtime import lifecycle, tracker_steps
+from personalize_deletion_runtime import lifecycle
 from personalize_deletion_runtime.failures import DeletionFailed
 from personalize_deletion_runtime.job_source import source_identity
 from personalize_deletion_runtime.properties import parse_request
@@ -46,29 +46,10 @@ S3_KEY = "lists/2026-11.csv"
 THIRD_CSV = b"USER_ID\nuser-7\nuser-8\n"
 
 
-def run(world: FakeWorld, event: dict[str, Any], at: float) -> dict[str, Any]:
-    """onEvent, then isComplete every 20 s until complete (the framework's waiter)."""
-    world.clock.now = at
-    merged = {**event, **lifecycle.on_event(event, world.services)}
-    while True:
-        result = lifecycle.is_complete(merged, world.services)
-        if result["IsComplete"]:
-            return {**merged, **result}
-        world.clock.now += 20
-
-
 def tracker_finishes(world: FakeWorld, job: str, at: float) -> dict[str, Any]:
     """The tracker's finish step for ``job``, run with the execution's recorded input."""
     world.clock.now = at
-    execution = world.stepfunctions.executions[job]
-    return tracker_steps.run(
-        {
-            "step": "finish",
-            "execution": world.stepfunctions.arn(job),
-            "state": json.loads(execution["input"]),
-        },
-        world.services,
-    )
+    return tracker_step(world, "finish", job)
 
 
 def failed_data(tracked_by: str) -> dict[str, str]:
@@ -87,7 +68,7 @@ def handed_off_job_that_failed(world: FakeWorld, *, recorded: bool) -> None:
     """A Create handed to the tracker at the deadline; its job FAILED three hours later, and
     (``recorded``) the tracker's finish step wrote the receipt and announced it."""
     world.personalize.fail_next_jobs(INVALID)
-    created = run(world, cfn_event("Create", properties()), T0)
+    created = complete(world, cfn_event("Create", properties()), T0)
     assert created["Data"]["Status"] == "IN_PROGRESS"
     if recorded:
         tracker_finishes(world, JOB, T0 + 3 * 3600 + 600)
@@ -105,7 +86,9 @@ def test_an_update_keeping_a_job_whose_failure_was_recorded_succeeds_with_status
     world = fake_world(run_seconds=3 * 3600)
     handed_off_job_that_failed(world, recorded=True)
     new = properties(Tags={"ticket": "PRIV-2"})
-    result = run(world, cfn_event("Update", new, physical_id=JOB, old=properties()), T0 + 4 * 3600)
+    result = complete(
+        world, cfn_event("Update", new, physical_id=JOB, old=properties()), T0 + 4 * 3600
+    )
     assert result["PhysicalResourceId"] == JOB
     assert result["Data"] == failed_data(world.stepfunctions.arn(JOB))
     assert list(world.personalize.jobs) == [JOB]
@@ -123,10 +106,10 @@ def test_rollback_to_a_job_whose_failure_the_failed_update_recorded_succeeds() -
     new = properties(Tags={"ticket": "PRIV-2"})
     update = cfn_event("Update", new, physical_id=JOB, old=properties())
     with pytest.raises(DeletionFailed) as failed:
-        run(world, update, T0 + 4 * 3600)
+        complete(world, update, T0 + 4 * 3600)
     assert str(failed.value) == f"data deletion job {JOB} FAILED: {INVALID}{FAILED_ADVICE}"
     rollback = cfn_event("Update", properties(), physical_id=JOB, old=new)
-    result = run(world, rollback, T0 + 4 * 3600 + 60)
+    result = complete(world, rollback, T0 + 4 * 3600 + 60)
     assert result["PhysicalResourceId"] == JOB
     assert result["Data"] == failed_data("none")
     assert [detail["status"] for detail in world.events.details()] == ["FAILED"]
@@ -144,10 +127,10 @@ def test_renaming_a_request_whose_job_failed_can_roll_back_when_the_new_job_fail
     renamed = properties(RequestName="gdpr-2026-11b")
     update = cfn_event("Update", renamed, physical_id=JOB, old=properties())
     with pytest.raises(DeletionFailed) as failed:
-        run(world, update, T0 + 4 * 3600)
+        complete(world, update, T0 + 4 * 3600)
     assert str(failed.value) == f"data deletion job {RENAMED_JOB} FAILED: {INVALID}{FAILED_ADVICE}"
     rollback = cfn_event("Update", properties(), physical_id=JOB, old=renamed)
-    result = run(world, rollback, T0 + 8 * 3600)
+    result = complete(world, rollback, T0 + 8 * 3600)
     assert result["PhysicalResourceId"] == JOB
     assert result["Data"] == failed_data(world.stepfunctions.arn(JOB))
     assert sorted(world.personalize.jobs) == sorted([JOB, RENAMED_JOB])
@@ -164,9 +147,9 @@ def test_a_rollback_past_a_successful_rename_returns_to_the_recorded_failed_job(
     handed_off_job_that_failed(world, recorded=True)
     renamed = properties(RequestName="gdpr-2026-11b")
     update = cfn_event("Update", renamed, physical_id=JOB, old=properties())
-    assert run(world, update, T0 + 4 * 3600)["PhysicalResourceId"] == RENAMED_JOB
+    assert complete(world, update, T0 + 4 * 3600)["PhysicalResourceId"] == RENAMED_JOB
     rollback = cfn_event("Update", properties(), physical_id=RENAMED_JOB, old=renamed)
-    result = run(world, rollback, T0 + 5 * 3600)
+    result = complete(world, rollback, T0 + 5 * 3600)
     assert result["PhysicalResourceId"] == JOB
     assert result["Data"] == failed_data(world.stepfunctions.arn(JOB))
 
@@ -179,7 +162,7 @@ def test_another_resource_adopting_a_recorded_failed_job_still_fails() -> None:
     handed_off_job_that_failed(world, recorded=True)
     other = {**cfn_event("Create", properties()), "LogicalResourceId": f"{LOGICAL_ID}Copy"}
     with pytest.raises(DeletionFailed) as failed:
-        run(world, other, T0 + 4 * 3600)
+        complete(world, other, T0 + 4 * 3600)
     assert str(failed.value) == f"data deletion job {JOB} FAILED: {INVALID}{FAILED_ADVICE}"
 
 
@@ -195,7 +178,7 @@ def test_a_re_added_resource_adopting_its_predecessors_failed_job_fails_its_crea
     handed_off_job_that_failed(world, recorded=True)
     lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
     with pytest.raises(DeletionFailed) as failed:
-        run(world, cfn_event("Create", properties()), T0 + 5 * 3600)
+        complete(world, cfn_event("Create", properties()), T0 + 5 * 3600)
     assert str(failed.value) == f"data deletion job {JOB} FAILED: {INVALID}{FAILED_ADVICE}"
     assert list(world.personalize.jobs) == [JOB]
 
@@ -217,12 +200,14 @@ def test_a_tags_only_update_of_an_unpinned_s3_request_keeps_its_job_unread() -> 
     THEN the job is kept: the object is not read, no second job starts."""
     world = fake_world()
     world.s3.put_source(S3_KEY, USERS_CSV)
-    created = run(world, cfn_event("Create", s3_props(None)), T0)
+    created = complete(world, cfn_event("Create", s3_props(None)), T0)
     assert created["PhysicalResourceId"] == JOB
     world.s3.put_source(S3_KEY, OTHER_CSV)
     world.s3.calls.clear()
     new = s3_props(None, Tags={"ticket": "PRIV-2"})
-    result = run(world, cfn_event("Update", new, physical_id=JOB, old=s3_props(None)), T0 + 3600)
+    result = complete(
+        world, cfn_event("Update", new, physical_id=JOB, old=s3_props(None)), T0 + 3600
+    )
     assert list(world.personalize.jobs) == [JOB]
     assert (result["PhysicalResourceId"], result["Data"]["Status"]) == (JOB, "COMPLETED")
     # (the receipt is listed and read by on_event, then again by the finish, which purges the
@@ -244,14 +229,14 @@ def test_rollback_of_a_new_s3_list_that_fails_validation_keeps_the_old_job() -> 
     object is not read again."""
     world = fake_world()
     world.s3.put_source(S3_KEY, USERS_CSV)
-    created = run(world, cfn_event("Create", s3_props("r1")), T0)
+    created = complete(world, cfn_event("Create", s3_props("r1")), T0)
     assert created["Data"]["Status"] == "COMPLETED"
     world.s3.put_source(S3_KEY, b"USER_ID\nuser-1\nuser,2\n")
     update = cfn_event("Update", s3_props("r2"), physical_id=JOB, old=s3_props("r1"))
     with pytest.raises(DeletionFailed):
-        run(world, update, T0 + 3600)
+        complete(world, update, T0 + 3600)
     rollback = cfn_event("Update", s3_props("r1"), physical_id=JOB, old=s3_props("r2"))
-    result = run(world, rollback, T0 + 3700)
+    result = complete(world, rollback, T0 + 3700)
     assert (result["PhysicalResourceId"], result["Data"]["Status"]) == (JOB, "COMPLETED")
     assert list(world.personalize.jobs) == [JOB]
 
@@ -263,16 +248,16 @@ def test_rollback_of_a_new_s3_list_whose_job_failed_returns_to_the_old_job() -> 
     THEN the resource is the r1 job again (not the r2 job the current object would name)."""
     world = fake_world()
     world.s3.put_source(S3_KEY, USERS_CSV)
-    run(world, cfn_event("Create", s3_props("r1")), T0)
+    complete(world, cfn_event("Create", s3_props("r1")), T0)
     world.s3.put_source(S3_KEY, OTHER_CSV)
     world.personalize.fail_next_jobs(INVALID)
     update = cfn_event("Update", s3_props("r2"), physical_id=JOB, old=s3_props("r1"))
     with pytest.raises(DeletionFailed):
-        run(world, update, T0 + 3600)
+        complete(world, update, T0 + 3600)
     new_job = expected_job_name(OTHER_CSV)
     assert set(world.personalize.jobs) == {JOB, new_job}
     rollback = cfn_event("Update", s3_props("r1"), physical_id=JOB, old=s3_props("r2"))
-    result = run(world, rollback, T0 + 3700)
+    result = complete(world, rollback, T0 + 3700)
     assert result["PhysicalResourceId"] == JOB
     assert (result["Data"]["JobName"], result["Data"]["Status"]) == (JOB, "COMPLETED")
 
@@ -286,14 +271,14 @@ def test_a_proven_update_without_a_job_or_list_refuses_a_changed_object() -> Non
     world = fake_world()
     world.s3.put_source(S3_KEY, USERS_CSV)
     world.personalize.set_dataset_group_busy(properties()["DatasetGroupArn"], until=T0 + 10 * 3600)
-    created = run(world, cfn_event("Create", s3_props(None)), T0)
+    created = complete(world, cfn_event("Create", s3_props(None)), T0)
     assert created["Data"]["Status"] == "QUEUED"
     world.services.storage.purge(STAGING_BUCKET, JOB)  # the tracker gave up: list purged
     world.s3.put_source(S3_KEY, OTHER_CSV)
     new = s3_props(None, Tags={"ticket": "PRIV-2"})
     update = cfn_event("Update", new, physical_id=JOB, old=s3_props(None))
     with pytest.raises(DeletionFailed) as failed:
-        run(world, update, T0 + 11 * 3600)
+        complete(world, update, T0 + 11 * 3600)
     other_sha = str(failed.value).split("(SHA-256 ")[1][:12]
     assert str(failed.value) == (
         f"request gdpr-2026-11: s3://{SOURCE_BUCKET}/{S3_KEY} no longer holds the list job "
@@ -311,11 +296,11 @@ def r2_replaced_r1(world: FakeWorld) -> str:
     r2 (the object replaced: a second job, completed); the object then replaced again (the
     next release's list, which no stack declares). Returns the r2 job's name."""
     world.s3.put_source(S3_KEY, USERS_CSV)
-    assert run(world, cfn_event("Create", s3_props("r1")), T0)["PhysicalResourceId"] == JOB
+    assert complete(world, cfn_event("Create", s3_props("r1")), T0)["PhysicalResourceId"] == JOB
     world.s3.put_source(S3_KEY, OTHER_CSV)
     r2_job = expected_job_name(OTHER_CSV)
     update = cfn_event("Update", s3_props("r2"), physical_id=JOB, old=s3_props("r1"))
-    assert run(world, update, T0 + 3600)["PhysicalResourceId"] == r2_job
+    assert complete(world, update, T0 + 3600)["PhysicalResourceId"] == r2_job
     world.s3.put_source(S3_KEY, THIRD_CSV)
     return r2_job
 
@@ -352,7 +337,7 @@ def test_a_rollback_past_a_successful_s3_update_returns_to_the_replaced_job_unre
 
     world.s3.get_object = recording_get  # type: ignore[method-assign]
     rollback = cfn_event("Update", s3_props("r1"), physical_id=r2_job, old=s3_props("r2"))
-    result = run(world, rollback, T0 + 3700)
+    result = complete(world, rollback, T0 + 3700)
     assert result["PhysicalResourceId"] == JOB
     assert (result["Data"]["JobName"], result["Data"]["Status"]) == (JOB, "COMPLETED")
     assert sorted(world.personalize.jobs) == sorted([JOB, r2_job])
@@ -368,11 +353,11 @@ def test_a_later_update_back_to_a_replaced_revision_returns_to_its_job() -> None
     world = fake_world()
     r2_job = r2_replaced_r1(world)
     back = cfn_event("Update", s3_props("r1"), physical_id=r2_job, old=s3_props("r2"))
-    result = run(world, back, T0 + 30 * 86400)
+    result = complete(world, back, T0 + 30 * 86400)
     assert (result["PhysicalResourceId"], result["Data"]["Status"]) == (JOB, "COMPLETED")
     assert sorted(world.personalize.jobs) == sorted([JOB, r2_job])
     new_revision = cfn_event("Update", s3_props("r3"), physical_id=JOB, old=s3_props("r1"))
-    third = run(world, new_revision, T0 + 31 * 86400)
+    third = complete(world, new_revision, T0 + 31 * 86400)
     assert third["PhysicalResourceId"] == expected_job_name(THIRD_CSV)
     assert len(world.personalize.jobs) == 3
 
@@ -387,9 +372,9 @@ def test_a_rollback_of_a_return_to_a_replaced_job_returns_to_the_job_it_left() -
     world = fake_world()
     r2_job = r2_replaced_r1(world)
     back = cfn_event("Update", s3_props("r1"), physical_id=r2_job, old=s3_props("r2"))
-    assert run(world, back, T0 + 7200)["PhysicalResourceId"] == JOB
+    assert complete(world, back, T0 + 7200)["PhysicalResourceId"] == JOB
     rollback = cfn_event("Update", s3_props("r2"), physical_id=JOB, old=s3_props("r1"))
-    result = run(world, rollback, T0 + 7300)
+    result = complete(world, rollback, T0 + 7300)
     assert (result["PhysicalResourceId"], result["Data"]["Status"]) == (r2_job, "COMPLETED")
     assert sorted(world.personalize.jobs) == sorted([JOB, r2_job])
     # (each identity names its job: a digest and a job name, no ids)
@@ -406,7 +391,7 @@ def test_an_update_whose_index_entry_cannot_be_read_reads_nothing() -> None:
     have checked."""
     world = fake_world()
     world.s3.put_source(S3_KEY, USERS_CSV)
-    run(world, cfn_event("Create", s3_props("r1")), T0)
+    complete(world, cfn_event("Create", s3_props("r1")), T0)
     world.s3.put_source(S3_KEY, OTHER_CSV)
     list_objects = world.s3.list_objects_v2
 
@@ -418,7 +403,7 @@ def test_an_update_whose_index_entry_cannot_be_read_reads_nothing() -> None:
     world.s3.list_objects_v2 = refuse_index  # type: ignore[method-assign]
     update = cfn_event("Update", s3_props("r2"), physical_id=JOB, old=s3_props("r1"))
     with pytest.raises(DeletionFailed) as failed:
-        run(world, update, T0 + 3600)
+        complete(world, update, T0 + 3600)
     assert str(failed.value) == (
         "request gdpr-2026-11: whether these list properties named a job before could not be "
         "read (An error occurred (SlowDown) when calling the ListObjectsV2 operation: slow), "
@@ -441,7 +426,7 @@ def test_a_rollback_to_a_replaced_job_that_never_started_refuses_a_changed_objec
     world = fake_world()
     world.s3.put_source(S3_KEY, USERS_CSV)
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 40 * 3600)
-    created = run(world, cfn_event("Create", s3_props("r1")), T0)
+    created = complete(world, cfn_event("Create", s3_props("r1")), T0)
     assert (created["PhysicalResourceId"], created["Data"]["Status"]) == (JOB, "QUEUED")
     world.clock.now = T0 + 37 * 3600  # past the tracking limit, still busy
     after = tracker_step(world, "submit", JOB)
@@ -451,11 +436,11 @@ def test_a_rollback_to_a_replaced_job_that_never_started_refuses_a_changed_objec
     world.s3.put_source(S3_KEY, OTHER_CSV)
     r2_job = expected_job_name(OTHER_CSV)
     update = cfn_event("Update", s3_props("r2"), physical_id=JOB, old=s3_props("r1"))
-    assert run(world, update, T0 + 41 * 3600)["PhysicalResourceId"] == r2_job
+    assert complete(world, update, T0 + 41 * 3600)["PhysicalResourceId"] == r2_job
     world.s3.put_source(S3_KEY, THIRD_CSV)
     rollback = cfn_event("Update", s3_props("r1"), physical_id=r2_job, old=s3_props("r2"))
     with pytest.raises(DeletionFailed) as failed:
-        run(world, rollback, T0 + 41 * 3600 + 600)
+        complete(world, rollback, T0 + 41 * 3600 + 600)
     third_sha = str(failed.value).split("(SHA-256 ")[1][:12]
     assert str(failed.value) == (
         f"request gdpr-2026-11: s3://{SOURCE_BUCKET}/{S3_KEY} no longer holds the list job "
@@ -467,16 +452,3 @@ def test_a_rollback_to_a_replaced_job_that_never_started_refuses_a_changed_objec
         f"{JOB} started, put its list back; no job started"
     )
     assert list(world.personalize.jobs) == [r2_job]
-
-
-def tracker_step(world: FakeWorld, name: str, job: str, state: dict[str, Any] | None = None) -> Any:
-    """One tracker step of the execution following ``job`` (its recorded input by default)."""
-    execution = world.stepfunctions.executions[job]
-    return tracker_steps.run(
-        {
-            "step": name,
-            "execution": world.stepfunctions.arn(job),
-            "state": state if state is not None else json.loads(execution["input"]),
-        },
-        world.services,
-    )
