@@ -27,7 +27,7 @@ from lifecycle_support import (
 )
 from personalize_deletion_runtime import cancellation, lifecycle
 from personalize_deletion_runtime.cancellation import declarer_key, marker_key
-from personalize_deletion_runtime.job_source import source_identity
+from personalize_deletion_runtime.job_source import index_key, source_identity
 from personalize_deletion_runtime.properties import parse_request
 
 pytestmark = pytest.mark.fast
@@ -84,14 +84,12 @@ def test_a_request_queued_by_an_update_that_was_rolled_back_is_not_started_later
     assert (after["job"]["arn"], after["tracking"]["giveUp"]) == (None, True)
     assert after["error"] == {"Error": "DeletionCancelled", "Cause": cancelled_cause(NEW_JOB)}
     # (changed deliberately with the index of source identities: the Update and its rollback
-    # moved the resource between jobs, so each list identity names its job; nothing staged)
+    # moved the resource between jobs, so each list identity names its job; nothing staged;
+    # changed again deliberately: an entry's key is the digest of the resource and identity)
     assert world.s3.keys() == sorted(
         [
             f"receipts/{JOB}.json",
-            *(
-                f"receipts/sources/{source_identity(parse_request(p))}.json"
-                for p in (new, properties())
-            ),
+            *(index_key(rollback, source_identity(parse_request(p))) for p in (new, properties())),
         ]
     )
     ended = tracker_step(world, "give_up", NEW_JOB, after)
