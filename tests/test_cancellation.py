@@ -488,3 +488,48 @@ def test_the_deployment_that_creates_a_queued_job_removes_the_declarer_keys() ->
     assert result == {"IsComplete": False}  # created, PENDING
     assert list(world.personalize.jobs) == [JOB]
     assert world.s3.keys(prefix="staging/") == [f"staging/{JOB}/users.csv"]
+
+
+def test_a_failed_return_to_a_cancelled_request_leaves_it_cancelled() -> None:
+    """GIVEN an unpinned S3 request QUEUED at r1 (the tracker follows its job), a successful
+    Update to r2 (a second job), and the cleanup Delete of the r1 job, which marks it cancelled
+    WHEN an Update back to r1 (completion WAIT) returns to the r1 job (its list still staged),
+    is still blocked at its limit and fails, and CloudFormation rolls the resource back to r2
+    (no Delete of the r1 job is sent)
+    THEN the marker stands and this resource declares nothing there (the failed return's key is
+    gone), so the tracker's submit step creates no r1 job: the stack declares r2 only."""
+    world = fake_world()
+    key = "lists/2026-11.csv"
+    world.s3.put_source(key, USERS_CSV)
+
+    def s3_props(revision: str, **more: Any) -> dict[str, Any]:
+        return properties(
+            Source={"Bucket": SOURCE_BUCKET, "Key": key, "Revision": revision}, **more
+        )
+
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3000)
+    created = complete(world, cfn_event("Create", s3_props("r1")), T0)
+    assert (created["PhysicalResourceId"], created["Data"]["Status"]) == (JOB, "QUEUED")
+    world.s3.put_source(key, OTHER_CSV)
+    update = cfn_event("Update", s3_props("r2"), physical_id=JOB, old=s3_props("r1"))
+    world.personalize.set_dataset_group_busy(GROUP, until=T0)  # free for a moment
+    assert complete(world, update, T0 + 3600)["PhysicalResourceId"] == NEW_JOB
+    lifecycle.on_event(cfn_event("Delete", s3_props("r1"), physical_id=JOB), world.services)
+    assert world.s3.keys(prefix=f"staging/{JOB}/") == [marker_key(JOB), f"staging/{JOB}/users.csv"]
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 20 * 3600)
+    back = cfn_event(
+        "Update", s3_props("r1", Completion="WAIT"), physical_id=NEW_JOB, old=s3_props("r2")
+    )
+    with pytest.raises(lifecycle.DeletionFailed, match="deploy again once the blocker clears"):
+        complete(world, back, T0 + 7200)
+    assert world.s3.keys(prefix=f"staging/{JOB}/") == [marker_key(JOB), f"staging/{JOB}/users.csv"]
+    rollback = cfn_event(
+        "Update", s3_props("r2"), physical_id=NEW_JOB, old=s3_props("r1", Completion="WAIT")
+    )
+    assert complete(world, rollback, T0 + 3 * 3600)["PhysicalResourceId"] == NEW_JOB
+
+    world.clock.now = T0 + 21 * 3600
+    after = tracker_step(world, "submit", JOB)
+
+    assert after["error"] == {"Error": "DeletionCancelled", "Cause": cancelled_cause(JOB)}
+    assert JOB not in world.personalize.jobs

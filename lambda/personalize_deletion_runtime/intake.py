@@ -60,7 +60,7 @@ class Intake:
     returned: bool = False
     """An Update returned the resource to the job its job replaced (a rollback past a
     successful Update) or its index names: the resource's job, as one it kept (see
-    ``JobTicket.kept``)."""
+    ``JobTicket.kept``), but declared by this event only (see ``JobTicket.returned``)."""
 
 
 def take(

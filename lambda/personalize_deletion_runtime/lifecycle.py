@@ -98,7 +98,11 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
     old = event.get("OldResourceProperties") if update else None
     intake = take(request, physical_id, services, old if isinstance(old, Mapping) else None, event)
     if intake.job_arn is None:  # submitted later: declared now, a Delete's marker withdrawn
-        cancellation.declare(request.bucket, intake.job_name, event, services)
+        # (a return's only at its hand-off: its failure must revive no cancelled request)
+        withdrawing = not intake.returned
+        cancellation.declare(
+            request.bucket, intake.job_name, event, services, withdrawing=withdrawing
+        )
     ticket = JobTicket(
         job_name=intake.job_name,
         job_arn=intake.job_arn,
@@ -108,6 +112,7 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
         blockers=intake.blockers,
         kept=physical_id == intake.job_name or intake.returned,
         restaged=intake.restaged,
+        returned=intake.returned,
         moved=update and physical_id != intake.job_name,
     )
     return {"PhysicalResourceId": intake.job_name, TICKET_KEY: ticket.to_json()}
@@ -281,7 +286,7 @@ class _Poll:
         try:
             execution = self._follow(job_arn, status, blocked_by)
         except TrackerError as exc:
-            if job_arn is None and not self.ticket.kept:  # the event fails: not a declarer
+            if job_arn is None and (not self.ticket.kept or self.ticket.returned):  # not one
                 cancellation.undeclare(
                     self.request.bucket, self.job_name, self.event, self.services
                 )
