@@ -443,15 +443,22 @@ def test_a_resource_whose_event_fails_without_a_job_no_longer_declares_it() -> N
     """GIVEN a request QUEUED by stack 1, and stack 2 creating the same request with
     completion WAIT: declared by its on_event, still blocked at its limit, so its Create fails
     WHEN stack 1 removes the request
-    THEN stack 1's Delete cancels it: stack 2's failed event removed its own key (it declares
-    nothing), and the submit step creates no job."""
+    THEN stack 1's Delete cancels it: stack 2's key, written by its on_event while it polled,
+    went with its failed event (it declares nothing), and the submit step creates no job."""
     world = fake_world()
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3 * 3600)
     created = cfn_event("Create", properties())
     complete(world, created, T0)
     other = cfn_event("Create", properties(Completion="WAIT")) | {"StackId": OTHER_STACK}
+    world.clock.now = T0 + 600
+    merged = {**other, **lifecycle.on_event(other, world.services)}
+    # (while it polls, stack 2 declares the request: its on_event wrote its key)
+    assert world.s3.keys(prefix=f"staging/{JOB}/declared-by/") == sorted(
+        [declarer_key(JOB, created), declarer_key(JOB, other)]
+    )
     with pytest.raises(lifecycle.DeletionFailed, match="deploy again once the blocker clears"):
-        complete(world, other, T0 + 600)
+        while not lifecycle.is_complete(merged, world.services)["IsComplete"]:
+            world.clock.now += 20
     assert world.s3.keys(prefix="staging/") == [
         declarer_key(JOB, created),
         f"staging/{JOB}/users.csv",
