@@ -27,7 +27,7 @@ from lifecycle_support import (
 )
 from personalize_deletion_runtime import cancellation, lifecycle
 from personalize_deletion_runtime.cancellation import declarer_key, marker_key
-from personalize_deletion_runtime.job_source import source_identity
+from personalize_deletion_runtime.job_source import index_key, source_identity
 from personalize_deletion_runtime.properties import parse_request
 
 pytestmark = pytest.mark.fast
@@ -84,14 +84,12 @@ def test_a_request_queued_by_an_update_that_was_rolled_back_is_not_started_later
     assert (after["job"]["arn"], after["tracking"]["giveUp"]) == (None, True)
     assert after["error"] == {"Error": "DeletionCancelled", "Cause": cancelled_cause(NEW_JOB)}
     # (changed deliberately with the index of source identities: the Update and its rollback
-    # moved the resource between jobs, so each list identity names its job; nothing staged)
+    # moved the resource between jobs, so each list identity names its job; nothing staged;
+    # changed again deliberately: an entry's key is the digest of the resource and identity)
     assert world.s3.keys() == sorted(
         [
             f"receipts/{JOB}.json",
-            *(
-                f"receipts/sources/{source_identity(parse_request(p))}.json"
-                for p in (new, properties())
-            ),
+            *(index_key(rollback, source_identity(parse_request(p))) for p in (new, properties())),
         ]
     )
     ended = tracker_step(world, "give_up", NEW_JOB, after)
@@ -445,15 +443,22 @@ def test_a_resource_whose_event_fails_without_a_job_no_longer_declares_it() -> N
     """GIVEN a request QUEUED by stack 1, and stack 2 creating the same request with
     completion WAIT: declared by its on_event, still blocked at its limit, so its Create fails
     WHEN stack 1 removes the request
-    THEN stack 1's Delete cancels it: stack 2's failed event removed its own key (it declares
-    nothing), and the submit step creates no job."""
+    THEN stack 1's Delete cancels it: stack 2's key, written by its on_event while it polled,
+    went with its failed event (it declares nothing), and the submit step creates no job."""
     world = fake_world()
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3 * 3600)
     created = cfn_event("Create", properties())
     complete(world, created, T0)
     other = cfn_event("Create", properties(Completion="WAIT")) | {"StackId": OTHER_STACK}
+    world.clock.now = T0 + 600
+    merged = {**other, **lifecycle.on_event(other, world.services)}
+    # (while it polls, stack 2 declares the request: its on_event wrote its key)
+    assert world.s3.keys(prefix=f"staging/{JOB}/declared-by/") == sorted(
+        [declarer_key(JOB, created), declarer_key(JOB, other)]
+    )
     with pytest.raises(lifecycle.DeletionFailed, match="deploy again once the blocker clears"):
-        complete(world, other, T0 + 600)
+        while not lifecycle.is_complete(merged, world.services)["IsComplete"]:
+            world.clock.now += 20
     assert world.s3.keys(prefix="staging/") == [
         declarer_key(JOB, created),
         f"staging/{JOB}/users.csv",
@@ -490,3 +495,48 @@ def test_the_deployment_that_creates_a_queued_job_removes_the_declarer_keys() ->
     assert result == {"IsComplete": False}  # created, PENDING
     assert list(world.personalize.jobs) == [JOB]
     assert world.s3.keys(prefix="staging/") == [f"staging/{JOB}/users.csv"]
+
+
+def test_a_failed_return_to_a_cancelled_request_leaves_it_cancelled() -> None:
+    """GIVEN an unpinned S3 request QUEUED at r1 (the tracker follows its job), a successful
+    Update to r2 (a second job), and the cleanup Delete of the r1 job, which marks it cancelled
+    WHEN an Update back to r1 (completion WAIT) returns to the r1 job (its list still staged),
+    is still blocked at its limit and fails, and CloudFormation rolls the resource back to r2
+    (no Delete of the r1 job is sent)
+    THEN the marker stands and this resource declares nothing there (the failed return's key is
+    gone), so the tracker's submit step creates no r1 job: the stack declares r2 only."""
+    world = fake_world()
+    key = "lists/2026-11.csv"
+    world.s3.put_source(key, USERS_CSV)
+
+    def s3_props(revision: str, **more: Any) -> dict[str, Any]:
+        return properties(
+            Source={"Bucket": SOURCE_BUCKET, "Key": key, "Revision": revision}, **more
+        )
+
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3000)
+    created = complete(world, cfn_event("Create", s3_props("r1")), T0)
+    assert (created["PhysicalResourceId"], created["Data"]["Status"]) == (JOB, "QUEUED")
+    world.s3.put_source(key, OTHER_CSV)
+    update = cfn_event("Update", s3_props("r2"), physical_id=JOB, old=s3_props("r1"))
+    world.personalize.set_dataset_group_busy(GROUP, until=T0)  # free for a moment
+    assert complete(world, update, T0 + 3600)["PhysicalResourceId"] == NEW_JOB
+    lifecycle.on_event(cfn_event("Delete", s3_props("r1"), physical_id=JOB), world.services)
+    assert world.s3.keys(prefix=f"staging/{JOB}/") == [marker_key(JOB), f"staging/{JOB}/users.csv"]
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 20 * 3600)
+    back = cfn_event(
+        "Update", s3_props("r1", Completion="WAIT"), physical_id=NEW_JOB, old=s3_props("r2")
+    )
+    with pytest.raises(lifecycle.DeletionFailed, match="deploy again once the blocker clears"):
+        complete(world, back, T0 + 7200)
+    assert world.s3.keys(prefix=f"staging/{JOB}/") == [marker_key(JOB), f"staging/{JOB}/users.csv"]
+    rollback = cfn_event(
+        "Update", s3_props("r2"), physical_id=NEW_JOB, old=s3_props("r1", Completion="WAIT")
+    )
+    assert complete(world, rollback, T0 + 3 * 3600)["PhysicalResourceId"] == NEW_JOB
+
+    world.clock.now = T0 + 21 * 3600
+    after = tracker_step(world, "submit", JOB)
+
+    assert after["error"] == {"Error": "DeletionCancelled", "Cause": cancelled_cause(JOB)}
+    assert JOB not in world.personalize.jobs

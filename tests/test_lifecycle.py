@@ -38,7 +38,7 @@ from lifecycle_support import (
 )
 from personalize_deletion_local.provider_framework import CREATE_FAILED_MARKER
 from personalize_deletion_runtime import handlers, lifecycle
-from personalize_deletion_runtime.job_source import source_identity
+from personalize_deletion_runtime.job_source import index_key, source_identity
 from personalize_deletion_runtime.properties import parse_request
 
 pytestmark = pytest.mark.wire
@@ -536,13 +536,15 @@ def test_rollback_of_a_content_update_adopts_the_old_job(world: World) -> None:
     assert world.job_calls() == [(LIST, None), (DESCRIBE, None)]
     # (changed deliberately with the index of source identities: the Update and the rollback
     # each moved the resource between jobs, so each identity names the job it produced last;
-    # before, only the receipts were there)
+    # before, only the receipts were there; changed again deliberately: an entry's key is the
+    # digest of the resource (stack and logical id) and the identity)
     sources = [source_identity(parse_request(props)) for props in (old, new)]
+    resource = cfn_event("Update", old, physical_id=new_job, old=new)
     assert world.keys() == sorted(
         [
             f"receipts/{new_job}.json",
             f"receipts/{JOB}.json",
-            *(f"receipts/sources/{identity}.json" for identity in sources),
+            *(index_key(resource, identity) for identity in sources),
         ]
     )
 

@@ -20,6 +20,7 @@ from lifecycle_support import (
     LOGICAL_ID,
     OTHER_CSV,
     SOURCE_BUCKET,
+    STACK_ID,
     STAGING_BUCKET,
     T0,
     USERS_CSV,
@@ -30,7 +31,7 @@ from lifecycle_support import (
 )
 from personalize_deletion_runtime import lifecycle
 from personalize_deletion_runtime.failures import DeletionFailed
-from personalize_deletion_runtime.job_source import source_identity
+from personalize_deletion_runtime.job_source import index_key, source_identity
 from personalize_deletion_runtime.properties import parse_request
 
 pytestmark = pytest.mark.fast
@@ -44,6 +45,7 @@ FAILED_ADVICE = (
 )
 S3_KEY = "lists/2026-11.csv"
 THIRD_CSV = b"USER_ID\nuser-7\nuser-8\n"
+FOURTH_CSV = b"USER_ID\nuser-9\n"
 
 
 def tracker_finishes(world: FakeWorld, job: str, at: float) -> dict[str, Any]:
@@ -377,8 +379,10 @@ def test_a_rollback_of_a_return_to_a_replaced_job_returns_to_the_job_it_left() -
     result = complete(world, rollback, T0 + 7300)
     assert (result["PhysicalResourceId"], result["Data"]["Status"]) == (r2_job, "COMPLETED")
     assert sorted(world.personalize.jobs) == sorted([JOB, r2_job])
-    # (each identity names its job: a digest and a job name, no ids)
-    assert json.loads(world.s3.read(f"receipts/sources/{identity('r2')}.json")) == {
+    # (each identity names its job: a digest and a job name, no ids; changed deliberately:
+    # the entry's key is the digest of the resource and the identity, so only this resource's
+    # own history is read)
+    assert json.loads(world.s3.read(index_key(rollback, identity("r2")))) == {
         "jobName": r2_job,
         "sourceIdentity": identity("r2"),
     }
@@ -452,3 +456,101 @@ def test_a_rollback_to_a_replaced_job_that_never_started_refuses_a_changed_objec
         f"{JOB} started, put its list back; no job started"
     )
     assert list(world.personalize.jobs) == [r2_job]
+
+
+def test_an_update_whose_index_entry_for_the_properties_it_leaves_fails_starts_nothing() -> None:
+    """GIVEN an unpinned S3 request updated from r1 to r2 (a second job) under a version
+    without the index (no entries), the object replaced again since
+    WHEN a deliberate Update back to r1 cannot write which job the r2 properties it leaves
+    named (one S3 SlowDown on the index)
+    THEN it fails before returning to (or starting) any job, saying so; CloudFormation's
+    rollback to r2 keeps the r2 job by its record; a later return that can write its entry
+    succeeds, and its own rollback returns to the r2 job unread: no job is ever started for
+    what the object holds now, which no deployment checked."""
+    world = fake_world()
+    r2_job = r2_replaced_r1(world)
+    for key in world.s3.keys(prefix="receipts/sources/"):  # (the upgrade: no entries)
+        world.s3.delete_object(Bucket=STAGING_BUCKET, Key=key)
+    put = world.s3.put_object
+
+    def refuse_index(**request: Any) -> Any:
+        if request["Key"].startswith("receipts/sources/"):
+            raise ClientError({"Error": {"Code": "SlowDown", "Message": "slow"}}, "PutObject")
+        return put(**request)
+
+    world.s3.put_object = refuse_index  # type: ignore[method-assign]
+    back = cfn_event("Update", s3_props("r1"), physical_id=r2_job, old=s3_props("r2"))
+    with pytest.raises(DeletionFailed) as failed:
+        complete(world, back, T0 + 7200)
+    assert str(failed.value) == (
+        "request gdpr-2026-11: which job the list properties this Update leaves named "
+        f"({r2_job}) could not be written to {STAGING_BUCKET} (An error occurred (SlowDown) "
+        "when calling the PutObject operation: slow), so a rollback to them could not return "
+        "to it unread; nothing was started: deploy again"
+    )
+    world.s3.put_object = put  # type: ignore[method-assign]
+    failed_back = cfn_event("Update", s3_props("r2"), physical_id=r2_job, old=s3_props("r1"))
+    kept = complete(world, failed_back, T0 + 7300)
+    assert (kept["PhysicalResourceId"], kept["Data"]["Status"]) == (r2_job, "COMPLETED")
+    assert complete(world, back, T0 + 7400)["PhysicalResourceId"] == JOB
+    rollback = cfn_event("Update", s3_props("r2"), physical_id=JOB, old=s3_props("r1"))
+    result = complete(world, rollback, T0 + 7500)
+    assert (result["PhysicalResourceId"], result["Data"]["Status"]) == (r2_job, "COMPLETED")
+    assert sorted(world.personalize.jobs) == sorted([JOB, r2_job])
+
+
+def test_an_update_that_failed_leaves_no_index_entry_for_its_properties() -> None:
+    """GIVEN an unpinned S3 request at r1 (a job completed), and an Update to r2 whose job
+    FAILS within the deployment, so the Update fails and CloudFormation rolls back to r1
+    WHEN the user corrects the object and deploys r2 again
+    THEN the object is read and a job deletes the corrected list: the failed Update wrote no
+    entry naming its job for r2 (only the entry for the r1 properties it left)."""
+    world = fake_world()
+    world.s3.put_source(S3_KEY, USERS_CSV)
+    complete(world, cfn_event("Create", s3_props("r1")), T0)
+    world.s3.put_source(S3_KEY, OTHER_CSV)
+    world.personalize.fail_next_jobs(INVALID)
+    update = cfn_event("Update", s3_props("r2"), physical_id=JOB, old=s3_props("r1"))
+    with pytest.raises(DeletionFailed, match=f"data deletion job {expected_job_name(OTHER_CSV)}"):
+        complete(world, update, T0 + 3600)
+    assert world.s3.keys(prefix="receipts/sources/") == [index_key(update, identity("r1"))]
+    rollback = cfn_event("Update", s3_props("r1"), physical_id=JOB, old=s3_props("r2"))
+    assert complete(world, rollback, T0 + 3700)["PhysicalResourceId"] == JOB
+    world.s3.put_source(S3_KEY, THIRD_CSV)  # the corrected list
+    again = cfn_event("Update", s3_props("r2"), physical_id=JOB, old=s3_props("r1"))
+    result = complete(world, again, T0 + 7200)
+    third_job = expected_job_name(THIRD_CSV)
+    assert (result["PhysicalResourceId"], result["Data"]["Status"]) == (third_job, "COMPLETED")
+    assert json.loads(world.s3.read(index_key(again, identity("r2")))) == {
+        "jobName": third_job,
+        "sourceIdentity": identity("r2"),
+    }
+
+
+def test_another_stacks_index_entry_is_not_read() -> None:
+    """GIVEN stack 1's request updated from r1 (a job for one list) to r2 (its index names the
+    r1 job), and stack 2 creating the same request at r2 (a job for the list then held)
+    WHEN the object changes again and stack 2 updates its request to r1, properties that never
+    named a job in stack 2
+    THEN stack 2 reads the object and its job deletes what it holds, as a Create of r1 would:
+    it never takes stack 1's r1 job unread."""
+    world = fake_world()
+    world.s3.put_source(S3_KEY, USERS_CSV)
+    complete(world, cfn_event("Create", s3_props("r1")), T0)
+    world.s3.put_source(S3_KEY, OTHER_CSV)
+    first = cfn_event("Update", s3_props("r2"), physical_id=JOB, old=s3_props("r1"))
+    complete(world, first, T0 + 3600)
+    assert json.loads(world.s3.read(index_key(first, identity("r1"))))["jobName"] == JOB
+    world.s3.put_source(S3_KEY, THIRD_CSV)
+    other_stack = {"StackId": STACK_ID.replace("privacy", "privacy-eu")}
+    created = complete(world, cfn_event("Create", s3_props("r2")) | other_stack, T0 + 7200)
+    third_job = expected_job_name(THIRD_CSV)
+    assert created["PhysicalResourceId"] == third_job
+    world.s3.put_source(S3_KEY, FOURTH_CSV)
+    update = cfn_event("Update", s3_props("r1"), physical_id=third_job, old=s3_props("r2"))
+    result = complete(world, update | other_stack, T0 + 10800)
+    fourth_job = expected_job_name(FOURTH_CSV)
+    assert (result["PhysicalResourceId"], result["Data"]["Status"]) == (fourth_job, "COMPLETED")
+    assert sorted(world.personalize.jobs) == sorted(
+        [JOB, expected_job_name(OTHER_CSV), third_job, fourth_job]
+    )

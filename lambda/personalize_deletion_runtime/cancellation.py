@@ -14,13 +14,15 @@ marker, and the submit step looks for it right before it would create the job:
   saying why. A job created before the marker was written is not affected (nothing can undo
   it): it is followed and recorded as any;
 - a Create or Update that declares the job again and leaves it to be submitted later removes
-  the marker (``withdraw``), so an execution that still follows the job submits it;
+  the marker (``withdraw``), so an execution that still follows the job submits it; an Update
+  that returns to a job it left does so only at its hand-off (its failure revives nothing);
 - every resource that leaves a request to be submitted later records itself as a declarer
   (``declare``: an empty ``staging/<job>/declared-by/<digest of its stack and logical id>``)
   in ``on_event``, so also while it polls the blocked request, and again at its hand-off to the
   tracker (idempotent), whether it started the execution or found one following, removing a
   marker each time. Its key goes when its own event fails without a job (``abandon``,
-  ``undeclare``: unless the event kept the resource's job, which the resource still declares)
+  ``undeclare``: unless the event kept the resource's job, which the resource still declares;
+  a return to a job it left is not kept so: the resource it fails back to declares another)
   and when the job is created, by the deployment or the tracker (``settle``). A Delete first
   removes its own key, then cancels nothing while another resource is recorded: the resource
   that queued the request outlives a renamed copy rolled back, a second stack, a failed
@@ -79,14 +81,24 @@ def _declarers(bucket: str, job_name: str, services: Services) -> list[str]:
     return [item["Key"] for item in page.get("Contents", [])]
 
 
-def declare(bucket: str, job_name: str, event: Mapping[str, Any], services: Services) -> None:
+def declare(
+    bucket: str,
+    job_name: str,
+    event: Mapping[str, Any],
+    services: Services,
+    *,
+    withdrawing: bool = True,
+) -> None:
     """Record the event's resource as declaring ``job_name``, then remove a Delete's marker
-    (idempotent; a fault is logged: a Delete may then cancel the request, as without a record)."""
+    unless not ``withdrawing`` (a return's ``on_event``: its hand-off withdraws it, so a return
+    that fails revives nothing) (idempotent; a fault is logged: a Delete may then cancel the
+    request, as without a record)."""
     try:
         services.storage.client.put_object(
             Bucket=bucket, Key=declarer_key(job_name, event), Body=b"", ContentType="text/plain"
         )
-        withdraw(bucket, job_name, services)
+        if withdrawing:
+            withdraw(bucket, job_name, services)
     except BOOKKEEPING_FAULTS as exc:
         LOGGER.warning(
             "the resource could not be recorded as declaring the queued request, or a Delete's "
@@ -231,8 +243,11 @@ def abandon(
     and the staged list and the asset version go, unless the resource keeps that job: an Update
     that kept the job identity (of a request QUEUED with the tracker, say) fails back to a
     resource that still declares it and needs both, and CloudFormation's rollback reads the
-    asset again; only a copy that Update staged again goes."""
+    asset again; only a copy that Update staged again goes. A return (``ticket.returned``)
+    keeps the copies but not its key: the resource it fails back to declares another job."""
     if ticket.kept:
+        if ticket.returned:
+            undeclare(request.bucket, ticket.job_name, event, services)
         if ticket.restaged:
             forget_copies(request, ticket.job_name, services)
         return

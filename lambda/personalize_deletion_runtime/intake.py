@@ -20,12 +20,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .failures import DeletionFailed, forget_copies
 from .job_source import (
-    JOB_NAME,
     REPLACED,
     SOURCE_IDENTITY,
     examine,
+    leave,
     recorded_input,
-    remember,
     source_identity,
 )
 from .personalize_api import JobRequestRejected, TransientFault
@@ -60,7 +59,8 @@ class Intake:
     that event removes the copy, the only one it may remove (see ``JobTicket.kept``)."""
     returned: bool = False
     """An Update returned the resource to the job its job replaced (a rollback past a
-    successful Update): the resource's job, as one it kept (see ``JobTicket.kept``)."""
+    successful Update) or its index names: the resource's job, as one it kept (see
+    ``JobTicket.kept``), but declared by this event only (see ``JobTicket.returned``)."""
 
 
 def take(
@@ -68,15 +68,17 @@ def take(
     physical_id: str | None,
     services: Services,
     old_properties: Mapping[str, Any] | None = None,
+    resource: Mapping[str, Any] | None = None,
 ) -> Intake:
     """Read, validate, stage and submit; ``physical_id`` (and ``old_properties``) are the
-    resource's on an Update."""
+    resource's on an Update, ``resource`` its event (stack and logical id: its index)."""
+    resource = resource or {}
     proven: str | None = None
     """The job the properties are proven to name, which neither exists nor has its list staged:
     the list must be read to stage it, and must name that job."""
     replaced = None
     if physical_id is not None:
-        evidence = examine(request, physical_id, old_properties, services)
+        evidence = examine(request, physical_id, old_properties, resource, services)
         replaced = evidence.replaced
         if evidence.kept is not None:
             kept = _kept_unread(request, physical_id, evidence.kept, services)
@@ -87,7 +89,7 @@ def take(
             earlier = recorded_input(request.bucket, evidence.returns_to, services) or {}
             returned = _kept_unread(request, evidence.returns_to, earlier, services)
             if returned is not None:
-                _moved(request, replaced, returned.job_name, services)
+                leave(request, resource, replaced, services)  # its own entry: once it succeeds
                 return Intake(returned.job_name, returned.job_arn, returned.summary, returned=True)
             proven = evidence.returns_to
     with scratch_dir() as workdir:
@@ -123,6 +125,8 @@ def take(
             LOGGER.info("update keeps the job identity: no new job", extra={"job_name": job_name})
             job_arn, restaged = _existing_or_staged(request, canonical, job_name, services)
             return Intake(job_name, job_arn, summary, restaged=restaged)
+        if physical_id is not None:  # an Update moves: index the job it leaves, first
+            leave(request, resource, replaced, services)
         try:
             location = services.storage.stage(request, canonical, job_name)
         except VersionedBucket as exc:  # the staged version is deleted; the asset's goes too
@@ -137,21 +141,7 @@ def take(
             raise DeletionFailed(
                 f"request {request.request_name}: {exc}; no job was started"
             ) from exc
-        if physical_id is not None:
-            _moved(request, replaced, job_name, services)
         return Intake(job_name, submission.job_arn, summary, submission.blockers)
-
-
-def _moved(
-    request: DeletionRequest, left: Mapping[str, Any] | None, job_name: str, services: Services
-) -> None:
-    """An Update moves the resource to ``job_name``: index the job it left under the identity
-    that named it, and ``job_name`` under the request's (see :mod:`.job_source`)."""
-    named = {}
-    if left is not None:
-        named[left[SOURCE_IDENTITY]] = left[JOB_NAME]
-    named[source_identity(request)] = job_name
-    remember(request.bucket, named, services)
 
 
 def _not_the_list(request: DeletionRequest, job_name: str, sha256: str, kept: bool) -> str:

@@ -27,10 +27,22 @@ properties (whose list was that job's). A new ``Revision`` reads the source agai
 
 That record looks back one step only. A return is itself an Update that CloudFormation may roll
 back (props of the job left, physical id the job returned to, whose record names neither), so
-every Update that moves a resource from one job to another also writes, per source identity, the
-job those properties named (``receipts/sources/<identity>.json``: the identity it left -> the
-job it left, its own -> the job it moves to). An Update whose list properties match no record of
-the resource's job but a written identity goes to that job unread, on the same terms. An index,
+every Update that moves a resource from one job to another also writes, per resource and source
+identity, the job those properties named: ``receipts/sources/<digest>.json``, the digest of the
+resource's stack id, logical id and the identity (``index_key``), holding ``{jobName,
+sourceIdentity}``. Only the resource's own entries are read: the bucket serves every resource
+and stack, and another's history says nothing of what this resource's properties named.
+
+- The entry for the identity it LEFT (-> the job it left) is written by ``on_event`` before
+  anything is staged, submitted or returned to: it is true whatever the event's outcome, and a
+  rollback of a return needs it. Should that write fail, the event fails and starts nothing
+  (its rollback keeps the job by record).
+- The entry for its own identity (-> the job it moves to) is written only once the event
+  succeeds (``is_complete`` answers complete): a failed Update's job must not capture the next
+  deployment of those properties. A fault there is logged: the job exists or is queued.
+
+An Update whose list properties match no record of the resource's job but one of its entries
+goes to that job unread, on the same terms. An index,
 rather than a record on the job returned to, because that job's receipt is written once and
 its tracker input is fixed; and under ``receipts/`` because the handler may already write and
 list there, and nothing there expires (a return may come months after the job it leaves).
@@ -105,10 +117,11 @@ def examine(
     request: DeletionRequest,
     physical_id: str,
     old_properties: Mapping[str, Any] | None,
+    resource: Mapping[str, Any],
     services: Services,
 ) -> Evidence:
     """Whether ``request`` names the list of job ``physical_id``, or of the job it replaced
-    (see the module's docstring)."""
+    (see the module's docstring); ``resource``: the event (its stack and logical id)."""
     identity = source_identity(request)
     recorded = recorded_input(request.bucket, physical_id, services)
     old = _identity_of(old_properties, services) if old_properties is not None else None
@@ -119,7 +132,9 @@ def examine(
     elif old == identity:
         kept = recorded if recorded is not None else {}
     else:
-        returns_to = _replaced_by(request, identity, recorded) or named_by(request, services)
+        returns_to = _replaced_by(request, identity, recorded) or named_by(
+            request, resource, services
+        )
         if returns_to == physical_id:  # the index says so, though no record of the job did
             kept, returns_to = recorded if recorded is not None else {}, None
     mine = old or (recorded or {}).get(SOURCE_IDENTITY)
@@ -130,11 +145,22 @@ def examine(
     )
 
 
-def named_by(request: DeletionRequest, services: Services) -> str | None:
-    """The job the request's list properties named last (the index), if one is written and
-    named for this request. A fault fails the Update: not knowing, it would read the source."""
+def index_key(resource: Mapping[str, Any], identity: str) -> str:
+    """The index entry of ``identity`` for the event's resource: a digest of its stack id,
+    logical id and the identity (keys name no stack or resource)."""
+    named = f"{resource.get('StackId')}\n{resource.get('LogicalResourceId')}\n{identity}"
+    return source_key(hashlib.sha256(named.encode()).hexdigest()[:32])
+
+
+def named_by(
+    request: DeletionRequest, resource: Mapping[str, Any], services: Services
+) -> str | None:
+    """The job the request's list properties named last for this resource (its index entry),
+    if one is written and named for this request. A fault fails the Update: not knowing, it
+    would read the source."""
+    key = index_key(resource, source_identity(request))
     try:
-        document = services.storage.read_json(request.bucket, source_key(source_identity(request)))
+        document = services.storage.read_json(request.bucket, key)
     except (ClientError, BotoCoreError, ValueError) as exc:
         raise DeletionFailed(
             f"request {request.request_name}: whether these list properties named a job before "
@@ -145,23 +171,54 @@ def named_by(request: DeletionRequest, services: Services) -> str | None:
     return job_name if isinstance(job_name, str) and _own(request, job_name) else None
 
 
-def remember(bucket: str, named: Mapping[str, str], services: Services) -> None:
-    """Write, per source identity, the job its list properties named (the index). A fault is
-    logged: the job exists or is queued already, and failing would not undo it."""
-    for identity, job_name in named.items():
-        try:
-            services.storage.client.put_object(
-                Bucket=bucket,
-                Key=source_key(identity),
-                Body=json.dumps({JOB_NAME: job_name, SOURCE_IDENTITY: identity}).encode(),
-                ContentType="application/json",
-            )
-        except BOOKKEEPING_FAULTS as exc:
-            LOGGER.warning(
-                "which job these list properties named was not written: a rollback to them "
-                "reads the source again, and fails if it holds another list",
-                extra={"job_name": job_name, "error": str(exc)},
-            )
+def write_entry(
+    bucket: str, resource: Mapping[str, Any], identity: str, job_name: str, services: Services
+) -> None:
+    """Index ``job_name`` as the job this resource's list properties ``identity`` named (S3
+    faults propagate: see :func:`leave` and :func:`remember`)."""
+    services.storage.client.put_object(
+        Bucket=bucket,
+        Key=index_key(resource, identity),
+        Body=json.dumps({JOB_NAME: job_name, SOURCE_IDENTITY: identity}).encode(),
+        ContentType="application/json",
+    )
+
+
+def leave(
+    request: DeletionRequest,
+    resource: Mapping[str, Any],
+    left: Mapping[str, str] | None,
+    services: Services,
+) -> None:
+    """An Update moves the resource off job ``left``: index it under the identity that named
+    it, before anything is started. A fault fails the event: without the entry, a rollback to
+    those properties would read the source and could start a job for a list nobody checked."""
+    if left is None:
+        return
+    try:
+        write_entry(request.bucket, resource, left[SOURCE_IDENTITY], left[JOB_NAME], services)
+    except BOOKKEEPING_FAULTS as exc:
+        raise DeletionFailed(
+            f"request {request.request_name}: which job the list properties this Update leaves "
+            f"named ({left[JOB_NAME]}) could not be written to {request.bucket} ({exc}), so a "
+            "rollback to them could not return to it unread; nothing was started: deploy again"
+        ) from exc
+
+
+def remember(
+    request: DeletionRequest, resource: Mapping[str, Any], job_name: str, services: Services
+) -> None:
+    """The Update that moved the resource to ``job_name`` succeeded: index it under the
+    request's identity. A fault is logged: the job exists or is queued already, and failing
+    a deletion that succeeded would mislead."""
+    try:
+        write_entry(request.bucket, resource, source_identity(request), job_name, services)
+    except BOOKKEEPING_FAULTS as exc:
+        LOGGER.warning(
+            "which job these list properties named was not written: a later Update back to "
+            "them reads the source again, and fails if it holds another list",
+            extra={"job_name": job_name, "error": str(exc)},
+        )
 
 
 def _replaced_by(

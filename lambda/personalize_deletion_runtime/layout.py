@@ -8,13 +8,15 @@ RECEIPTS_PREFIX = "receipts/"
 
 
 SOURCES_PREFIX = f"{RECEIPTS_PREFIX}sources/"
-"""Per source identity (a digest of the properties that define a list), the job it named last:
-kept with the receipts, which outlive the stack and never expire (see :mod:`.job_source`)."""
+"""Per resource and source identity (a digest of the properties that define a list), the job
+it named last: kept with the receipts, which outlive the stack and never expire (see
+:mod:`.job_source`)."""
 
 
-def source_key(identity: str) -> str:
-    """Which job the list properties of digest ``identity`` named (no ids: a digest, a name)."""
-    return f"{SOURCES_PREFIX}{identity}.json"
+def source_key(digest: str) -> str:
+    """Which job a resource's list properties named, by the digest of the resource and their
+    identity (no ids: a digest, a name)."""
+    return f"{SOURCES_PREFIX}{digest}.json"
 
 
 def staged_key(job_name: str) -> str:

@@ -39,7 +39,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from . import cancellation
+from . import cancellation, job_source
 from .failures import BOOKKEEPING_FAULTS, DeletionFailed, bounded
 from .intake import take
 from .layout import receipt_uri
@@ -96,9 +96,13 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
     update = request_type == "Update"
     physical_id = event.get("PhysicalResourceId") if update else None
     old = event.get("OldResourceProperties") if update else None
-    intake = take(request, physical_id, services, old if isinstance(old, Mapping) else None)
+    intake = take(request, physical_id, services, old if isinstance(old, Mapping) else None, event)
     if intake.job_arn is None:  # submitted later: declared now, a Delete's marker withdrawn
-        cancellation.declare(request.bucket, intake.job_name, event, services)
+        # (a return's only at its hand-off: its failure must revive no cancelled request)
+        withdrawing = not intake.returned
+        cancellation.declare(
+            request.bucket, intake.job_name, event, services, withdrawing=withdrawing
+        )
     ticket = JobTicket(
         job_name=intake.job_name,
         job_arn=intake.job_arn,
@@ -108,6 +112,8 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
         blockers=intake.blockers,
         kept=physical_id == intake.job_name or intake.returned,
         restaged=intake.restaged,
+        returned=intake.returned,
+        moved=update and physical_id != intake.job_name,
     )
     return {"PhysicalResourceId": intake.job_name, TICKET_KEY: ticket.to_json()}
 
@@ -121,7 +127,14 @@ def is_complete(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
         ticket = JobTicket.from_event(event)
     except StateError as exc:
         raise DeletionFailed(str(exc)) from exc
-    poll = _Poll(event, request, ticket, services)
+    answer = _poll(_Poll(event, request, ticket, services))
+    if answer["IsComplete"] and ticket.moved:  # the Update succeeded: index its job
+        job_source.remember(request, event, ticket.job_name, services)
+    return answer
+
+
+def _poll(poll: _Poll) -> dict[str, Any]:
+    request, ticket, services = poll.request, poll.ticket, poll.services
     job_arn = ticket.job_arn
     try:
         if not job_arn:
@@ -273,7 +286,7 @@ class _Poll:
         try:
             execution = self._follow(job_arn, status, blocked_by)
         except TrackerError as exc:
-            if job_arn is None and not self.ticket.kept:  # the event fails: not a declarer
+            if job_arn is None and (not self.ticket.kept or self.ticket.returned):  # not one
                 cancellation.undeclare(
                     self.request.bucket, self.job_name, self.event, self.services
                 )

@@ -60,6 +60,11 @@ class JobTicket:
     resource that still needs the job's list."""
     restaged: bool = False
     """That Update staged the list again (none was staged): its failure removes that copy."""
+    returned: bool = False
+    """``kept`` by a return (see ``Intake.returned``): the resource declared that job for this
+    event only, so its failure removes its declarer key (:func:`.cancellation.abandon`)."""
+    moved: bool = False
+    """An Update moved the resource to this job: its success indexes it (:mod:`.job_source`)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -71,6 +76,8 @@ class JobTicket:
             "blockers": list(self.blockers),
             "kept": self.kept,
             "restaged": self.restaged,
+            "returned": self.returned,
+            "moved": self.moved,
         }
 
     @classmethod
@@ -91,6 +98,8 @@ class JobTicket:
             # Absent from tickets written before the field existed.
             kept="kept" in value and _flag(value, "kept", TICKET_KEY),
             restaged="restaged" in value and _flag(value, "restaged", TICKET_KEY),
+            returned="returned" in value and _flag(value, "returned", TICKET_KEY),
+            moved="moved" in value and _flag(value, "moved", TICKET_KEY),
         )
 
 
