@@ -40,6 +40,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import cancellation, job_source
+from .cfn_events import (
+    event_field,
+    event_request_type,
+    parse_request_in_scope,
+    request_wait_seconds,
+    resource_properties,
+)
 from .failures import BOOKKEEPING_FAULTS, DeletionFailed, bounded
 from .intake import take
 from .layout import receipt_uri
@@ -50,7 +57,6 @@ from .properties import (
     SUBMIT_ONLY,
     WAIT,
     DeletionRequest,
-    PropertyError,
 )
 from .services import Services
 from .state import QUEUED, TICKET_KEY, JobTicket, Origin, StateError, TrackedJob, iso
@@ -80,19 +86,19 @@ NOT_FOUND_GRACE_SECONDS = 300
 def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
     """Start (or adopt) the job for Create/Update; acknowledge Delete without touching anything."""
     started = services.clock()  # CloudFormation's time limit runs from its request, not our end
-    request_type = _request_type(event)
+    request_type = event_request_type(event)
     if request_type == "Delete":
         LOGGER.info(
             "delete: data deletion jobs cannot be undone; nothing is removed from Personalize "
             "and a job being tracked goes on being tracked",
             extra={"physical_id": event.get("PhysicalResourceId")},
         )
-        deleted = _event_field(event, "PhysicalResourceId")
+        deleted = event_field(event, "PhysicalResourceId")
         cancellation.on_delete(event.get("ResourceProperties"), deleted, event, services)
         return {"PhysicalResourceId": deleted}
 
-    request = _parse(_properties(event), services)
-    wait_seconds = _wait_seconds(request, services)
+    request = parse_request_in_scope(resource_properties(event), services)
+    wait_seconds = request_wait_seconds(request, services)
     update = request_type == "Update"
     physical_id = event.get("PhysicalResourceId") if update else None
     old = event.get("OldResourceProperties") if update else None
@@ -120,9 +126,9 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
 
 def is_complete(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
     """Poll the job; finish it, hand it to the tracker, or fail, as the policy says."""
-    if _request_type(event) == "Delete":
+    if event_request_type(event) == "Delete":
         return {"IsComplete": True}
-    request = _parse(_properties(event), services)
+    request = parse_request_in_scope(resource_properties(event), services)
     try:
         ticket = JobTicket.from_event(event)
     except StateError as exc:
@@ -181,8 +187,8 @@ class _Poll:
         self.now = services.clock()
         self.job_name = ticket.job_name
         self.origin = Origin(
-            stack_id=_event_field(event, "StackId"),
-            logical_resource_id=_event_field(event, "LogicalResourceId"),
+            stack_id=event_field(event, "StackId"),
+            logical_resource_id=event_field(event, "LogicalResourceId"),
             completion=request.completion,
         )
 
@@ -354,54 +360,3 @@ class _Poll:
                 "ReceiptUri": receipt_uri(self.request.bucket, self.job_name),
             },
         }
-
-
-def _request_type(event: Mapping[str, Any]) -> str:
-    if not isinstance(event, Mapping):
-        raise DeletionFailed(f"the event must be an object, not {type(event).__name__}")
-    value = event.get("RequestType")
-    if value not in ("Create", "Update", "Delete"):
-        raise DeletionFailed(
-            f"event field RequestType is {value!r}: expected Create, Update or Delete"
-        )
-    return value
-
-
-def _properties(event: Mapping[str, Any]) -> Mapping[str, Any]:
-    value = event.get("ResourceProperties")
-    if not isinstance(value, Mapping):
-        raise DeletionFailed(
-            f"event field ResourceProperties must be an object, not {type(value).__name__}"
-        )
-    return value
-
-
-def _event_field(event: Mapping[str, Any], name: str) -> str:
-    value = event.get(name)
-    if not isinstance(value, str) or not value:
-        raise DeletionFailed(
-            f"event field {name} is missing: CloudFormation sends it with every request"
-        )
-    return value
-
-
-def _wait_seconds(request: DeletionRequest, services: Services) -> int:
-    """The request's bound, within what the provider (and so CloudFormation) allows."""
-    if request.wait_seconds is None:
-        return services.deadline_seconds
-    if request.wait_seconds > services.deadline_seconds:
-        raise DeletionFailed(
-            f"property WaitSeconds {request.wait_seconds} exceeds this provider's limit of "
-            f"{services.deadline_seconds} s (its total_timeout less one query_interval): "
-            "lower the request's wait or raise total_timeout"
-        )
-    return request.wait_seconds
-
-
-def _parse(properties: Mapping[str, Any], services: Services) -> DeletionRequest:
-    """The request, if well formed and within what this handler serves."""
-    try:
-        request = services.scopes.request(properties)
-    except PropertyError as exc:
-        raise DeletionFailed(str(exc)) from exc
-    return request
