@@ -504,3 +504,19 @@ def tracker_step(world: FakeWorld, name: str, job: str, state: dict[str, Any] | 
         },
         world.services,
     )
+
+
+def refuse_s3(world: FakeWorld, method: str, field: str, prefix: str, code: str) -> Any:
+    """From now on, ``world.s3.<method>`` fails with S3 error ``code`` for every request whose
+    ``field`` (``Key``, ``Prefix``) starts with ``prefix``; other requests go through. Returns
+    the method as it was, to put back."""
+    original = getattr(world.s3, method)
+    operation = "".join(part.title() for part in method.split("_"))
+
+    def refusing(**request: Any) -> Any:
+        if str(request.get(field, "")).startswith(prefix):
+            raise ClientError({"Error": {"Code": code, "Message": "slow"}}, operation)
+        return original(**request)
+
+    setattr(world.s3, method, refusing)
+    return original

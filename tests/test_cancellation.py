@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
-from fakes import FakeWorld, complete, fake_world, tracker_step
+from fakes import FakeWorld, complete, fake_world, refuse_s3, tracker_step
 from lifecycle_support import (
     GROUP,
     OTHER_CSV,
@@ -381,14 +380,7 @@ def test_a_delete_that_cannot_mark_the_request_says_how_to_stop_it(
     world = fake_world()
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3600)
     complete(world, cfn_event("Create", properties()), T0)
-    put_object = world.s3.put_object
-
-    def refuse_marker(**request: Any) -> dict[str, Any]:
-        if request["Key"].endswith("/cancelled.json"):
-            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "PutObject")
-        return put_object(**request)
-
-    world.s3.put_object = refuse_marker  # type: ignore[method-assign]
+    refuse_s3(world, "put_object", "Key", f"staging/{JOB}/cancelled.json", "AccessDenied")
     delete = cfn_event("Delete", properties(), physical_id=JOB)
 
     assert lifecycle.on_event(delete, world.services) == {"PhysicalResourceId": JOB}

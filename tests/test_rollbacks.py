@@ -13,8 +13,7 @@ import json
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
-from fakes import FakeWorld, complete, fake_world, tracker_step
+from fakes import FakeWorld, complete, fake_world, refuse_s3, tracker_step
 from lifecycle_support import (
     GROUP,
     LOGICAL_ID,
@@ -397,14 +396,7 @@ def test_an_update_whose_index_entry_cannot_be_read_reads_nothing() -> None:
     world.s3.put_source(S3_KEY, USERS_CSV)
     complete(world, cfn_event("Create", s3_props("r1")), T0)
     world.s3.put_source(S3_KEY, OTHER_CSV)
-    list_objects = world.s3.list_objects_v2
-
-    def refuse_index(**request: Any) -> Any:
-        if request["Prefix"].startswith("receipts/sources/"):
-            raise ClientError({"Error": {"Code": "SlowDown", "Message": "slow"}}, "ListObjectsV2")
-        return list_objects(**request)
-
-    world.s3.list_objects_v2 = refuse_index  # type: ignore[method-assign]
+    refuse_s3(world, "list_objects_v2", "Prefix", "receipts/sources/", "SlowDown")
     update = cfn_event("Update", s3_props("r2"), physical_id=JOB, old=s3_props("r1"))
     with pytest.raises(DeletionFailed) as failed:
         complete(world, update, T0 + 3600)
@@ -471,14 +463,7 @@ def test_an_update_whose_index_entry_for_the_properties_it_leaves_fails_starts_n
     r2_job = r2_replaced_r1(world)
     for key in world.s3.keys(prefix="receipts/sources/"):  # (the upgrade: no entries)
         world.s3.delete_object(Bucket=STAGING_BUCKET, Key=key)
-    put = world.s3.put_object
-
-    def refuse_index(**request: Any) -> Any:
-        if request["Key"].startswith("receipts/sources/"):
-            raise ClientError({"Error": {"Code": "SlowDown", "Message": "slow"}}, "PutObject")
-        return put(**request)
-
-    world.s3.put_object = refuse_index  # type: ignore[method-assign]
+    put = refuse_s3(world, "put_object", "Key", "receipts/sources/", "SlowDown")
     back = cfn_event("Update", s3_props("r1"), physical_id=r2_job, old=s3_props("r2"))
     with pytest.raises(DeletionFailed) as failed:
         complete(world, back, T0 + 7200)
