@@ -532,3 +532,43 @@ def test_a_failed_return_to_a_cancelled_request_leaves_it_cancelled() -> None:
 
     assert after["error"] == {"Error": "DeletionCancelled", "Cause": cancelled_cause(JOB)}
     assert JOB not in world.personalize.jobs
+
+
+def test_a_return_declaring_a_cancelled_request_keeps_it_while_it_polls() -> None:
+    """GIVEN an unpinned S3 request QUEUED at r1, updated to r2 (a second job), whose cleanup
+    Delete marked the r1 request cancelled
+    WHEN a later deploy deliberately returns to r1 (its on_event declares the r1 request, the
+    marker stays until it succeeds) and, while it polls blocked, the execution still following
+    the r1 request tries its submit
+    THEN the declaration keeps the request: the tracker creates the job, and the return
+    succeeds on it."""
+    key = "lists/2026-11.csv"
+
+    def s3(revision: str) -> dict[str, Any]:
+        return properties(Source={"Bucket": SOURCE_BUCKET, "Key": key, "Revision": revision})
+
+    world = fake_world()
+    world.s3.put_source(key, USERS_CSV)
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3000)
+    created = complete(world, cfn_event("Create", s3("r1")), T0)
+    assert (created["PhysicalResourceId"], created["Data"]["Status"]) == (JOB, "QUEUED")
+    world.s3.put_source(key, OTHER_CSV)
+    world.personalize.set_dataset_group_busy(GROUP, until=T0)
+    update = cfn_event("Update", s3("r2"), physical_id=JOB, old=s3("r1"))
+    assert complete(world, update, T0 + 3600)["PhysicalResourceId"] == NEW_JOB
+    lifecycle.on_event(cfn_event("Delete", s3("r1"), physical_id=JOB), world.services)
+    assert marker_key(JOB) in world.s3.keys(prefix=f"staging/{JOB}/")
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 7200 + 300)
+    back = cfn_event("Update", s3("r1"), physical_id=NEW_JOB, old=s3("r2"))
+    world.clock.now = T0 + 7200
+    merged = {**back, **lifecycle.on_event(back, world.services)}
+    assert merged["PhysicalResourceId"] == JOB
+    assert lifecycle.is_complete(merged, world.services) == {"IsComplete": False}
+
+    world.clock.now = T0 + 7200 + 400
+    after = tracker_step(world, "submit", JOB)
+
+    assert (after.get("error"), after["job"]["arn"]) == (None, job_arn(JOB))
+    while (result := lifecycle.is_complete(merged, world.services))["IsComplete"] is False:
+        world.clock.now += 20
+    assert (result["Data"]["JobName"], result["Data"]["JobArn"]) == (JOB, job_arn(JOB))

@@ -539,3 +539,25 @@ def test_another_stacks_index_entry_is_not_read() -> None:
     assert sorted(world.personalize.jobs) == sorted(
         [JOB, expected_job_name(OTHER_CSV), third_job, fourth_job]
     )
+
+
+def test_a_rollback_to_a_revision_that_kept_its_job_starts_no_job() -> None:
+    """GIVEN an unpinned S3 request at r1 (job J), updated to r2 with the object unchanged (the
+    list read names J: kept), the object then replaced, and a deliberate Update back to r1
+    (kept by J's record)
+    WHEN another resource fails and CloudFormation rolls this one back to r2
+    THEN J is kept unread: r2's successful Update indexed J under r2, so no job starts for what
+    the object holds now."""
+    world = fake_world()
+    world.s3.put_source(S3_KEY, USERS_CSV)
+    assert complete(world, cfn_event("Create", s3_props("r1")), T0)["PhysicalResourceId"] == JOB
+    to_r2 = cfn_event("Update", s3_props("r2"), physical_id=JOB, old=s3_props("r1"))
+    assert complete(world, to_r2, T0 + 3600)["PhysicalResourceId"] == JOB
+    world.s3.put_source(S3_KEY, OTHER_CSV)
+    to_r1 = cfn_event("Update", s3_props("r1"), physical_id=JOB, old=s3_props("r2"))
+    assert complete(world, to_r1, T0 + 7200)["PhysicalResourceId"] == JOB
+
+    rollback = cfn_event("Update", s3_props("r2"), physical_id=JOB, old=s3_props("r1"))
+    result = complete(world, rollback, T0 + 7300)
+
+    assert (result["PhysicalResourceId"], list(world.personalize.jobs)) == (JOB, [JOB])

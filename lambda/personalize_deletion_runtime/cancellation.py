@@ -181,11 +181,14 @@ def on_delete(
 
 
 def check(bucket: str, job_name: str, services: Services) -> None:
-    """Raise :class:`Cancelled` if a Delete marked ``job_name`` (S3 faults propagate: the
-    caller retries rather than submit a request that may be cancelled)."""
+    """Raise :class:`Cancelled` if a Delete marked ``job_name`` and no resource declares it
+    since (an Update returning to it declares it from its ``on_event`` but withdraws the marker
+    only once it succeeds; while it polls, its key keeps the request). S3 faults propagate: the
+    caller retries rather than submit a request that may be cancelled."""
     key = marker_key(job_name)
     page = services.storage.client.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
-    if any(item["Key"] == key for item in page.get("Contents", [])):
+    marked = any(item["Key"] == key for item in page.get("Contents", []))
+    if marked and not _declarers(bucket, job_name, services):
         raise Cancelled(
             f"the resource that declared job {job_name} was deleted by CloudFormation before "
             "the job was created (the request was removed from the stack, or the update that "

@@ -259,6 +259,17 @@ def recorded_input(bucket: str, job_name: str, services: Services) -> dict[str, 
     return dict(job["input"]) if isinstance(job.get("input"), Mapping) else None
 
 
+def relisted(
+    request: DeletionRequest, old_properties: Mapping[str, Any] | None, services: Services
+) -> bool:
+    """Whether an Update changes the list properties (a new revision of the same list, say),
+    even if it keeps its job: its success then indexes the job under the new ones too, so that
+    a later rollback to them keeps the job unread."""
+    if old_properties is None:
+        return False
+    return _identity_of(old_properties, services) != source_identity(request)
+
+
 def _identity_of(properties: Mapping[str, Any], services: Services) -> str | None:
     """The source identity of earlier properties, if this handler can still parse them."""
     try:

@@ -101,8 +101,9 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
     wait_seconds = request_wait_seconds(request, services)
     update = request_type == "Update"
     physical_id = event.get("PhysicalResourceId") if update else None
-    old = event.get("OldResourceProperties") if update else None
-    intake = take(request, physical_id, services, old if isinstance(old, Mapping) else None, event)
+    old_value = event.get("OldResourceProperties") if update else None
+    old = old_value if isinstance(old_value, Mapping) else None
+    intake = take(request, physical_id, services, old, event)
     if intake.job_arn is None:  # submitted later: declared now, a Delete's marker withdrawn
         # (a return's only at its hand-off: its failure must revive no cancelled request)
         withdrawing = not intake.returned
@@ -119,7 +120,8 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
         kept=physical_id == intake.job_name or intake.returned,
         restaged=intake.restaged,
         returned=intake.returned,
-        moved=update and physical_id != intake.job_name,
+        moved=update
+        and (physical_id != intake.job_name or job_source.relisted(request, old, services)),
     )
     return {"PhysicalResourceId": intake.job_name, TICKET_KEY: ticket.to_json()}
 

@@ -64,7 +64,8 @@ class JobTicket:
     """``kept`` by a return (see ``Intake.returned``): the resource declared that job for this
     event only, so its failure removes its declarer key (:func:`.cancellation.abandon`)."""
     moved: bool = False
-    """An Update moved the resource to this job: its success indexes it (:mod:`.job_source`)."""
+    """An Update moved the resource to this job, or kept it under other list properties: its
+    success indexes it under the request's (:mod:`.job_source`)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
