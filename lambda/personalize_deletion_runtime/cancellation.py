@@ -67,16 +67,20 @@ def marker_key(job_name: str) -> str:
     return f"{STAGING_PREFIX}{job_name}/{MARKER}"
 
 
+def _declarers_prefix(job_name: str) -> str:
+    return f"{STAGING_PREFIX}{job_name}/{DECLARED_BY}"
+
+
 def declarer_key(job_name: str, event: Mapping[str, Any]) -> str:
     """The key recording that the event's resource declares ``job_name``: a digest of its stack
     and logical id (keys name no stack or resource)."""
     resource = f"{event.get('StackId')}\n{event.get('LogicalResourceId')}"
     digest = hashlib.sha256(resource.encode()).hexdigest()[:32]
-    return f"{STAGING_PREFIX}{job_name}/{DECLARED_BY}{digest}"
+    return _declarers_prefix(job_name) + digest
 
 
 def _declarers(bucket: str, job_name: str, services: Services) -> list[str]:
-    prefix = f"{STAGING_PREFIX}{job_name}/{DECLARED_BY}"
+    prefix = _declarers_prefix(job_name)
     page = services.storage.client.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=100)
     return [item["Key"] for item in page.get("Contents", [])]
 
@@ -185,9 +189,7 @@ def check(bucket: str, job_name: str, services: Services) -> None:
     since (an Update returning to it declares it from its ``on_event`` but withdraws the marker
     only once it succeeds; while it polls, its key keeps the request). S3 faults propagate: the
     caller retries rather than submit a request that may be cancelled."""
-    key = marker_key(job_name)
-    page = services.storage.client.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
-    marked = any(item["Key"] == key for item in page.get("Contents", []))
+    marked = services.storage.exists(bucket, marker_key(job_name))
     if marked and not _declarers(bucket, job_name, services):
         raise Cancelled(
             f"the resource that declared job {job_name} was deleted by CloudFormation before "

@@ -212,7 +212,7 @@ class Storage:
     def staged(self, bucket: str, job_name: str) -> bool:
         """Whether the staged list of ``job_name`` exists (asked by listing its key: the roles
         may list the staging prefix, and read it only for a follow-up)."""
-        return self._listed(bucket, staged_key(job_name))
+        return self.exists(bucket, staged_key(job_name))
 
     def purge(self, bucket: str, job_name: str) -> None:
         """Delete a staged list once its job is terminal (idempotent)."""
@@ -245,7 +245,7 @@ class Storage:
         answers a GetObject of a missing key with AccessDenied rather than NoSuchKey, and the
         handlers may list only with a prefix condition.
         """
-        if not self._listed(bucket, key):
+        if not self.exists(bucket, key):
             return None
         body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
         try:
@@ -253,7 +253,7 @@ class Storage:
         finally:
             body.close()
 
-    def _listed(self, bucket: str, key: str) -> bool:
+    def exists(self, bucket: str, key: str) -> bool:
         """Whether ``key`` exists, asked with a listing of exactly that key (the roles may list
         the receipts and staging prefixes, and read only some of what is there)."""
         page = self.client.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
