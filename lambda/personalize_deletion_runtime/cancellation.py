@@ -50,6 +50,7 @@ from .failures import BOOKKEEPING_FAULTS, forget_copies
 from .layout import STAGING_PREFIX
 from .personalize_api import JobRequestRejected
 from .properties import DeletionRequest, PropertyError
+from .request_rules import is_job_of
 from .services import Services
 from .staging import SOURCE_VERSION
 from .state import JobTicket, iso
@@ -179,7 +180,7 @@ def on_delete(
     except PropertyError as exc:
         LOGGER.warning("delete: nothing cancelled", extra={"error": str(exc)})
         return
-    if not physical_id.startswith(f"{request.job_name_prefix}-{request.request_name}-"):
+    if not is_job_of(request.job_name_prefix, request.request_name, physical_id):
         return
     cancel(request.bucket, physical_id, event, services)
 

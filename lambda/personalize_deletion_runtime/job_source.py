@@ -67,6 +67,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .failures import BOOKKEEPING_FAULTS, DeletionFailed
 from .layout import receipt_key, source_key
 from .properties import DeletionRequest, PropertyError
+from .request_rules import is_job_of
 from .services import Services
 
 LOGGER = logging.getLogger(__name__)
@@ -234,7 +235,7 @@ def _replaced_by(
 
 
 def _own(request: DeletionRequest, job_name: str) -> bool:
-    return job_name.startswith(f"{request.job_name_prefix}-{request.request_name}-")
+    return is_job_of(request.job_name_prefix, request.request_name, job_name)
 
 
 def recorded_input(bucket: str, job_name: str, services: Services) -> dict[str, Any] | None:

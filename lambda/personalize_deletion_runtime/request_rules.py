@@ -91,6 +91,13 @@ def compose_job_name(
     return f"{prefix}-{request_name}-{digest}"
 
 
+def is_job_of(prefix: str, request_name: str, job_name: str) -> bool:
+    """Whether ``job_name`` was composed for this request (:func:`compose_job_name`, or its
+    follow-up, which keeps the stem): a name from another request is never adopted or
+    cancelled through this one."""
+    return job_name.startswith(f"{prefix}-{request_name}-")
+
+
 def follow_up_job_name(job_name: str) -> str:
     """The one further job the guide recommends after interference: same length, its own
     digest (derived from the first job's name), so it is deterministic and never collides."""
