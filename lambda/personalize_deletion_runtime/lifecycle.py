@@ -329,7 +329,7 @@ class _Poll:
             requested_at=iso(self.ticket.started_at),
             blockers=self.ticket.blockers,
         )
-        return self.services.tracker.follow(tracked).arn
+        return self.services.tracker.follow(tracked)
 
     def _wait_expired(self, job_arn: str, status: str, unconfirmed: str | None) -> str:
         seen = f"{status} ({unconfirmed})" if unconfirmed else status

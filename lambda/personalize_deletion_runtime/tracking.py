@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -40,14 +40,6 @@ class StepFunctionsClient(Protocol):
     def describe_execution(self, **kwargs: Any) -> dict[str, Any]: ...
 
 
-class Following(NamedTuple):
-    """The execution that follows a job, and whether this call started it (``False``: one
-    started earlier, by this resource or another declaring the same job, already follows it)."""
-
-    arn: str
-    started: bool
-
-
 class TrackerError(RuntimeError):
     """The job could not be handed to the tracker; the message says why."""
 
@@ -63,15 +55,15 @@ class Tracker:
         """``arn:...:execution:<state machine>:<name>``, as Step Functions composes it."""
         return self.state_machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"
 
-    def follow(self, job: TrackedJob) -> Following:
-        """The execution that follows ``job``, starting one if needed."""
+    def follow(self, job: TrackedJob) -> str:
+        """Return the ARN of the execution that follows ``job``, starting one if needed."""
         document = json.dumps(job.to_json(), sort_keys=True)
         for name in execution_names(job.job_name):
             try:
                 response = self.client.start_execution(
                     stateMachineArn=self.state_machine_arn, name=name, input=document
                 )
-                return Following(response["executionArn"], started=True)
+                return response["executionArn"]
             except ClientError as exc:
                 if _code(exc) != "ExecutionAlreadyExists":
                     raise TrackerError(_describe(exc, job.job_name)) from exc
@@ -79,7 +71,7 @@ class Tracker:
                 raise TrackerError(f"Step Functions unreachable: {exc}") from exc
             arn = self.execution_arn(name)
             if self._status(arn, job.job_name) in FOLLOWED_OR_DONE:
-                return Following(arn, started=False)
+                return arn
         raise TrackerError(
             f"the tracker has ended {MAX_ATTEMPTS} executions for job {job.job_name} without "
             "an answer; see their failure causes in the Step Functions console"
