@@ -251,11 +251,19 @@ def abandon(
     resource that still declares it and needs both, and CloudFormation's rollback reads the
     asset again; only a copy that Update staged again goes. A return (``ticket.returned``)
     keeps the copies but not its key: the resource it fails back to declares another job."""
+    release(request, ticket, event, services)
     if ticket.kept:
-        if ticket.returned:
-            undeclare(request.bucket, ticket.job_name, event, services)
         if ticket.restaged:
             forget_copies(request, ticket.job_name, services)
         return
-    undeclare(request.bucket, ticket.job_name, event, services)
     forget_copies(request, ticket.job_name, services, ticket.input.get(SOURCE_VERSION))
+
+
+def release(
+    request: DeletionRequest, ticket: JobTicket, event: Mapping[str, Any], services: Services
+) -> None:
+    """The event fails before its job exists: its resource stops declaring the job, unless it
+    keeps it (an Update that kept the job fails back to a resource that still declares it; a
+    return does not: the resource it fails back to declares another job)."""
+    if not ticket.kept or ticket.returned:
+        undeclare(request.bucket, ticket.job_name, event, services)

@@ -294,10 +294,8 @@ class _Poll:
         try:
             execution = self._follow(job_arn, status, blocked_by)
         except TrackerError as exc:
-            if job_arn is None and (not self.ticket.kept or self.ticket.returned):  # not one
-                cancellation.undeclare(
-                    self.request.bucket, self.job_name, self.event, self.services
-                )
+            if job_arn is None:
+                cancellation.release(self.request, self.ticket, self.event, self.services)
             raise DeletionFailed(
                 f"data deletion job {self.job_name} ({status}) could not be handed to the "
                 f"tracker: {exc}. Nothing was lost: deploy again to hand it off"
