@@ -530,3 +530,58 @@ def test_a_follow_up_job_never_started_says_it_will_not_be_and_how_to_delete_tho
         "the same list, then train new solution versions and update their campaigns once it has "
         "ended"
     )
+
+
+# ------------------------------------------------- a retraining that cannot go on at all
+
+
+def test_a_retraining_stopped_for_good_still_writes_the_promised_models_receipt(
+    world: World,
+) -> None:
+    """GIVEN a served solution, and a request that retrains
+    WHEN Personalize refuses to list the group's solutions for good (every attempt of every
+    retry of the step)
+    THEN the execution still fails TrackerFailed (its alarm), but first the models receipt the
+    deletion receipt promises is written: RETRAINING_FAILED, not effective, saying what stopped
+    it and what to do; its event and ModelsNotRetrained go out."""
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(home, "home-pinned")
+    retrained(world, Retrain="ALL")
+    world.double.inject(
+        "ListSolutions", "InvalidInputException", message="group unreadable", times=50
+    )
+    drain = models_events(world)
+
+    result = world.run_tracker(JOB)
+
+    assert (result.status, result.error) == ("FAILED", "TrackerFailed")
+    assert world.double.calls_for("CreateSolutionVersion") == []
+    promised = f"s3://{STAGING_BUCKET}/receipts/{JOB}.models.json"
+    assert world.receipt(JOB)["retraining"]["receiptUri"] == promised
+    models = world.receipt(f"{JOB}.models")
+    assert {
+        k: models[k]
+        for k in ("jobName", "outcome", "effectiveInModels", "solutions", "unlistedServing")
+    } == {
+        "jobName": JOB,
+        "outcome": "RETRAINING_FAILED",
+        "effectiveInModels": False,
+        "solutions": [],
+        "unlistedServing": None,
+    }
+    assert models["caveat"] == (
+        "the retraining stopped before it ended (ModelCallRefused: ListSolutions failed with "
+        "InvalidInputException: group unreadable); the solutions and campaigns listed are as "
+        "the last round left them. The deletion COMPLETED (see its receipt) but the models may "
+        "still reflect the users: train new solution versions of the group's solutions and "
+        "update their campaigns yourself"
+    )
+    [event] = [message["detail"] for message in drain()]
+    assert (event["status"], event["receiptUri"], event["caveat"]) == (
+        "RETRAINING_FAILED",
+        promised,
+        models["caveat"],
+    )
+    assert ("ModelsNotRetrained", "privacy") in world.metrics()
+    # AND the execution's cause is still the step's error, as before
+    assert "ListSolutions failed with InvalidInputException" in result.cause

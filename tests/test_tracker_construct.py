@@ -197,6 +197,7 @@ def test_definition_loops_wait_read_decide_with_a_time_limit_and_two_ends() -> N
         ("Submit", "submit", "CheckSubmitted"),
         ("Finish", "finish", "CheckFollowUp"),
         ("Retrain", "retrain", "CheckRetrained"),
+        ("RetrainStopped", "retrain_stopped", "TrackerFailed"),
         ("GiveUp", "give_up", "NotConfirmed"),
     ):
         task = states[state_name]
@@ -220,7 +221,9 @@ def test_definition_loops_wait_read_decide_with_a_time_limit_and_two_ends() -> N
     ]
     assert states["CheckRetrained"]["Default"] == "WaitForModels"
     assert states["WaitForModels"] == {"Type": "Wait", "Seconds": 600, "Next": "Retrain"}
-    assert states["Retrain"]["Catch"][0]["Next"] == "TrackerFailed"
+    # AND a retrain step that fails for good records the retraining, then fails the execution
+    assert states["Retrain"]["Catch"][0]["Next"] == "RetrainStopped"
+    assert states["RetrainStopped"]["Catch"][0]["Next"] == "TrackerFailed"
     # AND the two ends: recorded (Succeed) or not confirmed (Fail with the step's reason)
     assert states["Recorded"] == {"Type": "Succeed"}
     assert states["NotConfirmed"] == {

@@ -19,6 +19,7 @@ all running the runtime package's code.
     Finish -> CheckFollowUp --follow-up job queued--> WaitToSubmit
                    \\--> CheckRetraining --asked for--> Retrain -> CheckRetrained --done--> Recorded
                               \\--not asked--> Recorded  ^--- WaitForModels <--running--+
+    Retrain --failed for good--> RetrainStopped (models receipt) -> TrackerFailed
 
 The state it carries is the runtime's ``TrackedJob`` JSON (``$.job.arn``, ``$.tracking.*``,
 ``$.seen``). Written as data rather than with CDK's state classes so that the exact document is
@@ -70,6 +71,9 @@ MAX_READS_PER_RUN = (MAX_HISTORY_EVENTS - RESERVED_EVENTS) // (PLANNED_RUNS * EV
 """Turns of a polling loop one run may take, so that ``PLANNED_RUNS`` runs fit the history."""
 FOLLOW_UP = "FOLLOW_UP"
 """The finish step's ``outcome.status`` when it queued the further job (runtime: same value)."""
+RETRAIN_STOPPED = "retrain_stopped"
+"""The Lambda step that records a retraining whose step failed for good, before the execution
+fails (runtime: same value)."""
 RETRACK = "retrack"
 """The input field (``"retrack": true``) of an execution started by hand to follow a job again
 after one gave up: its first step renews the tracking limit (runtime: same value)."""
@@ -181,7 +185,7 @@ def tracker_definition(*, interval_seconds: int, timeout_seconds: int) -> dict[s
                 ],
                 "Default": "Recorded",
             },
-            "Retrain": _step("retrain", "CheckRetrained", on_error="TrackerFailed"),
+            "Retrain": _step("retrain", "CheckRetrained", on_error="RetrainStopped"),
             "CheckRetrained": {
                 "Type": "Choice",
                 "Choices": [
@@ -191,6 +195,7 @@ def tracker_definition(*, interval_seconds: int, timeout_seconds: int) -> dict[s
             },
             "WaitForModels": {"Type": "Wait", "Seconds": interval_seconds, "Next": "Retrain"},
             "Recorded": {"Type": "Succeed"},
+            "RetrainStopped": _step(RETRAIN_STOPPED, "TrackerFailed", on_error="TrackerFailed"),
             "GiveUp": _step("give_up", "NotConfirmed", on_error="TrackerFailed"),
             "NotConfirmed": {
                 "Type": "Fail",

@@ -123,6 +123,27 @@ def advance(
     return _done(state, RETRAINING_FAILED if failed else RETRAINED, unlisted, services)
 
 
+def stopped(state: dict[str, Any], why: str, services: Services) -> dict[str, Any]:
+    """A retraining whose round failed for good (every retry of the tracker's step): ended as
+    ``RETRAINING_FAILED``, never effective, with what the last round left (nothing, if the
+    group could not even be listed) and ``why`` in its caveat, so that the models receipt the
+    deletion receipt promises is still written."""
+    stop = (
+        f"the retraining stopped before it ended ({why}); the solutions and campaigns listed are "
+        "as the last round left them. The deletion COMPLETED (see its receipt) but the models "
+        "may still reflect the users: train new solution versions of the group's solutions and "
+        "update their campaigns yourself"
+    )
+    earlier = state.get("caveat")
+    state = {
+        **state,
+        "solutions": state.get("solutions") or [],
+        "recommenders": state.get("recommenders"),
+        "caveat": f"{earlier}; {stop}" if earlier else stop,
+    }
+    return _done(state, RETRAINING_FAILED, None, services)
+
+
 def _targets(request: DeletionRequest, models: Any) -> dict[str, Any]:
     in_group = models.solutions(request.dataset_group_arn)
     targets = in_group if request.retrain == RETRAIN_ALL else list(request.retrain_solutions)

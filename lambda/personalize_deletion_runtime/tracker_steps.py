@@ -3,16 +3,20 @@
 The state machine itself waits, polls ``DescribeDataDeletionJob`` and decides (no Lambda per
 poll); it calls this code only to submit a request that was queued at deployment, to finish a
 job that ended (the same ``outcome.finish`` the deployment uses), to retrain, to give up, and to
-renew the tracking limit of an execution started by hand to re-track a job (``retrack``). Each
-step takes the execution's state (:class:`~.state.TrackedJob`) and returns the next one.
+renew the tracking limit of an execution started by hand to re-track a job (``retrack``), and
+to record a retraining whose step failed for good (``retrain_stopped``) before the execution
+fails. Each step takes the execution's state (:class:`~.state.TrackedJob`) and returns the next
+one.
 
-Event: ``{"step": "submit" | "finish" | "retrain" | "give_up" | "retrack", "execution":
+Event: ``{"step": "submit" | "finish" | "retrain" | "retrain_stopped" | "give_up" | "retrack",
+"execution":
 <execution ARN>, "state": <TrackedJob JSON>}``. A step that raises is retried by the state
 machine.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -45,6 +49,10 @@ true``): its first step renews the tracking limit from the time it runs, so that
 from an execution that gave up does not give up again at its first read."""
 
 
+RETRAIN_STOPPED = "retrain_stopped"
+"""The step the definition runs when the retrain step failed for good (definition: same value)."""
+
+
 class StepError(RuntimeError):
     """A step called with an event it cannot act on (a bug or a hand-made execution input)."""
 
@@ -63,13 +71,16 @@ def run(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
         after = _finish(job, request, execution, services)
     elif step == "retrain":
         after = _retrain(job, request, execution, services)
+    elif step == RETRAIN_STOPPED:
+        after = _retrain_stopped(job, request, execution, services)
     elif step == "give_up":
         after = _give_up(job, request, execution, services)
     elif step == RETRACK:
         after = _retrack(job, services)
     else:
         raise StepError(
-            f"unknown step {step!r}: expected submit, finish, retrain, give_up or retrack"
+            f"unknown step {step!r}: expected submit, finish, retrain, {RETRAIN_STOPPED}, give_up "
+            "or retrack"
         )
     return after.to_json()
 
@@ -167,6 +178,35 @@ def _retrain(
     if state["done"]:
         state = retraining_record.record(state, _record(job, request, execution), services)
     return job.evolve(retraining=state)
+
+
+def _retrain_stopped(
+    job: TrackedJob, request: DeletionRequest, execution: str, services: Services
+) -> TrackedJob:
+    """The retrain step failed for good: record the retraining as it stands (receipt and event;
+    nothing if it was recorded already) and keep the error, with which the execution then
+    fails (``TrackerFailed``, its alarm)."""
+    planned = job.retraining
+    if planned is None or not planned.get("requested"):
+        return job
+    state = retraining.stopped(planned, _error_summary(job.error), services)
+    state = retraining_record.record(state, _record(job, request, execution), services)
+    return job.evolve(retraining=state)
+
+
+def _error_summary(error: Mapping[str, Any] | None) -> str:
+    """``Error: message`` of a caught step error; the message from Lambda's error document
+    (its ``errorMessage``, without the stack trace) when the cause is one."""
+    if not error:
+        return "no error recorded"
+    cause = error.get("Cause")
+    try:
+        document = json.loads(cause) if isinstance(cause, str) else None
+    except ValueError:
+        document = None
+    if isinstance(document, dict) and isinstance(document.get("errorMessage"), str):
+        cause = document["errorMessage"]
+    return f"{error.get('Error')}: {cause}"
 
 
 def _give_up(
