@@ -559,6 +559,30 @@ def test_a_retraining_stopped_for_good_still_writes_the_promised_models_receipt(
     promised = f"s3://{STAGING_BUCKET}/receipts/{JOB}.models.json"
     assert world.receipt(JOB)["retraining"]["receiptUri"] == promised
     models = world.receipt(f"{JOB}.models")
+    # AND the receipt is version 2: effectiveInModels also weighs unlistedServing and caveat,
+    # fields version 1 did not have
+    assert (models["version"], sorted(models)) == (
+        2,
+        sorted(
+            [
+                "version",
+                "requestName",
+                "jobName",
+                "datasetGroupArn",
+                "outcome",
+                "effectiveInModels",
+                "caveat",
+                "solutions",
+                "unlistedServing",
+                "recommenders",
+                "recommendersNote",
+                "startedAt",
+                "finishedAt",
+                "trackedBy",
+                "stackId",
+            ]
+        ),
+    )
     assert {
         k: models[k]
         for k in ("jobName", "outcome", "effectiveInModels", "solutions", "unlistedServing")

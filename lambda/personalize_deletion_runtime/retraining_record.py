@@ -26,6 +26,9 @@ from .services import Services
 from .state import iso
 
 LOGGER = logging.getLogger(__name__)
+MODELS_RECEIPT_VERSION = 2
+"""2: ``caveat`` and ``unlistedServing`` added, and ``effectiveInModels`` false when either says
+a model may still reflect the users (version 1 weighed only the retrained solutions)."""
 RECOMMENDERS_NOTE = (
     "recommenders retrain fully on their own every 7 days; the deletion reaches their "
     "recommendations after their next automatic retraining"
@@ -36,7 +39,7 @@ def record(state: dict[str, Any], record: JobRecord, services: Services) -> dict
     """Write the models receipt (once) and publish the "models retrained" event."""
     request = record.request
     receipt = {
-        "version": 1,
+        "version": MODELS_RECEIPT_VERSION,
         "requestName": request.request_name,
         "jobName": record.job_name,
         "datasetGroupArn": request.dataset_group_arn,
