@@ -165,6 +165,29 @@ def test_a_policy_built_directly_is_checked_like_the_static_methods(build, messa
 @pytest.mark.parametrize(
     "build",
     [
+        lambda: Retrain.solutions([OWN_SOLUTION, OWN_SOLUTION]),
+        lambda: Retrain("LIST", (OWN_SOLUTION, FOREIGN_SOLUTION, OWN_SOLUTION)),
+    ],
+    ids=["static-method", "built-directly"],
+)
+def test_retrain_solutions_naming_a_solution_twice_is_refused(build) -> None:
+    """GIVEN Retrain.solutions with the same solution ARN twice
+    WHEN it is built
+    THEN it is refused, as a request file's ``retrain.solutions`` refuses it ("the same value
+    twice is an error, not a no-op"), instead of retraining (and recording) it twice; the
+    message names the setting, the solution (an ARN is no personal data) and the fix."""
+    with pytest.raises(DeletionConfigError) as refused:
+        retrain = build()
+        pytest.fail(f"accepted: {retrain.solution_arns}")
+    assert str(refused.value) == (
+        f"Retrain.solutions names solution {OWN_SOLUTION!r} twice: each solution is retrained "
+        "once; list it once"
+    )
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
         lambda: Retrain("ALL", update_campaigns="no"),
         lambda: Completion("WAIT", 60),
     ],

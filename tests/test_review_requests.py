@@ -17,7 +17,6 @@ from personalize_data_deletion import (
     Completion,
     DeletionConfigError,
     PersonalizeDataDeletion,
-    Retrain,
     UserList,
 )
 from personalize_data_deletion.stack import DeletionRequestsStage
@@ -169,16 +168,6 @@ def test_pdd_validate_a_malformed_app_default_is_a_command_line_error(
 
 
 # ---------------------------------------------------------------------------- construct options
-
-
-def test_retrain_solutions_naming_a_solution_twice_is_refused() -> None:
-    """GIVEN Retrain.solutions with the same solution ARN twice
-    WHEN it is built
-    THEN it is refused, as a request file's ``retrain.solutions`` refuses it ("the same value
-    twice is an error, not a no-op"), instead of retraining (and recording) it twice."""
-    with pytest.raises((ValueError, TypeError)):
-        retrain = Retrain.solutions([SOLUTION, SOLUTION])
-        pytest.fail(f"accepted: {retrain.solution_arns}")
 
 
 @pytest.mark.parametrize(
