@@ -12,17 +12,10 @@ from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import Duration
-from personalize_data_deletion import (
-    Completion,
-    DeletionConfigError,
-    PersonalizeDataDeletion,
-    UserList,
-)
 from personalize_data_deletion.stack import DeletionRequestsStage
 from personalize_deletion_requests import read_requests
 from personalize_deletion_requests.validate import check, main
-from synth import ACCOUNT, DATASET_GROUP_ARN, new_stack
+from synth import ACCOUNT, DATASET_GROUP_ARN
 
 pytestmark = pytest.mark.synth
 
@@ -165,31 +158,3 @@ def test_pdd_validate_a_malformed_app_default_is_a_command_line_error(
     with pytest.raises(SystemExit) as caught:
         main([str(path), *arguments])
     assert caught.value.code == 2
-
-
-# ---------------------------------------------------------------------------- construct options
-
-
-@pytest.mark.parametrize(
-    "bound",
-    [lambda: Duration.millis(1500), lambda: Duration.seconds(0.5)],
-    ids=["1500-millis", "half-second"],
-)
-def test_a_completion_bound_of_a_fraction_of_a_second_is_refused_naming_the_setting(
-    bound,
-) -> None:
-    """GIVEN a completion bound that is not whole seconds
-    WHEN a request uses it
-    THEN the synth refuses it with DeletionConfigError naming the request's completion and the
-    rule (whole seconds), as Completion.wait_seconds means to, and as app.py catches; not
-    jsii's RuntimeError, which names neither (and which app.py prints as a traceback)."""
-    deletion = PersonalizeDataDeletion(new_stack(), "A")
-    with pytest.raises(DeletionConfigError) as caught:
-        deletion.delete_users(
-            "r",
-            dataset_group_arn=DATASET_GROUP_ARN,
-            users=UserList.from_ids(["u-1"]),
-            completion=Completion.wait(bound()),
-        )
-    assert "completion" in str(caught.value)
-    assert "whole seconds" in str(caught.value)
