@@ -8,6 +8,7 @@ from personalize_data_deletion import (
     DeletionConfigError,
     PersonalizeDataDeletion,
     ProviderSettingsError,
+    TrackerSettingsError,
 )
 from personalize_data_deletion.durations import readable
 from synth import ACCOUNT, REGION
@@ -76,4 +77,60 @@ def test_a_total_timeout_that_disagrees_with_the_query_interval_is_refused_reada
     with pytest.raises(ProviderSettingsError) as refused:
         PersonalizeDataDeletion(_stack(), "D", total_timeout=total_timeout)
     # THEN the message gives both durations and the bound in minutes, not seconds
+    assert str(refused.value) == message
+
+
+WHOLE = (
+    "must be whole seconds: write it with Duration.seconds, minutes, hours or days of a whole "
+    "number"
+)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "error", "message"),
+    [
+        (
+            "query_interval",
+            cdk.Duration.millis(60_500),
+            ProviderSettingsError,
+            f"query_interval (1 minute 0.5 seconds) {WHOLE}",
+        ),
+        (
+            "total_timeout",
+            cdk.Duration.seconds(1500.5),
+            ProviderSettingsError,
+            f"total_timeout (25 minutes 0.5 seconds) {WHOLE}",
+        ),
+        (
+            "tracking_interval",
+            cdk.Duration.millis(600_500),
+            TrackerSettingsError,
+            f"tracking_interval (10 minutes 0.5 seconds) {WHOLE}",
+        ),
+        (
+            "tracking_timeout",
+            cdk.Duration.millis(129_600_500),
+            TrackerSettingsError,
+            f"tracking_timeout (1 day 12 hours 0.5 seconds) {WHOLE}",
+        ),
+        (
+            "staged_input_expiration",
+            cdk.Duration.millis(8 * 86_400_000 + 500),
+            DeletionConfigError,
+            "staged_input_expiration (8 days 0.5 seconds) is not a whole number of days: the S3 "
+            "lifecycle rule that expires staged lists counts days; use Duration.days(9)",
+        ),
+    ],
+)
+def test_a_duration_setting_of_a_fraction_of_a_second_is_refused_naming_the_setting(
+    setting: str, value: cdk.Duration, error: type[Exception], message: str
+) -> None:
+    """GIVEN a construct duration setting that is not whole seconds (Duration.millis, or
+    Duration.seconds of a fraction)
+    WHEN the construct is created
+    THEN it is refused with the library's error naming the setting and the rule, as every
+    other breach of its rule is, not with jsii's RuntimeError from to_seconds(), which names
+    neither (and which app.py prints as a traceback)."""
+    with pytest.raises(error) as refused:
+        PersonalizeDataDeletion(_stack(), "D", **{setting: value})
     assert str(refused.value) == message

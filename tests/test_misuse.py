@@ -65,6 +65,62 @@ def test_from_ids_refuses_anything_but_strings(ids: object, message: str) -> Non
     assert str(caught.value) == message
 
 
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["alice\nbob"],  # one id with a line feed: was two users, alice and bob
+        ["alice\r\nbob"],  # the same with CRLF
+        ["alice\r"],  # an id ending with a control character: was user "alice"
+        ["alice", ""],  # an empty id: silently dropped
+    ],
+    ids=["embedded-lf", "embedded-crlf", "trailing-cr", "empty-id"],
+)
+def test_from_ids_refuses_an_id_that_is_not_one_valid_id_rather_than_splitting_or_trimming_it(
+    ids: list[str],
+) -> None:
+    """GIVEN inline ids, one of which holds a line break, a CR or nothing
+    WHEN a request declares them with UserList.from_ids
+    THEN the synth refuses that id (the README: "an id with a ... control character ... fails"),
+    instead of joining the ids into CSV text and deleting whatever users its lines name."""
+    deletion = PersonalizeDataDeletion(new_stack(), "A")
+    with pytest.raises(UserListError) as caught:
+        job = deletion.delete_users(
+            "r", dataset_group_arn=DATASET_GROUP_ARN, users=UserList.from_ids(ids)
+        )
+        pytest.fail(
+            f"from_ids({ids!r}) was accepted as a list of {job.user_count} user(s) "
+            f"to delete (declared: {len(ids)} id(s))"
+        )
+    assert str(caught.value).startswith(f"from_ids: id {len(ids)} of {len(ids)}: [")
+    assert "alice" not in str(caught.value)
+
+
+def test_an_inline_id_is_refused_by_position_rule_and_fix_never_by_value() -> None:
+    # GIVEN inline ids whose second holds two ids joined by a line break
+    # WHEN they are declared THEN the message names the setting, the position, the rule and
+    # the fix, and holds no id (user ids are personal data)
+    with pytest.raises(UserListError) as caught:
+        UserList.from_ids(["u-1", "alice\nbob", "u-3"])
+    assert str(caught.value) == (
+        "from_ids: id 2 of 3: [forbidden-character] character 6 of the id is the control "
+        "character U+000A; ids must be a single unquoted CSV field without control characters. "
+        "Fix: pass each user id as a string of its own: a line break or CR in a string is most "
+        "often several ids, or a line ending, left in it by the code that read them."
+    )
+
+
+def test_inline_ids_delete_exactly_the_distinct_ids_declared() -> None:
+    # GIVEN inline ids, one of them twice, some with characters a CSV line may hold
+    ids = ["u-1", "Zoë 1/2", "u-1", "user 3"]
+    # WHEN a request declares them
+    deletion = PersonalizeDataDeletion(new_stack(), "A")
+    job = deletion.delete_users(
+        "r", dataset_group_arn=DATASET_GROUP_ARN, users=UserList.from_ids(ids)
+    )
+    # THEN it deletes one user per distinct id (a repeat is deleted once, as in a CSV)
+    assert job.user_count == len(set(ids)) == 3
+
+
 def test_users_that_is_not_a_user_list_is_a_type_error() -> None:
     deletion = PersonalizeDataDeletion(new_stack(), "A")
     with pytest.raises(TypeError) as caught:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from aws_cdk import Duration
 from aws_cdk import aws_personalize as personalize
 from personalize_data_deletion import (
     Completion,
@@ -165,6 +166,29 @@ def test_a_policy_built_directly_is_checked_like_the_static_methods(build, messa
 @pytest.mark.parametrize(
     "build",
     [
+        lambda: Retrain.solutions([OWN_SOLUTION, OWN_SOLUTION]),
+        lambda: Retrain("LIST", (OWN_SOLUTION, FOREIGN_SOLUTION, OWN_SOLUTION)),
+    ],
+    ids=["static-method", "built-directly"],
+)
+def test_retrain_solutions_naming_a_solution_twice_is_refused(build) -> None:
+    """GIVEN Retrain.solutions with the same solution ARN twice
+    WHEN it is built
+    THEN it is refused, as a request file's ``retrain.solutions`` refuses it ("the same value
+    twice is an error, not a no-op"), instead of retraining (and recording) it twice; the
+    message names the setting, the solution (an ARN is no personal data) and the fix."""
+    with pytest.raises(DeletionConfigError) as refused:
+        retrain = build()
+        pytest.fail(f"accepted: {retrain.solution_arns}")
+    assert str(refused.value) == (
+        f"Retrain.solutions names solution {OWN_SOLUTION!r} twice: each solution is retrained "
+        "once; list it once"
+    )
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
         lambda: Retrain("ALL", update_campaigns="no"),
         lambda: Completion("WAIT", 60),
     ],
@@ -174,3 +198,45 @@ def test_a_policy_built_directly_with_a_wrong_type_is_a_type_error(build) -> Non
     WHEN it is built THEN it is a TypeError naming the field."""
     with pytest.raises(TypeError, match=r"^(update_campaigns|bound) must be "):
         build()
+
+
+@pytest.mark.parametrize(
+    "bound",
+    [lambda: Duration.millis(1500), lambda: Duration.seconds(0.5)],
+    ids=["1500-millis", "half-second"],
+)
+@pytest.mark.parametrize("policy", [Completion.wait, Completion.hand_off, Completion.submit_only])
+def test_a_completion_bound_of_a_fraction_of_a_second_is_refused_naming_the_setting(
+    bound, policy
+) -> None:
+    """GIVEN a completion bound that is not whole seconds
+    WHEN a request uses it
+    THEN the synth refuses it with DeletionConfigError naming the request's completion and the
+    rule (whole seconds), as Completion.wait_seconds means to, and as app.py catches; not
+    jsii's RuntimeError, which names neither (and which app.py prints as a traceback)."""
+    deletion = PersonalizeDataDeletion(new_stack(), "A")
+    with pytest.raises(DeletionConfigError) as caught:
+        deletion.delete_users(
+            "r",
+            dataset_group_arn=DATASET_GROUP_ARN,
+            users=UserList.from_ids(["u-1"]),
+            completion=policy(bound()),
+        )
+    seconds = "1.5 seconds" if bound().to_milliseconds() == 1500 else "0.5 seconds"
+    assert str(caught.value) == (
+        f"request 'r' completion: completion bound ({seconds}) must be whole seconds: write it "
+        "with Duration.seconds, minutes, hours or days of a whole number"
+    )
+
+
+def test_a_construct_completion_bound_of_a_fraction_of_a_second_is_refused_naming_it() -> None:
+    # GIVEN / WHEN the construct's completion is bound by 90.5 seconds
+    # THEN the construct is refused naming its completion and the rule
+    with pytest.raises(DeletionConfigError) as caught:
+        PersonalizeDataDeletion(
+            new_stack(), "A", completion=Completion.hand_off(Duration.millis(90_500))
+        )
+    assert str(caught.value) == (
+        "completion: completion bound (1 minute 30.5 seconds) must be whole seconds: write it "
+        "with Duration.seconds, minutes, hours or days of a whole number"
+    )

@@ -239,6 +239,28 @@ def test_recommenders_are_noted_and_the_deletion_is_not_yet_effective_in_them(
     )
 
 
+def test_a_solution_listed_twice_in_the_properties_is_planned_and_trained_once(
+    world: World,
+) -> None:
+    """GIVEN properties that list one solution twice (a template edited by hand, or one
+    synthesized before the construct refused a repeat), deployed and tracked
+    WHEN the tracker retrains
+    THEN the solution is trained once and recorded once: not refused, since a refusal would
+    fail the tracker of a job such a template already started, and every Update and Delete
+    of its resource, where a plan without the repeat is all that was ever meant."""
+    ours, _ = world.double.add_solution(GROUP, "home-page")
+
+    retrained(world, Retrain="LIST", RetrainSolutions=[ours, ours])
+    world.run_tracker(JOB)
+
+    assert [c.body["solutionArn"] for c in world.double.calls_for("CreateSolutionVersion")] == [
+        ours
+    ]
+    receipt = world.receipt(f"{JOB}.models")
+    assert [s["solutionArn"] for s in receipt["solutions"]] == [ours]
+    assert receipt["outcome"] == "RETRAINED"
+
+
 def test_a_listed_solution_of_another_dataset_group_is_not_trained(world: World) -> None:
     # GIVEN a LIST naming one solution of the group and one of another group
     ours, _ = world.double.add_solution(GROUP, "home-page")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from personalize_deletion_runtime.list_rules import check_user_id
 from personalize_deletion_runtime.user_list import (
     PARTITIONS,
     InputValidationError,
@@ -421,3 +422,38 @@ def test_limits_reject_nonsense() -> None:
         Limits(max_id_length=0)
     with pytest.raises(ValueError, match="max_total_bytes"):
         Limits(max_total_bytes=-1)
+
+
+# A value that passes check_user_id is one line of a valid CSV, read back as that very id.
+ID_VALUES = [
+    ("u-1", None),
+    ("Zoë 1/2 😀", None),
+    ("é" * 256, None),
+    ("alice\nbob", "forbidden-character"),  # one string, two lines: two users
+    ("alice\r\nbob", "forbidden-character"),
+    ("alice\r", "forbidden-character"),  # a line would drop the CR of its CRLF: user alice
+    ("", "empty-id"),  # a line would be blank, skipped
+    ("alice,bob", "forbidden-character"),
+    (" alice", "surrounding-whitespace"),
+    ("alice\u2028", "surrounding-whitespace"),
+    ("é" * 257, "id-too-long"),
+    ("alice\udc80", "encoding"),  # a lone surrogate: no UTF-8 for it
+]
+
+
+@pytest.mark.parametrize(("value", "rule"), ID_VALUES, ids=range(len(ID_VALUES)))
+def test_an_id_given_as_a_value_is_one_valid_line_or_refused(value: str, rule: str | None) -> None:
+    # GIVEN one id given as a value (inline ids), not read from a file
+    # WHEN it is checked by the CSV rules
+    problem = check_user_id(value)
+    # THEN it is refused by the rule a CSV line breaks, the value itself never in the problem
+    assert (problem[0] if problem else None) == rule
+    assert problem is None or value not in problem[1] or not value
+    if rule is None:
+        # AND a value that passes is exactly one id of the CSV it is written into
+        stats, output = run([("inline", b"USER_ID\n" + value.encode() + b"\n")])
+        assert (stats.ids_staged, stats.blank_lines, output) == (
+            1,
+            0,
+            b"USER_ID\n" + value.encode() + b"\n",
+        )

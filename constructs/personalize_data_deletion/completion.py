@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from aws_cdk import Duration
 from personalize_deletion_runtime.properties import HAND_OFF, SUBMIT_ONLY, WAIT
 
-from .durations import readable
+from .durations import readable, whole_seconds
 
 POLICIES = (HAND_OFF, WAIT, SUBMIT_ONLY)
 
@@ -85,14 +85,14 @@ class Completion:
         """
         if self.bound is None:
             return None
-        seconds = self.bound.to_seconds()
-        if seconds != int(seconds) or not 0 <= seconds <= limit_seconds:
+        seconds = whole_seconds(self.bound, "completion bound", ValueError)
+        if not 0 <= seconds <= limit_seconds:
             raise ValueError(
                 f"completion bound {readable(seconds)} must be whole seconds from 0 to "
                 f"{readable(limit_seconds)} (the provider's total_timeout less one "
                 "query_interval, inside CloudFormation's hour)"
             )
-        return int(seconds)
+        return seconds
 
 
 def _duration(name: str, value: Duration | None) -> Duration | None:

@@ -20,7 +20,7 @@ from personalize_deletion_runtime.layout import STAGING_PREFIX
 from constructs import Construct
 
 from .acknowledgements import acknowledge
-from .durations import readable
+from .durations import exact_seconds, readable
 from .errors import DeletionConfigError
 
 SSE_S3 = "AES256"
@@ -133,7 +133,7 @@ def _expire_staged_inputs(
     """Backstop: the handler purges each staged list once its job ends; anything a failed
     deployment leaves behind expires here. Receipts are kept. One rule per bucket: S3 refuses
     a lifecycle configuration with two rules of the same id."""
-    seconds = expiration.to_seconds()
+    seconds = exact_seconds(expiration)
     earlier = _STAGED_INPUT_EXPIRATIONS.get(bucket)
     if earlier is None:
         bucket.add_lifecycle_rule(

@@ -15,7 +15,14 @@ from aws_cdk import Duration
 if TYPE_CHECKING:
     from aws_cdk import aws_logs as logs
 
-__all__ = ["DurationSettings", "PollingRule", "duration", "readable"]
+__all__ = [
+    "DurationSettings",
+    "PollingRule",
+    "duration",
+    "exact_seconds",
+    "readable",
+    "whole_seconds",
+]
 
 UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
 
@@ -49,6 +56,31 @@ def duration(value: object, name: str) -> Duration:
             f"{type(value).__name__}"
         )
     return value
+
+
+def exact_seconds(value: Duration) -> float:
+    """``value`` in seconds, a fraction of a second kept.
+
+    jsii's ``to_seconds()`` raises a ``RuntimeError`` for a fraction (``'1500 millis' cannot
+    be converted into a whole number of seconds``) that names neither the setting nor the
+    rule, before any check of ours could; read every setting with this instead and let its
+    check refuse a fraction by name (:func:`whole_seconds`, or a setting's own rule).
+    """
+    return value.to_seconds(integral=False)
+
+
+def whole_seconds(value: Duration, name: str, error: type[ValueError]) -> int:
+    """``value`` in whole seconds, else ``error`` naming the setting ``name`` and the rule:
+    every duration setting becomes whole seconds (a Lambda environment variable, a Step
+    Functions ``Wait``, a request's ``WaitSeconds``), and rounding one silently would set
+    another value than the one written."""
+    seconds = exact_seconds(value)
+    if seconds != int(seconds):
+        raise error(
+            f"{name} ({readable(seconds)}) must be whole seconds: write it with "
+            "Duration.seconds, minutes, hours or days of a whole number"
+        )
+    return int(seconds)
 
 
 @dataclass(frozen=True)
@@ -90,14 +122,13 @@ class DurationSettings:
     def _read(self, rule: PollingRule) -> tuple[float, float]:
         """Read the interval and the timeout once (kept as ``_seconds``) and apply ``rule``."""
         interval_name, timeout_name = self._names()
-        interval, timeout = (
-            duration(getattr(self, field), name)
+        (low, high), error, at_least = rule.interval_bounds, rule.error, rule.at_least
+        every, until = (
+            whole_seconds(duration(getattr(self, field), name), name, error)
             for field, name in zip(self._fields(), (interval_name, timeout_name), strict=True)
         )
-        seconds = (interval.to_seconds(), timeout.to_seconds())
+        seconds = (every, until)
         object.__setattr__(self, "_seconds", seconds)
-        every, until = seconds
-        (low, high), error, at_least = rule.interval_bounds, rule.error, rule.at_least
         if not low <= every <= high:
             raise error(
                 f"{interval_name} is {readable(every)}: use {readable(low)} to {readable(high)} "

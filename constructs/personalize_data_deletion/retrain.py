@@ -86,7 +86,10 @@ class Retrain:
 
 
 def _solution_arns(solution_arns: Iterable[str]) -> tuple[str, ...]:
-    """At least one solution ARN, each a string of a solution ARN's form (or a token)."""
+    """At least one solution ARN, each a string of a solution ARN's form (or a token), each
+    once: a repeat is a mistake the list would otherwise carry into the plan (a second
+    training of the solution, billed, and a second record of it); request files refuse it
+    too ("the same value twice is an error, not a no-op")."""
     if isinstance(solution_arns, str) or not isinstance(solution_arns, Iterable):
         raise TypeError("solution_arns must be a list of solution ARNs, not a single string")
     arns = tuple(solution_arns)
@@ -100,6 +103,12 @@ def _solution_arns(solution_arns: Iterable[str]) -> tuple[str, ...]:
                 f"{arn!r} is not a solution ARN "
                 "(arn:<partition>:personalize:<region>:<account>:solution/<name>)"
             )
+    repeated = next((arn for index, arn in enumerate(arns) if arn in arns[:index]), None)
+    if repeated is not None:
+        raise DeletionConfigError(
+            f"Retrain.solutions names solution {repeated!r} twice: each solution is retrained "
+            "once; list it once"
+        )
     return arns
 
 

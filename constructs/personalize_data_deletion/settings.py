@@ -24,7 +24,7 @@ from personalize_deletion_runtime.request_rules import (
 from personalize_deletion_runtime.user_list import Limits
 
 from .completion import Completion
-from .durations import duration, readable
+from .durations import duration, exact_seconds, readable
 from .errors import DeletionConfigError, refuse_unknown_keywords
 from .retrain import Retrain
 from .sources import UserList
@@ -78,7 +78,8 @@ def check_staged_input_expiration(expiration: object, tracking_timeout_seconds: 
     pending when the tracker gives up may still read it. And it is whole days: the lifecycle
     rule's ``Expiration`` counts days (jsii would refuse it later, without naming the
     setting), so each fix proposed is whole days too."""
-    expiration_s = duration(expiration, "staged_input_expiration").to_seconds()
+    # Exact: a fraction of a second is not whole days either, and is refused as such below.
+    expiration_s = exact_seconds(duration(expiration, "staged_input_expiration"))
     timeout_s = tracking_timeout_seconds
     if expiration_s < timeout_s + DAY_SECONDS:
         raise DeletionConfigError(

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from aws_cdk import Annotations, Stack
 from aws_cdk import aws_s3 as s3
+from personalize_deletion_runtime.list_rules import check_user_id
 from personalize_deletion_runtime.request_rules import RequestRuleError, check_source_key
 from personalize_deletion_runtime.user_list import InputValidationError, Limits
 
@@ -72,7 +73,11 @@ class UserList(abc.ABC):
         """Inline ids, for small lists and tests.
 
         The ids are written to a CSV asset at synth time; they never appear in the template.
-        A single string is refused: iterating it would delete one user per character.
+        A single string is refused: iterating it would delete one user per character. Each
+        string must be exactly one valid id by the rules of a CSV line, applied to the whole
+        string (so no line break or CR, which would make it several ids or another one, and
+        no empty string, which would be skipped): a string that breaks one is refused by its
+        position. An id given twice is deleted once, as in a CSV.
 
         :param ids: the user ids, as strings.
         """
@@ -85,6 +90,7 @@ class UserList(abc.ABC):
         wrong = sorted({type(value).__name__ for value in values if not isinstance(value, str)})
         if wrong:
             raise TypeError(f"from_ids ids must all be strings; got {', '.join(wrong)}")
+        _check_inline_ids(values)
         return _InlineIds(values)
 
     @staticmethod
@@ -289,6 +295,37 @@ def _label(value: object, name: str, limit: int) -> str:
             f"{name} {value!r} must be 1 to {limit} printable characters without surrounding spaces"
         )
     return value
+
+
+_INLINE_FIXES = {
+    "empty-id": "remove the empty string from the list",
+    "encoding": "pass the id as text decoded from its source",
+    "forbidden-character": (
+        "pass each user id as a string of its own: a line break or CR in a string is most "
+        "often several ids, or a line ending, left in it by the code that read them"
+    ),
+    "surrounding-whitespace": "pass the id without leading or trailing whitespace",
+    "id-too-long": "check that the string holds a single user id",
+}
+
+
+def _check_inline_ids(ids: tuple[str, ...]) -> None:
+    """Each string is one valid id, by the rules a CSV line is checked with.
+
+    The ids become the lines of a CSV, which is read again: a string holding a line break
+    would be read as two ids (two users deleted where one was declared), a trailing CR would
+    be read as a CRLF ending (another user), and an empty string as a blank line (skipped).
+    So each is judged as a value, never as a line; the message names the position, never
+    the id (user ids are personal data).
+    """
+    for position, user_id in enumerate(ids, start=1):
+        problem = check_user_id(user_id)
+        if problem is not None:
+            rule, text = problem
+            raise UserListError(
+                f"from_ids: id {position} of {len(ids)}: [{rule}] {text}. "
+                f"Fix: {_INLINE_FIXES[rule]}."
+            )
 
 
 def _read_chunks(path: Path) -> Iterable[bytes]:

@@ -26,6 +26,7 @@ __all__ = [
     "InputValidationError",
     "Limits",
     "Reader",
+    "check_user_id",
 ]
 
 HEADER = "USER_ID"
@@ -318,13 +319,32 @@ def _is_header(raw: bytes) -> bool:
     return raw == _HEADER_BYTES
 
 
+def check_user_id(user_id: str, max_len: int = DEFAULT_MAX_ID_LENGTH) -> tuple[str, str] | None:
+    """Return ``(rule, problem)`` for one id given as a value (not a line of a file), or None.
+
+    The CSV rules, applied to the whole value: a value is never a line, so nothing is
+    forgiven that a line may carry (a trailing CR of a CRLF ending) and nothing is skipped
+    (an empty value is not a blank line but an id that names no user). A value that passes
+    is exactly one line of a list that passes, and that line reads back as the same id.
+    Never puts the value into the texts.
+    """
+    if not user_id:
+        return "empty-id", "the id is empty"
+    try:
+        user_id.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return "encoding", f"character {exc.start + 1} of the id cannot be written as UTF-8"
+    problem = _diagnose_text(user_id, max_len, truncated=False)
+    return None if problem is None else problem[:2]
+
+
 def _diagnose_id(raw: bytes, max_len: int, max_bytes: int) -> tuple[str, str, str] | None:
     """Return ``(rule, problem, fix)`` for one data line, or None if it is valid or blank.
 
     ``raw`` excludes the ``\\n`` and may end with the CR of a CRLF. Lines longer than
     ``max_bytes`` are judged on their first ``max_bytes`` bytes only (they are too long
-    anyway); checks run in a fixed order: encoding, forbidden character, surrounding
-    whitespace, length. Never puts the line's content into the texts.
+    anyway); checks run in a fixed order: encoding, then :func:`_diagnose_text`. Never puts
+    the line's content into the texts.
     """
     if raw.endswith(b"\r"):
         raw = raw[:-1]
@@ -342,6 +362,13 @@ def _diagnose_id(raw: bytes, max_len: int, max_bytes: int) -> tuple[str, str, st
             f"byte {exc.start + 1} of the line is not valid UTF-8",
             "save the file as UTF-8 (without any other encoding)",
         )
+    return _diagnose_text(text, max_len, truncated=truncated)
+
+
+def _diagnose_text(text: str, max_len: int, *, truncated: bool) -> tuple[str, str, str] | None:
+    """The rules on an id's decoded, non-empty ``text``, in a fixed order: forbidden
+    character, surrounding whitespace, length (``truncated``: ``text`` is only the start of a
+    longer id). One function for lines and for values, so both are judged alike."""
     for column, char in enumerate(text, start=1):
         code = ord(char)
         if char in ',"' or code < 0x20 or 0x7F <= code <= 0x9F:

@@ -288,7 +288,13 @@ def _retraining(properties: Mapping[str, Any], dataset_group_arn: str) -> dict[s
                 f"property RetrainSolutions: {solution!r} is not in the dataset group's account "
                 "and region"
             )
-    return {"retrain": policy, "retrain_solutions": tuple(solutions)}
+    # Each solution once, in the order first listed. The construct refuses a repeat, but a
+    # template edited by hand (or synthesized before that check) may hold one, and so may two
+    # tokens that resolve to one ARN: planned twice, the solution was trained again and
+    # again. Not refused: a tracker already following such a request's job, and every later
+    # Update or Delete of its resource, parse these properties, and none may fail for a
+    # repeat whose only meaning is "retrain this solution".
+    return {"retrain": policy, "retrain_solutions": tuple(dict.fromkeys(solutions))}
 
 
 def _sha256(properties: Mapping[str, Any], name: str) -> str:
