@@ -1,0 +1,239 @@
+"""Review of the paths by which a deletion is declared: wrong input must be refused, by name,
+at synth (or by ``pdd-validate`` before review), never reinterpreted into another deletion.
+
+Every test here failed on the code it was written against; each names what a user does, what
+the library did, and what it must do instead.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import Duration
+from personalize_data_deletion import (
+    Completion,
+    DeletionConfigError,
+    PersonalizeDataDeletion,
+    Retrain,
+    UserList,
+    UserListError,
+)
+from personalize_data_deletion.stack import DeletionRequestsStage
+from personalize_deletion_requests import read_requests
+from personalize_deletion_requests.validate import check, main
+from synth import ACCOUNT, DATASET_GROUP_ARN, new_stack
+
+pytestmark = pytest.mark.synth
+
+SOLUTION = f"arn:aws:personalize:us-east-1:{ACCOUNT}:solution/shop-recs"
+
+
+def _pdd_validate(path: Path) -> tuple[int, list[str]]:
+    lines: list[str] = []
+    code = check([path], out=lambda _line: None, err=lines.append)
+    return code, lines
+
+
+def _synth_refusal(path: Path) -> str | None:
+    """What the app's stage raises for a request file (``None``: it is accepted)."""
+    try:
+        DeletionRequestsStage(cdk.App(), "P", request_file=path)
+    except (ValueError, TypeError, RuntimeError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+# ------------------------------------------------------------------- from_ids: one id, one user
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["alice\nbob"],  # one id with a line feed: was two users, alice and bob
+        ["alice\r\nbob"],  # the same with CRLF
+        ["alice\r"],  # an id ending with a control character: was user "alice"
+        ["alice", ""],  # an empty id: silently dropped
+    ],
+    ids=["embedded-lf", "embedded-crlf", "trailing-cr", "empty-id"],
+)
+def test_from_ids_refuses_an_id_that_is_not_one_valid_id_rather_than_splitting_or_trimming_it(
+    ids: list[str],
+) -> None:
+    """GIVEN inline ids, one of which holds a line break, a CR or nothing
+    WHEN a request declares them with UserList.from_ids
+    THEN the synth refuses that id (the README: "an id with a ... control character ... fails"),
+    instead of joining the ids into CSV text and deleting whatever users its lines name."""
+    deletion = PersonalizeDataDeletion(new_stack(), "A")
+    with pytest.raises(UserListError) as caught:
+        job = deletion.delete_users(
+            "r", dataset_group_arn=DATASET_GROUP_ARN, users=UserList.from_ids(ids)
+        )
+        pytest.fail(
+            f"from_ids({ids!r}) was accepted as a list of {job.user_count} user(s) "
+            f"to delete (declared: {len(ids)} id(s))"
+        )
+    assert "from_ids" in str(caught.value) or "inline ids" in str(caught.value)
+
+
+# ---------------------------------------------------------- YAML 1.1: numbers that are not numbers
+
+
+@pytest.mark.parametrize(
+    ("written", "read_as"),
+    [("0600", 384), ("10:00", 600)],
+    ids=["leading-zero-is-octal", "colon-is-sexagesimal"],
+)
+def test_yaml_wait_seconds_that_json_would_not_read_as_a_number_is_a_type_error(
+    tmp_path: Path, written: str, read_as: int
+) -> None:
+    """GIVEN a YAML request with ``waitSeconds: 0600`` (a reviewer reads six hundred seconds)
+    WHEN it is read
+    THEN it is a type error ("quote it" / write a plain number), like ``"300"`` and ``no`` are:
+    YAML 1.1 reads 0600 as octal 384 and 10:00 as base-60 600, another value than written."""
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        "requests:\n"
+        "  - name: r1\n"
+        "    s3: {bucket: my-bucket, key: a.csv, revision: r1}\n"
+        f"    datasetGroupArn: {DATASET_GROUP_ARN}\n"
+        "    completion: WAIT\n"
+        f"    waitSeconds: {written}\n"
+    )
+    loaded = read_requests(path)
+    assert [spec.wait_seconds for spec in loaded.requests] != [read_as], (
+        f"waitSeconds: {written} was silently read as {read_as} seconds"
+    )
+    assert any(
+        problem.field == "waitSeconds" and problem.rule == "type" for problem in loaded.problems
+    )
+
+
+# ---------------------------------------------------------------- YAML: keys that cannot be keys
+
+
+def test_a_yaml_mapping_key_that_is_a_list_is_reported_not_a_traceback(tmp_path: Path) -> None:
+    """GIVEN a YAML request whose tags mapping has a list as a key (``{[a]: b}``)
+    WHEN pdd-validate reads it
+    THEN it reports one problem line (file, entry, rule), as for any other malformed document,
+    instead of crashing with ``TypeError: unhashable type: 'list'``."""
+    path = tmp_path / "m.yaml"
+    path.write_text("requests:\n  - name: r1\n    tags: {[a]: b}\n")
+    code, lines = _pdd_validate(path)
+    assert code == 1
+    assert lines and lines[0].startswith(str(path))
+
+
+# ------------------------------------------- pdd-validate says deployable iff the synth accepts it
+
+
+def _manifest(tmp_path: Path, request: dict) -> Path:
+    base = {"name": "r1", "s3": {"bucket": "my-bucket", "key": "a.csv", "revision": "r1"}}
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"requests": [base | request]}))
+    return path
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        # a versionId with a trailing space (pasted from a console): the construct refuses it
+        {
+            "s3": {"bucket": "my-bucket", "key": "a.csv", "versionId": "3HL4kqtJlcpX "},
+            "datasetGroupArn": DATASET_GROUP_ARN,
+        },
+        # a dataset group ARN whose partition contradicts its region
+        {"datasetGroupArn": f"arn:aws:personalize:cn-north-1:{ACCOUNT}:dataset-group/shop"},
+        # a solution in another partition than its dataset group
+        {
+            "datasetGroupArn": DATASET_GROUP_ARN,
+            "retrain": {"solutions": [SOLUTION.replace("arn:aws:", "arn:aws-cn:")]},
+        },
+        # a dataset group given by name in an ISO region: composed as arn:aws:..., which the
+        # construct refuses (the stack's partition is aws-iso)
+        {
+            "datasetGroups": ["shop"],
+            "environments": [{"account": ACCOUNT, "region": "us-iso-east-1"}],
+        },
+    ],
+    ids=["version-id-space", "arn-partition", "solution-partition", "name-in-iso-region"],
+)
+def test_pdd_validate_and_the_synth_agree_on_whether_a_request_file_is_deployable(
+    tmp_path: Path, request_: dict
+) -> None:
+    """GIVEN a request file
+    WHEN pdd-validate checks it (the pre-commit hook, the pipeline's first step) and the app
+    synthesizes it
+    THEN both accept it or both refuse it: the README promises pdd-validate "applies the rules
+    the construct and the handler apply" and exits 0 "when everything is deployable"."""
+    path = _manifest(tmp_path, request_)
+    code, lines = _pdd_validate(path)
+    refusal = _synth_refusal(path)
+    assert (code == 0) == (refusal is None), (
+        f"pdd-validate exit {code} {lines}; synth: {refusal or 'accepted'}"
+    )
+
+
+# ------------------------------------------------------------------------------ pdd-validate CLI
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--account", "12345", "--region", "eu-west-1"],
+        ["--account", ACCOUNT, "--region", "EU"],
+        ["--dataset-group-arn", "shop"],
+    ],
+    ids=["short-account", "bad-region", "default-arn-not-an-arn"],
+)
+def test_pdd_validate_a_malformed_app_default_is_a_command_line_error(
+    tmp_path: Path, arguments: list[str]
+) -> None:
+    """GIVEN pdd-validate run with an app default that is malformed (an 11-digit account, a
+    region that is not one, a dataset group name where an ARN is expected)
+    WHEN the file needs that default
+    THEN it exits 2 ("2 for a bad command line") naming the option, not with a traceback."""
+    path = _manifest(tmp_path, {"datasetGroups": ["shop"]} if "--account" in arguments else {})
+    with pytest.raises(SystemExit) as caught:
+        main([str(path), *arguments])
+    assert caught.value.code == 2
+
+
+# ---------------------------------------------------------------------------- construct options
+
+
+def test_retrain_solutions_naming_a_solution_twice_is_refused() -> None:
+    """GIVEN Retrain.solutions with the same solution ARN twice
+    WHEN it is built
+    THEN it is refused, as a request file's ``retrain.solutions`` refuses it ("the same value
+    twice is an error, not a no-op"), instead of retraining (and recording) it twice."""
+    with pytest.raises((ValueError, TypeError)):
+        retrain = Retrain.solutions([SOLUTION, SOLUTION])
+        pytest.fail(f"accepted: {retrain.solution_arns}")
+
+
+@pytest.mark.parametrize(
+    "bound",
+    [lambda: Duration.millis(1500), lambda: Duration.seconds(0.5)],
+    ids=["1500-millis", "half-second"],
+)
+def test_a_completion_bound_of_a_fraction_of_a_second_is_refused_naming_the_setting(
+    bound,
+) -> None:
+    """GIVEN a completion bound that is not whole seconds
+    WHEN a request uses it
+    THEN the synth refuses it with DeletionConfigError naming the request's completion and the
+    rule (whole seconds), as Completion.wait_seconds means to, and as app.py catches; not
+    jsii's RuntimeError, which names neither (and which app.py prints as a traceback)."""
+    deletion = PersonalizeDataDeletion(new_stack(), "A")
+    with pytest.raises(DeletionConfigError) as caught:
+        deletion.delete_users(
+            "r",
+            dataset_group_arn=DATASET_GROUP_ARN,
+            users=UserList.from_ids(["u-1"]),
+            completion=Completion.wait(bound()),
+        )
+    assert "completion" in str(caught.value)
+    assert "whole seconds" in str(caught.value)
