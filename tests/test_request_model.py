@@ -148,6 +148,23 @@ BAD = [
         "account>:dataset-group/<name>, at most 256 characters)",
         True,
     ),
+    (
+        {
+            "datasetGroups": None,
+            "datasetGroupArn": "arn:aws:personalize:cn-north-1:123456789012:dataset-group/x",
+        },
+        "datasetGroupArn: [dataset-group-arn] 'arn:aws:personalize:cn-north-1:123456789012:"
+        "dataset-group/x' is in partition aws, but region cn-north-1 is in partition aws-cn: "
+        "write arn:aws-cn:... (an ARN's partition is its region's)",
+        False,
+    ),
+    (
+        {"datasetGroups": ["arn:aws-cn:personalize:us-east-1:123456789012:dataset-group/x"]},
+        "datasetGroups[0]: [dataset-group] 'arn:aws-cn:personalize:us-east-1:123456789012:"
+        "dataset-group/x' is in partition aws-cn, but region us-east-1 is in partition aws: "
+        "write arn:aws:... (an ARN's partition is its region's)",
+        False,
+    ),
     ({"datasetGroups": []}, "datasetGroups: [required] must list at least 1", True),
     ({"datasetGroups": [ARN, ARN]}, "datasetGroups[1]: [duplicate] repeats an earlier item", True),
     (

@@ -221,3 +221,59 @@ def test_the_console_script_and_the_pre_commit_hook_are_declared() -> None:
     ]
     # AND the hook's default argument is the example request file, which passes
     assert main([str(ROOT / hooks[0]["args"][0])]) == 0
+
+
+# ------------------------------------------------------- partitions: one table, every reader
+
+
+def _one_request(tmp_path: Path, request: dict) -> Path:
+    path = tmp_path / "m.json"
+    base = {"name": "r", "s3": {"bucket": "privacy-lists", "key": "a.csv", "revision": "1"}}
+    path.write_text(json.dumps({"requests": [base | request]}))
+    return path
+
+
+def test_a_solution_in_another_partition_than_its_dataset_group_is_refused(
+    tmp_path: Path,
+) -> None:
+    # GIVEN a request retraining a solution whose ARN says aws-cn, for a group in aws
+    solution = "arn:aws-cn:personalize:us-east-1:123456789012:solution/recs"
+    path = _one_request(tmp_path, {"datasetGroupArn": ARN, "retrain": {"solutions": [solution]}})
+    # WHEN validated
+    code, _, err = _run([path])
+    # THEN it is refused as the construct and the handler refuse it (not only account and
+    # region are compared)
+    assert code == 1
+    assert err[0] == (
+        f"{path}: requests[0]: retrain.solutions[0]: [retrain-environment] solution {solution} "
+        f"is in partition aws-cn, but dataset group {ARN} is in partition aws: name that "
+        "group's solutions, or solutions: ALL"
+    )
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"),
+    [
+        ("us-iso-east-1", "aws-iso"),
+        ("us-isob-east-1", "aws-iso-b"),
+        ("cn-north-1", "aws-cn"),
+        ("us-gov-west-1", "aws-us-gov"),
+        ("eu-west-1", "aws"),
+    ],
+)
+def test_a_name_becomes_the_arn_of_its_regions_partition(
+    tmp_path: Path, region: str, partition: str
+) -> None:
+    # GIVEN a dataset group given by name in an environment of some partition
+    path = _one_request(
+        tmp_path,
+        {
+            "datasetGroups": ["shop"],
+            "environments": [{"account": "123456789012", "region": region}],
+        },
+    )
+    # WHEN validated
+    code, out, err = _run([path])
+    # THEN its ARN is in the partition the construct expects for that region (not arn:aws:...)
+    assert (code, err) == (0, [])
+    assert out[1].startswith(f"  -> arn:{partition}:personalize:{region}:123456789012:")

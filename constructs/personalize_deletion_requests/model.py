@@ -28,6 +28,7 @@ from personalize_deletion_runtime.request_rules import (
     MAX_ARN_LENGTH,
     MAX_TAGS,
     REGION_PATTERN,
+    check_arn_partition,
     check_dataset_group_arn,
     check_request_name,
     check_source_key,
@@ -61,9 +62,17 @@ DATASET_GROUP_PATTERN = re.compile(
 )
 
 
+def _check_dataset_group_arn(value: str) -> None:
+    """The construct's format rule, and the partition its region implies: the construct asks
+    aws-cdk-lib (which a file's reader has no Node for) and refuses the same ARNs in every
+    region aws-cdk-lib knows."""
+    check_dataset_group_arn(value, where=WHERE)
+    check_arn_partition(value, where=WHERE)
+
+
 def _check_dataset_group(value: str) -> None:
     if value.startswith("arn:"):
-        check_dataset_group_arn(value, where=WHERE)
+        _check_dataset_group_arn(value)
     elif not DATASET_GROUP_NAME_PATTERN.fullmatch(value):
         raise ValueError(
             f"{value!r} is neither a dataset group ARN nor a dataset group name (1-63 letters, "
@@ -237,7 +246,7 @@ REQUEST = Record(
                 ),
                 pattern=DATASET_GROUP_ARN_PATTERN,
                 max_length=MAX_ARN_LENGTH,
-                check=lambda value: check_dataset_group_arn(value, where=WHERE),
+                check=_check_dataset_group_arn,
             ),
         ),
         Field(
