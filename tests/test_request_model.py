@@ -128,6 +128,12 @@ BAD = [
         True,
     ),
     (
+        {"s3": {"bucket": "my-bucket", "key": "a.csv", "versionId": "3HL4kqtJlcpX "}},
+        "s3.versionId: [version-id] versionId '3HL4kqtJlcpX ' must be 1 to 1024 printable "
+        "characters without surrounding spaces",
+        False,
+    ),
+    (
         {"s3": {"bucket": "my-bucket", "key": "a.csv", "revision": "two words"}},
         "s3.revision: [revision] 'two words' does not match ^[!-~]{1,128}$",
         True,

@@ -126,54 +126,11 @@ def test_a_yaml_mapping_key_that_is_a_list_is_reported_not_a_traceback(tmp_path:
     assert lines and lines[0].startswith(str(path))
 
 
-# ------------------------------------------- pdd-validate says deployable iff the synth accepts it
-
-
 def _manifest(tmp_path: Path, request: dict) -> Path:
     base = {"name": "r1", "s3": {"bucket": "my-bucket", "key": "a.csv", "revision": "r1"}}
     path = tmp_path / "m.json"
     path.write_text(json.dumps({"requests": [base | request]}))
     return path
-
-
-@pytest.mark.parametrize(
-    "request_",
-    [
-        # a versionId with a trailing space (pasted from a console): the construct refuses it
-        {
-            "s3": {"bucket": "my-bucket", "key": "a.csv", "versionId": "3HL4kqtJlcpX "},
-            "datasetGroupArn": DATASET_GROUP_ARN,
-        },
-        # a dataset group ARN whose partition contradicts its region
-        {"datasetGroupArn": f"arn:aws:personalize:cn-north-1:{ACCOUNT}:dataset-group/shop"},
-        # a solution in another partition than its dataset group
-        {
-            "datasetGroupArn": DATASET_GROUP_ARN,
-            "retrain": {"solutions": [SOLUTION.replace("arn:aws:", "arn:aws-cn:")]},
-        },
-        # a dataset group given by name in an ISO region: composed as arn:aws:..., which the
-        # construct refuses (the stack's partition is aws-iso)
-        {
-            "datasetGroups": ["shop"],
-            "environments": [{"account": ACCOUNT, "region": "us-iso-east-1"}],
-        },
-    ],
-    ids=["version-id-space", "arn-partition", "solution-partition", "name-in-iso-region"],
-)
-def test_pdd_validate_and_the_synth_agree_on_whether_a_request_file_is_deployable(
-    tmp_path: Path, request_: dict
-) -> None:
-    """GIVEN a request file
-    WHEN pdd-validate checks it (the pre-commit hook, the pipeline's first step) and the app
-    synthesizes it
-    THEN both accept it or both refuse it: the README promises pdd-validate "applies the rules
-    the construct and the handler apply" and exits 0 "when everything is deployable"."""
-    path = _manifest(tmp_path, request_)
-    code, lines = _pdd_validate(path)
-    refusal = _synth_refusal(path)
-    assert (code == 0) == (refusal is None), (
-        f"pdd-validate exit {code} {lines}; synth: {refusal or 'accepted'}"
-    )
 
 
 # ------------------------------------------------------------------------------ pdd-validate CLI

@@ -30,6 +30,7 @@ from personalize_deletion_runtime.request_rules import (
     REGION_PATTERN,
     check_arn_partition,
     check_dataset_group_arn,
+    check_label,
     check_request_name,
     check_source_key,
     check_tags,
@@ -124,6 +125,7 @@ VERSION_ID = Text(
         "until versionId or revision changes."
     ),
     max_length=1024,
+    check=lambda value: check_label(value, "versionId", 1024),
 )
 BUCKET_FIELD = Field("bucket", BUCKET, required=True)
 S3_OBJECT = Record(

@@ -273,6 +273,20 @@ def check_source_key(key: str, name: str) -> str:
     return key
 
 
+def check_label(value: object, name: str, limit: int) -> str:
+    """A label a user pastes into a request (an S3 version id, a revision): S3 and the
+    request's properties keep it byte for byte, so a space copied from a console would name
+    another version than the one reviewed; 1 to ``limit`` printable characters, no
+    surrounding whitespace. The construct and request files both apply it."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, not {type(value).__name__}")
+    if not value or len(value) > limit or not value.isprintable() or value != value.strip():
+        raise RequestRuleError(
+            f"{name} {value!r} must be 1 to {limit} printable characters without surrounding spaces"
+        )
+    return value
+
+
 def _in_iam_policy_charset(char: str) -> bool:
     return char in "\t\n\r" or "\u0020" <= char <= "\u00ff"
 
