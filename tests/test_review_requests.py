@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
 from personalize_data_deletion import (
@@ -21,8 +20,6 @@ from personalize_data_deletion import (
     UserList,
     UserListError,
 )
-from personalize_data_deletion.stack import DeletionRequestsStage
-from personalize_deletion_requests import read_requests
 from personalize_deletion_requests.validate import check, main
 from synth import ACCOUNT, DATASET_GROUP_ARN, new_stack
 
@@ -35,15 +32,6 @@ def _pdd_validate(path: Path) -> tuple[int, list[str]]:
     lines: list[str] = []
     code = check([path], out=lambda _line: None, err=lines.append)
     return code, lines
-
-
-def _synth_refusal(path: Path) -> str | None:
-    """What the app's stage raises for a request file (``None``: it is accepted)."""
-    try:
-        DeletionRequestsStage(cdk.App(), "P", request_file=path)
-    except (ValueError, TypeError, RuntimeError) as exc:
-        return f"{type(exc).__name__}: {exc}"
-    return None
 
 
 # ------------------------------------------------------------------- from_ids: one id, one user
@@ -76,39 +64,6 @@ def test_from_ids_refuses_an_id_that_is_not_one_valid_id_rather_than_splitting_o
             f"to delete (declared: {len(ids)} id(s))"
         )
     assert "from_ids" in str(caught.value) or "inline ids" in str(caught.value)
-
-
-# ---------------------------------------------------------- YAML 1.1: numbers that are not numbers
-
-
-@pytest.mark.parametrize(
-    ("written", "read_as"),
-    [("0600", 384), ("10:00", 600)],
-    ids=["leading-zero-is-octal", "colon-is-sexagesimal"],
-)
-def test_yaml_wait_seconds_that_json_would_not_read_as_a_number_is_a_type_error(
-    tmp_path: Path, written: str, read_as: int
-) -> None:
-    """GIVEN a YAML request with ``waitSeconds: 0600`` (a reviewer reads six hundred seconds)
-    WHEN it is read
-    THEN it is a type error ("quote it" / write a plain number), like ``"300"`` and ``no`` are:
-    YAML 1.1 reads 0600 as octal 384 and 10:00 as base-60 600, another value than written."""
-    path = tmp_path / "m.yaml"
-    path.write_text(
-        "requests:\n"
-        "  - name: r1\n"
-        "    s3: {bucket: my-bucket, key: a.csv, revision: r1}\n"
-        f"    datasetGroupArn: {DATASET_GROUP_ARN}\n"
-        "    completion: WAIT\n"
-        f"    waitSeconds: {written}\n"
-    )
-    loaded = read_requests(path)
-    assert [spec.wait_seconds for spec in loaded.requests] != [read_as], (
-        f"waitSeconds: {written} was silently read as {read_as} seconds"
-    )
-    assert any(
-        problem.field == "waitSeconds" and problem.rule == "type" for problem in loaded.problems
-    )
 
 
 # ---------------------------------------------------------------- YAML: keys that cannot be keys
