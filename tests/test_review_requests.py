@@ -66,21 +66,6 @@ def test_from_ids_refuses_an_id_that_is_not_one_valid_id_rather_than_splitting_o
     assert "from_ids" in str(caught.value) or "inline ids" in str(caught.value)
 
 
-# ---------------------------------------------------------------- YAML: keys that cannot be keys
-
-
-def test_a_yaml_mapping_key_that_is_a_list_is_reported_not_a_traceback(tmp_path: Path) -> None:
-    """GIVEN a YAML request whose tags mapping has a list as a key (``{[a]: b}``)
-    WHEN pdd-validate reads it
-    THEN it reports one problem line (file, entry, rule), as for any other malformed document,
-    instead of crashing with ``TypeError: unhashable type: 'list'``."""
-    path = tmp_path / "m.yaml"
-    path.write_text("requests:\n  - name: r1\n    tags: {[a]: b}\n")
-    code, lines = _pdd_validate(path)
-    assert code == 1
-    assert lines and lines[0].startswith(str(path))
-
-
 def _manifest(tmp_path: Path, request: dict) -> Path:
     base = {"name": "r1", "s3": {"bucket": "my-bucket", "key": "a.csv", "revision": "r1"}}
     path = tmp_path / "m.json"

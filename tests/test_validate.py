@@ -277,3 +277,29 @@ def test_a_name_becomes_the_arn_of_its_regions_partition(
     # THEN its ARN is in the partition the construct expects for that region (not arn:aws:...)
     assert (code, err) == (0, [])
     assert out[1].startswith(f"  -> arn:{partition}:personalize:{region}:123456789012:")
+
+
+# ---------------------------------------------------------------- YAML: keys that cannot be keys
+
+
+@pytest.mark.parametrize(
+    ("key", "kind"), [("[a]", "list"), ("{a: b}", "mapping"), ("!!set {a}", "set")]
+)
+def test_a_yaml_mapping_key_that_is_a_list_is_reported_not_a_traceback(
+    tmp_path: Path, key: str, kind: str
+) -> None:
+    """GIVEN a YAML request whose tags mapping has a list as a key (``{[a]: b}``)
+    WHEN pdd-validate reads it
+    THEN it reports one problem line (file, entry, rule), as for any other malformed document,
+    instead of crashing with ``TypeError: unhashable type: 'list'``."""
+    path = tmp_path / "m.yaml"
+    path.write_text(f"requests:\n  - name: r1\n    tags: {{{key}: b}}\n")
+    code, _, lines = _run([path])
+    assert code == 1
+    assert lines and lines[0].startswith(str(path))
+    # AND the line names the rule and where the key is
+    assert lines[0].startswith(f"{path}: [syntax] is not YAML: while constructing a mapping")
+    assert (
+        f'found a {kind} as a key, where a key is a string in "{path}", line 3, column 12'
+        in (lines[0])
+    )

@@ -136,7 +136,7 @@ def _document(path: Path, problems: list[Problem]) -> Any:
             problems.append(Problem(shown, None, None, "syntax", f"is not JSON: {exc}"))
             return INVALID
     try:
-        return load_yaml(text)
+        return load_yaml(text, shown)
     except yaml.YAMLError as exc:
         message = " ".join(str(exc).split())
         problems.append(Problem(shown, None, None, "syntax", f"is not YAML: {message}"))

@@ -51,11 +51,17 @@ class YamlNumber:
     __repr__ = __str__
 
 
-def load_yaml(text: str) -> Any:
+def load_yaml(text: str, name: str) -> Any:
     """The document, with :class:`Duplicates` for every mapping and :class:`YamlNumber` for
     every number not written as JSON writes it; raises ``yaml.YAMLError`` (with the line) for
-    a malformed document."""
-    return yaml.load(text, Loader=_Loader)
+    a malformed document, including a mapping key that cannot be a key (a list, a mapping).
+    ``name`` is the file the marks name (instead of ``<unicode string>``)."""
+    loader = _Loader(text)
+    loader.name = name
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 
 
 class _Loader(yaml.SafeLoader):
@@ -65,10 +71,22 @@ class _Loader(yaml.SafeLoader):
 
 def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Duplicates:
     loader.flatten_mapping(node)
-    pairs = [
-        (loader.construct_object(key, deep=True), loader.construct_object(value, deep=True))
-        for key, value in node.value
-    ]
+    pairs = []
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            # As SafeLoader's own mapping constructor reports it (with both lines), rather than
+            # the TypeError (unhashable type) building the mapping would raise.
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping",
+                node.start_mark,
+                f"found a {'mapping' if isinstance(key, dict) else type(key).__name__} as a key, "
+                "where a key is a string",
+                key_node.start_mark,
+            ) from None
+        pairs.append((key, loader.construct_object(value_node, deep=True)))
     return Duplicates(pairs)
 
 
