@@ -7,9 +7,6 @@ the library did, and what it must do instead.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from aws_cdk import Duration
 from personalize_data_deletion import (
@@ -20,18 +17,11 @@ from personalize_data_deletion import (
     UserList,
     UserListError,
 )
-from personalize_deletion_requests.validate import check, main
 from synth import ACCOUNT, DATASET_GROUP_ARN, new_stack
 
 pytestmark = pytest.mark.synth
 
 SOLUTION = f"arn:aws:personalize:us-east-1:{ACCOUNT}:solution/shop-recs"
-
-
-def _pdd_validate(path: Path) -> tuple[int, list[str]]:
-    lines: list[str] = []
-    code = check([path], out=lambda _line: None, err=lines.append)
-    return code, lines
 
 
 # ------------------------------------------------------------------- from_ids: one id, one user
@@ -64,38 +54,6 @@ def test_from_ids_refuses_an_id_that_is_not_one_valid_id_rather_than_splitting_o
             f"to delete (declared: {len(ids)} id(s))"
         )
     assert "from_ids" in str(caught.value) or "inline ids" in str(caught.value)
-
-
-def _manifest(tmp_path: Path, request: dict) -> Path:
-    base = {"name": "r1", "s3": {"bucket": "my-bucket", "key": "a.csv", "revision": "r1"}}
-    path = tmp_path / "m.json"
-    path.write_text(json.dumps({"requests": [base | request]}))
-    return path
-
-
-# ------------------------------------------------------------------------------ pdd-validate CLI
-
-
-@pytest.mark.parametrize(
-    "arguments",
-    [
-        ["--account", "12345", "--region", "eu-west-1"],
-        ["--account", ACCOUNT, "--region", "EU"],
-        ["--dataset-group-arn", "shop"],
-    ],
-    ids=["short-account", "bad-region", "default-arn-not-an-arn"],
-)
-def test_pdd_validate_a_malformed_app_default_is_a_command_line_error(
-    tmp_path: Path, arguments: list[str]
-) -> None:
-    """GIVEN pdd-validate run with an app default that is malformed (an 11-digit account, a
-    region that is not one, a dataset group name where an ARN is expected)
-    WHEN the file needs that default
-    THEN it exits 2 ("2 for a bad command line") naming the option, not with a traceback."""
-    path = _manifest(tmp_path, {"datasetGroups": ["shop"]} if "--account" in arguments else {})
-    with pytest.raises(SystemExit) as caught:
-        main([str(path), *arguments])
-    assert caught.value.code == 2
 
 
 # ---------------------------------------------------------------------------- construct options

@@ -303,3 +303,48 @@ def test_a_yaml_mapping_key_that_is_a_list_is_reported_not_a_traceback(
         f'found a {kind} as a key, where a key is a string in "{path}", line 3, column 12'
         in (lines[0])
     )
+
+
+# ---------------------------------------------------------------- the app's defaults: options
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            ["--account", "12345", "--region", "eu-west-1"],
+            "--account: '12345' is not an AWS account id: give its 12 digits",
+        ),
+        (
+            ["--account", "123456789012", "--region", "EU"],
+            "--region: 'EU' is not a region name: give one such as eu-west-1",
+        ),
+        (
+            ["--dataset-group-arn", "shop"],
+            "--dataset-group-arn: 'shop' is not a dataset group ARN (expected arn:<partition>:"
+            "personalize:<region>:<12-digit account>:dataset-group/<name>, at most 256 "
+            "characters)",
+        ),
+        (
+            ["--dataset-group-arn", "arn:aws:personalize:cn-north-1:123456789012:dataset-group/x"],
+            "--dataset-group-arn: 'arn:aws:personalize:cn-north-1:123456789012:dataset-group/x' "
+            "is in partition aws, but region cn-north-1 is in partition aws-cn: write "
+            "arn:aws-cn:... (an ARN's partition is its region's)",
+        ),
+    ],
+    ids=["short-account", "bad-region", "default-arn-not-an-arn", "default-arn-partition"],
+)
+def test_pdd_validate_a_malformed_app_default_is_a_command_line_error(
+    tmp_path: Path, capsys, arguments: list[str], message: str
+) -> None:
+    """GIVEN pdd-validate run with an app default that is malformed (an 11-digit account, a
+    region that is not one, a dataset group name where an ARN is expected)
+    WHEN the file needs that default
+    THEN it exits 2 ("2 for a bad command line") naming the option, not with a traceback."""
+    request = {"datasetGroups": ["shop"]} if "--account" in arguments else {}
+    path = _one_request(tmp_path, request)
+    with pytest.raises(SystemExit) as caught:
+        main([str(path), *arguments])
+    assert caught.value.code == 2
+    # AND the message names the option, the rule and what to give instead
+    assert capsys.readouterr().err.splitlines()[-1] == f"pdd-validate: error: {message}"

@@ -44,6 +44,46 @@ def test_the_app_prints_the_same_lines_instead_of_a_traceback(tmp_path: Path) ->
     assert result.stderr.splitlines() == err[:-1]
 
 
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        (
+            {"account": "12345", "region": "eu-west-1"},
+            "context value account (-c account=...): '12345' is not an AWS account id: give its "
+            "12 digits",
+        ),
+        (
+            {"datasetGroupArn": "shop"},
+            "context value datasetGroupArn (-c datasetGroupArn=...): 'shop' is not a dataset "
+            "group ARN (expected arn:<partition>:personalize:<region>:<12-digit account>:"
+            "dataset-group/<name>, at most 256 characters)",
+        ),
+    ],
+    ids=["short-account", "default-arn-not-an-arn"],
+)
+def test_a_malformed_context_default_is_named_not_a_traceback(
+    tmp_path: Path, context: dict[str, str], message: str
+) -> None:
+    # GIVEN the example app run with a malformed account or dataset group context value
+    env = {
+        **os.environ,
+        "CDK_CONTEXT_JSON": json.dumps(context),
+        "CDK_OUTDIR": str(tmp_path / "cdk.out"),
+    }
+    # WHEN it runs (as `cdk synth -c account=12345` runs it)
+    result = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    # THEN it exits 2 with one line naming the context key, the rule and the fix
+    assert (result.returncode, result.stderr.splitlines()) == (2, [message])
+
+
 # ------------------------------------------- pdd-validate says deployable iff the synth accepts it
 
 

@@ -63,17 +63,17 @@ DATASET_GROUP_PATTERN = re.compile(
 )
 
 
-def _check_dataset_group_arn(value: str) -> None:
+def check_group_arn(value: str, where: str = WHERE) -> None:
     """The construct's format rule, and the partition its region implies: the construct asks
     aws-cdk-lib (which a file's reader has no Node for) and refuses the same ARNs in every
     region aws-cdk-lib knows."""
-    check_dataset_group_arn(value, where=WHERE)
-    check_arn_partition(value, where=WHERE)
+    check_dataset_group_arn(value, where=where)
+    check_arn_partition(value, where=where)
 
 
 def _check_dataset_group(value: str) -> None:
     if value.startswith("arn:"):
-        _check_dataset_group_arn(value)
+        check_group_arn(value)
     elif not DATASET_GROUP_NAME_PATTERN.fullmatch(value):
         raise ValueError(
             f"{value!r} is neither a dataset group ARN nor a dataset group name (1-63 letters, "
@@ -248,7 +248,7 @@ REQUEST = Record(
                 ),
                 pattern=DATASET_GROUP_ARN_PATTERN,
                 max_length=MAX_ARN_LENGTH,
-                check=_check_dataset_group_arn,
+                check=check_group_arn,
             ),
         ),
         Field(
