@@ -8,7 +8,9 @@ One stack per account and region the requests' dataset groups are in, inside one
 ``notificationTopicArn`` (an SNS topic that receives every job event of its account and region).
 
 A request file that cannot be deployed is reported one problem per line (file, entry, field,
-rule), all of them, and the app exits 1: the same lines ``pdd-validate`` prints.
+rule), all of them, and the app exits 1: the same lines ``pdd-validate`` prints. A malformed
+``account``, ``region`` or ``datasetGroupArn`` is reported naming its context key, and the app
+exits 2 (as ``pdd-validate`` does for the same values given as options).
 """
 
 import os
@@ -22,19 +24,41 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 from personalize_data_deletion import DeletionConfigError, UserListError
 from personalize_data_deletion.stack import DeletionRequestsStage
-from personalize_deletion_requests import Environment, PlacementFileError, RequestFileError
+from personalize_deletion_requests import (
+    AppDefaultError,
+    Given,
+    PlacementFileError,
+    RequestFileError,
+    app_defaults,
+)
 
 app = cdk.App()
 context = app.node.try_get_context
-account = context("account") or os.environ.get("CDK_DEFAULT_ACCOUNT")
-region = context("region") or os.environ.get("CDK_DEFAULT_REGION")
+
+
+def given(key: str, variable: str | None = None) -> Given:
+    """A context value, else the CLI's environment variable, named by where it came from."""
+    if context(key) is not None or variable is None or variable not in os.environ:
+        return Given(context(key), f"context value {key} (-c {key}=...)")
+    return Given(os.environ[variable], f"{variable} (the CDK CLI's {key})")
+
+
+try:
+    default_environment, default_dataset_group_arn = app_defaults(
+        given("account", "CDK_DEFAULT_ACCOUNT"),
+        given("region", "CDK_DEFAULT_REGION"),
+        given("datasetGroupArn"),
+    )
+except AppDefaultError as exc:
+    print(str(exc), file=sys.stderr)
+    sys.exit(2)
 try:
     DeletionRequestsStage(
         app,
         "PersonalizeDataDeletion",
         request_file=context("requestFile") or "requests/deletions.json",
-        default_dataset_group_arn=context("datasetGroupArn"),
-        default_environment=Environment(account, region) if account and region else None,
+        default_dataset_group_arn=default_dataset_group_arn,
+        default_environment=default_environment,
         notification_topic_arn=context("notificationTopicArn"),
         description="Amazon Personalize data deletion requests",
     )

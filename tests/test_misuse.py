@@ -18,9 +18,9 @@ from personalize_data_deletion import (
     UserList,
     UserListError,
 )
-from personalize_data_deletion.environment import partition_by_region_name
 from personalize_data_deletion.request_file import RequestFileError, load_requests
 from personalize_data_deletion.stack import DeletionRequestsStack
+from personalize_deletion_runtime.request_rules import partition_of
 from synth import ACCOUNT, DATASET_GROUP_ARN, new_stack, synth_template
 
 pytestmark = pytest.mark.synth
@@ -424,7 +424,7 @@ def test_the_partition_a_region_name_implies_is_region_infos_for_every_region_it
     # What lets the check accept a group without loading RegionInfo into the jsii kernel.
     known = {region.name: region.partition for region in RegionInfo.regions}
     assert "cn-north-1" in known
-    assert {name: partition_by_region_name(name) for name in known} == known
+    assert {name: partition_of(name) for name in known} == known
 
 
 @pytest.mark.parametrize(

@@ -128,6 +128,12 @@ BAD = [
         True,
     ),
     (
+        {"s3": {"bucket": "my-bucket", "key": "a.csv", "versionId": "3HL4kqtJlcpX "}},
+        "s3.versionId: [version-id] versionId '3HL4kqtJlcpX ' must be 1 to 1024 printable "
+        "characters without surrounding spaces",
+        False,
+    ),
+    (
         {"s3": {"bucket": "my-bucket", "key": "a.csv", "revision": "two words"}},
         "s3.revision: [revision] 'two words' does not match ^[!-~]{1,128}$",
         True,
@@ -147,6 +153,23 @@ BAD = [
         " is not a dataset group ARN (expected arn:<partition>:personalize:<region>:<12-digit "
         "account>:dataset-group/<name>, at most 256 characters)",
         True,
+    ),
+    (
+        {
+            "datasetGroups": None,
+            "datasetGroupArn": "arn:aws:personalize:cn-north-1:123456789012:dataset-group/x",
+        },
+        "datasetGroupArn: [dataset-group-arn] 'arn:aws:personalize:cn-north-1:123456789012:"
+        "dataset-group/x' is in partition aws, but region cn-north-1 is in partition aws-cn: "
+        "write arn:aws-cn:... (an ARN's partition is its region's)",
+        False,
+    ),
+    (
+        {"datasetGroups": ["arn:aws-cn:personalize:us-east-1:123456789012:dataset-group/x"]},
+        "datasetGroups[0]: [dataset-group] 'arn:aws-cn:personalize:us-east-1:123456789012:"
+        "dataset-group/x' is in partition aws-cn, but region us-east-1 is in partition aws: "
+        "write arn:aws:... (an ARN's partition is its region's)",
+        False,
     ),
     ({"datasetGroups": []}, "datasetGroups: [required] must list at least 1", True),
     ({"datasetGroups": [ARN, ARN]}, "datasetGroups[1]: [duplicate] repeats an earlier item", True),
@@ -376,6 +399,104 @@ def test_yaml_values_are_not_reinterpreted(tmp_path: Path) -> None:
         "(quote it)",
         f"{path}: requests[0]: tags.reviewed: [type] must be a string, not boolean (quote it)",
     ]
+
+
+# ---------------------------------------------------------- YAML 1.1: numbers that are not numbers
+
+YAML_ONLY_NUMBERS = [
+    ("0600", 384),
+    ("10:00", 600),
+    ("0x258", 600),
+    ("0b1001011000", 600),
+    ("1_000", 1000),
+    ("+600", 600),
+    ("-0600", -384),
+]
+"""How YAML 1.1 (PyYAML) writes numbers that JSON would not read: each reads as a number."""
+
+
+def _yaml_request(tmp_path: Path, line: str) -> Path:
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        "requests:\n"
+        "  - name: r1\n"
+        "    s3: {bucket: my-bucket, key: a.csv, revision: r1}\n"
+        f"    datasetGroupArn: {ARN}\n"
+        "    completion: WAIT\n"
+        f"    {line}\n"
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("written", "read_as"),
+    YAML_ONLY_NUMBERS,
+    ids=[
+        "leading-zero-is-octal",
+        "colon-is-sexagesimal",
+        "hex",
+        "binary",
+        "underscore",
+        "plus",
+        "negative-octal",
+    ],
+)
+def test_yaml_wait_seconds_that_json_would_not_read_as_a_number_is_a_type_error(
+    tmp_path: Path, written: str, read_as: int
+) -> None:
+    """GIVEN a YAML request with ``waitSeconds: 0600`` (a reviewer reads six hundred seconds)
+    WHEN it is read
+    THEN it is a type error ("quote it" / write a plain number), like ``"300"`` and ``no`` are:
+    YAML 1.1 reads 0600 as octal 384 and 10:00 as base-60 600, another value than written."""
+    path = _yaml_request(tmp_path, f"waitSeconds: {written}")
+    loaded = read_requests(path)
+    assert [spec.wait_seconds for spec in loaded.requests] != [read_as], (
+        f"waitSeconds: {written} was silently read as {read_as} seconds"
+    )
+    assert any(
+        problem.field == "waitSeconds" and problem.rule == "type" for problem in loaded.problems
+    )
+    # AND the problem says what YAML made of it and how to write it
+    assert [str(problem) for problem in loaded.problems] == [
+        f"{path}: requests[0]: waitSeconds: [type] must be a whole number, not {written}, which "
+        f"YAML 1.1 reads as {read_as} and JSON not as a number at all: write it in plain "
+        "decimal digits, as JSON reads a number (no leading zero, sign, '_', ':', 0x, 0o or 0b)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        (
+            "tags: {ticket: 0600}",
+            "tags.ticket: [type] must be a string, not 0600, which YAML 1.1 reads as 384 and "
+            "JSON not as a number at all: quote it",
+        ),
+        (
+            "retrain: {solutions: 1_0}",
+            "retrain.solutions: [type] must be string or array, not YAML 1.1 number",
+        ),
+        (
+            "preflight: 0x1",
+            "preflight: [type] must be true or false, not 0x1, which YAML 1.1 "
+            "reads as 1 and JSON not as a number at all: write true or false",
+        ),
+    ],
+)
+def test_a_yaml_only_number_is_refused_in_every_field_not_only_numbers(
+    tmp_path: Path, line: str, problem: str
+) -> None:
+    # GIVEN a YAML number JSON would not read, in a field of another type
+    path = _yaml_request(tmp_path, line)
+    # WHEN read, THEN it is that field's type error
+    assert [str(p) for p in read_requests(path).problems] == [f"{path}: requests[0]: {problem}"]
+
+
+def test_a_yaml_number_written_as_json_writes_it_is_read_as_written(tmp_path: Path) -> None:
+    # GIVEN plain decimal seconds, WHEN read, THEN they are those seconds
+    assert [
+        spec.wait_seconds for spec in load_requests(_yaml_request(tmp_path, "waitSeconds: 600"))
+    ] == [600]
 
 
 def test_a_manifest_and_a_folder_load_the_same_model(tmp_path: Path) -> None:

@@ -221,3 +221,130 @@ def test_the_console_script_and_the_pre_commit_hook_are_declared() -> None:
     ]
     # AND the hook's default argument is the example request file, which passes
     assert main([str(ROOT / hooks[0]["args"][0])]) == 0
+
+
+# ------------------------------------------------------- partitions: one table, every reader
+
+
+def _one_request(tmp_path: Path, request: dict) -> Path:
+    path = tmp_path / "m.json"
+    base = {"name": "r", "s3": {"bucket": "privacy-lists", "key": "a.csv", "revision": "1"}}
+    path.write_text(json.dumps({"requests": [base | request]}))
+    return path
+
+
+def test_a_solution_in_another_partition_than_its_dataset_group_is_refused(
+    tmp_path: Path,
+) -> None:
+    # GIVEN a request retraining a solution whose ARN says aws-cn, for a group in aws
+    solution = "arn:aws-cn:personalize:us-east-1:123456789012:solution/recs"
+    path = _one_request(tmp_path, {"datasetGroupArn": ARN, "retrain": {"solutions": [solution]}})
+    # WHEN validated
+    code, _, err = _run([path])
+    # THEN it is refused as the construct and the handler refuse it (not only account and
+    # region are compared)
+    assert code == 1
+    assert err[0] == (
+        f"{path}: requests[0]: retrain.solutions[0]: [retrain-environment] solution {solution} "
+        f"is in partition aws-cn, but dataset group {ARN} is in partition aws: name that "
+        "group's solutions, or solutions: ALL"
+    )
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"),
+    [
+        ("us-iso-east-1", "aws-iso"),
+        ("us-isob-east-1", "aws-iso-b"),
+        ("cn-north-1", "aws-cn"),
+        ("us-gov-west-1", "aws-us-gov"),
+        ("eu-west-1", "aws"),
+    ],
+)
+def test_a_name_becomes_the_arn_of_its_regions_partition(
+    tmp_path: Path, region: str, partition: str
+) -> None:
+    # GIVEN a dataset group given by name in an environment of some partition
+    path = _one_request(
+        tmp_path,
+        {
+            "datasetGroups": ["shop"],
+            "environments": [{"account": "123456789012", "region": region}],
+        },
+    )
+    # WHEN validated
+    code, out, err = _run([path])
+    # THEN its ARN is in the partition the construct expects for that region (not arn:aws:...)
+    assert (code, err) == (0, [])
+    assert out[1].startswith(f"  -> arn:{partition}:personalize:{region}:123456789012:")
+
+
+# ---------------------------------------------------------------- YAML: keys that cannot be keys
+
+
+@pytest.mark.parametrize(
+    ("key", "kind"), [("[a]", "list"), ("{a: b}", "mapping"), ("!!set {a}", "set")]
+)
+def test_a_yaml_mapping_key_that_is_a_list_is_reported_not_a_traceback(
+    tmp_path: Path, key: str, kind: str
+) -> None:
+    """GIVEN a YAML request whose tags mapping has a list as a key (``{[a]: b}``)
+    WHEN pdd-validate reads it
+    THEN it reports one problem line (file, entry, rule), as for any other malformed document,
+    instead of crashing with ``TypeError: unhashable type: 'list'``."""
+    path = tmp_path / "m.yaml"
+    path.write_text(f"requests:\n  - name: r1\n    tags: {{{key}: b}}\n")
+    code, _, lines = _run([path])
+    assert code == 1
+    assert lines and lines[0].startswith(str(path))
+    # AND the line names the rule and where the key is
+    assert lines[0].startswith(f"{path}: [syntax] is not YAML: while constructing a mapping")
+    assert (
+        f'found a {kind} as a key, where a key is a string in "{path}", line 3, column 12'
+        in (lines[0])
+    )
+
+
+# ---------------------------------------------------------------- the app's defaults: options
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            ["--account", "12345", "--region", "eu-west-1"],
+            "--account: '12345' is not an AWS account id: give its 12 digits",
+        ),
+        (
+            ["--account", "123456789012", "--region", "EU"],
+            "--region: 'EU' is not a region name: give one such as eu-west-1",
+        ),
+        (
+            ["--dataset-group-arn", "shop"],
+            "--dataset-group-arn: 'shop' is not a dataset group ARN (expected arn:<partition>:"
+            "personalize:<region>:<12-digit account>:dataset-group/<name>, at most 256 "
+            "characters)",
+        ),
+        (
+            ["--dataset-group-arn", "arn:aws:personalize:cn-north-1:123456789012:dataset-group/x"],
+            "--dataset-group-arn: 'arn:aws:personalize:cn-north-1:123456789012:dataset-group/x' "
+            "is in partition aws, but region cn-north-1 is in partition aws-cn: write "
+            "arn:aws-cn:... (an ARN's partition is its region's)",
+        ),
+    ],
+    ids=["short-account", "bad-region", "default-arn-not-an-arn", "default-arn-partition"],
+)
+def test_pdd_validate_a_malformed_app_default_is_a_command_line_error(
+    tmp_path: Path, capsys, arguments: list[str], message: str
+) -> None:
+    """GIVEN pdd-validate run with an app default that is malformed (an 11-digit account, a
+    region that is not one, a dataset group name where an ARN is expected)
+    WHEN the file needs that default
+    THEN it exits 2 ("2 for a bad command line") naming the option, not with a traceback."""
+    request = {"datasetGroups": ["shop"]} if "--account" in arguments else {}
+    path = _one_request(tmp_path, request)
+    with pytest.raises(SystemExit) as caught:
+        main([str(path), *arguments])
+    assert caught.value.code == 2
+    # AND the message names the option, the rule and what to give instead
+    assert capsys.readouterr().err.splitlines()[-1] == f"pdd-validate: error: {message}"

@@ -7,9 +7,10 @@ only does Python with it.
 
 The stack's partition is aws-cdk-lib's ``RegionInfo`` fact, but asking for it loads the whole
 region-info module into the jsii kernel (tens of milliseconds on every synth): a group in the
-partition that the region's name implies (:func:`partition_by_region_name`, which names every
-region ``RegionInfo`` knows correctly) is accepted without asking; only a group in another
-partition makes the check ask ``RegionInfo``, which also decides for regions it does not know.
+partition that the region's name implies (the runtime's ``partition_of``: the one table, which
+request files and ``pdd-validate`` read too, and which names every region ``RegionInfo`` knows
+correctly) is accepted without asking; only a group in another partition makes the check ask
+``RegionInfo``, which also decides for regions it does not know.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from personalize_deletion_runtime.request_rules import (
     check_dataset_group_arn,
     dataset_group_environment,
     dataset_group_name,
+    partition_of,
 )
 
 from constructs import Construct
@@ -35,28 +37,12 @@ from .list_assets import is_token
 if TYPE_CHECKING:
     from aws_cdk import aws_personalize as personalize
 
-PARTITION_PREFIXES = (
-    ("cn-", "aws-cn"),
-    ("us-gov-", "aws-us-gov"),
-    ("us-isob-", "aws-iso-b"),
-    ("us-isof-", "aws-iso-f"),
-    ("us-iso-", "aws-iso"),
-    ("eu-isoe-", "aws-iso-e"),
-    ("eusc-", "aws-eusc"),
-)
-
 
 def is_dataset_group(value: object) -> TypeGuard[personalize.CfnDatasetGroup]:
     """Whether ``value`` is a ``CfnDatasetGroup``, without importing aws_cdk's Personalize module
     (an app that never imported it has none)."""
     module = sys.modules.get("aws_cdk.aws_personalize")
     return module is not None and isinstance(value, module.CfnDatasetGroup)
-
-
-def partition_by_region_name(region: str) -> str:
-    """The partition a region's name implies: ``aws`` unless a partition's prefix says otherwise
-    (a test holds this to ``RegionInfo`` for every region it knows)."""
-    return next((name for prefix, name in PARTITION_PREFIXES if region.startswith(prefix)), "aws")
 
 
 @dataclass(frozen=True)
@@ -79,7 +65,7 @@ class StackEnvironment:
         """Whether a resource in ``partition`` may be in this stack's: the partition the
         region's name implies is its ``RegionInfo`` partition (or the region is one it does not
         know, which accepts any); any other is asked."""
-        if self.region is None or partition == partition_by_region_name(self.region):
+        if self.region is None or partition == partition_of(self.region):
             return True
         return self.partition in (None, partition)
 

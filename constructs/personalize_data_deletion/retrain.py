@@ -20,6 +20,7 @@ from personalize_deletion_runtime.properties import (
     RETRAIN_POLICIES,
     SOLUTION_ARN_PATTERN,
 )
+from personalize_deletion_runtime.request_rules import arn_home, home_differences
 
 from .errors import DeletionConfigError
 
@@ -139,18 +140,16 @@ def check_solutions_of_group(
     if not retrain.solution_arns:
         return  # nothing to compare: no jsii round trip for the group's ARN
     if Token.is_unresolved(group_arn):
-        expected = {"account": account, "region": region, "partition": None}
+        expected: dict[str, str | None] = {"account": account, "region": region, "partition": None}
         group = "a CfnDatasetGroup, in the stack's environment"
     else:
-        partition, _, group_region, group_account = group_arn.split(":")[1:5]
-        expected = {"account": group_account, "region": group_region, "partition": partition}
+        expected = {**arn_home(group_arn)}
         group = f"{group_arn!r}"
     for arn in retrain.solution_arns:
         if Token.is_unresolved(arn):
             continue
-        partition, _, found_region, found_account = arn.split(":")[1:5]
-        found = {"account": found_account, "region": found_region, "partition": partition}
-        wrong = [name for name, value in expected.items() if value not in (None, found[name])]
+        found = arn_home(arn)
+        wrong = home_differences(found, expected)
         if wrong:
             raise DeletionConfigError(
                 f"{where}: solution {arn!r} is in "

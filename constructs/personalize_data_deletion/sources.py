@@ -16,7 +16,11 @@ from pathlib import Path
 from aws_cdk import Annotations, Stack
 from aws_cdk import aws_s3 as s3
 from personalize_deletion_runtime.list_rules import check_user_id
-from personalize_deletion_runtime.request_rules import RequestRuleError, check_source_key
+from personalize_deletion_runtime.request_rules import (
+    RequestRuleError,
+    check_label,
+    check_source_key,
+)
 from personalize_deletion_runtime.user_list import InputValidationError, Limits
 
 from constructs import Construct
@@ -288,13 +292,10 @@ def _check_s3_location(bucket: object, key: str, name: str) -> None:
 
 
 def _label(value: object, name: str, limit: int) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string, not {type(value).__name__}")
-    if not value or len(value) > limit or not value.isprintable() or value != value.strip():
-        raise UserListError(
-            f"{name} {value!r} must be 1 to {limit} printable characters without surrounding spaces"
-        )
-    return value
+    try:
+        return check_label(value, name, limit)
+    except RequestRuleError as exc:
+        raise UserListError(str(exc)) from exc
 
 
 _INLINE_FIXES = {

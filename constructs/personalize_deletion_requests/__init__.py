@@ -5,6 +5,7 @@ request files in a plain Python environment. The construct library turns what th
 reads into stacks (``personalize_data_deletion.stack``).
 """
 
+from .defaults import AppDefaultError, Given, app_defaults
 from .documents import RequestFileError, RequestSet, load_requests, read_requests
 from .fields import Problem
 from .model import Environment, LocalCsv, RequestSpec, RetrainSpec, S3Folder, S3Object
@@ -13,7 +14,9 @@ from .placement import MAX_JOBS_PER_STACK, Job, plan, resolve_jobs
 
 __all__ = [
     "MAX_JOBS_PER_STACK",
+    "AppDefaultError",
     "Environment",
+    "Given",
     "Job",
     "LocalCsv",
     "PlacementFileError",
@@ -24,6 +27,7 @@ __all__ = [
     "RetrainSpec",
     "S3Folder",
     "S3Object",
+    "app_defaults",
     "load_requests",
     "placement_path",
     "plan",

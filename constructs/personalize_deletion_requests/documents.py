@@ -3,7 +3,8 @@
 Everything is read before anything is judged, and every problem is collected: a reviewer (or a
 pre-commit hook) sees all of them at once, each with its file, entry, field and rule. Repeated
 keys are problems (JSON and YAML parsers would keep the last value silently), and so are values
-of the wrong type (no reinterpretation: ``"300"`` is not a number of seconds).
+of the wrong type (no reinterpretation: ``"300"`` is not a number of seconds) and YAML numbers
+that JSON would not read as numbers (``0600``, ``10:00``: see :mod:`.parsed`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from personalize_deletion_runtime.user_list import (
     iter_chunks,
 )
 
-from .fields import INVALID, Duplicates, Findings, Problem
+from .fields import INVALID, Findings, Problem
 from .model import (
     MANIFEST,
     REQUEST,
@@ -32,6 +33,7 @@ from .model import (
     environment,
     request_spec,
 )
+from .parsed import Duplicates, load_yaml
 
 REQUEST_FILE_SUFFIXES = (".json", ".yaml", ".yml")
 
@@ -134,27 +136,11 @@ def _document(path: Path, problems: list[Problem]) -> Any:
             problems.append(Problem(shown, None, None, "syntax", f"is not JSON: {exc}"))
             return INVALID
     try:
-        return yaml.load(text, Loader=_YamlLoader)
+        return load_yaml(text, shown)
     except yaml.YAMLError as exc:
         message = " ".join(str(exc).split())
         problems.append(Problem(shown, None, None, "syntax", f"is not YAML: {message}"))
         return INVALID
-
-
-class _YamlLoader(yaml.SafeLoader):
-    """YAML's safe loader, building :class:`Duplicates` so repeated keys are reported."""
-
-
-def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Duplicates:
-    loader.flatten_mapping(node)
-    pairs = [
-        (loader.construct_object(key, deep=True), loader.construct_object(value, deep=True))
-        for key, value in node.value
-    ]
-    return Duplicates(pairs)
-
-
-_YamlLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
 def _request(

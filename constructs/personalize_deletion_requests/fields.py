@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import abc
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from .parsed import YamlNumber
 
 WHERE = "value"
 """The ``where`` given to a runtime rule that names what it checks; the prefix is dropped from
@@ -41,22 +43,6 @@ class Problem:
         return f"{': '.join(where)}: [{self.rule}] {self.message}"
 
 
-class Duplicates(dict):
-    """A mapping read from a document that remembers the keys it saw more than once.
-
-    JSON and YAML parsers would keep the last value silently; the loaders build this instead
-    and the record that reads it reports each repeated key where it occurred.
-    """
-
-    def __init__(self, pairs: Sequence[tuple[Any, Any]] = ()) -> None:
-        super().__init__()
-        self.repeated: list[str] = []
-        for key, value in pairs:
-            if key in self and str(key) not in self.repeated:
-                self.repeated.append(str(key))
-            self[key] = value
-
-
 @dataclass
 class Findings:
     """Where problems go while one entry of one file is read."""
@@ -74,6 +60,7 @@ class Findings:
 
 
 _JSON_TYPES: tuple[tuple[type, str], ...] = (
+    (YamlNumber, "YAML 1.1 number"),
     (type(None), "null"),
     (bool, "boolean"),  # before int: a bool is an int
     (int, "integer"),
@@ -93,6 +80,19 @@ def json_type(value: object) -> str:
 
 
 def _type_problem(found: Findings, path: str, expected: str, value: object) -> Any:
+    if isinstance(value, YamlNumber):
+        fix = {
+            "a whole number": "write it in plain decimal digits, as JSON reads a number (no "
+            "leading zero, sign, '_', ':', 0x, 0o or 0b)",
+            "a string": "quote it",
+        }.get(expected, f"write {expected}")
+        found.add(
+            path,
+            "type",
+            f"must be {expected}, not {value.text}, which YAML 1.1 reads as {value.read_as} and "
+            f"JSON not as a number at all: {fix}",
+        )
+        return INVALID
     hint = " (quote it)" if isinstance(value, int | float) and expected == "a string" else ""
     found.add(path, "type", f"must be {expected}, not {json_type(value)}{hint}")
     return INVALID

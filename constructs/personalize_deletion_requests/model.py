@@ -28,7 +28,9 @@ from personalize_deletion_runtime.request_rules import (
     MAX_ARN_LENGTH,
     MAX_TAGS,
     REGION_PATTERN,
+    check_arn_partition,
     check_dataset_group_arn,
+    check_label,
     check_request_name,
     check_source_key,
     check_tags,
@@ -61,9 +63,17 @@ DATASET_GROUP_PATTERN = re.compile(
 )
 
 
+def check_group_arn(value: str, where: str = WHERE) -> None:
+    """The construct's format rule, and the partition its region implies: the construct asks
+    aws-cdk-lib (which a file's reader has no Node for) and refuses the same ARNs in every
+    region aws-cdk-lib knows."""
+    check_dataset_group_arn(value, where=where)
+    check_arn_partition(value, where=where)
+
+
 def _check_dataset_group(value: str) -> None:
     if value.startswith("arn:"):
-        check_dataset_group_arn(value, where=WHERE)
+        check_group_arn(value)
     elif not DATASET_GROUP_NAME_PATTERN.fullmatch(value):
         raise ValueError(
             f"{value!r} is neither a dataset group ARN nor a dataset group name (1-63 letters, "
@@ -115,6 +125,7 @@ VERSION_ID = Text(
         "until versionId or revision changes."
     ),
     max_length=1024,
+    check=lambda value: check_label(value, "versionId", 1024),
 )
 BUCKET_FIELD = Field("bucket", BUCKET, required=True)
 S3_OBJECT = Record(
@@ -237,7 +248,7 @@ REQUEST = Record(
                 ),
                 pattern=DATASET_GROUP_ARN_PATTERN,
                 max_length=MAX_ARN_LENGTH,
-                check=lambda value: check_dataset_group_arn(value, where=WHERE),
+                check=check_group_arn,
             ),
         ),
         Field(

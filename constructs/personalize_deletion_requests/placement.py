@@ -16,7 +16,9 @@ from pathlib import Path
 
 from personalize_deletion_runtime.request_rules import (
     DATASET_GROUP_ARN_PATTERN,
+    arn_home,
     dataset_group_arn,
+    home_differences,
 )
 
 from .documents import RequestSet, read_requests
@@ -139,14 +141,18 @@ def _check_retrain(job: Job, problem: Callable[[str, str, str], None]) -> None:
     retrain = job.request.retrain
     if retrain is None or isinstance(retrain.solutions, str):
         return
+    group = arn_home(job.dataset_group_arn)
     for index, arn in enumerate(retrain.solutions):
-        parts = arn.split(":")
-        if parts[3:5] != [job.environment.region, job.environment.account]:
+        found = arn_home(arn)
+        wrong = home_differences(found, group)
+        if wrong:
             problem(
                 f"retrain.solutions[{index}]",
                 "retrain-environment",
-                f"solution {arn} is not in the account and region of dataset group "
-                f"{job.dataset_group_arn}",
+                f"solution {arn} is in {', '.join(f'{n} {found[n]}' for n in wrong)}, but "
+                f"dataset group {job.dataset_group_arn} is in "
+                f"{', '.join(f'{n} {group[n]}' for n in wrong)}: name that group's solutions, "
+                "or solutions: ALL",
             )
 
 

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from .defaults import AppDefaultError, Given, app_defaults
 from .documents import RequestSet
 from .fields import Problem
 from .model import Environment, LocalCsv, RequestSpec, S3Folder, S3Object
@@ -171,11 +172,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--jobs-per-stack must be 1 to {MAX_JOBS_PER_STACK}")
     if (args.account is None) != (args.region is None):
         parser.error("--account and --region go together")
-    default = Environment(args.account, args.region) if args.account else None
+    try:
+        default, default_arn = app_defaults(
+            Given(args.account, "--account"),
+            Given(args.region, "--region"),
+            Given(args.dataset_group_arn, "--dataset-group-arn"),
+        )
+    except AppDefaultError as exc:
+        parser.error(str(exc))
     return check(
         args.paths,
         default_environment=default,
-        default_dataset_group_arn=args.dataset_group_arn,
+        default_dataset_group_arn=default_arn,
         write_placement=args.write_placement,
         jobs_per_stack=args.jobs_per_stack,
     )

@@ -13,10 +13,12 @@ from typing import Any
 
 from .request_rules import (
     RequestRuleError,
+    arn_home,
     check_dataset_group_arn,
     check_prefix,
     check_request_name,
     check_tags,
+    home_differences,
 )
 from .user_list import DEFAULT_MAX_TOTAL_BYTES
 
@@ -279,11 +281,11 @@ def _retraining(properties: Mapping[str, Any], dataset_group_arn: str) -> dict[s
             "property RetrainSolutions lists the solutions to retrain with Retrain LIST, and "
             "only then"
         )
-    group_environment = dataset_group_arn.split(":")[1:5]
+    group = arn_home(dataset_group_arn)
     for solution in solutions:
         if not SOLUTION_ARN_PATTERN.fullmatch(solution):
             raise PropertyError(f"property RetrainSolutions: {solution!r} is not a solution ARN")
-        if solution.split(":")[1:5] != group_environment:
+        if home_differences(arn_home(solution), group):
             raise PropertyError(
                 f"property RetrainSolutions: {solution!r} is not in the dataset group's account "
                 "and region"

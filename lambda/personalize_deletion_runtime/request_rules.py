@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Mapping
 
 MAX_JOB_NAME_LENGTH = 63
 """CreateDataDeletionJob's jobName maximum length."""
@@ -186,13 +187,55 @@ def dataset_group_name(arn: str) -> str:
     return match["name"]
 
 
+PARTITION_PREFIXES = (
+    ("cn-", "aws-cn"),
+    ("us-gov-", "aws-us-gov"),
+    ("us-isob-", "aws-iso-b"),
+    ("us-isof-", "aws-iso-f"),
+    ("us-iso-", "aws-iso"),
+    ("eu-isoe-", "aws-iso-e"),
+    ("eusc-", "aws-eusc"),
+)
+"""The region-name prefixes of the partitions other than ``aws`` (``us-isob-`` before
+``us-iso-``, which it starts with). The one table: the construct, the request files,
+``pdd-validate`` and the names composed into ARNs all read it, and a test holds it to
+aws-cdk-lib's ``RegionInfo`` for every region that knows."""
+
+ARN_HOME = ("account", "region", "partition")
+"""What places a resource: two ARNs that differ in any of these are in different places."""
+
+
 def partition_of(region: str) -> str:
-    """The AWS partition of a region name (the China and GovCloud regions have their own)."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+    """The AWS partition a region's name implies: ``aws`` unless a prefix says otherwise."""
+    return next((name for prefix, name in PARTITION_PREFIXES if region.startswith(prefix)), "aws")
+
+
+def arn_home(arn: str) -> dict[str, str]:
+    """The partition, region and account of an ARN that has the usual six parts."""
+    parts = arn.split(":")
+    return {"partition": parts[1], "region": parts[3], "account": parts[4]}
+
+
+def home_differences(found: Mapping[str, str], expected: Mapping[str, str | None]) -> list[str]:
+    """Which of account, region and partition differ (``None`` in ``expected``: unknown, not
+    compared), in that order, so messages name them the same way everywhere."""
+    return [part for part in ARN_HOME if expected[part] not in (None, found[part])]
+
+
+def check_arn_partition(arn: str, where: str) -> str:
+    """An ARN whose partition is not the one its region's name implies names no resource: in
+    that region's own partition the handler refuses it at deploy, and nothing deploys it to
+    another. Used where the partition cannot be asked of aws-cdk-lib (request files and
+    ``pdd-validate`` run without Node)."""
+    home = arn_home(arn)
+    implied = partition_of(home["region"])
+    if home["partition"] != implied:
+        raise RequestRuleError(
+            f"{where}: {arn!r} is in partition {home['partition']}, but region "
+            f"{home['region']} is in partition {implied}: write arn:{implied}:... (an ARN's "
+            "partition is its region's)"
+        )
+    return arn
 
 
 def dataset_group_arn(name: str, account: str, region: str) -> str:
@@ -228,6 +271,20 @@ def check_source_key(key: str, name: str) -> str:
             "return; rename the object or folder"
         )
     return key
+
+
+def check_label(value: object, name: str, limit: int) -> str:
+    """A label a user pastes into a request (an S3 version id, a revision): S3 and the
+    request's properties keep it byte for byte, so a space copied from a console would name
+    another version than the one reviewed; 1 to ``limit`` printable characters, no
+    surrounding whitespace. The construct and request files both apply it."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, not {type(value).__name__}")
+    if not value or len(value) > limit or not value.isprintable() or value != value.strip():
+        raise RequestRuleError(
+            f"{name} {value!r} must be 1 to {limit} printable characters without surrounding spaces"
+        )
+    return value
 
 
 def _in_iam_policy_charset(char: str) -> bool:

@@ -17,6 +17,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from personalize_deletion_runtime.request_rules import partition_of as runtime_partition_of
+
 from .assembly import Template
 from .errors import Unsupported
 
@@ -25,12 +27,11 @@ _NO_VALUE = object()
 
 
 def partition_of(region: str) -> tuple[str, str]:
-    """``(partition, URL suffix)`` of a region."""
-    if region.startswith("cn-"):
-        return "aws-cn", "amazonaws.com.cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov", "amazonaws.com"
-    return "aws", "amazonaws.com"
+    """``(partition, URL suffix)`` of a region: the partition from the runtime's one table (the
+    one the construct and the request files read); the suffix is the China regions' own, else
+    the commercial one (the ISO partitions' suffixes are not simulated)."""
+    partition = runtime_partition_of(region)
+    return partition, "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
 
 
 class Resolver:
