@@ -251,7 +251,9 @@ class _Poll:
         )
 
     def _failure_known(self) -> bool:
-        """See :func:`.outcome.failure_recorded` (the resource's own job: its physical id)."""
+        """See :func:`.outcome.failure_recorded` (the resource's own job: its physical id;
+        recorded before this event's ``on_event`` began, so that the same event delivered
+        again after it recorded the failure fails again)."""
         return failure_recorded(
             self.request.bucket,
             self.job_name,
@@ -259,6 +261,7 @@ class _Poll:
             self.ticket.kept,
             self.services,
             update=self.event.get("RequestType") == "Update",
+            since=self.ticket.started_at,
         )
 
     def running(self, job_arn: str, status: str, unconfirmed: str | None = None) -> dict[str, Any]:
