@@ -15,6 +15,9 @@ How long a deployment waits is the request's completion policy (``Completion`` p
 - ``SUBMIT_ONLY``: succeed as soon as Personalize accepted the job (blocked: as HAND_OFF).
 
 A job that ends within the bound is reported, recorded and announced here (``outcome.finish``).
+``on_event`` stages the list and creates no job; ``is_complete`` submits it (its first call,
+which the framework's waiter makes at once) and retries a blocked submission on every poll
+(see :mod:`.submission` for why).
 
 Safety rules, all enforced here:
 
