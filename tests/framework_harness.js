@@ -2,8 +2,10 @@
 // its outbound calls replaced by recordings: the Lambda invoke answers with the given payload,
 // Step Functions' StartExecution and the HTTPS PUT of the response are recorded, nothing leaves
 // the process. Input (stdin, JSON): {dir, handler: "onEvent"|"isComplete"|"onTimeout", env,
-// event, answer: {Payload, FunctionError}}. Output (stdout, JSON): {invocations, executions,
-// responses, thrown}. The framework's own log lines go to stderr.
+// event, answer: {Payload, FunctionError}, startError: {name, message}}; with startError, Step
+// Functions refuses to start the waiter (StartExecution throws it, as the SDK does once its
+// retries are spent). Output (stdout, JSON): {invocations, executions, responses, thrown}. The
+// framework's own log lines go to stderr.
 "use strict";
 const fs = require("fs");
 const Module = require("module");
@@ -23,6 +25,11 @@ stub.exports = {
   },
   startExecution: async (request) => {
     record.executions.push(request);
+    if (input.startError) {
+      const error = new Error(input.startError.message);
+      error.name = input.startError.name;
+      throw error;
+    }
     return {};
   },
   httpRequest: async (_options, body) => {

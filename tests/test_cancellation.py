@@ -262,8 +262,8 @@ def test_a_second_stack_removed_first_does_not_cancel_the_first_stacks_queued_jo
 
 
 def test_a_delete_between_another_resources_on_event_and_hand_off_cancels_nothing() -> None:
-    """GIVEN a request QUEUED by stack 1, and stack 2 creating the same request: its on_event
-    withdrew any marker and declared the job, its hand-off has not come yet
+    """GIVEN a request QUEUED by stack 1, and stack 2 creating the same request: its first
+    poll, blocked, withdrew any marker and declared the job, its hand-off has not come yet
     WHEN stack 1 is deleted now
     THEN its Delete finds stack 2's key and leaves no marker; stack 2's hand-off declares the
     job again: stack 2 succeeds QUEUED and the submit step creates the job."""
@@ -275,7 +275,7 @@ def test_a_delete_between_another_resources_on_event_and_hand_off_cancels_nothin
     merged = {**other, **lifecycle.on_event(other, world.services)}
     assert lifecycle.is_complete(merged, world.services) == {"IsComplete": False}
     lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
-    # (changed deliberately: stack 2's on_event now declares the job, so stack 1's Delete
+    # (changed deliberately: stack 2's first poll now declares the job, so stack 1's Delete
     # finds a declarer and writes no marker; before, it did, and the hand-off removed it)
     assert world.s3.keys() == [declarer_key(JOB, other), f"staging/{JOB}/users.csv"]
     while (result := lifecycle.is_complete(merged, world.services))["IsComplete"] is False:
@@ -403,10 +403,11 @@ def test_a_delete_that_cannot_mark_the_request_says_how_to_stop_it(
 
 def test_a_resource_still_polling_a_blocked_request_is_a_declarer() -> None:
     """GIVEN a request QUEUED by stack 1, and stack 2 creating the same request: its on_event
-    staged the list and withdrew any marker, and it polls, blocked, within its deadline
+    staged the list, and it polls, blocked, within its deadline (its first poll withdrew any
+    marker)
     WHEN stack 1 removes the request (its Delete), and the dataset group frees up so that the
     tracker's submit step runs before stack 2's hand-off
-    THEN stack 2 is recorded as declaring the job (by its on_event), so the Delete cancels
+    THEN stack 2 is recorded as declaring the job (by its blocked polls), so the Delete cancels
     nothing: the submit step creates the job, and stack 2 finds it."""
     world = fake_world()
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 1200)
@@ -433,9 +434,9 @@ def test_a_resource_still_polling_a_blocked_request_is_a_declarer() -> None:
 
 def test_a_resource_whose_event_fails_without_a_job_no_longer_declares_it() -> None:
     """GIVEN a request QUEUED by stack 1, and stack 2 creating the same request with
-    completion WAIT: declared by its on_event, still blocked at its limit, so its Create fails
+    completion WAIT: declared by its first poll, still blocked at its limit, so its Create fails
     WHEN stack 1 removes the request
-    THEN stack 1's Delete cancels it: stack 2's key, written by its on_event while it polled,
+    THEN stack 1's Delete cancels it: stack 2's key, written by its polls while it was blocked,
     went with its failed event (it declares nothing), and the submit step creates no job."""
     world = fake_world()
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3 * 3600)
@@ -444,7 +445,10 @@ def test_a_resource_whose_event_fails_without_a_job_no_longer_declares_it() -> N
     other = cfn_event("Create", properties(Completion="WAIT")) | {"StackId": OTHER_STACK}
     world.clock.now = T0 + 600
     merged = {**other, **lifecycle.on_event(other, world.services)}
-    # (while it polls, stack 2 declares the request: its on_event wrote its key)
+    # (while it polls, stack 2 declares the request: its first poll, blocked, wrote its key;
+    # its onEvent, which submits nothing, wrote none)
+    assert world.s3.keys(prefix=f"staging/{JOB}/declared-by/") == [declarer_key(JOB, created)]
+    assert lifecycle.is_complete(merged, world.services) == {"IsComplete": False}
     assert world.s3.keys(prefix=f"staging/{JOB}/declared-by/") == sorted(
         [declarer_key(JOB, created), declarer_key(JOB, other)]
     )
@@ -466,7 +470,7 @@ def test_a_resource_whose_event_fails_without_a_job_no_longer_declares_it() -> N
 
 def test_the_deployment_that_creates_a_queued_job_removes_the_declarer_keys() -> None:
     """GIVEN a request QUEUED by stack 1 (its key written at the hand-off), and stack 2
-    creating the same request, blocked at first (its key written by its on_event)
+    creating the same request, blocked at first (its key written by its first poll)
     WHEN the dataset group frees up and stack 2's own poll creates the job
     THEN both keys are deleted, as the tracker's submit step does: no cancellation applies to
     a job that exists; only the staged list, which the job reads, stays."""
@@ -477,6 +481,7 @@ def test_the_deployment_that_creates_a_queued_job_removes_the_declarer_keys() ->
     other = cfn_event("Create", properties()) | {"StackId": OTHER_STACK}
     world.clock.now = T0 + 900
     merged = {**other, **lifecycle.on_event(other, world.services)}
+    assert lifecycle.is_complete(merged, world.services) == {"IsComplete": False}
     assert world.s3.keys(prefix="staging/") == sorted(
         [declarer_key(JOB, created), declarer_key(JOB, other), f"staging/{JOB}/users.csv"]
     )
@@ -537,8 +542,8 @@ def test_a_failed_return_to_a_cancelled_request_leaves_it_cancelled() -> None:
 def test_a_return_declaring_a_cancelled_request_keeps_it_while_it_polls() -> None:
     """GIVEN an unpinned S3 request QUEUED at r1, updated to r2 (a second job), whose cleanup
     Delete marked the r1 request cancelled
-    WHEN a later deploy deliberately returns to r1 (its on_event declares the r1 request, the
-    marker stays until it succeeds) and, while it polls blocked, the execution still following
+    WHEN a later deploy deliberately returns to r1 (its blocked polls declare the r1 request,
+    the marker stays until it succeeds) and, while it polls blocked, the execution still following
     the r1 request tries its submit
     THEN the declaration keeps the request: the tracker creates the job, and the return
     succeeds on it."""

@@ -167,7 +167,15 @@ def test_submit_only_succeeds_once_personalize_accepted_the_job(world: World) ->
     # THEN the first poll answers with the accepted job, handed off
     assert outcome.polls == 1
     assert outcome.data == handed_off("PENDING")
-    assert [call.operation for call in world.double.calls] == [*PREFLIGHT, CREATE, DESCRIBE]
+    # (onEvent's pre-flight records what runs at the first check; the first poll, which
+    # submits, looks for the job by name and checks again right before its create)
+    assert [call.operation for call in world.double.calls] == [
+        *PREFLIGHT,
+        LIST,
+        *PREFLIGHT,
+        CREATE,
+        DESCRIBE,
+    ]
     assert world.executions() == [(JOB, "RUNNING")]
     assert world.tracker_input(JOB)["origin"]["completion"] == "SUBMIT_ONLY"
 

@@ -57,6 +57,14 @@ def start(world: FakeWorld, **props: str) -> dict[str, Any]:
     return {**event, **lifecycle.on_event(event, world.services)}
 
 
+def started(world: FakeWorld, **props: str) -> dict[str, Any]:
+    """``start``, then the waiter's first isComplete at the same instant: it submits the job
+    (onEvent never creates one, see ``submission``); the event every later poll gets."""
+    event = start(world, **props)
+    assert lifecycle.is_complete(event, world.services) == {"IsComplete": False}
+    return event
+
+
 def poll_at(world: FakeWorld, event: dict[str, Any], seconds_after_t0: float) -> dict[str, Any]:
     """isComplete at T0 + ``seconds_after_t0``."""
     world.clock.now = T0 + seconds_after_t0
@@ -100,7 +108,7 @@ def block(world: FakeWorld, blocker: str) -> str:
 def test_a_running_job_before_the_deadline_is_polled_again() -> None:
     # GIVEN a job that runs for an hour
     world = fake_world(run_seconds=3600)
-    event = start(world)
+    event = started(world)
     # WHEN isComplete polls one second before the deadline
     # THEN the framework is told to poll again, and nothing is handed off
     assert poll_at(world, event, DEADLINE_SECONDS - 1) == {"IsComplete": False}
@@ -110,7 +118,7 @@ def test_a_running_job_before_the_deadline_is_polled_again() -> None:
 def test_at_the_deadline_hand_off_gives_the_running_job_to_the_tracker() -> None:
     # GIVEN a job that runs for an hour, completion policy HAND_OFF
     world = fake_world(run_seconds=3600)
-    event = start(world, Completion="HAND_OFF")
+    event = started(world, Completion="HAND_OFF")
     # WHEN isComplete polls at the deadline
     result = poll_at(world, event, DEADLINE_SECONDS)
     # THEN the resource succeeds IN_PROGRESS, tracked by one execution named after the job
@@ -121,7 +129,7 @@ def test_at_the_deadline_hand_off_gives_the_running_job_to_the_tracker() -> None
 def test_at_the_deadline_wait_fails_and_still_hands_the_job_to_the_tracker() -> None:
     # GIVEN a job that runs for an hour, completion policy WAIT
     world = fake_world(run_seconds=3600)
-    event = start(world, Completion="WAIT")
+    event = started(world, Completion="WAIT")
     # WHEN isComplete polls at the deadline
     with pytest.raises(DeletionFailed) as failure:
         poll_at(world, event, DEADLINE_SECONDS)
@@ -145,9 +153,9 @@ def test_submit_only_succeeds_on_the_first_poll_once_the_job_is_accepted() -> No
 
 
 def test_a_job_ending_before_the_deadline_is_reported_by_the_deployment() -> None:
-    # GIVEN a job that ends 60 s after it was created
+    # GIVEN a job that ends 60 s after it was created (by the first poll)
     world = fake_world()
-    event = start(world)
+    event = started(world)
     # WHEN polled after its end
     # THEN the deployment reports it COMPLETED itself: no tracker
     assert poll_at(world, event, 60) == answer("COMPLETED", deleted="3", by="none")
@@ -167,36 +175,42 @@ def test_an_existing_job_with_the_requests_name_is_adopted_not_recreated() -> No
         roleArn="arn:aws:iam::123456789012:role/PersonalizeDeletionRole",
     )
     world.personalize.calls.clear()
-    # WHEN CloudFormation creates the resource
+    # WHEN CloudFormation creates the resource (onEvent, then the waiter's first poll)
     event = start(world)
-    # THEN the create is refused as a duplicate and the job is found by name: adopted
-    assert event["PhysicalResourceId"] == JOB
-    assert event["Ticket"]["jobArn"] == job_arn(JOB)
-    assert world.job_calls() == [(CREATE, "ResourceAlreadyExistsException"), (LIST, None)]
+    assert (event["PhysicalResourceId"], event["Ticket"]["jobArn"]) == (JOB, None)
+    assert world.job_calls() == []  # (onEvent creates nothing: the first poll submits)
+    assert poll_at(world, event, 0) == {"IsComplete": False}
+    # THEN the job is found by name before any create: adopted, and reported when it ends
+    assert world.job_calls() == [(LIST, None), (DESCRIBE, None)]
+    assert poll_at(world, event, 60) == answer("COMPLETED", deleted="3", by="none")
     assert list(world.personalize.jobs) == [JOB]
 
 
 def test_a_retried_on_event_starts_no_second_job() -> None:
-    # GIVEN onEvent ran once and started the job
+    # GIVEN onEvent ran once and its first poll started the job
     world = fake_world()
-    first = start(world)
-    # WHEN the framework retries onEvent with the same request
+    first = started(world)
+    # WHEN the framework retries onEvent with the same request, and polls again
     second = start(world)
-    # THEN both name the same job and ARN, and Personalize accepted exactly one create
-    assert (second["PhysicalResourceId"], second["Ticket"]["jobArn"]) == (JOB, job_arn(JOB))
-    assert first["Ticket"]["jobArn"] == second["Ticket"]["jobArn"]
+    assert poll_at(world, second, 0) == {"IsComplete": False}
+    # THEN both name the same job, and Personalize accepted exactly one create (the retry's
+    # poll finds the job by name first, and follows it to its end)
+    assert first["PhysicalResourceId"] == second["PhysicalResourceId"] == JOB
     assert world.job_calls() == [
-        (CREATE, None),
-        (CREATE, "ResourceAlreadyExistsException"),
         (LIST, None),
+        (CREATE, None),
+        (DESCRIBE, None),
+        (LIST, None),
+        (DESCRIBE, None),
     ]
+    assert poll_at(world, second, 60) == answer("COMPLETED", deleted="3", by="none")
     assert list(world.personalize.jobs) == [JOB]
 
 
 def test_an_update_keeping_the_job_identity_stages_and_creates_nothing() -> None:
     # GIVEN the job of the request exists (physical id = job name)
     world = fake_world()
-    start(world)
+    started(world)
     world.personalize.calls.clear()
     world.s3.calls.clear()
     props = properties(Tags={"ticket": "PRIV-2"})  # a change that is not the list's identity
@@ -283,8 +297,8 @@ def test_a_blocker_that_clears_before_the_deadline_starts_the_job_then() -> None
     assert poll_at(world, event, 50) == {"IsComplete": False}
     assert poll_at(world, event, 100) == {"IsComplete": False}
     # THEN the second poll started the job (looked up first, then created) and reads it
+    # (onEvent created nothing: the first poll made the first attempt)
     assert world.job_calls() == [
-        (CREATE, "ResourceInUseException"),
         (LIST, None),
         (CREATE, "ResourceInUseException"),
         (LIST, None),
@@ -302,7 +316,7 @@ def test_a_blocker_that_clears_before_the_deadline_starts_the_job_then() -> None
 def test_delete_leaves_the_job_and_touches_nothing(status_at_delete: str) -> None:
     # GIVEN the request's job exists (running, or ended and recorded: its list purged)
     world = fake_world()
-    event = start(world)
+    event = started(world)
     if status_at_delete == "COMPLETED":
         poll_at(world, event, 60)
     world.personalize.calls.clear()
@@ -346,7 +360,7 @@ def test_delete_leaves_the_job_and_touches_nothing(status_at_delete: str) -> Non
 def test_a_redeploy_adopts_the_ended_job_and_leaves_its_receipt_and_event_alone() -> None:
     # GIVEN the job ended and its receipt was written by the deployment
     world = fake_world()
-    poll_at(world, start(world), 60)
+    poll_at(world, started(world), 60)
     receipt = world.s3.read(RECEIPT)
     assert (world.receipt(JOB)["recordedBy"], world.receipt(JOB)["recordedAt"]) == (
         "deployment",
@@ -375,7 +389,7 @@ def test_a_redeploy_adopts_the_ended_job_and_leaves_its_receipt_and_event_alone(
 def test_a_receipt_written_concurrently_is_kept_not_overwritten() -> None:
     # GIVEN another writer (the tracker) recorded the job between our read and our write
     world = fake_world()
-    event = start(world)
+    event = started(world)
     theirs = {"recordedBy": "tracker", "jobName": JOB, "trackedBy": EXECUTION}
     put_object = world.s3.put_object
 
@@ -396,7 +410,7 @@ def test_a_receipt_written_concurrently_is_kept_not_overwritten() -> None:
 def test_the_origin_in_every_answer_is_the_events() -> None:
     # GIVEN a job handed to the tracker WHEN its input is read
     world = fake_world(run_seconds=3600)
-    poll_at(world, start(world), DEADLINE_SECONDS)
+    poll_at(world, started(world), DEADLINE_SECONDS)
     [execution] = world.stepfunctions.executions.values()
     tracked = json.loads(execution["input"])
     # THEN it names the stack and resource CloudFormation sent, and the policy

@@ -55,7 +55,15 @@ def test_a_create_refused_for_good_leaves_no_staged_list(world: World) -> None:
         "group (or role) does not exist in this account and region); no job was started"
     )
     assert world.keys() == []
-    assert world.s3_calls == ["GetObject", "PutObject", "DeleteObject"]
+    # (onEvent reads and stages; the first poll, which submits, checks the staged list is
+    # there, then removes its declarer key, which it had not written, and the staged list)
+    assert world.s3_calls == [
+        "GetObject",
+        "PutObject",
+        "ListObjectsV2",
+        "DeleteObject",
+        "DeleteObject",
+    ]
 
 
 def test_a_queued_request_refused_later_leaves_no_staged_list(world: World) -> None:
@@ -63,8 +71,9 @@ def test_a_queued_request_refused_later_leaves_no_staged_list(world: World) -> N
     world.double.set_dataset_group_busy(GROUP)
     event = cfn_event("Create", properties())
     merged = {**event, **lifecycle.on_event(event, world.services)}
-    # (on_event now records the resource as declaring the request it leaves to be submitted
-    # later, so a Delete elsewhere cannot cancel it while this resource polls: the key is there)
+    # (its first poll, blocked, records the resource as declaring the request it leaves to be
+    # submitted later, so a Delete elsewhere cannot cancel it while this resource polls)
+    assert lifecycle.is_complete(merged, world.services) == {"IsComplete": False}
     assert world.keys() == [declarer_key(JOB, event), f"staging/{JOB}/users.csv"]
     world.double.remove_dataset_group(GROUP)
 
@@ -111,9 +120,11 @@ def test_a_job_the_listing_does_not_show_yet_is_adopted_by_arn_not_renamed(world
     outcome = play(cfn_event("Create", properties()), world)
 
     # THEN the existing job is found by its ARN and adopted; no rename advice, no second job
+    # (the first poll's lookup is the lagging listing; its create is refused as a duplicate)
     assert outcome.reason is None
-    assert outcome.event["Ticket"]["jobArn"] == job_arn(JOB)
-    assert world.job_calls()[:3] == [
+    assert outcome.data["JobArn"] == job_arn(JOB)
+    assert world.job_calls()[:4] == [
+        (LIST, None),
         (CREATE, "ResourceAlreadyExistsException"),
         (LIST, None),
         (DESCRIBE, None),

@@ -111,13 +111,28 @@ def test_create_polls_until_completed_and_leaves_a_receipt(world: World, caplog)
         "roleArn": ROLE,
         "tags": [{"tagKey": "ticket", "tagValue": "PRIV-1"}],
     }
-    # AND the pre-flight's two listings, one create, one describe per poll, the same two
-    # listings once more at the end (did a training or import start during the job?)
-    assert ops(world) == [*PREFLIGHT, CREATE, DESCRIBE, DESCRIBE, DESCRIBE, DESCRIBE, *PREFLIGHT]
-    # AND S3: read the list, stage it, look for a receipt, purge the list, write the receipt
+    # AND onEvent's pre-flight (its two listings: the first check, recorded); the first poll
+    # looks for the job by name, checks again and creates it; each later poll (its event has
+    # no ARN) finds the job by name and describes it; the same two listings once more at the
+    # end (did a training or import start during the job?)
+    assert ops(world) == [
+        *PREFLIGHT,
+        LIST,
+        *PREFLIGHT,
+        CREATE,
+        DESCRIBE,
+        *[LIST, DESCRIBE] * 3,
+        *PREFLIGHT,
+    ]
+    # AND S3: read the list, stage it; the first poll checks the staged list is there before
+    # it creates the job, then clears what a cancellation needed (declarer keys, a Delete's
+    # marker: none here); look for a receipt, purge the list, write the receipt
     assert world.s3_calls == [
         "GetObject",
         "PutObject",
+        "ListObjectsV2",
+        "ListObjectsV2",
+        "DeleteObject",
         "ListObjectsV2",
         "DeleteObject",
         "PutObject",
@@ -207,10 +222,13 @@ def test_staged_list_is_the_canonical_bytes_when_purge_is_off(world: World) -> N
 
 
 def test_retried_create_adopts_the_job_it_already_started(world: World) -> None:
-    # GIVEN a Create whose onEvent started the job but timed out before answering
+    # GIVEN a Create whose first poll started the job, and whose answer was lost (onEvent
+    # starts none: the waiter's first poll submits)
     event = cfn_event("Create", properties())
-    first = lifecycle.on_event(event, world.services)
-    assert first["Ticket"]["jobArn"] == job_arn(JOB)
+    first = {**event, **lifecycle.on_event(event, world.services)}
+    assert first["Ticket"]["jobArn"] is None
+    assert lifecycle.is_complete(first, world.services) == {"IsComplete": False}
+    assert list(world.double.jobs) == [JOB]
 
     # WHEN CloudFormation re-sends the same Create
     world.advance(30)
@@ -218,13 +236,14 @@ def test_retried_create_adopts_the_job_it_already_started(world: World) -> None:
 
     # THEN the second attempt adopts the job (found by listing) and no second job exists
     assert outcome.physical_id == JOB
-    assert outcome.event["Ticket"]["jobArn"] == job_arn(JOB)
     assert outcome.data == completed()
     assert list(world.double.jobs) == [JOB]
-    assert world.job_calls()[:3] == [
-        (CREATE, None),
-        (CREATE, "ResourceAlreadyExistsException"),
+    assert world.job_calls()[:5] == [
         (LIST, None),
+        (CREATE, None),
+        (DESCRIBE, None),
+        (LIST, None),
+        (DESCRIBE, None),
     ]
 
 
@@ -277,9 +296,9 @@ def test_throttling_within_botocore_retries_still_starts_one_job(world: World) -
     # WHEN the request is created
     outcome = play(cfn_event("Create", properties()), world)
 
-    # THEN onEvent's own retries got through: one job, started in onEvent
+    # THEN the first poll's own retries got through: one job, started by that poll
     assert outcome.data == completed()
-    assert outcome.event["Ticket"]["jobArn"] == job_arn(JOB)
+    assert outcome.polls == 4
     assert [c.error_code for c in world.double.calls_for(CREATE)] == [
         "LimitExceededException",
         "LimitExceededException",
@@ -297,14 +316,16 @@ def test_throttling_storm_outlasting_retries_is_retried_on_the_next_poll(world: 
     # WHEN the request is created
     outcome = play(cfn_event("Create", properties()), world)
 
-    # THEN onEvent returns without an ARN, the first poll submits again, and one job results
+    # THEN the first poll's create is still throttled, the second submits again, and one job
+    # results (a poll later than when onEvent made the first attempt)
     assert outcome.event["Ticket"]["jobArn"] is None
     assert outcome.data == completed()
     assert list(world.double.jobs) == [JOB]
-    assert outcome.polls == 4
+    assert outcome.polls == 5
     # AND later polls (same event, still no ARN) find the job by listing, never re-create it
     throttled = (CREATE, "LimitExceededException")
     assert world.job_calls() == [
+        (LIST, None),
         *[throttled] * 6,
         (LIST, None),
         throttled,
@@ -337,7 +358,8 @@ def test_wait_policy_blocked_until_the_deadline_fails_naming_the_blocker(
     )
     assert world.double.jobs == {}
     creates = world.double.calls_for(CREATE)
-    assert [c.error_code for c in creates] == ["ResourceInUseException"] * 8
+    # (one attempt per poll: onEvent attempts none)
+    assert [c.error_code for c in creates] == ["ResourceInUseException"] * 7
     # AND nothing was queued with the tracker, no event was published
     assert world.executions() == []
     assert world.events() == []
@@ -381,11 +403,7 @@ def test_wait_policy_fails_at_the_deadline_and_the_tracker_records_the_job(
     assert redeploy.data == completed()
     assert redeploy.polls == 1
     assert list(world.double.jobs) == [JOB]
-    assert world.job_calls() == [
-        (CREATE, "ResourceAlreadyExistsException"),
-        (LIST, None),
-        (DESCRIBE, None),
-    ]
+    assert world.job_calls() == [(LIST, None), (DESCRIBE, None)]
     assert world.keys() == [f"receipts/{JOB}.json"]
     assert_no_user_ids(caplog, outcome.reason, redeploy.data, world.receipt(JOB))
 

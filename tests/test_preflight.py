@@ -152,9 +152,10 @@ def test_finished_work_does_not_block_and_a_check_costs_a_bounded_number_of_call
 
     # THEN it is submitted at once
     assert outcome.data["Status"] == "PENDING"
-    # AND the check cost 4 + datasets + solutions calls: one listing of each kind per parent
-    ops = [call.operation for call in world.double.calls]
-    assert ops[: ops.index(CREATE)] == [
+    # AND a check cost 4 + datasets + solutions calls: one listing of each kind per parent;
+    # onEvent's check records what runs at the first check, the first poll (which submits:
+    # onEvent creates no job) looks for the job by name and checks again right before its create
+    check = [
         "ListDatasets",
         "ListDatasetImportJobs",
         "ListDatasetImportJobs",
@@ -165,6 +166,8 @@ def test_finished_work_does_not_block_and_a_check_costs_a_bounded_number_of_call
         "ListBatchInferenceJobs",
         "ListBatchSegmentJobs",
     ]
+    ops = [call.operation for call in world.double.calls]
+    assert ops[: ops.index(CREATE)] == [*check, "ListDataDeletionJobs", *check]
 
 
 def test_preflight_off_submits_without_looking(world: World) -> None:

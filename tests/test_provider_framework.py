@@ -19,17 +19,26 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+import lifecycle_support as support
 import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import custom_resources as cr
+from lifecycle_support import USERS_CSV, World, cfn_event, expected_job_name, properties
 from personalize_deletion_local.provider_framework import (
     CREATE_FAILED_MARKER,
     ProviderFramework,
     UserFunction,
     Waiter,
 )
+from personalize_deletion_runtime import lifecycle
 
 pytestmark = pytest.mark.synth
+
+# fixtures for the handlers' own runs: ``world`` (S3 on moto, the Personalize double, zero
+# botocore backoff) and ``moto_endpoint``
+moto_endpoint = support.moto_endpoint
+no_backoff = support.no_backoff
+world = support.world
 
 HARNESS = Path(__file__).with_name("framework_harness.js")
 ON_EVENT_ARN = "arn:aws:lambda:us-east-1:123456789012:function:privacy-OnEvent"
@@ -101,11 +110,20 @@ def framework_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return framework.parent
 
 
-def real(framework_dir: Path, handler: str, event: Any, answer: Any = None) -> dict[str, Any]:
-    """Run one handler of the real framework; what it invoked, started, PUT and threw."""
+def real(
+    framework_dir: Path,
+    handler: str,
+    event: Any,
+    answer: Any = None,
+    start_error: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Run one handler of the real framework; what it invoked, started, PUT and threw
+    (``start_error``: Step Functions refuses to start the waiter with that error)."""
     payload = {"dir": str(framework_dir), "handler": handler, "env": ENV, "event": event}
     if answer is not None:
         payload["answer"] = answer
+    if start_error is not None:
+        payload["startError"] = start_error
     result = subprocess.run(
         ["node", str(HARNESS)],
         input=json.dumps(payload),
@@ -299,3 +317,46 @@ def test_data_before_completion_and_a_timeout_match_the_real_framework(
         3,
         [60.0, 60.0],
     )
+
+
+def test_a_create_whose_waiter_cannot_start_leaves_no_job_running(
+    framework_dir: Path, world: World
+) -> None:
+    # GIVEN a Create whose onEvent answers while the dataset group is free (it validates and
+    # stages the list, and starts no job: the waiter's first poll does)
+    job = expected_job_name(USERS_CSV)
+    create = cfn_event("Create", properties())
+    answer = lifecycle.on_event(json.loads(json.dumps(create)), world.services)
+    assert answer["PhysicalResourceId"] == job
+
+    # WHEN the real framework gets that answer but Step Functions refuses to start the waiter
+    throttled = {"name": "ThrottlingException", "message": "Rate exceeded"}
+    failed = real(framework_dir, "onEvent", create, {"Payload": answer}, throttled)
+    # (the framework answers FAILED with its marker id: CloudFormation's rollback Delete is
+    # then answered by the framework itself, our handlers never see it)
+    [body] = failed["responses"]
+    response = json.loads(body)
+    assert (response["Status"], response["PhysicalResourceId"]) == ("FAILED", CREATE_FAILED_MARKER)
+    assert response["Reason"].startswith("ThrottlingException: Rate exceeded")
+    rollback = {
+        **create,
+        "RequestType": "Delete",
+        "RequestId": "00000000-0000-0000-0000-00000000ffff",
+        "PhysicalResourceId": CREATE_FAILED_MARKER,
+    }
+    rolled_back = real(framework_dir, "onEvent", rollback)
+    assert rolled_back["invocations"] == []
+
+    # THEN the stack says CREATE_FAILED and rolled back, and no deletion job runs in
+    # Personalize: it must be followed to its end (a tracker execution), or never have been
+    # started by an event whose waiter does not exist yet
+    running = [name for name, state in world.double.jobs.items() if state.status != "FAILED"]
+    assert running == [] or world.executions() == [(job, "RUNNING")], (
+        f"job {job} runs in Personalize ({running}) while CloudFormation was told the Create "
+        f"FAILED ({response['Reason'].splitlines()[0]!r}) and rolled back without calling the "
+        f"handlers; tracker executions: {world.executions()}: no receipt, event or record of "
+        "this irreversible deletion will ever be written"
+    )
+    # AND all that stays is the staged list (no declarer key: only a poll writes one), which
+    # the deletion bucket's lifecycle rule expires (README: "Where copies of a list live")
+    assert world.keys() == [f"staging/{job}/users.csv"]

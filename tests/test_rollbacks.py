@@ -37,6 +37,7 @@ pytestmark = pytest.mark.fast
 
 JOB = expected_job_name(USERS_CSV)
 RENAMED_JOB = expected_job_name(USERS_CSV, request_name="gdpr-2026-11b")
+OTHER_JOB = expected_job_name(OTHER_CSV)
 INVALID = "Input data is not valid"
 FAILED_ADVICE = (
     ". A failed job keeps its name, so deploying the same request adopts it again: fix the "
@@ -114,6 +115,47 @@ def test_rollback_to_a_job_whose_failure_the_failed_update_recorded_succeeds() -
     assert result["PhysicalResourceId"] == JOB
     assert result["Data"] == failed_data("none")
     assert [detail["status"] for detail in world.events.details()] == ["FAILED"]
+
+
+def test_an_update_whose_new_job_failed_fails_again_when_is_complete_is_delivered_again() -> None:
+    """GIVEN a completed request, then an Update to another list whose new job FAILS
+    WHEN isComplete is the first to see the failure (it records it: the event fails), and the
+    same event is delivered to isComplete once more (the framework re-invokes a function whose
+    answer it did not get; the waiter retries a framework task that failed, e.g. its PUT of
+    the FAILED response)
+    THEN the event fails again: the Update's own new job FAILED, nothing was deleted, and
+    CloudFormation must not record the Update as successful (the receipt was written by this
+    very event, not before it began)."""
+    world = fake_world()
+    old = properties()
+    complete(world, cfn_event("Create", old), T0)
+    world.s3.put_source("assets/9a8b7c.csv", OTHER_CSV)
+    new = properties(Source={"Bucket": SOURCE_BUCKET, "Key": "assets/9a8b7c.csv"})
+    world.personalize.fail_next_jobs(INVALID)
+    event = cfn_event("Update", new, physical_id=JOB, old=old)
+    world.clock.now = T0 + 3600
+    update = {**event, **lifecycle.on_event(json.loads(json.dumps(event)), world.services)}
+    assert update["PhysicalResourceId"] == OTHER_JOB
+    # (the waiter's first poll submits the new job: onEvent starts none)
+    assert lifecycle.is_complete(json.loads(json.dumps(update)), world.services) == {
+        "IsComplete": False
+    }
+    world.clock.now += 120  # the new job has ended FAILED
+
+    with pytest.raises(DeletionFailed) as first:
+        lifecycle.is_complete(json.loads(json.dumps(update)), world.services)
+    assert str(first.value).startswith(f"data deletion job {OTHER_JOB} FAILED: {INVALID}")
+    try:
+        again: dict[str, Any] | None = lifecycle.is_complete(
+            json.loads(json.dumps(update)), world.services
+        )
+    except DeletionFailed:
+        again = None
+
+    assert again is None, (
+        "the same Update, delivered again, now succeeds: "
+        f"{again and {k: again['Data'][k] for k in ('JobName', 'Status')}}"
+    )
 
 
 def test_renaming_a_request_whose_job_failed_can_roll_back_when_the_new_job_fails() -> None:

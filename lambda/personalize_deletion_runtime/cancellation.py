@@ -17,19 +17,19 @@ marker, and the submit step looks for it right before it would create the job:
   the marker (``withdraw``), so an execution that still follows the job submits it; an Update
   that returns to a job it left does so only at its hand-off (its failure revives nothing);
 - every resource that leaves a request to be submitted later records itself as a declarer
-  (``declare``: an empty ``staging/<job>/declared-by/<digest of its stack and logical id>``)
-  in ``on_event``, so also while it polls the blocked request, and again at its hand-off to the
-  tracker (idempotent), whether it started the execution or found one following, removing a
-  marker each time. Its key goes when its own event fails without a job (``abandon``,
-  ``undeclare``: unless the event kept the resource's job, which the resource still declares;
-  a return to a job it left is not kept so: the resource it fails back to declares another)
-  and when the job is created, by the deployment or the tracker (``settle``). A Delete first
-  removes its own key, then cancels nothing while another resource is recorded: the resource
-  that queued the request outlives a renamed copy rolled back, a second stack, a failed
-  ``WAIT`` copy; and CloudFormation creates a resource under a new logical id (a renamed
-  construct or request) before it deletes the old one. A Delete that wrote its marker looks
-  once more and removes it if a declarer appeared meanwhile (each side writes, then reads the
-  other's key);
+  (``declare``: an empty ``staging/<job>/declared-by/<digest of its stack and logical id>``) on
+  every poll that finds the request not accepted (the first comes right after ``on_event``, which
+  submits nothing and so declares nothing: a resource whose waiter never starts leaves no key), and
+  again at its hand-off to the tracker (idempotent), whether it started the execution or found one
+  following, removing a marker each time. Its key goes when its own event fails without a job
+  (``abandon``, ``undeclare``: unless the event kept the resource's job, which the resource still
+  declares; a return to a job it left is not kept so: the resource it fails back to declares
+  another) and when the job is created, by the deployment or the tracker (``settle``). A Delete
+  first removes its own key, then cancels nothing while another resource is recorded: the resource
+  that queued the request outlives a renamed copy rolled back, a second stack, a failed ``WAIT``
+  copy; and CloudFormation creates a resource under a new logical id (a renamed construct or
+  request) before it deletes the old one. A Delete that wrote its marker looks once more and removes
+  it if a declarer appeared meanwhile (each side writes, then reads the other's key);
 - once the submit step has the job (created or found), cancellation no longer applies: the
   declarer keys and a marker are deleted (``settle``), as on a cancellation (``forget``).
 
@@ -95,8 +95,8 @@ def declare(
     withdrawing: bool = True,
 ) -> None:
     """Record the event's resource as declaring ``job_name``, then remove a Delete's marker
-    unless not ``withdrawing`` (a return's ``on_event``: its hand-off withdraws it, so a return
-    that fails revives nothing) (idempotent; a fault is logged: a Delete may then cancel the
+    unless not ``withdrawing`` (a return's polls: its hand-off withdraws it, so a return that
+    fails revives nothing) (idempotent; a fault is logged: a Delete may then cancel the
     request, as without a record)."""
     try:
         services.storage.client.put_object(
@@ -187,8 +187,8 @@ def on_delete(
 
 def check(bucket: str, job_name: str, services: Services) -> None:
     """Raise :class:`Cancelled` if a Delete marked ``job_name`` and no resource declares it
-    since (an Update returning to it declares it from its ``on_event`` but withdraws the marker
-    only once it succeeds; while it polls, its key keeps the request). S3 faults propagate: the
+    since (an Update returning to it declares it while it polls but withdraws the marker only
+    once it succeeds; while it polls, its key keeps the request). S3 faults propagate: the
     caller retries rather than submit a request that may be cancelled."""
     marked = services.storage.exists(bucket, marker_key(job_name))
     if marked and not _declarers(bucket, job_name, services):

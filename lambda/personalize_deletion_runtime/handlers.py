@@ -75,12 +75,14 @@ def tracking_timeout_seconds(environment: Mapping[str, str]) -> int:
 
 
 def on_event(event: dict[str, Any], _context: object = None) -> dict[str, Any]:
-    """Provider framework ``onEvent``: Create/Update start or adopt the job; Delete is a no-op."""
+    """Provider framework ``onEvent``: Create/Update validate and stage the list (the first
+    ``isComplete`` submits the job); Delete touches nothing in Personalize."""
     return lifecycle.on_event(event, services())
 
 
 def is_complete(event: dict[str, Any], _context: object = None) -> dict[str, Any]:
-    """Provider framework ``isComplete``: poll the job; finish it, hand it off, or fail."""
+    """Provider framework ``isComplete``: submit or find the job, poll it; finish it, hand it
+    off, or fail."""
     return lifecycle.is_complete(event, services())
 
 

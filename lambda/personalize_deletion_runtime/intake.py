@@ -1,4 +1,9 @@
-"""What ``on_event`` makes of a request's list: validated, staged and submitted, or known by hash.
+"""What ``on_event`` makes of a request's list: validated and staged, or known by hash.
+
+Nothing here creates a job: the first ``is_complete`` poll submits it from the staged list
+(see :mod:`.submission` for why). What this finds is read only: a job that exists already (a
+retried event, an Update that keeps it, a list known by its hash) and the pre-flight's first
+check.
 
 The job name is the list's identity, so it needs the canonical list's SHA-256: read from the
 source (validated on the way, staged for Personalize), or, for a local list that was removed
@@ -39,7 +44,7 @@ from .staging import (
     VersionedBucket,
     scratch_dir,
 )
-from .submission import submit
+from .submission import precheck
 from .user_list import InputValidationError
 
 LOGGER = logging.getLogger(__name__)
@@ -47,8 +52,9 @@ LOGGER = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Intake:
-    """The job a request names, its ARN if Personalize accepted it now (or an Update that kept
-    the job found it), the list's counts."""
+    """The job a request names, its ARN if the job exists already (adopted: a retried event, an
+    Update that kept it, a list known by its hash), the list's counts, and what the pre-flight
+    found running at its first check."""
 
     job_name: str
     job_arn: str | None
@@ -70,8 +76,9 @@ def take(
     old_properties: Mapping[str, Any] | None = None,
     resource: Mapping[str, Any] | None = None,
 ) -> Intake:
-    """Read, validate, stage and submit; ``physical_id`` (and ``old_properties``) are the
-    resource's on an Update, ``resource`` its event (stack and logical id: its index)."""
+    """Read, validate, stage and check (never submit); ``physical_id`` (and
+    ``old_properties``) are the resource's on an Update, ``resource`` its event (stack and
+    logical id: its index)."""
     resource = resource or {}
     proven: str | None = None
     """The job the properties are proven to name, which neither exists nor has its list staged:
@@ -128,20 +135,21 @@ def take(
         if physical_id is not None:  # an Update moves: index the job it leaves, first
             leave(request, resource, replaced, services)
         try:
-            location = services.storage.stage(request, canonical, job_name)
+            services.storage.stage(request, canonical, job_name)
         except VersionedBucket as exc:  # the staged version is deleted; the asset's goes too
             forget_copies(
                 request, job_name, services, summary.get(SOURCE_VERSION), purge_staged=False
             )
             raise _versioned(request, exc) from exc
+        LOGGER.info("list staged: the first poll submits the job", extra={"job_name": job_name})
         try:
-            submission = submit(request, job_name, location, services)
+            checked = precheck(request, job_name, services)
         except JobRequestRejected as exc:
             forget_copies(request, job_name, services, summary.get(SOURCE_VERSION))
             raise DeletionFailed(
                 f"request {request.request_name}: {exc}; no job was started"
             ) from exc
-        return Intake(job_name, submission.job_arn, summary, submission.blockers)
+        return Intake(job_name, checked.job_arn, summary, checked.blockers)
 
 
 def _not_the_list(request: DeletionRequest, job_name: str, sha256: str, kept: bool) -> str:

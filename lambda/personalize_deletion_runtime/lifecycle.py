@@ -15,6 +15,9 @@ How long a deployment waits is the request's completion policy (``Completion`` p
 - ``SUBMIT_ONLY``: succeed as soon as Personalize accepted the job (blocked: as HAND_OFF).
 
 A job that ends within the bound is reported, recorded and announced here (``outcome.finish``).
+``on_event`` stages the list and creates no job; ``is_complete`` submits it (its first call,
+which the framework's waiter makes at once) and retries a blocked submission on every poll
+(see :mod:`.submission` for why).
 
 Safety rules, all enforced here:
 
@@ -84,7 +87,9 @@ NOT_FOUND_GRACE_SECONDS = 300
 
 
 def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
-    """Start (or adopt) the job for Create/Update; acknowledge Delete without touching anything."""
+    """Create/Update: validate and stage the list, find a job that exists, answer the job's
+    name and the ticket; never create a job (see :mod:`.submission`: should the framework
+    fail to start its waiter, nothing would follow it). Delete: touch nothing in Personalize."""
     started = services.clock()  # CloudFormation's time limit runs from its request, not our end
     request_type = event_request_type(event)
     if request_type == "Delete":
@@ -103,13 +108,9 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
     physical_id = event.get("PhysicalResourceId") if update else None
     old_value = event.get("OldResourceProperties") if update else None
     old = old_value if isinstance(old_value, Mapping) else None
+    # Staged, never submitted: the first poll does (``_poll``), once the waiter exists, and
+    # declares the request while it is not accepted (``_Poll.not_accepted``).
     intake = take(request, physical_id, services, old, event)
-    if intake.job_arn is None:  # submitted later: declared now, a Delete's marker withdrawn
-        # (a return's only at its hand-off: its failure must revive no cancelled request)
-        withdrawing = not intake.returned
-        cancellation.declare(
-            request.bucket, intake.job_name, event, services, withdrawing=withdrawing
-        )
     ticket = JobTicket(
         job_name=intake.job_name,
         job_arn=intake.job_arn,
@@ -163,9 +164,12 @@ def _poll(poll: _Poll) -> dict[str, Any]:
             return poll.running(job_arn, SUBMITTED, unconfirmed=str(exc))
         raise DeletionFailed(f"request {request.request_name}: {exc}") from exc
     except JobRequestRejected as exc:
-        if not job_arn:  # refused for good: no job will ever read the staged list
-            poll.forget_unread_copies()
-        raise DeletionFailed(f"request {request.request_name}: {exc}") from exc
+        if job_arn:
+            raise DeletionFailed(f"request {request.request_name}: {exc}") from exc
+        poll.forget_unread_copies()  # refused for good: no job will ever read the staged list
+        # (a job this event would have started: none was; a kept one may exist from before)
+        started_none = "" if ticket.kept else "; no job was started"
+        raise DeletionFailed(f"request {request.request_name}: {exc}{started_none}") from exc
     LOGGER.info("job status", extra={"job_name": ticket.job_name, "status": state.status})
     if state.terminal:
         return poll.ended(state)
@@ -250,7 +254,9 @@ class _Poll:
         )
 
     def _failure_known(self) -> bool:
-        """See :func:`.outcome.failure_recorded` (the resource's own job: its physical id)."""
+        """See :func:`.outcome.failure_recorded` (the resource's own job: its physical id;
+        recorded before this event's ``on_event`` began, so that the same event delivered
+        again after it recorded the failure fails again)."""
         return failure_recorded(
             self.request.bucket,
             self.job_name,
@@ -258,6 +264,7 @@ class _Poll:
             self.ticket.kept,
             self.services,
             update=self.event.get("RequestType") == "Update",
+            since=self.ticket.started_at,
         )
 
     def running(self, job_arn: str, status: str, unconfirmed: str | None = None) -> dict[str, Any]:
@@ -270,8 +277,21 @@ class _Poll:
         raise DeletionFailed(self._wait_expired(job_arn, status, unconfirmed))
 
     def not_accepted(self, blocked_by: str) -> dict[str, Any]:
-        """Personalize has not accepted the job yet (limits, the dataset group in use, faults)."""
+        """Personalize has not accepted the job yet (limits, the dataset group in use, faults).
+
+        While it polls, the resource declares the request (:func:`.cancellation.declare`, on
+        every such poll: idempotent), so that another resource's Delete cancels nothing it
+        still waits for; a return withdraws no Delete's marker before its hand-off (its
+        failure must revive no cancelled request). Declared here, not in ``on_event``: a
+        resource whose waiter never starts polls nothing, and leaves no key behind."""
         if not self.at_limit:
+            cancellation.declare(
+                self.request.bucket,
+                self.job_name,
+                self.event,
+                self.services,
+                withdrawing=not self.ticket.returned,
+            )
             return {"IsComplete": False}
         if self.request.completion != WAIT:
             execution = self._hand_off(None, QUEUED, blocked_by)

@@ -44,6 +44,9 @@ LOGGER = logging.getLogger(__name__)
 RECEIPT_VERSION = 2
 DEPLOYMENT = "deployment"
 TRACKER = "tracker"
+CLOCK_SKEW_SECONDS = 1
+"""How far apart two Lambda invocations' clocks may be taken to be (they are synchronized to
+well within this): the margin :func:`recorded_before` allows."""
 
 
 @dataclass(frozen=True)
@@ -138,28 +141,61 @@ def finish(record: JobRecord, state: JobState, services: Services) -> dict[str, 
 
 
 def failure_recorded(
-    bucket: str, job_name: str, origin: Origin, own: bool, services: Services, *, update: bool
+    bucket: str,
+    job_name: str,
+    origin: Origin,
+    own: bool,
+    services: Services,
+    *,
+    update: bool,
+    since: float,
 ) -> bool:
-    """Whether a FAILED job's end was recorded before (its receipt exists, FAILED) for this
-    resource: ``own`` (the job is the resource's physical id: an Update that kept it, a
-    rollback to it), or, for an ``update`` only, the receipt names the same stack and logical
-    id (a rollback to the job a successful rename replaced). The failure was announced then
-    (event, ``JobsFailed``) and the resource succeeded with the job; failing an event for it
-    again would leave the stack ``UPDATE_ROLLBACK_FAILED``. A failure first seen now, recorded
-    for another resource, or met by a Create (the request removed and added back under the
-    same logical id: its user must not believe the deletion ran) is not known (the event
-    fails). A receipt that cannot be read: not known."""
+    """Whether a FAILED job's end was recorded before the event began (its receipt exists,
+    FAILED, ``recordedAt`` before ``since``: see :func:`recorded_before`) for this resource:
+    ``own`` (the job is the resource's physical id: an Update that kept it, a rollback to it),
+    or, for an ``update`` only, the receipt names the same stack and logical id (a rollback to
+    the job a successful rename replaced). The failure was announced then (event,
+    ``JobsFailed``) and the resource stood with the job (or the event that recorded it failed);
+    failing an event for it again would leave the stack ``UPDATE_ROLLBACK_FAILED``. A failure
+    first seen now, or recorded since the event began (by this very event, whose answer the
+    framework did not get and asks for again, or by a tracker meanwhile: this event is the
+    first deployment to see it), recorded for another resource, or met by a Create (the request
+    removed and added back under the same logical id: its user must not believe the deletion
+    ran) is not known (the event fails). A receipt that cannot be read: not known."""
     try:
         receipt = services.storage.read_json(bucket, receipt_key(job_name))
     except (ClientError, BotoCoreError, ValueError):
         return False
     if receipt is None or receipt.get("status") != "FAILED":
         return False
+    if not recorded_before(receipt, since):
+        return False
     return own or (
         update
         and receipt.get("stackId") == origin.stack_id
         and receipt.get("logicalResourceId") == origin.logical_resource_id
     )
+
+
+def recorded_before(receipt: dict[str, Any], since: float) -> bool:
+    """Whether ``receipt`` was written before ``since`` (the event's ``on_event`` began, by its
+    clock: the ticket's ``startedAt``).
+
+    ``recordedAt`` is whole seconds, cut (not rounded) by the writer's clock (another Lambda
+    invocation, or the tracker's), so it counts as before only if the whole second it names,
+    plus :data:`CLOCK_SKEW_SECONDS` for the two clocks, ended before ``since``: a receipt this
+    event wrote (after its ``on_event``, and after its job was seen FAILED) never passes, and a
+    rollback, which begins after the failed event was answered, passes once that margin has
+    gone by (should it come sooner, it fails saying the job FAILED, and CloudFormation's
+    continue-update-rollback succeeds). A receipt without a readable ``recordedAt``: not
+    before (the event fails rather than report a failure it cannot place in time as known).
+    """
+    value = receipt.get("recordedAt")
+    try:
+        recorded = parse_iso(value) if isinstance(value, str) else None
+    except ValueError:
+        recorded = None
+    return recorded is not None and recorded + 1 + CLOCK_SKEW_SECONDS <= since
 
 
 def give_up(

@@ -1,8 +1,13 @@
 """Asking Personalize for the job of a request: create it, or find the one that exists.
 
-Shared by ``on_event`` (first attempt), ``is_complete`` (later polls while blocked) and the
-tracker's submit step (a request queued past the deployment), so every path composes the same
-call and treats its outcomes alike.
+Shared by ``is_complete`` (its first poll submits, later polls retry a blocked request) and
+the tracker's submit step (a request queued past the deployment), so every path composes the
+same call and treats its outcomes alike. ``on_event`` never creates a job: the Provider
+framework starts its waiter only after ``on_event`` answers, and should that start fail, the
+framework fails the event itself (a Create under its own marker id, whose rollback Delete
+never reaches the handlers), so a job created there would run with no poll, no tracker and no
+receipt. It only looks (:func:`precheck`): the pre-flight's first check, and a job a retried
+event finds running.
 """
 
 from __future__ import annotations
@@ -31,25 +36,11 @@ def submit(
     """Create (or adopt) the job reading ``location``, and log the outcome without ids.
 
     With the request's pre-flight on, nothing is submitted while an import, training or batch
-    job uses the dataset group: the request is blocked by them, by name.
+    job uses the dataset group: the request is blocked by them, by name (:func:`precheck`).
     """
-    if request.preflight:
-        try:
-            busy = preflight.running(request.dataset_group_arn, services.models)
-            # A retried Create whose job already runs: that job was submitted before these
-            # started; adopt it, never report it as blocked by them.
-            existing = services.jobs.lookup(request.dataset_group_arn, job_name) if busy else None
-        except TransientFault as exc:
-            return JobSubmission(None, blocked_by=f"pre-flight check: {exc}")
-        if existing is not None:
-            return JobSubmission(existing, adopted=True)
-        if busy:
-            LOGGER.warning("pre-flight: the dataset group is in use", extra={"job_name": job_name})
-            return JobSubmission(
-                None,
-                blocked_by=preflight.describe(busy),
-                blockers=tuple(activity.to_json() for activity in busy[: preflight.MAX_RECORDED]),
-            )
+    checked = precheck(request, job_name, services)
+    if checked.job_arn is not None or checked.blocked_by is not None:
+        return checked
     if cancellable:  # last thing before the create: a Delete may have come meanwhile
         try:
             cancellation.check(request.bucket, job_name, services)
@@ -76,13 +67,38 @@ def submit(
     return submission
 
 
+def precheck(request: DeletionRequest, job_name: str, services: Services) -> JobSubmission:
+    """What stands before a create, read only: with the pre-flight on, what uses the dataset
+    group (the request is blocked by it), or the job a retried event started before those
+    began (adopted, never reported as blocked by them); ``JobSubmission(None)`` when nothing
+    does, or the pre-flight is off. A pre-flight that cannot get an answer blocks for now."""
+    if not request.preflight:
+        return JobSubmission(None)
+    try:
+        busy = preflight.running(request.dataset_group_arn, services.models)
+        existing = services.jobs.lookup(request.dataset_group_arn, job_name) if busy else None
+    except TransientFault as exc:
+        return JobSubmission(None, blocked_by=f"pre-flight check: {exc}")
+    if existing is not None:
+        return JobSubmission(existing, adopted=True)
+    if not busy:
+        return JobSubmission(None)
+    LOGGER.warning("pre-flight: the dataset group is in use", extra={"job_name": job_name})
+    return JobSubmission(
+        None,
+        blocked_by=preflight.describe(busy),
+        blockers=tuple(activity.to_json() for activity in busy[: preflight.MAX_RECORDED]),
+    )
+
+
 def resubmit(
     request: DeletionRequest, job_name: str, services: Services, *, cancellable: bool = False
 ) -> JobSubmission:
-    """Find or (re)submit the job when no earlier step got its ARN.
+    """Find or submit the job when no earlier step got its ARN.
 
-    That happens when the create was blocked (limits, the dataset group in use), or when an
-    Update kept the job identity (the job exists, or its list was staged again).
+    That is every ``is_complete`` of a request whose ``on_event`` found no job (a new list: its
+    first poll creates the job), a create that was blocked (limits, the dataset group in use),
+    and an Update that kept the job identity (the job exists, or its list was staged again).
 
     Callers repeat this on every poll, so once one attempt has started the job every later one
     lands here too: look the job up first, so a running job is followed with reads only and a
