@@ -1,0 +1,294 @@
+"""Review: evidence (receipts, events, models receipts) that contradicts what happened.
+
+Each test below states a promise of the README ("After `cdk deploy`", "Models forget too") and
+plays the path that breaks it. Same set-up as ``test_retraining.py`` / ``test_tracker.py``: the
+tracker definition runs in the local interpreter on the simulated clock, Personalize is the
+double, S3, Step Functions and EventBridge are moto's server.
+"""
+
+from __future__ import annotations
+
+import lifecycle_support as support
+import pytest
+from lifecycle_support import (
+    GROUP,
+    STAGING_BUCKET,
+    T0,
+    TRACKER_ARN,
+    USERS_CSV,
+    World,
+    cfn_event,
+    expected_job_name,
+    job_event_rule,
+    play,
+    properties,
+)
+from personalize_deletion_runtime import tracker_steps
+from personalize_deletion_runtime.notifications import EVENT_SOURCE, MODELS_DETAIL_TYPE
+from personalize_deletion_runtime.request_rules import follow_up_job_name
+from tracker_runs import run_execution
+
+pytestmark = pytest.mark.wire
+
+moto_endpoint = support.moto_endpoint
+no_backoff = support.no_backoff
+world = support.world
+
+JOB = expected_job_name(USERS_CSV)
+EXECUTION = f"{TRACKER_ARN.replace(':stateMachine:', ':execution:')}:{JOB}"
+MODELS_RECEIPT = f"receipts/{JOB}.models.json"
+INTERVAL = 600
+
+
+def models_events(world: World):
+    return job_event_rule(
+        world, "models", {"source": [EVENT_SOURCE], "detail-type": [MODELS_DETAIL_TYPE]}
+    )
+
+
+def test_models_receipt_is_not_effective_when_an_import_ran_during_the_deletion(
+    world: World,
+) -> None:
+    """GIVEN a request that retrains every solution (no follow-up job), a long job handed to the
+    tracker, and a bulk import into the dataset group that starts while the job runs (the
+    guide's "we can't guarantee that the users' data will be deleted" case)
+    WHEN the tracker records the job and retrains
+    THEN the deletion receipt warns that the deletion is not guaranteed, so the models receipt
+    must not claim ``effectiveInModels`` (the README's own rule for the same situation after a
+    FAILED follow-up: "data imported or trained while it ran may still hold them ...
+    effectiveInModels false"), and it names the limit in its ``caveat``."""
+    world.double.run_seconds = 5000
+    dataset = world.double.add_dataset(GROUP)
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(home, "home-pinned")
+    drain = models_events(world)
+    world.advance(10)
+    outcome = play(cfn_event("Create", properties(Retrain="ALL")), world, step=100)
+    assert outcome.data["TrackedBy"] == EXECUTION
+    world.advance(400)
+    world.double.start_job("dataset-import-job", dataset, "late-import", 600)
+
+    result = world.run_tracker(JOB)
+
+    assert result.status == "SUCCEEDED"
+    deletion = world.receipt(JOB)
+    assert deletion["status"] == "COMPLETED"
+    assert [s["kind"] for s in deletion["interference"]["started"]] == ["dataset import job"]
+    models = world.receipt(f"{JOB}.models")
+    [event] = [message["detail"] for message in drain()]
+    assert (models["effectiveInModels"], event["effectiveInModels"]) == (False, False)
+    assert models["caveat"] is not None
+
+
+def test_models_receipt_is_not_effective_when_whether_anything_ran_during_the_deletion_is_unknown(
+    world: World,
+) -> None:
+    """GIVEN a request that retrains every solution, a long job handed to the tracker, and a
+    refused listing when the tracker checks what ran during the job (its receipt then says
+    ``interference.checked: false`` and its event warns "whether an import or training ran
+    during the job is unknown")
+    WHEN the tracker records the job and retrains
+    THEN the models receipt does not claim ``effectiveInModels``: the deletion's own record
+    says it cannot tell whether the guide's "not guaranteed" case happened."""
+    world.double.run_seconds = 5000
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(home, "home-pinned")
+    drain = models_events(world)
+    world.advance(10)
+    outcome = play(cfn_event("Create", properties(Retrain="ALL")), world, step=100)
+    assert outcome.data["TrackedBy"] == EXECUTION
+
+    def step(event):
+        if event["step"] == "finish":
+            world.double.inject("ListDatasets", "AccessDeniedException")
+        return tracker_steps.run(event, world.services)
+
+    result = run_execution(world, JOB, world.tracker_input(JOB), functions_step=step)
+
+    assert result.status == "SUCCEEDED"
+    deletion = world.receipt(JOB)
+    assert (deletion["status"], deletion["interference"]["checked"]) == ("COMPLETED", False)
+    models = world.receipt(f"{JOB}.models")
+    [event] = [message["detail"] for message in drain()]
+    assert (models["effectiveInModels"], event["effectiveInModels"]) == (False, False)
+
+
+def test_a_follow_up_jobs_receipt_says_what_its_own_pre_flight_found_and_held_back(
+    world: World,
+) -> None:
+    """GIVEN a request that asks for a follow-up job, a long job handed off at +610 s, and a
+    training that starts at +1010 s (during the job) and runs until +11010 s
+    WHEN the tracker records the first job, queues the follow-up job, and the follow-up's
+    pre-flight finds the training still running, holding it back until +11210 s
+    THEN the follow-up's receipt says what its pre-flight found at its first check (the
+    training, by ARN) and how long it held the follow-up back (from when it was queued, at the
+    first job's end), as the README promises for every receipt's ``preflight``."""
+    world.double.run_seconds = 5000
+    solution, _ = world.double.add_solution(GROUP, "home-page")
+    world.advance(10)
+    play(cfn_event("Create", properties(FollowUp="true")), world, step=100)
+    world.advance(400)
+    training = world.double.start_training(solution, 10_000)
+    follow_up = follow_up_job_name(JOB)
+
+    assert world.run_tracker(JOB).status == "SUCCEEDED"
+
+    first = world.receipt(JOB)
+    assert first["followUp"] == follow_up
+    queued_at = world.double.jobs[JOB].last_updated_date_time  # when the first job ended
+    created = world.double.jobs[follow_up].creation_date_time
+    assert created == T0 + 1010 + 17 * INTERVAL
+    second = world.receipt(follow_up)
+    preflight = second["preflight"]
+    # it was queued when the first job ended (+5020 s) at the earliest: held back 6190 s at most
+    assert round(created - queued_at) == 6190
+    assert (
+        [blocker["arn"] for blocker in preflight["blockersAtFirstCheck"]],
+        preflight["heldBackSeconds"] <= 6190,
+    ) == ([training], True), preflight
+
+
+def test_a_stuck_job_recorded_by_the_advised_tag_update_keeps_its_pre_flight_facts(
+    world: World,
+) -> None:
+    """GIVEN a request whose pre-flight found a training running at its first check, which held
+    the job back about 300 s; the job (40 h) is handed off and the tracker reports it STUCK
+    WHEN, as the STUCK cause advises, a tag of the request changes and the Update records the
+    job's end
+    THEN the receipt's ``preflight`` still says what the first check found and how long it held
+    the job back (the tracker's input, which the Update reads for the job's list, holds both):
+    not ``blockersAtFirstCheck: []`` and ``heldBackSeconds: 0``."""
+    world.double.run_seconds = 40 * 3600
+    solution, _ = world.double.add_solution(GROUP, "home-page")
+    world.advance(10)
+    training = world.double.start_training(solution, 290)
+    created = play(cfn_event("Create", properties()), world, step=20)
+    assert created.data["TrackedBy"] == EXECUTION
+    handed = world.tracker_input(JOB)["tracking"]
+    assert [b["arn"] for b in handed["blockers"]] == [training]
+    stuck = world.run_tracker(JOB)
+    assert (stuck.status, stuck.error) == ("FAILED", "DeletionJobStuck")
+    world.advance(5 * 3600)  # the job has ended by now
+
+    update = cfn_event(
+        "Update", properties(Tags={"ticket": "PRIV-2"}), physical_id=JOB, old=properties()
+    )
+    assert play(update, world).data["Status"] == "COMPLETED"
+
+    receipt = world.receipt(JOB)
+    held = round(world.double.jobs[JOB].creation_date_time - (T0 + 10))
+    assert 290 <= held <= 400
+    assert receipt["preflight"] == {
+        "checked": True,
+        "blockersAtFirstCheck": handed["blockers"],
+        "heldBackSeconds": held,
+    }
+
+
+def test_a_listing_refused_after_campaigns_were_moved_still_leaves_the_promised_models_receipt(
+    world: World,
+) -> None:
+    """GIVEN a request that retrains a list of one solution (served by a pinned campaign) in a
+    group that has another solution served by a campaign, completed inside the deployment
+    AND, once the first retraining round has started the training, Personalize refuses
+    ListCampaigns for good (AccessDeniedException: an SCP, a permission boundary)
+    WHEN the tracker trains the listed solution, moves its campaign to the new version, and
+    then reads the unlisted solution's campaigns (``unlistedServing``)
+    THEN what was done is still recorded: the deletion receipt's ``retraining.receiptUri``
+    promises ``receipts/<job>.models.json``, and "a call Personalize refuses for good" is
+    recorded (``REFUSED``), never lost with the models already changed."""
+    listed, _ = world.double.add_solution(GROUP, "home-page")
+    pinned = world.double.add_campaign(listed, "home-pinned")
+    unlisted, _ = world.double.add_solution(GROUP, "similar-items")
+    world.double.add_campaign(unlisted, "similar-pinned")
+    drain = models_events(world)
+    world.advance(10)
+    outcome = play(
+        cfn_event("Create", properties(Retrain="LIST", RetrainSolutions=[listed])), world
+    )
+    assert outcome.data["TrackedBy"] == EXECUTION
+    promised = world.receipt(JOB)["retraining"]["receiptUri"]
+    assert promised == f"s3://{STAGING_BUCKET}/{MODELS_RECEIPT}"
+    rounds = []
+
+    def step(event):
+        after = tracker_steps.run(event, world.services)
+        if event["step"] == "retrain" and "retrain" not in rounds:
+            world.double.inject("ListCampaigns", "AccessDeniedException", times=1000)
+        rounds.append(event["step"])
+        return after
+
+    result = run_execution(world, JOB, world.tracker_input(JOB), functions_step=step)
+
+    [update] = world.double.calls_for("UpdateCampaign")  # the model served did change
+    assert update.body["campaignArn"] == pinned
+    assert (result.status, world.keys(prefix=MODELS_RECEIPT)) == ("SUCCEEDED", [MODELS_RECEIPT]), (
+        result.error,
+        result.cause,
+    )
+    assert [e["detail"]["status"] for e in drain()] == ["RETRAINING_FAILED"]
+
+
+def test_a_failed_campaign_update_is_not_recorded_as_updated(world: World) -> None:
+    """GIVEN a solution served by a pinned campaign whose next update fails (the campaign keeps
+    serving the model trained before the deletion)
+    WHEN a request that retrains is deployed and tracked
+    THEN the models receipt does not say it was updated: the README promises "each campaign
+    and what was done"; an auditor must not read "updated to the new version" for a campaign
+    that still serves the old model."""
+    home, home_v1 = world.double.add_solution(GROUP, "home-page")
+    pinned = world.double.add_campaign(home, "home-pinned")
+    world.double.fail_next_campaign_updates("Insufficient capacity for the campaign")
+    world.advance(10)
+    assert play(cfn_event("Create", properties(Retrain="ALL")), world).reason is None
+
+    assert world.run_tracker(JOB).status == "SUCCEEDED"
+
+    assert world.double.campaigns[pinned].solution_version_arn == home_v1  # still the old model
+    receipt = world.receipt(f"{JOB}.models")
+    assert (receipt["outcome"], receipt["effectiveInModels"]) == ("RETRAINING_FAILED", False)
+    [solution] = receipt["solutions"]
+    [campaign] = solution["campaigns"]
+    assert campaign["status"] == "CREATE FAILED"
+    assert "updated to the new version" not in campaign["action"], campaign
+
+
+def test_retraining_after_one_job_does_not_train_while_another_deletion_job_of_the_group_runs(
+    world: World,
+) -> None:
+    """GIVEN two requests of the stack on the same dataset group: B's job is long (5000 s,
+    handed to the tracker), A's ends inside its deployment and A asks for retraining
+    WHEN A's tracker retrains and B's tracker records B's end
+    THEN A's retraining has not started a training while B's deletion job ran: the guide (and
+    the product's own NOT_RETRAINED cause: "training while a deletion job may still run or
+    start is what the Personalize guide advises against") says a training during a deletion
+    job voids its guarantee, so B's receipt must not list A's retraining as interference."""
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(home, "home-pinned")
+    world.put_source("assets/other.csv", support.OTHER_CSV)
+    other_job = expected_job_name(support.OTHER_CSV, request_name="other-ticket")
+    world.double.run_seconds = 5000
+    world.advance(10)
+    other = cfn_event(
+        "Create",
+        properties(
+            RequestName="other-ticket",
+            Source={"Bucket": support.SOURCE_BUCKET, "Key": "assets/other.csv"},
+        ),
+    )
+    other["LogicalResourceId"] = "OtherDeletionJob0A1B2C3D"
+    assert play(other, world, step=100).data["Status"] == "IN_PROGRESS"
+    world.double.run_seconds = 50
+    outcome = play(cfn_event("Create", properties(Retrain="ALL")), world)
+    assert (outcome.data["Status"], outcome.data["TrackedBy"]) == ("COMPLETED", EXECUTION)
+
+    assert world.run_tracker(JOB).status == "SUCCEEDED"
+    assert world.run_tracker(other_job).status == "SUCCEEDED"
+
+    assert world.receipt(f"{JOB}.models")["outcome"] == "RETRAINED"
+    [retrained_for_a] = [
+        arn for arn, version in world.double.solution_versions.items() if version.name == JOB
+    ]
+    b = world.receipt(other_job)
+    assert [s["arn"] for s in b["interference"]["started"]] in ([], [retrained_for_a])
+    assert (b["status"], b["interference"]) == ("COMPLETED", {"checked": True, "started": []})
