@@ -327,6 +327,35 @@ def test_a_refused_campaign_update_is_recorded_and_the_others_are_updated(world:
     )
 
 
+def test_a_failed_campaign_update_is_not_recorded_as_updated(world: World) -> None:
+    """GIVEN a solution served by a pinned campaign whose next update fails (the campaign keeps
+    serving the model trained before the deletion)
+    WHEN a request that retrains is deployed and tracked
+    THEN the models receipt does not say it was updated: the README promises "each campaign
+    and what was done"; an auditor must not read "updated to the new version" for a campaign
+    that still serves the old model."""
+    home, home_v1 = world.double.add_solution(GROUP, "home-page")
+    pinned = world.double.add_campaign(home, "home-pinned")
+    world.double.fail_next_campaign_updates("Insufficient capacity for the campaign")
+    world.advance(10)
+    assert play(cfn_event("Create", properties(Retrain="ALL")), world).reason is None
+
+    assert world.run_tracker(JOB).status == "SUCCEEDED"
+
+    assert world.double.campaigns[pinned].solution_version_arn == home_v1  # still the old model
+    receipt = world.receipt(f"{JOB}.models")
+    assert (receipt["outcome"], receipt["effectiveInModels"]) == ("RETRAINING_FAILED", False)
+    [solution] = receipt["solutions"]
+    [campaign] = solution["campaigns"]
+    assert campaign["status"] == "CREATE FAILED"
+    assert "updated to the new version" not in campaign["action"], campaign
+    # AND the action says why, and what the campaign still serves
+    assert campaign["action"] == (
+        "not updated: its update to the new version failed (Insufficient capacity for the "
+        f"campaign); it still serves {home_v1}"
+    )
+
+
 def test_the_limit_of_concurrent_trainings_makes_retraining_wait_not_fail(world: World) -> None:
     """GIVEN a served solution, and a request that retrains
     WHEN CreateSolutionVersion answers LimitExceededException 30 times: more than botocore's

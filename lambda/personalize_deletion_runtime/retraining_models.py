@@ -44,6 +44,7 @@ CAMPAIGN_ENDED = (ACTIVE, FOLLOWS_LATEST, LEFT, NOT_UPDATED, SERVES_NEWER, *CAMP
 SERVES_RETRAINED = (ACTIVE, FOLLOWS_LATEST, SERVES_NEWER)
 """Campaign states in which it serves a model trained after the deletion."""
 LATEST = "/$LATEST"
+BEING_UPDATED = "being updated to the new version"
 
 
 def planned(solution_arn: str, models: Any) -> dict[str, Any]:
@@ -193,8 +194,7 @@ def _point(
     update = described.get("latestCampaignUpdate") or {}
     serving = described.get("solutionVersionArn") or ""
     if update.get("solutionVersionArn") == version_arn or (serving == version_arn and not update):
-        campaign.update(action="updated to the new version", status=update.get("status", ACTIVE))
-        return campaign
+        return _update_to(campaign, update, serving)
     if update.get("status") in ACTIVE_STATUSES:
         campaign.update(action="waiting for an earlier update", status="WAITING")
         return campaign
@@ -205,7 +205,25 @@ def _point(
         )
         return campaign
     if models.point_campaign(campaign["campaignArn"], version_arn):
-        campaign.update(action="updated to the new version", status="CREATE PENDING")
+        campaign.update(action=BEING_UPDATED, status="CREATE PENDING")
+    return campaign
+
+
+def _update_to(campaign: dict[str, Any], update: dict[str, Any], serving: str) -> dict[str, Any]:
+    """The campaign's update to the new version as its status says it went: the action text
+    never says more than the status (an auditor reads "updated" as "serves the new model")."""
+    status = update.get("status", ACTIVE)
+    if status == ACTIVE:
+        action = "updated to the new version"
+    elif status == FAILED:
+        reason = update.get("failureReason") or "Personalize gave no reason"
+        action = (
+            f"not updated: its update to the new version failed ({reason}); it still serves "
+            f"{serving or 'the version it served before'}"
+        )
+    else:
+        action = BEING_UPDATED
+    campaign.update(action=action, status=status)
     return campaign
 
 
