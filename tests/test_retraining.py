@@ -29,9 +29,11 @@ from lifecycle_support import (
     play,
     properties,
 )
+from personalize_deletion_runtime import tracker_steps
 from personalize_deletion_runtime.notifications import EVENT_SOURCE, MODELS_DETAIL_TYPE
 from personalize_deletion_runtime.request_rules import follow_up_job_name
 from personalize_deletion_runtime.state import iso
+from tracker_runs import run_execution
 
 pytestmark = pytest.mark.wire
 
@@ -58,7 +60,11 @@ def models_events(world: World):
 
 
 def retrained(world: World, **props: str):
-    """Create a request that completes within the deployment (60 s) and asks for retraining."""
+    """Create a request that completes within the deployment (60 s) and asks for retraining.
+
+    10 s pass first: the GIVEN's models were trained before the job, and a version created in
+    the job's first second would be its receipt's interference (which limits the retraining)."""
+    world.advance(10)
     outcome = play(cfn_event("Create", properties(**props)), world)
     assert outcome.reason is None
     return outcome
@@ -106,6 +112,91 @@ def test_a_training_started_during_the_job_is_reported_as_the_guides_not_guarant
         "they have ended (see the receipt)"
     )
     assert_no_user_ids(caplog, receipt, event)
+
+
+def test_models_receipt_is_not_effective_when_an_import_ran_during_the_deletion(
+    world: World,
+) -> None:
+    """GIVEN a request that retrains every solution (no follow-up job), a long job handed to the
+    tracker, and a bulk import into the dataset group that starts while the job runs (the
+    guide's "we can't guarantee that the users' data will be deleted" case)
+    WHEN the tracker records the job and retrains
+    THEN the deletion receipt warns that the deletion is not guaranteed, so the models receipt
+    must not claim ``effectiveInModels`` (the README's own rule for the same situation after a
+    FAILED follow-up: "data imported or trained while it ran may still hold them ...
+    effectiveInModels false"), and it names the limit in its ``caveat``."""
+    world.double.run_seconds = 5000
+    dataset = world.double.add_dataset(GROUP)
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(home, "home-pinned")
+    drain = models_events(world)
+    world.advance(10)
+    outcome = play(cfn_event("Create", properties(Retrain="ALL")), world, step=100)
+    assert outcome.data["TrackedBy"] == EXECUTION
+    world.advance(400)
+    world.double.start_job("dataset-import-job", dataset, "late-import", 600)
+
+    result = world.run_tracker(JOB)
+
+    assert result.status == "SUCCEEDED"
+    deletion = world.receipt(JOB)
+    assert deletion["status"] == "COMPLETED"
+    assert [s["kind"] for s in deletion["interference"]["started"]] == ["dataset import job"]
+    models = world.receipt(f"{JOB}.models")
+    [event] = [message["detail"] for message in drain()]
+    assert (models["effectiveInModels"], event["effectiveInModels"]) == (False, False)
+    assert models["caveat"] is not None
+    # AND the caveat (also the event's) says what the deletion receipt found and what it means
+    assert event["caveat"] == models["caveat"]
+    assert models["caveat"] == (
+        f"the receipt of job {JOB} records 1 import(s) or training(s) that started while the "
+        "job ran (its interference): Personalize does not guarantee the users are deleted, and "
+        "a retrained model may reflect users they brought back; run another deletion job once "
+        "they have ended, then retrain"
+    )
+    assert models["outcome"] == "RETRAINED"  # the training itself went well
+
+
+def test_models_receipt_is_not_effective_when_whether_anything_ran_during_the_deletion_is_unknown(
+    world: World,
+) -> None:
+    """GIVEN a request that retrains every solution, a long job handed to the tracker, and a
+    refused listing when the tracker checks what ran during the job (its receipt then says
+    ``interference.checked: false`` and its event warns "whether an import or training ran
+    during the job is unknown")
+    WHEN the tracker records the job and retrains
+    THEN the models receipt does not claim ``effectiveInModels``: the deletion's own record
+    says it cannot tell whether the guide's "not guaranteed" case happened."""
+    world.double.run_seconds = 5000
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(home, "home-pinned")
+    drain = models_events(world)
+    world.advance(10)
+    outcome = play(cfn_event("Create", properties(Retrain="ALL")), world, step=100)
+    assert outcome.data["TrackedBy"] == EXECUTION
+
+    def step(event):
+        if event["step"] == "finish":
+            world.double.inject("ListDatasets", "AccessDeniedException")
+        return tracker_steps.run(event, world.services)
+
+    result = run_execution(world, JOB, world.tracker_input(JOB), functions_step=step)
+
+    assert result.status == "SUCCEEDED"
+    deletion = world.receipt(JOB)
+    assert (deletion["status"], deletion["interference"]["checked"]) == ("COMPLETED", False)
+    models = world.receipt(f"{JOB}.models")
+    [event] = [message["detail"] for message in drain()]
+    assert (models["effectiveInModels"], event["effectiveInModels"]) == (False, False)
+    # AND the caveat says the deletion receipt could not tell, and why
+    assert models["caveat"] == (
+        f"whether an import or training ran while job {JOB} ran is unknown (its receipt's "
+        "interference was not checked: ListDatasets failed with AccessDeniedException: "
+        "Injected AccessDeniedException): if one did, Personalize does not guarantee the "
+        "deletion, and a retrained model may reflect users it brought back; check the dataset "
+        "group's imports and trainings of that time, and if any ran, run another deletion job "
+        "and retrain once they have ended"
+    )
 
 
 # ------------------------------------------------------------------------------ retraining

@@ -50,6 +50,9 @@ def models_events(world: World):
 
 
 def retrained(world: World, **props: object) -> None:
+    """A request that completes inside the deployment, 10 s after the GIVEN's models were
+    trained (one created in the job's first second would be its receipt's interference)."""
+    world.advance(10)
     assert play(cfn_event("Create", properties(**props)), world).reason is None
 
 

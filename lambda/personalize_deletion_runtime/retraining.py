@@ -21,6 +21,7 @@ and the event are written by :mod:`.retraining_record`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from .layout import models_receipt_key, models_receipt_uri
@@ -64,6 +65,36 @@ def start(
         "deletedAt": deleted_at or iso(now),
         "caveat": caveat,
     }
+
+
+def interference_caveat(job_name: str, interference: Mapping[str, Any] | None) -> str | None:
+    """What the deletion receipt's ``interference`` says that the models receipt must carry.
+
+    An import or training that ran during the job is the guide's "we can't guarantee that the
+    users' data will be deleted" case: the retraining then reads datasets it may have brought
+    the users back into, so a retrained model may reflect them. A check that could not be made
+    leaves that open. Either way the models receipt says so (``caveat``) and is never
+    ``effectiveInModels``. ``None`` (no pre-flight: nothing was checked, nothing claimed) and
+    a check that found nothing add no caveat."""
+    if not interference:
+        return None
+    if not interference.get("checked"):
+        return (
+            f"whether an import or training ran while job {job_name} ran is unknown (its "
+            f"receipt's interference was not checked: {interference.get('why')}): if one did, "
+            "Personalize does not guarantee the deletion, and a retrained model may reflect "
+            "users it brought back; check the dataset group's imports and trainings of that "
+            "time, and if any ran, run another deletion job and retrain once they have ended"
+        )
+    started = interference.get("started") or []
+    if not started:
+        return None
+    return (
+        f"the receipt of job {job_name} records {len(started)} import(s) or training(s) that "
+        "started while the job ran (its interference): Personalize does not guarantee the "
+        "users are deleted, and a retrained model may reflect users they brought back; run "
+        "another deletion job once they have ended, then retrain"
+    )
 
 
 def plan(request: DeletionRequest, now: float, timeout_seconds: int) -> dict[str, Any]:
