@@ -12,7 +12,6 @@ import lifecycle_support as support
 import pytest
 from lifecycle_support import (
     GROUP,
-    STAGING_BUCKET,
     T0,
     TRACKER_ARN,
     USERS_CSV,
@@ -23,10 +22,8 @@ from lifecycle_support import (
     play,
     properties,
 )
-from personalize_deletion_runtime import tracker_steps
 from personalize_deletion_runtime.notifications import EVENT_SOURCE, MODELS_DETAIL_TYPE
 from personalize_deletion_runtime.request_rules import follow_up_job_name
-from tracker_runs import run_execution
 
 pytestmark = pytest.mark.wire
 
@@ -116,50 +113,6 @@ def test_a_stuck_job_recorded_by_the_advised_tag_update_keeps_its_pre_flight_fac
         "blockersAtFirstCheck": handed["blockers"],
         "heldBackSeconds": held,
     }
-
-
-def test_a_listing_refused_after_campaigns_were_moved_still_leaves_the_promised_models_receipt(
-    world: World,
-) -> None:
-    """GIVEN a request that retrains a list of one solution (served by a pinned campaign) in a
-    group that has another solution served by a campaign, completed inside the deployment
-    AND, once the first retraining round has started the training, Personalize refuses
-    ListCampaigns for good (AccessDeniedException: an SCP, a permission boundary)
-    WHEN the tracker trains the listed solution, moves its campaign to the new version, and
-    then reads the unlisted solution's campaigns (``unlistedServing``)
-    THEN what was done is still recorded: the deletion receipt's ``retraining.receiptUri``
-    promises ``receipts/<job>.models.json``, and "a call Personalize refuses for good" is
-    recorded (``REFUSED``), never lost with the models already changed."""
-    listed, _ = world.double.add_solution(GROUP, "home-page")
-    pinned = world.double.add_campaign(listed, "home-pinned")
-    unlisted, _ = world.double.add_solution(GROUP, "similar-items")
-    world.double.add_campaign(unlisted, "similar-pinned")
-    drain = models_events(world)
-    world.advance(10)
-    outcome = play(
-        cfn_event("Create", properties(Retrain="LIST", RetrainSolutions=[listed])), world
-    )
-    assert outcome.data["TrackedBy"] == EXECUTION
-    promised = world.receipt(JOB)["retraining"]["receiptUri"]
-    assert promised == f"s3://{STAGING_BUCKET}/{MODELS_RECEIPT}"
-    rounds = []
-
-    def step(event):
-        after = tracker_steps.run(event, world.services)
-        if event["step"] == "retrain" and "retrain" not in rounds:
-            world.double.inject("ListCampaigns", "AccessDeniedException", times=1000)
-        rounds.append(event["step"])
-        return after
-
-    result = run_execution(world, JOB, world.tracker_input(JOB), functions_step=step)
-
-    [update] = world.double.calls_for("UpdateCampaign")  # the model served did change
-    assert update.body["campaignArn"] == pinned
-    assert (result.status, world.keys(prefix=MODELS_RECEIPT)) == ("SUCCEEDED", [MODELS_RECEIPT]), (
-        result.error,
-        result.cause,
-    )
-    assert [e["detail"]["status"] for e in drain()] == ["RETRAINING_FAILED"]
 
 
 def test_retraining_after_one_job_does_not_train_while_another_deletion_job_of_the_group_runs(

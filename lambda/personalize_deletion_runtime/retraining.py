@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .layout import models_receipt_key, models_receipt_uri
+from .models import ModelCallRefused
 from .notifications import RETRAINED, RETRAINING_FAILED, RETRAINING_STUCK
 from .personalize_api import TransientFault
 from .properties import RETRAIN_ALL, RETRAIN_LIST, RETRAIN_NONE, DeletionRequest
@@ -118,7 +119,10 @@ def advance(
     """One round: start what can start, read what runs, decide whether all has ended.
 
     A limit or a fault of a listing leaves the round to the next one; the retraining's own
-    limit (``giveUpAt``) ends the waiting as ``RETRAINING_STUCK``."""
+    limit (``giveUpAt``) ends the waiting as ``RETRAINING_STUCK``. Once the round has
+    started a training or moved a campaign, a read Personalize refuses for good no longer
+    fails it (its changes would be lost with it): the read's answer is recorded as unknown,
+    the refusal in ``caveat``, and the outcome is ``RETRAINING_FAILED``."""
     models = services.models
     state = dict(state)
     out_of_time = services.clock() >= parse_iso(state["giveUpAt"])
@@ -146,12 +150,32 @@ def advance(
             if not out_of_time:
                 return state
             unlisted = None
-    failed = any(
+        except ModelCallRefused as exc:
+            unlisted = None
+            _refused_read(
+                state,
+                exc,
+                "which campaigns of the group's solutions left out of RetrainSolutions serve a "
+                "model trained before the deletion is unknown (unlistedServing is null): one "
+                "may still serve a model that reflects the users; check them yourself",
+            )
+    failed = bool(state.get("refused")) or any(
         solution["status"] in SOLUTION_FAILURES
         or any(c["status"] in CAMPAIGN_FAILURES for c in solution["campaigns"])
         for solution in solutions
     )
     return _done(state, RETRAINING_FAILED if failed else RETRAINED, unlisted, services)
+
+
+def _refused_read(state: dict[str, Any], exc: ModelCallRefused, what: str) -> None:
+    """A read of the round refused for good: named in ``refused`` (once) and the caveat."""
+    state["refused"] = [*state.get("refused", []), exc.operation]
+    _caveat(state, f"{what} (refused for good: {exc})")
+
+
+def _caveat(state: dict[str, Any], text: str) -> None:
+    earlier = state.get("caveat")
+    state["caveat"] = f"{earlier}; {text}" if earlier else text
 
 
 def stopped(state: dict[str, Any], why: str, services: Services) -> dict[str, Any]:
@@ -165,13 +189,12 @@ def stopped(state: dict[str, Any], why: str, services: Services) -> dict[str, An
         "may still reflect the users: train new solution versions of the group's solutions and "
         "update their campaigns yourself"
     )
-    earlier = state.get("caveat")
     state = {
         **state,
         "solutions": state.get("solutions") or [],
         "recommenders": state.get("recommenders"),
-        "caveat": f"{earlier}; {stop}" if earlier else stop,
     }
+    _caveat(state, stop)
     return _done(state, RETRAINING_FAILED, None, services)
 
 
