@@ -32,6 +32,8 @@ WAITING_TO_TRAIN = (
     "WAITING (another version of the solution is training, or the account's limit of "
     "concurrent trainings is reached)"
 )
+WAITING_FOR_DELETIONS = "WAITING (until no other data deletion job of the dataset group runs)"
+"""Not trained yet: the guide advises against training while a deletion job runs."""
 ENDED = (ACTIVE, FAILED, NOT_IN_GROUP, DELETED, REFUSED)
 """Solution states after which nothing more happens to it."""
 SOLUTION_FAILURES = (FAILED, NOT_IN_GROUP, DELETED, REFUSED)
@@ -83,10 +85,19 @@ def outside(solution_arn: str, dataset_group_arn: str) -> dict[str, Any]:
 
 
 def advance_solution(
-    solution: dict[str, Any], request: DeletionRequest, job_name: str, models: Any
+    solution: dict[str, Any],
+    request: DeletionRequest,
+    job_name: str,
+    models: Any,
+    *,
+    may_train: bool = True,
 ) -> dict[str, Any]:
-    """Start its training, read it, and once ACTIVE move its campaigns to it."""
+    """Start its training (when ``may_train``: no other deletion job of the group runs), read
+    it, and once ACTIVE move its campaigns to it."""
     if solution_ended(solution):
+        return solution
+    if solution["versionArn"] is None and not may_train:
+        solution["status"] = WAITING_FOR_DELETIONS
         return solution
     try:
         if solution["versionArn"] is None:
@@ -115,6 +126,11 @@ def advance_solution(
             for c in solution["campaigns"]
         ]
     return solution
+
+
+def to_train(solution: dict[str, Any]) -> bool:
+    """Whether a training is still to be started for it."""
+    return solution["versionArn"] is None and solution["status"] not in ENDED
 
 
 def solution_ended(solution: dict[str, Any]) -> bool:
