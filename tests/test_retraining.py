@@ -29,9 +29,11 @@ from lifecycle_support import (
     play,
     properties,
 )
+from personalize_deletion_runtime import tracker_steps
 from personalize_deletion_runtime.notifications import EVENT_SOURCE, MODELS_DETAIL_TYPE
 from personalize_deletion_runtime.request_rules import follow_up_job_name
-from personalize_deletion_runtime.state import iso
+from personalize_deletion_runtime.state import iso, parse_iso
+from tracker_runs import run_execution
 
 pytestmark = pytest.mark.wire
 
@@ -58,7 +60,11 @@ def models_events(world: World):
 
 
 def retrained(world: World, **props: str):
-    """Create a request that completes within the deployment (60 s) and asks for retraining."""
+    """Create a request that completes within the deployment (60 s) and asks for retraining.
+
+    10 s pass first: the GIVEN's models were trained before the job, and a version created in
+    the job's first second would be its receipt's interference (which limits the retraining)."""
+    world.advance(10)
     outcome = play(cfn_event("Create", properties(**props)), world)
     assert outcome.reason is None
     return outcome
@@ -106,6 +112,91 @@ def test_a_training_started_during_the_job_is_reported_as_the_guides_not_guarant
         "they have ended (see the receipt)"
     )
     assert_no_user_ids(caplog, receipt, event)
+
+
+def test_models_receipt_is_not_effective_when_an_import_ran_during_the_deletion(
+    world: World,
+) -> None:
+    """GIVEN a request that retrains every solution (no follow-up job), a long job handed to the
+    tracker, and a bulk import into the dataset group that starts while the job runs (the
+    guide's "we can't guarantee that the users' data will be deleted" case)
+    WHEN the tracker records the job and retrains
+    THEN the deletion receipt warns that the deletion is not guaranteed, so the models receipt
+    must not claim ``effectiveInModels`` (the README's own rule for the same situation after a
+    FAILED follow-up: "data imported or trained while it ran may still hold them ...
+    effectiveInModels false"), and it names the limit in its ``caveat``."""
+    world.double.run_seconds = 5000
+    dataset = world.double.add_dataset(GROUP)
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(home, "home-pinned")
+    drain = models_events(world)
+    world.advance(10)
+    outcome = play(cfn_event("Create", properties(Retrain="ALL")), world, step=100)
+    assert outcome.data["TrackedBy"] == EXECUTION
+    world.advance(400)
+    world.double.start_job("dataset-import-job", dataset, "late-import", 600)
+
+    result = world.run_tracker(JOB)
+
+    assert result.status == "SUCCEEDED"
+    deletion = world.receipt(JOB)
+    assert deletion["status"] == "COMPLETED"
+    assert [s["kind"] for s in deletion["interference"]["started"]] == ["dataset import job"]
+    models = world.receipt(f"{JOB}.models")
+    [event] = [message["detail"] for message in drain()]
+    assert (models["effectiveInModels"], event["effectiveInModels"]) == (False, False)
+    assert models["caveat"] is not None
+    # AND the caveat (also the event's) says what the deletion receipt found and what it means
+    assert event["caveat"] == models["caveat"]
+    assert models["caveat"] == (
+        f"the receipt of job {JOB} records 1 import(s) or training(s) that started while the "
+        "job ran (its interference): Personalize does not guarantee the users are deleted, and "
+        "a retrained model may reflect users they brought back; run another deletion job once "
+        "they have ended, then retrain"
+    )
+    assert models["outcome"] == "RETRAINED"  # the training itself went well
+
+
+def test_models_receipt_is_not_effective_when_whether_anything_ran_during_the_deletion_is_unknown(
+    world: World,
+) -> None:
+    """GIVEN a request that retrains every solution, a long job handed to the tracker, and a
+    refused listing when the tracker checks what ran during the job (its receipt then says
+    ``interference.checked: false`` and its event warns "whether an import or training ran
+    during the job is unknown")
+    WHEN the tracker records the job and retrains
+    THEN the models receipt does not claim ``effectiveInModels``: the deletion's own record
+    says it cannot tell whether the guide's "not guaranteed" case happened."""
+    world.double.run_seconds = 5000
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(home, "home-pinned")
+    drain = models_events(world)
+    world.advance(10)
+    outcome = play(cfn_event("Create", properties(Retrain="ALL")), world, step=100)
+    assert outcome.data["TrackedBy"] == EXECUTION
+
+    def step(event):
+        if event["step"] == "finish":
+            world.double.inject("ListDatasets", "AccessDeniedException")
+        return tracker_steps.run(event, world.services)
+
+    result = run_execution(world, JOB, world.tracker_input(JOB), functions_step=step)
+
+    assert result.status == "SUCCEEDED"
+    deletion = world.receipt(JOB)
+    assert (deletion["status"], deletion["interference"]["checked"]) == ("COMPLETED", False)
+    models = world.receipt(f"{JOB}.models")
+    [event] = [message["detail"] for message in drain()]
+    assert (models["effectiveInModels"], event["effectiveInModels"]) == (False, False)
+    # AND the caveat says the deletion receipt could not tell, and why
+    assert models["caveat"] == (
+        f"whether an import or training ran while job {JOB} ran is unknown (its receipt's "
+        "interference was not checked: ListDatasets failed with AccessDeniedException: "
+        "Injected AccessDeniedException): if one did, Personalize does not guarantee the "
+        "deletion, and a retrained model may reflect users it brought back; check the dataset "
+        "group's imports and trainings of that time, and if any ran, run another deletion job "
+        "and retrain once they have ended"
+    )
 
 
 # ------------------------------------------------------------------------------ retraining
@@ -300,6 +391,146 @@ def test_retraining_that_outlasts_the_tracking_limit_of_a_late_job_is_still_foll
     # THEN the execution does not time out: it records the retraining
     assert result.status == "SUCCEEDED"
     assert world.receipt(f"{JOB}.models")["outcome"] == "RETRAINED"
+
+
+def test_retraining_after_one_job_does_not_train_while_another_deletion_job_of_the_group_runs(
+    world: World,
+) -> None:
+    """GIVEN two requests of the stack on the same dataset group: B's job is long (5000 s,
+    handed to the tracker), A's ends inside its deployment and A asks for retraining
+    WHEN A's tracker retrains and B's tracker records B's end
+    THEN A's retraining has not started a training while B's deletion job ran: the guide (and
+    the product's own NOT_RETRAINED cause: "training while a deletion job may still run or
+    start is what the Personalize guide advises against") says a training during a deletion
+    job voids its guarantee, so B's receipt must not list A's retraining as interference."""
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(home, "home-pinned")
+    world.put_source("assets/other.csv", support.OTHER_CSV)
+    other_job = expected_job_name(support.OTHER_CSV, request_name="other-ticket")
+    world.double.run_seconds = 5000
+    world.advance(10)
+    other = cfn_event(
+        "Create",
+        properties(
+            RequestName="other-ticket",
+            Source={"Bucket": support.SOURCE_BUCKET, "Key": "assets/other.csv"},
+        ),
+    )
+    other["LogicalResourceId"] = "OtherDeletionJob0A1B2C3D"
+    assert play(other, world, step=100).data["Status"] == "IN_PROGRESS"
+    world.double.run_seconds = 50
+    outcome = play(cfn_event("Create", properties(Retrain="ALL")), world)
+    assert (outcome.data["Status"], outcome.data["TrackedBy"]) == ("COMPLETED", EXECUTION)
+
+    assert world.run_tracker(JOB).status == "SUCCEEDED"
+    assert world.run_tracker(other_job).status == "SUCCEEDED"
+
+    assert world.receipt(f"{JOB}.models")["outcome"] == "RETRAINED"
+    [retrained_for_a] = [
+        arn for arn, version in world.double.solution_versions.items() if version.name == JOB
+    ]
+    b = world.receipt(other_job)
+    assert [s["arn"] for s in b["interference"]["started"]] in ([], [retrained_for_a])
+    assert (b["status"], b["interference"]) == ("COMPLETED", {"checked": True, "started": []})
+    # AND A's training started only once B's job had ended, after rounds that asked for the
+    # group's deletion jobs, and nothing limits A's models receipt
+    assert world.double.solution_versions[retrained_for_a].creation_date_time > (
+        world.double.jobs[other_job].last_updated_date_time
+    )
+    asked = world.double.calls_for("ListDataDeletionJobs")
+    assert len(asked) > 1 and {call.body["datasetGroupArn"] for call in asked} == {GROUP}
+    models = world.receipt(f"{JOB}.models")
+    assert (models["caveat"], models["effectiveInModels"]) == (None, True)
+
+
+def another_deletion_job_runs(world: World, seconds: int) -> str:
+    """Another request of the stack on the same dataset group, whose job runs ``seconds`` and
+    is handed to the tracker; then this request's job, which completes inside its deployment
+    (60 s) and asks for retraining. Returns the other job's ARN."""
+    world.put_source("assets/other.csv", support.OTHER_CSV)
+    world.double.run_seconds = seconds
+    world.advance(10)
+    other = cfn_event(
+        "Create",
+        properties(
+            RequestName="other-ticket",
+            Source={"Bucket": support.SOURCE_BUCKET, "Key": "assets/other.csv"},
+        ),
+    )
+    other["LogicalResourceId"] = "OtherDeletionJob0A1B2C3D"
+    assert play(other, world, step=100).data["Status"] == "IN_PROGRESS"
+    world.double.run_seconds = 60
+    outcome = play(cfn_event("Create", properties(Retrain="ALL")), world)
+    assert (outcome.data["Status"], outcome.data["TrackedBy"]) == ("COMPLETED", EXECUTION)
+    other_job = expected_job_name(support.OTHER_CSV, request_name="other-ticket")
+    return world.double.jobs[other_job].data_deletion_job_arn
+
+
+def test_retraining_that_waits_for_another_deletion_job_until_its_limit_says_so(
+    world: World, caplog
+) -> None:
+    """GIVEN a served solution, another request's deletion job on the same group that runs
+    40 h, and a request that completes inside its deployment and retrains
+    WHEN the tracker retrains, and the other job still runs at the retraining's limit (36 h)
+    THEN nothing was trained (the guide advises against training during a deletion job), and
+    the models receipt says RETRAINING_STUCK, the solution WAITING, and in its caveat which
+    job it waited for until when and what to do; never effective."""
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(home, "home-pinned")
+    drain = models_events(world)
+    other_arn = another_deletion_job_runs(world, 40 * 3600)
+
+    assert world.run_tracker(JOB).status == "SUCCEEDED"
+
+    assert world.double.calls_for("CreateSolutionVersion") == []
+    models = world.receipt(f"{JOB}.models")
+    assert (models["outcome"], models["effectiveInModels"]) == ("RETRAINING_STUCK", False)
+    [solution] = models["solutions"]
+    assert (solution["solutionArn"], solution["versionArn"], solution["status"]) == (
+        home,
+        None,
+        "WAITING (until no other data deletion job of the dataset group runs)",
+    )
+    limit = iso(parse_iso(models["startedAt"]) + TRACKING_TIMEOUT)
+    assert models["caveat"] == (
+        f"the retraining waited until its limit ({limit}) for 1 other data deletion job(s) of "
+        f"the dataset group to end ({other_arn}): the Personalize guide advises against "
+        "training while a deletion job runs, so the solutions marked WAITING (until no other "
+        "data deletion job of the dataset group runs) were not trained; train new versions of "
+        "them and update their campaigns once no deletion job of the group runs"
+    )
+    [event] = [message["detail"] for message in drain()]
+    assert (event["status"], event["caveat"]) == ("RETRAINING_STUCK", models["caveat"])
+    assert_no_user_ids(caplog, models, event)
+
+
+def test_a_refused_listing_of_deletion_jobs_is_recorded_and_the_retraining_goes_on(
+    world: World,
+) -> None:
+    """GIVEN a served solution, and a request that retrains
+    WHEN Personalize refuses ListDataDeletionJobs for good when the retraining asks whether
+    another deletion job of the group runs (AccessDeniedException: an SCP, say)
+    THEN the retraining does not crash and does not wait forever: it trains and updates the
+    campaign, and the models receipt names the refused call in its caveat, says
+    RETRAINING_FAILED (a call refused for good) and is not effective."""
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    pinned = world.double.add_campaign(home, "home-pinned")
+    retrained(world, Retrain="ALL")
+    world.double.inject("ListDataDeletionJobs", "AccessDeniedException", message="denied by SCP")
+
+    assert world.run_tracker(JOB).status == "SUCCEEDED"
+
+    [version] = [a for a, v in world.double.solution_versions.items() if v.name == JOB]
+    assert world.double.campaigns[pinned].solution_version_arn == version
+    models = world.receipt(f"{JOB}.models")
+    assert (models["outcome"], models["effectiveInModels"]) == ("RETRAINING_FAILED", False)
+    assert [(s["status"], s["versionArn"]) for s in models["solutions"]] == [("ACTIVE", version)]
+    assert models["caveat"] == (
+        "whether another data deletion job of the dataset group ran when the trainings started "
+        "is unknown: the Personalize guide advises against training while one runs (the models "
+        "trained meanwhile may keep the users that job deletes) (refused for good: "
+        "ListDataDeletionJobs failed with AccessDeniedException: denied by SCP)"
+    )
 
 
 # ------------------------------------------------------------------------------- follow-up

@@ -40,6 +40,7 @@ world = support.world
 
 JOB = expected_job_name(USERS_CSV)
 MODELS_RECEIPT = f"receipts/{JOB}.models.json"
+EXECUTION = f"{TRACKER_ARN.replace(':stateMachine:', ':execution:')}:{JOB}"
 DAY = 86_400
 
 
@@ -50,6 +51,9 @@ def models_events(world: World):
 
 
 def retrained(world: World, **props: object) -> None:
+    """A request that completes inside the deployment, 10 s after the GIVEN's models were
+    trained (one created in the job's first second would be its receipt's interference)."""
+    world.advance(10)
     assert play(cfn_event("Create", properties(**props)), world).reason is None
 
 
@@ -327,6 +331,35 @@ def test_a_refused_campaign_update_is_recorded_and_the_others_are_updated(world:
     )
 
 
+def test_a_failed_campaign_update_is_not_recorded_as_updated(world: World) -> None:
+    """GIVEN a solution served by a pinned campaign whose next update fails (the campaign keeps
+    serving the model trained before the deletion)
+    WHEN a request that retrains is deployed and tracked
+    THEN the models receipt does not say it was updated: the README promises "each campaign
+    and what was done"; an auditor must not read "updated to the new version" for a campaign
+    that still serves the old model."""
+    home, home_v1 = world.double.add_solution(GROUP, "home-page")
+    pinned = world.double.add_campaign(home, "home-pinned")
+    world.double.fail_next_campaign_updates("Insufficient capacity for the campaign")
+    world.advance(10)
+    assert play(cfn_event("Create", properties(Retrain="ALL")), world).reason is None
+
+    assert world.run_tracker(JOB).status == "SUCCEEDED"
+
+    assert world.double.campaigns[pinned].solution_version_arn == home_v1  # still the old model
+    receipt = world.receipt(f"{JOB}.models")
+    assert (receipt["outcome"], receipt["effectiveInModels"]) == ("RETRAINING_FAILED", False)
+    [solution] = receipt["solutions"]
+    [campaign] = solution["campaigns"]
+    assert campaign["status"] == "CREATE FAILED"
+    assert "updated to the new version" not in campaign["action"], campaign
+    # AND the action says why, and what the campaign still serves
+    assert campaign["action"] == (
+        "not updated: its update to the new version failed (Insufficient capacity for the "
+        f"campaign); it still serves {home_v1}"
+    )
+
+
 def test_the_limit_of_concurrent_trainings_makes_retraining_wait_not_fail(world: World) -> None:
     """GIVEN a served solution, and a request that retrains
     WHEN CreateSolutionVersion answers LimitExceededException 30 times: more than botocore's
@@ -490,6 +523,69 @@ def test_a_solution_left_out_of_the_list_without_a_campaign_does_not_count(world
     receipt = world.receipt(f"{JOB}.models")
     assert (receipt["outcome"], receipt["effectiveInModels"]) == ("RETRAINED", True)
     assert receipt["unlistedServing"] == []
+
+
+def test_a_listing_refused_after_campaigns_were_moved_still_leaves_the_promised_models_receipt(
+    world: World,
+) -> None:
+    """GIVEN a request that retrains a list of one solution (served by a pinned campaign) in a
+    group that has another solution served by a campaign, completed inside the deployment
+    AND, once the first retraining round has started the training, Personalize refuses
+    ListCampaigns for good (AccessDeniedException: an SCP, a permission boundary)
+    WHEN the tracker trains the listed solution, moves its campaign to the new version, and
+    then reads the unlisted solution's campaigns (``unlistedServing``)
+    THEN what was done is still recorded: the deletion receipt's ``retraining.receiptUri``
+    promises ``receipts/<job>.models.json``, and "a call Personalize refuses for good" is
+    recorded (``REFUSED``), never lost with the models already changed."""
+    listed, _ = world.double.add_solution(GROUP, "home-page")
+    pinned = world.double.add_campaign(listed, "home-pinned")
+    unlisted, _ = world.double.add_solution(GROUP, "similar-items")
+    world.double.add_campaign(unlisted, "similar-pinned")
+    drain = models_events(world)
+    world.advance(10)
+    outcome = play(
+        cfn_event("Create", properties(Retrain="LIST", RetrainSolutions=[listed])), world
+    )
+    assert outcome.data["TrackedBy"] == EXECUTION
+    promised = world.receipt(JOB)["retraining"]["receiptUri"]
+    assert promised == f"s3://{STAGING_BUCKET}/{MODELS_RECEIPT}"
+    rounds = []
+
+    def step(event):
+        after = tracker_steps.run(event, world.services)
+        if event["step"] == "retrain" and "retrain" not in rounds:
+            world.double.inject("ListCampaigns", "AccessDeniedException", times=1000)
+        rounds.append(event["step"])
+        return after
+
+    result = run_execution(world, JOB, world.tracker_input(JOB), functions_step=step)
+
+    [update] = world.double.calls_for("UpdateCampaign")  # the model served did change
+    assert update.body["campaignArn"] == pinned
+    assert (result.status, world.keys(prefix=MODELS_RECEIPT)) == ("SUCCEEDED", [MODELS_RECEIPT]), (
+        result.error,
+        result.cause,
+    )
+    assert [e["detail"]["status"] for e in drain()] == ["RETRAINING_FAILED"]
+    # AND the receipt says what was done, that which unlisted campaigns serve an old model is
+    # unknown (null, not an empty list), and which call was refused
+    models = world.receipt(f"{JOB}.models")
+    assert (models["outcome"], models["effectiveInModels"], models["unlistedServing"]) == (
+        "RETRAINING_FAILED",
+        False,
+        None,
+    )
+    [solution] = models["solutions"]
+    assert (solution["status"], solution["campaigns"]) == (
+        "ACTIVE",
+        [{"campaignArn": pinned, "action": "updated to the new version", "status": "ACTIVE"}],
+    )
+    assert models["caveat"] == (
+        "which campaigns of the group's solutions left out of RetrainSolutions serve a model "
+        "trained before the deletion is unknown (unlistedServing is null): one may still serve "
+        "a model that reflects the users; check them yourself (refused for good: "
+        "ListCampaigns failed with AccessDeniedException: Injected AccessDeniedException)"
+    )
 
 
 def test_a_follow_up_job_never_started_says_it_will_not_be_and_how_to_delete_those_users(

@@ -85,7 +85,11 @@ def grant_preflight(role: iam.IRole) -> None:
 
 
 def grant_retraining(role: iam.IRole) -> None:
-    """Train the dataset groups' solutions and point their campaigns at the new versions."""
+    """Train the dataset groups' solutions and point their campaigns at the new versions.
+
+    Before it trains, the retraining lists the group's data deletion jobs (no training while
+    one runs): ``ListDataDeletionJobs``, which :func:`grant_job_management` gives every
+    tracker step already, so it is not repeated here."""
     stack = Stack.of(role)
     solutions = stack.format_arn(service="personalize", resource="solution/*")
     campaigns = stack.format_arn(service="personalize", resource="campaign/*")

@@ -65,7 +65,8 @@ class Activity:
 
 
 class PersonalizeModels:
-    """Datasets, imports, solutions, versions, batch jobs and campaigns of dataset groups."""
+    """Datasets, imports, solutions, versions, batch jobs, data deletion jobs and campaigns of
+    dataset groups."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
@@ -93,6 +94,13 @@ class PersonalizeModels:
                 activity = Activity(kind, arn, item["status"], _at(item))
                 found.append((activity, item.get("solutionVersionArn", "")))
         return found
+
+    def deletion_jobs(self, dataset_group_arn: str) -> list[Activity]:
+        """The dataset group's data deletion jobs: retraining starts no training while one is
+        pending or in progress."""
+        return self._activities(
+            "ListDataDeletionJobs", "data deletion job", datasetGroupArn=dataset_group_arn
+        )
 
     def campaigns(self, solution_arn: str) -> list[str]:
         return self._arns("ListCampaigns", solutionArn=solution_arn)

@@ -9,7 +9,10 @@ groups) retrain fully on their own every 7 days.
 Opt-in per request (``Retrain``: ALL solutions of the dataset group, or a LIST). The tracker runs
 :func:`advance` every interval until everything it started has ended, then :func:`record` writes
 ``receipts/<job>.models.json`` once and publishes one "models retrained" event. Training hours
-are billed by Personalize.
+are billed by Personalize. No training starts while another data deletion job of the dataset
+group runs (the guide advises against training during one), and the models receipt never
+claims more than the deletion receipt: what it found during the job limits the retraining too
+(:func:`interference_caveat`).
 
 A retraining is recorded once and never redone: once ``receipts/<job>.models.json`` exists, a
 later run of the tracker for the same job (a re-adoption in another stack, an Update months
@@ -21,20 +24,25 @@ and the event are written by :mod:`.retraining_record`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from .layout import models_receipt_key, models_receipt_uri
+from .models import ModelCallRefused
 from .notifications import RETRAINED, RETRAINING_FAILED, RETRAINING_STUCK
 from .personalize_api import TransientFault
+from .preflight import MAX_LISTED
 from .properties import RETRAIN_ALL, RETRAIN_LIST, RETRAIN_NONE, DeletionRequest
 from .retraining_models import (
     CAMPAIGN_FAILURES,
     SERVES_RETRAINED,
     SOLUTION_FAILURES,
+    WAITING_FOR_DELETIONS,
     advance_solution,
     outside,
     planned,
     solution_ended,
+    to_train,
     unlisted_serving,
 )
 from .services import Services
@@ -66,6 +74,36 @@ def start(
     }
 
 
+def interference_caveat(job_name: str, interference: Mapping[str, Any] | None) -> str | None:
+    """What the deletion receipt's ``interference`` says that the models receipt must carry.
+
+    An import or training that ran during the job is the guide's "we can't guarantee that the
+    users' data will be deleted" case: the retraining then reads datasets it may have brought
+    the users back into, so a retrained model may reflect them. A check that could not be made
+    leaves that open. Either way the models receipt says so (``caveat``) and is never
+    ``effectiveInModels``. ``None`` (no pre-flight: nothing was checked, nothing claimed) and
+    a check that found nothing add no caveat."""
+    if not interference:
+        return None
+    if not interference.get("checked"):
+        return (
+            f"whether an import or training ran while job {job_name} ran is unknown (its "
+            f"receipt's interference was not checked: {interference.get('why')}): if one did, "
+            "Personalize does not guarantee the deletion, and a retrained model may reflect "
+            "users it brought back; check the dataset group's imports and trainings of that "
+            "time, and if any ran, run another deletion job and retrain once they have ended"
+        )
+    started = interference.get("started") or []
+    if not started:
+        return None
+    return (
+        f"the receipt of job {job_name} records {len(started)} import(s) or training(s) that "
+        "started while the job ran (its interference): Personalize does not guarantee the "
+        "users are deleted, and a retrained model may reflect users they brought back; run "
+        "another deletion job once they have ended, then retrain"
+    )
+
+
 def plan(request: DeletionRequest, now: float, timeout_seconds: int) -> dict[str, Any]:
     """Retraining asked for, nothing started yet."""
     if request.retrain == RETRAIN_NONE:
@@ -87,7 +125,11 @@ def advance(
     """One round: start what can start, read what runs, decide whether all has ended.
 
     A limit or a fault of a listing leaves the round to the next one; the retraining's own
-    limit (``giveUpAt``) ends the waiting as ``RETRAINING_STUCK``."""
+    limit (``giveUpAt``) ends the waiting as ``RETRAINING_STUCK``. No training starts while
+    another data deletion job of the group runs (:func:`_may_train`). Once the round has
+    started a training or moved a campaign, a read Personalize refuses for good no longer
+    fails it (its changes would be lost with it): the read's answer is recorded as unknown,
+    the refusal in ``caveat``, and the outcome is ``RETRAINING_FAILED``."""
     models = services.models
     state = dict(state)
     out_of_time = services.clock() >= parse_iso(state["giveUpAt"])
@@ -100,11 +142,15 @@ def advance(
             return state
         state.update(solutions=[], recommenders=[])
         return _done(state, RETRAINING_STUCK, None, services)
-    solutions = [advance_solution(dict(s), request, job_name, models) for s in state["solutions"]]
+    may_train = _may_train(state, request, job_name, models)
+    solutions = [
+        advance_solution(dict(s), request, job_name, models, may_train=may_train)
+        for s in state["solutions"]
+    ]
     state["solutions"] = solutions
     ended = all(solution_ended(solution) for solution in solutions)
     if not ended:
-        return _done(state, RETRAINING_STUCK, None, services) if out_of_time else state
+        return _done(_waited(state), RETRAINING_STUCK, None, services) if out_of_time else state
     unlisted: list[dict[str, Any]] | None = []
     if request.retrain == RETRAIN_LIST:
         deleted_at = parse_iso(state.get("deletedAt") or state["startedAt"])
@@ -115,12 +161,91 @@ def advance(
             if not out_of_time:
                 return state
             unlisted = None
-    failed = any(
+        except ModelCallRefused as exc:
+            unlisted = None
+            _refused_read(
+                state,
+                exc,
+                "which campaigns of the group's solutions left out of RetrainSolutions serve a "
+                "model trained before the deletion is unknown (unlistedServing is null): one "
+                "may still serve a model that reflects the users; check them yourself",
+            )
+    failed = bool(state.get("refused")) or any(
         solution["status"] in SOLUTION_FAILURES
         or any(c["status"] in CAMPAIGN_FAILURES for c in solution["campaigns"])
         for solution in solutions
     )
     return _done(state, RETRAINING_FAILED if failed else RETRAINED, unlisted, services)
+
+
+def _may_train(state: dict[str, Any], request: DeletionRequest, job_name: str, models: Any) -> bool:
+    """Whether this round may start trainings: not while another data deletion job of the
+    dataset group is pending or in progress. The guide advises against training during a
+    deletion job (the models trained meanwhile may keep the users it deletes, and that job's
+    receipt would report the training as interference), so the retraining waits for the next
+    round, until its own limit. Asked only while a training is still to start (one
+    ``ListDataDeletionJobs`` per page of 100 jobs); a listing refused for good is recorded
+    once (``caveat``) and does not hold the retraining back."""
+    state["waitingFor"] = None
+    if "ListDataDeletionJobs" in state.get("refused", []) or not any(
+        to_train(solution) for solution in state["solutions"]
+    ):
+        return True
+    try:
+        running = [
+            job.arn
+            for job in models.deletion_jobs(request.dataset_group_arn)
+            if job.running and not job.arn.endswith(f"/{job_name}")
+        ]
+    except TransientFault as exc:
+        LOGGER.warning("retraining waits to list deletion jobs", extra={"error": str(exc)})
+        state["waitingFor"] = (
+            f"an answer of ListDataDeletionJobs (whether another data deletion job of the "
+            f"dataset group runs), which failed: {exc}"
+        )
+        return False
+    except ModelCallRefused as exc:
+        _refused_read(
+            state,
+            exc,
+            "whether another data deletion job of the dataset group ran when the trainings "
+            "started is unknown: the Personalize guide advises against training while one "
+            "runs (the models trained meanwhile may keep the users that job deletes)",
+        )
+        return True
+    if running:
+        shown = ", ".join(running[:MAX_LISTED])
+        more = f" and {len(running) - MAX_LISTED} more" if len(running) > MAX_LISTED else ""
+        state["waitingFor"] = (
+            f"{len(running)} other data deletion job(s) of the dataset group to end ({shown}{more})"
+        )
+        LOGGER.info("retraining waits for deletion jobs", extra={"running": len(running)})
+    return not running
+
+
+def _waited(state: dict[str, Any]) -> dict[str, Any]:
+    """At the limit while training waited for deletion jobs: the caveat says so."""
+    if state.get("waitingFor"):
+        _caveat(
+            state,
+            f"the retraining waited until its limit ({state['giveUpAt']}) for "
+            f"{state['waitingFor']}: the Personalize guide advises against training while a "
+            f"deletion job runs, so the solutions marked {WAITING_FOR_DELETIONS} were not "
+            "trained; train new versions of them and update their campaigns once no deletion "
+            "job of the group runs",
+        )
+    return state
+
+
+def _refused_read(state: dict[str, Any], exc: ModelCallRefused, what: str) -> None:
+    """A read of the round refused for good: named in ``refused`` (once) and the caveat."""
+    state["refused"] = [*state.get("refused", []), exc.operation]
+    _caveat(state, f"{what} (refused for good: {exc})")
+
+
+def _caveat(state: dict[str, Any], text: str) -> None:
+    earlier = state.get("caveat")
+    state["caveat"] = f"{earlier}; {text}" if earlier else text
 
 
 def stopped(state: dict[str, Any], why: str, services: Services) -> dict[str, Any]:
@@ -134,13 +259,12 @@ def stopped(state: dict[str, Any], why: str, services: Services) -> dict[str, An
         "may still reflect the users: train new solution versions of the group's solutions and "
         "update their campaigns yourself"
     )
-    earlier = state.get("caveat")
     state = {
         **state,
         "solutions": state.get("solutions") or [],
         "recommenders": state.get("recommenders"),
-        "caveat": f"{earlier}; {stop}" if earlier else stop,
     }
+    _caveat(state, stop)
     return _done(state, RETRAINING_FAILED, None, services)
 
 

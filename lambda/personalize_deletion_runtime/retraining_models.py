@@ -32,6 +32,8 @@ WAITING_TO_TRAIN = (
     "WAITING (another version of the solution is training, or the account's limit of "
     "concurrent trainings is reached)"
 )
+WAITING_FOR_DELETIONS = "WAITING (until no other data deletion job of the dataset group runs)"
+"""Not trained yet: the guide advises against training while a deletion job runs."""
 ENDED = (ACTIVE, FAILED, NOT_IN_GROUP, DELETED, REFUSED)
 """Solution states after which nothing more happens to it."""
 SOLUTION_FAILURES = (FAILED, NOT_IN_GROUP, DELETED, REFUSED)
@@ -44,6 +46,7 @@ CAMPAIGN_ENDED = (ACTIVE, FOLLOWS_LATEST, LEFT, NOT_UPDATED, SERVES_NEWER, *CAMP
 SERVES_RETRAINED = (ACTIVE, FOLLOWS_LATEST, SERVES_NEWER)
 """Campaign states in which it serves a model trained after the deletion."""
 LATEST = "/$LATEST"
+BEING_UPDATED = "being updated to the new version"
 
 
 def planned(solution_arn: str, models: Any) -> dict[str, Any]:
@@ -82,10 +85,19 @@ def outside(solution_arn: str, dataset_group_arn: str) -> dict[str, Any]:
 
 
 def advance_solution(
-    solution: dict[str, Any], request: DeletionRequest, job_name: str, models: Any
+    solution: dict[str, Any],
+    request: DeletionRequest,
+    job_name: str,
+    models: Any,
+    *,
+    may_train: bool = True,
 ) -> dict[str, Any]:
-    """Start its training, read it, and once ACTIVE move its campaigns to it."""
+    """Start its training (when ``may_train``: no other deletion job of the group runs), read
+    it, and once ACTIVE move its campaigns to it."""
     if solution_ended(solution):
+        return solution
+    if solution["versionArn"] is None and not may_train:
+        solution["status"] = WAITING_FOR_DELETIONS
         return solution
     try:
         if solution["versionArn"] is None:
@@ -114,6 +126,11 @@ def advance_solution(
             for c in solution["campaigns"]
         ]
     return solution
+
+
+def to_train(solution: dict[str, Any]) -> bool:
+    """Whether a training is still to be started for it."""
+    return solution["versionArn"] is None and solution["status"] not in ENDED
 
 
 def solution_ended(solution: dict[str, Any]) -> bool:
@@ -193,8 +210,7 @@ def _point(
     update = described.get("latestCampaignUpdate") or {}
     serving = described.get("solutionVersionArn") or ""
     if update.get("solutionVersionArn") == version_arn or (serving == version_arn and not update):
-        campaign.update(action="updated to the new version", status=update.get("status", ACTIVE))
-        return campaign
+        return _update_to(campaign, update, serving)
     if update.get("status") in ACTIVE_STATUSES:
         campaign.update(action="waiting for an earlier update", status="WAITING")
         return campaign
@@ -205,7 +221,25 @@ def _point(
         )
         return campaign
     if models.point_campaign(campaign["campaignArn"], version_arn):
-        campaign.update(action="updated to the new version", status="CREATE PENDING")
+        campaign.update(action=BEING_UPDATED, status="CREATE PENDING")
+    return campaign
+
+
+def _update_to(campaign: dict[str, Any], update: dict[str, Any], serving: str) -> dict[str, Any]:
+    """The campaign's update to the new version as its status says it went: the action text
+    never says more than the status (an auditor reads "updated" as "serves the new model")."""
+    status = update.get("status", ACTIVE)
+    if status == ACTIVE:
+        action = "updated to the new version"
+    elif status == FAILED:
+        reason = update.get("failureReason") or "Personalize gave no reason"
+        action = (
+            f"not updated: its update to the new version failed ({reason}); it still serves "
+            f"{serving or 'the version it served before'}"
+        )
+    else:
+        action = BEING_UPDATED
+    campaign.update(action=action, status=status)
     return campaign
 
 

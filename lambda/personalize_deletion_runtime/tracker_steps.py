@@ -136,20 +136,29 @@ def _finish(
     return job.evolve(
         last_status=state.status,
         outcome={"status": state.status, "receiptUri": receipt_uri(request.bucket, job.job_name)},
-        retraining=_retraining(job, request, state, services),
+        retraining=_retraining(job, request, state, receipt, services),
     )
 
 
 def _retraining(
-    job: TrackedJob, request: DeletionRequest, state: JobState, services: Services
+    job: TrackedJob,
+    request: DeletionRequest,
+    state: JobState,
+    receipt: Mapping[str, Any],
+    services: Services,
 ) -> dict[str, Any]:
     """Retrain after a COMPLETED job; after a FAILED follow-up job too, since the first job
     COMPLETED: its users are gone from the datasets and the models should forget them. The
     models receipt the first job's receipt promises (named after the follow-up) then says
     what was retrained, and that the follow-up failed (``caveat``; never ``effectiveInModels``).
+    Whatever the job's receipt found during it (imports or trainings, or that it could not
+    tell) limits the retraining too: the models receipt never claims more than that receipt.
     """
+    found = retraining.interference_caveat(job.job_name, receipt.get("interference"))
     if state.status == "COMPLETED":
-        return retraining.start(request, job.job_name, services, deleted_at=state.updated_at)
+        return retraining.start(
+            request, job.job_name, services, deleted_at=state.updated_at, caveat=found
+        )
     if job.follow_up_of is None:
         return {"requested": False}
     caveat = (
@@ -158,6 +167,7 @@ def _retraining(
         f"imported or trained while {job.follow_up_of} ran may still hold them; run another "
         "deletion job to be sure"
     )
+    caveat = f"{caveat}; {found}" if found else caveat
     return retraining.start(request, job.job_name, services, deleted_at=None, caveat=caveat)
 
 
