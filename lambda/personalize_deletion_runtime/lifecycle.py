@@ -53,7 +53,7 @@ from .cfn_events import (
 from .failures import BOOKKEEPING_FAULTS, DeletionFailed, bounded
 from .intake import take
 from .layout import receipt_uri
-from .outcome import DEPLOYMENT, JobRecord, failure_recorded, finish
+from .outcome import CLOCK_SKEW_SECONDS, DEPLOYMENT, JobRecord, failure_recorded, finish
 from .personalize_api import JobNotFound, JobRequestRejected, JobState, TransientFault
 from .properties import (
     RETRAIN_NONE,
@@ -62,7 +62,7 @@ from .properties import (
     DeletionRequest,
 )
 from .services import Services
-from .state import QUEUED, TICKET_KEY, JobTicket, Origin, StateError, TrackedJob, iso
+from .state import QUEUED, TICKET_KEY, JobTicket, Origin, StateError, TrackedJob, iso, parse_iso
 from .submission import resubmit
 from .tracking import TrackerError
 
@@ -206,14 +206,15 @@ class _Poll:
         """Record the end (once) and report it; a FAILED job fails the resource, unless it is
         the resource's own and was recorded before this event (``_failure_known``)."""
         known = state.status == "FAILED" and self._failure_known()
+        requested_at, blockers = self._preflight_facts(state)
         record = JobRecord(
             request=self.request,
             job_name=self.job_name,
             input=self.ticket.input,
             origin=self.origin,
             recorded_by=DEPLOYMENT,
-            requested_at=self.ticket.started_at,
-            blockers=self.ticket.blockers,
+            requested_at=requested_at,
+            blockers=blockers,
         )
         try:
             receipt = finish(record, state, self.services)
@@ -252,6 +253,23 @@ class _Poll:
         raise DeletionFailed(
             f"data deletion job {self.job_name} FAILED: {reason}{RETRY_AFTER_FAILURE}"
         )
+
+    def _preflight_facts(
+        self, state: JobState
+    ) -> tuple[float | None, tuple[dict[str, Any], ...] | None]:
+        """When the job was requested and what its pre-flight found first. This event's own,
+        unless the job is older than the event (an Update recording a job an earlier event
+        created, as a STUCK job's advice has it): then the hand-off's, from the tracker's
+        input; unknown (``None``) when that cannot be read, rather than this event's check,
+        which never held that job back."""
+        created = parse_iso(state.created_at) if state.created_at else None
+        if created is None or created + CLOCK_SKEW_SECONDS >= self.ticket.started_at:
+            return self.ticket.started_at, self.ticket.blockers
+        tracker = self.services.tracker
+        handed = tracker.handed_off(self.job_name) if tracker is not None else None
+        if handed is None or handed.job_name != self.job_name or handed.requested_at is None:
+            return None, None
+        return parse_iso(handed.requested_at), handed.blockers
 
     def _failure_known(self) -> bool:
         """See :func:`.outcome.failure_recorded` (the resource's own job: its physical id;

@@ -63,8 +63,9 @@ class JobRecord:
     """The tracker execution that followed the job, if one did."""
     requested_at: float | None = None
     """When the deployment's ``on_event`` began."""
-    blockers: tuple[dict[str, Any], ...] = ()
-    """What the pre-flight found running at its first check."""
+    blockers: tuple[dict[str, Any], ...] | None = ()
+    """What the pre-flight found running at its first check; ``None`` when this record cannot
+    know (the job was created by an event whose facts are not at hand)."""
     follow_up_of: str | None = None
     """The job this one follows up (the guide's further job after interference)."""
 
@@ -263,7 +264,7 @@ def _preflight(record: JobRecord, state: JobState) -> dict[str, Any]:
         held = max(0, round(parse_iso(state.created_at) - record.requested_at))
     return {
         "checked": record.request.preflight,
-        "blockersAtFirstCheck": list(record.blockers),
+        "blockersAtFirstCheck": None if record.blockers is None else list(record.blockers),
         "heldBackSeconds": held,
     }
 

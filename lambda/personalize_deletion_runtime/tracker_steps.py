@@ -87,7 +87,11 @@ def run(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
 
 def _submit(job: TrackedJob, request: DeletionRequest, services: Services) -> TrackedJob:
     """Try once more to start a queued request; give up for good refusals or at the limit,
-    and when its resource was deleted meanwhile (no job is created, its list is deleted)."""
+    and when its resource was deleted meanwhile (no job is created, its list is deleted).
+
+    A follow-up job's first check is its pre-flight's first check (a request queued by the
+    deployment had its own there, in ``blockers`` already): what it finds is recorded."""
+    first_check = job.follow_up_of is not None and job.blocked_by is None and not job.blockers
     try:
         submission = resubmit(request, job.job_name, services, cancellable=True)
     except TransientFault as exc:
@@ -103,6 +107,7 @@ def _submit(job: TrackedJob, request: DeletionRequest, services: Services) -> Tr
         return job.evolve(job_arn=submission.job_arn, last_status="PENDING", blocked_by=None)
     return job.evolve(
         blocked_by=submission.blocked_by,
+        blockers=submission.blockers if first_check else job.blockers,
         give_up=services.clock() >= parse_iso(job.give_up_at),
     )
 
@@ -129,6 +134,7 @@ def _finish(
             give_up_at=iso(now + services.tracking_timeout_seconds),
             last_status=QUEUED,
             blocked_by=None,
+            requested_at=iso(now),  # held back from now, by what its first check finds
             blockers=(),
             seen=None,
             outcome={"status": FOLLOW_UP, "receiptUri": receipt_uri(request.bucket, job.job_name)},

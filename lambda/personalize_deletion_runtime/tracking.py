@@ -77,6 +77,19 @@ class Tracker:
             "an answer; see their failure causes in the Step Functions console"
         )
 
+    def handed_off(self, job_name: str) -> TrackedJob | None:
+        """The state the execution named after ``job_name`` was started with: what the
+        deployment that handed the job off knew (its list's summary, when it was requested,
+        what its pre-flight found first). ``None`` when there is none (never handed off, or
+        purged 90 days after it closed) or it cannot be read (started by a release whose state
+        this one does not parse: :func:`.job_source.recorded_input` reads such an input's list
+        summary on its own)."""
+        try:
+            execution = self.client.describe_execution(executionArn=self.execution_arn(job_name))
+            return TrackedJob.from_json(json.loads(execution["input"]))
+        except (ClientError, BotoCoreError, KeyError, TypeError, ValueError):
+            return None
+
     def following(self, job_name: str) -> bool:
         """Whether an execution still follows ``job_name`` (under any of the names
         :meth:`follow` gives): its staged list and asset must then stay. ``True`` when Step

@@ -1,9 +1,11 @@
-"""Review: evidence (receipts, events, models receipts) that contradicts what happened.
+"""What a receipt's ``preflight`` says when the event that records a job is not the one that
+checked it: a follow-up job (queued by the tracker, checked by its submit step) and a job an
+earlier event created (recorded by an Update, as a STUCK job's advice has it).
 
-Each test below states a promise of the README ("After `cdk deploy`", "Models forget too") and
-plays the path that breaks it. Same set-up as ``test_retraining.py`` / ``test_tracker.py``: the
-tracker definition runs in the local interpreter on the simulated clock, Personalize is the
-double, S3, Step Functions and EventBridge are moto's server.
+The README ("Models forget too"): "The receipt's `preflight` says what the first check found
+and how long it held the job back". Same set-up as ``test_tracker.py``: the tracker definition
+runs in the local interpreter on the simulated clock, Personalize is the double, S3 and Step
+Functions are moto's server.
 """
 
 from __future__ import annotations
@@ -18,11 +20,9 @@ from lifecycle_support import (
     World,
     cfn_event,
     expected_job_name,
-    job_event_rule,
     play,
     properties,
 )
-from personalize_deletion_runtime.notifications import EVENT_SOURCE, MODELS_DETAIL_TYPE
 from personalize_deletion_runtime.request_rules import follow_up_job_name
 
 pytestmark = pytest.mark.wire
@@ -33,14 +33,7 @@ world = support.world
 
 JOB = expected_job_name(USERS_CSV)
 EXECUTION = f"{TRACKER_ARN.replace(':stateMachine:', ':execution:')}:{JOB}"
-MODELS_RECEIPT = f"receipts/{JOB}.models.json"
 INTERVAL = 600
-
-
-def models_events(world: World):
-    return job_event_rule(
-        world, "models", {"source": [EVENT_SOURCE], "detail-type": [MODELS_DETAIL_TYPE]}
-    )
 
 
 def test_a_follow_up_jobs_receipt_says_what_its_own_pre_flight_found_and_held_back(
@@ -112,4 +105,42 @@ def test_a_stuck_job_recorded_by_the_advised_tag_update_keeps_its_pre_flight_fac
         "checked": True,
         "blockersAtFirstCheck": handed["blockers"],
         "heldBackSeconds": held,
+    }
+
+
+def test_a_job_recorded_by_an_update_that_cannot_read_its_hand_off_says_its_pre_flight_unknown(
+    world: World, moto_endpoint: str
+) -> None:
+    """GIVEN a job held back by a training at its first check, handed off and reported STUCK
+    AND the stack's tracker is a new one (the request was moved to a new stack), so the
+    hand-off's input cannot be read
+    WHEN a tag-only Update records the job's end
+    THEN its receipt says the pre-flight's findings and the time it held the job back are
+    unknown (null), not that nothing was found and nothing held it back: the Update's own check
+    ran long after the job was created."""
+    world.double.run_seconds = 40 * 3600
+    solution, _ = world.double.add_solution(GROUP, "home-page")
+    world.advance(10)
+    world.double.start_training(solution, 290)
+    assert play(cfn_event("Create", properties()), world, step=20).data["TrackedBy"] == EXECUTION
+    assert world.run_tracker(JOB).error == "DeletionJobStuck"
+    world.advance(5 * 3600)
+    name = "NewStackTracker"
+    world.aws["stepfunctions"].create_state_machine(
+        name=name, definition="{}", roleArn=support.TRACKER_ROLE
+    )
+    world.services.tracker = support.Tracker(
+        support.aws_client("stepfunctions", moto_endpoint),
+        f"{TRACKER_ARN.rsplit(':', 1)[0]}:{name}",
+    )
+
+    update = cfn_event(
+        "Update", properties(Tags={"ticket": "PRIV-2"}), physical_id=JOB, old=properties()
+    )
+    assert play(update, world).data["Status"] == "COMPLETED"
+
+    assert world.receipt(JOB)["preflight"] == {
+        "checked": True,
+        "blockersAtFirstCheck": None,
+        "heldBackSeconds": None,
     }
