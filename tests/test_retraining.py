@@ -114,6 +114,38 @@ def test_a_training_started_during_the_job_is_reported_as_the_guides_not_guarant
     assert_no_user_ids(caplog, receipt, event)
 
 
+def test_models_receipt_is_not_effective_when_nothing_checked_what_ran_during_the_deletion(
+    world: World,
+) -> None:
+    """GIVEN a request that retrains every solution with its pre-flight off, a long job handed
+    to the tracker
+    WHEN the tracker records the job and retrains
+    THEN the deletion receipt has no interference check (``null``), so whether an import or a
+    training brought users back while the job ran is unknown: the models receipt must not
+    claim ``effectiveInModels``, and its caveat says why and what to check."""
+    world.double.run_seconds = 5000
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(home, "home-pinned")
+    world.advance(10)
+    outcome = play(
+        cfn_event("Create", properties(Retrain="ALL", Preflight="false")), world, step=100
+    )
+    assert outcome.data["TrackedBy"] == EXECUTION
+
+    assert world.run_tracker(JOB).status == "SUCCEEDED"
+
+    assert world.receipt(JOB)["interference"] is None
+    models = world.receipt(f"{JOB}.models")
+    assert (models["outcome"], models["effectiveInModels"]) == ("RETRAINED", False)
+    assert models["caveat"] == (
+        f"the pre-flight was off for job {JOB}, so whether an import or training ran while it "
+        "ran was not checked: if one did, Personalize does not guarantee the deletion, and a "
+        "retrained model may reflect users it brought back; check the dataset group's imports "
+        "and trainings of that time, and if any ran, run another deletion job and retrain once "
+        "they have ended"
+    )
+
+
 def test_models_receipt_is_not_effective_when_an_import_ran_during_the_deletion(
     world: World,
 ) -> None:

@@ -80,11 +80,17 @@ def interference_caveat(job_name: str, interference: Mapping[str, Any] | None) -
     An import or training that ran during the job is the guide's "we can't guarantee that the
     users' data will be deleted" case: the retraining then reads datasets it may have brought
     the users back into, so a retrained model may reflect them. A check that could not be made
-    leaves that open. Either way the models receipt says so (``caveat``) and is never
-    ``effectiveInModels``. ``None`` (no pre-flight: nothing was checked, nothing claimed) and
-    a check that found nothing add no caveat."""
-    if not interference:
-        return None
+    leaves that open, and so does a request with its pre-flight off (``None``: nothing was
+    checked). Either way the models receipt says so (``caveat``) and is never
+    ``effectiveInModels``; only a check that found nothing adds no caveat."""
+    if interference is None:
+        return (
+            f"the pre-flight was off for job {job_name}, so whether an import or training ran "
+            "while it ran was not checked: if one did, Personalize does not guarantee the "
+            "deletion, and a retrained model may reflect users it brought back; check the "
+            "dataset group's imports and trainings of that time, and if any ran, run another "
+            "deletion job and retrain once they have ended"
+        )
     if not interference.get("checked"):
         return (
             f"whether an import or training ran while job {job_name} ran is unknown (its "
