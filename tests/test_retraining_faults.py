@@ -705,3 +705,72 @@ def test_a_retraining_stopped_for_good_still_writes_the_promised_models_receipt(
     assert ("ModelsNotRetrained", "privacy") in world.metrics()
     # AND the execution's cause is still the step's error, as before
     assert "ListSolutions failed with InvalidInputException" in result.cause
+
+
+def test_a_group_that_cannot_be_listed_until_the_limit_says_why_nothing_was_retrained(
+    world: World,
+) -> None:
+    """GIVEN a served solution, and a request that retrains
+    WHEN every ListSolutions is throttled until the retraining's limit (a transient fault:
+    each round waits for the next)
+    THEN the models receipt says RETRAINING_STUCK with nothing retrained, and its caveat says
+    why (the group's solutions were never listed) and what to do: not a bare STUCK."""
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(home, "home-pinned")
+    retrained(world, Retrain="ALL")
+    world.double.inject(
+        "ListSolutions", "ThrottlingException", message="Rate exceeded", times=10_000
+    )
+
+    assert world.run_tracker(JOB).status == "SUCCEEDED"
+
+    models = world.receipt(f"{JOB}.models")
+    assert (models["outcome"], models["effectiveInModels"], models["solutions"]) == (
+        "RETRAINING_STUCK",
+        False,
+        [],
+    )
+    assert models["caveat"] == (
+        "the dataset group's solutions could not be listed before the retraining's limit "
+        "(ListSolutions ThrottlingException: Rate exceeded): nothing was retrained; train new "
+        "solution versions of the group's solutions and update their campaigns yourself"
+    )
+
+
+def test_unlisted_campaigns_unread_until_the_limit_say_why_they_are_unknown(world: World) -> None:
+    """GIVEN a request that retrains a list of one served solution, in a group with another
+    served solution, completed inside the deployment
+    AND, once the first round has run, every ListCampaigns is throttled (a transient fault:
+    each round waits for the next) until the retraining's limit
+    WHEN the tracker retrains the listed solution and then cannot read the unlisted solution's
+    campaigns before its limit
+    THEN the models receipt says ``unlistedServing`` is unknown (null), not effective, and its
+    caveat says why and what to check."""
+    listed, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(listed, "home-pinned")
+    unlisted, _ = world.double.add_solution(GROUP, "similar-items")
+    world.double.add_campaign(unlisted, "similar-pinned")
+    world.advance(10)
+    play(cfn_event("Create", properties(Retrain="LIST", RetrainSolutions=[listed])), world)
+    rounds = []
+
+    def step(event):
+        after = tracker_steps.run(event, world.services)
+        if event["step"] == "retrain" and "retrain" not in rounds:
+            world.double.inject(
+                "ListCampaigns", "ThrottlingException", message="Rate exceeded", times=100_000
+            )
+        rounds.append(event["step"])
+        return after
+
+    result = run_execution(world, JOB, world.tracker_input(JOB), functions_step=step)
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+
+    models = world.receipt(f"{JOB}.models")
+    assert (models["effectiveInModels"], models["unlistedServing"]) == (False, None)
+    assert models["caveat"] == (
+        "which campaigns of the group's solutions left out of RetrainSolutions serve a model "
+        "trained before the deletion is unknown (unlistedServing is null): their reads failed "
+        "until the retraining's limit (ListCampaigns ThrottlingException: Rate exceeded); "
+        "check them yourself"
+    )

@@ -147,6 +147,12 @@ def advance(
         if not out_of_time:
             return state
         state.update(solutions=[], recommenders=[])
+        _caveat(
+            state,
+            f"the dataset group's solutions could not be listed before the retraining's limit "
+            f"({exc}): nothing was retrained; train new solution versions of the group's "
+            "solutions and update their campaigns yourself",
+        )
         return _done(state, RETRAINING_STUCK, None, services)
     may_train = _may_train(state, request, job_name, models)
     solutions = [
@@ -167,6 +173,12 @@ def advance(
             if not out_of_time:
                 return state
             unlisted = None
+            _caveat(
+                state,
+                "which campaigns of the group's solutions left out of RetrainSolutions serve a "
+                "model trained before the deletion is unknown (unlistedServing is null): their "
+                f"reads failed until the retraining's limit ({exc}); check them yourself",
+            )
         except ModelCallRefused as exc:
             unlisted = None
             _refused_read(
