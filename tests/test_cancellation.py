@@ -7,11 +7,13 @@ deletion cannot be undone. Fast tier: the handlers and the tracker's steps over 
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pytest
 from fakes import FakeWorld, complete, fake_world, refuse_s3, tracker_step
 from lifecycle_support import (
+    DEADLINE_SECONDS,
     GROUP,
     OTHER_CSV,
     SOURCE_BUCKET,
@@ -19,15 +21,18 @@ from lifecycle_support import (
     STAGING_BUCKET,
     T0,
     USERS_CSV,
+    canonical_bytes,
     cfn_event,
     expected_job_name,
     job_arn,
     properties,
 )
-from personalize_deletion_runtime import cancellation, lifecycle
+from personalize_deletion_runtime import cancellation, lifecycle, superseded
 from personalize_deletion_runtime.cancellation import declarer_key, marker_key
+from personalize_deletion_runtime.failures import DeletionFailed
 from personalize_deletion_runtime.job_source import index_key, source_identity
 from personalize_deletion_runtime.properties import parse_request
+from personalize_deletion_runtime.state import iso
 
 pytestmark = pytest.mark.fast
 
@@ -577,3 +582,182 @@ def test_a_return_declaring_a_cancelled_request_keeps_it_while_it_polls() -> Non
     while (result := lifecycle.is_complete(merged, world.services))["IsComplete"] is False:
         world.clock.now += 20
     assert (result["Data"]["JobName"], result["Data"]["JobArn"]) == (JOB, job_arn(JOB))
+
+
+# ------------------------------------------------ a waiter outliving its event (aws-cdk#26139)
+
+
+def start(world: FakeWorld, **props: str) -> dict[str, Any]:
+    """onEvent for a Create; the event every isComplete poll then gets (request + answer)."""
+    event = cfn_event("Create", properties(**props))
+    return {**event, **lifecycle.on_event(event, world.services)}
+
+
+def poll_at(world: FakeWorld, event: dict[str, Any], seconds_after_t0: float) -> dict[str, Any]:
+    world.clock.now = T0 + seconds_after_t0
+    return lifecycle.is_complete(event, world.services)
+
+
+@pytest.mark.parametrize(
+    "deleted_id",
+    [JOB, "privacy-GdprDeletionJob1A2B3C4D-1QX7Z9K2M4B8"],
+    ids=["delete-names-the-job", "cloudformation-generated-id"],
+)
+def test_a_cancelled_create_whose_waiter_polls_on_starts_no_job_after_the_delete(
+    deleted_id: str,
+) -> None:
+    """GIVEN a Create whose first polls find the dataset group in use (nothing created yet)
+    WHEN another resource of the stack fails: CloudFormation cancels this resource's creation
+    ("Resource creation cancelled") and, rolling back, sends its Delete (with the job's name,
+    or with the physical id CloudFormation generates for a Create it never got an answer to),
+    while the framework's waiter, which CloudFormation does not stop, keeps polling
+    THEN once the group is free, no poll of that waiter creates the job: the stack no longer
+    declares the request (a deletion cannot be undone)."""
+    world = fake_world()
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 120)
+    event = start(world)
+    assert poll_at(world, event, 0) == {"IsComplete": False}
+    assert poll_at(world, event, 60) == {"IsComplete": False}
+    delete = cfn_event("Delete", properties(), physical_id=deleted_id)
+    world.clock.now = T0 + 70
+    assert lifecycle.on_event(delete, world.services) == {"PhysicalResourceId": deleted_id}
+
+    for at in (120, 180, 240):
+        try:
+            poll_at(world, event, at)
+        except DeletionFailed:
+            break
+
+    assert JOB not in world.personalize.jobs
+    assert world.stepfunctions.listed() == []
+
+
+def test_an_update_cancelled_and_rolled_back_leaves_no_waiter_that_starts_the_new_job() -> None:
+    """GIVEN a resource whose job completed, and an Update to a new list whose first polls find
+    the dataset group in use (the new job not created yet)
+    WHEN CloudFormation cancels the Update (another resource failed) and rolls this resource
+    back to its old list (an Update to the old physical id, which succeeds: it keeps the
+    completed job); CloudFormation never learned the new job's name, so no Delete names it;
+    the forward Update's waiter keeps polling
+    THEN once the group is free, no poll of the forward waiter creates the new job: the stack
+    declares only the old one."""
+    world = fake_world()
+    complete(world, cfn_event("Create", properties()), T0)
+    world.s3.put_source(NEW_KEY, OTHER_CSV)
+    new = properties(Source={"Bucket": SOURCE_BUCKET, "Key": NEW_KEY})
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3600 + 300)
+    world.clock.now = T0 + 3600
+    forward = cfn_event("Update", new, physical_id=JOB, old=properties())
+    forward = {**forward, **lifecycle.on_event(forward, world.services)}
+    assert forward["PhysicalResourceId"] == NEW_JOB
+    assert poll_at(world, forward, 3600) == {"IsComplete": False}
+
+    rollback = cfn_event("Update", properties(), physical_id=JOB, old=new)
+    assert complete(world, rollback, T0 + 3660)["PhysicalResourceId"] == JOB
+
+    for at in range(3600 + 300, 3600 + DEADLINE_SECONDS + 1, 60):
+        try:
+            if poll_at(world, forward, at)["IsComplete"]:
+                break
+        except DeletionFailed:
+            break
+
+    assert NEW_JOB not in world.personalize.jobs
+    assert NEW_JOB not in world.stepfunctions.executions
+
+
+def test_a_cancelled_waiter_still_blocked_keeps_the_deletes_marker_and_stops() -> None:
+    """GIVEN a Create whose first polls find the dataset group in use (its key declares the
+    request)
+    WHEN CloudFormation cancels it and deletes the resource (the Delete marks the request), and
+    the old waiter's next poll finds the group still in use
+    THEN that poll does not declare the request again nor withdraw the marker: it fails the
+    event saying why, its key and the staged list are gone, the marker stands, and no tracker
+    execution is started; the tracker would create nothing either."""
+    world = fake_world()
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3600)
+    event = start(world)
+    assert poll_at(world, event, 0) == {"IsComplete": False}
+    world.clock.now = T0 + 30
+    lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
+
+    with pytest.raises(DeletionFailed, match="CloudFormation deleted or rolled back"):
+        poll_at(world, event, 60)
+
+    assert world.s3.keys() == [marker_key(JOB)]
+    assert world.stepfunctions.listed() == []
+    assert JOB not in world.personalize.jobs
+
+
+def test_a_waiter_rewriting_its_key_during_the_delete_does_not_keep_the_request() -> None:
+    """GIVEN a Create blocked at submission, its waiter polling
+    WHEN CloudFormation deletes the resource, and the old waiter's poll writes the resource's
+    declarer key again right after the Delete removed it (before the Delete looks for other
+    declarers)
+    THEN the Delete marks the request all the same (a resource's own key keeps nothing alive
+    while it is deleted), and the waiter's next poll, the group free, creates no job."""
+    world = fake_world()
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 120)
+    event = start(world)
+    assert poll_at(world, event, 0) == {"IsComplete": False}
+    client = world.services.storage.client
+    delete_object = client.delete_object
+
+    def racing_delete(**request: Any) -> Any:
+        answer = delete_object(**request)
+        if request["Key"] == declarer_key(JOB, event):
+            cancellation.declare(STAGING_BUCKET, JOB, event, world.services)
+        return answer
+
+    client.delete_object = racing_delete
+    world.clock.now = T0 + 30
+    lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
+    client.delete_object = delete_object
+    assert marker_key(JOB) in world.s3.keys(prefix=f"staging/{JOB}/")
+
+    with pytest.raises(DeletionFailed, match="creates no job"):
+        poll_at(world, event, 180)
+
+    assert JOB not in world.personalize.jobs
+
+
+def test_a_delete_under_a_generated_id_marks_the_job_its_properties_name_before_any_poll() -> None:
+    """GIVEN a Create whose properties hold the list's hash (ContentSha256), staged by onEvent,
+    its waiter not polled yet (so no key of its resource declares the request)
+    WHEN CloudFormation cancels it and deletes it under an id it generated
+    THEN the Delete marks the job its properties name, and the waiter's first poll creates none."""
+    world = fake_world()
+    sha = hashlib.sha256(canonical_bytes(USERS_CSV)).hexdigest()
+    event = start(world, ContentSha256=sha)
+    world.clock.now = T0 + 5
+    generated = "privacy-GdprDeletionJob1A2B3C4D-1QX7Z9K2M4B8"
+    delete = cfn_event("Delete", properties(ContentSha256=sha), physical_id=generated)
+    lifecycle.on_event(delete, world.services)
+    assert marker_key(JOB) in world.s3.keys(prefix=f"staging/{JOB}/")
+
+    with pytest.raises(DeletionFailed, match="creates no job"):
+        poll_at(world, event, 10)
+
+    assert world.personalize.jobs == {}
+
+
+@pytest.mark.parametrize(
+    ("written", "cancels"),
+    [(-3, False), (-2, False), (-1.5, True), (0, True), (90, True)],
+)
+def test_only_a_marker_clearly_older_than_the_event_is_its_own_resources_earlier_one(
+    written: float, cancels: bool
+) -> None:
+    """GIVEN a marker of the waiter's own resource, ``written`` seconds from its event's start
+    (whole seconds, cut, by another invocation's clock)
+    THEN it cancels the event unless its second plus the clocks' skew ended before the event
+    began; another resource's marker never does."""
+    event = cfn_event("Create", properties())
+    waiter = superseded.Waiter(event, T0 + 0.5, STAGING_BUCKET, JOB)
+    marker = {
+        "stackId": STACK_ID,
+        "logicalResourceId": event["LogicalResourceId"],
+        "cancelledAt": iso(T0 + 0.5 + written),
+    }
+    assert superseded.written_since(marker, waiter) is cancels
+    assert not superseded.written_since(marker | {"stackId": OTHER_STACK}, waiter)

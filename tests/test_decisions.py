@@ -220,11 +220,12 @@ def test_an_update_keeping_the_job_identity_stages_and_creates_nothing() -> None
     # THEN the same job is meant: the list properties are those that named it (as in
     # OldResourceProperties), so the list is not read again; the job is found by name (a
     # listing finds no receipt), nothing staged (the job exists), no create; the first poll
-    # describes it
+    # describes it (changed deliberately: a second listing, of the request's staging keys, for
+    # jobs a cancelled event of the resource declared: none)
     assert result["PhysicalResourceId"] == JOB
     assert result["Ticket"]["jobArn"] == job_arn(JOB)
     assert result["Ticket"]["kept"] is True
-    assert world.s3.calls == ["ListObjectsV2"]
+    assert world.s3.calls == ["ListObjectsV2", "ListObjectsV2"]
     assert world.job_calls() == [(LIST, None)]
     world.clock.now = T0 + 60
     assert lifecycle.is_complete({**event, **result}, world.services)["Data"]["JobArn"] == (

@@ -56,10 +56,13 @@ def test_a_create_refused_for_good_leaves_no_staged_list(world: World) -> None:
     )
     assert world.keys() == []
     # (onEvent reads and stages; the first poll, which submits, checks the staged list is
-    # there, then removes its declarer key, which it had not written, and the staged list)
+    # there and, right before the create, that no Delete of its own resource marked the
+    # request since (changed deliberately: that listing is new), then removes its declarer
+    # key, which it had not written, and the staged list)
     assert world.s3_calls == [
         "GetObject",
         "PutObject",
+        "ListObjectsV2",
         "ListObjectsV2",
         "DeleteObject",
         "DeleteObject",

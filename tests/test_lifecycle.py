@@ -124,12 +124,14 @@ def test_create_polls_until_completed_and_leaves_a_receipt(world: World, caplog)
         *[LIST, DESCRIBE] * 3,
         *PREFLIGHT,
     ]
-    # AND S3: read the list, stage it; the first poll checks the staged list is there before
-    # it creates the job, then clears what a cancellation needed (declarer keys, a Delete's
-    # marker: none here); look for a receipt, purge the list, write the receipt
+    # AND S3: read the list, stage it; the first poll checks the staged list is there and,
+    # right before it creates the job, looks for a Delete's marker (none here; changed
+    # deliberately: that listing is new), then clears what a cancellation needed (declarer
+    # keys, a marker); look for a receipt, purge the list, write the receipt
     assert world.s3_calls == [
         "GetObject",
         "PutObject",
+        "ListObjectsV2",
         "ListObjectsV2",
         "ListObjectsV2",
         "DeleteObject",
@@ -432,10 +434,13 @@ def test_update_changing_only_tags_keeps_the_job(world: World) -> None:
         (DESCRIBE, None),
     ]
     # AND the list is not read again (its properties are those that named the job); the
-    # receipt is read, and left as it was written when the job ended
+    # receipt is read, and left as it was written when the job ended (changed deliberately:
+    # onEvent then lists the request's staging keys, for jobs a cancelled event of the
+    # resource declared: none)
     assert world.s3_calls == [
         "ListObjectsV2",
         "GetObject",
+        "ListObjectsV2",
         "ListObjectsV2",
         "GetObject",
         "DeleteObject",
@@ -498,7 +503,9 @@ def test_delete_never_calls_personalize(
 
     # THEN it succeeds at once with the same id, with no Personalize call; in S3 the
     # resource's own declarer key is deleted (none exists), and S3 is asked only whether the
-    # job's list is still staged (it is not: nothing to cancel)
+    # job's list is still staged (it is not: nothing to cancel); under an id that is no job's
+    # (one CloudFormation generated for a Create it cancelled), the request's staging keys are
+    # listed for jobs the resource declared (none; changed deliberately: that listing is new)
     assert (outcome.physical_id, outcome.data, outcome.reason, outcome.polls) == (
         physical_id,
         data,
@@ -506,7 +513,14 @@ def test_delete_never_calls_personalize(
         polls,
     )
     assert world.double.calls == []
-    assert world.s3_calls == (["DeleteObject", "ListObjectsV2"] if physical_id == JOB else [])
+    assert (
+        world.s3_calls
+        == {
+            JOB: ["DeleteObject", "ListObjectsV2"],
+            "some-unknown-id": ["ListObjectsV2"],
+            CREATE_FAILED_MARKER: [],
+        }[physical_id]
+    )
     assert world.keys() == [f"receipts/{JOB}.json"]
 
 

@@ -31,7 +31,12 @@ marker, and the submit step looks for it right before it would create the job:
   request) before it deletes the old one. A Delete that wrote its marker looks once more and removes
   it if a declarer appeared meanwhile (each side writes, then reads the other's key);
 - once the submit step has the job (created or found), cancellation no longer applies: the
-  declarer keys and a marker are deleted (``settle``), as on a cancellation (``forget``).
+  declarer keys and a marker are deleted (``settle``), as on a cancellation (``forget``);
+- a Delete under an id CloudFormation generated (a Create it cancelled, never answered) and an
+  Update that rolls back a cancelled one (``forsake``) cancel what the cancelled event polled
+  for: the job its properties name when they hold the list's hash, and the jobs its resource is
+  recorded as declaring; the old waiter itself stops at the marker (:mod:`.superseded`), and its
+  resource's own key, which that waiter may write again, keeps nothing alive in a Delete.
 
 The marker lives under the staging prefix, which every role that needs it may already write,
 list or delete (no new permission), and the staging lifecycle rule expires a leftover one. It
@@ -50,7 +55,7 @@ from .failures import BOOKKEEPING_FAULTS, forget_copies
 from .layout import STAGING_PREFIX
 from .personalize_api import JobRequestRejected
 from .properties import DeletionRequest, PropertyError
-from .request_rules import is_job_of
+from .request_rules import compose_job_name, is_job_of
 from .services import Services
 from .staging import SOURCE_VERSION
 from .state import JobTicket, iso
@@ -58,6 +63,9 @@ from .state import JobTicket, iso
 LOGGER = logging.getLogger(__name__)
 MARKER = "cancelled.json"
 DECLARED_BY = "declared-by/"
+FRAMEWORK_CREATE_FAILED = "AWSCDK::CustomResourceProviderFramework::CREATE_FAILED"
+"""The Provider framework's physical id for a Create whose ``onEvent`` failed (it answers that
+resource's Delete itself, but a handler must not depend on it)."""
 
 
 class Cancelled(JobRequestRejected):
@@ -123,7 +131,7 @@ def cancel(bucket: str, job_name: str, event: Mapping[str, Any], services: Servi
         client.delete_object(Bucket=bucket, Key=declarer_key(job_name, event))
         if not services.storage.staged(bucket, job_name):
             return False
-        if _still_declared(bucket, job_name, services):
+        if _still_declared(bucket, job_name, event, services):
             return False
         client.put_object(
             Bucket=bucket,
@@ -139,7 +147,7 @@ def cancel(bucket: str, job_name: str, event: Mapping[str, Any], services: Servi
             ).encode(),
             ContentType="application/json",
         )
-        if _still_declared(bucket, job_name, services):  # declared while the marker was written
+        if _still_declared(bucket, job_name, event, services):  # declared meanwhile
             client.delete_object(Bucket=bucket, Key=marker_key(job_name))
             return False
     except BOOKKEEPING_FAULTS as exc:
@@ -159,8 +167,21 @@ def cancel(bucket: str, job_name: str, event: Mapping[str, Any], services: Servi
     return True
 
 
-def _still_declared(bucket: str, job_name: str, services: Services) -> bool:
-    if not _declarers(bucket, job_name, services):
+def declared_by_others(
+    bucket: str, job_name: str, event: Mapping[str, Any], services: Services
+) -> bool:
+    """Whether a resource other than the event's is recorded as declaring ``job_name``. The
+    event's own resource's key does not count: while it is being deleted or rolled back, no
+    event of it declares that job but a waiter CloudFormation cancelled (:mod:`.superseded`),
+    whose poll may write the key again right after the Delete removed it."""
+    own = declarer_key(job_name, event)
+    return any(key != own for key in _declarers(bucket, job_name, services))
+
+
+def _still_declared(
+    bucket: str, job_name: str, event: Mapping[str, Any], services: Services
+) -> bool:
+    if not declared_by_others(bucket, job_name, event, services):
         return False
     LOGGER.info(
         "delete: another resource declares the queued request (the one that queued it, a "
@@ -180,9 +201,91 @@ def on_delete(
     except PropertyError as exc:
         LOGGER.warning("delete: nothing cancelled", extra={"error": str(exc)})
         return
-    if not is_job_of(request.job_name_prefix, request.request_name, physical_id):
+    if is_job_of(request.job_name_prefix, request.request_name, physical_id):
+        cancel(request.bucket, physical_id, event, services)
         return
-    cancel(request.bucket, physical_id, event, services)
+    if physical_id == FRAMEWORK_CREATE_FAILED:  # onEvent failed: no waiter, nothing declared
+        return
+    # An id CloudFormation generated: the Create it cancelled never answered, and its waiter
+    # may poll on. Cancel what that Create named.
+    for job_name in sorted(_named_jobs(request, event, services)):
+        cancel(request.bucket, job_name, event, services)
+
+
+def forsake(
+    request: DeletionRequest,
+    old_properties: Mapping[str, Any] | None,
+    event: Mapping[str, Any],
+    keep: set[str],
+    services: Services,
+) -> None:
+    """An Update of a resource that declares jobs besides ``keep`` (its physical id and the
+    job the Update declares): they were declared by an event of it CloudFormation cancelled
+    (CloudFormation sends no event to a resource while one is in progress), whose waiter may
+    poll on; this Update is its rollback (``OldResourceProperties``: the cancelled event's,
+    whose request name is looked under too), never followed by a Delete of that job:
+    CloudFormation never learned its name. Cancel them as a Delete would (never raises)."""
+    requests = {(request.bucket, request.job_name_prefix, request.request_name): request}
+    try:
+        old = services.scopes.request(old_properties or {})
+        requests.setdefault((old.bucket, old.job_name_prefix, old.request_name), old)
+    except PropertyError:
+        pass  # the old properties are not served here: only the current request's jobs
+    for each in requests.values():
+        for job_name in sorted(_named_jobs(each, event, services) - keep):
+            LOGGER.info(
+                "update: a cancelled event's job is cancelled", extra={"job_name": job_name}
+            )
+            cancel(each.bucket, job_name, event, services)
+
+
+def _named_jobs(request: DeletionRequest, event: Mapping[str, Any], services: Services) -> set[str]:
+    """The jobs an event of the resource under ``request``'s properties may have polled for:
+    the one they name when they hold the list's hash (``ContentSha256``: the job is known
+    without reading the list, even before a poll declared it), and every job of the request's
+    name its resource is recorded as declaring (its polls' keys)."""
+    jobs = set(_declared_jobs(request, event, services))
+    if request.content_sha256 is not None:
+        jobs.add(
+            compose_job_name(
+                request.job_name_prefix,
+                request.request_name,
+                request.dataset_group_arn,
+                request.content_sha256,
+            )
+        )
+    return jobs
+
+
+def _declared_jobs(
+    request: DeletionRequest, event: Mapping[str, Any], services: Services
+) -> list[str]:
+    """The jobs of the request's name the event's resource is recorded as declaring (its keys
+    under ``staging/<prefix>-<request>-*/``; a listing fault is logged: none found)."""
+    prefix = f"{STAGING_PREFIX}{request.job_name_prefix}-{request.request_name}-"
+    digest = declarer_key("", event).rpartition("/")[2]
+    jobs: list[str] = []
+    token: str | None = None
+    try:
+        while True:
+            more: dict[str, str] = {"ContinuationToken": token} if token else {}
+            page = services.storage.client.list_objects_v2(
+                Bucket=request.bucket, Prefix=prefix, **more
+            )
+            for item in page.get("Contents", []):
+                job_dir, _, rest = item["Key"][len(STAGING_PREFIX) :].partition("/")
+                if rest == DECLARED_BY + digest:
+                    jobs.append(job_dir)
+            token = page.get("NextContinuationToken") if page.get("IsTruncated") else None
+            if not token:
+                return jobs
+    except BOOKKEEPING_FAULTS as exc:
+        LOGGER.warning(
+            "the jobs this resource declared could not be listed: a waiter of its cancelled "
+            "event may still submit one",
+            extra={"error": str(exc)},
+        )
+        return jobs
 
 
 def check(bucket: str, job_name: str, services: Services) -> None:

@@ -42,7 +42,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from . import cancellation, job_source
+from . import cancellation, job_source, superseded
 from .cfn_events import (
     event_field,
     event_request_type,
@@ -111,6 +111,8 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
     # Staged, never submitted: the first poll does (``_poll``), once the waiter exists, and
     # declares the request while it is not accepted (``_Poll.not_accepted``).
     intake = take(request, physical_id, services, old, event)
+    if update:  # a rollback: the job of the event it rolls back was never named to it
+        cancellation.forsake(request, old, event, {str(physical_id), intake.job_name}, services)
     ticket = JobTicket(
         job_name=intake.job_name,
         job_arn=intake.job_arn,
@@ -136,7 +138,10 @@ def is_complete(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
         ticket = JobTicket.from_event(event)
     except StateError as exc:
         raise DeletionFailed(str(exc)) from exc
-    answer = _poll(_Poll(event, request, ticket, services))
+    try:
+        answer = _poll(_Poll(event, request, ticket, services))
+    except superseded.Superseded as exc:  # CloudFormation cancelled the event: start nothing
+        raise superseded.stop(request, ticket, event, services) from exc
     if answer["IsComplete"] and ticket.moved:  # the Update succeeded: index its job
         job_source.remember(request, event, ticket.job_name, services)
     return answer
@@ -147,7 +152,7 @@ def _poll(poll: _Poll) -> dict[str, Any]:
     job_arn = ticket.job_arn
     try:
         if not job_arn:
-            submission = resubmit(request, ticket.job_name, services)
+            submission = resubmit(request, ticket.job_name, services, waiter=poll.waiter)
             if submission.job_arn is None:
                 return poll.not_accepted(submission.blocked_by or "not accepted")
             if not submission.adopted:  # created here: no cancellation applies any more
@@ -192,6 +197,7 @@ class _Poll:
         self.services = services
         self.now = services.clock()
         self.job_name = ticket.job_name
+        self.waiter = superseded.Waiter(event, ticket.started_at, request.bucket, self.job_name)
         self.origin = Origin(
             stack_id=event_field(event, "StackId"),
             logical_resource_id=event_field(event, "LogicalResourceId"),
@@ -297,25 +303,21 @@ class _Poll:
     def not_accepted(self, blocked_by: str) -> dict[str, Any]:
         """Personalize has not accepted the job yet (limits, the dataset group in use, faults).
 
-        While it polls, the resource declares the request (:func:`.cancellation.declare`, on
+        While it polls, the resource declares the request (:func:`.superseded.declare`, on
         every such poll: idempotent), so that another resource's Delete cancels nothing it
         still waits for; a return withdraws no Delete's marker before its hand-off (its
         failure must revive no cancelled request). Declared here, not in ``on_event``: a
-        resource whose waiter never starts polls nothing, and leaves no key behind."""
+        resource whose waiter never starts polls nothing, and leaves no key behind. A marker
+        its own resource wrote since the event began stops it (:mod:`.superseded`)."""
         if not self.at_limit:
-            cancellation.declare(
-                self.request.bucket,
-                self.job_name,
-                self.event,
-                self.services,
-                withdrawing=not self.ticket.returned,
-            )
+            superseded.declare(self.waiter, self.services, withdrawing=not self.ticket.returned)
             return {"IsComplete": False}
         if self.request.completion != WAIT:
+            superseded.before_hand_off(self.waiter, self.services)
             execution = self._hand_off(None, QUEUED, blocked_by)
             # Whoever started the execution: the Delete of another resource declaring the job
             # (a renamed copy, another stack) must not cancel it while this one declares it.
-            cancellation.declare(self.request.bucket, self.job_name, self.event, self.services)
+            superseded.declare(self.waiter, self.services)
             return self._answer(NOT_YET, QUEUED, NOT_YET, execution)
         self.forget_unread_copies()
         raise DeletionFailed(

@@ -16,7 +16,7 @@ import logging
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import cancellation, preflight
+from . import cancellation, preflight, superseded
 from .layout import data_location
 from .personalize_api import JobRequestRejected, JobSubmission, TransientFault
 from .properties import DeletionRequest
@@ -32,6 +32,7 @@ def submit(
     services: Services,
     *,
     cancellable: bool = False,
+    waiter: superseded.Waiter | None = None,
 ) -> JobSubmission:
     """Create (or adopt) the job reading ``location``, and log the outcome without ids.
 
@@ -46,6 +47,8 @@ def submit(
             cancellation.check(request.bucket, job_name, services)
         except (ClientError, BotoCoreError) as exc:
             raise TransientFault(f"whether the request was cancelled is unknown: {exc}") from exc
+    if waiter is not None:  # a deployment's poll: its event may have been cancelled since
+        superseded.check_before_create(waiter, services)
     submission = services.jobs.submit(
         job_name=job_name,
         dataset_group_arn=request.dataset_group_arn,
@@ -92,7 +95,12 @@ def precheck(request: DeletionRequest, job_name: str, services: Services) -> Job
 
 
 def resubmit(
-    request: DeletionRequest, job_name: str, services: Services, *, cancellable: bool = False
+    request: DeletionRequest,
+    job_name: str,
+    services: Services,
+    *,
+    cancellable: bool = False,
+    waiter: superseded.Waiter | None = None,
 ) -> JobSubmission:
     """Find or submit the job when no earlier step got its ARN.
 
@@ -106,7 +114,9 @@ def resubmit(
     that is gone (purged by another resource of the same job name, say): Personalize would
     fail it for its missing input, and its name could never serve again. ``cancellable``
     (the tracker, which submits after the deployment): a request whose resource was deleted
-    since is not submitted (:class:`.cancellation.Cancelled`, checked right before the create).
+    since is not submitted (:class:`.cancellation.Cancelled`, checked right before the create);
+    ``waiter`` (a deployment's poll): nor is one whose event CloudFormation cancelled since
+    (:class:`.superseded.Superseded`, checked there too).
     """
     existing = services.jobs.lookup(request.dataset_group_arn, job_name)
     if existing is not None:
@@ -124,4 +134,4 @@ def resubmit(
             "that keeps the job (its tags, say) to have the list staged again; otherwise rename "
             "the request"
         )
-    return submit(request, job_name, location, services, cancellable=cancellable)
+    return submit(request, job_name, location, services, cancellable=cancellable, waiter=waiter)
