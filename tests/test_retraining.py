@@ -536,6 +536,49 @@ def test_retraining_that_waits_for_another_deletion_job_until_its_limit_says_so(
     assert_no_user_ids(caplog, models, event)
 
 
+def test_the_round_past_the_retraining_limit_starts_no_training(world: World) -> None:
+    """GIVEN a solution served by a pinned campaign, another request's deletion job on the same
+    group that runs past the retraining's limit, and a request that completes inside its
+    deployment and retrains (its rounds wait for the other job)
+    WHEN the other job ends between the last round before the limit and the first round after
+    it (the round that ends the retraining as RETRAINING_STUCK)
+    THEN that round starts no billed training: it is recorded STUCK at once and no later round
+    follows the version or moves the campaign to it (the receipt would list a training that
+    nobody follows, and its campaign is never updated)."""
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(home, "home-pinned")
+    world.put_source("assets/other.csv", support.OTHER_CSV)
+    world.double.run_seconds = 60 * 3600
+    world.advance(10)
+    other = cfn_event(
+        "Create",
+        properties(
+            RequestName="other-ticket",
+            Source={"Bucket": support.SOURCE_BUCKET, "Key": "assets/other.csv"},
+        ),
+    )
+    other["LogicalResourceId"] = "OtherDeletionJob0A1B2C3D"
+    assert play(other, world, step=100).data["Status"] == "IN_PROGRESS"
+    other_job = expected_job_name(support.OTHER_CSV, request_name="other-ticket")
+    world.double.run_seconds = 60
+    retrained(world, Retrain="ALL")
+
+    def step(event):
+        retraining = event["state"].get("retraining") or {}
+        limit = retraining.get("giveUpAt")
+        if event["step"] == "retrain" and limit and world.now() >= parse_iso(limit):
+            run = world.double._jobs[other_job].run  # it ended a moment ago
+            run.run_seconds = world.now() - run.created_at - run.pending_seconds - 1
+        return tracker_steps.run(event, world.services)
+
+    result = run_execution(world, JOB, world.tracker_input(JOB), functions_step=step)
+
+    assert result.status == "SUCCEEDED"
+    models = world.receipt(f"{JOB}.models")
+    assert models["outcome"] == "RETRAINING_STUCK"
+    assert world.double.calls_for("CreateSolutionVersion") == [], models["solutions"]
+
+
 def test_a_refused_listing_of_deletion_jobs_is_recorded_and_the_retraining_goes_on(
     world: World,
 ) -> None:

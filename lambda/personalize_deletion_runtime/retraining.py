@@ -12,19 +12,19 @@ Opt-in per request (``Retrain``: ALL solutions of the dataset group, or a LIST).
 are billed by Personalize. No training starts while another data deletion job of the dataset
 group runs (the guide advises against training during one), and the models receipt never
 claims more than the deletion receipt: what it found during the job limits the retraining too
-(:func:`interference_caveat`).
+(:func:`.retraining_outcome.interference_caveat`, with the outcome and the other caveats).
 
 A retraining is recorded once and never redone: once ``receipts/<job>.models.json`` exists, a
 later run of the tracker for the same job (a re-adoption in another stack, an Update months
 later) plans nothing and moves no campaign (:func:`start`). What a round does to each solution
-and campaign, and how their failures stay theirs, is in :mod:`.retraining_models`; the receipt
-and the event are written by :mod:`.retraining_record`.
+and campaign, and how their failures stay theirs, is in :mod:`.retraining_models`; what the
+rounds that may not act (past the limit, RetrainStopped) read instead is in
+:mod:`.retraining_observed`; the receipt and the event are written by :mod:`.retraining_record`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 from .layout import models_receipt_key, models_receipt_uri
@@ -35,15 +35,20 @@ from .preflight import MAX_LISTED
 from .properties import RETRAIN_ALL, RETRAIN_LIST, RETRAIN_NONE, DeletionRequest
 from .retraining_models import (
     CAMPAIGN_FAILURES,
-    SERVES_RETRAINED,
     SOLUTION_FAILURES,
-    WAITING_FOR_DELETIONS,
     advance_solution,
     outside,
     planned,
     solution_ended,
     to_train,
-    unlisted_serving,
+)
+from .retraining_observed import observe, unlisted_serving
+from .retraining_outcome import (
+    add_caveat,
+    done,
+    refused_read,
+    stuck,
+    waited,
 )
 from .services import Services
 from .state import iso, parse_iso
@@ -74,42 +79,6 @@ def start(
     }
 
 
-def interference_caveat(job_name: str, interference: Mapping[str, Any] | None) -> str | None:
-    """What the deletion receipt's ``interference`` says that the models receipt must carry.
-
-    An import or training that ran during the job is the guide's "we can't guarantee that the
-    users' data will be deleted" case: the retraining then reads datasets it may have brought
-    the users back into, so a retrained model may reflect them. A check that could not be made
-    leaves that open, and so does a request with its pre-flight off (``None``: nothing was
-    checked). Either way the models receipt says so (``caveat``) and is never
-    ``effectiveInModels``; only a check that found nothing adds no caveat."""
-    if interference is None:
-        return (
-            f"the pre-flight was off for job {job_name}, so whether an import or training ran "
-            "while it ran was not checked: if one did, Personalize does not guarantee the "
-            "deletion, and a retrained model may reflect users it brought back; check the "
-            "dataset group's imports and trainings of that time, and if any ran, run another "
-            "deletion job and retrain once they have ended"
-        )
-    if not interference.get("checked"):
-        return (
-            f"whether an import or training ran while job {job_name} ran is unknown (its "
-            f"receipt's interference was not checked: {interference.get('why')}): if one did, "
-            "Personalize does not guarantee the deletion, and a retrained model may reflect "
-            "users it brought back; check the dataset group's imports and trainings of that "
-            "time, and if any ran, run another deletion job and retrain once they have ended"
-        )
-    started = interference.get("started") or []
-    if not started:
-        return None
-    return (
-        f"the receipt of job {job_name} records {len(started)} import(s) or training(s) that "
-        "started while the job ran (its interference): Personalize does not guarantee the "
-        "users are deleted, and a retrained model may reflect users they brought back; run "
-        "another deletion job once they have ended, then retrain"
-    )
-
-
 def plan(request: DeletionRequest, now: float, timeout_seconds: int) -> dict[str, Any]:
     """Retraining asked for, nothing started yet."""
     if request.retrain == RETRAIN_NONE:
@@ -131,10 +100,12 @@ def advance(
     """One round: start what can start, read what runs, decide whether all has ended.
 
     A limit or a fault of a listing leaves the round to the next one; the retraining's own
-    limit (``giveUpAt``) ends the waiting as ``RETRAINING_STUCK``. No training starts while
-    another data deletion job of the group runs (:func:`_may_train`). Once the round has
-    started a training or moved a campaign, a read Personalize refuses for good no longer
-    fails it (its changes would be lost with it): the read's answer is recorded as unknown,
+    limit (``giveUpAt``) ends the waiting as ``RETRAINING_STUCK``: the round that finds it
+    passed only reads (:func:`.retraining_observed.observe`), since nobody would follow a
+    training it started or move a campaign to it, and says what was left undone. No training
+    starts while another data deletion job of the group runs (:func:`_may_train`). Once the
+    round has started a training or moved a campaign, a read Personalize refuses for good no
+    longer fails it (its changes would be lost with it): the read's answer is recorded as unknown,
     the refusal in ``caveat``, and the outcome is ``RETRAINING_FAILED``."""
     models = services.models
     state = dict(state)
@@ -147,22 +118,28 @@ def advance(
         if not out_of_time:
             return state
         state.update(solutions=[], recommenders=[])
-        _caveat(
+        add_caveat(
             state,
             f"the dataset group's solutions could not be listed before the retraining's limit "
             f"({exc}): nothing was retrained; train new solution versions of the group's "
             "solutions and update their campaigns yourself",
         )
-        return _done(state, RETRAINING_STUCK, None, services)
-    may_train = _may_train(state, request, job_name, models)
-    solutions = [
-        advance_solution(dict(s), request, job_name, models, may_train=may_train)
-        for s in state["solutions"]
-    ]
+        return done(state, RETRAINING_STUCK, None, services)
+    unread: dict[str, str] = {}
+    if out_of_time:
+        solutions, unread = observe(
+            state["solutions"], request, job_name, models, state["startedAt"]
+        )
+    else:
+        may_train = _may_train(state, request, job_name, models)
+        solutions = [
+            advance_solution(dict(s), request, job_name, models, may_train=may_train)
+            for s in state["solutions"]
+        ]
     state["solutions"] = solutions
     ended = all(solution_ended(solution) for solution in solutions)
     if not ended:
-        return _done(_waited(state), RETRAINING_STUCK, None, services) if out_of_time else state
+        return stuck(waited(state), unread, services) if out_of_time else state
     unlisted: list[dict[str, Any]] | None = []
     if request.retrain == RETRAIN_LIST:
         deleted_at = parse_iso(state.get("deletedAt") or state["startedAt"])
@@ -173,7 +150,7 @@ def advance(
             if not out_of_time:
                 return state
             unlisted = None
-            _caveat(
+            add_caveat(
                 state,
                 "which campaigns of the group's solutions left out of RetrainSolutions serve a "
                 "model trained before the deletion is unknown (unlistedServing is null): their "
@@ -181,7 +158,7 @@ def advance(
             )
         except ModelCallRefused as exc:
             unlisted = None
-            _refused_read(
+            refused_read(
                 state,
                 exc,
                 "which campaigns of the group's solutions left out of RetrainSolutions serve a "
@@ -193,7 +170,7 @@ def advance(
         or any(c["status"] in CAMPAIGN_FAILURES for c in solution["campaigns"])
         for solution in solutions
     )
-    return _done(state, RETRAINING_FAILED if failed else RETRAINED, unlisted, services)
+    return done(state, RETRAINING_FAILED if failed else RETRAINED, unlisted, services)
 
 
 def _may_train(state: dict[str, Any], request: DeletionRequest, job_name: str, models: Any) -> bool:
@@ -223,7 +200,7 @@ def _may_train(state: dict[str, Any], request: DeletionRequest, job_name: str, m
         )
         return False
     except ModelCallRefused as exc:
-        _refused_read(
+        refused_read(
             state,
             exc,
             "whether another data deletion job of the dataset group ran when the trainings "
@@ -239,31 +216,6 @@ def _may_train(state: dict[str, Any], request: DeletionRequest, job_name: str, m
         )
         LOGGER.info("retraining waits for deletion jobs", extra={"running": len(running)})
     return not running
-
-
-def _waited(state: dict[str, Any]) -> dict[str, Any]:
-    """At the limit while training waited for deletion jobs: the caveat says so."""
-    if state.get("waitingFor"):
-        _caveat(
-            state,
-            f"the retraining waited until its limit ({state['giveUpAt']}) for "
-            f"{state['waitingFor']}: the Personalize guide advises against training while a "
-            f"deletion job runs, so the solutions marked {WAITING_FOR_DELETIONS} were not "
-            "trained; train new versions of them and update their campaigns once no deletion "
-            "job of the group runs",
-        )
-    return state
-
-
-def _refused_read(state: dict[str, Any], exc: ModelCallRefused, what: str) -> None:
-    """A read of the round refused for good: named in ``refused`` (once) and the caveat."""
-    state["refused"] = [*state.get("refused", []), exc.operation]
-    _caveat(state, f"{what} (refused for good: {exc})")
-
-
-def _caveat(state: dict[str, Any], text: str) -> None:
-    earlier = state.get("caveat")
-    state["caveat"] = f"{earlier}; {text}" if earlier else text
 
 
 def stopped(state: dict[str, Any], why: str, services: Services) -> dict[str, Any]:
@@ -282,8 +234,8 @@ def stopped(state: dict[str, Any], why: str, services: Services) -> dict[str, An
         "solutions": state.get("solutions") or [],
         "recommenders": state.get("recommenders"),
     }
-    _caveat(state, stop)
-    return _done(state, RETRAINING_FAILED, None, services)
+    add_caveat(state, stop)
+    return done(state, RETRAINING_FAILED, None, services)
 
 
 def _targets(request: DeletionRequest, models: Any) -> dict[str, Any]:
@@ -298,35 +250,3 @@ def _targets(request: DeletionRequest, models: Any) -> dict[str, Any]:
         ],
         "recommenders": models.recommenders(request.dataset_group_arn),
     }
-
-
-def _done(
-    state: dict[str, Any],
-    outcome: str,
-    unlisted: list[dict[str, Any]] | None,
-    services: Services,
-) -> dict[str, Any]:
-    """Everything ended (or the limit passed): the outcome, and whether the deletion now holds
-    in every model that serves recommendations. It does only when every campaign of the
-    retrained solutions serves a new version (updated, following the latest, or serving an
-    even newer one), no other solution of the group serves a model trained before the
-    deletion (``unlistedServing``; ``None`` when it could not be read), no recommender waits
-    for its weekly retraining, and nothing limits the record (``caveat``)."""
-    state.update(
-        done=True,
-        finishedAt=iso(services.clock()),
-        outcome=outcome,
-        unlistedServing=unlisted,
-    )
-    state["effectiveInModels"] = (
-        outcome == RETRAINED
-        and unlisted == []
-        and not state["recommenders"]
-        and not state.get("caveat")
-        and all(
-            c["status"] in SERVES_RETRAINED
-            for solution in state["solutions"]
-            for c in solution["campaigns"]
-        )
-    )
-    return state

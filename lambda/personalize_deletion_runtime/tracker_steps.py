@@ -21,7 +21,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from . import cancellation, retraining, retraining_record
+from . import cancellation, retraining, retraining_outcome, retraining_record
 from .layout import receipt_uri
 from .outcome import TRACKER, JobRecord, finish, give_up
 from .personalize_api import JobRequestRejected, JobState, JobSubmission, TransientFault
@@ -160,7 +160,7 @@ def _retraining(
     Whatever the job's receipt found during it (imports or trainings, or that it could not
     tell) limits the retraining too: the models receipt never claims more than that receipt.
     """
-    found = retraining.interference_caveat(job.job_name, receipt.get("interference"))
+    found = retraining_outcome.interference_caveat(job.job_name, receipt.get("interference"))
     if state.status == "COMPLETED":
         return retraining.start(
             request, job.job_name, services, deleted_at=state.updated_at, caveat=found
