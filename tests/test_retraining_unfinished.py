@@ -301,12 +301,18 @@ def test_a_retraining_stopped_for_good_still_writes_the_promised_models_receipt(
         "solutions": [],
         "unlistedServing": None,
     }
+    # AND, the group being unreadable after the step stopped too, what the retraining did is
+    # said to be unknown, not "nothing"
     assert models["caveat"] == (
         "the retraining stopped before it ended (ModelCallRefused: ListSolutions failed with "
         "InvalidInputException: group unreadable); the solutions and campaigns listed are as "
-        "the last round left them. The deletion COMPLETED (see its receipt) but the models may "
-        "still reflect the users: train new solution versions of the group's solutions and "
-        "update their campaigns yourself"
+        "read after it stopped (nothing was started or moved since). The deletion COMPLETED "
+        "(see its receipt) but the models may still reflect the users: train new solution "
+        "versions of the group's solutions and update their campaigns yourself; the group's "
+        "solutions could not be listed after the retraining stopped (ListSolutions failed with "
+        f"InvalidInputException: group unreadable): whether it started trainings (solution "
+        f"versions named {JOB}) or moved campaigns to them is unknown; check the group's "
+        "solutions and their campaigns"
     )
     [event] = [message["detail"] for message in drain()]
     assert (event["status"], event["receiptUri"], event["caveat"]) == (
@@ -317,6 +323,81 @@ def test_a_retraining_stopped_for_good_still_writes_the_promised_models_receipt(
     assert ("ModelsNotRetrained", "privacy") in world.metrics()
     # AND the execution's cause is still the step's error, as before
     assert "ListSolutions failed with InvalidInputException" in result.cause
+
+
+class LambdaTimedOut(Exception):
+    """The tracker step's invocation ended without an answer (a timeout, a crash)."""
+
+
+def crashing_after(world: World, operation: str):
+    """A tracker step whose retrain invocations all fail once ``operation`` has been called:
+    the invocation that calls it does its work and then gets no answer back (the Lambda timed
+    out after the call); every later retrain invocation fails before doing anything."""
+
+    def step(event):
+        if event["step"] == "retrain" and world.double.calls_for(operation):
+            raise LambdaTimedOut("Task timed out after 900.00 seconds")
+        after = tracker_steps.run(event, world.services)
+        if event["step"] == "retrain" and world.double.calls_for(operation):
+            raise LambdaTimedOut("Task timed out after 900.00 seconds")
+        return after
+
+    return step
+
+
+def test_retrain_stopped_after_a_round_moved_a_campaign_records_the_move(world: World) -> None:
+    """GIVEN a solution served by a pinned campaign, and a request that retrains
+    WHEN the round that finds the new version ACTIVE moves the campaign to it (UpdateCampaign)
+    and its invocation then gets no answer (a timeout), and every retry of the step fails too
+    THEN RetrainStopped writes the models receipt from the last *successful* round, which had
+    not moved the campaign: the receipt must still say the campaign was moved (an auditor is
+    handed a receipt saying nothing was done to a production campaign the library changed)."""
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    pinned = world.double.add_campaign(home, "home-pinned")
+    retrained(world, Retrain="ALL")
+
+    result = run_execution(
+        world, JOB, world.tracker_input(JOB), functions_step=crashing_after(world, "UpdateCampaign")
+    )
+
+    assert (result.status, result.error) == ("FAILED", "TrackerFailed")
+    new = new_version(world, home)
+    [update] = world.double.calls_for("UpdateCampaign")
+    assert update.body == {"campaignArn": pinned, "solutionVersionArn": new}
+    world.advance(3600)
+    assert world.double.campaigns[pinned].solution_version_arn == new  # production moved
+    models = world.receipt(f"{JOB}.models")
+    assert models["outcome"] == "RETRAINING_FAILED"
+    [solution] = models["solutions"]
+    [campaign] = solution["campaigns"]
+    assert campaign["status"] is not None and campaign["action"] is not None, (solution, campaign)
+
+
+def test_retrain_stopped_after_the_first_round_started_a_training_records_the_training(
+    world: World,
+) -> None:
+    """GIVEN a solution served by a campaign following $LATEST, and a request that retrains
+    WHEN the first round starts the training (CreateSolutionVersion) and its invocation then
+    gets no answer, and every retry of the step fails too
+    THEN the models receipt written by RetrainStopped says ``solutions: []`` ("nothing, if the
+    group could not even be listed"), yet a billed training named after the job was started
+    and, once ACTIVE, the syncing campaign serves it: the receipt must name that version."""
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(home, "home-latest", sync_with_latest=True)
+    retrained(world, Retrain="ALL")
+
+    result = run_execution(
+        world,
+        JOB,
+        world.tracker_input(JOB),
+        functions_step=crashing_after(world, "CreateSolutionVersion"),
+    )
+
+    assert (result.status, result.error) == ("FAILED", "TrackerFailed")
+    new = new_version(world, home)  # the training the failed round started
+    models = world.receipt(f"{JOB}.models")
+    assert models["outcome"] == "RETRAINING_FAILED"
+    assert [s["versionArn"] for s in models["solutions"]] == [new], models["solutions"]
 
 
 def test_a_group_that_cannot_be_listed_until_the_limit_says_why_nothing_was_retrained(

@@ -42,11 +42,12 @@ from .retraining_models import (
     solution_ended,
     to_train,
 )
-from .retraining_observed import observe, unlisted_serving
+from .retraining_observed import leave_undone, observe, unlisted_serving
 from .retraining_outcome import (
     add_caveat,
     done,
     refused_read,
+    say_unread,
     stuck,
     waited,
 )
@@ -218,32 +219,60 @@ def _may_train(state: dict[str, Any], request: DeletionRequest, job_name: str, m
     return not running
 
 
-def stopped(state: dict[str, Any], why: str, services: Services) -> dict[str, Any]:
+def stopped(
+    state: dict[str, Any],
+    why: str,
+    request: DeletionRequest,
+    job_name: str,
+    services: Services,
+) -> dict[str, Any]:
     """A retraining whose round failed for good (every retry of the tracker's step): ended as
-    ``RETRAINING_FAILED``, never effective, with what the last round left (nothing, if the
-    group could not even be listed) and ``why`` in its caveat, so that the models receipt the
-    deletion receipt promises is still written."""
-    stop = (
-        f"the retraining stopped before it ended ({why}); the solutions and campaigns listed are "
-        "as the last round left them. The deletion COMPLETED (see its receipt) but the models "
-        "may still reflect the users: train new solution versions of the group's solutions and "
-        "update their campaigns yourself"
+    ``RETRAINING_FAILED``, never effective, so that the models receipt the deletion receipt
+    promises is still written. ``state`` is the last round that succeeded, and the attempts
+    that failed after it may have started trainings or moved campaigns: what they may have
+    done is read again first, read only (:func:`.retraining_observed.observe`; nothing is
+    started or moved here), and what could not be read is said to be unknown."""
+    state = dict(state)
+    unlisted_group = None
+    if state.get("solutions") is None:
+        try:
+            state.update(_targets(request, services.models, read_only=True))
+        except (TransientFault, ModelCallRefused) as exc:
+            state.update(solutions=[], recommenders=None)
+            unlisted_group = (
+                f"the group's solutions could not be listed after the retraining stopped "
+                f"({exc}): whether it started trainings (solution versions named {job_name}) "
+                "or moved campaigns to them is unknown; check the group's solutions and "
+                "their campaigns"
+            )
+    solutions, unread = observe(
+        state["solutions"], request, job_name, services.models, state["startedAt"]
     )
-    state = {
-        **state,
-        "solutions": state.get("solutions") or [],
-        "recommenders": state.get("recommenders"),
-    }
-    add_caveat(state, stop)
+    state["solutions"] = solutions
+    undone = leave_undone(
+        solutions, "the retraining stopped before it moved it", waited=False, unread=unread
+    )
+    add_caveat(
+        state,
+        f"the retraining stopped before it ended ({why}); the solutions and campaigns listed "
+        "are as read after it stopped (nothing was started or moved since)"
+        + (f", with {undone}" if undone else "")
+        + ". The deletion COMPLETED (see its receipt) but the models may still reflect the "
+        "users: train new solution versions of the group's solutions and update their "
+        "campaigns yourself",
+    )
+    if unlisted_group:
+        add_caveat(state, unlisted_group)
+    say_unread(state, unread, "after it stopped")
     return done(state, RETRAINING_FAILED, None, services)
 
 
-def _targets(request: DeletionRequest, models: Any) -> dict[str, Any]:
+def _targets(request: DeletionRequest, models: Any, *, read_only: bool = False) -> dict[str, Any]:
     in_group = models.solutions(request.dataset_group_arn)
     targets = in_group if request.retrain == RETRAIN_ALL else list(request.retrain_solutions)
     return {
         "solutions": [
-            planned(solution, models)
+            planned(solution, models, read_only=read_only)
             if solution in in_group
             else outside(solution, request.dataset_group_arn)
             for solution in targets

@@ -199,13 +199,13 @@ def _retrain(
 def _retrain_stopped(
     job: TrackedJob, request: DeletionRequest, execution: str, services: Services
 ) -> TrackedJob:
-    """The retrain step failed for good: record the retraining as it stands (receipt and event;
-    nothing if it was recorded already) and keep the error, with which the execution then
-    fails (``TrackerFailed``, its alarm)."""
+    """The retrain step failed for good: record the retraining as it is read now (receipt and
+    event; nothing if it was recorded already) and keep the error, with which the execution
+    then fails (``TrackerFailed``, its alarm)."""
     planned = job.retraining
     if planned is None or not planned.get("requested"):
         return job
-    state = retraining.stopped(planned, _error_summary(job.error), services)
+    state = retraining.stopped(planned, _error_summary(job.error), request, job.job_name, services)
     state = retraining_record.record(state, _record(job, request, execution), services)
     return job.evolve(retraining=state)
 
