@@ -177,6 +177,42 @@ def test_a_follow_up_job_never_started_says_it_will_not_be_and_how_to_delete_tho
     )
 
 
+def test_retrain_stopped_after_a_failed_follow_up_does_not_say_the_deletion_completed(
+    world: World,
+) -> None:
+    """GIVEN a request with FollowUp and Retrain whose first job COMPLETED with interference,
+    and whose follow-up job ends FAILED (the models are retrained anyway, named after it)
+    WHEN the retrain step fails for good (ListSolutions refused on every attempt)
+    THEN the follow-up's models receipt must not tell the auditor "The deletion COMPLETED (see
+    its receipt)": its receipt (the follow-up's) says FAILED."""
+    world.double.run_seconds = 5000
+    solution, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(solution, "home-pinned")
+    world.advance(10)
+    play(cfn_event("Create", properties(FollowUp="true", Retrain="ALL")), world, step=100)
+    world.advance(400)
+    world.double.start_training(solution, 10_000)
+    world.double.fail_next_jobs("Internal error")
+    follow_up = follow_up_job_name(JOB)
+    injected = []
+
+    def step(event):
+        if event["step"] == "retrain" and not injected:
+            world.double.inject(
+                "ListSolutions", "InvalidInputException", message="group unreadable", times=50
+            )
+            injected.append(True)
+        return tracker_steps.run(event, world.services)
+
+    result = run_execution(world, JOB, world.tracker_input(JOB), functions_step=step)
+
+    assert (result.status, result.error) == ("FAILED", "TrackerFailed")
+    assert world.receipt(follow_up)["status"] == "FAILED"
+    models = world.receipt(f"{follow_up}.models")
+    assert models["outcome"] == "RETRAINING_FAILED"
+    assert "The deletion COMPLETED (see its receipt)" not in models["caveat"], models["caveat"]
+
+
 def test_a_listing_refused_after_campaigns_were_moved_still_leaves_the_promised_models_receipt(
     world: World,
 ) -> None:

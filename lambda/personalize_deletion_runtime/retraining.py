@@ -222,6 +222,7 @@ def _may_train(state: dict[str, Any], request: DeletionRequest, job_name: str, m
 def stopped(
     state: dict[str, Any],
     why: str,
+    deletion: str,
     request: DeletionRequest,
     job_name: str,
     services: Services,
@@ -231,7 +232,8 @@ def stopped(
     promises is still written. ``state`` is the last round that succeeded, and the attempts
     that failed after it may have started trainings or moved campaigns: what they may have
     done is read again first, read only (:func:`.retraining_observed.observe`; nothing is
-    started or moved here), and what could not be read is said to be unknown."""
+    started or moved here), and what could not be read is said to be unknown. ``deletion``
+    says what the deletion receipt it accompanies records (a FAILED follow-up's, say)."""
     state = dict(state)
     unlisted_group = None
     if state.get("solutions") is None:
@@ -257,9 +259,8 @@ def stopped(
         f"the retraining stopped before it ended ({why}); the solutions and campaigns listed "
         "are as read after it stopped (nothing was started or moved since)"
         + (f", with {undone}" if undone else "")
-        + ". The deletion COMPLETED (see its receipt) but the models may still reflect the "
-        "users: train new solution versions of the group's solutions and update their "
-        "campaigns yourself",
+        + f". {deletion} but the models may still reflect the users: train new solution "
+        "versions of the group's solutions and update their campaigns yourself",
     )
     if unlisted_group:
         add_caveat(state, unlisted_group)

@@ -205,9 +205,25 @@ def _retrain_stopped(
     planned = job.retraining
     if planned is None or not planned.get("requested"):
         return job
-    state = retraining.stopped(planned, _error_summary(job.error), request, job.job_name, services)
+    state = retraining.stopped(
+        planned, _error_summary(job.error), _deletion_said(job), request, job.job_name, services
+    )
     state = retraining_record.record(state, _record(job, request, execution), services)
     return job.evolve(retraining=state)
+
+
+def _deletion_said(job: TrackedJob) -> str:
+    """What the deletion receipt this retraining follows records, as a stopped retraining's
+    caveat says it: a follow-up job that FAILED is retrained too (its first job COMPLETED),
+    and its receipt says FAILED, so the caveat must not say the deletion COMPLETED."""
+    status = (job.outcome or {}).get("status")
+    if job.follow_up_of is not None and status != "COMPLETED":
+        return (
+            f"The follow-up job {job.job_name} {status or 'did not complete'} (see its "
+            f"receipt) after job {job.follow_up_of} COMPLETED, which removed the users from "
+            "the datasets,"
+        )
+    return "The deletion COMPLETED (see its receipt)"
 
 
 def _error_summary(error: Mapping[str, Any] | None) -> str:
