@@ -142,30 +142,30 @@ def advance(
     if not ended:
         return stuck(waited(state), unread, services) if out_of_time else state
     unlisted: list[dict[str, Any]] | None = []
-    if request.retrain == RETRAIN_LIST:
-        deleted_at = parse_iso(state.get("deletedAt") or state["startedAt"])
-        try:
-            unlisted = unlisted_serving(solutions, request.dataset_group_arn, deleted_at, models)
-        except TransientFault as exc:
-            LOGGER.warning("retraining waits to read the campaigns", extra={"error": str(exc)})
-            if not out_of_time:
-                return state
-            unlisted = None
-            add_caveat(
-                state,
-                "which campaigns of the group's solutions left out of RetrainSolutions serve a "
-                "model trained before the deletion is unknown (unlistedServing is null): their "
-                f"reads failed until the retraining's limit ({exc}); check them yourself",
-            )
-        except ModelCallRefused as exc:
-            unlisted = None
-            refused_read(
-                state,
-                exc,
-                "which campaigns of the group's solutions left out of RetrainSolutions serve a "
-                "model trained before the deletion is unknown (unlistedServing is null): one "
-                "may still serve a model that reflects the users; check them yourself",
-            )
+    # Listed again at the end: a campaign created meanwhile may serve an old model.
+    deleted_at = parse_iso(state.get("deletedAt") or state["startedAt"])
+    try:
+        unlisted = unlisted_serving(solutions, request.dataset_group_arn, deleted_at, models)
+    except TransientFault as exc:
+        LOGGER.warning("retraining waits to read the campaigns", extra={"error": str(exc)})
+        if not out_of_time:
+            return state
+        unlisted = None
+        add_caveat(
+            state,
+            f"which {_unplanned(request)} serve a model trained before the deletion is "
+            "unknown (unlistedServing is null): their reads failed until the retraining's "
+            f"limit ({exc}); check them yourself",
+        )
+    except ModelCallRefused as exc:
+        unlisted = None
+        refused_read(
+            state,
+            exc,
+            f"which {_unplanned(request)} serve a model trained before the deletion is "
+            "unknown (unlistedServing is null): one may still serve a model that reflects "
+            "the users; check them yourself",
+        )
     failed = bool(state.get("refused")) or any(
         solution["status"] in SOLUTION_FAILURES
         or any(c["status"] in CAMPAIGN_FAILURES for c in solution["campaigns"])
@@ -217,6 +217,13 @@ def _may_train(state: dict[str, Any], request: DeletionRequest, job_name: str, m
         )
         LOGGER.info("retraining waits for deletion jobs", extra={"running": len(running)})
     return not running
+
+
+def _unplanned(request: DeletionRequest) -> str:
+    """The campaigns ``unlistedServing`` is about, as the caveat names them."""
+    if request.retrain == RETRAIN_LIST:
+        return "campaigns of the group's solutions left out of RetrainSolutions"
+    return "campaigns of the group's solutions created while the retraining ran (not in its plan)"
 
 
 def stopped(

@@ -129,14 +129,16 @@ def leave_undone(
 def unlisted_serving(
     solutions: list[dict[str, Any]], dataset_group_arn: str, deleted_at: float, models: Any
 ) -> list[dict[str, Any]]:
-    """Campaigns of the group's solutions that were not retrained (not in the list) and serve a
-    version created before the deletion ended: models that still reflect the deleted users."""
-    listed = {solution["solutionArn"] for solution in solutions}
+    """Campaigns of the group's solutions that are not in the plan and serve a version created
+    before the deletion ended: models that still reflect the deleted users. The campaigns are
+    listed again when the retraining ends, so that those of solutions left out of a list and
+    those created while it ran (on a model trained before the deletion, say) both count."""
+    planned = {c["campaignArn"] for solution in solutions for c in solution["campaigns"]}
     found = []
     for solution_arn in models.solutions(dataset_group_arn):
-        if solution_arn in listed:
-            continue
         for campaign_arn in models.campaigns(solution_arn):
+            if campaign_arn in planned:
+                continue
             try:
                 serving = models.campaign(campaign_arn).get("solutionVersionArn") or ""
             except ModelCallRefused as exc:
