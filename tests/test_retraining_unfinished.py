@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import lifecycle_support as support
 import pytest
+from botocore.exceptions import ClientError
 from lifecycle_support import (
     GROUP,
     STAGING_BUCKET,
@@ -23,6 +24,7 @@ from lifecycle_support import (
     properties,
 )
 from personalize_deletion_runtime import tracker_steps
+from personalize_deletion_runtime.notifications import MODELS_DETAIL_TYPE
 from personalize_deletion_runtime.request_rules import follow_up_job_name
 from test_retraining_faults import models_events, new_version, retrained
 from tracker_runs import run_execution
@@ -434,6 +436,86 @@ def test_retrain_stopped_after_the_first_round_started_a_training_records_the_tr
     models = world.receipt(f"{JOB}.models")
     assert models["outcome"] == "RETRAINING_FAILED"
     assert [s["versionArn"] for s in models["solutions"]] == [new], models["solutions"]
+
+
+def test_a_models_receipt_write_failing_on_every_attempt_leaves_events_that_agree_with_it(
+    world: World,
+) -> None:
+    """GIVEN a served solution, and a request that retrains successfully
+    WHEN writing the models receipt fails on every attempt of the last retrain round (S3
+    503 SlowDown for the ~8 minutes of the step's retries) and succeeds in RetrainStopped
+    THEN subscribers are not told something the receipt contradicts: the receipt says
+    RETRAINING_FAILED (not effective), so no event may say RETRAINED / effectiveInModels true
+    (each attempt published one before its write failed, and counted ModelsRetrained)."""
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(home, "home-pinned")
+    retrained(world, Retrain="ALL")
+    drain = models_events(world)
+    storage = world.services.storage
+    real_put = storage.put_json_once
+    failures = []
+
+    def put_json_once(bucket, key, document):
+        if key == MODELS_RECEIPT and len(failures) < 5:
+            failures.append(key)
+            raise ClientError(
+                {"Error": {"Code": "SlowDown", "Message": "Please reduce your request rate."}},
+                "PutObject",
+            )
+        return real_put(bucket, key, document)
+
+    storage.put_json_once = put_json_once
+
+    result = world.run_tracker(JOB)
+
+    assert (result.status, result.error) == ("FAILED", "TrackerFailed")
+    models = world.receipt(f"{JOB}.models")
+    assert (models["outcome"], models["effectiveInModels"]) == ("RETRAINING_FAILED", False)
+    statuses = [(e["detail"]["status"], e["detail"]["effectiveInModels"]) for e in drain()]
+    assert statuses == [("RETRAINING_FAILED", False)], statuses
+
+
+def test_a_models_event_failing_after_its_receipt_was_written_goes_out_as_the_receipt_says(
+    world: World,
+) -> None:
+    """GIVEN a served solution, and a request that retrains successfully
+    WHEN the models receipt is written but publishing its event fails on every attempt of the
+    last retrain round (PutEvents throttled for the ~8 minutes of the step's retries), and
+    succeeds in RetrainStopped
+    THEN the event still goes out (at least once), and it says what the stored receipt says:
+    RETRAINED and effective, not the RETRAINING_FAILED RetrainStopped would have written; the
+    receipt, written once, is not rewritten."""
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(home, "home-pinned")
+    retrained(world, Retrain="ALL")
+    drain = models_events(world)
+    notifier = world.services.notifier
+    real_publish = notifier.publish
+    failures = []
+
+    def publish(detail, detail_type=None, **kwargs):
+        if detail_type == MODELS_DETAIL_TYPE and len(failures) < 5:
+            failures.append(detail["status"])
+            raise ClientError(
+                {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}},
+                "PutEvents",
+            )
+        return real_publish(detail, detail_type=detail_type, **kwargs)
+
+    notifier.publish = publish
+
+    result = world.run_tracker(JOB)
+
+    assert (result.status, result.error) == ("FAILED", "TrackerFailed")
+    assert failures == ["RETRAINED"] * 5
+    models = world.receipt(f"{JOB}.models")
+    assert (models["outcome"], models["effectiveInModels"], models["caveat"]) == (
+        "RETRAINED",
+        True,
+        None,
+    )
+    statuses = [(e["detail"]["status"], e["detail"]["effectiveInModels"]) for e in drain()]
+    assert statuses == [("RETRAINED", True)], statuses
 
 
 def test_a_group_that_cannot_be_listed_until_the_limit_says_why_nothing_was_retrained(
