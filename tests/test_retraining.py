@@ -146,6 +146,43 @@ def test_models_receipt_is_not_effective_when_nothing_checked_what_ran_during_th
     )
 
 
+def test_pre_flight_off_and_an_import_during_the_job_never_yields_effective_in_models(
+    world: World,
+) -> None:
+    """GIVEN a request with Preflight false that retrains every solution (served by a pinned
+    campaign), a long job handed to the tracker, and a bulk import into the dataset group that
+    starts while the job runs (the guide's "we can't guarantee that the users' data will be
+    deleted" case; nobody checked for it, the receipt's interference is null)
+    WHEN the tracker records the job and retrains
+    THEN the models receipt must not claim effectiveInModels: whether an import ran during the
+    job is unknown (as with ``interference.checked: false``, which does make it false), and
+    here one did. The same scenario with the pre-flight on says false."""
+    world.double.run_seconds = 5000
+    dataset = world.double.add_dataset(GROUP)
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(home, "home-pinned")
+    drain = models_events(world)
+    world.advance(10)
+    outcome = play(
+        cfn_event("Create", properties(Retrain="ALL", Preflight="false")), world, step=100
+    )
+    assert outcome.data["TrackedBy"] == EXECUTION
+    world.advance(400)
+    world.double.start_job("dataset-import-job", dataset, "late-import", 600)
+
+    result = world.run_tracker(JOB)
+
+    assert result.status == "SUCCEEDED"
+    deletion = world.receipt(JOB)
+    assert (deletion["status"], deletion["interference"]) == ("COMPLETED", None)
+    models = world.receipt(f"{JOB}.models")
+    [event] = [message["detail"] for message in drain()]
+    assert models["outcome"] == "RETRAINED"
+    assert (models["effectiveInModels"], event["effectiveInModels"]) == (False, False), models[
+        "caveat"
+    ]
+
+
 def test_models_receipt_is_not_effective_when_an_import_ran_during_the_deletion(
     world: World,
 ) -> None:
