@@ -146,6 +146,43 @@ def test_models_receipt_is_not_effective_when_nothing_checked_what_ran_during_th
     )
 
 
+def test_pre_flight_off_and_an_import_during_the_job_never_yields_effective_in_models(
+    world: World,
+) -> None:
+    """GIVEN a request with Preflight false that retrains every solution (served by a pinned
+    campaign), a long job handed to the tracker, and a bulk import into the dataset group that
+    starts while the job runs (the guide's "we can't guarantee that the users' data will be
+    deleted" case; nobody checked for it, the receipt's interference is null)
+    WHEN the tracker records the job and retrains
+    THEN the models receipt must not claim effectiveInModels: whether an import ran during the
+    job is unknown (as with ``interference.checked: false``, which does make it false), and
+    here one did. The same scenario with the pre-flight on says false."""
+    world.double.run_seconds = 5000
+    dataset = world.double.add_dataset(GROUP)
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(home, "home-pinned")
+    drain = models_events(world)
+    world.advance(10)
+    outcome = play(
+        cfn_event("Create", properties(Retrain="ALL", Preflight="false")), world, step=100
+    )
+    assert outcome.data["TrackedBy"] == EXECUTION
+    world.advance(400)
+    world.double.start_job("dataset-import-job", dataset, "late-import", 600)
+
+    result = world.run_tracker(JOB)
+
+    assert result.status == "SUCCEEDED"
+    deletion = world.receipt(JOB)
+    assert (deletion["status"], deletion["interference"]) == ("COMPLETED", None)
+    models = world.receipt(f"{JOB}.models")
+    [event] = [message["detail"] for message in drain()]
+    assert models["outcome"] == "RETRAINED"
+    assert (models["effectiveInModels"], event["effectiveInModels"]) == (False, False), models[
+        "caveat"
+    ]
+
+
 def test_models_receipt_is_not_effective_when_an_import_ran_during_the_deletion(
     world: World,
 ) -> None:
@@ -534,6 +571,49 @@ def test_retraining_that_waits_for_another_deletion_job_until_its_limit_says_so(
     [event] = [message["detail"] for message in drain()]
     assert (event["status"], event["caveat"]) == ("RETRAINING_STUCK", models["caveat"])
     assert_no_user_ids(caplog, models, event)
+
+
+def test_the_round_past_the_retraining_limit_starts_no_training(world: World) -> None:
+    """GIVEN a solution served by a pinned campaign, another request's deletion job on the same
+    group that runs past the retraining's limit, and a request that completes inside its
+    deployment and retrains (its rounds wait for the other job)
+    WHEN the other job ends between the last round before the limit and the first round after
+    it (the round that ends the retraining as RETRAINING_STUCK)
+    THEN that round starts no billed training: it is recorded STUCK at once and no later round
+    follows the version or moves the campaign to it (the receipt would list a training that
+    nobody follows, and its campaign is never updated)."""
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(home, "home-pinned")
+    world.put_source("assets/other.csv", support.OTHER_CSV)
+    world.double.run_seconds = 60 * 3600
+    world.advance(10)
+    other = cfn_event(
+        "Create",
+        properties(
+            RequestName="other-ticket",
+            Source={"Bucket": support.SOURCE_BUCKET, "Key": "assets/other.csv"},
+        ),
+    )
+    other["LogicalResourceId"] = "OtherDeletionJob0A1B2C3D"
+    assert play(other, world, step=100).data["Status"] == "IN_PROGRESS"
+    other_job = expected_job_name(support.OTHER_CSV, request_name="other-ticket")
+    world.double.run_seconds = 60
+    retrained(world, Retrain="ALL")
+
+    def step(event):
+        retraining = event["state"].get("retraining") or {}
+        limit = retraining.get("giveUpAt")
+        if event["step"] == "retrain" and limit and world.now() >= parse_iso(limit):
+            run = world.double._jobs[other_job].run  # it ended a moment ago
+            run.run_seconds = world.now() - run.created_at - run.pending_seconds - 1
+        return tracker_steps.run(event, world.services)
+
+    result = run_execution(world, JOB, world.tracker_input(JOB), functions_step=step)
+
+    assert result.status == "SUCCEEDED"
+    models = world.receipt(f"{JOB}.models")
+    assert models["outcome"] == "RETRAINING_STUCK"
+    assert world.double.calls_for("CreateSolutionVersion") == [], models["solutions"]
 
 
 def test_a_refused_listing_of_deletion_jobs_is_recorded_and_the_retraining_goes_on(

@@ -423,3 +423,33 @@ def test_a_solution_left_out_of_the_list_without_a_campaign_does_not_count(world
     receipt = world.receipt(f"{JOB}.models")
     assert (receipt["outcome"], receipt["effectiveInModels"]) == ("RETRAINED", True)
     assert receipt["unlistedServing"] == []
+
+
+def test_a_campaign_put_on_a_pre_deletion_version_during_retraining_keeps_it_not_effective(
+    world: World,
+) -> None:
+    """GIVEN a solution served by a pinned campaign, and a request that retrains ALL
+    WHEN, while the new version trains, the team creates a second campaign on the solution's
+    version trained before the deletion (it is not in the plan made at the first round)
+    THEN when the retraining ends that campaign still serves the pre-deletion model, so the
+    models receipt must not say effectiveInModels true (README: "true only when every campaign
+    of the retrained solutions serves a version created after the deletion")."""
+    home, home_v1 = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(home, "home-pinned")
+    retrained(world, Retrain="ALL")
+    added = []
+
+    def step(event):
+        after = tracker_steps.run(event, world.services)
+        if event["step"] == "retrain" and not added:
+            added.append(world.double.add_campaign(home, "home-new", solution_version_arn=home_v1))
+        return after
+
+    result = run_execution(world, JOB, world.tracker_input(JOB), functions_step=step)
+
+    assert result.status == "SUCCEEDED"
+    [late] = added
+    assert world.double.campaigns[late].solution_version_arn == home_v1
+    models = world.receipt(f"{JOB}.models")
+    assert models["outcome"] == "RETRAINED"
+    assert models["effectiveInModels"] is False, models["solutions"]

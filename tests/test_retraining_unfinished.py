@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import lifecycle_support as support
 import pytest
+from botocore.exceptions import ClientError
 from lifecycle_support import (
     GROUP,
     STAGING_BUCKET,
@@ -23,6 +24,7 @@ from lifecycle_support import (
     properties,
 )
 from personalize_deletion_runtime import tracker_steps
+from personalize_deletion_runtime.notifications import MODELS_DETAIL_TYPE
 from personalize_deletion_runtime.request_rules import follow_up_job_name
 from test_retraining_faults import models_events, new_version, retrained
 from tracker_runs import run_execution
@@ -177,6 +179,42 @@ def test_a_follow_up_job_never_started_says_it_will_not_be_and_how_to_delete_tho
     )
 
 
+def test_retrain_stopped_after_a_failed_follow_up_does_not_say_the_deletion_completed(
+    world: World,
+) -> None:
+    """GIVEN a request with FollowUp and Retrain whose first job COMPLETED with interference,
+    and whose follow-up job ends FAILED (the models are retrained anyway, named after it)
+    WHEN the retrain step fails for good (ListSolutions refused on every attempt)
+    THEN the follow-up's models receipt must not tell the auditor "The deletion COMPLETED (see
+    its receipt)": its receipt (the follow-up's) says FAILED."""
+    world.double.run_seconds = 5000
+    solution, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(solution, "home-pinned")
+    world.advance(10)
+    play(cfn_event("Create", properties(FollowUp="true", Retrain="ALL")), world, step=100)
+    world.advance(400)
+    world.double.start_training(solution, 10_000)
+    world.double.fail_next_jobs("Internal error")
+    follow_up = follow_up_job_name(JOB)
+    injected = []
+
+    def step(event):
+        if event["step"] == "retrain" and not injected:
+            world.double.inject(
+                "ListSolutions", "InvalidInputException", message="group unreadable", times=50
+            )
+            injected.append(True)
+        return tracker_steps.run(event, world.services)
+
+    result = run_execution(world, JOB, world.tracker_input(JOB), functions_step=step)
+
+    assert (result.status, result.error) == ("FAILED", "TrackerFailed")
+    assert world.receipt(follow_up)["status"] == "FAILED"
+    models = world.receipt(f"{follow_up}.models")
+    assert models["outcome"] == "RETRAINING_FAILED"
+    assert "The deletion COMPLETED (see its receipt)" not in models["caveat"], models["caveat"]
+
+
 def test_a_listing_refused_after_campaigns_were_moved_still_leaves_the_promised_models_receipt(
     world: World,
 ) -> None:
@@ -301,12 +339,18 @@ def test_a_retraining_stopped_for_good_still_writes_the_promised_models_receipt(
         "solutions": [],
         "unlistedServing": None,
     }
+    # AND, the group being unreadable after the step stopped too, what the retraining did is
+    # said to be unknown, not "nothing"
     assert models["caveat"] == (
         "the retraining stopped before it ended (ModelCallRefused: ListSolutions failed with "
         "InvalidInputException: group unreadable); the solutions and campaigns listed are as "
-        "the last round left them. The deletion COMPLETED (see its receipt) but the models may "
-        "still reflect the users: train new solution versions of the group's solutions and "
-        "update their campaigns yourself"
+        "read after it stopped (nothing was started or moved since). The deletion COMPLETED "
+        "(see its receipt) but the models may still reflect the users: train new solution "
+        "versions of the group's solutions and update their campaigns yourself; the group's "
+        "solutions could not be listed after the retraining stopped (ListSolutions failed with "
+        f"InvalidInputException: group unreadable): whether it started trainings (solution "
+        f"versions named {JOB}) or moved campaigns to them is unknown; check the group's "
+        "solutions and their campaigns"
     )
     [event] = [message["detail"] for message in drain()]
     assert (event["status"], event["receiptUri"], event["caveat"]) == (
@@ -317,6 +361,161 @@ def test_a_retraining_stopped_for_good_still_writes_the_promised_models_receipt(
     assert ("ModelsNotRetrained", "privacy") in world.metrics()
     # AND the execution's cause is still the step's error, as before
     assert "ListSolutions failed with InvalidInputException" in result.cause
+
+
+class LambdaTimedOut(Exception):
+    """The tracker step's invocation ended without an answer (a timeout, a crash)."""
+
+
+def crashing_after(world: World, operation: str):
+    """A tracker step whose retrain invocations all fail once ``operation`` has been called:
+    the invocation that calls it does its work and then gets no answer back (the Lambda timed
+    out after the call); every later retrain invocation fails before doing anything."""
+
+    def step(event):
+        if event["step"] == "retrain" and world.double.calls_for(operation):
+            raise LambdaTimedOut("Task timed out after 900.00 seconds")
+        after = tracker_steps.run(event, world.services)
+        if event["step"] == "retrain" and world.double.calls_for(operation):
+            raise LambdaTimedOut("Task timed out after 900.00 seconds")
+        return after
+
+    return step
+
+
+def test_retrain_stopped_after_a_round_moved_a_campaign_records_the_move(world: World) -> None:
+    """GIVEN a solution served by a pinned campaign, and a request that retrains
+    WHEN the round that finds the new version ACTIVE moves the campaign to it (UpdateCampaign)
+    and its invocation then gets no answer (a timeout), and every retry of the step fails too
+    THEN RetrainStopped writes the models receipt from the last *successful* round, which had
+    not moved the campaign: the receipt must still say the campaign was moved (an auditor is
+    handed a receipt saying nothing was done to a production campaign the library changed)."""
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    pinned = world.double.add_campaign(home, "home-pinned")
+    retrained(world, Retrain="ALL")
+
+    result = run_execution(
+        world, JOB, world.tracker_input(JOB), functions_step=crashing_after(world, "UpdateCampaign")
+    )
+
+    assert (result.status, result.error) == ("FAILED", "TrackerFailed")
+    new = new_version(world, home)
+    [update] = world.double.calls_for("UpdateCampaign")
+    assert update.body == {"campaignArn": pinned, "solutionVersionArn": new}
+    world.advance(3600)
+    assert world.double.campaigns[pinned].solution_version_arn == new  # production moved
+    models = world.receipt(f"{JOB}.models")
+    assert models["outcome"] == "RETRAINING_FAILED"
+    [solution] = models["solutions"]
+    [campaign] = solution["campaigns"]
+    assert campaign["status"] is not None and campaign["action"] is not None, (solution, campaign)
+
+
+def test_retrain_stopped_after_the_first_round_started_a_training_records_the_training(
+    world: World,
+) -> None:
+    """GIVEN a solution served by a campaign following $LATEST, and a request that retrains
+    WHEN the first round starts the training (CreateSolutionVersion) and its invocation then
+    gets no answer, and every retry of the step fails too
+    THEN the models receipt written by RetrainStopped says ``solutions: []`` ("nothing, if the
+    group could not even be listed"), yet a billed training named after the job was started
+    and, once ACTIVE, the syncing campaign serves it: the receipt must name that version."""
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(home, "home-latest", sync_with_latest=True)
+    retrained(world, Retrain="ALL")
+
+    result = run_execution(
+        world,
+        JOB,
+        world.tracker_input(JOB),
+        functions_step=crashing_after(world, "CreateSolutionVersion"),
+    )
+
+    assert (result.status, result.error) == ("FAILED", "TrackerFailed")
+    new = new_version(world, home)  # the training the failed round started
+    models = world.receipt(f"{JOB}.models")
+    assert models["outcome"] == "RETRAINING_FAILED"
+    assert [s["versionArn"] for s in models["solutions"]] == [new], models["solutions"]
+
+
+def test_a_models_receipt_write_failing_on_every_attempt_leaves_events_that_agree_with_it(
+    world: World,
+) -> None:
+    """GIVEN a served solution, and a request that retrains successfully
+    WHEN writing the models receipt fails on every attempt of the last retrain round (S3
+    503 SlowDown for the ~8 minutes of the step's retries) and succeeds in RetrainStopped
+    THEN subscribers are not told something the receipt contradicts: the receipt says
+    RETRAINING_FAILED (not effective), so no event may say RETRAINED / effectiveInModels true
+    (each attempt published one before its write failed, and counted ModelsRetrained)."""
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(home, "home-pinned")
+    retrained(world, Retrain="ALL")
+    drain = models_events(world)
+    storage = world.services.storage
+    real_put = storage.put_json_once
+    failures = []
+
+    def put_json_once(bucket, key, document):
+        if key == MODELS_RECEIPT and len(failures) < 5:
+            failures.append(key)
+            raise ClientError(
+                {"Error": {"Code": "SlowDown", "Message": "Please reduce your request rate."}},
+                "PutObject",
+            )
+        return real_put(bucket, key, document)
+
+    storage.put_json_once = put_json_once
+
+    result = world.run_tracker(JOB)
+
+    assert (result.status, result.error) == ("FAILED", "TrackerFailed")
+    models = world.receipt(f"{JOB}.models")
+    assert (models["outcome"], models["effectiveInModels"]) == ("RETRAINING_FAILED", False)
+    statuses = [(e["detail"]["status"], e["detail"]["effectiveInModels"]) for e in drain()]
+    assert statuses == [("RETRAINING_FAILED", False)], statuses
+
+
+def test_a_models_event_failing_after_its_receipt_was_written_goes_out_as_the_receipt_says(
+    world: World,
+) -> None:
+    """GIVEN a served solution, and a request that retrains successfully
+    WHEN the models receipt is written but publishing its event fails on every attempt of the
+    last retrain round (PutEvents throttled for the ~8 minutes of the step's retries), and
+    succeeds in RetrainStopped
+    THEN the event still goes out (at least once), and it says what the stored receipt says:
+    RETRAINED and effective, not the RETRAINING_FAILED RetrainStopped would have written; the
+    receipt, written once, is not rewritten."""
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(home, "home-pinned")
+    retrained(world, Retrain="ALL")
+    drain = models_events(world)
+    notifier = world.services.notifier
+    real_publish = notifier.publish
+    failures = []
+
+    def publish(detail, detail_type=None, **kwargs):
+        if detail_type == MODELS_DETAIL_TYPE and len(failures) < 5:
+            failures.append(detail["status"])
+            raise ClientError(
+                {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}},
+                "PutEvents",
+            )
+        return real_publish(detail, detail_type=detail_type, **kwargs)
+
+    notifier.publish = publish
+
+    result = world.run_tracker(JOB)
+
+    assert (result.status, result.error) == ("FAILED", "TrackerFailed")
+    assert failures == ["RETRAINED"] * 5
+    models = world.receipt(f"{JOB}.models")
+    assert (models["outcome"], models["effectiveInModels"], models["caveat"]) == (
+        "RETRAINED",
+        True,
+        None,
+    )
+    statuses = [(e["detail"]["status"], e["detail"]["effectiveInModels"]) for e in drain()]
+    assert statuses == [("RETRAINED", True)], statuses
 
 
 def test_a_group_that_cannot_be_listed_until_the_limit_says_why_nothing_was_retrained(

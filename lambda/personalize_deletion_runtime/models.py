@@ -137,11 +137,22 @@ class PersonalizeModels:
         return response["solutionVersionArn"]
 
     def _version_named(self, solution_arn: str, name: str) -> str:
-        """The version a retried step already created (listings carry no names: described)."""
+        """The version a retried step already created."""
+        found = self.version_named(solution_arn, name)
+        if found is None:
+            raise TransientFault(f"solution version {name} exists but is not listed yet")
+        return found
+
+    def version_named(self, solution_arn: str, name: str, since: str | None = None) -> str | None:
+        """The solution's version named ``name`` (a retraining names its trainings after the
+        job), or ``None``. Listings carry no names, so each candidate is described: only those
+        created at or after ``since`` (when the retraining began), when it is given."""
         for candidate in self.versions(solution_arn):
+            if since and candidate.created_at and candidate.created_at < since:
+                continue
             if self.version(candidate.arn).get("name") == name:
                 return candidate.arn
-        raise TransientFault(f"solution version {name} exists but is not listed yet")
+        return None
 
     def point_campaign(self, campaign_arn: str, version_arn: str) -> bool:
         """Update a campaign to serve ``version_arn``; ``False`` while it is being updated (or

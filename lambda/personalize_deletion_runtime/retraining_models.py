@@ -7,6 +7,11 @@ it was, to be tried again at the next round (until the retraining's own limit, `
 
 A campaign is never moved to a version older than the one it serves: a version created after
 this retraining's (by the team, say) is kept; so is anything a later run of the tracker finds.
+
+A round that may not act (past the retraining's limit, or recording a retraining whose step
+failed for good) reads with ``read_only``: the same reads and the same statuses, but nothing is
+trained or moved, and a read that fails is raised to the caller, which says what is unknown
+(:mod:`.retraining_observed`), rather than recorded as a refusal of something never asked.
 """
 
 from __future__ import annotations
@@ -49,8 +54,9 @@ LATEST = "/$LATEST"
 BEING_UPDATED = "being updated to the new version"
 
 
-def planned(solution_arn: str, models: Any) -> dict[str, Any]:
-    """A solution of the group, before anything was started for it."""
+def planned(solution_arn: str, models: Any, *, read_only: bool = False) -> dict[str, Any]:
+    """A solution of the group, before anything was started for it (``read_only``: a refused
+    listing of its campaigns is raised, since something may have been started for it)."""
     solution: dict[str, Any] = {
         "solutionArn": solution_arn,
         "versionArn": None,
@@ -61,6 +67,8 @@ def planned(solution_arn: str, models: Any) -> dict[str, Any]:
     try:
         campaigns = models.campaigns(solution_arn)
     except ModelCallRefused as exc:
+        if read_only:
+            raise
         return _refused(solution, exc, "solution", solution_arn)
     solution["campaigns"] = [
         {"campaignArn": campaign, "action": None, "status": None} for campaign in campaigns
@@ -91,10 +99,12 @@ def advance_solution(
     models: Any,
     *,
     may_train: bool = True,
+    read_only: bool = False,
 ) -> dict[str, Any]:
     """Start its training (when ``may_train``: no other deletion job of the group runs), read
-    it, and once ACTIVE move its campaigns to it."""
-    if solution_ended(solution):
+    it, and once ACTIVE move its campaigns to it. With ``read_only``, only read: a solution
+    without a version is left as it is, and a failed read (but a deletion) is raised."""
+    if solution_ended(solution) or (read_only and solution["versionArn"] is None):
         return solution
     if solution["versionArn"] is None and not may_train:
         solution["status"] = WAITING_FOR_DELETIONS
@@ -108,10 +118,14 @@ def advance_solution(
             solution["versionArn"] = version_arn
         version = models.version(solution["versionArn"])
     except ModelCallRefused as exc:
+        if read_only and not exc.not_found:
+            raise
         if solution["versionArn"] is None:
             return _refused(solution, exc, "solution", solution["solutionArn"])
         return _refused(solution, exc, "solution version", solution["versionArn"])
     except TransientFault as exc:
+        if read_only:
+            raise
         _wait(solution["solutionArn"], exc)
         return solution
     solution["status"] = version.get("status", "UNKNOWN")
@@ -120,9 +134,9 @@ def advance_solution(
         for campaign in solution["campaigns"]:
             campaign.update(action="not updated: the new version failed", status=NOT_UPDATED)
     elif solution["status"] == ACTIVE:
-        created = _timestamp(version.get("creationDateTime"))
+        created = timestamp(version.get("creationDateTime"))
         solution["campaigns"] = [
-            _advance_campaign(dict(c), solution["versionArn"], created, request, models)
+            _advance_campaign(dict(c), solution["versionArn"], created, request, models, read_only)
             for c in solution["campaigns"]
         ]
     return solution
@@ -139,47 +153,22 @@ def solution_ended(solution: dict[str, Any]) -> bool:
     )
 
 
-def unlisted_serving(
-    solutions: list[dict[str, Any]], dataset_group_arn: str, deleted_at: float, models: Any
-) -> list[dict[str, Any]]:
-    """Campaigns of the group's solutions that were not retrained (not in the list) and serve a
-    version created before the deletion ended: models that still reflect the deleted users."""
-    listed = {solution["solutionArn"] for solution in solutions}
-    found = []
-    for solution_arn in models.solutions(dataset_group_arn):
-        if solution_arn in listed:
-            continue
-        for campaign_arn in models.campaigns(solution_arn):
-            try:
-                serving = models.campaign(campaign_arn).get("solutionVersionArn") or ""
-            except ModelCallRefused as exc:
-                if exc.not_found:  # deleted meanwhile: it serves nothing
-                    continue
-                raise
-            if not _trained_after(serving, solution_arn, deleted_at, models):
-                found.append(
-                    {
-                        "solutionArn": solution_arn,
-                        "campaignArn": campaign_arn,
-                        "solutionVersionArn": serving,
-                    }
-                )
-    return found
-
-
 def _advance_campaign(
     campaign: dict[str, Any],
     version_arn: str,
     version_created: float | None,
     request: DeletionRequest,
     models: Any,
+    read_only: bool = False,
 ) -> dict[str, Any]:
     if campaign["status"] in CAMPAIGN_ENDED:
         return campaign
     arn = campaign["campaignArn"]
     try:
-        return _point(campaign, version_arn, version_created, request, models)
+        return _point(campaign, version_arn, version_created, request, models, read_only)
     except ModelCallRefused as exc:
+        if read_only and not exc.not_found:
+            raise
         if exc.not_found:
             campaign.update(
                 action=f"not updated: campaign {arn} no longer exists ({exc.operation}: "
@@ -189,6 +178,8 @@ def _advance_campaign(
         else:
             campaign.update(action=f"not updated: {exc}", status=REFUSED)
     except TransientFault as exc:
+        if read_only:
+            raise
         _wait(arn, exc)
     return campaign
 
@@ -199,7 +190,11 @@ def _point(
     version_created: float | None,
     request: DeletionRequest,
     models: Any,
+    read_only: bool = False,
 ) -> dict[str, Any]:
+    """Move the campaign to the new version unless it follows the latest on its own, is left
+    as it is, is already on its way there, or serves a newer one. ``read_only`` moves nothing:
+    a campaign that would be moved keeps its status (not ended), for the caller to record."""
     described = models.campaign(campaign["campaignArn"])
     if (described.get("campaignConfig") or {}).get("syncWithLatestSolutionVersion"):
         campaign.update(action="follows the latest version on its own", status=FOLLOWS_LATEST)
@@ -220,7 +215,7 @@ def _point(
             status=SERVES_NEWER,
         )
         return campaign
-    if models.point_campaign(campaign["campaignArn"], version_arn):
+    if not read_only and models.point_campaign(campaign["campaignArn"], version_arn):
         campaign.update(action=BEING_UPDATED, status="CREATE PENDING")
     return campaign
 
@@ -248,26 +243,12 @@ def _newer(serving: str, than: float | None, models: Any) -> bool:
     if not serving or serving.endswith(LATEST) or than is None:
         return False
     try:
-        created = _timestamp(models.version(serving).get("creationDateTime"))
+        created = timestamp(models.version(serving).get("creationDateTime"))
     except ModelCallRefused as exc:
         if exc.not_found:
             return False
         raise
     return created is not None and created > than
-
-
-def _trained_after(serving: str, solution_arn: str, deleted_at: float, models: Any) -> bool:
-    if serving.endswith(LATEST):
-        active = [
-            parse_iso(version.created_at)
-            for version in models.versions(solution_arn)
-            if version.status == ACTIVE and version.created_at
-        ]
-        return bool(active) and max(active) > deleted_at
-    if not serving:
-        return False
-    created = _timestamp(models.version(serving).get("creationDateTime"))
-    return created is not None and created > deleted_at
 
 
 def _refused(
@@ -292,7 +273,7 @@ def _wait(arn: str, exc: TransientFault) -> None:
     LOGGER.warning("retraining waits: try again next round", extra={"arn": arn, "error": str(exc)})
 
 
-def _timestamp(value: Any) -> float | None:
+def timestamp(value: Any) -> float | None:
     """``creationDateTime`` as boto3 parses it (a datetime), or an ISO string or a number."""
     if isinstance(value, datetime):
         return value.timestamp()

@@ -1,4 +1,5 @@
-"""The record of a retraining: ``receipts/<job>.models.json`` (once) and one "models" event.
+"""The record of a retraining: ``receipts/<job>.models.json`` (written once, first) and its
+"models" event (published after it, from it: :func:`record` says why).
 
 Written when the tracker's rounds ended (:func:`record`), and also when a retraining that a
 receipt promised cannot run (:func:`not_retrained`): the first job's receipt names the models
@@ -29,6 +30,18 @@ LOGGER = logging.getLogger(__name__)
 MODELS_RECEIPT_VERSION = 2
 """2: ``caveat`` and ``unlistedServing`` added, and ``effectiveInModels`` false when either says
 a model may still reflect the users (version 1 weighed only the retrained solutions)."""
+RECORDED = (
+    "outcome",
+    "effectiveInModels",
+    "caveat",
+    "solutions",
+    "unlistedServing",
+    "recommenders",
+    "startedAt",
+    "finishedAt",
+)
+"""What a models receipt records of the retraining's state: the state returned is the stored
+receipt's, so the execution's output never says other than the receipt."""
 RECOMMENDERS_NOTE = (
     "recommenders retrain fully on their own every 7 days; the deletion reaches their "
     "recommendations after their next automatic retraining"
@@ -36,7 +49,17 @@ RECOMMENDERS_NOTE = (
 
 
 def record(state: dict[str, Any], record: JobRecord, services: Services) -> dict[str, Any]:
-    """Write the models receipt (once) and publish the "models retrained" event."""
+    """Write the models receipt (once), then publish its "models retrained" event and count
+    it; return the state as the receipt records it.
+
+    The receipt is written first, so that an event never announces a receipt that does not
+    stand: a write that fails on every attempt of a round leaves no event, and the receipt
+    RetrainStopped then writes is the only one announced. A receipt this execution wrote
+    already (``trackedBy``) may be one whose event did not go out (the publish failed, or the
+    invocation ended, after the write): its event is published again, built from the stored
+    receipt, so it goes out at least once and always says what the receipt says (a repeat is
+    possible, as EventBridge delivers at least once anyway). A receipt another execution wrote
+    was announced by it: nothing is published again."""
     request = record.request
     receipt = {
         "version": MODELS_RECEIPT_VERSION,
@@ -56,30 +79,42 @@ def record(state: dict[str, Any], record: JobRecord, services: Services) -> dict
         "stackId": record.origin.stack_id,
     }
     key = models_receipt_key(record.job_name)
-    if services.storage.read_json(request.bucket, key) is not None:
-        return state
+    stored = services.storage.read_json(request.bucket, key)
+    if stored is None and services.storage.put_json_once(request.bucket, key, receipt):
+        stored = receipt
+    elif stored is None:  # written concurrently: its writer announces it
+        stored = services.storage.read_json(request.bucket, key) or receipt
+    recorded = {**state, **{k: stored.get(k) for k in RECORDED}}
+    if stored.get("trackedBy") != record.tracked_by:
+        LOGGER.info("retraining recorded before", extra={"job_name": record.job_name})
+        return recorded
+    _announce(stored, record, services)
+    LOGGER.info(
+        "retraining recorded", extra={"job_name": record.job_name, "outcome": stored["outcome"]}
+    )
+    return recorded
+
+
+def _announce(receipt: dict[str, Any], record: JobRecord, services: Services) -> None:
+    """The "models retrained" event and metric of a stored models receipt."""
+    request = record.request
     detail = {
         **{k: receipt[k] for k in ("requestName", "jobName", "datasetGroupArn", "stackId")},
-        "status": state["outcome"],
-        "effectiveInModels": state["effectiveInModels"],
+        "status": receipt["outcome"],
+        "effectiveInModels": receipt["effectiveInModels"],
         "solutions": [
-            {k: s[k] for k in ("solutionArn", "versionArn", "status")} for s in state["solutions"]
+            {k: s[k] for k in ("solutionArn", "versionArn", "status")} for s in receipt["solutions"]
         ],
         "receiptUri": models_receipt_uri(request.bucket, record.job_name),
-        "caveat": bounded_reason(state.get("caveat")),
+        "caveat": bounded_reason(receipt.get("caveat")),
         **scope_field(request.scope_id),
     }
     services.notifier.publish(detail, detail_type=MODELS_DETAIL_TYPE)
     services.notifier.count(
-        MODELS_RETRAINED if state["effectiveInModels"] else MODELS_NOT_RETRAINED,
+        MODELS_RETRAINED if receipt["effectiveInModels"] else MODELS_NOT_RETRAINED,
         stack_name(record.origin.stack_id),
         int(services.clock() * 1000),
     )
-    services.storage.put_json_once(request.bucket, key, receipt)
-    LOGGER.info(
-        "retraining recorded", extra={"job_name": record.job_name, "outcome": state["outcome"]}
-    )
-    return state
 
 
 def not_retrained(job: JobRecord, why: str, services: Services) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from . import cancellation, retraining, retraining_record
+from . import cancellation, retraining, retraining_outcome, retraining_record
 from .layout import receipt_uri
 from .outcome import TRACKER, JobRecord, finish, give_up
 from .personalize_api import JobRequestRejected, JobState, JobSubmission, TransientFault
@@ -160,7 +160,7 @@ def _retraining(
     Whatever the job's receipt found during it (imports or trainings, or that it could not
     tell) limits the retraining too: the models receipt never claims more than that receipt.
     """
-    found = retraining.interference_caveat(job.job_name, receipt.get("interference"))
+    found = retraining_outcome.interference_caveat(job.job_name, receipt.get("interference"))
     if state.status == "COMPLETED":
         return retraining.start(
             request, job.job_name, services, deleted_at=state.updated_at, caveat=found
@@ -199,15 +199,31 @@ def _retrain(
 def _retrain_stopped(
     job: TrackedJob, request: DeletionRequest, execution: str, services: Services
 ) -> TrackedJob:
-    """The retrain step failed for good: record the retraining as it stands (receipt and event;
-    nothing if it was recorded already) and keep the error, with which the execution then
-    fails (``TrackerFailed``, its alarm)."""
+    """The retrain step failed for good: record the retraining as it is read now (receipt and
+    event; nothing if it was recorded already) and keep the error, with which the execution
+    then fails (``TrackerFailed``, its alarm)."""
     planned = job.retraining
     if planned is None or not planned.get("requested"):
         return job
-    state = retraining.stopped(planned, _error_summary(job.error), services)
+    state = retraining.stopped(
+        planned, _error_summary(job.error), _deletion_said(job), request, job.job_name, services
+    )
     state = retraining_record.record(state, _record(job, request, execution), services)
     return job.evolve(retraining=state)
+
+
+def _deletion_said(job: TrackedJob) -> str:
+    """What the deletion receipt this retraining follows records, as a stopped retraining's
+    caveat says it: a follow-up job that FAILED is retrained too (its first job COMPLETED),
+    and its receipt says FAILED, so the caveat must not say the deletion COMPLETED."""
+    status = (job.outcome or {}).get("status")
+    if job.follow_up_of is not None and status != "COMPLETED":
+        return (
+            f"The follow-up job {job.job_name} {status or 'did not complete'} (see its "
+            f"receipt) after job {job.follow_up_of} COMPLETED, which removed the users from "
+            "the datasets,"
+        )
+    return "The deletion COMPLETED (see its receipt)"
 
 
 def _error_summary(error: Mapping[str, Any] | None) -> str:
