@@ -255,14 +255,15 @@ def test_a_tags_only_update_of_an_unpinned_s3_request_keeps_its_job_unread() -> 
     assert (result["PhysicalResourceId"], result["Data"]["Status"]) == (JOB, "COMPLETED")
     # (the receipt is listed and read by on_event, which then lists the request's staging keys
     # for jobs a cancelled event of the resource declared (changed deliberately: that listing
-    # is new); then again by the finish, which purges the staged list: the source object is
-    # never read)
+    # is new); then again by the finish, which purges the staged list and a poll's record of
+    # the job, none here: the source object is never read)
     assert world.s3.calls == [
         "ListObjectsV2",
         "GetObject",
         "ListObjectsV2",
         "ListObjectsV2",
         "GetObject",
+        "DeleteObject",
         "DeleteObject",
     ]
 

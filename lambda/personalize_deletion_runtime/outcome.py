@@ -21,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import preflight
+from . import preflight, submission_record
 from .layout import models_receipt_uri, receipt_key, receipt_uri
 from .notifications import (
     JOBS_COMPLETED,
@@ -82,6 +82,8 @@ def finish(record: JobRecord, state: JobState, services: Services) -> dict[str, 
         # Also when the job was recorded before: an adoption (a rollback, a redeploy) stages
         # the list again before it finds the job, and that copy must not stay behind.
         services.storage.purge(request.bucket, record.job_name)
+    # The polls' record of the job's submission: of no use once it ended (no ids: always).
+    submission_record.remove(request.bucket, record.job_name, services)
     source = request.source
     if source.asset and source.key is not None:
         # The app's own copy in the CDK assets bucket, once nothing needs it (the job ended).
@@ -258,13 +260,21 @@ def _detail(
 
 
 def _preflight(record: JobRecord, state: JobState) -> dict[str, Any]:
-    """Whether the pre-flight ran, what it found first, and how long it held the job back."""
+    """Whether the pre-flight ran, what it found first, and how long the job was held back.
+
+    ``heldBackSeconds`` runs from the request to the job's creation, whatever held it back:
+    what the first check found, what a later check found (the poll's or the tracker's check
+    right before its create, which can find work the first did not), the dataset group's
+    limits, throttling. Later checks are not recorded (a poll keeps nothing of a blocked
+    attempt), so ``blockersAfterFirstCheck`` says so (``None``: unknown) rather than let an
+    empty ``blockersAtFirstCheck`` read as "held back by nothing"."""
     held = None
     if record.requested_at is not None and state.created_at is not None:
         held = max(0, round(parse_iso(state.created_at) - record.requested_at))
     return {
         "checked": record.request.preflight,
         "blockersAtFirstCheck": None if record.blockers is None else list(record.blockers),
+        "blockersAfterFirstCheck": None,
         "heldBackSeconds": held,
     }
 
