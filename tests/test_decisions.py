@@ -523,13 +523,17 @@ def test_a_redeploy_adopts_the_ended_job_and_leaves_its_receipt_and_event_alone(
     result = poll_at(world, event, 3600)
     # THEN the ended job is adopted and reported, its receipt untouched (same bytes), no
     # second event and no second metric; only the copy staged again is purged (with the
-    # record of the adoption the poll wrote before it described the job)
+    # record of the adoption the poll wrote before it described the job; changed
+    # deliberately: an adoption settles the request's cancellation keys, a listing and a
+    # marker's delete, as a create does)
     assert result == answer("COMPLETED", deleted="3", by="none")
     assert world.s3.read(RECEIPT) == receipt
     assert world.s3.calls == [
         "GetObject",
         "PutObject",
         "ListObjectsV2",
+        "ListObjectsV2",
+        "DeleteObject",
         "PutObject",
         "ListObjectsV2",
         "GetObject",

@@ -153,8 +153,9 @@ def _poll(poll: Poll) -> dict[str, Any]:
                     if unsure or submission.unknown:
                         return poll.unknown("; ".join(filter(None, (blocked_by, unsure))))
                     return poll.not_accepted(blocked_by)
-                if not submission.adopted:  # created here: no cancellation applies any more
-                    cancellation.settle(request.bucket, ticket.job_name, services)
+                # The job exists (created here, or adopted: its own create's answer lost, a
+                # crash before this settled): no cancellation applies any more.
+                cancellation.settle(request.bucket, ticket.job_name, services)
                 known = submission_record.write(
                     request.bucket, ticket.job_name, submission.job_arn, poll.event, services
                 )

@@ -196,7 +196,10 @@ class Poll:
         staged list stays (a job may read it; the lifecycle rule expires it), and the reason
         says neither that no job was started nor that one runs."""
         if not self.at_limit or self.request.completion != WAIT:
-            return self.not_accepted(why)
+            try:
+                return self.not_accepted(why)
+            except superseded.Superseded:
+                return self._unknown_superseded(why)
         self.release()
         job_arn = job_arn_for(self.request.dataset_group_arn, self.job_name)
         try:
@@ -213,6 +216,38 @@ class Poll:
             f"the deployment's time limit: {why}. Its staged list is kept for it (the bucket's "
             f"lifecycle rule expires it); {tracked}. Deploy the request again (a tag change) to "
             "adopt the job if it exists, or to start it once the cause clears"
+        )
+
+    def _unknown_superseded(self, why: str) -> dict[str, Any]:
+        """CloudFormation cancelled this event (its own resource's marker), and whether its job
+        exists is unknown: it may run (an earlier poll created it). Purging its list then could
+        fail a running job and leave no record of it (:func:`.superseded.stop` is for a job
+        known not to exist), so nothing is deleted: the resource stops declaring the request
+        and hands it to the tracker as queued, whose submit step looks the job up first (it
+        follows and records one that exists) and otherwise obeys the marker (no job, the list
+        deleted, ``NOT_STARTED``)."""
+        self.release()
+        try:
+            execution = self._follow(None, QUEUED, why)
+            settled = (
+                f"the tracker ({execution}) follows and records the job should it exist, and "
+                "otherwise starts none and deletes the list"
+            )
+        except TrackerError as exc:
+            settled = (
+                f"it could not be handed to the tracker ({exc}); the staged list is kept (the "
+                "bucket's lifecycle rule expires it): look the job up with aws personalize "
+                "list-data-deletion-jobs"
+            )
+        LOGGER.warning(
+            "waiter of a cancelled event, unsure whether its job exists: handed over",
+            extra={"job_name": self.job_name},
+        )
+        raise DeletionFailed(
+            f"request {self.request.request_name}: CloudFormation deleted or rolled back this "
+            "resource after this event began, and whether its data deletion job "
+            f"{self.job_name} exists could not be found out ({why}): nothing is deleted; "
+            f"{settled}"
         )
 
     def release(self) -> None:

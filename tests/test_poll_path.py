@@ -1,0 +1,130 @@
+"""The poll path where the record of a submission meets the checks of a cancelled waiter.
+
+A poll that cannot find out whether its job exists ("unknown") deletes nothing, even when its
+event was cancelled (a Delete of its own resource since); and a poll that adopts its job
+settles the request's cancellation keys as one that created it does. Fast tier: the decisions
+over the in-memory fakes (``tests/fakes.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fakes import FakeWorld, fake_world, refuse_s3, tracker_step
+from lifecycle_support import (
+    GROUP,
+    T0,
+    USERS_CSV,
+    cfn_event,
+    expected_job_name,
+    properties,
+)
+from personalize_deletion_runtime import lifecycle
+from personalize_deletion_runtime.cancellation import marker_key
+from personalize_deletion_runtime.failures import DeletionFailed
+
+pytestmark = pytest.mark.fast
+
+JOB = expected_job_name(USERS_CSV)
+STAGED = f"staging/{JOB}/users.csv"
+RECORD = f"staging/{JOB}/submitted.json"
+
+
+def start(world: FakeWorld, **props: str) -> dict[str, Any]:
+    event = cfn_event("Create", properties(**props))
+    return {**event, **lifecycle.on_event(event, world.services)}
+
+
+def poll_at(world: FakeWorld, event: dict[str, Any], seconds_after_t0: float) -> dict[str, Any]:
+    world.clock.now = T0 + seconds_after_t0
+    return lifecycle.is_complete(event, world.services)
+
+
+@pytest.mark.parametrize("record_fault", ["record-unreadable", "record-never-written"])
+def test_a_cancelled_waiter_unsure_whether_its_job_exists_does_not_purge_a_recorded_job(
+    record_fault: str,
+) -> None:
+    """GIVEN a Create whose first poll created its job (one hour long) and recorded it
+    (submitted.json), and CloudFormation then cancels the Create and deletes the resource: the
+    Delete marks the job (its list is still staged, the job runs) under the resource's own ids
+    WHEN the old waiter's next poll cannot read the record (S3 SlowDown; or the record was
+    never written: its PutObject was refused, which is only logged) and its lookup by name is
+    throttled, so whether the job exists is "unknown"
+    THEN "unknown" deletes nothing (README: "nothing is deleted"): the running job's staged
+    list and the record that names it stay, and the job is not left with nobody to follow it.
+    Instead Poll.unknown -> not_accepted -> superseded.declare raises Superseded and
+    superseded.stop (written for "no job") purges the list and the record of a job that
+    exists, no tracker execution follows it, and no receipt will ever be written.
+    AND the request is handed to the tracker, whose submit step looks the job up first: it
+    adopts the running job, follows it and records it."""
+    world = fake_world(run_seconds=3600)
+    event = start(world)
+    if record_fault == "record-never-written":  # its PutObject refused (logged, as designed)
+        put = refuse_s3(world, "put_object", "Key", RECORD, "SlowDown")
+    assert poll_at(world, event, 0) == {"IsComplete": False}
+    assert JOB in world.personalize.jobs
+    if record_fault == "record-never-written":
+        world.s3.put_object = put  # type: ignore[method-assign]
+    else:
+        assert sorted(world.s3.keys(prefix=f"staging/{JOB}/")) == [RECORD, STAGED]
+    world.clock.now = T0 + 30
+    lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
+    assert marker_key(JOB) in world.s3.keys(prefix=f"staging/{JOB}/")
+    if record_fault == "record-unreadable":
+        refuse_s3(world, "list_objects_v2", "Prefix", RECORD, "SlowDown")
+    world.personalize.inject("ListDataDeletionJobs", "ThrottlingException", "Rate exceeded")
+
+    try:
+        result: Any = poll_at(world, event, 60)
+    except DeletionFailed as exc:
+        result = f"failed: {exc}"
+
+    left = world.s3.keys(prefix=f"staging/{JOB}/")
+    assert STAGED in left, (result, left)
+    if record_fault == "record-unreadable":
+        assert RECORD in left, (result, left)
+    assert JOB in world.personalize.jobs
+    assert result.startswith(
+        "failed: request gdpr-2026-11: CloudFormation deleted or rolled back this resource after "
+        f"this event began, and whether its data deletion job {JOB} exists could not be found "
+        "out ("
+    ), result
+    assert "nothing is deleted; the tracker (" in result
+    assert not any("/declared-by/" in key for key in left)
+    execution = world.stepfunctions.executions[JOB]
+    assert execution["status"] == "RUNNING"
+    world.personalize.faults.clear()
+    submitted = tracker_step(world, "submit", JOB)
+    assert submitted["job"]["arn"] == world.personalize.job_arn(JOB)
+
+
+def test_a_poll_that_adopts_the_job_its_own_create_started_removes_the_declarer_keys() -> None:
+    """GIVEN a Create whose first poll finds the dataset group in use (its key declares the
+    request), and whose next poll's create reaches Personalize but its answer is lost, so the
+    SDK's retry is answered ResourceAlreadyExistsException and the job is adopted
+    WHEN the polls follow that job to its end
+    THEN "whoever creates the job (the deployment's poll or the tracker's submit step) deletes
+    all the keys" (README), as the tracker's submit step does on an adoption: nothing is left
+    under staging/ once the job's end is recorded. Instead _poll settles only when
+    ``not submission.adopted``, so the declarer key outlives the job."""
+    world = fake_world()
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 30)
+    event = start(world)
+    assert poll_at(world, event, 0) == {"IsComplete": False}
+    assert [key for key in world.s3.keys() if "/declared-by/" in key] != []  # noqa: SIM118
+    create = world.personalize.create_data_deletion_job
+
+    def lost_answer_then_retried(**request: Any) -> dict[str, Any]:
+        create(**request)  # the job is created; its answer never arrives
+        return create(**request)  # the SDK's retry: ResourceAlreadyExistsException
+
+    world.personalize.create_data_deletion_job = lost_answer_then_retried  # type: ignore[method-assign]
+    assert poll_at(world, event, 60) == {"IsComplete": False}
+    world.personalize.create_data_deletion_job = create  # type: ignore[method-assign]
+    assert list(world.personalize.jobs) == [JOB]
+
+    done = poll_at(world, event, 600)
+
+    assert done["Data"]["Status"] == "COMPLETED"
+    assert world.s3.keys(prefix="staging/") == []
