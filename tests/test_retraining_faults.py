@@ -43,6 +43,10 @@ EXECUTION = f"{TRACKER_ARN.replace(':stateMachine:', ':execution:')}:{JOB}"
 DAY = 86_400
 
 
+class LambdaTimedOut(Exception):
+    """The tracker step's invocation ended without an answer (a timeout, a crash)."""
+
+
 def models_events(world: World):
     return job_event_rule(
         world, "models", {"source": [EVENT_SOURCE], "detail-type": [MODELS_DETAIL_TYPE]}
@@ -142,6 +146,58 @@ def test_an_update_after_the_execution_name_is_free_again_redoes_no_retraining(
     assert world.double.calls_for("CreateSolutionVersion") == []
     assert world.double.calls_for("UpdateCampaign") == []
     assert world.double.campaigns[pinned].solution_version_arn == newer
+
+
+def test_a_tracker_still_running_moves_no_campaign_after_another_execution_recorded_the_job(
+    world: World, moto_endpoint: str
+) -> None:
+    """GIVEN a solution served by a pinned campaign, and a request that retrains ALL, whose
+    tracker has made its plan and started the training (round 1)
+    AND meanwhile the request is created in a new stack, which adopts the COMPLETED job and
+    hands it to that stack's tracker, whose retrain step fails for good: its RetrainStopped
+    writes the models receipt (RETRAINING_FAILED, the campaign "not updated: the retraining
+    stopped before it moved it", "nothing was started or moved since")
+    WHEN the first tracker goes on with its rounds
+    THEN it must not redo the recorded retraining (README: "A retraining is recorded once and
+    never redone"): no campaign is moved after the receipt was written, so the production
+    campaign still serves what the receipt says (its old version), and no change goes
+    unrecorded (the first tracker's record finds the other execution's receipt and says
+    nothing)."""
+    home, home_v1 = world.double.add_solution(GROUP, "home-page")
+    pinned = world.double.add_campaign(home, "home-pinned")
+    retrained(world, Retrain="ALL")
+    first_input = world.tracker_input(JOB)
+    rounds = []
+
+    def other_stack(event):
+        if event["step"] == "retrain":
+            raise LambdaTimedOut("Task timed out after 900.00 seconds")
+        return tracker_steps.run(event, world.services)
+
+    def first(event):
+        if event["step"] == "retrain":
+            rounds.append(event)
+            if len(rounds) == 2:  # the plan is made and the training started
+                fresh = another_stack_tracker(world, moto_endpoint, "new-stack-tracker")
+                retrained(world, Retrain="ALL")
+                other = run_execution(
+                    world, JOB, started_input(world, fresh, JOB), fresh, functions_step=other_stack
+                )
+                assert (other.status, other.error) == ("FAILED", "TrackerFailed")
+                assert world.keys(prefix=MODELS_RECEIPT) == [MODELS_RECEIPT]
+                world.double.reset_calls()
+        return tracker_steps.run(event, world.services)
+
+    result = run_execution(world, JOB, first_input, functions_step=first)
+
+    assert result.status == "SUCCEEDED"
+    models = world.receipt(f"{JOB}.models")
+    [solution] = models["solutions"]
+    [campaign] = solution["campaigns"]
+    assert (models["outcome"], campaign["status"]) == ("RETRAINING_FAILED", "NOT UPDATED")
+    assert world.double.calls_for("UpdateCampaign") == []
+    world.advance(3600)
+    assert world.double.campaigns[pinned].solution_version_arn == home_v1
 
 
 def test_a_campaign_serving_a_newer_version_is_never_moved_back(

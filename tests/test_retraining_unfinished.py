@@ -26,7 +26,7 @@ from lifecycle_support import (
 from personalize_deletion_runtime import tracker_steps
 from personalize_deletion_runtime.notifications import MODELS_DETAIL_TYPE
 from personalize_deletion_runtime.request_rules import follow_up_job_name
-from test_retraining_faults import models_events, new_version, retrained
+from test_retraining_faults import LambdaTimedOut, models_events, new_version, retrained
 from tracker_runs import run_execution
 
 pytestmark = pytest.mark.wire
@@ -361,10 +361,6 @@ def test_a_retraining_stopped_for_good_still_writes_the_promised_models_receipt(
     assert ("ModelsNotRetrained", "privacy") in world.metrics()
     # AND the execution's cause is still the step's error, as before
     assert "ListSolutions failed with InvalidInputException" in result.cause
-
-
-class LambdaTimedOut(Exception):
-    """The tracker step's invocation ended without an answer (a timeout, a crash)."""
 
 
 def crashing_after(world: World, operation: str):

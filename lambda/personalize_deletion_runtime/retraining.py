@@ -69,15 +69,31 @@ def start(
     asks for none or the retraining after ``job_name`` is recorded already (never redone)."""
     if request.retrain == RETRAIN_NONE:
         return {"requested": False}
-    if services.storage.read_json(request.bucket, models_receipt_key(job_name)) is not None:
-        LOGGER.info("retraining already recorded: not redone", extra={"job_name": job_name})
-        return {"requested": False, "recorded": models_receipt_uri(request.bucket, job_name)}
+    recorded = recorded_elsewhere(request, job_name, services)
+    if recorded is not None:
+        return recorded
     now = services.clock()
     return {
         **plan(request, now, services.tracking_timeout_seconds),
         "deletedAt": deleted_at or iso(now),
         "caveat": caveat,
     }
+
+
+def recorded_elsewhere(
+    request: DeletionRequest, job_name: str, services: Services, execution: str | None = None
+) -> dict[str, Any] | None:
+    """The retraining as recorded already (``receipts/<job>.models.json`` exists), or ``None``.
+
+    A receipt ``execution`` wrote itself (its ``trackedBy``) is not "elsewhere": a retry of the
+    round that wrote it goes on to :func:`.retraining_record.record`, which publishes its event
+    again. Any other receipt means this job's retraining is recorded and must not be redone or
+    added to: whoever reads it must be able to trust that no model changed after it."""
+    stored = services.storage.read_json(request.bucket, models_receipt_key(job_name))
+    if stored is None or (execution is not None and stored.get("trackedBy") == execution):
+        return None
+    LOGGER.info("retraining already recorded: not redone", extra={"job_name": job_name})
+    return {"requested": False, "recorded": models_receipt_uri(request.bucket, job_name)}
 
 
 def plan(request: DeletionRequest, now: float, timeout_seconds: int) -> dict[str, Any]:
