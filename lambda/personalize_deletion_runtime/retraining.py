@@ -144,9 +144,7 @@ def advance(
         return done(state, RETRAINING_STUCK, None, services)
     unread: dict[str, str] = {}
     if out_of_time:
-        solutions, unread = observe(
-            state["solutions"], request, job_name, models, state["startedAt"]
-        )
+        solutions, unread = observe(state["solutions"], request, job_name, models)
     else:
         may_train = _may_train(state, request, job_name, models)
         solutions = [
@@ -270,9 +268,7 @@ def stopped(
                 "or moved campaigns to them is unknown; check the group's solutions and "
                 "their campaigns"
             )
-    solutions, unread = observe(
-        state["solutions"], request, job_name, services.models, state["startedAt"]
-    )
+    solutions, unread = observe(state["solutions"], request, job_name, services.models)
     state["solutions"] = solutions
     undone = leave_undone(
         solutions, "the retraining stopped before it moved it", waited=False, unread=unread

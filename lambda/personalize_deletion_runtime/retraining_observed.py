@@ -44,19 +44,19 @@ def observe(
     request: DeletionRequest,
     job_name: str,
     models: Any,
-    since: str,
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Each solution read again, read only: the version a failed attempt may have started
-    (named after the job, created since ``since``, when the retraining began), its status, and
-    its campaigns' (what they serve, their latest update). A solution whose reads fail is kept
-    as the state had it and named, with the error, in the second result (unknown)."""
+    (named after the job, by whichever execution: a re-track's plan is younger than what an
+    earlier execution trained), its status, and its campaigns' (what they serve, their latest
+    update). A solution whose reads fail is kept as the state had it and named, with the
+    error, in the second result (unknown)."""
     observed, unknown = [], {}
     for solution in solutions:
         kept = {**solution, "campaigns": [dict(c) for c in solution["campaigns"]]}
         current = {**kept, "campaigns": [dict(c) for c in kept["campaigns"]]}
         try:
             if to_train(current):
-                found = models.version_named(current["solutionArn"], job_name, since)
+                found = models.version_named(current["solutionArn"], job_name)
                 if found is not None:
                     current["versionArn"] = found
             current = advance_solution(current, request, job_name, models, read_only=True)
