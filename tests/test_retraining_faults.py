@@ -509,3 +509,55 @@ def test_a_campaign_put_on_a_pre_deletion_version_during_retraining_keeps_it_not
     models = world.receipt(f"{JOB}.models")
     assert models["outcome"] == "RETRAINED"
     assert models["effectiveInModels"] is False, models["solutions"]
+
+
+def test_a_planned_campaign_rolled_back_to_a_pre_deletion_model_before_the_end_is_not_effective(
+    world: World,
+) -> None:
+    """GIVEN two solutions of the group, each served by a pinned campaign, and a request that
+    retrains ALL; one training waits a round (another version in progress:
+    ResourceInUseException), so the other solution's campaign is moved and ACTIVE a round
+    before the last one is
+    WHEN, in between, the team rolls that campaign back to the version it served before
+    (trained before the deletion: the new model "looks worse")
+    THEN when the retraining ends that campaign serves a model that reflects the deleted users,
+    so the models receipt must not say effectiveInModels true (the campaigns are "listed again
+    when the retraining ends", but the planned ones are skipped and never read again)."""
+    home, home_v1 = world.double.add_solution(GROUP, "home-page")
+    home_pinned = world.double.add_campaign(home, "home-pinned")
+    similar, similar_v1 = world.double.add_solution(GROUP, "similar-items")
+    similar_pinned = world.double.add_campaign(similar, "similar-pinned")
+    before = {home_pinned: home_v1, similar_pinned: similar_v1}
+    retrained(world, Retrain="ALL")
+    world.double.inject("CreateSolutionVersion", "ResourceInUseException", times=1)
+    rolled_back = []
+
+    def step(event):
+        after = tracker_steps.run(event, world.services)
+        retraining = after.get("retraining") or {}
+        if event["step"] == "retrain" and not rolled_back and not retraining.get("done"):
+            for solution in retraining.get("solutions") or []:
+                for campaign in solution["campaigns"]:
+                    if campaign["status"] == "ACTIVE" and not rolled_back:
+                        arn = campaign["campaignArn"]
+                        world.double.campaign_update_seconds = 60  # ACTIVE by the next round
+                        world.personalize.update_campaign(
+                            campaignArn=arn, solutionVersionArn=before[arn]
+                        )
+                        rolled_back.append(arn)
+        return after
+
+    result = run_execution(world, JOB, world.tracker_input(JOB), functions_step=step)
+
+    assert result.status == "SUCCEEDED"
+    [campaign] = rolled_back
+    assert world.double.campaigns[campaign].solution_version_arn == before[campaign]
+    models = world.receipt(f"{JOB}.models")
+    assert models["outcome"] == "RETRAINED"
+    assert models["effectiveInModels"] is False, (models["solutions"], models["unlistedServing"])
+    # AND the receipt says what that campaign serves now, not what it served when updated
+    [recorded] = [
+        c for s in models["solutions"] for c in s["campaigns"] if c["campaignArn"] == campaign
+    ]
+    assert recorded["status"] == "MOVED BACK TO A MODEL TRAINED BEFORE THE DELETION"
+    assert recorded["action"].startswith(f"moved back to {before[campaign]}, a model trained")

@@ -42,7 +42,7 @@ from .retraining_models import (
     solution_ended,
     to_train,
 )
-from .retraining_observed import leave_undone, observe, unlisted_serving
+from .retraining_observed import leave_undone, moved_back, observe, unlisted_serving
 from .retraining_outcome import (
     add_caveat,
     done,
@@ -55,6 +55,11 @@ from .services import Services
 from .state import iso, parse_iso
 
 LOGGER = logging.getLogger(__name__)
+_SERVED_NOW = (
+    "whether the planned campaigns still serve the retrained models when the retraining ended "
+    "is unknown: one may have been moved back to a model trained before the deletion since it "
+    "was updated; check what they serve"
+)
 
 
 def start(
@@ -156,8 +161,18 @@ def advance(
     if not ended:
         return stuck(waited(state), unread, services) if out_of_time else state
     unlisted: list[dict[str, Any]] | None = []
-    # Listed again at the end: a campaign created meanwhile may serve an old model.
     deleted_at = parse_iso(state.get("deletedAt") or state["startedAt"])
+    # Read again at the end: a planned campaign may have been moved back meanwhile.
+    try:
+        moved_back(solutions, deleted_at, models)
+    except TransientFault as exc:
+        LOGGER.warning("retraining waits to read the campaigns", extra={"error": str(exc)})
+        if not out_of_time:
+            return state
+        add_caveat(state, f"{_SERVED_NOW} (their reads failed until the limit: {exc})")
+    except ModelCallRefused as exc:
+        refused_read(state, exc, _SERVED_NOW)
+    # Listed again at the end: a campaign created meanwhile may serve an old model.
     try:
         unlisted = unlisted_serving(solutions, request.dataset_group_arn, deleted_at, models)
     except TransientFault as exc:

@@ -46,8 +46,19 @@ FOLLOWS_LATEST = "FOLLOWS LATEST"
 LEFT = "LEFT AS IT IS"
 NOT_UPDATED = "NOT UPDATED"
 SERVES_NEWER = "SERVES A NEWER VERSION"
+MOVED_BACK = "MOVED BACK TO A MODEL TRAINED BEFORE THE DELETION"
+"""Served a retrained model during the retraining, but no longer when it ended (rolled back by
+the team, say): read again at the end (:func:`.retraining_observed.moved_back`)."""
 CAMPAIGN_FAILURES = (FAILED, DELETED, REFUSED)
-CAMPAIGN_ENDED = (ACTIVE, FOLLOWS_LATEST, LEFT, NOT_UPDATED, SERVES_NEWER, *CAMPAIGN_FAILURES)
+CAMPAIGN_ENDED = (
+    ACTIVE,
+    FOLLOWS_LATEST,
+    LEFT,
+    NOT_UPDATED,
+    SERVES_NEWER,
+    MOVED_BACK,
+    *CAMPAIGN_FAILURES,
+)
 SERVES_RETRAINED = (ACTIVE, FOLLOWS_LATEST, SERVES_NEWER)
 """Campaign states in which it serves a model trained after the deletion."""
 LATEST = "/$LATEST"

@@ -11,8 +11,9 @@ reading code in its read-only mode (:func:`.retraining_models.advance_solution`)
 trained or moved, and what cannot be read is named as unknown, never guessed.
 :func:`leave_undone` then marks and names what the retraining did not do.
 
-Also here, because it is a reading too: which campaigns outside the plan serve a model trained
-before the deletion (:func:`unlisted_serving`).
+Also here, because they are readings too, both made when the retraining ends: which planned
+campaigns no longer serve a retrained model (:func:`moved_back`), and which campaigns outside
+the plan serve a model trained before the deletion (:func:`unlisted_serving`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from .retraining_models import (
     ENDED,
     FOLLOWS_LATEST,
     LATEST,
+    MOVED_BACK,
     NOT_UPDATED,
+    SERVES_RETRAINED,
     WAITING_FOR_DELETIONS,
     advance_solution,
     timestamp,
@@ -124,6 +127,42 @@ def leave_undone(
     ]
     said = [f"{len(arns)} {what} ({_named(arns)})" for arns, what in parts if arns]
     return "; ".join(said) or None
+
+
+def moved_back(solutions: list[dict[str, Any]], deleted_at: float, models: Any) -> None:
+    """Every planned campaign recorded as serving a retrained model, read again when the
+    retraining ends: one recorded ACTIVE rounds earlier may have been moved back since (the
+    team rolls back a model that "looks worse"), and the receipt must say what serves now, not
+    what served then. One whose version (or the update under way) is not trained after the
+    deletion is marked :data:`.retraining_models.MOVED_BACK`, which keeps the receipt from
+    ``effectiveInModels``. A campaign deleted meanwhile serves nothing and is left as recorded;
+    any other failed read is raised, for the caller to wait or say what is unknown."""
+    for solution in solutions:
+        for campaign in solution["campaigns"]:
+            if campaign["status"] not in SERVES_RETRAINED:
+                continue
+            try:
+                described = models.campaign(campaign["campaignArn"])
+            except ModelCallRefused as exc:
+                if exc.not_found:
+                    continue
+                raise
+            update = described.get("latestCampaignUpdate") or {}
+            serving = [described.get("solutionVersionArn") or ""]
+            if update.get("status") in ACTIVE_STATUSES:
+                serving.append(update.get("solutionVersionArn") or "")
+            old = [
+                v
+                for v in serving
+                if not _trained_after(v, solution["solutionArn"], deleted_at, models)
+            ]
+            if old:
+                campaign.update(
+                    action=f"moved back to {old[0] or 'no version'}, a model trained before the "
+                    "deletion, after the retraining had moved it to a retrained one: it may "
+                    "still reflect the deleted users",
+                    status=MOVED_BACK,
+                )
 
 
 def unlisted_serving(
