@@ -237,6 +237,48 @@ def test_a_campaign_serving_a_newer_version_is_never_moved_back(
     assert (receipt["outcome"], receipt["effectiveInModels"]) == ("RETRAINED", True)
 
 
+def test_a_campaign_serving_a_later_update_mode_version_is_not_left_as_serving_a_newer_one(
+    world: World, moto_endpoint: str
+) -> None:
+    """GIVEN a request that retrained a solution served by a pinned campaign, whose models
+    receipt was then lost (deleted by hand), and a later UPDATE-mode version the team serves
+    since: "not a full retraining" (CreateSolutionVersion), so nothing says it does not carry
+    a model trained before the deletion
+    WHEN the tracker of a new stack that adopted the job runs (it finds no record, so it
+    retrains: the version named after the job exists and is adopted)
+    THEN the UPDATE version does not count as newer: the campaign is moved to the job's FULL
+    version, and only then is the receipt effective."""
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    pinned = world.double.add_campaign(home, "home-pinned")
+    retrained(world, Retrain="ALL")
+    assert world.run_tracker(JOB).status == "SUCCEEDED"
+    job_version = world.double.campaigns[pinned].solution_version_arn
+    world.s3.delete_object(Bucket=STAGING_BUCKET, Key=MODELS_RECEIPT)
+    world.advance(30 * DAY)
+    update = world.double.start_training(home, 60, training_mode="UPDATE")
+    world.advance(120)
+    world.personalize.update_campaign(campaignArn=pinned, solutionVersionArn=update)
+    world.advance(7200)
+    assert world.double.campaigns[pinned].solution_version_arn == update
+
+    fresh = another_stack_tracker(world, moto_endpoint, "new-stack-tracker")
+    retrained(world, Retrain="ALL")
+    world.double.reset_calls()
+    result = run_execution(world, JOB, started_input(world, fresh, JOB), fresh)
+
+    assert result.status == "SUCCEEDED"
+    assert [c.body["solutionVersionArn"] for c in world.double.calls_for("UpdateCampaign")] == [
+        job_version
+    ]
+    assert world.double.campaigns[pinned].solution_version_arn == job_version
+    receipt = world.receipt(f"{JOB}.models")
+    [solution] = receipt["solutions"]
+    assert solution["campaigns"] == [
+        {"campaignArn": pinned, "action": "updated to the new version", "status": "ACTIVE"}
+    ]
+    assert (receipt["outcome"], receipt["effectiveInModels"]) == ("RETRAINED", True)
+
+
 # ---------------------------------------------- one resource's failure stays that resource's
 
 
@@ -479,6 +521,47 @@ def test_a_solution_left_out_of_the_list_without_a_campaign_does_not_count(world
     receipt = world.receipt(f"{JOB}.models")
     assert (receipt["outcome"], receipt["effectiveInModels"]) == ("RETRAINED", True)
     assert receipt["unlistedServing"] == []
+
+
+def test_an_unlisted_campaign_on_an_update_mode_version_of_a_pre_deletion_model_is_not_effective(
+    world: World,
+) -> None:
+    """GIVEN a request that retrains a list of one served solution, in a group with another
+    User-Personalization solution served by a pinned campaign on its FULL version trained
+    before the deletion
+    WHEN, while the retraining runs (after the deletion), the team creates an UPDATE-mode
+    version of that other solution and points its campaign at it: "It is not a full
+    retraining" (CreateSolutionVersion) — it "processes only the data that has changed since
+    the latest training", so it is the pre-deletion model updated, still reflecting the users
+    THEN ``unlistedServing`` must name that campaign (created after the deletion is not trained
+    after it), and the receipt must not say effectiveInModels true."""
+    listed, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(listed, "home-pinned")
+    unlisted, _ = world.double.add_solution(GROUP, "similar-items")
+    unlisted_pinned = world.double.add_campaign(unlisted, "similar-pinned")
+    retrained(world, Retrain="LIST", RetrainSolutions=[listed])
+    updated = []
+
+    def step(event):
+        if event["step"] == "retrain" and not updated:
+            version = world.double.start_training(unlisted, 60, training_mode="UPDATE")
+            world.advance(120)
+            world.personalize.update_campaign(
+                campaignArn=unlisted_pinned, solutionVersionArn=version
+            )
+            updated.append(version)
+        return tracker_steps.run(event, world.services)
+
+    result = run_execution(world, JOB, world.tracker_input(JOB), functions_step=step)
+
+    assert result.status == "SUCCEEDED"
+    [version] = updated
+    assert world.double.solution_versions[version].training_mode == "UPDATE"
+    assert world.double.campaigns[unlisted_pinned].solution_version_arn == version
+    models = world.receipt(f"{JOB}.models")
+    assert models["outcome"] == "RETRAINED"
+    assert [c["campaignArn"] for c in models["unlistedServing"] or []] == [unlisted_pinned]
+    assert models["effectiveInModels"] is False
 
 
 def test_a_campaign_put_on_a_pre_deletion_version_during_retraining_keeps_it_not_effective(

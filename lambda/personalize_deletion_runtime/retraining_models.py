@@ -250,15 +250,28 @@ def _update_to(campaign: dict[str, Any], update: dict[str, Any], serving: str) -
 
 
 def _newer(serving: str, than: float | None, models: Any) -> bool:
-    """Whether the campaign's version was created after ``than`` (never move it back)."""
+    """Whether the campaign's version was trained after ``than`` (never move it back), by the
+    rule of :func:`trained_after`: an ``UPDATE`` version is not newer, whenever created."""
     if not serving or serving.endswith(LATEST) or than is None:
         return False
     try:
-        created = timestamp(models.version(serving).get("creationDateTime"))
+        return trained_after(models.version(serving), than)
     except ModelCallRefused as exc:
         if exc.not_found:
             return False
         raise
+
+
+def trained_after(version: dict[str, Any], than: float) -> bool:
+    """Whether a described solution version is a model trained after ``than``.
+
+    Created after it is not enough: a version trained in ``trainingMode`` ``UPDATE`` is not a
+    full retraining (CreateSolutionVersion: it processes only the data changed since the
+    latest training, on top of the model before it), so it may still be the pre-deletion model
+    and is never counted as trained after the deletion, nor as newer than a retrained one."""
+    if version.get("trainingMode") == "UPDATE":
+        return False
+    created = timestamp(version.get("creationDateTime"))
     return created is not None and created > than
 
 

@@ -36,8 +36,8 @@ from .retraining_models import (
     SERVES_RETRAINED,
     WAITING_FOR_DELETIONS,
     advance_solution,
-    timestamp,
     to_train,
+    trained_after,
 )
 from .state import parse_iso
 
@@ -168,8 +168,9 @@ def moved_back(solutions: list[dict[str, Any]], deleted_at: float, models: Any) 
 def unlisted_serving(
     solutions: list[dict[str, Any]], dataset_group_arn: str, deleted_at: float, models: Any
 ) -> list[dict[str, Any]]:
-    """Campaigns of the group's solutions that are not in the plan and serve a version created
-    before the deletion ended: models that still reflect the deleted users. The campaigns are
+    """Campaigns of the group's solutions that are not in the plan and serve a version not
+    trained after the deletion (created before it ended, or an ``UPDATE`` of an earlier model):
+    models that may still reflect the deleted users. The campaigns are
     listed again when the retraining ends, so that those of solutions left out of a list and
     those created while it ran (on a model trained before the deletion, say) both count."""
     planned = {c["campaignArn"] for solution in solutions for c in solution["campaigns"]}
@@ -196,17 +197,21 @@ def unlisted_serving(
 
 
 def _trained_after(serving: str, solution_arn: str, deleted_at: float, models: Any) -> bool:
+    """Whether the campaign's version is a model trained after the deletion (the rule of
+    :func:`.retraining_models.trained_after`: an ``UPDATE`` version is not); for one that
+    follows the latest version, the solution's latest ACTIVE version, described for its mode."""
     if serving.endswith(LATEST):
         active = [
-            parse_iso(version.created_at)
+            (parse_iso(version.created_at), version.arn)
             for version in models.versions(solution_arn)
             if version.status == ACTIVE and version.created_at
         ]
-        return bool(active) and max(active) > deleted_at
+        if not active:
+            return False
+        serving = max(active)[1]
     if not serving:
         return False
-    created = timestamp(models.version(serving).get("creationDateTime"))
-    return created is not None and created > deleted_at
+    return trained_after(models.version(serving), deleted_at)
 
 
 def _named(arns: list[str]) -> str:
