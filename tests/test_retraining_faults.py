@@ -43,6 +43,10 @@ EXECUTION = f"{TRACKER_ARN.replace(':stateMachine:', ':execution:')}:{JOB}"
 DAY = 86_400
 
 
+class LambdaTimedOut(Exception):
+    """The tracker step's invocation ended without an answer (a timeout, a crash)."""
+
+
 def models_events(world: World):
     return job_event_rule(
         world, "models", {"source": [EVENT_SOURCE], "detail-type": [MODELS_DETAIL_TYPE]}
@@ -144,6 +148,58 @@ def test_an_update_after_the_execution_name_is_free_again_redoes_no_retraining(
     assert world.double.campaigns[pinned].solution_version_arn == newer
 
 
+def test_a_tracker_still_running_moves_no_campaign_after_another_execution_recorded_the_job(
+    world: World, moto_endpoint: str
+) -> None:
+    """GIVEN a solution served by a pinned campaign, and a request that retrains ALL, whose
+    tracker has made its plan and started the training (round 1)
+    AND meanwhile the request is created in a new stack, which adopts the COMPLETED job and
+    hands it to that stack's tracker, whose retrain step fails for good: its RetrainStopped
+    writes the models receipt (RETRAINING_FAILED, the campaign "not updated: the retraining
+    stopped before it moved it", "nothing was started or moved since")
+    WHEN the first tracker goes on with its rounds
+    THEN it must not redo the recorded retraining (README: "A retraining is recorded once and
+    never redone"): no campaign is moved after the receipt was written, so the production
+    campaign still serves what the receipt says (its old version), and no change goes
+    unrecorded (the first tracker's record finds the other execution's receipt and says
+    nothing)."""
+    home, home_v1 = world.double.add_solution(GROUP, "home-page")
+    pinned = world.double.add_campaign(home, "home-pinned")
+    retrained(world, Retrain="ALL")
+    first_input = world.tracker_input(JOB)
+    rounds = []
+
+    def other_stack(event):
+        if event["step"] == "retrain":
+            raise LambdaTimedOut("Task timed out after 900.00 seconds")
+        return tracker_steps.run(event, world.services)
+
+    def first(event):
+        if event["step"] == "retrain":
+            rounds.append(event)
+            if len(rounds) == 2:  # the plan is made and the training started
+                fresh = another_stack_tracker(world, moto_endpoint, "new-stack-tracker")
+                retrained(world, Retrain="ALL")
+                other = run_execution(
+                    world, JOB, started_input(world, fresh, JOB), fresh, functions_step=other_stack
+                )
+                assert (other.status, other.error) == ("FAILED", "TrackerFailed")
+                assert world.keys(prefix=MODELS_RECEIPT) == [MODELS_RECEIPT]
+                world.double.reset_calls()
+        return tracker_steps.run(event, world.services)
+
+    result = run_execution(world, JOB, first_input, functions_step=first)
+
+    assert result.status == "SUCCEEDED"
+    models = world.receipt(f"{JOB}.models")
+    [solution] = models["solutions"]
+    [campaign] = solution["campaigns"]
+    assert (models["outcome"], campaign["status"]) == ("RETRAINING_FAILED", "NOT UPDATED")
+    assert world.double.calls_for("UpdateCampaign") == []
+    world.advance(3600)
+    assert world.double.campaigns[pinned].solution_version_arn == home_v1
+
+
 def test_a_campaign_serving_a_newer_version_is_never_moved_back(
     world: World, moto_endpoint: str
 ) -> None:
@@ -177,6 +233,48 @@ def test_a_campaign_serving_a_newer_version_is_never_moved_back(
             "action": f"left as it is: it serves {newer}, created after the new version",
             "status": "SERVES A NEWER VERSION",
         }
+    ]
+    assert (receipt["outcome"], receipt["effectiveInModels"]) == ("RETRAINED", True)
+
+
+def test_a_campaign_serving_a_later_update_mode_version_is_not_left_as_serving_a_newer_one(
+    world: World, moto_endpoint: str
+) -> None:
+    """GIVEN a request that retrained a solution served by a pinned campaign, whose models
+    receipt was then lost (deleted by hand), and a later UPDATE-mode version the team serves
+    since: "not a full retraining" (CreateSolutionVersion), so nothing says it does not carry
+    a model trained before the deletion
+    WHEN the tracker of a new stack that adopted the job runs (it finds no record, so it
+    retrains: the version named after the job exists and is adopted)
+    THEN the UPDATE version does not count as newer: the campaign is moved to the job's FULL
+    version, and only then is the receipt effective."""
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    pinned = world.double.add_campaign(home, "home-pinned")
+    retrained(world, Retrain="ALL")
+    assert world.run_tracker(JOB).status == "SUCCEEDED"
+    job_version = world.double.campaigns[pinned].solution_version_arn
+    world.s3.delete_object(Bucket=STAGING_BUCKET, Key=MODELS_RECEIPT)
+    world.advance(30 * DAY)
+    update = world.double.start_training(home, 60, training_mode="UPDATE")
+    world.advance(120)
+    world.personalize.update_campaign(campaignArn=pinned, solutionVersionArn=update)
+    world.advance(7200)
+    assert world.double.campaigns[pinned].solution_version_arn == update
+
+    fresh = another_stack_tracker(world, moto_endpoint, "new-stack-tracker")
+    retrained(world, Retrain="ALL")
+    world.double.reset_calls()
+    result = run_execution(world, JOB, started_input(world, fresh, JOB), fresh)
+
+    assert result.status == "SUCCEEDED"
+    assert [c.body["solutionVersionArn"] for c in world.double.calls_for("UpdateCampaign")] == [
+        job_version
+    ]
+    assert world.double.campaigns[pinned].solution_version_arn == job_version
+    receipt = world.receipt(f"{JOB}.models")
+    [solution] = receipt["solutions"]
+    assert solution["campaigns"] == [
+        {"campaignArn": pinned, "action": "updated to the new version", "status": "ACTIVE"}
     ]
     assert (receipt["outcome"], receipt["effectiveInModels"]) == ("RETRAINED", True)
 
@@ -425,6 +523,47 @@ def test_a_solution_left_out_of_the_list_without_a_campaign_does_not_count(world
     assert receipt["unlistedServing"] == []
 
 
+def test_an_unlisted_campaign_on_an_update_mode_version_of_a_pre_deletion_model_is_not_effective(
+    world: World,
+) -> None:
+    """GIVEN a request that retrains a list of one served solution, in a group with another
+    User-Personalization solution served by a pinned campaign on its FULL version trained
+    before the deletion
+    WHEN, while the retraining runs (after the deletion), the team creates an UPDATE-mode
+    version of that other solution and points its campaign at it: "It is not a full
+    retraining" (CreateSolutionVersion) — it "processes only the data that has changed since
+    the latest training", so it is the pre-deletion model updated, still reflecting the users
+    THEN ``unlistedServing`` must name that campaign (created after the deletion is not trained
+    after it), and the receipt must not say effectiveInModels true."""
+    listed, _ = world.double.add_solution(GROUP, "home-page")
+    world.double.add_campaign(listed, "home-pinned")
+    unlisted, _ = world.double.add_solution(GROUP, "similar-items")
+    unlisted_pinned = world.double.add_campaign(unlisted, "similar-pinned")
+    retrained(world, Retrain="LIST", RetrainSolutions=[listed])
+    updated = []
+
+    def step(event):
+        if event["step"] == "retrain" and not updated:
+            version = world.double.start_training(unlisted, 60, training_mode="UPDATE")
+            world.advance(120)
+            world.personalize.update_campaign(
+                campaignArn=unlisted_pinned, solutionVersionArn=version
+            )
+            updated.append(version)
+        return tracker_steps.run(event, world.services)
+
+    result = run_execution(world, JOB, world.tracker_input(JOB), functions_step=step)
+
+    assert result.status == "SUCCEEDED"
+    [version] = updated
+    assert world.double.solution_versions[version].training_mode == "UPDATE"
+    assert world.double.campaigns[unlisted_pinned].solution_version_arn == version
+    models = world.receipt(f"{JOB}.models")
+    assert models["outcome"] == "RETRAINED"
+    assert [c["campaignArn"] for c in models["unlistedServing"] or []] == [unlisted_pinned]
+    assert models["effectiveInModels"] is False
+
+
 def test_a_campaign_put_on_a_pre_deletion_version_during_retraining_keeps_it_not_effective(
     world: World,
 ) -> None:
@@ -453,3 +592,55 @@ def test_a_campaign_put_on_a_pre_deletion_version_during_retraining_keeps_it_not
     models = world.receipt(f"{JOB}.models")
     assert models["outcome"] == "RETRAINED"
     assert models["effectiveInModels"] is False, models["solutions"]
+
+
+def test_a_planned_campaign_rolled_back_to_a_pre_deletion_model_before_the_end_is_not_effective(
+    world: World,
+) -> None:
+    """GIVEN two solutions of the group, each served by a pinned campaign, and a request that
+    retrains ALL; one training waits a round (another version in progress:
+    ResourceInUseException), so the other solution's campaign is moved and ACTIVE a round
+    before the last one is
+    WHEN, in between, the team rolls that campaign back to the version it served before
+    (trained before the deletion: the new model "looks worse")
+    THEN when the retraining ends that campaign serves a model that reflects the deleted users,
+    so the models receipt must not say effectiveInModels true (the campaigns are "listed again
+    when the retraining ends", but the planned ones are skipped and never read again)."""
+    home, home_v1 = world.double.add_solution(GROUP, "home-page")
+    home_pinned = world.double.add_campaign(home, "home-pinned")
+    similar, similar_v1 = world.double.add_solution(GROUP, "similar-items")
+    similar_pinned = world.double.add_campaign(similar, "similar-pinned")
+    before = {home_pinned: home_v1, similar_pinned: similar_v1}
+    retrained(world, Retrain="ALL")
+    world.double.inject("CreateSolutionVersion", "ResourceInUseException", times=1)
+    rolled_back = []
+
+    def step(event):
+        after = tracker_steps.run(event, world.services)
+        retraining = after.get("retraining") or {}
+        if event["step"] == "retrain" and not rolled_back and not retraining.get("done"):
+            for solution in retraining.get("solutions") or []:
+                for campaign in solution["campaigns"]:
+                    if campaign["status"] == "ACTIVE" and not rolled_back:
+                        arn = campaign["campaignArn"]
+                        world.double.campaign_update_seconds = 60  # ACTIVE by the next round
+                        world.personalize.update_campaign(
+                            campaignArn=arn, solutionVersionArn=before[arn]
+                        )
+                        rolled_back.append(arn)
+        return after
+
+    result = run_execution(world, JOB, world.tracker_input(JOB), functions_step=step)
+
+    assert result.status == "SUCCEEDED"
+    [campaign] = rolled_back
+    assert world.double.campaigns[campaign].solution_version_arn == before[campaign]
+    models = world.receipt(f"{JOB}.models")
+    assert models["outcome"] == "RETRAINED"
+    assert models["effectiveInModels"] is False, (models["solutions"], models["unlistedServing"])
+    # AND the receipt says what that campaign serves now, not what it served when updated
+    [recorded] = [
+        c for s in models["solutions"] for c in s["campaigns"] if c["campaignArn"] == campaign
+    ]
+    assert recorded["status"] == "MOVED BACK TO A MODEL TRAINED BEFORE THE DELETION"
+    assert recorded["action"].startswith(f"moved back to {before[campaign]}, a model trained")

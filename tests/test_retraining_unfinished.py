@@ -26,7 +26,7 @@ from lifecycle_support import (
 from personalize_deletion_runtime import tracker_steps
 from personalize_deletion_runtime.notifications import MODELS_DETAIL_TYPE
 from personalize_deletion_runtime.request_rules import follow_up_job_name
-from test_retraining_faults import models_events, new_version, retrained
+from test_retraining_faults import LambdaTimedOut, models_events, new_version, retrained
 from tracker_runs import run_execution
 
 pytestmark = pytest.mark.wire
@@ -363,10 +363,6 @@ def test_a_retraining_stopped_for_good_still_writes_the_promised_models_receipt(
     assert "ListSolutions failed with InvalidInputException" in result.cause
 
 
-class LambdaTimedOut(Exception):
-    """The tracker step's invocation ended without an answer (a timeout, a crash)."""
-
-
 def crashing_after(world: World, operation: str):
     """A tracker step whose retrain invocations all fail once ``operation`` has been called:
     the invocation that calls it does its work and then gets no answer back (the Lambda timed
@@ -436,6 +432,56 @@ def test_retrain_stopped_after_the_first_round_started_a_training_records_the_tr
     models = world.receipt(f"{JOB}.models")
     assert models["outcome"] == "RETRAINING_FAILED"
     assert [s["versionArn"] for s in models["solutions"]] == [new], models["solutions"]
+
+
+def test_retrain_stopped_of_a_retrack_records_the_campaign_an_earlier_execution_moved(
+    world: World,
+) -> None:
+    """GIVEN a solution served by a pinned campaign, and a request that retrains
+    AND its tracker execution trains a version named after the job and moves the campaign to it
+    (UpdateCampaign), then dies without writing the models receipt (every later invocation,
+    RetrainStopped's too, times out: an S3 outage, say)
+    WHEN the hand-started re-track ``<job>-2`` (input + "retrack": true) finishes the job, plans
+    the retraining again (its own, later ``startedAt``), and its retrain step fails for good
+    THEN RetrainStopped's models receipt must record what was done to production: the version
+    named after the job and the campaign serving it. It must not say "not trained" and
+    "not updated" for a campaign that serves the job's retrained version (the active path
+    adopts that same version: ``_version_named`` with no ``since``)."""
+    home, _ = world.double.add_solution(GROUP, "home-page")
+    pinned = world.double.add_campaign(home, "home-pinned")
+    retrained(world, Retrain="ALL")
+
+    def first(event):
+        if event["step"] in ("retrain", "retrain_stopped") and world.double.calls_for(
+            "UpdateCampaign"
+        ):
+            raise LambdaTimedOut("Task timed out after 900.00 seconds")
+        after = tracker_steps.run(event, world.services)
+        if event["step"] == "retrain" and world.double.calls_for("UpdateCampaign"):
+            raise LambdaTimedOut("Task timed out after 900.00 seconds")
+        return after
+
+    a = run_execution(world, JOB, world.tracker_input(JOB), functions_step=first)
+    assert (a.status, world.keys(prefix=MODELS_RECEIPT)) == ("FAILED", [])
+    version = new_version(world, home)
+    world.advance(3600)
+    assert world.double.campaigns[pinned].solution_version_arn == version  # production moved
+
+    def second(event):
+        if event["step"] == "retrain":
+            raise LambdaTimedOut("Task timed out after 900.00 seconds")
+        return tracker_steps.run(event, world.services)
+
+    b = run_execution(
+        world, f"{JOB}-2", {**world.tracker_input(JOB), "retrack": True}, functions_step=second
+    )
+
+    assert (b.status, b.error) == ("FAILED", "TrackerFailed")
+    models = world.receipt(f"{JOB}.models")
+    [solution] = models["solutions"]
+    [campaign] = solution["campaigns"]
+    assert (solution["versionArn"], solution["status"]) == (version, "ACTIVE"), solution
+    assert (campaign["status"], campaign["action"]) == ("ACTIVE", "updated to the new version")
 
 
 def test_a_models_receipt_write_failing_on_every_attempt_leaves_events_that_agree_with_it(

@@ -143,15 +143,26 @@ class PersonalizeModels:
             raise TransientFault(f"solution version {name} exists but is not listed yet")
         return found
 
-    def version_named(self, solution_arn: str, name: str, since: str | None = None) -> str | None:
+    def version_named(self, solution_arn: str, name: str) -> str | None:
         """The solution's version named ``name`` (a retraining names its trainings after the
-        job), or ``None``. Listings carry no names, so each candidate is described: only those
-        created at or after ``since`` (when the retraining began), when it is given."""
-        for candidate in self.versions(solution_arn):
-            if since and candidate.created_at and candidate.created_at < since:
+        job, and names are unique within a solution), or ``None``.
+
+        Any version of that name is the job's, whichever execution created it: an earlier one
+        (that a re-track replaces, say) began before this retraining's ``startedAt``, so no
+        time filter may hide it. Listings carry no names, so candidates are described, newest
+        first, until the first match; only ``FULL`` versions are candidates (the retraining
+        trains nothing else), so the team's ``UPDATE`` versions cost no call."""
+        listed = sorted(
+            (item for _, item in self._listed("ListSolutionVersions", solutionArn=solution_arn)),
+            key=lambda item: _at(item) or "",
+            reverse=True,
+        )
+        for item in listed:
+            if item.get("trainingMode", "FULL") != "FULL":
                 continue
-            if self.version(candidate.arn).get("name") == name:
-                return candidate.arn
+            arn = item["solutionVersionArn"]
+            if self.version(arn).get("name") == name:
+                return arn
         return None
 
     def point_campaign(self, campaign_arn: str, version_arn: str) -> bool:

@@ -42,7 +42,7 @@ from .retraining_models import (
     solution_ended,
     to_train,
 )
-from .retraining_observed import leave_undone, observe, unlisted_serving
+from .retraining_observed import leave_undone, moved_back, observe, unlisted_serving
 from .retraining_outcome import (
     add_caveat,
     done,
@@ -55,6 +55,11 @@ from .services import Services
 from .state import iso, parse_iso
 
 LOGGER = logging.getLogger(__name__)
+_SERVED_NOW = (
+    "whether the planned campaigns still serve the retrained models when the retraining ended "
+    "is unknown: one may have been moved back to a model trained before the deletion since it "
+    "was updated; check what they serve"
+)
 
 
 def start(
@@ -69,15 +74,31 @@ def start(
     asks for none or the retraining after ``job_name`` is recorded already (never redone)."""
     if request.retrain == RETRAIN_NONE:
         return {"requested": False}
-    if services.storage.read_json(request.bucket, models_receipt_key(job_name)) is not None:
-        LOGGER.info("retraining already recorded: not redone", extra={"job_name": job_name})
-        return {"requested": False, "recorded": models_receipt_uri(request.bucket, job_name)}
+    recorded = recorded_elsewhere(request, job_name, services)
+    if recorded is not None:
+        return recorded
     now = services.clock()
     return {
         **plan(request, now, services.tracking_timeout_seconds),
         "deletedAt": deleted_at or iso(now),
         "caveat": caveat,
     }
+
+
+def recorded_elsewhere(
+    request: DeletionRequest, job_name: str, services: Services, execution: str | None = None
+) -> dict[str, Any] | None:
+    """The retraining as recorded already (``receipts/<job>.models.json`` exists), or ``None``.
+
+    A receipt ``execution`` wrote itself (its ``trackedBy``) is not "elsewhere": a retry of the
+    round that wrote it goes on to :func:`.retraining_record.record`, which publishes its event
+    again. Any other receipt means this job's retraining is recorded and must not be redone or
+    added to: whoever reads it must be able to trust that no model changed after it."""
+    stored = services.storage.read_json(request.bucket, models_receipt_key(job_name))
+    if stored is None or (execution is not None and stored.get("trackedBy") == execution):
+        return None
+    LOGGER.info("retraining already recorded: not redone", extra={"job_name": job_name})
+    return {"requested": False, "recorded": models_receipt_uri(request.bucket, job_name)}
 
 
 def plan(request: DeletionRequest, now: float, timeout_seconds: int) -> dict[str, Any]:
@@ -128,9 +149,7 @@ def advance(
         return done(state, RETRAINING_STUCK, None, services)
     unread: dict[str, str] = {}
     if out_of_time:
-        solutions, unread = observe(
-            state["solutions"], request, job_name, models, state["startedAt"]
-        )
+        solutions, unread = observe(state["solutions"], request, job_name, models)
     else:
         may_train = _may_train(state, request, job_name, models)
         solutions = [
@@ -142,8 +161,18 @@ def advance(
     if not ended:
         return stuck(waited(state), unread, services) if out_of_time else state
     unlisted: list[dict[str, Any]] | None = []
-    # Listed again at the end: a campaign created meanwhile may serve an old model.
     deleted_at = parse_iso(state.get("deletedAt") or state["startedAt"])
+    # Read again at the end: a planned campaign may have been moved back meanwhile.
+    try:
+        moved_back(solutions, deleted_at, models)
+    except TransientFault as exc:
+        LOGGER.warning("retraining waits to read the campaigns", extra={"error": str(exc)})
+        if not out_of_time:
+            return state
+        add_caveat(state, f"{_SERVED_NOW} (their reads failed until the limit: {exc})")
+    except ModelCallRefused as exc:
+        refused_read(state, exc, _SERVED_NOW)
+    # Listed again at the end: a campaign created meanwhile may serve an old model.
     try:
         unlisted = unlisted_serving(solutions, request.dataset_group_arn, deleted_at, models)
     except TransientFault as exc:
@@ -254,9 +283,7 @@ def stopped(
                 "or moved campaigns to them is unknown; check the group's solutions and "
                 "their campaigns"
             )
-    solutions, unread = observe(
-        state["solutions"], request, job_name, services.models, state["startedAt"]
-    )
+    solutions, unread = observe(state["solutions"], request, job_name, services.models)
     state["solutions"] = solutions
     undone = leave_undone(
         solutions, "the retraining stopped before it moved it", waited=False, unread=unread

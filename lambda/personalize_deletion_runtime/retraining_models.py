@@ -46,8 +46,19 @@ FOLLOWS_LATEST = "FOLLOWS LATEST"
 LEFT = "LEFT AS IT IS"
 NOT_UPDATED = "NOT UPDATED"
 SERVES_NEWER = "SERVES A NEWER VERSION"
+MOVED_BACK = "MOVED BACK TO A MODEL TRAINED BEFORE THE DELETION"
+"""Served a retrained model during the retraining, but no longer when it ended (rolled back by
+the team, say): read again at the end (:func:`.retraining_observed.moved_back`)."""
 CAMPAIGN_FAILURES = (FAILED, DELETED, REFUSED)
-CAMPAIGN_ENDED = (ACTIVE, FOLLOWS_LATEST, LEFT, NOT_UPDATED, SERVES_NEWER, *CAMPAIGN_FAILURES)
+CAMPAIGN_ENDED = (
+    ACTIVE,
+    FOLLOWS_LATEST,
+    LEFT,
+    NOT_UPDATED,
+    SERVES_NEWER,
+    MOVED_BACK,
+    *CAMPAIGN_FAILURES,
+)
 SERVES_RETRAINED = (ACTIVE, FOLLOWS_LATEST, SERVES_NEWER)
 """Campaign states in which it serves a model trained after the deletion."""
 LATEST = "/$LATEST"
@@ -239,15 +250,28 @@ def _update_to(campaign: dict[str, Any], update: dict[str, Any], serving: str) -
 
 
 def _newer(serving: str, than: float | None, models: Any) -> bool:
-    """Whether the campaign's version was created after ``than`` (never move it back)."""
+    """Whether the campaign's version was trained after ``than`` (never move it back), by the
+    rule of :func:`trained_after`: an ``UPDATE`` version is not newer, whenever created."""
     if not serving or serving.endswith(LATEST) or than is None:
         return False
     try:
-        created = timestamp(models.version(serving).get("creationDateTime"))
+        return trained_after(models.version(serving), than)
     except ModelCallRefused as exc:
         if exc.not_found:
             return False
         raise
+
+
+def trained_after(version: dict[str, Any], than: float) -> bool:
+    """Whether a described solution version is a model trained after ``than``.
+
+    Created after it is not enough: a version trained in ``trainingMode`` ``UPDATE`` is not a
+    full retraining (CreateSolutionVersion: it processes only the data changed since the
+    latest training, on top of the model before it), so it may still be the pre-deletion model
+    and is never counted as trained after the deletion, nor as newer than a retrained one."""
+    if version.get("trainingMode") == "UPDATE":
+        return False
+    created = timestamp(version.get("creationDateTime"))
     return created is not None and created > than
 
 

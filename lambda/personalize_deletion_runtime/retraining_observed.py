@@ -11,8 +11,9 @@ reading code in its read-only mode (:func:`.retraining_models.advance_solution`)
 trained or moved, and what cannot be read is named as unknown, never guessed.
 :func:`leave_undone` then marks and names what the retraining did not do.
 
-Also here, because it is a reading too: which campaigns outside the plan serve a model trained
-before the deletion (:func:`unlisted_serving`).
+Also here, because they are readings too, both made when the retraining ends: which planned
+campaigns no longer serve a retrained model (:func:`moved_back`), and which campaigns outside
+the plan serve a model trained before the deletion (:func:`unlisted_serving`).
 """
 
 from __future__ import annotations
@@ -30,11 +31,13 @@ from .retraining_models import (
     ENDED,
     FOLLOWS_LATEST,
     LATEST,
+    MOVED_BACK,
     NOT_UPDATED,
+    SERVES_RETRAINED,
     WAITING_FOR_DELETIONS,
     advance_solution,
-    timestamp,
     to_train,
+    trained_after,
 )
 from .state import parse_iso
 
@@ -44,19 +47,19 @@ def observe(
     request: DeletionRequest,
     job_name: str,
     models: Any,
-    since: str,
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Each solution read again, read only: the version a failed attempt may have started
-    (named after the job, created since ``since``, when the retraining began), its status, and
-    its campaigns' (what they serve, their latest update). A solution whose reads fail is kept
-    as the state had it and named, with the error, in the second result (unknown)."""
+    (named after the job, by whichever execution: a re-track's plan is younger than what an
+    earlier execution trained), its status, and its campaigns' (what they serve, their latest
+    update). A solution whose reads fail is kept as the state had it and named, with the
+    error, in the second result (unknown)."""
     observed, unknown = [], {}
     for solution in solutions:
         kept = {**solution, "campaigns": [dict(c) for c in solution["campaigns"]]}
         current = {**kept, "campaigns": [dict(c) for c in kept["campaigns"]]}
         try:
             if to_train(current):
-                found = models.version_named(current["solutionArn"], job_name, since)
+                found = models.version_named(current["solutionArn"], job_name)
                 if found is not None:
                     current["versionArn"] = found
             current = advance_solution(current, request, job_name, models, read_only=True)
@@ -126,11 +129,48 @@ def leave_undone(
     return "; ".join(said) or None
 
 
+def moved_back(solutions: list[dict[str, Any]], deleted_at: float, models: Any) -> None:
+    """Every planned campaign recorded as serving a retrained model, read again when the
+    retraining ends: one recorded ACTIVE rounds earlier may have been moved back since (the
+    team rolls back a model that "looks worse"), and the receipt must say what serves now, not
+    what served then. One whose version (or the update under way) is not trained after the
+    deletion is marked :data:`.retraining_models.MOVED_BACK`, which keeps the receipt from
+    ``effectiveInModels``. A campaign deleted meanwhile serves nothing and is left as recorded;
+    any other failed read is raised, for the caller to wait or say what is unknown."""
+    for solution in solutions:
+        for campaign in solution["campaigns"]:
+            if campaign["status"] not in SERVES_RETRAINED:
+                continue
+            try:
+                described = models.campaign(campaign["campaignArn"])
+            except ModelCallRefused as exc:
+                if exc.not_found:
+                    continue
+                raise
+            update = described.get("latestCampaignUpdate") or {}
+            serving = [described.get("solutionVersionArn") or ""]
+            if update.get("status") in ACTIVE_STATUSES:
+                serving.append(update.get("solutionVersionArn") or "")
+            old = [
+                v
+                for v in serving
+                if not _trained_after(v, solution["solutionArn"], deleted_at, models)
+            ]
+            if old:
+                campaign.update(
+                    action=f"moved back to {old[0] or 'no version'}, a model trained before the "
+                    "deletion, after the retraining had moved it to a retrained one: it may "
+                    "still reflect the deleted users",
+                    status=MOVED_BACK,
+                )
+
+
 def unlisted_serving(
     solutions: list[dict[str, Any]], dataset_group_arn: str, deleted_at: float, models: Any
 ) -> list[dict[str, Any]]:
-    """Campaigns of the group's solutions that are not in the plan and serve a version created
-    before the deletion ended: models that still reflect the deleted users. The campaigns are
+    """Campaigns of the group's solutions that are not in the plan and serve a version not
+    trained after the deletion (created before it ended, or an ``UPDATE`` of an earlier model):
+    models that may still reflect the deleted users. The campaigns are
     listed again when the retraining ends, so that those of solutions left out of a list and
     those created while it ran (on a model trained before the deletion, say) both count."""
     planned = {c["campaignArn"] for solution in solutions for c in solution["campaigns"]}
@@ -157,17 +197,21 @@ def unlisted_serving(
 
 
 def _trained_after(serving: str, solution_arn: str, deleted_at: float, models: Any) -> bool:
+    """Whether the campaign's version is a model trained after the deletion (the rule of
+    :func:`.retraining_models.trained_after`: an ``UPDATE`` version is not); for one that
+    follows the latest version, the solution's latest ACTIVE version, described for its mode."""
     if serving.endswith(LATEST):
         active = [
-            parse_iso(version.created_at)
+            (parse_iso(version.created_at), version.arn)
             for version in models.versions(solution_arn)
             if version.status == ACTIVE and version.created_at
         ]
-        return bool(active) and max(active) > deleted_at
+        if not active:
+            return False
+        serving = max(active)[1]
     if not serving:
         return False
-    created = timestamp(models.version(serving).get("creationDateTime"))
-    return created is not None and created > deleted_at
+    return trained_after(models.version(serving), deleted_at)
 
 
 def _named(arns: list[str]) -> str:

@@ -124,7 +124,8 @@ def done(
     """Everything ended (or the limit passed): the outcome, and whether the deletion now holds
     in every model that serves recommendations. It does only when every campaign of the
     retrained solutions serves a new version (updated, following the latest, or serving an
-    even newer one), no other solution of the group serves a model trained before the
+    even newer one) as read again when it ended (:func:`.retraining_observed.moved_back`), no
+    other solution of the group serves a model trained before the
     deletion (``unlistedServing``; ``None`` when it could not be read), no recommender waits
     for its weekly retraining, and nothing limits the record (``caveat``)."""
     state.update(

@@ -180,16 +180,23 @@ def _retraining(
 def _retrain(
     job: TrackedJob, request: DeletionRequest, execution: str, services: Services
 ) -> TrackedJob:
-    """One round of retraining; once everything ended, record it (receipt and event)."""
+    """One round of retraining; once everything ended, record it (receipt and event).
+
+    Every round first looks for the models receipt (one S3 read): another execution (an
+    adoption in another stack, a re-track) may have recorded this job's retraining while this
+    one still ran, and a campaign moved after that receipt would be a production change no
+    receipt records. A receipt found then, unless this execution wrote it (a retry of the round
+    that did, which publishes its event again), ends the retraining as recorded elsewhere:
+    nothing more is trained, moved or announced. An input that carries a plan (an execution
+    started by hand, say) is checked the same way before its first round."""
     planned = job.retraining
     if planned is None or not planned.get("requested"):
         raise StepError(f"job {job.job_name} has no retraining to advance")
-    if planned["solutions"] is None:
-        # An input that carries a plan (an execution started by hand, say) is checked too:
-        # a recorded retraining is never redone.
-        recorded = retraining.start(request, job.job_name, services, deleted_at=None)
-        if not recorded["requested"]:
-            return job.evolve(retraining={**recorded, "done": True})
+    recorded = retraining.recorded_elsewhere(
+        request, job.job_name, services, execution if planned["solutions"] is not None else None
+    )
+    if recorded is not None:
+        return job.evolve(retraining={**recorded, "done": True})
     state = retraining.advance(planned, request, job.job_name, services)
     if state["done"]:
         state = retraining_record.record(state, _record(job, request, execution), services)
