@@ -237,7 +237,7 @@ def test_a_campaign_serving_a_newer_version_is_never_moved_back(
     assert (receipt["outcome"], receipt["effectiveInModels"]) == ("RETRAINED", True)
 
 
-def test_a_campaign_serving_a_later_update_mode_version_is_not_left_as_serving_a_newer_one(
+def test_a_campaign_serving_a_later_update_mode_version_is_left_but_not_counted_effective(
     world: World, moto_endpoint: str
 ) -> None:
     """GIVEN a request that retrained a solution served by a pinned campaign, whose models
@@ -246,8 +246,9 @@ def test_a_campaign_serving_a_later_update_mode_version_is_not_left_as_serving_a
     a model trained before the deletion
     WHEN the tracker of a new stack that adopted the job runs (it finds no record, so it
     retrains: the version named after the job exists and is adopted)
-    THEN the UPDATE version does not count as newer: the campaign is moved to the job's FULL
-    version, and only then is the receipt effective."""
+    THEN the campaign is never moved back to the older FULL version of the job, but the UPDATE
+    version does not count as serving a model trained after the deletion either: the receipt
+    names it and is not effective."""
     home, _ = world.double.add_solution(GROUP, "home-page")
     pinned = world.double.add_campaign(home, "home-pinned")
     retrained(world, Retrain="ALL")
@@ -267,16 +268,20 @@ def test_a_campaign_serving_a_later_update_mode_version_is_not_left_as_serving_a
     result = run_execution(world, JOB, started_input(world, fresh, JOB), fresh)
 
     assert result.status == "SUCCEEDED"
-    assert [c.body["solutionVersionArn"] for c in world.double.calls_for("UpdateCampaign")] == [
-        job_version
-    ]
-    assert world.double.campaigns[pinned].solution_version_arn == job_version
+    assert world.double.calls_for("UpdateCampaign") == []
+    assert world.double.campaigns[pinned].solution_version_arn == update != job_version
     receipt = world.receipt(f"{JOB}.models")
     [solution] = receipt["solutions"]
     assert solution["campaigns"] == [
-        {"campaignArn": pinned, "action": "updated to the new version", "status": "ACTIVE"}
+        {
+            "campaignArn": pinned,
+            "action": f"left as it is (never moved back): it serves {update}, created after the "
+            "new version but trained in trainingMode UPDATE, incremental from the model before "
+            "it, so it may still reflect the users",
+            "status": "SERVES A NEWER UPDATE-MODE VERSION",
+        }
     ]
-    assert (receipt["outcome"], receipt["effectiveInModels"]) == ("RETRAINED", True)
+    assert (receipt["outcome"], receipt["effectiveInModels"]) == ("RETRAINED", False)
 
 
 # ---------------------------------------------- one resource's failure stays that resource's

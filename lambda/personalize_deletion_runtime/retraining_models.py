@@ -46,6 +46,9 @@ FOLLOWS_LATEST = "FOLLOWS LATEST"
 LEFT = "LEFT AS IT IS"
 NOT_UPDATED = "NOT UPDATED"
 SERVES_NEWER = "SERVES A NEWER VERSION"
+SERVES_NEWER_UPDATE = "SERVES A NEWER UPDATE-MODE VERSION"
+"""Left as it is (never moved back), but not counted as serving a model trained after the
+deletion: an ``UPDATE`` version is incremental from the model before it."""
 MOVED_BACK = "MOVED BACK TO A MODEL TRAINED BEFORE THE DELETION"
 """Served a retrained model during the retraining, but no longer when it ended (rolled back by
 the team, say): read again at the end (:func:`.retraining_observed.moved_back`)."""
@@ -56,6 +59,7 @@ CAMPAIGN_ENDED = (
     LEFT,
     NOT_UPDATED,
     SERVES_NEWER,
+    SERVES_NEWER_UPDATE,
     MOVED_BACK,
     *CAMPAIGN_FAILURES,
 )
@@ -220,11 +224,22 @@ def _point(
     if update.get("status") in ACTIVE_STATUSES:
         campaign.update(action="waiting for an earlier update", status="WAITING")
         return campaign
-    if _newer(serving, version_created, models):
-        campaign.update(
-            action=f"left as it is: it serves {serving}, created after the new version",
-            status=SERVES_NEWER,
-        )
+    newer = _newer(serving, version_created, models)
+    if newer is not None:
+        if newer.get("trainingMode") == "UPDATE":
+            campaign.update(
+                action=(
+                    f"left as it is (never moved back): it serves {serving}, created after the "
+                    "new version but trained in trainingMode UPDATE, incremental from the model "
+                    "before it, so it may still reflect the users"
+                ),
+                status=SERVES_NEWER_UPDATE,
+            )
+        else:
+            campaign.update(
+                action=f"left as it is: it serves {serving}, created after the new version",
+                status=SERVES_NEWER,
+            )
         return campaign
     if not read_only and models.point_campaign(campaign["campaignArn"], version_arn):
         campaign.update(action=BEING_UPDATED, status="CREATE PENDING")
@@ -249,17 +264,20 @@ def _update_to(campaign: dict[str, Any], update: dict[str, Any], serving: str) -
     return campaign
 
 
-def _newer(serving: str, than: float | None, models: Any) -> bool:
-    """Whether the campaign's version was trained after ``than`` (never move it back), by the
-    rule of :func:`trained_after`: an ``UPDATE`` version is not newer, whenever created."""
+def _newer(serving: str, than: float | None, models: Any) -> dict[str, Any] | None:
+    """The campaign's version, described, if it was created after ``than``: a campaign is
+    never moved back to an older version. Whether it counts as serving a model trained after
+    the deletion is the caller's (an ``UPDATE`` version does not: :func:`trained_after`)."""
     if not serving or serving.endswith(LATEST) or than is None:
-        return False
+        return None
     try:
-        return trained_after(models.version(serving), than)
+        version = models.version(serving)
     except ModelCallRefused as exc:
         if exc.not_found:
-            return False
+            return None
         raise
+    created = timestamp(version.get("creationDateTime"))
+    return version if created is not None and created > than else None
 
 
 def trained_after(version: dict[str, Any], than: float) -> bool:
