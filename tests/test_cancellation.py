@@ -491,7 +491,11 @@ def test_the_deployment_that_creates_a_queued_job_removes_the_declarer_keys() ->
 
     assert result == {"IsComplete": False}  # created, PENDING
     assert list(world.personalize.jobs) == [JOB]
-    assert world.s3.keys(prefix="staging/") == [f"staging/{JOB}/users.csv"]
+    # (the declarer keys gone; the creating poll's record of the job is no declarer)
+    assert world.s3.keys(prefix="staging/") == [
+        f"staging/{JOB}/submitted.json",
+        f"staging/{JOB}/users.csv",
+    ]
 
 
 def test_a_failed_return_to_a_cancelled_request_leaves_it_cancelled() -> None:

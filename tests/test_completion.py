@@ -108,8 +108,9 @@ def test_hand_off_succeeds_at_the_bound_and_starts_one_tracker_execution(
             "blockers": [],
         },
     }
-    # AND nothing is recorded yet: no receipt, no event; the staged list waits for the job
-    assert world.keys() == [f"staging/{JOB}/users.csv"]
+    # AND nothing is recorded yet: no receipt, no event; the staged list waits for the job,
+    # beside the first poll's record of it (its ARN and time, no ids)
+    assert world.keys() == [f"staging/{JOB}/submitted.json", f"staging/{JOB}/users.csv"]
     assert world.events() == []
     assert_no_user_ids(caplog, outcome.data, world.tracker_input(JOB))
 

@@ -230,6 +230,9 @@ def test_handler_role_statements_are_scoped(template: dict) -> None:
     }
     assert by_action[json.dumps(["s3:DeleteObjectVersion", "s3:PutObject"])]["Resource"] == lists
     assert lists in by_action['"s3:GetObject"']["Resource"]
+    # AND of staging/ it reads only the polls' records of the jobs they submitted (no ids)
+    reads = json.dumps(by_action['"s3:GetObject"']["Resource"])
+    assert "/staging/*/submitted.json" in reads and '/staging/*"' not in reads
     assert '"s3:*"' not in rendered and '"personalize:*"' not in rendered
     # AND it lists only receipts and staged lists (whether one exists)
     [listing] = [s for s in statements if s["Action"] == "s3:ListBucket"]

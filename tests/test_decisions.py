@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from fakes import FakeWorld, fake_world, service_error
+from fakes import FakeWorld, fake_world, refuse_s3, service_error
 from lifecycle_support import (
     DEADLINE_SECONDS,
     GROUP,
@@ -20,6 +20,7 @@ from lifecycle_support import (
     STACK_ID,
     STAGING_BUCKET,
     T0,
+    USER_IDS,
     USERS_CSV,
     cfn_event,
     expected_job_name,
@@ -36,6 +37,7 @@ JOB = expected_job_name(USERS_CSV)
 EXECUTION = f"arn:aws:states:us-east-1:123456789012:execution:deletion-tracker:{JOB}"
 RECEIPT = f"receipts/{JOB}.json"
 STAGED = f"staging/{JOB}/users.csv"
+RECORD = f"staging/{JOB}/submitted.json"
 DECLARED = declarer_key(JOB, cfn_event("Create", properties()))
 CREATE = "CreateDataDeletionJob"
 DESCRIBE = "DescribeDataDeletionJob"
@@ -162,6 +164,155 @@ def test_a_job_ending_before_the_deadline_is_reported_by_the_deployment() -> Non
     assert world.stepfunctions.executions == {}
 
 
+# ------------------------------------------------- a job a poll created: the ticket has no ARN
+
+
+def creates(world: FakeWorld) -> list[str | None]:
+    """The error code of each CreateDataDeletionJob call (``None``: a job was created)."""
+    return [c.error_code for c in world.personalize.calls if c.operation == "CreateDataDeletionJob"]
+
+
+def test_wait_a_throttled_listing_at_the_deadline_does_not_abandon_the_created_job() -> None:
+    """GIVEN a WAIT request whose first poll created its job (a one-hour job): the ticket, which
+    the waiter passes unchanged to every poll, has no ARN, so each later poll finds the job again
+    with ListDataDeletionJobs
+    WHEN that listing is throttled (ThrottlingException, botocore's retries spent) at the
+    deadline's poll
+    THEN the deployment fails saying the job is still running, the tracker follows it, and its
+    staged list (which the PENDING/IN_PROGRESS job reads) stays; not "no job was started" with
+    the running job's input purged and nobody following it (before the change on_event created
+    the job and the ticket carried its ARN: polls only described it)."""
+    world = fake_world(run_seconds=3600)
+    event = start(world, Completion="WAIT")
+    assert poll_at(world, event, 0) == {"IsComplete": False}
+    assert creates(world) == [None]  # the first poll created the job
+    world.personalize.inject("ListDataDeletionJobs", "ThrottlingException", "Rate exceeded")
+
+    with pytest.raises(DeletionFailed) as failure:
+        poll_at(world, event, DEADLINE_SECONDS)
+
+    assert world.personalize.jobs[JOB].arn == job_arn(JOB)  # the job runs
+    assert "no job was started" not in str(failure.value)
+    assert world.s3.keys(prefix=f"staging/{JOB}/") == [RECORD, STAGED]
+    assert world.stepfunctions.listed() == [(JOB, "RUNNING")]
+
+
+def test_hand_off_a_listing_throttled_at_the_bound_does_not_report_the_running_job_queued() -> None:
+    """GIVEN a HAND_OFF request whose first poll created its job (a one-hour job), the ticket
+    without its ARN
+    WHEN the bound's poll finds ListDataDeletionJobs throttled
+    THEN the resource does not tell CloudFormation (and the stack's outputs) that Personalize
+    has not accepted the job (Status QUEUED, JobArn pending): the job exists and runs, and the
+    answer names it (its ARN, known by its name) with the status it has (IN_PROGRESS, or
+    SUBMITTED when it could not be read)."""
+    world = fake_world(run_seconds=3600)
+    event = start(world)
+    assert poll_at(world, event, 0) == {"IsComplete": False}
+    world.personalize.inject("ListDataDeletionJobs", "ThrottlingException", "Rate exceeded")
+
+    result = poll_at(world, event, DEADLINE_SECONDS)
+
+    assert world.personalize.jobs[JOB].arn == job_arn(JOB)  # the job runs
+    assert result["Data"]["Status"] in ("IN_PROGRESS", "SUBMITTED"), result["Data"]
+    assert result["Data"]["JobArn"] == job_arn(JOB)
+
+
+def test_a_job_a_late_poll_created_is_not_failed_for_being_invisible_to_describe() -> None:
+    """GIVEN a request blocked at submission (the dataset group in use) for its first seven
+    minutes, so the poll that creates its job comes more than NOT_FOUND_GRACE_SECONDS (300 s)
+    after on_event began
+    WHEN DescribeDataDeletionJob, called right after the create, does not see the job yet
+    (ResourceNotFoundException: the eventual consistency the grace exists for)
+    THEN the poll keeps following the job (IsComplete False); it does not fail the resource,
+    which would leave a running job with no poll, no tracker and no receipt (the grace counts
+    from on_event, not from the create)."""
+    world = fake_world()
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 400)
+    event = start(world)
+    assert poll_at(world, event, 0) == {"IsComplete": False}
+    assert poll_at(world, event, 380) == {"IsComplete": False}
+    world.personalize.inject(
+        "DescribeDataDeletionJob", "ResourceNotFoundException", "Could not find the job."
+    )
+
+    try:
+        result: Any = poll_at(world, event, 420)
+    except DeletionFailed as exc:
+        result = f"failed: {exc}"
+
+    assert creates(world)[-1] is None  # the job was created by this poll
+    assert result == {"IsComplete": False}
+
+
+def test_the_poll_that_creates_the_job_records_it_and_later_polls_need_no_listing() -> None:
+    """GIVEN a request whose first poll created its job (the ticket, the same for every poll,
+    has no ARN)
+    WHEN the later polls run
+    THEN the first poll left a record beside the staged list (the job's ARN, when, the stack
+    and logical id; no user id), and each later poll describes the job by that ARN without
+    listing the dataset group's jobs; the record goes with the staged list at the job's end."""
+    world = fake_world(run_seconds=3600)
+    event = started(world)
+    record = json.loads(world.s3.read(RECORD))
+    assert record == {
+        "jobName": JOB,
+        "jobArn": job_arn(JOB),
+        "submittedAt": "2026-09-21T14:13:20Z",
+        "stackId": STACK_ID,
+        "logicalResourceId": LOGICAL_ID,
+    }
+    assert not any(user_id.encode() in world.s3.read(RECORD) for user_id in USER_IDS)
+    world.personalize.calls.clear()
+    assert poll_at(world, event, 60) == {"IsComplete": False}
+    assert world.job_calls() == [(DESCRIBE, None)]
+    assert poll_at(world, event, 3600 + 60)["Data"]["Status"] == "COMPLETED"
+    assert world.s3.keys() == [RECEIPT]
+
+
+def test_wait_a_record_and_a_listing_both_refused_at_the_deadline_leave_the_job_followed() -> None:
+    """GIVEN a WAIT request whose first poll created and recorded its job (a one-hour job)
+    WHEN at the deadline's poll the record cannot be read (S3 SlowDown) and the listing that
+    would find the job instead is throttled
+    THEN whether the job exists is unknown, not "no job": the deployment fails without saying
+    that no job was started, the staged list stays, and the tracker follows the job by the ARN
+    a job of its name has."""
+    world = fake_world(run_seconds=3600)
+    event = started(world, Completion="WAIT")
+    refuse_s3(world, "list_objects_v2", "Prefix", RECORD, "SlowDown")
+    world.personalize.inject("ListDataDeletionJobs", "ThrottlingException", "Rate exceeded")
+
+    with pytest.raises(DeletionFailed) as failure:
+        poll_at(world, event, DEADLINE_SECONDS)
+
+    assert str(failure.value).startswith(
+        f"whether data deletion job {JOB} was created could not be found out by the "
+        "deployment's time limit: "
+    )
+    assert "no job was started" not in str(failure.value)
+    assert world.s3.keys(prefix=f"staging/{JOB}/") == [RECORD, STAGED]
+    [execution] = world.stepfunctions.executions.values()
+    assert json.loads(execution["input"])["job"]["arn"] == job_arn(JOB)
+
+
+def test_wait_a_create_answered_with_a_server_fault_at_the_deadline_is_not_no_job() -> None:
+    """GIVEN a WAIT request blocked until its deadline's poll
+    WHEN that poll's CreateDataDeletionJob is answered with InternalServerError (the create
+    may have taken effect)
+    THEN the deployment fails without saying that no job was started, and keeps the staged
+    list a job may read."""
+    world = fake_world()
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + DEADLINE_SECONDS)
+    event = start(world, Completion="WAIT")
+    assert poll_at(world, event, 0) == {"IsComplete": False}
+    world.personalize.inject(CREATE, "InternalServerError", "Internal error", times=6)
+
+    with pytest.raises(DeletionFailed) as failure:
+        poll_at(world, event, DEADLINE_SECONDS)
+
+    assert "no job was started" not in str(failure.value)
+    assert world.s3.keys(prefix=f"staging/{JOB}/") == [STAGED]
+
+
 # ------------------------------------------------------------------- adoption and retries
 
 
@@ -194,13 +345,12 @@ def test_a_retried_on_event_starts_no_second_job() -> None:
     second = start(world)
     assert poll_at(world, second, 0) == {"IsComplete": False}
     # THEN both name the same job, and Personalize accepted exactly one create (the retry's
-    # poll finds the job by name first, and follows it to its end)
+    # poll finds the job by the record the first poll left, and follows it to its end)
     assert first["PhysicalResourceId"] == second["PhysicalResourceId"] == JOB
     assert world.job_calls() == [
         (LIST, None),
         (CREATE, None),
         (DESCRIBE, None),
-        (LIST, None),
         (DESCRIBE, None),
     ]
     assert poll_at(world, second, 60) == answer("COMPLETED", deleted="3", by="none")
@@ -371,14 +521,18 @@ def test_a_redeploy_adopts_the_ended_job_and_leaves_its_receipt_and_event_alone(
     event = start(world)
     result = poll_at(world, event, 3600)
     # THEN the ended job is adopted and reported, its receipt untouched (same bytes), no
-    # second event and no second metric; only the copy staged again is purged
+    # second event and no second metric; only the copy staged again is purged (with the
+    # record of the adoption the poll wrote before it described the job)
     assert result == answer("COMPLETED", deleted="3", by="none")
     assert world.s3.read(RECEIPT) == receipt
     assert world.s3.calls == [
         "GetObject",
         "PutObject",
         "ListObjectsV2",
+        "PutObject",
+        "ListObjectsV2",
         "GetObject",
+        "DeleteObject",
         "DeleteObject",
     ]
     assert len(world.events.entries) == 1

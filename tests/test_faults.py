@@ -55,12 +55,15 @@ def test_a_create_refused_for_good_leaves_no_staged_list(world: World) -> None:
         "group (or role) does not exist in this account and region); no job was started"
     )
     assert world.keys() == []
-    # (onEvent reads and stages; the first poll, which submits, checks the staged list is
-    # there, then removes its declarer key, which it had not written, and the staged list)
+    # (onEvent reads and stages; the first poll, which submits, looks for a poll's record of
+    # the job (none), checks the staged list is there, then removes its declarer key, which it
+    # had not written, a record (none: the key is deleted all the same) and the staged list)
     assert world.s3_calls == [
         "GetObject",
         "PutObject",
         "ListObjectsV2",
+        "ListObjectsV2",
+        "DeleteObject",
         "DeleteObject",
         "DeleteObject",
     ]

@@ -113,27 +113,33 @@ def test_create_polls_until_completed_and_leaves_a_receipt(world: World, caplog)
     }
     # AND onEvent's pre-flight (its two listings: the first check, recorded); the first poll
     # looks for the job by name, checks again and creates it; each later poll (its event has
-    # no ARN) finds the job by name and describes it; the same two listings once more at the
-    # end (did a training or import start during the job?)
+    # no ARN) describes the job by the ARN the first poll recorded, without a listing; the
+    # same two listings once more at the end (did a training or import start during the job?)
     assert ops(world) == [
         *PREFLIGHT,
         LIST,
         *PREFLIGHT,
         CREATE,
         DESCRIBE,
-        *[LIST, DESCRIBE] * 3,
+        *[DESCRIBE] * 3,
         *PREFLIGHT,
     ]
-    # AND S3: read the list, stage it; the first poll checks the staged list is there before
-    # it creates the job, then clears what a cancellation needed (declarer keys, a Delete's
-    # marker: none here); look for a receipt, purge the list, write the receipt
+    # AND S3: read the list, stage it; the first poll looks for a poll's record of the job
+    # (none), checks the staged list is there before it creates the job, clears what a
+    # cancellation needed (declarer keys, a Delete's marker: none here) and records the job;
+    # each later poll reads that record; look for a receipt, purge the list and the record,
+    # write the receipt
     assert world.s3_calls == [
         "GetObject",
         "PutObject",
         "ListObjectsV2",
         "ListObjectsV2",
-        "DeleteObject",
         "ListObjectsV2",
+        "DeleteObject",
+        "PutObject",
+        *["ListObjectsV2", "GetObject"] * 3,
+        "ListObjectsV2",
+        "DeleteObject",
         "DeleteObject",
         "PutObject",
     ]
@@ -234,15 +240,15 @@ def test_retried_create_adopts_the_job_it_already_started(world: World) -> None:
     world.advance(30)
     outcome = play(event, world)
 
-    # THEN the second attempt adopts the job (found by listing) and no second job exists
+    # THEN the second attempt adopts the job (found by the record the first attempt's poll
+    # left beside the staged list: no listing) and no second job exists
     assert outcome.physical_id == JOB
     assert outcome.data == completed()
     assert list(world.double.jobs) == [JOB]
-    assert world.job_calls()[:5] == [
+    assert world.job_calls()[:4] == [
         (LIST, None),
         (CREATE, None),
         (DESCRIBE, None),
-        (LIST, None),
         (DESCRIBE, None),
     ]
 
@@ -322,7 +328,8 @@ def test_throttling_storm_outlasting_retries_is_retried_on_the_next_poll(world: 
     assert outcome.data == completed()
     assert list(world.double.jobs) == [JOB]
     assert outcome.polls == 5
-    # AND later polls (same event, still no ARN) find the job by listing, never re-create it
+    # AND later polls (same event, still no ARN) describe the job by the ARN the creating
+    # poll recorded, never re-create it
     throttled = (CREATE, "LimitExceededException")
     assert world.job_calls() == [
         (LIST, None),
@@ -331,7 +338,7 @@ def test_throttling_storm_outlasting_retries_is_retried_on_the_next_poll(world: 
         throttled,
         (CREATE, None),
         (DESCRIBE, None),
-        *[(LIST, None), (DESCRIBE, None)] * 3,
+        *[(DESCRIBE, None)] * 3,
     ]
 
 
@@ -391,19 +398,21 @@ def test_wait_policy_fails_at_the_deadline_and_the_tracker_records_the_job(
         f"({execution}). Completion.hand_off() lets the deployment succeed while the job runs"
     )
     assert world.executions() == [(JOB, "RUNNING")]
-    assert world.keys() == [f"staging/{JOB}/users.csv"]
+    # (beside the list the job reads, the first poll's record of the job: no ids)
+    assert world.keys() == [f"staging/{JOB}/submitted.json", f"staging/{JOB}/users.csv"]
 
     # WHEN the stack is deployed again later (a new Create for the same request)
     world.advance(5000)
     world.reset_calls()
     redeploy = play(cfn_event("Create", properties(Completion="WAIT")), world)
 
-    # THEN the same job is adopted and completes on the first poll
+    # THEN the same job is adopted (by the ARN its first poll recorded, no listing) and
+    # completes on the first poll
     assert redeploy.physical_id == JOB
     assert redeploy.data == completed()
     assert redeploy.polls == 1
     assert list(world.double.jobs) == [JOB]
-    assert world.job_calls() == [(LIST, None), (DESCRIBE, None)]
+    assert world.job_calls() == [(DESCRIBE, None)]
     assert world.keys() == [f"receipts/{JOB}.json"]
     assert_no_user_ids(caplog, outcome.reason, redeploy.data, world.receipt(JOB))
 
@@ -432,12 +441,14 @@ def test_update_changing_only_tags_keeps_the_job(world: World) -> None:
         (DESCRIBE, None),
     ]
     # AND the list is not read again (its properties are those that named the job); the
-    # receipt is read, and left as it was written when the job ended
+    # receipt is read, and left as it was written when the job ended (a poll's record of the
+    # job's submission is deleted with the staged list: none here)
     assert world.s3_calls == [
         "ListObjectsV2",
         "GetObject",
         "ListObjectsV2",
         "GetObject",
+        "DeleteObject",
         "DeleteObject",
     ]
     assert world.keys() == [f"receipts/{JOB}.json"]

@@ -22,7 +22,6 @@ from lifecycle_support import (
     USERS_CSV,
     cfn_event,
     expected_job_name,
-    job_arn,
     properties,
 )
 from personalize_deletion_runtime import lifecycle
@@ -51,84 +50,6 @@ def poll_at(world: FakeWorld, event: dict[str, Any], seconds_after_t0: float) ->
 def creates(world: FakeWorld) -> list[str | None]:
     """The error code of each CreateDataDeletionJob call (``None``: a job was created)."""
     return [c.error_code for c in world.personalize.calls if c.operation == "CreateDataDeletionJob"]
-
-
-# ------------------------------------------------------------------ the ticket never has the ARN
-
-
-def test_wait_a_throttled_listing_at_the_deadline_does_not_abandon_the_created_job() -> None:
-    """GIVEN a WAIT request whose first poll created its job (a one-hour job): the ticket, which
-    the waiter passes unchanged to every poll, has no ARN, so each later poll finds the job again
-    with ListDataDeletionJobs
-    WHEN that listing is throttled (ThrottlingException, botocore's retries spent) at the
-    deadline's poll
-    THEN the deployment fails saying the job is still running, the tracker follows it, and its
-    staged list (which the PENDING/IN_PROGRESS job reads) stays; not "no job was started" with
-    the running job's input purged and nobody following it (before the change on_event created
-    the job and the ticket carried its ARN: polls only described it)."""
-    world = fake_world(run_seconds=3600)
-    event = start(world, Completion="WAIT")
-    assert poll_at(world, event, 0) == {"IsComplete": False}
-    assert creates(world) == [None]  # the first poll created the job
-    world.personalize.inject("ListDataDeletionJobs", "ThrottlingException", "Rate exceeded")
-
-    with pytest.raises(DeletionFailed) as failure:
-        poll_at(world, event, DEADLINE_SECONDS)
-
-    assert world.personalize.jobs[JOB].arn == job_arn(JOB)  # the job runs
-    assert "no job was started" not in str(failure.value)
-    assert world.s3.keys(prefix=f"staging/{JOB}/") == [STAGED]
-    assert world.stepfunctions.listed() == [(JOB, "RUNNING")]
-
-
-def test_hand_off_a_listing_throttled_at_the_bound_does_not_report_the_running_job_queued() -> None:
-    """GIVEN a HAND_OFF request whose first poll created its job (a one-hour job), the ticket
-    without its ARN
-    WHEN the bound's poll finds ListDataDeletionJobs throttled
-    THEN the resource does not tell CloudFormation (and the stack's outputs) that Personalize
-    has not accepted the job (Status QUEUED, JobArn pending): the job exists and runs, and the
-    answer names it (its ARN, known by its name) with the status it has (IN_PROGRESS, or
-    SUBMITTED when it could not be read)."""
-    world = fake_world(run_seconds=3600)
-    event = start(world)
-    assert poll_at(world, event, 0) == {"IsComplete": False}
-    world.personalize.inject("ListDataDeletionJobs", "ThrottlingException", "Rate exceeded")
-
-    result = poll_at(world, event, DEADLINE_SECONDS)
-
-    assert world.personalize.jobs[JOB].arn == job_arn(JOB)  # the job runs
-    assert result["Data"]["Status"] in ("IN_PROGRESS", "SUBMITTED"), result["Data"]
-    assert result["Data"]["JobArn"] == job_arn(JOB)
-
-
-# ------------------------------------------------------------------ NOT_FOUND grace
-
-
-def test_a_job_a_late_poll_created_is_not_failed_for_being_invisible_to_describe() -> None:
-    """GIVEN a request blocked at submission (the dataset group in use) for its first seven
-    minutes, so the poll that creates its job comes more than NOT_FOUND_GRACE_SECONDS (300 s)
-    after on_event began
-    WHEN DescribeDataDeletionJob, called right after the create, does not see the job yet
-    (ResourceNotFoundException: the eventual consistency the grace exists for)
-    THEN the poll keeps following the job (IsComplete False); it does not fail the resource,
-    which would leave a running job with no poll, no tracker and no receipt (the grace counts
-    from on_event, not from the create)."""
-    world = fake_world()
-    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 400)
-    event = start(world)
-    assert poll_at(world, event, 0) == {"IsComplete": False}
-    assert poll_at(world, event, 380) == {"IsComplete": False}
-    world.personalize.inject(
-        "DescribeDataDeletionJob", "ResourceNotFoundException", "Could not find the job."
-    )
-
-    try:
-        result: Any = poll_at(world, event, 420)
-    except DeletionFailed as exc:
-        result = f"failed: {exc}"
-
-    assert creates(world)[-1] is None  # the job was created by this poll
-    assert result == {"IsComplete": False}
 
 
 # ------------------------------------------------------------------ a waiter outliving its event

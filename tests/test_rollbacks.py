@@ -254,12 +254,13 @@ def test_a_tags_only_update_of_an_unpinned_s3_request_keeps_its_job_unread() -> 
     assert list(world.personalize.jobs) == [JOB]
     assert (result["PhysicalResourceId"], result["Data"]["Status"]) == (JOB, "COMPLETED")
     # (the receipt is listed and read by on_event, then again by the finish, which purges the
-    # staged list: the source object is never read)
+    # staged list and a poll's record of the job, none here: the source object is never read)
     assert world.s3.calls == [
         "ListObjectsV2",
         "GetObject",
         "ListObjectsV2",
         "GetObject",
+        "DeleteObject",
         "DeleteObject",
     ]
 

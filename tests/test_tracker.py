@@ -121,8 +121,9 @@ def test_a_handed_off_job_is_followed_to_its_end_and_recorded_once(world: World,
         "recordedAt": at(HAND_OFF_AT + INTERVAL * 8),
         "completion": "HAND_OFF",
     }
-    # AND the staged list purged exactly once, one event, one metric
-    assert world.s3_calls.count("DeleteObject") == 1
+    # AND the staged list purged exactly once (with the first poll's record of the job: two
+    # deletions), one event, one metric
+    assert world.s3_calls.count("DeleteObject") == 2
     assert world.keys() == [f"receipts/{JOB}.json"]
     [event] = world.events()
     assert event == {
@@ -209,7 +210,8 @@ def test_a_job_still_running_at_the_tracking_limit_is_reported_stuck(world: Worl
         None,
     )
     assert world.metrics() == [("JobsStuck", "privacy")]
-    assert world.keys() == [f"staging/{JOB}/users.csv"]
+    # (beside it, the first poll's record of the job: no ids; both expire by the lifecycle rule)
+    assert world.keys() == [f"staging/{JOB}/submitted.json", f"staging/{JOB}/users.csv"]
 
 
 def test_a_run_to_the_longest_tracking_limit_fits_its_share_of_the_history(world: World) -> None:

@@ -11,7 +11,11 @@ from __future__ import annotations
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-from personalize_deletion_runtime.layout import RECEIPTS_PREFIX, STAGING_PREFIX
+from personalize_deletion_runtime.layout import (
+    RECEIPTS_PREFIX,
+    STAGING_PREFIX,
+    SUBMISSION_RECORD,
+)
 
 from constructs import Construct
 
@@ -102,9 +106,14 @@ def grant_bucket_and_role(
     tracker.grant_job_management(job_name_prefix)
     staging = bucket.arn_for_objects(f"{STAGING_PREFIX}*")
     receipts = bucket.arn_for_objects(f"{RECEIPTS_PREFIX}*")
+    # The polls' record of a job they submitted (no ids): the provider's polls read it, and
+    # no other object under staging/ (see submission_record); the tracker never reads it.
+    records = bucket.arn_for_objects(f"{STAGING_PREFIX}*/{SUBMISSION_RECORD}")
     # Read once: every statement below names them (each read is a jsii round trip).
     service_role_arn, bucket_arn = service_role.role_arn, bucket.bucket_arn
-    flat_staging, flat_receipts = flatten_resources(Stack.of(provider), [staging, receipts])
+    flat_staging, flat_receipts, flat_records = flatten_resources(
+        Stack.of(provider), [staging, receipts, records]
+    )
     findings = [
         (
             wildcard_finding_id(flat_staging),
@@ -124,10 +133,11 @@ def grant_bucket_and_role(
         provider.role: (
             [staging, receipts],
             ["s3:DeleteObject", *version_deletions(bucket_created)],
+            [receipts, records],
         ),
-        tracker.function_role: ([receipts], ["s3:DeleteObject"]),
+        tracker.function_role: ([receipts], ["s3:DeleteObject"], [receipts]),
     }
-    for role, (writable, deletions) in roles.items():
+    for role, (writable, deletions, readable) in roles.items():
         add_to_principal_policy(
             role,
             iam.PolicyStatement(
@@ -138,7 +148,7 @@ def grant_bucket_and_role(
         )
         for actions, resources in (
             (["s3:PutObject"], writable),
-            (["s3:GetObject"], [receipts]),
+            (["s3:GetObject"], readable),
             (deletions, [staging]),
         ):
             add_to_principal_policy(role, iam.PolicyStatement(actions=actions, resources=resources))
@@ -155,3 +165,14 @@ def grant_bucket_and_role(
             ),
         )
         acknowledge_findings(role, findings)
+    acknowledge_findings(
+        provider.role,
+        [
+            (
+                wildcard_finding_id(flat_records),
+                "The record a poll leaves of the job it submitted (an ARN and a time, no ids) "
+                "beside each job's staged list, read by the later polls; limited to that name "
+                "under the staging prefix.",
+            )
+        ],
+    )

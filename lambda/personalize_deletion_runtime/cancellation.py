@@ -46,6 +46,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from . import submission_record
 from .failures import BOOKKEEPING_FAULTS, forget_copies
 from .layout import STAGING_PREFIX
 from .personalize_api import JobRequestRejected
@@ -202,9 +203,11 @@ def check(bucket: str, job_name: str, services: Services) -> None:
 
 def forget(bucket: str, job_name: str, services: Services) -> None:
     """After a cancellation: delete the staged list (whatever ``PurgeStagedInput`` says: no
-    job will read it), the marker and the declarer keys."""
+    job will read it), the marker, the declarer keys and a poll's record of a submission
+    (:mod:`.submission_record`; none is expected: a recorded job is found, not cancelled)."""
     services.storage.purge(bucket, job_name)
     _clear(bucket, job_name, services)
+    submission_record.remove(bucket, job_name, services)
 
 
 def settle(bucket: str, job_name: str, services: Services) -> None:

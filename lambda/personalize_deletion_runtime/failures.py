@@ -11,6 +11,7 @@ import logging
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from . import submission_record
 from .notifications import NotificationError
 from .properties import DeletionRequest
 from .services import Services
@@ -81,6 +82,11 @@ def forget_copies(
     if services.tracker is not None and services.tracker.following(job_name):
         LOGGER.info("list kept: a tracker execution follows its job", extra={"job_name": job_name})
         return
+    if purge_staged:
+        # A poll's record of a submission: none is expected (the event fails without a job),
+        # but one left by an earlier event must not outlive the list it was beside. (Not in a
+        # versioned bucket, where deleting a missing key would add a delete marker.)
+        submission_record.remove(request.bucket, job_name, services)
     if request.purge_staged_input and purge_staged:
         try:
             services.storage.purge(request.bucket, job_name)

@@ -24,6 +24,15 @@ def staged_key(job_name: str) -> str:
     return f"{STAGING_PREFIX}{job_name}/users.csv"
 
 
+SUBMISSION_RECORD = "submitted.json"
+"""Beside a staged list: the job a poll created or adopted for it (ARN, time, resource; no ids)."""
+
+
+def submission_record_key(job_name: str) -> str:
+    """The record of the poll that created (or adopted) the job (see ``submission_record``)."""
+    return f"{STAGING_PREFIX}{job_name}/{SUBMISSION_RECORD}"
+
+
 def receipt_key(job_name: str) -> str:
     """The receipt of one job."""
     return f"{RECEIPTS_PREFIX}{job_name}.json"

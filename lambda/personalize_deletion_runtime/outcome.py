@@ -21,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import preflight
+from . import preflight, submission_record
 from .layout import models_receipt_uri, receipt_key, receipt_uri
 from .notifications import (
     JOBS_COMPLETED,
@@ -82,6 +82,8 @@ def finish(record: JobRecord, state: JobState, services: Services) -> dict[str, 
         # Also when the job was recorded before: an adoption (a rollback, a redeploy) stages
         # the list again before it finds the job, and that copy must not stay behind.
         services.storage.purge(request.bucket, record.job_name)
+    # The polls' record of the job's submission: of no use once it ended (no ids: always).
+    submission_record.remove(request.bucket, record.job_name, services)
     source = request.source
     if source.asset and source.key is not None:
         # The app's own copy in the CDK assets bucket, once nothing needs it (the job ended).

@@ -39,6 +39,9 @@ TRANSIENT_CODES = {
     "RequestTimeout",
     "RequestTimeoutException",
 }
+REFUSAL_CODES = {"ThrottlingException", "TooManyRequestsException"}
+"""Transient answers that refuse the call (nothing was done); the others are server faults,
+after which a create may have taken effect."""
 FINAL_HINTS = {
     "InvalidInputException": "check the request's values and the staged input",
     "ResourceNotFoundException": "the dataset group (or role) does not exist in this account and "
@@ -80,6 +83,10 @@ class JobSubmission:
     blocked_by: str | None = None
     blockers: tuple[dict[str, Any], ...] = ()
     """What the pre-flight found running (kinds, ARNs, statuses), when it blocked."""
+    unknown: bool = False
+    """Not accepted as far as this call knows, but a job may exist: the create was answered
+    with a server fault or not at all, or Personalize said the job exists and it could not be
+    found. Never a reason to conclude that no job was started."""
 
 
 @dataclass(frozen=True)
@@ -142,14 +149,18 @@ class PersonalizeJobs:
                     return JobSubmission(self.find(dataset_group_arn, job_name), adopted=True)
                 except TransientFault as fault:
                     # It exists; only finding it failed for now. The caller tries again.
-                    return JobSubmission(None, blocked_by=str(fault))
+                    return JobSubmission(None, blocked_by=str(fault), unknown=True)
             if code in BLOCKING_CODES:
                 return JobSubmission(None, blocked_by=f"{BLOCKING_CODES[code]}: {_message(exc)}")
             if code in TRANSIENT_CODES:
-                return JobSubmission(None, blocked_by=f"{code} from Personalize: {_message(exc)}")
+                return JobSubmission(
+                    None,
+                    blocked_by=f"{code} from Personalize: {_message(exc)}",
+                    unknown=code not in REFUSAL_CODES,  # a server fault: it may have created it
+                )
             raise _rejected("CreateDataDeletionJob", job_name, exc) from exc
-        except BotoCoreError as exc:
-            return JobSubmission(None, blocked_by=f"Personalize unreachable: {exc}")
+        except BotoCoreError as exc:  # no answer: the create may have reached Personalize
+            return JobSubmission(None, blocked_by=f"Personalize unreachable: {exc}", unknown=True)
         return JobSubmission(response["dataDeletionJobArn"])
 
     def find(self, dataset_group_arn: str, job_name: str) -> str:
