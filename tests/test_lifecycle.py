@@ -166,7 +166,12 @@ def test_create_polls_until_completed_and_leaves_a_receipt(world: World, caplog)
         "recordedAt": "2026-09-21T14:14:20Z",
         "stackId": STACK_ID,
         "logicalResourceId": LOGICAL_ID,
-        "preflight": {"checked": True, "blockersAtFirstCheck": [], "heldBackSeconds": 0},
+        "preflight": {
+            "checked": True,
+            "blockersAtFirstCheck": [],
+            "blockersAfterFirstCheck": None,
+            "heldBackSeconds": 0,
+        },
         "interference": {"checked": True, "started": []},
         "followUp": None,
         "followUpOf": None,

@@ -27,6 +27,7 @@ from lifecycle_support import (
     play,
     properties,
 )
+from personalize_deletion_runtime import lifecycle
 from personalize_deletion_runtime.state import iso
 
 pytestmark = pytest.mark.wire
@@ -93,6 +94,7 @@ def test_a_request_waits_for_an_import_and_the_tracker_submits_it_when_the_impor
     assert receipt["preflight"] == {
         "checked": True,
         "blockersAtFirstCheck": [blocker],
+        "blockersAfterFirstCheck": None,
         "heldBackSeconds": DEADLINE_SECONDS + 3 * INTERVAL,
     }
     assert_no_user_ids(caplog, outcome.data, tracked, receipt)
@@ -170,6 +172,36 @@ def test_finished_work_does_not_block_and_a_check_costs_a_bounded_number_of_call
     assert ops[: ops.index(CREATE)] == [*check, "ListDataDeletionJobs", *check]
 
 
+def test_time_held_back_by_what_only_a_later_check_found_is_not_put_on_the_first(
+    world: World,
+) -> None:
+    """GIVEN a request whose first check (onEvent's) finds the dataset group idle
+    WHEN an import starts right after it, so the check each poll makes before its create holds
+    the job back until the import ends
+    THEN the receipt counts the time the job was held back, records what the first check found
+    (nothing), and says that what the later checks found is not recorded (null): not an empty
+    first check beside a delay that would read as "held back by nothing"."""
+
+    def on_event_then_an_import(event: dict) -> dict:
+        answer = lifecycle.on_event(event, world.services)
+        running_import(world, 250)
+        return answer
+
+    outcome = play(
+        cfn_event("Create", properties()), world, step=100, on_event=on_event_then_an_import
+    )
+
+    assert outcome.data["Status"] == "COMPLETED"
+    held = world.double.jobs[JOB].creation_date_time - T0
+    assert held >= 250
+    assert world.receipt(JOB)["preflight"] == {
+        "checked": True,
+        "blockersAtFirstCheck": [],
+        "blockersAfterFirstCheck": None,
+        "heldBackSeconds": held,
+    }
+
+
 def test_preflight_off_submits_without_looking(world: World) -> None:
     # GIVEN an import runs, and a request that turns the pre-flight off
     running_import(world, 5000)
@@ -185,6 +217,7 @@ def test_preflight_off_submits_without_looking(world: World) -> None:
     assert receipt["preflight"] == {
         "checked": False,
         "blockersAtFirstCheck": [],
+        "blockersAfterFirstCheck": None,
         "heldBackSeconds": 0,
     }
     assert receipt["interference"] is None

@@ -104,6 +104,7 @@ def test_a_stuck_job_recorded_by_the_advised_tag_update_keeps_its_pre_flight_fac
     assert receipt["preflight"] == {
         "checked": True,
         "blockersAtFirstCheck": handed["blockers"],
+        "blockersAfterFirstCheck": None,
         "heldBackSeconds": held,
     }
 
@@ -142,5 +143,6 @@ def test_a_job_recorded_by_an_update_that_cannot_read_its_hand_off_says_its_pre_
     assert world.receipt(JOB)["preflight"] == {
         "checked": True,
         "blockersAtFirstCheck": None,
+        "blockersAfterFirstCheck": None,
         "heldBackSeconds": None,
     }

@@ -260,13 +260,21 @@ def _detail(
 
 
 def _preflight(record: JobRecord, state: JobState) -> dict[str, Any]:
-    """Whether the pre-flight ran, what it found first, and how long it held the job back."""
+    """Whether the pre-flight ran, what it found first, and how long the job was held back.
+
+    ``heldBackSeconds`` runs from the request to the job's creation, whatever held it back:
+    what the first check found, what a later check found (the poll's or the tracker's check
+    right before its create, which can find work the first did not), the dataset group's
+    limits, throttling. Later checks are not recorded (a poll keeps nothing of a blocked
+    attempt), so ``blockersAfterFirstCheck`` says so (``None``: unknown) rather than let an
+    empty ``blockersAtFirstCheck`` read as "held back by nothing"."""
     held = None
     if record.requested_at is not None and state.created_at is not None:
         held = max(0, round(parse_iso(state.created_at) - record.requested_at))
     return {
         "checked": record.request.preflight,
         "blockersAtFirstCheck": None if record.blockers is None else list(record.blockers),
+        "blockersAfterFirstCheck": None,
         "heldBackSeconds": held,
     }
 
