@@ -100,13 +100,16 @@ def resubmit(
     first poll creates the job), a create that was blocked (limits, the dataset group in use),
     and an Update that kept the job identity (the job exists, or its list was staged again).
 
-    Callers repeat this on every poll, so once one attempt has started the job every later one
-    lands here too: look the job up first, so a running job is followed with reads only and a
-    throttled or refused create can never hide it. A job is never created from a staged list
-    that is gone (purged by another resource of the same job name, say): Personalize would
-    fail it for its missing input, and its name could never serve again. ``cancellable``
-    (the tracker, which submits after the deployment): a request whose resource was deleted
-    since is not submitted (:class:`.cancellation.Cancelled`, checked right before the create).
+    The tracker repeats this on every submit step, and a deployment's poll whenever it finds no
+    record of a job an earlier poll created (:mod:`.submission_record`, read first), so a job
+    may exist already: look it up first, so a running job is followed with reads only and a
+    throttled or refused create can never hide it. A fault of that lookup propagates
+    (:class:`.personalize_api.TransientFault`): it says nothing about whether a job exists.
+    A job is never created from a staged list that is gone (purged by another resource of the
+    same job name, say): Personalize would fail it for its missing input, and its name could
+    never serve again. ``cancellable`` (the tracker, which submits after the deployment): a
+    request whose resource was deleted since is not submitted
+    (:class:`.cancellation.Cancelled`, checked right before the create).
     """
     existing = services.jobs.lookup(request.dataset_group_arn, job_name)
     if existing is not None:
