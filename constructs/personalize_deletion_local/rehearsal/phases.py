@@ -304,8 +304,9 @@ class Rehearsal:
             lists = [key for key in staging if key.endswith(STAGED_LIST_SUFFIX)]
             out(f"  receipts kept in the deletion bucket: {len(receipts)}")
             out(f"  staged lists left in the deletion bucket: {len(lists)}")
-            # Cancellation markers and declarer keys of queued requests: no ids, expired by the
-            # staging lifecycle rule; counted apart so that they never pass for lists.
+            # Cancellation markers and declarer keys of queued requests, and a poll's record of
+            # the job it submitted (deleted at the job's end): no ids, expired by the staging
+            # lifecycle rule; counted apart so that they never pass for lists.
             out(f"  other objects under staging/ (markers, no ids): {len(staging) - len(lists)}")
             if run.published:
                 lists = [u for u in run.published if u.endswith(".csv") and not tombstoned(s3, u)]
