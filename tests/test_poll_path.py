@@ -128,3 +128,65 @@ def test_a_poll_that_adopts_the_job_its_own_create_started_removes_the_declarer_
 
     assert done["Data"]["Status"] == "COMPLETED"
     assert world.s3.keys(prefix="staging/") == []
+
+
+def _started(world: FakeWorld, event: dict[str, Any]) -> dict[str, Any]:
+    return {**event, **lifecycle.on_event(event, world.services)}
+
+
+def _polled_at(world: FakeWorld, event: dict[str, Any], seconds_after_t0: float) -> Any:
+    world.clock.now = T0 + seconds_after_t0
+    try:
+        return lifecycle.is_complete(event, world.services)
+    except DeletionFailed as exc:
+        return f"failed: {exc}"
+
+
+def test_a_cancelled_kept_update_unsure_of_its_job_leaves_no_key_that_revives_the_request() -> None:
+    """GIVEN a request QUEUED with the tracker by its Create (the dataset group busy all
+    deployment long: execution <job> submits it later), and an Update of the same resource
+    that keeps the job (a tag change: same job name, ``ticket.kept``), whose waiter polls on
+    (the group still busy: its polls declare the request)
+    WHEN CloudFormation cancels that Update and the resource is then deleted (the Delete marks
+    the request: nothing else declares it), and the old waiter's next poll cannot tell whether
+    the job exists (its submission record unreadable, the lookup throttled), so adc291d's
+    ``_unknown_superseded`` handles the cancelled event
+    THEN, as for a cancelled waiter that knows no job exists (``superseded.stop`` undeclares
+    unconditionally), the resource's declarer key is gone and the tracker's submit step obeys
+    the marker: no job is created for a request the stack no longer declares (README: the
+    tracker "otherwise obeys the Delete's marker"; a deletion cannot be undone).
+    Instead ``_unknown_superseded`` calls ``Poll.release``, which keeps the key of a ``kept``
+    ticket (written again by the very poll that found the marker), so ``cancellation.check``
+    sees a declarer, ignores the marker, and the submit step creates the job."""
+    world = fake_world()
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 1000)
+    create = _started(world, cfn_event("Create", properties()))
+    answer = None
+    for at in range(0, 661, 60):
+        answer = _polled_at(world, create, at)
+        if answer["IsComplete"]:
+            break
+    assert answer["Data"]["Status"] == "QUEUED", answer
+    assert JOB in world.stepfunctions.executions
+    world.clock.now = T0 + 700
+    new_tags = properties(Tags={"ticket": "PRIV-2"})
+    update = _started(world, cfn_event("Update", new_tags, physical_id=JOB, old=properties()))
+    assert update["PhysicalResourceId"] == JOB  # the job is kept
+    assert _polled_at(world, update, 700) == {"IsComplete": False}
+    world.clock.now = T0 + 760
+    lifecycle.on_event(cfn_event("Delete", new_tags, physical_id=JOB), world.services)
+    assert marker_key(JOB) in world.s3.keys(prefix=f"staging/{JOB}/")
+    refuse_s3(world, "list_objects_v2", "Prefix", RECORD, "SlowDown")
+    world.personalize.inject("ListDataDeletionJobs", "ThrottlingException", "Rate exceeded")
+
+    result = _polled_at(world, update, 820)
+
+    assert isinstance(result, str) and "nothing is deleted" in result, result
+    declarers = [k for k in world.s3.keys(prefix=f"staging/{JOB}/") if "/declared-by/" in k]
+    world.personalize.faults.clear()
+    world.clock.now = T0 + 1100  # the group is free
+    submitted = tracker_step(world, "submit", JOB)
+    assert (declarers, JOB in world.personalize.jobs, submitted["job"]["arn"]) == ([], False, None)
+
+
+MODELS_RECEIPT = f"receipts/{JOB}.models.json"

@@ -225,8 +225,10 @@ class Poll:
         known not to exist), so nothing is deleted: the resource stops declaring the request
         and hands it to the tracker as queued, whose submit step looks the job up first (it
         follows and records one that exists) and otherwise obeys the marker (no job, the list
-        deleted, ``NOT_STARTED``)."""
-        self.release()
+        deleted, ``NOT_STARTED``). Its key goes whatever the event kept (a kept job's key is
+        otherwise left): a key of the resource CloudFormation deleted would make the tracker
+        ignore the marker and start the job."""
+        cancellation.undeclare(self.request.bucket, self.job_name, self.event, self.services)
         try:
             execution = self._follow(None, QUEUED, why)
             settled = (

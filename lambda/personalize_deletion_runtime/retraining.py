@@ -86,16 +86,29 @@ def start(
 
 
 def recorded_elsewhere(
-    request: DeletionRequest, job_name: str, services: Services, execution: str | None = None
+    request: DeletionRequest,
+    job_name: str,
+    services: Services,
+    execution: str | None = None,
+    started_at: str | None = None,
 ) -> dict[str, Any] | None:
     """The retraining as recorded already (``receipts/<job>.models.json`` exists), or ``None``.
 
-    A receipt ``execution`` wrote itself (its ``trackedBy``) is not "elsewhere": a retry of the
-    round that wrote it goes on to :func:`.retraining_record.record`, which publishes its event
-    again. Any other receipt means this job's retraining is recorded and must not be redone or
-    added to: whoever reads it must be able to trust that no model changed after it."""
+    A receipt this very retraining wrote (its ``trackedBy`` is ``execution`` and its
+    ``startedAt`` this plan's ``started_at``) is not "elsewhere": a retry of the round that
+    wrote it goes on to :func:`.retraining_record.record`, which publishes its event again.
+    Both must match: an execution of the same name months later (Step Functions frees a name
+    once its execution closed long ago) is another retraining. Any other receipt means this
+    job's retraining is recorded and must not be redone or added to: whoever reads it must be
+    able to trust that no model changed after it."""
     stored = services.storage.read_json(request.bucket, models_receipt_key(job_name))
-    if stored is None or (execution is not None and stored.get("trackedBy") == execution):
+    own = (
+        execution is not None
+        and stored is not None
+        and stored.get("trackedBy") == execution
+        and stored.get("startedAt") == started_at
+    )
+    if stored is None or own:
         return None
     LOGGER.info("retraining already recorded: not redone", extra={"job_name": job_name})
     return {"requested": False, "recorded": models_receipt_uri(request.bucket, job_name)}

@@ -193,7 +193,7 @@ def _retrain(
     if planned is None or not planned.get("requested"):
         raise StepError(f"job {job.job_name} has no retraining to advance")
     recorded = retraining.recorded_elsewhere(
-        request, job.job_name, services, execution if planned["solutions"] is not None else None
+        request, job.job_name, services, execution, planned.get("startedAt")
     )
     if recorded is not None:
         return job.evolve(retraining={**recorded, "done": True})
