@@ -8,6 +8,7 @@ over the in-memory fakes (``tests/fakes.py``).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -56,8 +57,7 @@ def test_a_cancelled_waiter_unsure_whether_its_job_exists_does_not_purge_a_recor
     Instead Poll.unknown -> not_accepted -> superseded.declare raises Superseded and
     superseded.stop (written for "no job") purges the list and the record of a job that
     exists, no tracker execution follows it, and no receipt will ever be written.
-    AND the request is handed to the tracker, whose submit step looks the job up first: it
-    adopts the running job, follows it and records it."""
+    AND the tracker follows the job by the ARN its name has, reading only."""
     world = fake_world(run_seconds=3600)
     event = start(world)
     if record_fault == "record-never-written":  # its PutObject refused (logged, as designed)
@@ -90,13 +90,17 @@ def test_a_cancelled_waiter_unsure_whether_its_job_exists_does_not_purge_a_recor
         f"this event began, and whether its data deletion job {JOB} exists could not be found "
         "out ("
     ), result
-    assert "nothing is deleted; the tracker (" in result
+    assert "nothing is deleted and no job is started; the tracker (" in result
     assert not any("/declared-by/" in key for key in left)
+    # AND the tracker follows the job by the ARN its name has: an execution that only reads
+    # (the definition never submits a job whose state has an ARN)
     execution = world.stepfunctions.executions[JOB]
     assert execution["status"] == "RUNNING"
-    world.personalize.faults.clear()
-    submitted = tracker_step(world, "submit", JOB)
-    assert submitted["job"]["arn"] == world.personalize.job_arn(JOB)
+    handed = json.loads(execution["input"])
+    assert (handed["job"]["arn"], handed["tracking"]["lastStatus"]) == (
+        world.personalize.job_arn(JOB),
+        "SUBMITTED",
+    )
 
 
 def test_a_poll_that_adopts_the_job_its_own_create_started_removes_the_declarer_keys() -> None:

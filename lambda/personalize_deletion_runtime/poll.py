@@ -222,18 +222,22 @@ class Poll:
         """CloudFormation cancelled this event (its own resource's marker), and whether its job
         exists is unknown: it may run (an earlier poll created it). Purging its list then could
         fail a running job and leave no record of it (:func:`.superseded.stop` is for a job
-        known not to exist), so nothing is deleted: the resource stops declaring the request
-        and hands it to the tracker as queued, whose submit step looks the job up first (it
-        follows and records one that exists) and otherwise obeys the marker (no job, the list
-        deleted, ``NOT_STARTED``). Its key goes whatever the event kept (a kept job's key is
-        otherwise left): a key of the resource CloudFormation deleted would make the tracker
-        ignore the marker and start the job."""
+        known not to exist), and nothing may start one the stack no longer declares. So nothing
+        is deleted and nothing is queued: the resource stops declaring the request, and the
+        tracker gets the ARN a job of that name has (composed), as for a ``WAIT`` event unsure
+        at its limit: it only reads (it never creates), follows and records a job that exists,
+        and reports ``STUCK`` should none (its reads refused), keeping the list for the
+        bucket's lifecycle rule. Its key goes whatever the event kept: a kept job's key would
+        keep the request alive for any other path that submits."""
         cancellation.undeclare(self.request.bucket, self.job_name, self.event, self.services)
+        job_arn = job_arn_for(self.request.dataset_group_arn, self.job_name)
         try:
-            execution = self._follow(None, QUEUED, why)
+            execution = self._follow(job_arn, SUBMITTED, None)
             settled = (
-                f"the tracker ({execution}) follows and records the job should it exist, and "
-                "otherwise starts none and deletes the list"
+                f"the tracker ({execution}) only reads {job_arn}: it follows and records the "
+                "job should it exist, and should none, creates none and reports it STUCK within "
+                "about half an hour; the staged list is kept (the bucket's lifecycle rule "
+                "expires it)"
             )
         except TrackerError as exc:
             settled = (
@@ -242,14 +246,14 @@ class Poll:
                 "list-data-deletion-jobs"
             )
         LOGGER.warning(
-            "waiter of a cancelled event, unsure whether its job exists: handed over",
+            "waiter of a cancelled event, unsure whether its job exists: handed over to read",
             extra={"job_name": self.job_name},
         )
         raise DeletionFailed(
             f"request {self.request.request_name}: CloudFormation deleted or rolled back this "
             "resource after this event began, and whether its data deletion job "
-            f"{self.job_name} exists could not be found out ({why}): nothing is deleted; "
-            f"{settled}"
+            f"{self.job_name} exists could not be found out ({why}): nothing is deleted and "
+            f"no job is started; {settled}"
         )
 
     def release(self) -> None:

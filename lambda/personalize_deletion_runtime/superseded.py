@@ -16,8 +16,11 @@ resource's stack and logical id, ``cancelledAt``; never a user id), and a waiter
 - a marker its OWN resource wrote since its event began (``ticket.started_at``, with
   :data:`.outcome.CLOCK_SKEW_SECONDS` for the two invocations' clocks: a marker counts as older
   only if it is clearly so) is the cancellation of its event (:class:`Superseded`): the waiter
-  creates no job, never withdraws that marker, releases its key, deletes the staged list unless
-  another resource declares the job, and fails the event (:func:`stop`). CloudFormation sends a
+  creates no job, never withdraws that marker, releases its key and fails the event; knowing no
+  job exists, it deletes the staged list unless another resource declares the job
+  (:func:`stop`); unsure whether one exists, it deletes nothing and hands the tracker only the
+  ARN a job of that name has, to read, never to create (``poll.Poll._unknown_superseded``).
+  CloudFormation sends a
   resource no event while one is in progress, so such a marker can only come from a Delete or a
   rollback after the event was cancelled;
 - a marker written before its event began (the request removed, then added back) or by another
