@@ -24,7 +24,13 @@ from typing import Any
 from . import cancellation, retraining, retraining_outcome, retraining_record
 from .layout import receipt_uri
 from .outcome import TRACKER, JobRecord, finish, give_up
-from .personalize_api import JobRequestRejected, JobState, JobSubmission, TransientFault
+from .personalize_api import (
+    JobRequestRejected,
+    JobState,
+    JobSubmission,
+    TransientFault,
+    job_arn_for,
+)
 from .properties import RETRAIN_NONE, DeletionRequest
 from .services import Services
 from .state import QUEUED, TrackedJob, iso, parse_iso
@@ -252,7 +258,10 @@ def _give_up(
     job: TrackedJob, request: DeletionRequest, execution: str, services: Services
 ) -> TrackedJob:
     last_status = str((job.seen or {}).get("status") or job.last_status)
-    if job.error is not None:
+    job, looked = _last_look(job, request, services)
+    if looked is not None:
+        reason = looked
+    elif job.error is not None:
         reason = f"{job.error.get('Error')}: {job.error.get('Cause')}"
     elif job.job_arn is None:
         reason = f"Personalize had not accepted the request by {job.give_up_at}: {job.blocked_by}"
@@ -277,6 +286,36 @@ def _give_up(
     return job.evolve(
         last_status=last_status,
         outcome={"status": detail["status"], "error": error, "cause": f"{reason}; {advice}"},
+    )
+
+
+def _last_look(
+    job: TrackedJob, request: DeletionRequest, services: Services
+) -> tuple[TrackedJob, str | None]:
+    """Before giving up a request no step saw accepted: is there a job of its name after all?
+
+    "Not started" purges the staged list and says no job was started, so it needs an answer:
+    the submit steps may have failed to look (throttled for hours, a lookup refused for good)
+    or seen a create fail without an answer. A job found is given up as ``STUCK`` (it may still
+    end; its list stays); a lookup that fails again leaves it unknown, given up as ``STUCK``
+    under the ARN a job of that name has, its list kept, never as not started. A request
+    cancelled by its resource's Delete was looked up right before (no job)."""
+    if job.job_arn is not None or (job.error is not None and job.error.get("Error") == CANCELLED):
+        return job, None
+    try:
+        found = services.jobs.lookup(request.dataset_group_arn, job.job_name)
+    except (TransientFault, JobRequestRejected) as exc:
+        arn = job_arn_for(request.dataset_group_arn, job.job_name)
+        return job.evolve(job_arn=arn), (
+            f"whether Personalize accepted the request by {job.give_up_at} could not be found "
+            f"out ({exc}; before: {job.blocked_by or (job.error or {}).get('Cause')}): a job "
+            f"named {job.job_name} may exist, so its list is kept"
+        )
+    if found is None:
+        return job, None
+    return job.evolve(job_arn=found), (
+        f"job {job.job_name} was found at the tracking limit ({job.give_up_at}), although no "
+        f"submit step saw it accepted (before: {job.blocked_by or (job.error or {}).get('Cause')})"
     )
 
 

@@ -1,0 +1,98 @@
+"""The tracker's last look before it gives up a request no submit step saw accepted.
+
+"Not started" deletes the staged list and says that no job was started, so it needs an answer:
+the submit steps may have failed to look (lookups throttled for hours, refused for good) or seen
+a create fail without an answer, while a job of the request's name runs. Fast tier: the
+decisions over the in-memory fakes (``tests/fakes.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fakes import FakeWorld, fake_world, tracker_step
+from lifecycle_support import GROUP, T0, USERS_CSV, cfn_event, expected_job_name, properties
+from personalize_deletion_runtime import lifecycle
+
+pytestmark = pytest.mark.fast
+
+JOB = expected_job_name(USERS_CSV)
+STAGED = f"staging/{JOB}/users.csv"
+
+
+def queued(world: FakeWorld) -> dict[str, Any]:
+    """A SUBMIT_ONLY request blocked at its bound (the group in use): queued with the tracker;
+    the tracker's input, as its execution holds it."""
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 10**6)
+    event = cfn_event("Create", properties(Completion="SUBMIT_ONLY"))
+    merged = {**event, **lifecycle.on_event(event, world.services)}
+    while True:
+        answer = lifecycle.is_complete(merged, world.services)
+        if answer["IsComplete"]:
+            break
+        world.clock.now += 60
+    assert answer["Data"]["Status"] == "QUEUED"
+    return dict(json.loads(world.stepfunctions.executions[JOB]["input"]))
+
+
+def test_a_request_whose_lookups_fail_to_the_limit_is_not_given_up_as_not_started() -> None:
+    """GIVEN a request queued with the tracker, and a job of its name created meanwhile (a
+    create whose answer was lost) that runs for two days
+    WHEN every lookup by name is throttled until the tracking limit, and the execution gives up
+    THEN it does not say that no job was started, nor delete the staged list the job reads: it
+    gives up as STUCK under the ARN a job of that name has, saying whether one was created is
+    unknown."""
+    world = fake_world(run_seconds=48 * 3600)
+    state = queued(world)
+    world.personalize.busy.clear()  # the group frees, and a create (its answer lost) goes in
+    world.personalize.create_data_deletion_job(
+        jobName=JOB,
+        datasetGroupArn=GROUP,
+        dataSource={"dataLocation": f"s3://bucket/{STAGED}"},
+        roleArn="arn:aws:iam::123456789012:role/r",
+    )
+    world.personalize.inject("ListDataDeletionJobs", "ThrottlingException", "Rate exceeded", 10_000)
+    world.clock.now = T0 + 40 * 3600
+    state["tracking"]["giveUp"] = True
+
+    given_up = tracker_step(world, "give_up", JOB, state)
+
+    outcome = given_up["outcome"]
+    assert (outcome["status"], outcome["error"]) == ("STUCK", "DeletionJobStuck")
+    assert outcome["cause"].startswith(
+        f"whether Personalize accepted the request by {state['tracking']['giveUpAt']} could not "
+        "be found out (ListDataDeletionJobs"
+    )
+    assert "no job was started" not in outcome["cause"]
+    assert given_up["job"]["arn"] == world.personalize.job_arn(JOB)
+    assert STAGED in world.s3.keys(prefix=f"staging/{JOB}/")
+
+
+def test_a_request_whose_job_is_found_at_the_limit_is_given_up_as_stuck() -> None:
+    """GIVEN a request queued with the tracker, and a job of its name created meanwhile whose
+    create answered nothing the submit steps saw
+    WHEN the execution gives up at the limit and its last lookup finds the job
+    THEN it gives up as STUCK with that job's ARN (it may still end: its list stays), not as
+    not started."""
+    world = fake_world(run_seconds=48 * 3600)
+    state = queued(world)
+    world.personalize.busy.clear()  # the group frees, and a create (its answer lost) goes in
+    world.personalize.create_data_deletion_job(
+        jobName=JOB,
+        datasetGroupArn=GROUP,
+        dataSource={"dataLocation": f"s3://bucket/{STAGED}"},
+        roleArn="arn:aws:iam::123456789012:role/r",
+    )
+    world.clock.now = T0 + 40 * 3600
+    state["tracking"]["giveUp"] = True
+
+    given_up = tracker_step(world, "give_up", JOB, state)
+
+    assert (given_up["outcome"]["status"], given_up["job"]["arn"]) == (
+        "STUCK",
+        world.personalize.job_arn(JOB),
+    )
+    assert given_up["outcome"]["cause"].startswith(f"job {JOB} was found at the tracking limit")
+    assert STAGED in world.s3.keys(prefix=f"staging/{JOB}/")
