@@ -249,15 +249,11 @@ def recorded_input(bucket: str, job_name: str, services: Services) -> dict[str, 
         receipt = None
     if receipt is not None and isinstance(receipt.get("input"), Mapping):
         return dict(receipt["input"])
-    tracker = services.tracker
-    if tracker is None:
+    document = services.tracker.started_with(job_name) if services.tracker is not None else None
+    job = (document or {}).get("job")
+    if not isinstance(job, Mapping) or not isinstance(job.get("input"), Mapping):
         return None
-    try:
-        execution = tracker.client.describe_execution(executionArn=tracker.execution_arn(job_name))
-        job = json.loads(execution["input"])["job"]
-    except (ClientError, BotoCoreError, KeyError, TypeError, ValueError):
-        return None  # no execution (never handed off, or purged 90 days after it closed)
-    return dict(job["input"]) if isinstance(job.get("input"), Mapping) else None
+    return dict(job["input"])
 
 
 def relisted(

@@ -77,17 +77,27 @@ class Tracker:
             "an answer; see their failure causes in the Step Functions console"
         )
 
+    def started_with(self, job_name: str) -> dict[str, Any] | None:
+        """The input document of the execution named after ``job_name``, as it was started;
+        ``None`` when there is none (never handed off, or purged 90 days after it closed) or it
+        cannot be read. Not parsed: a release whose state this one does not parse wrote it,
+        maybe, and :func:`.job_source.recorded_input` needs only its list's summary."""
+        try:
+            execution = self.client.describe_execution(executionArn=self.execution_arn(job_name))
+            document = json.loads(execution["input"])
+        except (ClientError, BotoCoreError, KeyError, TypeError, ValueError):
+            return None
+        return document if isinstance(document, dict) else None
+
     def handed_off(self, job_name: str) -> TrackedJob | None:
         """The state the execution named after ``job_name`` was started with: what the
         deployment that handed the job off knew (its list's summary, when it was requested,
-        what its pre-flight found first). ``None`` when there is none (never handed off, or
-        purged 90 days after it closed) or it cannot be read (started by a release whose state
-        this one does not parse: :func:`.job_source.recorded_input` reads such an input's list
-        summary on its own)."""
+        what its pre-flight found first); ``None`` when there is none or this release cannot
+        parse it (:meth:`started_with`)."""
+        document = self.started_with(job_name)
         try:
-            execution = self.client.describe_execution(executionArn=self.execution_arn(job_name))
-            return TrackedJob.from_json(json.loads(execution["input"]))
-        except (ClientError, BotoCoreError, KeyError, TypeError, ValueError):
+            return TrackedJob.from_json(document) if document is not None else None
+        except ValueError:  # StateError: another release's state
             return None
 
     def following(self, job_name: str) -> bool:
