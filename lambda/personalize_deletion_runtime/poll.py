@@ -201,9 +201,8 @@ class Poll:
             except superseded.Superseded:
                 return self._unknown_superseded(why)
         self.release()
-        job_arn = job_arn_for(self.request.dataset_group_arn, self.job_name)
         try:
-            execution = self._follow(job_arn, SUBMITTED, None)
+            job_arn, execution = self._follow_to_read()
             tracked = (
                 f"the tracker follows {job_arn} should it exist, and records its end "
                 f"({execution}); should none exist, its reads fail and it stops within about "
@@ -230,9 +229,8 @@ class Poll:
         bucket's lifecycle rule. Its key goes whatever the event kept: a kept job's key would
         keep the request alive for any other path that submits."""
         cancellation.undeclare(self.request.bucket, self.job_name, self.event, self.services)
-        job_arn = job_arn_for(self.request.dataset_group_arn, self.job_name)
         try:
-            execution = self._follow(job_arn, SUBMITTED, None)
+            job_arn, execution = self._follow_to_read()
             settled = (
                 f"the tracker ({execution}) only reads {job_arn}: it follows and records the "
                 "job should it exist, and should none, creates none and reports it STUCK within "
@@ -255,6 +253,14 @@ class Poll:
             f"{self.job_name} exists could not be found out ({why}): nothing is deleted and "
             f"no job is started; {settled}"
         )
+
+    def _follow_to_read(self) -> tuple[str, str]:
+        """For an event that cannot find out whether its job exists: the ARN a job of its name
+        has (composed), and the tracker execution handed that ARN, which only reads (it never
+        creates): it follows and records a job that exists, and reports ``STUCK`` should none.
+        Raises :class:`.tracking.TrackerError`."""
+        job_arn = job_arn_for(self.request.dataset_group_arn, self.job_name)
+        return job_arn, self._follow(job_arn, SUBMITTED, None)
 
     def release(self) -> None:
         """The event fails, not knowing whether its job exists: the resource stops declaring

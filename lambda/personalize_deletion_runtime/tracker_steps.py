@@ -302,20 +302,21 @@ def _last_look(
     cancelled by its resource's Delete was looked up right before (no job)."""
     if job.job_arn is not None or (job.error is not None and job.error.get("Error") == CANCELLED):
         return job, None
+    before = job.blocked_by or (job.error or {}).get("Cause")
     try:
         found = services.jobs.lookup(request.dataset_group_arn, job.job_name)
     except (TransientFault, JobRequestRejected) as exc:
         arn = job_arn_for(request.dataset_group_arn, job.job_name)
         return job.evolve(job_arn=arn), (
             f"whether Personalize accepted the request by {job.give_up_at} could not be found "
-            f"out ({exc}; before: {job.blocked_by or (job.error or {}).get('Cause')}): a job "
+            f"out ({exc}; before: {before}): a job "
             f"named {job.job_name} may exist, so its list is kept"
         )
     if found is None:
         return job, None
     return job.evolve(job_arn=found), (
         f"job {job.job_name} was found at the tracking limit ({job.give_up_at}), although no "
-        f"submit step saw it accepted (before: {job.blocked_by or (job.error or {}).get('Cause')})"
+        f"submit step saw it accepted (before: {before})"
     )
 
 
