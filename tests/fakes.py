@@ -40,9 +40,12 @@ from lifecycle_support import (
     TRACKING_TIMEOUT,
     USERS_CSV,
     FakeClock,
+    cfn_event,
     emf_metrics,
+    properties,
 )
 from personalize_deletion_runtime import lifecycle, tracker_steps
+from personalize_deletion_runtime.failures import DeletionFailed
 from personalize_deletion_runtime.notifications import Notifier
 from personalize_deletion_runtime.personalize_api import PersonalizeJobs
 from personalize_deletion_runtime.services import Services
@@ -478,6 +481,30 @@ def fake_world(**personalize: Any) -> FakeWorld:
         tracking_timeout_seconds=TRACKING_TIMEOUT,
     )
     return FakeWorld(clock, jobs, s3, events, stepfunctions, emf, services)
+
+
+def begun(world: FakeWorld, event: dict[str, Any]) -> dict[str, Any]:
+    """onEvent; the event every isComplete poll then gets (request + answer)."""
+    return {**event, **lifecycle.on_event(event, world.services)}
+
+
+def start(world: FakeWorld, **props: str) -> dict[str, Any]:
+    """onEvent for a Create; the event every isComplete poll then gets (request + answer)."""
+    return begun(world, cfn_event("Create", properties(**props)))
+
+
+def poll_at(world: FakeWorld, event: dict[str, Any], seconds_after_t0: float) -> dict[str, Any]:
+    """isComplete at T0 + ``seconds_after_t0``."""
+    world.clock.now = T0 + seconds_after_t0
+    return lifecycle.is_complete(event, world.services)
+
+
+def outcome_at(world: FakeWorld, event: dict[str, Any], seconds_after_t0: float) -> Any:
+    """:func:`poll_at`, or ``"failed: <message>"`` when the poll fails the event."""
+    try:
+        return poll_at(world, event, seconds_after_t0)
+    except DeletionFailed as exc:
+        return f"failed: {exc}"
 
 
 def complete(world: FakeWorld, event: dict[str, Any], at: float) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import hashlib
 from typing import Any
 
 import pytest
-from fakes import FakeWorld, complete, fake_world, refuse_s3, tracker_step
+from fakes import FakeWorld, complete, fake_world, poll_at, refuse_s3, start, tracker_step
 from lifecycle_support import (
     DEADLINE_SECONDS,
     GROUP,
@@ -589,17 +589,6 @@ def test_a_return_declaring_a_cancelled_request_keeps_it_while_it_polls() -> Non
 
 
 # ------------------------------------------------ a waiter outliving its event (aws-cdk#26139)
-
-
-def start(world: FakeWorld, **props: str) -> dict[str, Any]:
-    """onEvent for a Create; the event every isComplete poll then gets (request + answer)."""
-    event = cfn_event("Create", properties(**props))
-    return {**event, **lifecycle.on_event(event, world.services)}
-
-
-def poll_at(world: FakeWorld, event: dict[str, Any], seconds_after_t0: float) -> dict[str, Any]:
-    world.clock.now = T0 + seconds_after_t0
-    return lifecycle.is_complete(event, world.services)
 
 
 @pytest.mark.parametrize(

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from fakes import FakeWorld, fake_world, refuse_s3, tracker_step
+from fakes import begun, fake_world, outcome_at, refuse_s3, tracker_step
 from lifecycle_support import GROUP, T0, USERS_CSV, cfn_event, expected_job_name, properties
 from personalize_deletion_runtime import lifecycle
 from personalize_deletion_runtime.cancellation import marker_key
-from personalize_deletion_runtime.failures import DeletionFailed
 
 pytestmark = pytest.mark.fast
 
@@ -29,19 +27,7 @@ RECORD = f"staging/{JOB}/submitted.json"
 DECLARERS = f"staging/{JOB}/declared-by/"
 
 
-def _started(world: FakeWorld, event: dict[str, Any]) -> dict[str, Any]:
-    return {**event, **lifecycle.on_event(event, world.services)}
-
-
-def _polled_at(world: FakeWorld, event: dict[str, Any], seconds_after_t0: float) -> Any:
-    world.clock.now = T0 + seconds_after_t0
-    try:
-        return lifecycle.is_complete(event, world.services)
-    except DeletionFailed as exc:
-        return f"failed: {exc}"
-
-
-def test_a_handed_over_job_whose_lookup_keeps_failing_is_not_given_up_as_not_started() -> None:
+def test_a_handed_over_job_whose_lookup_keeps_failing_is_not_given_up_as_notbegun() -> None:
     """GIVEN a Create whose first poll created its job (it runs for two days) and recorded it,
     then CloudFormation cancels the Create and deletes the resource (the Delete marks the job),
     and the old waiter's next poll can neither read the record nor look the job up, so
@@ -54,15 +40,15 @@ def test_a_handed_over_job_whose_lookup_keeps_failing_is_not_given_up_as_not_sta
     Instead ``_submit`` treats the failed lookup as a blocker, and ``give_up`` with no ARN
     publishes NOT_STARTED, "no job was started", and purges the running job's staged list."""
     world = fake_world(run_seconds=48 * 3600)
-    create = _started(world, cfn_event("Create", properties()))
-    assert _polled_at(world, create, 0) == {"IsComplete": False}
+    create = begun(world, cfn_event("Create", properties()))
+    assert outcome_at(world, create, 0) == {"IsComplete": False}
     assert JOB in world.personalize.jobs
     world.clock.now = T0 + 30
     lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
     assert marker_key(JOB) in world.s3.keys(prefix=f"staging/{JOB}/")
     refuse_s3(world, "list_objects_v2", "Prefix", RECORD, "SlowDown")
     world.personalize.inject("ListDataDeletionJobs", "ThrottlingException", "Rate exceeded", 10_000)
-    result = _polled_at(world, create, 60)
+    result = outcome_at(world, create, 60)
     assert isinstance(result, str) and "nothing is deleted and no job is started" in result
     execution = world.stepfunctions.executions[JOB]
     assert execution["status"] == "RUNNING"
@@ -99,15 +85,15 @@ def test_a_cancelled_waiter_whose_key_survives_a_delete_fault_gets_no_job_create
     marker, and the tracker starts a deletion job nobody declares."""
     world = fake_world()
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 1000)
-    create = _started(world, cfn_event("Create", properties()))
-    assert _polled_at(world, create, 0) == {"IsComplete": False}
+    create = begun(world, cfn_event("Create", properties()))
+    assert outcome_at(world, create, 0) == {"IsComplete": False}
     world.clock.now = T0 + 30
     lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
     assert marker_key(JOB) in world.s3.keys(prefix=f"staging/{JOB}/")
     world.personalize.inject("ListDataDeletionJobs", "ThrottlingException", "Rate exceeded")
     delete = refuse_s3(world, "delete_object", "Key", DECLARERS, "SlowDown")
 
-    result = _polled_at(world, create, 60)
+    result = outcome_at(world, create, 60)
 
     assert isinstance(result, str) and "nothing is deleted and no job is started" in result
     world.s3.delete_object = delete  # type: ignore[method-assign]
@@ -131,12 +117,12 @@ def test_the_readme_on_cancelled_waiters_says_what_an_unsure_one_does() -> None:
     Instead it still reads "starts no execution" with no exception for the unsure waiter."""
     world = fake_world()
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 1000)
-    create = _started(world, cfn_event("Create", properties()))
-    assert _polled_at(world, create, 0) == {"IsComplete": False}
+    create = begun(world, cfn_event("Create", properties()))
+    assert outcome_at(world, create, 0) == {"IsComplete": False}
     world.clock.now = T0 + 30
     lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
     world.personalize.inject("ListDataDeletionJobs", "ThrottlingException", "Rate exceeded")
-    _polled_at(world, create, 60)
+    outcome_at(world, create, 60)
     assert JOB in world.stepfunctions.executions and STAGED in world.s3.keys(prefix="staging/")
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from fakes import FakeWorld, fake_world, refuse_s3, service_error
+from fakes import FakeWorld, fake_world, poll_at, refuse_s3, service_error, start
 from lifecycle_support import (
     DEADLINE_SECONDS,
     GROUP,
@@ -53,24 +53,12 @@ LIMIT = (
 )
 
 
-def start(world: FakeWorld, **props: str) -> dict[str, Any]:
-    """onEvent for a Create; the event every isComplete poll then gets (request + answer)."""
-    event = cfn_event("Create", properties(**props))
-    return {**event, **lifecycle.on_event(event, world.services)}
-
-
 def started(world: FakeWorld, **props: str) -> dict[str, Any]:
     """``start``, then the waiter's first isComplete at the same instant: it submits the job
     (onEvent never creates one, see ``submission``); the event every later poll gets."""
     event = start(world, **props)
     assert lifecycle.is_complete(event, world.services) == {"IsComplete": False}
     return event
-
-
-def poll_at(world: FakeWorld, event: dict[str, Any], seconds_after_t0: float) -> dict[str, Any]:
-    """isComplete at T0 + ``seconds_after_t0``."""
-    world.clock.now = T0 + seconds_after_t0
-    return lifecycle.is_complete(event, world.services)
 
 
 def answer(status: str, *, arn: str = job_arn(JOB), deleted: str = "pending", by: str = EXECUTION):

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from fakes import FakeWorld, fake_world, refuse_s3, tracker_step
+from fakes import begun, fake_world, outcome_at, poll_at, refuse_s3, start, tracker_step
 from lifecycle_support import (
     GROUP,
     T0,
@@ -30,16 +30,6 @@ pytestmark = pytest.mark.fast
 JOB = expected_job_name(USERS_CSV)
 STAGED = f"staging/{JOB}/users.csv"
 RECORD = f"staging/{JOB}/submitted.json"
-
-
-def start(world: FakeWorld, **props: str) -> dict[str, Any]:
-    event = cfn_event("Create", properties(**props))
-    return {**event, **lifecycle.on_event(event, world.services)}
-
-
-def poll_at(world: FakeWorld, event: dict[str, Any], seconds_after_t0: float) -> dict[str, Any]:
-    world.clock.now = T0 + seconds_after_t0
-    return lifecycle.is_complete(event, world.services)
 
 
 @pytest.mark.parametrize("record_fault", ["record-unreadable", "record-never-written"])
@@ -134,18 +124,6 @@ def test_a_poll_that_adopts_the_job_its_own_create_started_removes_the_declarer_
     assert world.s3.keys(prefix="staging/") == []
 
 
-def _started(world: FakeWorld, event: dict[str, Any]) -> dict[str, Any]:
-    return {**event, **lifecycle.on_event(event, world.services)}
-
-
-def _polled_at(world: FakeWorld, event: dict[str, Any], seconds_after_t0: float) -> Any:
-    world.clock.now = T0 + seconds_after_t0
-    try:
-        return lifecycle.is_complete(event, world.services)
-    except DeletionFailed as exc:
-        return f"failed: {exc}"
-
-
 def test_a_cancelled_kept_update_unsure_of_its_job_leaves_no_key_that_revives_the_request() -> None:
     """GIVEN a request QUEUED with the tracker by its Create (the dataset group busy all
     deployment long: execution <job> submits it later), and an Update of the same resource
@@ -164,26 +142,26 @@ def test_a_cancelled_kept_update_unsure_of_its_job_leaves_no_key_that_revives_th
     sees a declarer, ignores the marker, and the submit step creates the job."""
     world = fake_world()
     world.personalize.set_dataset_group_busy(GROUP, until=T0 + 1000)
-    create = _started(world, cfn_event("Create", properties()))
+    create = begun(world, cfn_event("Create", properties()))
     answer = None
     for at in range(0, 661, 60):
-        answer = _polled_at(world, create, at)
+        answer = outcome_at(world, create, at)
         if answer["IsComplete"]:
             break
     assert answer["Data"]["Status"] == "QUEUED", answer
     assert JOB in world.stepfunctions.executions
     world.clock.now = T0 + 700
     new_tags = properties(Tags={"ticket": "PRIV-2"})
-    update = _started(world, cfn_event("Update", new_tags, physical_id=JOB, old=properties()))
+    update = begun(world, cfn_event("Update", new_tags, physical_id=JOB, old=properties()))
     assert update["PhysicalResourceId"] == JOB  # the job is kept
-    assert _polled_at(world, update, 700) == {"IsComplete": False}
+    assert outcome_at(world, update, 700) == {"IsComplete": False}
     world.clock.now = T0 + 760
     lifecycle.on_event(cfn_event("Delete", new_tags, physical_id=JOB), world.services)
     assert marker_key(JOB) in world.s3.keys(prefix=f"staging/{JOB}/")
     refuse_s3(world, "list_objects_v2", "Prefix", RECORD, "SlowDown")
     world.personalize.inject("ListDataDeletionJobs", "ThrottlingException", "Rate exceeded")
 
-    result = _polled_at(world, update, 820)
+    result = outcome_at(world, update, 820)
 
     assert isinstance(result, str) and "nothing is deleted" in result, result
     declarers = [k for k in world.s3.keys(prefix=f"staging/{JOB}/") if "/declared-by/" in k]

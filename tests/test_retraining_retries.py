@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 import pytest
-from fakes import FakeWorld, fake_world, tracker_step
+from fakes import FakeWorld, begun, fake_world, outcome_at, tracker_step
 from lifecycle_support import (
     T0,
     USERS_CSV,
@@ -17,8 +17,6 @@ from lifecycle_support import (
     expected_job_name,
     properties,
 )
-from personalize_deletion_runtime import lifecycle
-from personalize_deletion_runtime.failures import DeletionFailed
 
 pytestmark = pytest.mark.fast
 
@@ -26,25 +24,13 @@ JOB = expected_job_name(USERS_CSV)
 MODELS_RECEIPT = f"receipts/{JOB}.models.json"
 
 
-def _start(world: FakeWorld, event: dict[str, Any]) -> dict[str, Any]:
-    return {**event, **lifecycle.on_event(event, world.services)}
-
-
-def _poll_at(world: FakeWorld, event: dict[str, Any], seconds_after_t0: float) -> Any:
-    world.clock.now = T0 + seconds_after_t0
-    try:
-        return lifecycle.is_complete(event, world.services)
-    except DeletionFailed as exc:
-        return f"failed: {exc}"
-
-
 def _handed_off_with_retraining(world: FakeWorld) -> dict[str, Any]:
     """A request with ``Retrain`` ALL whose job completed within the deployment: handed to the
     tracker, whose finish step plans the retraining (nothing listed yet: ``solutions`` None)."""
-    create = _start(world, cfn_event("Create", properties(Retrain="ALL", Preflight="false")))
+    create = begun(world, cfn_event("Create", properties(Retrain="ALL", Preflight="false")))
     answer: Any = None
     for at in range(0, 601, 60):
-        answer = _poll_at(world, create, at)
+        answer = outcome_at(world, create, at)
         if isinstance(answer, dict) and answer["IsComplete"]:
             break
     assert answer["Data"]["Status"] == "COMPLETED", answer
