@@ -7,7 +7,13 @@ One stack with N data deletion requests, declared three ways (context ``variant`
 - ``native``: a raw ``AWS::Personalize::DataDeletionJob`` ``CfnResource`` per request, reading a
   distinct staged key each;
 - ``awscr``: one ``custom_resources.AwsCustomResource`` per request calling
-  ``createDataDeletionJob``.
+  ``createDataDeletionJob``;
+- ``floor``: the least any design that meets this project's design card can synthesize, each
+  part at its barest: every list staged as a file asset, one custom resource per request served
+  by one ``custom_resources.Provider`` with an ``is_complete`` handler (CloudFormation waits an
+  hour at most), and one Step Functions state machine with a single Lambda task for jobs that
+  outlive the deployment. Handlers are one-line inline code; no alarms, logs, receipts or
+  scoped grants. It is a yardstick for the construct's fixed cost, not a design.
 
 With ``BENCH_JSII_COUNTS`` set to a file name, every round trip to the jsii kernel (each
 message Python sends to Node, callbacks' answers included) is counted by wrapping the kernel
@@ -134,7 +140,62 @@ def build_awscr(stack: cdk.Stack, n: int, _lists: Path, mark) -> None:  # type: 
         )
 
 
-BUILDERS = {"ours": build_ours, "native": build_native, "awscr": build_awscr}
+def build_floor(stack: cdk.Stack, n: int, lists: Path, mark) -> None:  # type: ignore[no-untyped-def]
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk import aws_stepfunctions as sfn
+    from aws_cdk import aws_stepfunctions_tasks as tasks
+
+    _bucket, role = _bucket_and_role(stack)
+    code = lambda_.Code.from_inline("def handler(event, context):\n    return {}\n")
+
+    def function(name: str) -> lambda_.Function:
+        return lambda_.Function(
+            stack, name, runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler", code=code
+        )
+
+    follower = sfn.StateMachine(
+        stack,
+        "Follower",
+        definition_body=sfn.DefinitionBody.from_chainable(
+            tasks.LambdaInvoke(stack, "Poll", lambda_function=function("Step"))
+        ),
+    )
+    on_event, is_complete = function("OnEvent"), function("IsComplete")
+    follower.grant_start_execution(is_complete)
+    provider = cr.Provider(
+        stack,
+        "Provider",
+        on_event_handler=on_event,
+        is_complete_handler=is_complete,
+        total_timeout=cdk.Duration.hours(1),
+    )
+    mark("construct")
+    for index in range(n):
+        name = request_name(index)
+        location = stack.synthesizer.add_file_asset(
+            source_hash=name,
+            file_name=str(lists / f"{name}.csv"),
+            packaging=cdk.FileAssetPackaging.FILE,
+        )
+        cdk.CustomResource(
+            stack,
+            name,
+            service_token=provider.service_token,
+            properties={
+                "JobName": f"bench-{name}",
+                "DatasetGroupArn": DATASET_GROUP_ARN,
+                "DataLocation": location.s3_object_url,
+                "RoleArn": role.role_arn,
+            },
+        )
+
+
+BUILDERS = {
+    "ours": build_ours,
+    "native": build_native,
+    "awscr": build_awscr,
+    "floor": build_floor,
+}
 
 
 def main() -> None:
