@@ -2,13 +2,15 @@
 
 The tests and the rehearsal run the tracker's synthesized definition with it, because moto's
 Step Functions cannot run Lambda tasks without Docker nor call our Personalize double. One
-concern per module: ``engine`` (execution), ``validate`` (load-time checks), ``intrinsics``,
-``choice`` (comparators), ``paths`` (paths, JSON values, timestamps), ``tasks`` (integrations)
-and ``tracker_run`` (the tracker definition with its functions and clients).
+concern per module: ``engine`` (execution), ``results`` (visits and results), ``validate``
+(load-time checks), ``intrinsics``, ``choice`` (comparators), ``paths`` (paths, JSON values,
+timestamps), ``tasks`` (integrations) and ``tracker_run`` (the tracker definition with its
+functions and clients).
 """
 
-from .engine import Clock, ExecutionResult, Visit, run_execution
+from .engine import run_execution
 from .paths import iso_timestamp
+from .results import Clock, ExecutionResult, Visit
 from .tasks import TaskFailed, TaskHandler, aws_sdk, combine, lambda_invoke
 from .validate import UnsupportedDefinition, load_definition
 

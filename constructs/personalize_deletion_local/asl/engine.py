@@ -11,90 +11,24 @@ context object's Execution, State and StateMachine fields; simple reference path
 ``$.a.b``, ``$.a[0]``, ``$['a b']``); and the intrinsics of ``intrinsics``.
 
 This module is the execution engine; the package re-exports its public names. One concern per
-module lives beside it: ``validate`` (``load_definition``: anything not implemented is
-rejected before a state runs), ``intrinsics``, ``choice`` (comparators), ``paths``
-(paths, JSON values, timestamps) and ``tasks`` (``lambda:invoke`` and ``aws-sdk:*``).
+module lives beside it: ``results`` (visits and results), ``validate`` (``load_definition``:
+anything not implemented is rejected before a state runs), ``intrinsics``, ``choice``
+(comparators), ``paths`` (paths, JSON values, timestamps) and ``tasks`` (``lambda:invoke`` and
+``aws-sdk:*``).
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any
 
 from .choice import COMPARATORS, compare
 from .intrinsics import Call, Ref, Text, apply_intrinsic, parse_intrinsic
 from .paths import MISSING, compact, instant, is_int, iso_timestamp, lookup, parse_path, wire
+from .results import Clock, ExecutionResult, Visit
 from .tasks import TaskFailed
 from .validate import load_definition
-
-
-class Clock(Protocol):
-    """Simulated time: Wait states and retry delays advance it instead of sleeping."""
-
-    def now(self) -> float:
-        """Epoch seconds."""
-        ...
-
-    def advance(self, seconds: float) -> None:
-        """Move time forward by ``seconds``."""
-        ...
-
-
-@dataclass
-class Visit:
-    """One entry into a state: what it received, produced or failed with, how often retried."""
-
-    state: str
-    type: str
-    entered_at: float
-    input: Any
-    output: Any | None = None
-    error: str | None = None
-    retries: int = 0
-    resource: str | None = None
-    """A Task's Resource, ``None`` for other states."""
-    calls: int = 0
-    """How often a Task called its resource (1 + retries, unless its Parameters failed)."""
-
-
-@dataclass
-class ExecutionResult:
-    """How an execution ended, with every state visit, as ``DescribeExecution`` would say."""
-
-    status: Literal["SUCCEEDED", "FAILED", "TIMED_OUT"]
-    output: Any | None
-    error: str | None
-    cause: str | None
-    started_at: float
-    stopped_at: float
-    visits: list[Visit] = field(default_factory=list)
-    transitions: int = 0
-    """One per state entered plus one per retry attempt: what a standard workflow bills."""
-
-    @property
-    def history_events(self) -> int:
-        """The events a standard workflow's history would hold for this run: the execution's
-        start and end, each state's entered and exited (a Fail state ends the execution
-        instead of exiting), and each Task call's scheduled, started and succeeded or failed.
-        Step Functions fails an execution whose history would exceed 25,000 events."""
-        events = 2
-        for visit in self.visits:
-            events += (1 if visit.type == "Fail" else 2) + 3 * visit.calls
-        return events
-
-    def states(self) -> list[str]:
-        """The names of the states entered, in order."""
-        return [visit.state for visit in self.visits]
-
-    def task_calls(self, resource_prefix: str = "") -> int:
-        """How many times a Task resource starting with ``resource_prefix`` was called."""
-        return sum(
-            visit.calls
-            for visit in self.visits
-            if visit.resource is not None and visit.resource.startswith(resource_prefix)
-        )
 
 
 class _Failure(Exception):

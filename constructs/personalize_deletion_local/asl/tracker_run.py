@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .engine import Clock, ExecutionResult, run_execution
+from .engine import run_execution
+from .results import Clock, ExecutionResult
 from .tasks import aws_sdk, combine, lambda_invoke
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
