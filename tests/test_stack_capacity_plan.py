@@ -11,7 +11,7 @@ from personalize_deletion_requests import (
     plan,
     resolve_jobs,
 )
-from personalize_deletion_requests.model import RequestSpec
+from personalize_deletion_requests.specs import RequestSpec
 
 pytestmark = pytest.mark.fast
 ACCOUNT = "123456789012"

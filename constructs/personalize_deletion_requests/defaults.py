@@ -16,7 +16,8 @@ from personalize_deletion_runtime.request_rules import (
     RequestRuleError,
 )
 
-from .model import Environment, check_group_arn
+from .model import check_group_arn
+from .specs import Environment
 
 
 class AppDefaultError(ValueError):

@@ -23,17 +23,9 @@ from personalize_deletion_runtime.user_list import (
 )
 
 from .fields import INVALID, Findings, Problem
-from .model import (
-    MANIFEST,
-    REQUEST,
-    LocalCsv,
-    RequestSpec,
-    S3Folder,
-    S3Object,
-    environment,
-    request_spec,
-)
+from .model import MANIFEST, REQUEST
 from .parsed import Duplicates, load_yaml
+from .specs import LocalCsv, RequestSpec, S3Folder, S3Object, environment, request_spec
 
 REQUEST_FILE_SUFFIXES = (".json", ".yaml", ".yml")
 

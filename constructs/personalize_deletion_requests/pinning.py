@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from .model import Environment
+from .specs import Environment
 
 PLACEMENT_FILE_VERSION = 1
 FOLDER_PLACEMENT_NAME = "placement.lock"

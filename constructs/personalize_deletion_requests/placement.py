@@ -23,8 +23,8 @@ from personalize_deletion_runtime.request_rules import (
 
 from .documents import RequestSet, read_requests
 from .fields import Problem
-from .model import Environment, RequestSpec, arn_environment, is_arn
 from .pinning import Pins, PlacementFileError
+from .specs import Environment, RequestSpec, arn_environment, is_arn
 
 MAX_JOBS_PER_STACK = 30
 """Jobs one stack of the request-file app carries: each adds one resource and six outputs, and

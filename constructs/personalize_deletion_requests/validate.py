@@ -17,10 +17,10 @@ from pathlib import Path
 from .defaults import AppDefaultError, Given, app_defaults
 from .documents import RequestSet
 from .fields import Problem
-from .model import Environment, LocalCsv, RequestSpec, S3Folder, S3Object
 from .pinning import PlacementFileError, placement_path, placement_text, read_pins, unpinned
 from .placement import MAX_JOBS_PER_STACK, Job, plan, read_jobs
 from .schema import schema_text
+from .specs import Environment, LocalCsv, RequestSpec, S3Folder, S3Object
 
 Out = Callable[[str], object]
 
