@@ -7,7 +7,7 @@ reads into stacks (``personalize_data_deletion.stack``).
 
 from .defaults import AppDefaultError, Given, app_defaults
 from .documents import RequestFileError, RequestSet, load_requests, read_requests
-from .fields import Problem
+from .findings import Problem
 from .pinning import PlacementFileError, placement_path, read_pins
 from .placement import MAX_JOBS_PER_STACK, Job, plan, resolve_jobs
 from .specs import Environment, LocalCsv, RequestSpec, RetrainSpec, S3Folder, S3Object

@@ -22,7 +22,7 @@ from personalize_deletion_runtime.user_list import (
     iter_chunks,
 )
 
-from .fields import INVALID, Findings, Problem
+from .findings import INVALID, Findings, Problem
 from .model import MANIFEST, REQUEST
 from .parsed import Duplicates, load_yaml
 from .specs import LocalCsv, RequestSpec, S3Folder, S3Object, environment, request_spec

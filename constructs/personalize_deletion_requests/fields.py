@@ -12,90 +12,10 @@ from __future__ import annotations
 import abc
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from .parsed import YamlNumber
-
-WHERE = "value"
-"""The ``where`` given to a runtime rule that names what it checks; the prefix is dropped from
-its message, because a problem names its field already."""
-
-INVALID: Any = type("Invalid", (), {"__repr__": lambda _self: "INVALID"})()
-"""What a parse returns for a value it reported a problem about."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One finding: which file, which entry, which field, which rule, and what to do.
-
-    Messages carry names, locations, counts and hashes, never a user id.
-    """
-
-    file: str
-    entry: str | None
-    field: str | None
-    rule: str
-    message: str
-
-    def __str__(self) -> str:
-        where = [part for part in (self.file, self.entry, self.field) if part]
-        return f"{': '.join(where)}: [{self.rule}] {self.message}"
-
-
-@dataclass
-class Findings:
-    """Where problems go while one entry of one file is read."""
-
-    file: str
-    entry: str | None = None
-    problems: list[Problem] = field(default_factory=list)
-
-    def add(self, path: str | None, rule: str, message: str) -> None:
-        self.problems.append(Problem(self.file, self.entry, path or None, rule, message))
-
-    def at(self, entry: str | None) -> Findings:
-        """The same file and problem list, another entry."""
-        return Findings(self.file, entry, self.problems)
-
-
-_JSON_TYPES: tuple[tuple[type, str], ...] = (
-    (YamlNumber, "YAML 1.1 number"),
-    (type(None), "null"),
-    (bool, "boolean"),  # before int: a bool is an int
-    (int, "integer"),
-    (float, "number"),
-    (str, "string"),
-    (Mapping, "object"),
-    (list, "array"),
-)
-
-
-def json_type(value: object) -> str:
-    """JSON's name for a parsed value's type (YAML dates and the like keep Python's)."""
-    for kind, name in _JSON_TYPES:
-        if isinstance(value, kind):
-            return name
-    return type(value).__name__
-
-
-def _type_problem(found: Findings, path: str, expected: str, value: object) -> Any:
-    if isinstance(value, YamlNumber):
-        fix = {
-            "a whole number": "write it in plain decimal digits, as JSON reads a number (no "
-            "leading zero, sign, '_', ':', 0x, 0o or 0b)",
-            "a string": "quote it",
-        }.get(expected, f"write {expected}")
-        found.add(
-            path,
-            "type",
-            f"must be {expected}, not {value.text}, which YAML 1.1 reads as {value.read_as} and "
-            f"JSON not as a number at all: {fix}",
-        )
-        return INVALID
-    hint = " (quote it)" if isinstance(value, int | float) and expected == "a string" else ""
-    found.add(path, "type", f"must be {expected}, not {json_type(value)}{hint}")
-    return INVALID
+from .findings import INVALID, WHERE, Findings, json_type, type_problem
 
 
 def _join(path: str, name: str) -> str:
@@ -140,7 +60,7 @@ class Text(Type):
 
     def parse(self, value: object, found: Findings, path: str) -> Any:
         if not isinstance(value, str):
-            return _type_problem(found, path, "a string", value)
+            return type_problem(found, path, "a string", value)
         if len(value) < self.min_length:
             found.add(
                 path,
@@ -186,7 +106,7 @@ class Choice(Type):
 
     def parse(self, value: object, found: Findings, path: str) -> Any:
         if not isinstance(value, str):
-            return _type_problem(found, path, "a string", value)
+            return type_problem(found, path, "a string", value)
         if value not in self.values:
             found.add(path, "choice", f"{value!r} is not one of {', '.join(self.values)}")
             return INVALID
@@ -206,7 +126,7 @@ class Integer(Type):
 
     def parse(self, value: object, found: Findings, path: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
-            return _type_problem(found, path, "a whole number", value)
+            return type_problem(found, path, "a whole number", value)
         if not self.minimum <= value <= self.maximum:
             found.add(path, "range", f"{value} is outside {self.minimum} to {self.maximum}")
             return INVALID
@@ -226,7 +146,7 @@ class Boolean(Type):
 
     def parse(self, value: object, found: Findings, path: str) -> Any:
         if not isinstance(value, bool):
-            return _type_problem(found, path, "true or false", value)
+            return type_problem(found, path, "true or false", value)
         return value
 
     def schema(self) -> dict[str, Any]:
@@ -244,11 +164,11 @@ class StringMap(Type):
 
     def parse(self, value: object, found: Findings, path: str) -> Any:
         if not isinstance(value, Mapping):
-            return _type_problem(found, path, "an object of strings", value)
+            return type_problem(found, path, "an object of strings", value)
         ok = _no_repeats(value, found, path)
         for key, item in value.items():
             if not isinstance(item, str):
-                _type_problem(found, f"{path}.{key}", "a string", item)
+                type_problem(found, f"{path}.{key}", "a string", item)
                 ok = False
         if not ok:
             return INVALID
@@ -280,7 +200,7 @@ class ListOf(Type):
 
     def parse(self, value: object, found: Findings, path: str) -> Any:
         if not isinstance(value, list):
-            return _type_problem(found, path, "a list", value)
+            return type_problem(found, path, "a list", value)
         if len(value) < self.min_items:
             found.add(path, "required", f"must list at least {self.min_items}")
             return INVALID
@@ -355,7 +275,7 @@ class Record(Type):
         """The fields that are good (the others reported), so checks that need only those
         can still run and report too; ``INVALID`` if ``value`` is not an object at all."""
         if not isinstance(value, Mapping):
-            return _type_problem(found, path, "an object", value)
+            return type_problem(found, path, "an object", value)
         _no_repeats(value, found, path)
         known = {f.key: f for f in self.fields}
         for key in value:

@@ -37,13 +37,10 @@ from personalize_deletion_runtime.request_rules import (
 )
 
 from .fields import (
-    INVALID,
-    WHERE,
     Boolean,
     Choice,
     Either,
     Field,
-    Findings,
     Integer,
     ListOf,
     Record,
@@ -51,6 +48,7 @@ from .fields import (
     Text,
     Type,
 )
+from .findings import INVALID, WHERE, Findings
 
 RETRAIN_ALL = "ALL"
 REVISION_PATTERN = re.compile(r"[!-~]{1,128}")

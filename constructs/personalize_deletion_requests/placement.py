@@ -22,7 +22,7 @@ from personalize_deletion_runtime.request_rules import (
 )
 
 from .documents import RequestSet, read_requests
-from .fields import Problem
+from .findings import Problem
 from .pinning import Pins, PlacementFileError
 from .specs import Environment, RequestSpec, arn_environment, is_arn
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .defaults import AppDefaultError, Given, app_defaults
 from .documents import RequestSet
-from .fields import Problem
+from .findings import Problem
 from .pinning import PlacementFileError, placement_path, placement_text, read_pins, unpinned
 from .placement import MAX_JOBS_PER_STACK, Job, plan, read_jobs
 from .schema import schema_text
