@@ -12,9 +12,10 @@ import json
 from typing import Any
 
 import pytest
-from fakes import FakeWorld, fake_world, tracker_step
+from fakes import FakeWorld, fake_world, service_error, tracker_step
 from lifecycle_support import GROUP, T0, USERS_CSV, cfn_event, expected_job_name, properties
 from personalize_deletion_runtime import lifecycle
+from personalize_deletion_runtime.state import parse_iso
 
 pytestmark = pytest.mark.fast
 
@@ -95,4 +96,97 @@ def test_a_request_whose_job_is_found_at_the_limit_is_given_up_as_stuck() -> Non
         world.personalize.job_arn(JOB),
     )
     assert given_up["outcome"]["cause"].startswith(f"job {JOB} was found at the tracking limit")
+    assert STAGED in world.s3.keys(prefix=f"staging/{JOB}/")
+
+
+def create_answered_with_a_server_fault_unlisted(world: FakeWorld) -> None:
+    """Personalize creates the job but answers the create with a server fault, and the dataset
+    group's listing does not show a job created in the last five seconds (listings lag)."""
+    personalize = world.personalize
+    create, listing = personalize.create_data_deletion_job, personalize.list_data_deletion_jobs
+
+    def create_then_fault(**request: Any) -> dict[str, Any]:
+        create(**request)
+        raise service_error(
+            "CreateDataDeletionJob", "InternalServerError", "We encountered an internal error", 500
+        )
+
+    def lagging_listing(**request: Any) -> dict[str, Any]:
+        page = listing(**request)
+        page["dataDeletionJobs"] = [
+            job
+            for job in page["dataDeletionJobs"]
+            if job["creationDateTime"].timestamp() < world.clock() - 5
+        ]
+        return page
+
+    personalize.create_data_deletion_job = create_then_fault  # type: ignore[method-assign]
+    personalize.list_data_deletion_jobs = lagging_listing  # type: ignore[method-assign]
+
+
+def submitted_at_the_limit(world: FakeWorld) -> dict[str, Any]:
+    """A queued request whose last submit step (the group freed just before the tracking
+    limit) sends the create; the state it returns (given up, no ARN)."""
+    state = queued(world)
+    world.personalize.busy.clear()
+    world.clock.now = parse_iso(state["tracking"]["giveUpAt"]) + 1
+    create_answered_with_a_server_fault_unlisted(world)
+    submitted = tracker_step(world, "submit", JOB, state)
+    assert JOB in world.personalize.jobs  # the job exists and will read the staged list
+    assert (submitted["job"]["arn"], submitted["tracking"]["giveUp"]) == (None, True)
+    assert submitted["error"] == {
+        "Error": "SubmissionUnknown",
+        "Cause": "InternalServerError from Personalize: We encountered an internal error",
+    }
+    return dict(submitted)
+
+
+def test_a_create_answered_with_a_server_fault_at_the_limit_is_not_given_up_as_not_started() -> (
+    None
+):
+    """GIVEN a request queued with the tracker whose last submit step (at the tracking limit)
+    sends the create, which Personalize carries out but answers with a server fault, and whose
+    job the dataset group's listing does not show yet
+    WHEN the execution gives up right after that step
+    THEN the last look describes the job by its ARN (listings lag a create), finds it and gives
+    it up as STUCK under that ARN, the staged list kept: not NOT_STARTED, "no job was
+    started", with the list a job is about to read deleted."""
+    world = fake_world(run_seconds=48 * 3600)
+    submitted = submitted_at_the_limit(world)
+
+    given_up = tracker_step(world, "give_up", JOB, submitted)
+
+    outcome = given_up["outcome"]
+    assert (outcome["status"], outcome["error"]) == ("STUCK", "DeletionJobStuck")
+    assert outcome["cause"].startswith(
+        f"job {JOB} was found at the tracking limit ({submitted['tracking']['giveUpAt']}), "
+        "although no submit step saw it accepted (before: InternalServerError from "
+        "Personalize: We encountered an internal error); it may still end: "
+    )
+    assert given_up["job"]["arn"] == world.personalize.job_arn(JOB)
+    assert STAGED in world.s3.keys(prefix=f"staging/{JOB}/")
+
+
+def test_a_create_that_may_have_taken_effect_is_given_up_stuck_though_no_read_shows_it() -> None:
+    """GIVEN a request whose last submit step's create was answered with a server fault, and a
+    job that neither the listing nor DescribeDataDeletionJob shows yet
+    WHEN the execution gives up
+    THEN whether a job was created is unknown, never "no job": STUCK under the ARN a job of
+    that name has, the staged list kept."""
+    world = fake_world(run_seconds=48 * 3600)
+    submitted = submitted_at_the_limit(world)
+    world.personalize.inject("DescribeDataDeletionJob", "ResourceNotFoundException", "not yet")
+
+    given_up = tracker_step(world, "give_up", JOB, submitted)
+
+    outcome = given_up["outcome"]
+    assert (outcome["status"], outcome["error"]) == ("STUCK", "DeletionJobStuck")
+    assert outcome["cause"].startswith(
+        f"whether Personalize accepted the request by {submitted['tracking']['giveUpAt']} could "
+        "not be found out (the last create was answered by InternalServerError from "
+        "Personalize: We encountered an internal error, and no job is listed yet): a job named "
+        f"{JOB} may exist, so its list is kept; it may still end: "
+    )
+    assert "no job was started" not in outcome["cause"]
+    assert given_up["job"]["arn"] == world.personalize.job_arn(JOB)
     assert STAGED in world.s3.keys(prefix=f"staging/{JOB}/")
