@@ -40,6 +40,9 @@ from .tracking import execution_names
 LOGGER = logging.getLogger(__name__)
 JOB_NOT_STARTED = "DeletionJobNotStarted"
 JOB_STUCK = "DeletionJobStuck"
+JOB_NOT_RECORDED = "DeletionNotRecorded"
+"""``outcome.error`` of a job the tracker read ended whose finish step failed for good."""
+ENDED = ("COMPLETED", "FAILED")
 FOLLOW_UP = "FOLLOW_UP"
 """``outcome.status`` when the finish step queued the further job (the definition's Choice)."""
 FOLLOW_UP_NOT_STARTED = (
@@ -263,11 +266,13 @@ def _give_up(
     job: TrackedJob, request: DeletionRequest, execution: str, services: Services
 ) -> TrackedJob:
     last_status = str((job.seen or {}).get("status") or job.last_status)
+    if job.job_arn is not None and last_status in ENDED:
+        return _not_recorded(job, last_status, execution)
     job, looked = last_look(job, request, services)
     if looked is not None:
         reason = looked
     elif job.error is not None:
-        reason = f"{job.error.get('Error')}: {job.error.get('Cause')}"
+        reason = _error_summary(job.error)
     elif job.job_arn is None:
         reason = f"Personalize had not accepted the request by {job.give_up_at}: {job.blocked_by}"
     else:
@@ -291,6 +296,32 @@ def _give_up(
     return job.evolve(
         last_status=last_status,
         outcome={"status": detail["status"], "error": error, "cause": f"{reason}; {advice}"},
+    )
+
+
+def _not_recorded(job: TrackedJob, status: str, execution: str) -> TrackedJob:
+    """The tracker read the job ``status`` (ended) and the finish step then failed for good
+    (the receipt could not be written, say): the deletion ended, only its recording failed.
+    Announcing it ``STUCK`` ("it may still end") would contradict its end, and the event the
+    finish step may have published already, so no event goes out and nothing is counted: the
+    execution fails (``DeletionNotRecorded``), saying how to record the end."""
+    following = _next_execution(job, execution)
+    retrack = (
+        f"start an execution of this state machine named {following} with this execution's "
+        f'input and "{RETRACK}": true added at its top level, or '
+        if following is not None
+        else ""
+    )
+    cause = (
+        f"job {job.job_name} ended {status} (read at {(job.seen or {}).get('checkedAt')}), but "
+        f"recording its end failed ({_error_summary(job.error)}): its receipt may be missing "
+        f"(and its {status} event, if the failure came first); to record it, {retrack}change a "
+        "tag of the request and deploy (an unchanged request is not sent again)"
+    )
+    LOGGER.error("job ended, not recorded", extra={"job_name": job.job_name, "status": status})
+    return job.evolve(
+        last_status=status,
+        outcome={"status": status, "error": JOB_NOT_RECORDED, "cause": cause},
     )
 
 
