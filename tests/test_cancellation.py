@@ -32,6 +32,7 @@ from personalize_deletion_runtime.cancellation import declarer_key, marker_key
 from personalize_deletion_runtime.failures import DeletionFailed
 from personalize_deletion_runtime.job_source import index_key, source_identity
 from personalize_deletion_runtime.properties import parse_request
+from personalize_deletion_runtime.request_rules import follow_up_job_name
 from personalize_deletion_runtime.state import iso
 
 pytestmark = pytest.mark.fast
@@ -105,6 +106,27 @@ def test_a_request_queued_by_an_update_that_was_rolled_back_is_not_started_later
     detail = world.events.details()[-1]
     assert (detail["jobName"], detail["status"], detail["jobArn"]) == (NEW_JOB, "NOT_STARTED", None)
     assert detail["failureReason"] == f"DeletionCancelled: {cancelled_cause(NEW_JOB)}"
+
+
+def test_a_follow_up_queued_when_its_request_is_removed_is_marked_cancelled() -> None:
+    """GIVEN a request with ``FollowUp`` whose first job ended and whose follow-up job is
+    staged and queued with the tracker (the first job's list is gone)
+    WHEN CloudFormation deletes the request's resource (physical id: the first job)
+    THEN the Delete marks the follow-up cancelled too: its submit step will create no job."""
+    world = fake_world()
+    complete(world, cfn_event("Create", properties(FollowUp="true")), T0)
+    follow_up = follow_up_job_name(JOB)
+    world.s3.put_object(Bucket=STAGING_BUCKET, Key=f"staging/{follow_up}/users.csv", Body=b"x")
+
+    event = cfn_event("Delete", properties(FollowUp="true"), physical_id=JOB)
+    lifecycle.on_event(event, world.services)
+
+    assert world.s3.keys(prefix="staging/") == [
+        marker_key(follow_up),
+        f"staging/{follow_up}/users.csv",
+    ]
+    with pytest.raises(cancellation.Cancelled):
+        cancellation.check(STAGING_BUCKET, follow_up, world.services)
 
 
 def test_a_request_removed_from_the_stack_while_queued_is_not_started() -> None:

@@ -31,6 +31,7 @@ from lifecycle_support import (
     properties,
 )
 from personalize_deletion_runtime.cancellation import declarer_key
+from personalize_deletion_runtime.request_rules import follow_up_job_name
 from personalize_deletion_runtime.state import iso as utc
 from tracker_runs import run_execution
 
@@ -379,6 +380,43 @@ def test_removing_the_request_while_tracked_loses_nothing(world: World) -> None:
     assert result.status == "SUCCEEDED"
     assert world.receipt(JOB)["status"] == "COMPLETED"
     assert [event["status"] for event in world.events()] == ["COMPLETED"]
+
+
+def test_a_follow_up_still_queued_when_its_request_is_removed_is_not_started(
+    world: World,
+) -> None:
+    """GIVEN a request with ``FollowUp`` whose job is handed off, and a training that starts
+    while the job runs (so a follow-up job is queued when it ends)
+    WHEN CloudFormation deletes the request's resource while the first job still runs (the
+    request removed, or the update that added it rolled back), and the tracker then records
+    the first job and queues the follow-up
+    THEN the follow-up, a request queued with the tracker and no job yet, inherits the Delete's
+    marker: no follow-up job is created (the stack no longer declares it) and the execution
+    ends NOT_STARTED with DeletionCancelled; the first job, created before, is recorded."""
+    world.double.run_seconds = 5000
+    solution, _ = world.double.add_solution(GROUP, "home-page")
+    world.advance(10)
+    play(cfn_event("Create", properties(FollowUp="true")), world, step=100)
+    world.advance(400)
+    world.double.start_training(solution, 3_000)  # during the job; ends before the follow-up
+    follow_up = follow_up_job_name(JOB)
+
+    deleted = play(cfn_event("Delete", properties(FollowUp="true"), physical_id=JOB), world)
+    result = world.run_tracker(JOB)
+
+    assert deleted.reason is None
+    assert world.receipt(JOB)["followUp"] == follow_up  # the follow-up was queued, as asked
+    assert follow_up not in world.double.jobs
+    assert (result.status, result.error) == ("FAILED", "DeletionJobNotStarted")
+    assert result.cause == (
+        f"DeletionCancelled: the resource that declared job {follow_up} was deleted by "
+        "CloudFormation before the job was created (the request was removed from the stack, or "
+        "the update that queued it was rolled back), so no job is created and its staged list "
+        "is deleted; declare the request again to delete that list; no job was started"
+    )
+    assert [event["status"] for event in world.events()] == ["COMPLETED", "NOT_STARTED"]
+    staged = world.s3.list_objects_v2(Bucket=STAGING_BUCKET, Prefix=f"staging/{follow_up}/")
+    assert staged["KeyCount"] == 0
 
 
 # ------------------------------------------------------------------------------------ faults

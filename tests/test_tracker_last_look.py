@@ -1,4 +1,5 @@
-"""The tracker's last look before it gives up a request no submit step saw accepted.
+"""The tracker's give-up: its last look before it gives up a request no submit step saw
+accepted, and what it says of a job whose end it read but could not record.
 
 "Not started" deletes the staged list and says that no job was started, so it needs an answer:
 the submit steps may have failed to look (lookups throttled for hours, refused for good) or seen
@@ -12,9 +13,11 @@ import json
 from typing import Any
 
 import pytest
-from fakes import FakeWorld, fake_world, tracker_step
+from botocore.exceptions import ClientError
+from fakes import FakeWorld, fake_world, refuse_s3, service_error, tracker_step
 from lifecycle_support import GROUP, T0, USERS_CSV, cfn_event, expected_job_name, properties
 from personalize_deletion_runtime import lifecycle
+from personalize_deletion_runtime.state import parse_iso
 
 pytestmark = pytest.mark.fast
 
@@ -96,3 +99,162 @@ def test_a_request_whose_job_is_found_at_the_limit_is_given_up_as_stuck() -> Non
     )
     assert given_up["outcome"]["cause"].startswith(f"job {JOB} was found at the tracking limit")
     assert STAGED in world.s3.keys(prefix=f"staging/{JOB}/")
+
+
+def create_answered_with_a_server_fault_unlisted(world: FakeWorld) -> None:
+    """Personalize creates the job but answers the create with a server fault, and the dataset
+    group's listing does not show a job created in the last five seconds (listings lag)."""
+    personalize = world.personalize
+    create, listing = personalize.create_data_deletion_job, personalize.list_data_deletion_jobs
+
+    def create_then_fault(**request: Any) -> dict[str, Any]:
+        create(**request)
+        raise service_error(
+            "CreateDataDeletionJob", "InternalServerError", "We encountered an internal error", 500
+        )
+
+    def lagging_listing(**request: Any) -> dict[str, Any]:
+        page = listing(**request)
+        page["dataDeletionJobs"] = [
+            job
+            for job in page["dataDeletionJobs"]
+            if job["creationDateTime"].timestamp() < world.clock() - 5
+        ]
+        return page
+
+    personalize.create_data_deletion_job = create_then_fault  # type: ignore[method-assign]
+    personalize.list_data_deletion_jobs = lagging_listing  # type: ignore[method-assign]
+
+
+def submitted_at_the_limit(world: FakeWorld) -> dict[str, Any]:
+    """A queued request whose last submit step (the group freed just before the tracking
+    limit) sends the create; the state it returns (given up, no ARN)."""
+    state = queued(world)
+    world.personalize.busy.clear()
+    world.clock.now = parse_iso(state["tracking"]["giveUpAt"]) + 1
+    create_answered_with_a_server_fault_unlisted(world)
+    submitted = tracker_step(world, "submit", JOB, state)
+    assert JOB in world.personalize.jobs  # the job exists and will read the staged list
+    assert (submitted["job"]["arn"], submitted["tracking"]["giveUp"]) == (None, True)
+    assert submitted["error"] == {
+        "Error": "SubmissionUnknown",
+        "Cause": "InternalServerError from Personalize: We encountered an internal error",
+    }
+    return dict(submitted)
+
+
+def test_a_create_answered_with_a_server_fault_at_the_limit_is_not_given_up_as_not_started() -> (
+    None
+):
+    """GIVEN a request queued with the tracker whose last submit step (at the tracking limit)
+    sends the create, which Personalize carries out but answers with a server fault, and whose
+    job the dataset group's listing does not show yet
+    WHEN the execution gives up right after that step
+    THEN the last look describes the job by its ARN (listings lag a create), finds it and gives
+    it up as STUCK under that ARN, the staged list kept: not NOT_STARTED, "no job was
+    started", with the list a job is about to read deleted."""
+    world = fake_world(run_seconds=48 * 3600)
+    submitted = submitted_at_the_limit(world)
+
+    given_up = tracker_step(world, "give_up", JOB, submitted)
+
+    outcome = given_up["outcome"]
+    assert (outcome["status"], outcome["error"]) == ("STUCK", "DeletionJobStuck")
+    assert outcome["cause"].startswith(
+        f"job {JOB} was found at the tracking limit ({submitted['tracking']['giveUpAt']}), "
+        "although no submit step saw it accepted (before: InternalServerError from "
+        "Personalize: We encountered an internal error); it may still end: "
+    )
+    assert given_up["job"]["arn"] == world.personalize.job_arn(JOB)
+    assert STAGED in world.s3.keys(prefix=f"staging/{JOB}/")
+
+
+def test_a_create_that_may_have_taken_effect_is_given_up_stuck_though_no_read_shows_it() -> None:
+    """GIVEN a request whose last submit step's create was answered with a server fault, and a
+    job that neither the listing nor DescribeDataDeletionJob shows yet
+    WHEN the execution gives up
+    THEN whether a job was created is unknown, never "no job": STUCK under the ARN a job of
+    that name has, the staged list kept."""
+    world = fake_world(run_seconds=48 * 3600)
+    submitted = submitted_at_the_limit(world)
+    world.personalize.inject("DescribeDataDeletionJob", "ResourceNotFoundException", "not yet")
+
+    given_up = tracker_step(world, "give_up", JOB, submitted)
+
+    outcome = given_up["outcome"]
+    assert (outcome["status"], outcome["error"]) == ("STUCK", "DeletionJobStuck")
+    assert outcome["cause"].startswith(
+        f"whether Personalize accepted the request by {submitted['tracking']['giveUpAt']} could "
+        "not be found out (the last create was answered by InternalServerError from "
+        "Personalize: We encountered an internal error, and no job is listed yet): a job named "
+        f"{JOB} may exist, so its list is kept; it may still end: "
+    )
+    assert "no job was started" not in outcome["cause"]
+    assert given_up["job"]["arn"] == world.personalize.job_arn(JOB)
+    assert STAGED in world.s3.keys(prefix=f"staging/{JOB}/")
+
+
+def handed_off(world: FakeWorld) -> dict[str, Any]:
+    """A request whose job was handed to the tracker IN_PROGRESS; the tracker's input."""
+    event = cfn_event("Create", properties())
+    merged = {**event, **lifecycle.on_event(event, world.services)}
+    while not (answer := lifecycle.is_complete(merged, world.services))["IsComplete"]:
+        world.clock.now += 60
+    assert answer["Data"]["Status"] == "IN_PROGRESS"
+    return dict(json.loads(world.stepfunctions.executions[JOB]["input"]))
+
+
+def test_a_job_seen_completed_whose_finish_step_failed_is_not_reported_stuck() -> None:
+    """GIVEN a job handed to the tracker, which reads it COMPLETED, and a finish step that
+    publishes the COMPLETED event but cannot write the receipt (S3 refuses every PutObject),
+    so the definition's Catch sends the execution to GiveUp with the error
+    WHEN the give-up step runs
+    THEN it says the job ended COMPLETED and only its recording failed, with how to record it
+    (a re-track, or a tag change): no STUCK event contradicting the COMPLETED one, no "it may
+    still end", and no JobsStuck counted for a completed deletion."""
+    world = fake_world(run_seconds=5 * 3600)
+    state = handed_off(world)
+    world.clock.now += 6 * 3600  # the job has COMPLETED; ReadStatus saw it
+    state["seen"] = {"status": "COMPLETED", "checkedAt": "2026-09-21T20:00:00Z"}
+    refuse_s3(world, "put_object", "Key", f"receipts/{JOB}", "ServiceUnavailable")
+    with pytest.raises(ClientError) as failed:  # every attempt of the finish step fails so
+        tracker_step(world, "finish", JOB, state)
+    state["error"] = {"Error": type(failed.value).__name__, "Cause": str(failed.value)}
+
+    given_up = tracker_step(world, "give_up", JOB, state)
+
+    assert given_up["outcome"] == {
+        "status": "COMPLETED",
+        "error": "DeletionNotRecorded",
+        "cause": (
+            f"job {JOB} ended COMPLETED (read at 2026-09-21T20:00:00Z), but recording its end "
+            f"failed (ClientError: {failed.value}): its receipt may be missing (and its "
+            "COMPLETED event, if the failure came first); to record it, start an execution of "
+            f'this state machine named {JOB}-2 with this execution\'s input and "retrack": '
+            "true added at its top level, or change a tag of the request and deploy (an "
+            "unchanged request is not sent again)"
+        ),
+    }
+    assert [detail["status"] for detail in world.events.details()] == ["COMPLETED"]
+    assert [name for name, _ in world.metrics() if name == "JobsStuck"] == []
+
+
+def test_a_give_up_cause_carries_a_lambda_errors_message_not_its_stack_trace() -> None:
+    """GIVEN a job followed by the tracker whose step failed for good with a Lambda error (the
+    Catch's ``Cause`` is Lambda's error document, stack trace included)
+    WHEN the execution gives up while the job still runs
+    THEN its cause names the error and its message only, as the retraining's stop does."""
+    world = fake_world(run_seconds=48 * 3600)
+    state = handed_off(world)
+    document = {
+        "errorMessage": "the read timed out",
+        "errorType": "ReadTimeoutError",
+        "stackTrace": ['  File "/var/task/personalize_deletion_runtime/handlers.py", line 1'],
+    }
+    state["error"] = {"Error": "ReadTimeoutError", "Cause": json.dumps(document)}
+
+    given_up = tracker_step(world, "give_up", JOB, state)
+
+    cause = given_up["outcome"]["cause"]
+    assert cause.startswith("ReadTimeoutError: the read timed out; it may still end: ")
+    assert "stackTrace" not in cause

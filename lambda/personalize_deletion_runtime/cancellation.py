@@ -13,6 +13,9 @@ marker, and the submit step looks for it right before it would create the job:
   none: it deletes the staged list and the marker and gives the request up as ``NOT_STARTED``,
   saying why. A job created before the marker was written is not affected (nothing can undo
   it): it is followed and recorded as any;
+- a request's follow-up job (``FollowUp``) is such a queued request too: the Delete marks it
+  beside the first job when its list is staged already, and a follow-up staged after the
+  Delete inherits the first job's marker (``carry_over``), so its submit step creates none;
 - a Create or Update that declares the job again and leaves it to be submitted later removes
   the marker (``withdraw``), so an execution that still follows the job submits it; an Update
   that returns to a job it left does so only at its hand-off (its failure revives nothing);
@@ -56,7 +59,7 @@ from .failures import BOOKKEEPING_FAULTS, forget_copies
 from .layout import STAGING_PREFIX
 from .personalize_api import JobRequestRejected
 from .properties import DeletionRequest, PropertyError
-from .request_rules import compose_job_name, is_job_of
+from .request_rules import compose_job_name, follow_up_job_name, is_job_of
 from .services import Services
 from .staging import SOURCE_VERSION
 from .state import JobTicket, iso
@@ -204,6 +207,8 @@ def on_delete(
         return
     if is_job_of(request.job_name_prefix, request.request_name, physical_id):
         cancel(request.bucket, physical_id, event, services)
+        if request.follow_up:  # queued with the tracker once the first job ended
+            cancel(request.bucket, follow_up_job_name(physical_id), event, services)
         return
     if physical_id == FRAMEWORK_CREATE_FAILED:  # onEvent failed: no waiter, nothing declared
         return
@@ -302,6 +307,30 @@ def check(bucket: str, job_name: str, services: Services) -> None:
             "queued it was rolled back), so no job is created and its staged list is deleted; "
             "declare the request again to delete that list"
         )
+
+
+def carry_over(bucket: str, first: str, follow_up: str, services: Services) -> None:
+    """The follow-up job ``follow_up`` was just staged: if a Delete marked its first job
+    ``first`` and no resource declares that job since, mark the follow-up too. The Delete came
+    while the first job ran, before the follow-up's list existed to be marked, and the
+    follow-up is a request queued with the tracker, which must create no job the stack no
+    longer declares. S3 faults propagate: the caller retries rather than queue a follow-up
+    that may be cancelled."""
+    marker = services.storage.read_json(bucket, marker_key(first))
+    if marker is None or _declarers(bucket, first, services):
+        return
+    services.storage.client.put_object(
+        Bucket=bucket,
+        Key=marker_key(follow_up),
+        Body=json.dumps(
+            {**marker, "jobName": follow_up, "followUpOf": first}, sort_keys=True
+        ).encode(),
+        ContentType="application/json",
+    )
+    LOGGER.info(
+        "a Delete cancelled the request: its follow-up job will not be submitted",
+        extra={"job_name": follow_up},
+    )
 
 
 def forget(bucket: str, job_name: str, services: Services) -> None:

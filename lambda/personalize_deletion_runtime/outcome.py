@@ -21,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import preflight, submission_record
+from . import cancellation, preflight, submission_record
 from .layout import models_receipt_uri, receipt_key, receipt_uri
 from .notifications import (
     JOBS_COMPLETED,
@@ -328,6 +328,8 @@ def _follow_up(
     if not copied:
         LOGGER.warning("follow-up not possible: the list is gone", extra={"job_name": name})
         return None
+    # A Delete while this job ran marked it only: the follow-up, queued now, inherits that.
+    cancellation.carry_over(request.bucket, record.job_name, name, services)
     return name
 
 

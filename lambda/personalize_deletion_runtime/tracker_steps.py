@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import cancellation, retraining, retraining_outcome, retraining_record
+from .last_look import CANCELLED, last_look, submission_unknown
 from .layout import receipt_uri
 from .outcome import TRACKER, JobRecord, finish, give_up
 from .personalize_api import (
@@ -29,7 +30,6 @@ from .personalize_api import (
     JobState,
     JobSubmission,
     TransientFault,
-    job_arn_for,
 )
 from .properties import RETRAIN_NONE, DeletionRequest
 from .services import Services
@@ -40,8 +40,9 @@ from .tracking import execution_names
 LOGGER = logging.getLogger(__name__)
 JOB_NOT_STARTED = "DeletionJobNotStarted"
 JOB_STUCK = "DeletionJobStuck"
-CANCELLED = "DeletionCancelled"
-"""``error.Error`` of a queued request whose resource CloudFormation deleted first."""
+JOB_NOT_RECORDED = "DeletionNotRecorded"
+"""``outcome.error`` of a job the tracker read ended whose finish step failed for good."""
+ENDED = ("COMPLETED", "FAILED")
 FOLLOW_UP = "FOLLOW_UP"
 """``outcome.status`` when the finish step queued the further job (the definition's Choice)."""
 FOLLOW_UP_NOT_STARTED = (
@@ -93,7 +94,9 @@ def run(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
 
 def _submit(job: TrackedJob, request: DeletionRequest, services: Services) -> TrackedJob:
     """Try once more to start a queued request; give up for good refusals or at the limit,
-    and when its resource was deleted meanwhile (no job is created, its list is deleted).
+    and when its resource was deleted meanwhile (no job is created, its list is deleted). A
+    last create that may have taken effect (a server fault, no answer) is recorded as such
+    (:func:`.last_look.submission_unknown`): the give-up must not say no job was started.
 
     A follow-up job's first check is its pre-flight's first check (a request queued by the
     deployment had its own there, in ``blockers`` already): what it finds is recorded."""
@@ -111,10 +114,15 @@ def _submit(job: TrackedJob, request: DeletionRequest, services: Services) -> Tr
     if submission.job_arn is not None:  # a Delete can no longer cancel it: keys of no use
         cancellation.settle(request.bucket, job.job_name, services)
         return job.evolve(job_arn=submission.job_arn, last_status="PENDING", blocked_by=None)
+    at_limit = services.clock() >= parse_iso(job.give_up_at)
     return job.evolve(
         blocked_by=submission.blocked_by,
         blockers=submission.blockers if first_check else job.blockers,
-        give_up=services.clock() >= parse_iso(job.give_up_at),
+        give_up=at_limit,
+        # The last create may have taken effect: the give-up must not conclude "no job".
+        error=submission_unknown(submission.blocked_by)
+        if at_limit and submission.unknown
+        else job.error,
     )
 
 
@@ -258,11 +266,13 @@ def _give_up(
     job: TrackedJob, request: DeletionRequest, execution: str, services: Services
 ) -> TrackedJob:
     last_status = str((job.seen or {}).get("status") or job.last_status)
-    job, looked = _last_look(job, request, services)
+    if job.job_arn is not None and last_status in ENDED:
+        return _not_recorded(job, last_status, execution)
+    job, looked = last_look(job, request, services)
     if looked is not None:
         reason = looked
     elif job.error is not None:
-        reason = f"{job.error.get('Error')}: {job.error.get('Cause')}"
+        reason = _error_summary(job.error)
     elif job.job_arn is None:
         reason = f"Personalize had not accepted the request by {job.give_up_at}: {job.blocked_by}"
     else:
@@ -289,34 +299,29 @@ def _give_up(
     )
 
 
-def _last_look(
-    job: TrackedJob, request: DeletionRequest, services: Services
-) -> tuple[TrackedJob, str | None]:
-    """Before giving up a request no step saw accepted: is there a job of its name after all?
-
-    "Not started" purges the staged list and says no job was started, so it needs an answer:
-    the submit steps may have failed to look (throttled for hours, a lookup refused for good)
-    or seen a create fail without an answer. A job found is given up as ``STUCK`` (it may still
-    end; its list stays); a lookup that fails again leaves it unknown, given up as ``STUCK``
-    under the ARN a job of that name has, its list kept, never as not started. A request
-    cancelled by its resource's Delete was looked up right before (no job)."""
-    if job.job_arn is not None or (job.error is not None and job.error.get("Error") == CANCELLED):
-        return job, None
-    before = job.blocked_by or (job.error or {}).get("Cause")
-    try:
-        found = services.jobs.lookup(request.dataset_group_arn, job.job_name)
-    except (TransientFault, JobRequestRejected) as exc:
-        arn = job_arn_for(request.dataset_group_arn, job.job_name)
-        return job.evolve(job_arn=arn), (
-            f"whether Personalize accepted the request by {job.give_up_at} could not be found "
-            f"out ({exc}; before: {before}): a job "
-            f"named {job.job_name} may exist, so its list is kept"
-        )
-    if found is None:
-        return job, None
-    return job.evolve(job_arn=found), (
-        f"job {job.job_name} was found at the tracking limit ({job.give_up_at}), although no "
-        f"submit step saw it accepted (before: {before})"
+def _not_recorded(job: TrackedJob, status: str, execution: str) -> TrackedJob:
+    """The tracker read the job ``status`` (ended) and the finish step then failed for good
+    (the receipt could not be written, say): the deletion ended, only its recording failed.
+    Announcing it ``STUCK`` ("it may still end") would contradict its end, and the event the
+    finish step may have published already, so no event goes out and nothing is counted: the
+    execution fails (``DeletionNotRecorded``), saying how to record the end."""
+    following = _next_execution(job, execution)
+    retrack = (
+        f"start an execution of this state machine named {following} with this execution's "
+        f'input and "{RETRACK}": true added at its top level, or '
+        if following is not None
+        else ""
+    )
+    cause = (
+        f"job {job.job_name} ended {status} (read at {(job.seen or {}).get('checkedAt')}), but "
+        f"recording its end failed ({_error_summary(job.error)}): its receipt may be missing "
+        f"(and its {status} event, if the failure came first); to record it, {retrack}change a "
+        "tag of the request and deploy (an unchanged request is not sent again)"
+    )
+    LOGGER.error("job ended, not recorded", extra={"job_name": job.job_name, "status": status})
+    return job.evolve(
+        last_status=status,
+        outcome={"status": status, "error": JOB_NOT_RECORDED, "cause": cause},
     )
 
 
