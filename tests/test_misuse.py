@@ -66,6 +66,19 @@ def test_from_ids_refuses_anything_but_strings(ids: object, message: str) -> Non
     assert str(caught.value) == message
 
 
+@pytest.mark.parametrize("path", [None, 42, b"requests/sample-users.csv"])
+def test_from_csv_names_itself_when_its_path_has_the_wrong_type(path: object) -> None:
+    """GIVEN a path of the wrong type (most often ``os.environ.get(...)`` of an unset variable)
+    WHEN it is handed to UserList.from_csv
+    THEN a TypeError names the factory, what it takes and what it got, not pathlib's message
+    (which names neither, and for None offers bytes, which it then refuses)."""
+    with pytest.raises(TypeError) as caught:
+        UserList.from_csv(path)  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        f"from_csv path must be a str or pathlib.Path, not {type(path).__name__}"
+    )
+
+
 @pytest.mark.parametrize(
     "ids",
     [

@@ -9,6 +9,7 @@ access to them.
 from __future__ import annotations
 
 import abc
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,12 @@ class UserList(abc.ABC):
 
         :param path: the CSV file, relative to the app's working directory or absolute.
         """
+        # Checked here, not by pathlib: its message names neither this factory nor the
+        # argument (and for None even offers bytes, which it then refuses).
+        if not isinstance(path, str | os.PathLike) or not isinstance(os.fspath(path), str):
+            raise TypeError(
+                f"from_csv path must be a str or pathlib.Path, not {type(path).__name__}"
+            )
         return _LocalCsv(Path(path))
 
     @staticmethod
