@@ -702,11 +702,10 @@ def test_constructs_of_a_stack_must_agree_on_the_shared_tracker() -> None:
     with pytest.raises(TrackerSettingsError) as caught:
         PersonalizeDataDeletion(stack, "B", tracking_interval=cdk.Duration.minutes(5))
     assert str(caught.value) == (
-        f"stack {stack.stack_name!r} already has a deletion tracker with tracking_interval 10 "
-        "minutes, tracking_timeout 1 day 12 hours, log_retention ONE_YEAR; all "
-        "PersonalizeDataDeletion "
-        "constructs of a stack share it, so either pass the same tracking_interval, "
-        "tracking_timeout and log_retention or move one to another stack"
+        f"stack {stack.stack_name!r} already has a deletion tracker, which all "
+        "PersonalizeDataDeletion constructs of a stack share, and 'S/B' asks for other "
+        "settings: tracking_interval 5 minutes, where the tracker has 10 minutes; either pass "
+        "the tracker's tracking_interval or move one construct to another stack"
     )
 
 

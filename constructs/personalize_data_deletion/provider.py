@@ -111,7 +111,6 @@ class DeletionJobProvider(Construct):
             lambda stack: cls(stack, PROVIDER_ID, settings=settings, tracker=tracker),
             error=ProviderSettingsError,
             what="provider",
-            setting_names="query_interval, total_timeout and log_retention",
         )
 
     def __init__(
