@@ -345,6 +345,7 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
         settings = request_settings(
             request_name, given, defaults=self._defaults, declared=self._request_names
         )
+        self.provider.claim_request(self.scope_id, self.job_name_prefix, request_name)
         if settings.preflight:
             self.provider.grant_preflight()
         if settings.follow_up and not self._follow_up_granted:
