@@ -440,17 +440,42 @@ def _stack() -> cdk.Stack:
     return cdk.Stack(app, "S", env=cdk.Environment(account="123456789012", region="us-east-1"))
 
 
-def test_mismatched_provider_settings_are_refused() -> None:
+def test_a_shared_provider_mismatch_says_which_setting_differs() -> None:
+    """GIVEN a construct with the default provider settings
+    WHEN a second construct of the stack asks for another query_interval only
+    THEN the error names that setting with both values (README: "a synth error says which
+    differ"), and not the settings that agree as ones to change."""
     stack = _stack()
     PersonalizeDataDeletion(stack, "A")
     with pytest.raises(ProviderSettingsError) as caught:
         PersonalizeDataDeletion(stack, "B", query_interval=cdk.Duration.seconds(30))
     assert str(caught.value) == (
-        "stack 'S' already has a deletion provider with query_interval 1 minute, total_timeout "
-        "55 minutes, log_retention ONE_YEAR; all PersonalizeDataDeletion constructs of a stack "
-        "share "
-        "it, so either pass the same query_interval, total_timeout and log_retention or move "
-        "one to another stack"
+        "stack 'S' already has a deletion provider, which all PersonalizeDataDeletion "
+        "constructs of a stack share, and 'S/B' asks for other settings: query_interval 30 "
+        "seconds, where the provider has 1 minute; either pass the provider's query_interval "
+        "or move one construct to another stack"
+    )
+
+
+def test_a_shared_provider_mismatch_names_every_setting_that_differs() -> None:
+    # GIVEN a construct with the default provider settings
+    stack = _stack()
+    PersonalizeDataDeletion(stack, "A")
+    # WHEN another asks for two other provider settings
+    with pytest.raises(ProviderSettingsError) as caught:
+        PersonalizeDataDeletion(
+            stack,
+            "B",
+            query_interval=cdk.Duration.seconds(30),
+            total_timeout=cdk.Duration.minutes(30),
+        )
+    # THEN both are named with both values, the one that agrees is not
+    assert str(caught.value) == (
+        "stack 'S' already has a deletion provider, which all PersonalizeDataDeletion "
+        "constructs of a stack share, and 'S/B' asks for other settings: query_interval 30 "
+        "seconds, where the provider has 1 minute; total_timeout 30 minutes, where the "
+        "provider has 55 minutes; either pass the provider's query_interval and total_timeout "
+        "or move one construct to another stack"
     )
 
 

@@ -12,10 +12,12 @@ import aws_cdk as cdk
 import lifecycle_support as support
 import pytest
 from lifecycle_support import STACK_ID, World, job_event_rule
-from personalize_data_deletion import DeletionConfigError, PersonalizeDataDeletion
+from personalize_data_deletion import DeletionConfigError, PersonalizeDataDeletion, UserList
 from personalize_deletion_runtime.notifications import EVENT_DETAIL_TYPE, MODELS_DETAIL_TYPE
 from personalize_deletion_runtime.request_rules import compose_job_name
 from synth import DATASET_GROUP_ARN, cfn_lint, new_stack, synth_template
+
+from constructs import Construct
 
 pytestmark = pytest.mark.synth
 
@@ -144,3 +146,62 @@ def test_prefixes_that_compose_no_common_job_name_may_share_a_stack(other: str) 
     PersonalizeDataDeletion(stack, "Main")
     second = PersonalizeDataDeletion(stack, "Other", job_name_prefix=other)
     assert second.job_name_prefix == other
+
+
+SAMPLE_CSV = Path(__file__).resolve().parents[1] / "requests" / "sample-users.csv"
+
+
+def test_two_constructs_sharing_a_prefix_cannot_declare_the_same_request_name() -> None:
+    """GIVEN two constructs of one stack with the default prefix, A declaring request x
+    WHEN B declares request x on the same group with the same list (the same job name:
+    Personalize keeps one job per name, so one resource would adopt the other's job while each
+    construct stages, declares, cancels and purges it in its own bucket)
+    THEN B's declaration is refused at synth, naming the request, both constructs (by their
+    paths in the stack), the rule and the fix."""
+    stack = new_stack()
+    first = PersonalizeDataDeletion(stack, "A")
+    second = PersonalizeDataDeletion(Construct(stack, "Team"), "B")
+    users = UserList.from_csv(SAMPLE_CSV)
+    first.delete_users("x", dataset_group_arn=DATASET_GROUP_ARN, users=users)
+
+    with pytest.raises(DeletionConfigError) as refused:
+        second.delete_users("x", dataset_group_arn=DATASET_GROUP_ARN, users=users)
+
+    assert str(refused.value) == (
+        "request 'x' of construct 'Team/B' and request 'x' of construct 'A' share job_name_prefix "
+        "'pdd': they would compose the same job name (<prefix>-<request>-<digest of group and "
+        "list>), and Personalize keeps one job per name, so one request would adopt the "
+        "other's job; rename one request, or give one construct another job_name_prefix"
+    )
+
+
+@pytest.mark.parametrize(
+    ("request_b", "prefix_b"), [("y", "pdd"), ("x", "pddeu")], ids=["other-name", "other-prefix"]
+)
+def test_constructs_may_share_a_request_name_or_a_prefix_but_not_both(
+    request_b: str, prefix_b: str
+) -> None:
+    """GIVEN construct A (prefix pdd) declaring request x
+    WHEN construct B declares another request name with the same prefix, or the same name
+    with another prefix
+    THEN both are accepted: their job names differ."""
+    stack = new_stack()
+    users = UserList.from_csv(SAMPLE_CSV)
+    PersonalizeDataDeletion(stack, "A").delete_users(
+        "x", dataset_group_arn=DATASET_GROUP_ARN, users=users
+    )
+    second = PersonalizeDataDeletion(stack, "B", job_name_prefix=prefix_b)
+    job = second.delete_users(request_b, dataset_group_arn=DATASET_GROUP_ARN, users=users)
+    assert job.user_count > 0
+
+
+def test_a_request_moved_to_another_construct_in_a_later_synth_is_accepted() -> None:
+    """GIVEN an app whose construct A declares request x
+    WHEN a later version of the app declares x in construct B instead (A keeps none)
+    THEN it synthesizes: only two declarations in one synth clash, not one across deploys."""
+    users = UserList.from_csv(SAMPLE_CSV)
+    for holder in ("A", "B"):
+        stack = new_stack()
+        deletions = {name: PersonalizeDataDeletion(stack, name) for name in ("A", "B")}
+        deletions[holder].delete_users("x", dataset_group_arn=DATASET_GROUP_ARN, users=users)
+        assert cdk.assertions.Template.from_stack(stack).to_json()["Resources"]

@@ -11,6 +11,7 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_ssm as ssm
 from aws_cdk.region_info import RegionInfo
 from personalize_data_deletion import (
     DeletionConfigError,
@@ -65,6 +66,19 @@ def test_from_ids_refuses_anything_but_strings(ids: object, message: str) -> Non
     assert str(caught.value) == message
 
 
+@pytest.mark.parametrize("path", [None, 42, b"requests/sample-users.csv"])
+def test_from_csv_names_itself_when_its_path_has_the_wrong_type(path: object) -> None:
+    """GIVEN a path of the wrong type (most often ``os.environ.get(...)`` of an unset variable)
+    WHEN it is handed to UserList.from_csv
+    THEN a TypeError names the factory, what it takes and what it got, not pathlib's message
+    (which names neither, and for None offers bytes, which it then refuses)."""
+    with pytest.raises(TypeError) as caught:
+        UserList.from_csv(path)  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        f"from_csv path must be a str or pathlib.Path, not {type(path).__name__}"
+    )
+
+
 @pytest.mark.parametrize(
     "ids",
     [
@@ -107,6 +121,50 @@ def test_an_inline_id_is_refused_by_position_rule_and_fix_never_by_value() -> No
         "Fix: pass each user id as a string of its own: a line break or CR in a string is most "
         "often several ids, or a line ending, left in it by the code that read them."
     )
+
+
+@pytest.mark.parametrize(
+    "make_id",
+    [
+        lambda stack: cdk.CfnParameter(stack, "UserToForget", type="String").value_as_string,
+        lambda stack: cdk.Fn.import_value("user-to-forget"),
+        lambda stack: ssm.StringParameter.value_for_string_parameter(stack, "/user"),
+    ],
+    ids=["parameter", "import", "ssm"],
+)
+def test_from_ids_refuses_an_unresolved_token_instead_of_deleting_its_placeholder_text(
+    make_id,
+) -> None:
+    """GIVEN a user id known only at deploy (a stack parameter, an import, an SSM value)
+    WHEN a request declares it inline with UserList.from_ids
+    THEN the synth refuses it by position, rule and fix, never staging the token's placeholder
+    text (``${Token[TOKEN.n]}``), which passes every CSV rule: the deployment would delete a
+    user of that name (none) and report COMPLETED, the intended user never touched."""
+    stack = new_stack()
+    deletion = PersonalizeDataDeletion(stack, "A")
+    with pytest.raises(UserListError) as caught:
+        deletion.delete_users(
+            "r",
+            dataset_group_arn=DATASET_GROUP_ARN,
+            users=UserList.from_ids(["u-1", make_id(stack)]),
+        )
+    assert str(caught.value) == (
+        "from_ids: id 2 of 2: [token] the id is a CloudFormation token (a parameter, an "
+        "import, an attribute), known only at deploy; inline ids are written to the list at "
+        "synth, so the list would hold its placeholder text, not the user. Fix: pass the id "
+        "itself, or, for ids known only at deploy, write them to a CSV object and use from_s3."
+    )
+
+
+def test_an_inline_id_that_only_looks_like_a_token_is_an_id() -> None:
+    # GIVEN an id holding a token marker but not a token's encoding (no CDK would resolve it)
+    ids = ["u-1", "${Token[u-2"]
+    # WHEN declared inline THEN it is taken as the id it is (only an unresolved token is refused)
+    deletion = PersonalizeDataDeletion(new_stack(), "A")
+    job = deletion.delete_users(
+        "r", dataset_group_arn=DATASET_GROUP_ARN, users=UserList.from_ids(ids)
+    )
+    assert job.user_count == 2
 
 
 def test_inline_ids_delete_exactly_the_distinct_ids_declared() -> None:

@@ -412,6 +412,37 @@ def test_everything_a_running_execution_needs_outlives_the_stack(template: dict)
     assert set(kept.values()) == {("Retain", "Retain")}, kept
 
 
+@pytest.mark.parametrize(
+    ("removal_policy", "bucket_kept", "policy_kept"),
+    [
+        (cdk.RemovalPolicy.RETAIN, "Retain", "Retain"),
+        (cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE, "RetainExceptOnCreate", "Retain"),
+        (cdk.RemovalPolicy.DESTROY, "Delete", None),
+    ],
+)
+def test_a_bucket_retained_on_delete_keeps_the_policy_personalize_reads_through(
+    removal_policy: cdk.RemovalPolicy, bucket_kept: str, policy_kept: str | None
+) -> None:
+    """GIVEN a construct whose created bucket has the given removal policy
+    WHEN synthesized
+    THEN whenever the bucket outlives the stack, so does its policy: Personalize reads a
+    tracked job's staged list through it after the stack is gone, and it holds the TLS-only
+    deny of a bucket that keeps lists and receipts (a destroyed bucket takes its policy along)."""
+    stack = _stack()
+    PersonalizeDataDeletion(stack, "A", removal_policy=removal_policy)
+    resources = cdk.assertions.Template.from_stack(stack).to_json()["Resources"]
+    buckets = [r for r in resources.values() if r["Type"] == "AWS::S3::Bucket"]
+    policies = [r for r in resources.values() if r["Type"] == "AWS::S3::BucketPolicy"]
+    assert [b.get("DeletionPolicy") for b in buckets] == [bucket_kept]
+    assert [p.get("DeletionPolicy") for p in policies] == [policy_kept]
+    statements = policies[0]["Properties"]["PolicyDocument"]["Statement"]
+    assert {s.get("Sid") for s in statements} >= {
+        "PersonalizeReadsStagedInputs",
+        "PersonalizeListsStagedInputs",
+    }
+    assert any(s["Effect"] == "Deny" and "aws:SecureTransport" in json.dumps(s) for s in statements)
+
+
 # ---------------------------------------------------------------------------- alarms, events
 
 
@@ -702,11 +733,10 @@ def test_constructs_of_a_stack_must_agree_on_the_shared_tracker() -> None:
     with pytest.raises(TrackerSettingsError) as caught:
         PersonalizeDataDeletion(stack, "B", tracking_interval=cdk.Duration.minutes(5))
     assert str(caught.value) == (
-        f"stack {stack.stack_name!r} already has a deletion tracker with tracking_interval 10 "
-        "minutes, tracking_timeout 1 day 12 hours, log_retention ONE_YEAR; all "
-        "PersonalizeDataDeletion "
-        "constructs of a stack share it, so either pass the same tracking_interval, "
-        "tracking_timeout and log_retention or move one to another stack"
+        f"stack {stack.stack_name!r} already has a deletion tracker, which all "
+        "PersonalizeDataDeletion constructs of a stack share, and 'S/B' asks for other "
+        "settings: tracking_interval 5 minutes, where the tracker has 10 minutes; either pass "
+        "the tracker's tracking_interval or move one construct to another stack"
     )
 
 

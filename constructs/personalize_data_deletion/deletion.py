@@ -23,6 +23,7 @@ from constructs import Construct
 
 from .completion import Completion
 from .deletion_bucket import (
+    RETAINED_ON_DELETE,
     check_bucket,
     create_bucket,
     personalize_source_conditions,
@@ -177,7 +178,7 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
         check_staged_input_expiration(staged_input_expiration, tracker_settings.timeout_seconds)
         self.limits = Limits(max_total_bytes=max_input_bytes)
         self.purge_staged_input = purge_staged_input
-        retains_bucket = bucket is None and removal_policy == RemovalPolicy.RETAIN
+        retains_bucket = bucket is None and removal_policy in RETAINED_ON_DELETE
         versioning_suspended = False
         self._bucket_created = bucket is None
         if bucket is None:
@@ -344,6 +345,7 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
         settings = request_settings(
             request_name, given, defaults=self._defaults, declared=self._request_names
         )
+        self.provider.claim_request(self.scope_id, self.job_name_prefix, request_name)
         if settings.preflight:
             self.provider.grant_preflight()
         if settings.follow_up and not self._follow_up_granted:

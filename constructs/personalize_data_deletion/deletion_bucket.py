@@ -31,6 +31,10 @@ BLOCK_PUBLIC_ACCESS = (
     "restrictPublicBuckets",
 )
 
+RETAINED_ON_DELETE = (RemovalPolicy.RETAIN, RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
+"""The removal policies that keep the created bucket when the stack is deleted: its policy
+must then be kept too (see :func:`prepare_bucket`)."""
+
 
 def create_bucket(
     scope: Construct, removal_policy: RemovalPolicy, access_logs: s3.IBucket | None
@@ -81,10 +85,17 @@ def prepare_bucket(
     """Lifecycle backstop and Personalize's read access, on our bucket or the user's own.
 
     ``retain_policy``: keep the bucket policy when the stack is deleted (for a created bucket
-    that is retained itself). ``source_conditions``: :func:`personalize_source_conditions`,
-    built once by the caller. ``versioning_suspended``: what :func:`check_bucket` found; the
-    staging rule then also expires noncurrent versions. An imported bucket cannot be changed
-    from here: the synth says what it needs.
+    that is retained itself, by any of :data:`RETAINED_ON_DELETE`). The policy is then always
+    ``Retain``, whichever of them the bucket has: a tracked job outlives the stack, and
+    Personalize reads its staged list through this policy (which also holds the TLS-only deny
+    of a bucket that keeps lists and receipts). ``Retain`` keeps it wherever the bucket is
+    kept; where ``RetainExceptOnCreate`` deletes the bucket (a failed create), S3 removes its
+    policy with it, so there is nothing left to keep.
+
+    ``source_conditions``: :func:`personalize_source_conditions`, built once by the caller.
+    ``versioning_suspended``: what :func:`check_bucket` found; the staging rule then also
+    expires noncurrent versions. An imported bucket cannot be changed from here: the synth
+    says what it needs.
     """
     if isinstance(bucket, s3.Bucket):
         _expire_staged_inputs(bucket, expiration, versioning_suspended=versioning_suspended)

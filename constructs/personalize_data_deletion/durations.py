@@ -149,6 +149,29 @@ class DurationSettings:
         first, second = self._seconds
         return first, second, self.log_retention.name
 
+    def _shown(self) -> tuple[tuple[str, str], ...]:
+        """Each setting's name and value as messages write them, in field order."""
+        first, second, retention = self._key()
+        first_name, second_name = self._names()
+        return (
+            (first_name, readable(first)),
+            (second_name, readable(second)),
+            ("log_retention", retention),
+        )
+
+    def differences(self, asked: DurationSettings) -> list[tuple[str, str, str]]:
+        """``(setting, this value, asked value)`` for each setting ``asked`` sets otherwise:
+        what a message must name when two constructs ask for one shared resource, so that
+        the reader does not diff the settings by hand.
+
+        :param asked: the settings another construct asks for.
+        """
+        return [
+            (name, mine, theirs)
+            for (name, mine), (_, theirs) in zip(self._shown(), asked._shown(), strict=True)
+            if mine != theirs
+        ]
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, type(self)) and self._key() == other._key()
 
@@ -156,9 +179,4 @@ class DurationSettings:
         return hash(self._key())
 
     def __str__(self) -> str:
-        first, second, retention = self._key()
-        first_name, second_name = self._names()
-        return (
-            f"{first_name} {readable(first)}, {second_name} {readable(second)}, "
-            f"log_retention {retention}"
-        )
+        return ", ".join(f"{name} {value}" for name, value in self._shown())

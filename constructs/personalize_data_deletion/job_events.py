@@ -94,7 +94,7 @@ def refuse_nested_prefixes(
     for other in served:
         other_id, other_prefix = str(other["id"]), str(other["prefix"])
         if other_prefix == job_name_prefix:
-            continue  # one prefix shared: the request names tell the jobs apart
+            continue  # one prefix: distinct names tell jobs apart (refuse_shared_request_name)
         shorter, longer = sorted(
             ((other_id, other_prefix), (scope_id, job_name_prefix)), key=lambda s: len(s[1])
         )
@@ -107,4 +107,29 @@ def refuse_nested_prefixes(
             f"'{rest}-<name>' of {shorter[0]!r} and request '<name>' of {longer[0]!r} would "
             f"compose the same job name; give one construct a prefix that does not start with "
             f"the other's and '-' (e.g. {longer[1].replace('-', '')!r})"
+        )
+
+
+def refuse_shared_request_name(
+    claimed: dict[tuple[str, str], str], scope_id: str, job_name_prefix: str, request_name: str
+) -> None:
+    """Refuse a request name another construct of the stack with the same prefix declared.
+
+    Job names do not name the construct (``<prefix>-<request>-<digest>``), so two constructs
+    sharing a prefix (the default ``pdd``) whose requests share a name compose the same job
+    name whenever the group and list are the same: Personalize keeps one job per name, so
+    one request adopts the other's job while each construct stages, declares, cancels and
+    purges it in its own bucket. Refused whatever the groups and lists, which a later
+    deployment may make equal. Only names declared in one synth meet here: moving a request
+    to another construct in a later deployment is a rename of its resource, not a clash.
+    ``claimed``: ``(prefix, request name)`` to the construct's path, kept by the provider.
+    """
+    other = claimed.setdefault((job_name_prefix, request_name), scope_id)
+    if other != scope_id:
+        raise DeletionConfigError(
+            f"request {request_name!r} of construct {scope_id!r} and request {request_name!r} "
+            f"of construct {other!r} share job_name_prefix {job_name_prefix!r}: they would "
+            "compose the same job name (<prefix>-<request>-<digest of group and list>), and "
+            "Personalize keeps one job per name, so one request would adopt the other's job; "
+            "rename one request, or give one construct another job_name_prefix"
         )

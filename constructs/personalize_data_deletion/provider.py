@@ -27,7 +27,7 @@ from constructs import Construct
 
 from .acknowledgements import acknowledge_findings, flatten_resources, wildcard_finding_id
 from .grants import grant_job_management, grant_preflight, grant_put_job_events
-from .job_events import refuse_nested_prefixes
+from .job_events import refuse_nested_prefixes, refuse_shared_request_name
 from .lambda_environment import EnvironmentSizeCheck
 from .list_assets import ListAssets
 from .packaging import RUNTIME_PACKAGE, handler_code
@@ -111,7 +111,6 @@ class DeletionJobProvider(Construct):
             lambda stack: cls(stack, PROVIDER_ID, settings=settings, tracker=tracker),
             error=ProviderSettingsError,
             what="provider",
-            setting_names="query_interval, total_timeout and log_retention",
         )
 
     def __init__(
@@ -128,6 +127,7 @@ class DeletionJobProvider(Construct):
         self._granted_asset_buckets: set[str] = set()
         self._granted_prefixes: set[str] = set()
         self._scopes: list[dict[str, object]] = []
+        self._request_names: dict[tuple[str, str], str] = {}
         self._preflight_granted = False
         stack = Stack.of(self)
         self.list_assets = ListAssets(stack)
@@ -294,6 +294,16 @@ class DeletionJobProvider(Construct):
             }
         )
         self._write_scopes()
+
+    def claim_request(self, scope_id: str, job_name_prefix: str, request_name: str) -> None:
+        """Refuse a request name that a construct sharing the prefix declared in this stack:
+        both would compose one job name (see :func:`refuse_shared_request_name`).
+
+        :param scope_id: the declaring construct's path in the stack.
+        :param job_name_prefix: its job name prefix.
+        :param request_name: the request it declares.
+        """
+        refuse_shared_request_name(self._request_names, scope_id, job_name_prefix, request_name)
 
     def _write_scopes(self) -> None:
         """The handlers' ``DELETION_SCOPES``: rewritten whole when a construct is served or the

@@ -9,11 +9,12 @@ access to them.
 from __future__ import annotations
 
 import abc
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Annotations, Stack
+from aws_cdk import Annotations, Stack, Token
 from aws_cdk import aws_s3 as s3
 from personalize_deletion_runtime.list_rules import check_user_id
 from personalize_deletion_runtime.request_rules import (
@@ -70,6 +71,12 @@ class UserList(abc.ABC):
 
         :param path: the CSV file, relative to the app's working directory or absolute.
         """
+        # Checked here, not by pathlib: its message names neither this factory nor the
+        # argument (and for None even offers bytes, which it then refuses).
+        if not isinstance(path, str | os.PathLike) or not isinstance(os.fspath(path), str):
+            raise TypeError(
+                f"from_csv path must be a str or pathlib.Path, not {type(path).__name__}"
+            )
         return _LocalCsv(Path(path))
 
     @staticmethod
@@ -317,9 +324,21 @@ def _check_inline_ids(ids: tuple[str, ...]) -> None:
     would be read as two ids (two users deleted where one was declared), a trailing CR would
     be read as a CRLF ending (another user), and an empty string as a blank line (skipped).
     So each is judged as a value, never as a line; the message names the position, never
-    the id (user ids are personal data).
+    the id (user ids are personal data). A CloudFormation token is refused too: at synth it
+    is only its placeholder text (``${Token[TOKEN.n]}``), which passes every CSV rule and would
+    be deleted as if it were a user's id, while the user it stands for is never touched.
     """
     for position, user_id in enumerate(ids, start=1):
+        # The cheap Python check first: only a string holding a token marker costs a jsii
+        # round trip, so a list of a million ids is not a million calls.
+        if is_token(user_id) and Token.is_unresolved(user_id):
+            raise UserListError(
+                f"from_ids: id {position} of {len(ids)}: [token] the id is a CloudFormation "
+                "token (a parameter, an import, an attribute), known only at deploy; inline "
+                "ids are written to the list at synth, so the list would hold its placeholder "
+                "text, not the user. Fix: pass the id itself, or, for ids known only at deploy, "
+                "write them to a CSV object and use from_s3."
+            )
         problem = check_user_id(user_id)
         if problem is not None:
             rule, text = problem

@@ -14,10 +14,12 @@ from aws_cdk import Stack
 
 from constructs import Construct
 
+from .durations import DurationSettings
+
 
 class _Shared(Protocol):
     @property
-    def settings(self) -> object: ...  # read-only: the kinds narrow it to their own settings
+    def settings(self) -> DurationSettings: ...  # read-only: the kinds narrow it to their own
 
 
 _SharedT = TypeVar("_SharedT", bound=_Shared)
@@ -27,17 +29,18 @@ def stack_shared(
     scope: Construct,
     construct_id: str,
     kind: type[_SharedT],
-    settings: object,
+    settings: DurationSettings,
     create: Callable[[Stack], _SharedT],
     *,
     error: type[ValueError],
     what: str,
-    setting_names: str,
 ) -> _SharedT:
     """The stack's one ``kind`` at ``construct_id``, made by ``create`` on first use.
 
     Every ``PersonalizeDataDeletion`` construct of a stack shares it (the tracker, the
-    provider), so a later one must ask with the same ``settings``; ``error`` names them.
+    provider), so a later one (``scope``) must ask with the same ``settings``; ``error`` names
+    each setting that differs with both values (the constructs may be declared in different
+    modules: the reader should not have to diff the settings by hand).
     """
     stack = Stack.of(scope)
     existing = stack.node.try_find_child(construct_id)
@@ -48,10 +51,17 @@ def stack_shared(
             f"construct id {construct_id!r} is taken in stack {stack.stack_name!r}: rename "
             "that construct"
         )
-    if existing.settings != settings:
+    differences = existing.settings.differences(settings)
+    if differences:
+        asked = "; ".join(
+            f"{name} {theirs}, where the {what} has {mine}" for name, mine, theirs in differences
+        )
+        names = [name for name, _, _ in differences]
+        same = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
         raise error(
-            f"stack {stack.stack_name!r} already has a deletion {what} with "
-            f"{existing.settings}; all PersonalizeDataDeletion constructs of a stack share "
-            f"it, so either pass the same {setting_names} or move one to another stack"
+            f"stack {stack.stack_name!r} already has a deletion {what}, which all "
+            f"PersonalizeDataDeletion constructs of a stack share, and {scope.node.path!r} asks "
+            f"for other settings: {asked}; either pass the {what}'s {same} or move one "
+            "construct to another stack"
         )
     return existing

@@ -161,7 +161,6 @@ class DeletionTracker(Construct):
             lambda stack: cls(stack, TRACKER_ID, settings=settings),
             error=TrackerSettingsError,
             what="tracker",
-            setting_names="tracking_interval, tracking_timeout and log_retention",
         )
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: TrackerSettings) -> None:
