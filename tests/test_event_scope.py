@@ -10,6 +10,7 @@ EventBridge are moto's server.
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import lifecycle_support as support
@@ -26,6 +27,7 @@ from lifecycle_support import (
     STAGING_BUCKET,
     USERS_CSV,
     World,
+    canonical_bytes,
     cfn_event,
     expected_job_name,
     job_event_rule,
@@ -33,7 +35,7 @@ from lifecycle_support import (
     properties,
 )
 from personalize_deletion_runtime.notifications import EVENT_SOURCE, MODELS_DETAIL_TYPE
-from personalize_deletion_runtime.scopes import Scope, Scopes
+from personalize_deletion_runtime.scopes import Assets, Scope, Scopes
 
 pytestmark = pytest.mark.wire
 
@@ -46,8 +48,13 @@ KEPT = Scope("keep", "kept-bucket", f"arn:aws:iam::{ACCOUNT}:role/Kept", 100_000
 TEAM = Scope(PREFIX, STAGING_BUCKET, ROLE, 100_000_000, scope_id="Team/UserDeletion")
 
 
-def _serving(*scopes: Scope) -> Scopes:
-    return Scopes(partition="aws", region="us-east-1", account=ACCOUNT, scopes=scopes)
+ASSETS = Assets(SOURCE_BUCKET, "")
+
+
+def _serving(*scopes: Scope, assets: Assets | None = None) -> Scopes:
+    return Scopes(
+        partition="aws", region="us-east-1", account=ACCOUNT, scopes=scopes, assets=assets
+    )
 
 
 def _scoped_request(scope_id: str, **more: str) -> dict[str, object]:
@@ -142,6 +149,58 @@ def test_the_tracker_says_a_removed_constructs_job_cannot_be_recorded_and_where_
         "the job's outcome with aws personalize describe-data-deletion-job "
         f"--data-deletion-job-arn {job_arn}; the staged list expires with the bucket's "
         "lifecycle rule",
+    )
+
+
+def test_removed_construct_failure_names_the_local_list_copy_left_in_the_assets_bucket(
+    world: World,
+) -> None:
+    """GIVEN constructs A and Team/UserDeletion; a request of the latter with a local list
+    (from_csv / from_ids: no Source, its hash; the asset is ``<job name>.csv`` in the versioned
+    CDK assets bucket) is handed to the tracker
+    WHEN that construct is removed from the stack and the job then ends
+    THEN the execution fails as documented, the list is still in the assets bucket (the tracker
+    lost the grants to read the job and to touch the construct's copies), and the cause names
+    that copy, which never expires and which no handler removes now, and how to delete it."""
+    world.s3.put_bucket_versioning(
+        Bucket=SOURCE_BUCKET, VersioningConfiguration={"Status": "Enabled"}
+    )
+    world.s3.put_object(Bucket=SOURCE_BUCKET, Key=f"{JOB}.csv", Body=USERS_CSV)
+    world.services.scopes = _serving(KEPT, TEAM, assets=ASSETS)
+    world.double.run_seconds = 5000
+    local_list = {
+        "ServiceToken": SERVICE_TOKEN,
+        "RequestName": REQUEST_NAME,
+        "Scope": "Team/UserDeletion",
+        "DatasetGroupArn": GROUP,
+        "ContentSha256": hashlib.sha256(canonical_bytes(USERS_CSV)).hexdigest(),
+    }
+    assert play(cfn_event("Create", local_list), world, step=100).reason is None
+    assert world.tracker_input(JOB)["request"]["Scope"] == "Team/UserDeletion"
+    job_arn = world.tracker_input(JOB)["job"]["arn"]
+
+    world.services.scopes = _serving(KEPT, assets=ASSETS)
+    world.advance(6000)
+    run = world.run_tracker(JOB)
+
+    assert (run.status, run.error) == ("FAILED", "TrackerFailed")
+    versions = world.s3.list_object_versions(Bucket=SOURCE_BUCKET, Prefix=f"{JOB}.csv")
+    assert [
+        world.s3.get_object(Bucket=SOURCE_BUCKET, Key=f"{JOB}.csv", VersionId=v["VersionId"])[
+            "Body"
+        ].read()
+        for v in versions["Versions"]
+    ] == [USERS_CSV]
+    assert _lambda_error(run.cause) == (
+        "ScopeError",
+        "construct 'Team/UserDeletion' is no longer in the stack: the tracker no longer serves "
+        f"it nor may use its bucket, so it cannot record job {JOB} (no receipt, no event); read "
+        "the job's outcome with aws personalize describe-data-deletion-job "
+        f"--data-deletion-job-arn {job_arn}; the staged list expires with the bucket's "
+        "lifecycle rule, but the list's copy in the CDK assets bucket does not expire and no "
+        f"handler removes it now: delete every version of s3://{SOURCE_BUCKET}/{JOB}.csv (aws "
+        f"s3api list-object-versions --bucket {SOURCE_BUCKET} --prefix {JOB}.csv, then "
+        "delete-object with each --version-id)",
     )
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import glob
+import json
 import os
 import tempfile
 from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk.assertions import Annotations, Match
 from personalize_data_deletion import PersonalizeDataDeletion, UserList
-from synth import DATASET_GROUP_ARN, synth_template
+from personalize_data_deletion.job import FEW_IDS, FEW_IDS_WARNING
+from synth import DATASET_GROUP_ARN, new_stack, synth_template
 
 pytestmark = pytest.mark.synth
 
@@ -31,3 +34,61 @@ def test_inline_ids_leave_no_temporary_file(tmp_path: Path) -> None:
     # THEN none is left behind (the asset's copy is in the cloud assembly)
     assert set(glob.glob(pattern)) == before
     assert [p.name for p in tmp_path.glob("asset.*.csv")] != []
+
+
+def _few_ids_warnings(stack: cdk.Stack) -> list[tuple[str, str]]:
+    """(path, message) of the stack's few-ids warnings."""
+    return [
+        (message.id, str(message.entry.data))
+        for message in Annotations.from_stack(stack).find_warning("*", Match.any_value())
+        if FEW_IDS_WARNING in str(message.entry.data)
+    ]
+
+
+def _request(ids: list[str]) -> cdk.Stack:
+    stack = new_stack()
+    PersonalizeDataDeletion(stack, "UserDeletion").delete_users(
+        "gdpr-ticket-42", dataset_group_arn=DATASET_GROUP_ARN, users=UserList.from_ids(ids)
+    )
+    return stack
+
+
+def test_a_local_list_of_one_id_gets_a_warning_that_its_hash_confirms_a_guess() -> None:
+    """GIVEN a GDPR erasure of one user, as from_ids (or a one-line CSV) declares it
+    WHEN the stack is synthesized
+    THEN a warning on the request says that the list's SHA-256 (template, receipt) and its
+    digest in the job name let anyone who guesses the id confirm it, and how to avoid it;
+    never the id.
+    (A keyed digest would need a secret the template cannot hold: the hash stays.)"""
+    stack = _request(["alice@example.com"])
+
+    assert _few_ids_warnings(stack) == [
+        (
+            "/S/UserDeletion/gdpr-ticket-42",
+            "request 'gdpr-ticket-42': its local list holds 1 distinct id, fewer than "
+            f"{FEW_IDS}: the template (ContentSha256) and the receipt carry the list's SHA-256, "
+            "and the job's name (in events and outputs) a digest of it, with which anyone who "
+            "guesses those ids can confirm them; batch erasures into one list of at least "
+            f"{FEW_IDS} ids, or acknowledge this warning if only people who may know who asked "
+            f"to be erased read them [ack: {FEW_IDS_WARNING}]",
+        )
+    ]
+    assert "alice" not in json.dumps(_few_ids_warnings(stack))
+
+
+def test_a_local_list_of_enough_ids_gets_no_warning() -> None:
+    """GIVEN a local list of FEW_IDS distinct ids (one given twice is counted once)
+    WHEN the stack is synthesized
+    THEN no few-ids warning; with one id fewer, there is one."""
+    ids = [f"u-{n}" for n in range(FEW_IDS)]
+    assert _few_ids_warnings(_request([*ids, "u-0"])) == []
+    assert len(_few_ids_warnings(_request(ids[1:]))) == 1
+
+
+def test_the_few_ids_warning_can_be_acknowledged() -> None:
+    """GIVEN a one-id request whose stack acknowledges the few-ids warning
+    WHEN the stack is synthesized
+    THEN the warning is gone."""
+    stack = _request(["u-1"])
+    cdk.Annotations.of(stack).acknowledge_warning(FEW_IDS_WARNING, "reviewed: template is private")
+    assert _few_ids_warnings(stack) == []

@@ -8,6 +8,7 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 from personalize_data_deletion import DeletionConfigError
+from personalize_data_deletion.job import FEW_IDS_WARNING
 from personalize_data_deletion.stack import DeletionRequestsStack, DeletionRequestsStage
 from synth import ACCOUNT, REGION
 
@@ -39,11 +40,12 @@ def _rules(stack: cdk.Stack) -> list[dict]:
 
 
 def _warnings(stack: cdk.Stack) -> list[str]:
+    """The stack's warnings but those of its short sample lists (few ids: not this concern)."""
     return [
         str(entry.data)
         for child in stack.node.find_all()
         for entry in child.node.metadata
-        if entry.type == "aws:cdk:warning"
+        if entry.type == "aws:cdk:warning" and FEW_IDS_WARNING not in str(entry.data)
     ]
 
 

@@ -16,6 +16,7 @@ from lifecycle_support import (
     GROUP,
     NUM_DELETED,
     PREFLIGHT,
+    SOURCE_BUCKET,
     STACK_ID,
     STAGING_BUCKET,
     T0,
@@ -317,6 +318,32 @@ def test_a_queued_request_refused_for_good_is_not_started_and_its_list_purged(
     # Delete removes the key, and the staging lifecycle rule expires it
     assert world.keys() == [declarer_key(JOB, cfn_event("Create", properties()))]
     assert world.double.jobs == {}
+
+
+def test_a_local_list_not_started_says_to_delete_its_copy_in_the_assets_bucket(
+    world: World,
+) -> None:
+    # GIVEN a queued request of a local list (from_csv / from_ids: a file asset named after
+    # its job) whose dataset group is deleted before it is free
+    asset = {"Bucket": SOURCE_BUCKET, "Key": f"{JOB}.csv", "Asset": "true"}
+    world.s3.put_object(Bucket=SOURCE_BUCKET, Key=f"{JOB}.csv", Body=USERS_CSV)
+    world.double.set_dataset_group_busy(GROUP)
+    hand_off(world, Source=asset)
+    world.double.remove_dataset_group(GROUP)
+
+    # WHEN the tracker runs
+    result = world.run_tracker(JOB)
+
+    # THEN it ends NOT_STARTED, and says that the list's asset copy stays and which object
+    # to delete if the request is removed or renamed rather than sent again
+    assert (result.status, result.error) == ("FAILED", "DeletionJobNotStarted")
+    assert result.cause.endswith(
+        "; no job was started; once the cause is fixed, change a tag of the request and deploy "
+        "(an unchanged request is not sent again); if you remove or rename the request "
+        f"instead, delete every version of s3://{SOURCE_BUCKET}/{JOB}.csv, the list's copy in "
+        "the CDK assets bucket, which nothing removes"
+    )
+    assert world.s3.get_object(Bucket=SOURCE_BUCKET, Key=f"{JOB}.csv")["Body"].read() == USERS_CSV
 
 
 # -------------------------------------------------------------------------------- at most once

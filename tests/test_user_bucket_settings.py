@@ -11,7 +11,9 @@ import json
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Template
 from personalize_data_deletion import DeletionConfigError, PersonalizeDataDeletion, UserList
 from synth import DATASET_GROUP_ARN, new_stack
 
@@ -127,3 +129,114 @@ def test_only_a_users_bucket_lets_roles_delete_a_staged_version(follow_up: bool)
         ["s3:DeleteObject", "s3:DeleteObjectVersion", *copy],
         ["s3:DeleteObject", *copy],
     )
+
+
+def _tls_denies(stack: cdk.Stack, bucket: s3.Bucket) -> list[dict]:
+    """The policy's statements that deny every S3 action without TLS to anyone, on the bucket
+    and all its objects."""
+    whole = [stack.resolve(bucket.bucket_arn), stack.resolve(bucket.arn_for_objects("*"))]
+    [policy] = Template.from_stack(stack).find_resources("AWS::S3::BucketPolicy").values()
+    return [
+        statement
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Effect"] == "Deny"
+        and statement["Principal"] == {"AWS": "*"}
+        and statement.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+        and statement["Action"] == "s3:*"
+        and statement["Resource"] == whole
+    ]
+
+
+def _bucket_without_enforce_ssl(stack: cdk.Stack) -> s3.Bucket:
+    return s3.Bucket(
+        stack,
+        "Mine",
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+    )
+
+
+NO_TLS = {"Bool": {"aws:SecureTransport": "false"}}
+ANYONE = [iam.AnyPrincipal()]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        pytest.param(
+            lambda b: iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                principals=ANYONE,
+                actions=["s3:PutObject"],
+                resources=[b.arn_for_objects("uploads/*")],
+                conditions=NO_TLS,
+            ),
+            id="one-action-one-prefix",
+        ),
+        pytest.param(
+            lambda b: iam.PolicyStatement(
+                principals=[iam.AccountRootPrincipal()],
+                actions=["s3:GetObject"],
+                resources=[b.arn_for_objects("*")],
+                conditions={"Bool": {"aws:SecureTransport": "true"}},
+            ),
+            id="an-allow-naming-the-key",
+        ),
+        pytest.param(
+            lambda b: iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                principals=[iam.AccountRootPrincipal()],
+                actions=["s3:*"],
+                resources=[b.bucket_arn, b.arn_for_objects("*")],
+                conditions=NO_TLS,
+            ),
+            id="one-principal",
+        ),
+        pytest.param(
+            lambda b: iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                principals=ANYONE,
+                actions=["s3:*"],
+                resources=[b.arn_for_objects("*")],
+                conditions=NO_TLS,
+            ),
+            id="objects-but-not-the-bucket",
+        ),
+        pytest.param(
+            lambda b: iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                principals=ANYONE,
+                actions=["s3:*"],
+                resources=[b.bucket_arn, b.arn_for_objects("*")],
+                conditions={**NO_TLS, "StringEquals": {"aws:PrincipalAccount": "111122223333"}},
+            ),
+            id="a-narrowing-condition",
+        ),
+    ],
+)
+def test_a_bucket_with_a_partial_tls_statement_still_gets_a_tls_only_deny(statement) -> None:
+    """GIVEN the user's SSE-S3, private bucket whose policy mentions aws:SecureTransport, but
+    in a statement that does not deny every S3 action without TLS to anyone on the bucket and
+    all its objects (one action on uploads/*, an Allow, one principal, objects only, another
+    condition)
+    WHEN it becomes a deletion bucket
+    THEN the construct adds the TLS-only deny (s3:* on the bucket and /*): staged lists under
+    staging/ are never readable over plain HTTP."""
+    stack = new_stack()
+    bucket = _bucket_without_enforce_ssl(stack)
+    bucket.add_to_resource_policy(statement(bucket))
+    deletion = PersonalizeDataDeletion(stack, "UserDeletion", bucket=bucket)
+    deletion.delete_users(
+        "r", dataset_group_arn=DATASET_GROUP_ARN, users=UserList.from_ids(["u-1"])
+    )
+    assert len(_tls_denies(stack, bucket)) == 1
+
+
+def test_a_bucket_that_already_denies_plain_http_gets_no_second_deny() -> None:
+    """GIVEN the user's bucket with enforce_ssl=True (CDK's deny of s3:* without TLS)
+    WHEN it becomes a deletion bucket
+    THEN its policy has that one deny, not a copy of it."""
+    stack = new_stack()
+    bucket = _users_bucket(stack)
+    PersonalizeDataDeletion(stack, "UserDeletion", bucket=bucket)
+    assert len(_tls_denies(stack, bucket)) == 1

@@ -8,7 +8,6 @@ completed here; an imported one cannot be inspected or changed, so the synth say
 
 from __future__ import annotations
 
-import json
 import weakref
 from typing import cast
 
@@ -233,7 +232,8 @@ def check_bucket(bucket: s3.IBucket) -> bool:
             "use block_public_access=BlockPublicAccess.BLOCK_ALL"
         )
     policy = stack.resolve(bucket.policy.document.to_json()) if bucket.policy else {}
-    if "aws:SecureTransport" not in json.dumps(policy):
+    whole = [stack.resolve(bucket.bucket_arn), stack.resolve(bucket.arn_for_objects("*"))]
+    if not _denies_plain_http(policy, whole):
         bucket.add_to_resource_policy(
             iam.PolicyStatement(
                 effect=iam.Effect.DENY,
@@ -244,3 +244,48 @@ def check_bucket(bucket: s3.IBucket) -> bool:
             )
         )
     return versioning.get("status") == "Suspended"
+
+
+_PLAIN_HTTP = {"Bool": {"aws:SecureTransport": "false"}}
+"""The only condition a TLS-only deny may have: any other one narrows it."""
+
+
+def _denies_plain_http(policy: dict[str, object], whole: list[object]) -> bool:
+    """Whether the policy's statements deny every S3 action without TLS to every principal, on
+    the bucket and on all its objects (``whole``, resolved). Anything narrower (one action, a
+    prefix, a principal, another condition) or that cannot be read (a token, a ``Not*``
+    element) leaves staged lists readable over plain HTTP, so the caller adds the deny."""
+    covered: list[object] = []
+    for statement in _listed(policy.get("Statement")):
+        if (
+            isinstance(statement, dict)
+            and statement.get("Effect") == "Deny"
+            and not {"NotPrincipal", "NotAction", "NotResource"} & statement.keys()
+            and statement.get("Principal") in ("*", {"AWS": "*"}, {"AWS": ["*"]})
+            and any(action in ("s3:*", "*") for action in _listed(statement.get("Action")))
+            and _condition(statement.get("Condition")) == _PLAIN_HTTP
+        ):
+            covered.extend(_listed(statement.get("Resource")))
+    return "*" in covered or all(resource in covered for resource in whole)
+
+
+def _listed(value: object) -> list[object]:
+    return value if isinstance(value, list) else [value]
+
+
+def _condition(value: object) -> object:
+    """A condition with its values as IAM compares them: ``false``, ``"false"`` and
+    ``["false"]`` are the same test; anything else is returned as it is."""
+    if not isinstance(value, dict):
+        return value
+    return {
+        operator: (
+            {
+                key: str(_listed(test)[0]).lower() if len(_listed(test)) == 1 else test
+                for key, test in tests.items()
+            }
+            if isinstance(tests, dict)
+            else tests
+        )
+        for operator, tests in value.items()
+    }

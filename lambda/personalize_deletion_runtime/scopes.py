@@ -151,7 +151,9 @@ class Scopes:
         except ScopeError as exc:
             if self.refusal is not None:
                 raise
-            raise ScopeError(_construct_gone(properties, job_name, job_arn, exc)) from exc
+            raise ScopeError(
+                _construct_gone(properties, job_name, job_arn, exc, self.assets)
+            ) from exc
 
     def expand(self, properties: Mapping[str, Any]) -> Mapping[str, Any]:
         """A request with ``Scope``, completed from its scope; any other request as it is.
@@ -243,7 +245,11 @@ class Scopes:
 
 
 def _construct_gone(
-    properties: Mapping[str, Any], job_name: str, job_arn: str | None, refusal: ScopeError
+    properties: Mapping[str, Any],
+    job_name: str,
+    job_arn: str | None,
+    refusal: ScopeError,
+    assets: Assets | None,
 ) -> str:
     scope_id = properties.get(SCOPE)
     if scope_id is not None:
@@ -259,11 +265,45 @@ def _construct_gone(
         if job_arn is not None
         else "no job was started for it"
     )
+    copies = "the staged list expires with the bucket's lifecycle rule"
+    asset = _local_list_asset(properties, job_name, assets)
+    if asset is not None:
+        bucket, key = asset
+        copies += (
+            f", but the list's copy in the CDK assets bucket does not expire and no handler "
+            f"removes it now: delete every version of s3://{bucket}/{key} (aws s3api "
+            f"list-object-versions --bucket {bucket} --prefix {key}, then delete-object with "
+            "each --version-id)"
+        )
     return (
         f"{gone}: the tracker no longer serves it nor may use its bucket, so it cannot record "
-        f"job {job_name} (no receipt, no event); {outcome}; the staged list expires with the "
-        "bucket's lifecycle rule"
+        f"job {job_name} (no receipt, no event); {outcome}; {copies}"
     )
+
+
+def _local_list_asset(
+    properties: Mapping[str, Any], job_name: str, assets: Assets | None
+) -> tuple[str, str] | None:
+    """Bucket and key of a local list's CDK file asset, which only the handlers of its
+    construct remove once its job ends: ``None`` for a list of the user's own.
+
+    A request that names its ``Source`` says so itself (``Asset``); a request with ``Scope``
+    names its asset after its first job (``<assets prefix><job name>.csv``), whose prefix went
+    with the construct: it is the tracked job's stem (a follow-up keeps it) if the request's
+    values compose that job's name, checked like any job name."""
+    source = properties.get("Source")
+    if isinstance(source, Mapping):
+        bucket, key = source.get("Bucket"), source.get("Key")
+        asset = str(source.get("Asset")).lower() == "true"
+        return (bucket, key) if asset and isinstance(bucket, str) and isinstance(key, str) else None
+    name = properties.get("RequestName")
+    stem = job_name.rpartition("-")[0]
+    if assets is None or not isinstance(name, str) or not stem.endswith(f"-{name}"):
+        return None
+    first = _job_name(stem.removesuffix(f"-{name}"), properties)
+    if first is None or first.rpartition("-")[0] != stem:
+        return None
+    return assets.bucket, assets.key(first)
 
 
 def _job_name(prefix: str, properties: Mapping[str, Any]) -> str | None:

@@ -95,6 +95,19 @@ class VersionedBucket(RuntimeError):
         )
 
 
+def kept_asset_advice(source: Source) -> str:
+    """What to do with a local list's copy in the CDK assets bucket that no handler will
+    remove (a request given up as not started: its resource succeeded, so ``cdk deploy`` would
+    upload a missing list again for it); empty for a list of the user's own."""
+    if not (source.asset and source.key):
+        return ""
+    return (
+        f"; if you remove or rename the request instead, delete every version of "
+        f"s3://{source.bucket}/{source.key}, the list's copy in the CDK assets bucket, which "
+        "nothing removes"
+    )
+
+
 def tombstone_body(job_name: str) -> bytes:
     """What a tombstone holds: a note naming the job (never ids), longer than what the CLI
     counts as missing (an empty tombstone had the list uploaded again by the next deploy)."""

@@ -33,6 +33,7 @@ from .personalize_api import (
 )
 from .properties import RETRAIN_NONE, DeletionRequest
 from .services import Services
+from .staging import kept_asset_advice
 from .state import QUEUED, TrackedJob, iso, parse_iso
 from .submission import resubmit
 from .tracking import execution_names
@@ -288,7 +289,7 @@ def _give_up(
         else FOLLOW_UP_NOT_STARTED.format(first=job.follow_up_of)
         if job.follow_up_of is not None
         else "no job was started; once the cause is fixed, change a tag of the request and "
-        "deploy (an unchanged request is not sent again)"
+        "deploy (an unchanged request is not sent again)" + kept_asset_advice(request.source)
     )
     if job.follow_up_of is not None and request.retrain != RETRAIN_NONE:
         # The first job's receipt promises the models receipt of this follow-up: write it.
