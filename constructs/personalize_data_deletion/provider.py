@@ -8,7 +8,7 @@ provider and Trigger do.
 
 from __future__ import annotations
 
-from typing import TypedDict, cast
+from typing import TypedDict
 
 from aws_cdk import Aws, Duration, Names, RemovalPolicy, Size, Stack
 from aws_cdk import aws_iam as iam
@@ -31,6 +31,7 @@ from .job_events import refuse_nested_prefixes, refuse_shared_request_name
 from .lambda_environment import EnvironmentSizeCheck
 from .list_assets import ListAssets
 from .packaging import RUNTIME_PACKAGE, handler_code
+from .provider_findings import acknowledge_framework_findings
 from .provider_settings import (
     CLOUDFORMATION_CAP_SECONDS,
     DEFAULT_QUERY_INTERVAL,
@@ -201,7 +202,7 @@ class DeletionJobProvider(Construct):
                 include_execution_data=False,
             ),
         )
-        self._acknowledge_framework_findings()
+        acknowledge_framework_findings(self.provider, [self.on_event, self.is_complete])
         self.service_token = self.provider.service_token
         """The ServiceToken every deletion custom resource of the stack uses (read once)."""
         # Once every construct of the stack is served: DELETION_SCOPES grows with each.
@@ -364,54 +365,3 @@ class DeletionJobProvider(Construct):
             "function_name": name,
             "log_group": self._log_group(f"{suffix}Logs", name=f"/aws/lambda/{name}"),
         }
-
-    def _acknowledge_framework_findings(self) -> None:
-        """Acknowledge, per finding, what aws-cdk-lib's Provider framework does by design."""
-        stack = Stack.of(self)
-        framework_functions = [
-            child
-            for child in self.provider.node.find_all()
-            if isinstance(child, lambda_.CfnFunction)
-        ]
-        ours = [self.on_event.node.default_child, self.is_complete.node.default_child]
-        acknowledge_findings(
-            self.provider,
-            [
-                (
-                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                    "AWSLambdaBasicExecutionRole]",
-                    "The Provider framework's own functions use the AWS managed basic execution "
-                    "role; it grants only CloudWatch Logs writes.",
-                ),
-                (
-                    "AwsSolutions-L1",
-                    "The Provider framework's Node.js runtime is chosen by aws-cdk-lib.",
-                ),
-                (
-                    "AwsSolutions-SF2",
-                    "X-Ray tracing of the framework's waiter adds cost without insight: each "
-                    "execution is a loop of one Lambda call.",
-                ),
-                *(
-                    (
-                        "AwsSolutions-IAM5[Resource::"
-                        f"<{stack.get_logical_id(cast(lambda_.CfnFunction, child))}.Arn>:*]",
-                        "The framework invokes our handlers by ARN, including their versions.",
-                    )
-                    for child in ours
-                ),
-                *(
-                    (
-                        f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(function)}.Arn>:*]",
-                        "The framework's waiter invokes its own functions by ARN, including "
-                        "versions.",
-                    )
-                    for function in framework_functions
-                ),
-                (
-                    "AwsSolutions-IAM5[Resource::*]",
-                    "Step Functions log delivery (logs:CreateLogDelivery and related actions) "
-                    "accepts only '*' as resource.",
-                ),
-            ],
-        )
