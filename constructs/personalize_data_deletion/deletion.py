@@ -28,6 +28,7 @@ from .deletion_bucket import (
     create_bucket,
     personalize_source_conditions,
     prepare_bucket,
+    refuse_created_bucket_settings,
 )
 from .dependencies import wait_for_datasets
 from .environment import (
@@ -170,7 +171,7 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
             "an sns.ITopic (an sns.Topic, or sns.Topic.from_topic_arn for an ARN)",
             ("topic_arn", "node"),
         )
-        _refuse_created_bucket_settings(bucket, removal_policy, server_access_logs_bucket)
+        refuse_created_bucket_settings(bucket, removal_policy, server_access_logs_bucket)
         # The tracker's own limits first: an expiration cannot fix a timeout it refuses.
         tracker_settings = TrackerSettings(
             interval=tracking_interval, timeout=tracking_timeout, log_retention=log_retention
@@ -390,33 +391,3 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
         """The jobs declared so far (one per request and dataset group), in declaration
         order."""
         return list(self._requests.values())
-
-
-def _refuse_created_bucket_settings(
-    bucket: s3.IBucket | None,
-    removal_policy: object,
-    server_access_logs_bucket: s3.IBucket | None,
-) -> None:
-    """``removal_policy`` and ``server_access_logs_bucket`` configure the bucket the construct
-    creates: with ``bucket`` given they would do nothing, so they are refused rather than
-    dropped (a user asking for access logs of the lists' bucket would get none)."""
-    if not isinstance(removal_policy, RemovalPolicy):
-        raise TypeError(
-            f"removal_policy must be a RemovalPolicy, not {type(removal_policy).__name__}"
-        )
-    if bucket is None:
-        return
-    named = [
-        name
-        for name, ignored in (
-            ("removal_policy", removal_policy != RemovalPolicy.RETAIN),
-            ("server_access_logs_bucket", server_access_logs_bucket is not None),
-        )
-        if ignored
-    ]
-    if named:
-        verb, pronoun = ("configure", "them") if len(named) > 1 else ("configures", "it")
-        raise DeletionConfigError(
-            f"{' and '.join(named)} {verb} the bucket the construct creates, and bucket is "
-            f"given: set {pronoun} on bucket {bucket.node.path!r} itself, or leave bucket out"
-        )

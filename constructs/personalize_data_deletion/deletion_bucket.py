@@ -289,3 +289,33 @@ def _condition(value: object) -> object:
         )
         for operator, tests in value.items()
     }
+
+
+def refuse_created_bucket_settings(
+    bucket: s3.IBucket | None,
+    removal_policy: object,
+    server_access_logs_bucket: s3.IBucket | None,
+) -> None:
+    """``removal_policy`` and ``server_access_logs_bucket`` configure the bucket the construct
+    creates: with ``bucket`` given they would do nothing, so they are refused rather than
+    dropped (a user asking for access logs of the lists' bucket would get none)."""
+    if not isinstance(removal_policy, RemovalPolicy):
+        raise TypeError(
+            f"removal_policy must be a RemovalPolicy, not {type(removal_policy).__name__}"
+        )
+    if bucket is None:
+        return
+    named = [
+        name
+        for name, ignored in (
+            ("removal_policy", removal_policy != RemovalPolicy.RETAIN),
+            ("server_access_logs_bucket", server_access_logs_bucket is not None),
+        )
+        if ignored
+    ]
+    if named:
+        verb, pronoun = ("configure", "them") if len(named) > 1 else ("configures", "it")
+        raise DeletionConfigError(
+            f"{' and '.join(named)} {verb} the bucket the construct creates, and bucket is "
+            f"given: set {pronoun} on bucket {bucket.node.path!r} itself, or leave bucket out"
+        )
