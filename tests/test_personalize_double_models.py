@@ -26,6 +26,7 @@ from personalize_deletion_local.personalize_double import (
     RecordedCall,
 )
 from personalize_deletion_local.personalize_double.model_setup import JobKind
+from personalize_deletion_local.personalize_double.resources import STOPPING_SECONDS
 
 pytestmark = pytest.mark.wire
 
@@ -469,7 +470,7 @@ def test_create_while_a_version_is_in_progress_is_resource_in_use(double, client
     assert error_of(exc) == {
         "Code": "ResourceInUseException",
         "Message": f"The solution {solution} already has a solution version in progress "
-        f"({running}). Wait until it is ACTIVE or CREATE FAILED.",
+        f"({running}). Wait until it is ACTIVE, CREATE FAILED or CREATE STOPPED.",
     }
     assert len(double.calls_for("CreateSolutionVersion")) == 1
     # AND once the training is ACTIVE the create succeeds, and itself blocks the next one
@@ -519,6 +520,101 @@ def test_next_created_version_can_be_made_to_fail(double, client):
     later = client.create_solution_version(solutionArn=solution)["solutionVersionArn"]
     double.advance(PENDING + TRAINING)
     assert double.solution_versions[later].failure_reason is None
+
+
+def test_the_double_lets_a_training_be_stopped_as_personalize_does(double, client):
+    """StopSolutionVersionCreation, as botocore's model documents it: "Stops creating a
+    solution version that is in a state of CREATE_PENDING or CREATE IN_PROGRESS ...
+    CREATE_PENDING > CREATE_STOPPED or CREATE_IN_PROGRESS > CREATE_STOPPING > CREATE_STOPPED
+    ... You cannot resume creating a solution version once it has been stopped"
+    (``SolutionVersion.status`` lists ``CREATE STOPPING`` and ``CREATE STOPPED``)."""
+    # GIVEN a solution whose new version is training (60 s into its CREATE IN_PROGRESS)
+    solution, _ = double.add_solution(GROUP, "recs")
+    version = client.create_solution_version(solutionArn=solution)["solutionVersionArn"]
+    double.advance(PENDING + 60)
+
+    # WHEN the team stops it, as the API allows
+    answer = client.stop_solution_version_creation(solutionVersionArn=version)
+
+    # THEN it is stopping for STOPPING_SECONDS, then stopped for good: never ACTIVE, even
+    # long after its training would have ended, and without trainingHours or failureReason
+    assert set(answer) == {"ResponseMetadata"}
+    stopping = describe_version(client, version)
+    double.advance(STOPPING_SECONDS - 1)
+    assert describe_version(client, version)["status"] == "CREATE STOPPING"
+    double.advance(1)
+    stopped = describe_version(client, version)
+    double.advance(2 * TRAINING)
+    assert describe_version(client, version) == stopped
+    assert (stopping["status"], stopping["lastUpdatedDateTime"]) == ("CREATE STOPPING", at(70))
+    assert stopped == {
+        "solutionVersionArn": version,
+        "solutionArn": solution,
+        "performHPO": False,
+        "performAutoML": False,
+        "recipeArn": USER_PERSONALIZATION,
+        "datasetGroupArn": GROUP,
+        "trainingMode": "FULL",
+        "status": "CREATE STOPPED",
+        "creationDateTime": at(0),
+        "lastUpdatedDateTime": at(70 + STOPPING_SECONDS),
+        "trainingType": "MANUAL",
+    }
+    # AND the observation agrees
+    assert double.solution_versions[version].status == "CREATE STOPPED"
+
+
+def test_a_stop_is_refused_unless_the_version_is_pending_or_in_progress(double, client):
+    # GIVEN an ACTIVE version, a version in CREATE PENDING and one CREATE STOPPING
+    solution, active = double.add_solution(GROUP, "recs")
+    pending = client.create_solution_version(solutionArn=solution)["solutionVersionArn"]
+    other, _ = double.add_solution(GROUP, "other")
+    stopping = double.start_training(other, TRAINING)
+    double.advance(1)
+    double.stop_training(stopping)
+
+    # WHEN each is stopped, and an unknown and a malformed ARN
+    client.stop_solution_version_creation(solutionVersionArn=pending)
+    refused = {}
+    for arn in (active, stopping, f"{solution}/0123abcd", "recs"):
+        with pytest.raises(ClientError) as exc:
+            client.stop_solution_version_creation(solutionVersionArn=arn)
+        refused[arn] = error_of(exc)
+
+    # THEN the pending one is CREATE STOPPED at once (CREATE_PENDING > CREATE_STOPPED) and
+    # the others are refused with the errors the model lists for the operation
+    assert double.solution_versions[pending].status == "CREATE STOPPED"
+    assert refused == {
+        active: {
+            "Code": "InvalidInputException",
+            "Message": f"The solution version {active} is ACTIVE: only a solution version in "
+            "CREATE PENDING or CREATE IN_PROGRESS can be stopped.",
+        },
+        stopping: {
+            "Code": "InvalidInputException",
+            "Message": f"The solution version {stopping} is CREATE STOPPING: only a solution "
+            "version in CREATE PENDING or CREATE IN_PROGRESS can be stopped.",
+        },
+        f"{solution}/0123abcd": {
+            "Code": "ResourceNotFoundException",
+            "Message": f"Could not find the solution version {solution}/0123abcd.",
+        },
+        "recs": {
+            "Code": "InvalidInputException",
+            "Message": "1 validation error detected: Value 'recs' at 'solutionVersionArn' "
+            "failed to satisfy constraint: Member must satisfy regular expression pattern: "
+            r"arn:([a-z\d-]+):personalize:.*:.*:.+",
+        },
+    }
+    # AND a stopping training still runs: the solution cannot train again until it stopped
+    with pytest.raises(ClientError) as busy:
+        client.create_solution_version(solutionArn=other)
+    assert error_of(busy)["Code"] == "ResourceInUseException"
+    double.advance(STOPPING_SECONDS)
+    assert client.create_solution_version(solutionArn=other)["solutionVersionArn"]
+    # AND the set-up call refuses what the API refuses
+    with pytest.raises(ValueError, match="is ACTIVE"):
+        double.stop_training(active)
 
 
 def test_bad_training_mode_is_a_model_validation_error(double, client):
@@ -876,6 +972,8 @@ def _requests(double: PersonalizeDouble) -> dict[str, dict[str, Any]]:
     dataset = double.add_dataset(GROUP, "Interactions")
     solution, version = double.add_solution(GROUP, "recs")
     campaign = double.add_campaign(solution, "recs-campaign")
+    other, _ = double.add_solution(GROUP, "other")
+    training = double.start_training(other, 100)
     return {
         "ListDatasets": {"datasetGroupArn": GROUP},
         "ListDatasetImportJobs": {"datasetArn": dataset},
@@ -884,6 +982,7 @@ def _requests(double: PersonalizeDouble) -> dict[str, dict[str, Any]]:
         "ListSolutionVersions": {"solutionArn": solution},
         "DescribeSolutionVersion": {"solutionVersionArn": version},
         "CreateSolutionVersion": {"solutionArn": solution},
+        "StopSolutionVersionCreation": {"solutionVersionArn": training},
         "ListCampaigns": {"solutionArn": solution},
         "DescribeCampaign": {"campaignArn": campaign},
         "UpdateCampaign": {"campaignArn": campaign, "minProvisionedTPS": 2},

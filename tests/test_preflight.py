@@ -27,6 +27,7 @@ from lifecycle_support import (
     play,
     properties,
 )
+from personalize_deletion_local.personalize_double.resources import STOPPING_SECONDS
 from personalize_deletion_runtime import lifecycle
 from personalize_deletion_runtime.state import iso
 
@@ -118,6 +119,27 @@ def test_a_wait_deployment_fails_naming_what_runs_and_starts_nothing(world: Worl
     assert world.double.jobs == {}
     # AND the staged list is purged (nothing will read it)
     assert world.keys() == []
+
+
+def test_a_training_being_stopped_blocks_until_it_has_stopped(world: World) -> None:
+    """StopSolutionVersionCreation: "CREATE_IN_PROGRESS > CREATE_STOPPING > CREATE_STOPPED";
+    a training CREATE STOPPING still runs on the dataset group's data until it has stopped."""
+    # GIVEN a training of the group's solution that the team stopped 10 s ago: it is
+    # CREATE STOPPING for STOPPING_SECONDS more
+    solution, _ = world.double.add_solution(GROUP, "home-page")
+    version = world.double.start_training(solution, 5000)
+    world.advance(10)
+    world.double.stop_training(version)
+    stopped_at = world.double.now + STOPPING_SECONDS
+
+    # WHEN a request is created
+    outcome = play(cfn_event("Create", properties()), world, step=100)
+
+    # THEN no deletion job was created while the training was stopping; one is once it stopped
+    creates = [call.double_time for call in world.double.calls_for(CREATE)]
+    assert creates and min(creates) >= stopped_at, (creates, stopped_at)
+    assert outcome.reason is None
+    assert world.double.solution_versions[version].status == "CREATE STOPPED"
 
 
 def test_batch_jobs_on_the_groups_solution_versions_block_those_of_other_groups_do_not(

@@ -26,10 +26,12 @@ from aws_cdk import custom_resources as cr
 from lifecycle_support import USERS_CSV, World, cfn_event, expected_job_name, properties
 from personalize_deletion_local.provider_framework import (
     CREATE_FAILED_MARKER,
+    RESPONSE_LIMIT_BYTES,
     ProviderFramework,
     UserFunction,
     Waiter,
 )
+from personalize_deletion_local.rehearsal.report import failure_reason, shown_status
 from personalize_deletion_runtime import lifecycle
 
 pytestmark = pytest.mark.synth
@@ -40,6 +42,7 @@ moto_endpoint = support.moto_endpoint
 no_backoff = support.no_backoff
 world = support.world
 
+PHYSICAL_ID = "pdd-gdpr-2026-11-0123456789ab"
 HARNESS = Path(__file__).with_name("framework_harness.js")
 ON_EVENT_ARN = "arn:aws:lambda:us-east-1:123456789012:function:privacy-OnEvent"
 IS_COMPLETE_ARN = "arn:aws:lambda:us-east-1:123456789012:function:privacy-IsComplete"
@@ -360,3 +363,54 @@ def test_a_create_whose_waiter_cannot_start_leaves_no_job_running(
     # AND all that stays is the staged list (no declarer key: only a poll writes one), which
     # the deletion bucket's lifecycle rule expires (README: "Where copies of a list live")
     assert world.keys() == [f"staging/{job}/users.csv"]
+
+
+@pytest.mark.parametrize("request_type", ["Create", "Update", "Delete"])
+def test_the_emulation_does_not_call_an_answer_over_4096_bytes_a_success(
+    request_type: str,
+) -> None:
+    """CloudFormation takes a custom resource response of at most 4096 bytes (CloudFormation
+    user guide, "Custom resource response objects": "The total size of the response body can't
+    exceed 4096 bytes"); the real framework (``cfn-response.js`` ``submitResponse``) PUTs the
+    body unchecked, so a longer one fails the resource whatever its ``Status``, in every phase.
+    The rehearsal's Update and Delete phases check only ``played.succeeded``."""
+    # GIVEN a handler pair whose isComplete answers SUCCESS with 5000 bytes of Data
+    framework = ProviderFramework(
+        UserFunction(ON_EVENT_ARN, lambda event: {"PhysicalResourceId": PHYSICAL_ID}),
+        UserFunction(
+            IS_COMPLETE_ARN, lambda event: {"IsComplete": True, "Data": {"Note": "x" * 5000}}
+        ),
+        waiter=Waiter(interval_seconds=60, max_attempts=5),
+        wait=lambda seconds: None,
+    )
+
+    # WHEN it plays a request of any type
+    request = {
+        "RequestType": request_type,
+        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/privacy/6f1e2a40",
+        "RequestId": "5d3c1f0e-0000-4000-8000-000000000001",
+        "LogicalResourceId": "GdprDeletionJob1A2B3C4D",
+        "ResourceType": "Custom::PersonalizeDataDeletionJob",
+        "ResourceProperties": {},
+    }
+    if request_type != "Create":
+        request["PhysicalResourceId"] = PHYSICAL_ID
+    if request_type == "Update":
+        request["OldResourceProperties"] = {}
+    played = framework.handle(request)
+
+    # THEN CloudFormation would refuse the body, and the emulation does not call it a success
+    assert played.response.status == "SUCCESS"
+    assert played.response.size == 5289
+    assert played.response.size > RESPONSE_LIMIT_BYTES
+    assert not played.succeeded, (
+        f"a {played.response.size}-byte answer is reported as a success; CloudFormation "
+        f"fails a custom resource whose response exceeds {RESPONSE_LIMIT_BYTES} bytes"
+    )
+    # AND the rehearsal's report says it failed, and why
+    assert shown_status(played) == "FAILED (SUCCESS answer of 5289 bytes, too long)"
+    assert failure_reason(played) == (
+        "the framework's response is 5289 bytes, over CloudFormation's 4096-byte limit for a "
+        "custom resource response: CloudFormation would not accept it, so the resource fails "
+        "without this reason"
+    )

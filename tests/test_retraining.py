@@ -377,6 +377,68 @@ def test_a_failed_training_is_recorded_and_the_deletion_stays_completed(world: W
     assert world.receipt(JOB)["status"] == "COMPLETED"
 
 
+def test_a_stopped_retraining_version_is_not_reported_as_still_training(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A version stopped by StopSolutionVersionCreation goes CREATE STOPPING, then CREATE
+    STOPPED, and "You cannot resume creating a solution version once it has been stopped": the
+    solution has ended, not retrained (as a CREATE FAILED one), and its campaign still serves
+    the model that reflects the deleted users. Never waited for until the retraining's limit
+    (about 36 hours of rounds), never "still training" in the receipt."""
+    # GIVEN a solution served by a pinned campaign, and a team that stops the retraining's
+    # training (StopSolutionVersionCreation) once a tracker round has seen it training
+    home, home_v1 = world.double.add_solution(GROUP, "home-page")
+    pinned = world.double.add_campaign(home, "home-pinned")
+    real_run = tracker_steps.run
+    stopped: list[str] = []
+
+    def step_then_stop(event, services):
+        output = real_run(event, services)
+        for arn, version in world.double.solution_versions.items():
+            if version.name == JOB and version.status == "CREATE IN_PROGRESS" and not stopped:
+                world.personalize.stop_solution_version_creation(solutionVersionArn=arn)
+                stopped.append(arn)
+        return output
+
+    monkeypatch.setattr(tracker_steps, "run", step_then_stop)
+
+    # WHEN a request that retrains completes and the tracker runs
+    retrained(world, Retrain="ALL")
+    result = world.run_tracker(JOB)
+
+    # THEN the retraining ends at the first round after the stop, saying the version was
+    # stopped and the solution not retrained: RETRAINING_FAILED, not effective, never stuck
+    assert result.status == "SUCCEEDED"
+    [version] = stopped
+    assert world.double.solution_versions[version].status == "CREATE STOPPED"
+    receipt = world.receipt(f"{JOB}.models")
+    assert (receipt["outcome"], receipt["effectiveInModels"]) == ("RETRAINING_FAILED", False)
+    assert "still training" not in (receipt["caveat"] or "")
+    hours = (parse_iso(receipt["finishedAt"]) - parse_iso(receipt["startedAt"])) / 3600
+    assert hours < 1, f"the retraining polled a stopped version for {hours:.1f} hours"
+    [solution] = receipt["solutions"]
+    assert solution == {
+        "solutionArn": home,
+        "versionArn": version,
+        "status": "CREATE STOPPED",
+        "failureReason": f"its new version {version} was stopped "
+        "(StopSolutionVersionCreation) before its training ended, and a stopped version is "
+        "never resumed: the solution was not retrained; train a new version of it and update "
+        "its campaigns",
+        "campaigns": [
+            {
+                "campaignArn": pinned,
+                "action": "not updated: the new version was stopped before it was trained",
+                "status": "NOT UPDATED",
+            }
+        ],
+    }
+    # AND the campaign was never moved: it still serves the model trained before the deletion
+    assert world.double.calls_for("UpdateCampaign") == []
+    assert world.double.campaigns[pinned].solution_version_arn == home_v1
+    assert world.receipt(JOB)["status"] == "COMPLETED"
+
+
 def test_recommenders_are_noted_and_the_deletion_is_not_yet_effective_in_them(
     world: World,
 ) -> None:

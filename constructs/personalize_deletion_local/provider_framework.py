@@ -189,7 +189,11 @@ class Played:
 
     @property
     def succeeded(self) -> bool:
-        return self.response.status == "SUCCESS"
+        """Whether CloudFormation takes the request as done: a SUCCESS answer that fits.
+
+        A body over :data:`RESPONSE_LIMIT_BYTES` fails the resource whatever its ``Status``
+        (the framework PUTs it unchecked), in every phase: Create, Update and Delete."""
+        return self.response.status == "SUCCESS" and self.response.fits
 
 
 @dataclass(frozen=True)

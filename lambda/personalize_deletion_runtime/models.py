@@ -24,9 +24,18 @@ from .personalize_api import TRANSIENT_CODES, JobRequestRejected, TransientFault
 from .state import iso
 
 ACTIVE_STATUSES = frozenset(
-    {"CREATE PENDING", "CREATE IN_PROGRESS", "PENDING", "IN_PROGRESS", "IN PROGRESS"}
+    {
+        "CREATE PENDING",
+        "CREATE IN_PROGRESS",
+        "CREATE STOPPING",
+        "PENDING",
+        "IN_PROGRESS",
+        "IN PROGRESS",
+    }
 )
-"""Statuses of something still running (imports, versions, batch jobs, campaign updates)."""
+"""Statuses of something still running (imports, versions, batch jobs, campaign updates). A
+version CREATE STOPPING still trains until it is CREATE STOPPED (StopSolutionVersionCreation:
+"CREATE_IN_PROGRESS > CREATE_STOPPING > CREATE_STOPPED")."""
 PAGE_SIZE = 100
 NOT_FOUND = "ResourceNotFoundException"
 

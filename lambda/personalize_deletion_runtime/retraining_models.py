@@ -28,6 +28,10 @@ from .state import parse_iso
 LOGGER = logging.getLogger(__name__)
 ACTIVE = "ACTIVE"
 FAILED = "CREATE FAILED"
+STOPPED = "CREATE STOPPED"
+"""A version stopped by StopSolutionVersionCreation: "You cannot resume creating a solution
+version once it has been stopped", so it never becomes ACTIVE (CREATE STOPPING, before it, is
+still running)."""
 NOT_IN_GROUP = "NOT IN THE DATASET GROUP"
 DELETED = "DELETED"
 """A solution or campaign that no longer exists (deleted while retraining ran)."""
@@ -39,9 +43,9 @@ WAITING_TO_TRAIN = (
 )
 WAITING_FOR_DELETIONS = "WAITING (until no other data deletion job of the dataset group runs)"
 """Not trained yet: the guide advises against training while a deletion job runs."""
-ENDED = (ACTIVE, FAILED, NOT_IN_GROUP, DELETED, REFUSED)
+ENDED = (ACTIVE, FAILED, STOPPED, NOT_IN_GROUP, DELETED, REFUSED)
 """Solution states after which nothing more happens to it."""
-SOLUTION_FAILURES = (FAILED, NOT_IN_GROUP, DELETED, REFUSED)
+SOLUTION_FAILURES = (FAILED, STOPPED, NOT_IN_GROUP, DELETED, REFUSED)
 FOLLOWS_LATEST = "FOLLOWS LATEST"
 LEFT = "LEFT AS IT IS"
 NOT_UPDATED = "NOT UPDATED"
@@ -148,6 +152,17 @@ def advance_solution(
     if solution["status"] == FAILED:
         for campaign in solution["campaigns"]:
             campaign.update(action="not updated: the new version failed", status=NOT_UPDATED)
+    elif solution["status"] == STOPPED:
+        solution["failureReason"] = (
+            f"its new version {solution['versionArn']} was stopped (StopSolutionVersionCreation) "
+            "before its training ended, and a stopped version is never resumed: the solution was "
+            "not retrained; train a new version of it and update its campaigns"
+        )
+        for campaign in solution["campaigns"]:
+            campaign.update(
+                action="not updated: the new version was stopped before it was trained",
+                status=NOT_UPDATED,
+            )
     elif solution["status"] == ACTIVE:
         created = timestamp(version.get("creationDateTime"))
         solution["campaigns"] = [

@@ -17,6 +17,7 @@ from .resources import (
     CREATE_STATUSES,
     LATEST_SUFFIX,
     UPDATE_RECIPES,
+    VERSION_RUNNING,
     CampaignUpdateRecord,
     RunRecord,
 )
@@ -31,6 +32,7 @@ MODEL_OPERATIONS = (
     "ListSolutionVersions",
     "DescribeSolutionVersion",
     "CreateSolutionVersion",
+    "StopSolutionVersionCreation",
     "ListCampaigns",
     "DescribeCampaign",
     "UpdateCampaign",
@@ -142,12 +144,13 @@ class ModelOperationsMixin(ResourceModelsMixin):
         if solution is None:
             raise not_found("solution", body["solutionArn"])
         mine = [v for v in self._versions.values() if v.solution is solution]
-        running = [v for v in mine if self._version_status(v) in CREATE_STATUSES.in_progress]
+        running = [v for v in mine if self._version_status(v) in VERSION_RUNNING]
         if running:
             raise ServiceError(
                 "ResourceInUseException",
                 f"The solution {solution.arn} already has a solution version in progress "
-                f"({running[-1].arn}). Wait until it is ACTIVE or CREATE FAILED.",
+                f"({running[-1].arn}). Wait until it is ACTIVE, CREATE FAILED or CREATE "
+                "STOPPED.",
             )
         name = body.get("name")
         if name is not None and any(v.name == name for v in mine):
@@ -170,6 +173,30 @@ class ModelOperationsMixin(ResourceModelsMixin):
         stored_tags = tuple(dict(tag) for tag in tags or ())
         version = self._add_version(solution, name, mode, "MANUAL", stored_tags, run)
         return {"solutionVersionArn": version.arn}
+
+    def _op_StopSolutionVersionCreation(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Stop a version "in a state of CREATE_PENDING or CREATE IN_PROGRESS": it goes
+        CREATE STOPPED (from pending) or CREATE STOPPING then CREATE STOPPED, never ACTIVE.
+
+        Any other state is refused with ``InvalidInputException``, of the three errors the
+        model lists for the operation the one about the input ("Provide a valid value for the
+        field or parameter": this ARN names a version that cannot be stopped);
+        ``ResourceInUseException`` ("The specified resource is in use") is the double's answer
+        to a second training of a solution, the opposite case."""
+        validate_request("StopSolutionVersionCreation", body, self.pattern_mode)
+        arn = body["solutionVersionArn"]
+        version = self._versions.get(arn)
+        if version is None:
+            raise not_found("solution version", arn)
+        status = self._version_status(version)
+        if status not in CREATE_STATUSES.in_progress:
+            raise ServiceError(
+                "InvalidInputException",
+                f"The solution version {arn} is {status}: only a solution version in CREATE "
+                "PENDING or CREATE IN_PROGRESS can be stopped.",
+            )
+        version.stopped_at = self._now
+        return {}
 
     def _op_ListCampaigns(self, body: dict[str, Any]) -> dict[str, Any]:
         """Filtered by the solution each campaign *serves* now (a pending update to another

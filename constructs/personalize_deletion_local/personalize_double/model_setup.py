@@ -230,6 +230,15 @@ class ResourceModelsMixin:
             training_type = "AUTOMATIC" if automatic else "MANUAL"
             return self._add_version(solution, name, training_mode, training_type, (), run).arn
 
+    def stop_training(self, solution_version_arn: str) -> None:
+        """Stop a CREATE PENDING or CREATE IN_PROGRESS version now, as the team would with
+        StopSolutionVersionCreation (the wire operation; :class:`.resources.VersionRecord`)."""
+        with self._lock:
+            version = self._versions[solution_version_arn]
+            if self._version_status(version) not in CREATE_STATUSES.in_progress:
+                raise ValueError(f"{solution_version_arn} is {self._version_status(version)}")
+            version.stopped_at = self._now
+
     def add_campaign(
         self,
         solution_arn: str,
@@ -363,7 +372,7 @@ class ResourceModelsMixin:
         return version
 
     def _version_status(self, version: VersionRecord) -> str:
-        return version.run.status(self._now, CREATE_STATUSES)[0]
+        return version.progress(self._now)["status"]
 
     def _version_view(self, version: VersionRecord) -> SolutionVersionView:
         return version_view(version, self._now)

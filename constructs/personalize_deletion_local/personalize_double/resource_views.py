@@ -128,7 +128,7 @@ class CampaignView(RunView):
 
 def version_view(version: VersionRecord, now: float) -> SolutionVersionView:
     """A solution version as the service would describe it at double time ``now``."""
-    progress = version.run.progress(now, CREATE_STATUSES)
+    progress = version.progress(now)
     solution = version.solution
     return SolutionVersionView(
         **progress,

@@ -49,6 +49,16 @@ class Statuses:
 CREATE_STATUSES = Statuses("CREATE PENDING", "CREATE IN_PROGRESS", "ACTIVE", "CREATE FAILED")
 """Imports, solution versions and campaign updates: "CREATE PENDING > CREATE IN_PROGRESS >
 ACTIVE -or- CREATE FAILED" (the model's documentation of each status member)."""
+STOPPING = "CREATE STOPPING"
+STOPPED = "CREATE STOPPED"
+"""A stopped solution version's states (``SolutionVersion.status`` lists both).
+StopSolutionVersionCreation: "CREATE_PENDING > CREATE_STOPPED or CREATE_IN_PROGRESS >
+CREATE_STOPPING > CREATE_STOPPED ... You cannot resume creating a solution version once it has
+been stopped": it never becomes ACTIVE."""
+STOPPING_SECONDS = 300.0
+"""Double time a version stopped while CREATE IN_PROGRESS spends CREATE STOPPING."""
+VERSION_RUNNING = CREATE_STATUSES.in_progress | {STOPPING}
+"""A solution version still training: a stopping one runs until it has stopped."""
 DELETION_JOB_STATUSES = Statuses("PENDING", "IN_PROGRESS", "COMPLETED", "FAILED")
 """Data deletion jobs: "PENDING > IN_PROGRESS > COMPLETED -or- FAILED"."""
 BATCH_JOB_STATUSES = Statuses("PENDING", "IN PROGRESS", "ACTIVE", "CREATE FAILED")
@@ -168,6 +178,27 @@ class VersionRecord:
     training_type: str
     tags: tuple[Mapping[str, str], ...]
     run: RunRecord
+    stopped_at: float | None = None
+    """When StopSolutionVersionCreation was accepted for it (``None``: never stopped)."""
+
+    def progress(self, now: float) -> Progress:
+        """Its run's progress at ``now``, unless it was stopped before its run ended: then
+        CREATE STOPPED (stopped while pending), or CREATE STOPPING for
+        :data:`STOPPING_SECONDS` and CREATE STOPPED from then on; never ACTIVE."""
+        progress = self.run.progress(now, CREATE_STATUSES)
+        run = self.run
+        started = run.created_at + run.pending_seconds
+        stop = self.stopped_at
+        if stop is None or now < stop or stop >= started + run.run_seconds:
+            return progress
+        stopped = stop if stop < started else stop + STOPPING_SECONDS
+        status, updated = (STOPPING, stop) if now < stopped else (STOPPED, stopped)
+        return Progress(
+            status=status,
+            creation_date_time=run.created_at,
+            last_updated_date_time=updated,
+            failure_reason=None,
+        )
 
 
 @dataclass

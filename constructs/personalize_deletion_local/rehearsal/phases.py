@@ -23,10 +23,12 @@ from .assembly import Assembly, Template
 from .report import (
     call_counts,
     failure_lines,
+    failure_reason,
     models_summary,
     oversize,
     print_events,
     print_receipts,
+    shown_status,
     summary,
     verdict,
 )
@@ -267,11 +269,11 @@ class Rehearsal:
                 new = played.response.physical_id
                 change = "unchanged" if new == old else "CHANGED (replacement)"
                 out(
-                    f"  [{request.path}] Update -> {played.response.status}; physical id "
+                    f"  [{request.path}] Update -> {shown_status(played)}; physical id "
                     f"{change}: {new}"
                 )
                 if not played.succeeded:
-                    out(f"    {played.response.status_reason}")
+                    out(f"    {failure_reason(played)}")
                     run.fail(f"{request.path}: Update failed")
             update_calls = run.double.calls[calls_before:]
             creates = [c for c in update_calls if c.operation == "CreateDataDeletionJob"]
@@ -294,7 +296,7 @@ class Rehearsal:
                 played, elapsed = self._play(run, request, "Delete", physical_id=physical_id)
                 out(self._outcome(request, "Delete", played, elapsed))
                 if not played.succeeded:
-                    out(f"    {played.response.status_reason}")
+                    out(f"    {failure_reason(played)}")
                     run.fail(f"{request.path}: Delete failed")
             out(f"  Personalize calls during Delete: {len(run.double.calls) - calls_before}")
             s3 = boto3.client("s3")

@@ -32,7 +32,7 @@ def indented(text: str, prefix: str = "    ") -> str:
 
 def outcome_line(request: Request, operation: str, played: Played, elapsed: float) -> str:
     """``[path] Create -> SUCCESS after 3 isComplete poll(s), 120s simulated``."""
-    status = played.response.status
+    status = shown_status(played)
     if played.answered_by_framework:
         return (
             f"  [{request.path}] {operation} -> {status}, answered by the Provider framework "
@@ -44,9 +44,23 @@ def outcome_line(request: Request, operation: str, played: Played, elapsed: floa
     )
 
 
+def shown_status(played: Played) -> str:
+    """The answer's status as CloudFormation takes it: an answer over its size limit fails
+    the resource even when it says SUCCESS."""
+    if played.response.fits:
+        return played.response.status
+    return f"FAILED ({played.response.status} answer of {played.response.size} bytes, too long)"
+
+
+def failure_reason(played: Played) -> str:
+    """Why a request failed: the oversize note for an answer CloudFormation does not accept,
+    else its status reason as CloudFormation shows it (verbatim)."""
+    return oversize(played) or played.response.status_reason
+
+
 def failure_lines(request: Request, played: Played) -> list[str]:
-    """How CloudFormation would show a failed request (its status reason, verbatim)."""
-    return [f"  {request.path} ({request.logical_id}):", indented(played.response.status_reason)]
+    """How CloudFormation would show a failed request (see :func:`failure_reason`)."""
+    return [f"  {request.path} ({request.logical_id}):", indented(failure_reason(played))]
 
 
 def oversize(played: Played) -> str | None:
