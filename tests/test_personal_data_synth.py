@@ -12,7 +12,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Annotations, Match
 from personalize_data_deletion import PersonalizeDataDeletion, UserList
-from personalize_data_deletion.job import FEW_IDS, FEW_IDS_WARNING
+from personalize_data_deletion.few_ids import FEW_IDS, FEW_IDS_WARNING
 from synth import DATASET_GROUP_ARN, new_stack, synth_template
 
 pytestmark = pytest.mark.synth
@@ -56,7 +56,7 @@ def _request(ids: list[str]) -> cdk.Stack:
 def test_a_local_list_of_one_id_gets_a_warning_that_its_hash_confirms_a_guess() -> None:
     """GIVEN a GDPR erasure of one user, as from_ids (or a one-line CSV) declares it
     WHEN the stack is synthesized
-    THEN a warning on the request says that the list's SHA-256 (template, receipt) and its
+    THEN a warning on its construct says that the list's SHA-256 (template, receipt) and its
     digest in the job name let anyone who guesses the id confirm it, and how to avoid it;
     never the id.
     (A keyed digest would need a secret the template cannot hold: the hash stays.)"""
@@ -64,11 +64,11 @@ def test_a_local_list_of_one_id_gets_a_warning_that_its_hash_confirms_a_guess() 
 
     assert _few_ids_warnings(stack) == [
         (
-            "/S/UserDeletion/gdpr-ticket-42",
-            "request 'gdpr-ticket-42': its local list holds 1 distinct id, fewer than "
-            f"{FEW_IDS}: the template (ContentSha256) and the receipt carry the list's SHA-256, "
-            "and the job's name (in events and outputs) a digest of it, with which anyone who "
-            "guesses those ids can confirm them; batch erasures into one list of at least "
+            "/S/UserDeletion",
+            "request 'gdpr-ticket-42' (1 id): a local list of fewer than "
+            f"{FEW_IDS} distinct ids; the template (ContentSha256) and the receipt carry a list's "
+            "SHA-256, and the job's name (in events and outputs) a digest of it, with which anyone "
+            "who guesses those ids can confirm them; batch erasures into lists of at least "
             f"{FEW_IDS} ids, or acknowledge this warning if only people who may know who asked "
             f"to be erased read them [ack: {FEW_IDS_WARNING}]",
         )
@@ -83,6 +83,34 @@ def test_a_local_list_of_enough_ids_gets_no_warning() -> None:
     ids = [f"u-{n}" for n in range(FEW_IDS)]
     assert _few_ids_warnings(_request([*ids, "u-0"])) == []
     assert len(_few_ids_warnings(_request(ids[1:]))) == 1
+
+
+def test_one_warning_per_construct_names_its_first_requests_and_counts_the_rest() -> None:
+    """GIVEN a construct with seven one- or two-id requests and one of FEW_IDS ids
+    WHEN the stack is synthesized
+    THEN one warning, on the construct, names the first five short lists with their counts and
+    counts the other two; the long list is not among them. (A warning per request cost two
+    jsii round trips and a line of `cdk synth` output each.)"""
+    stack = new_stack()
+    deletion = PersonalizeDataDeletion(stack, "UserDeletion")
+    for n in range(7):
+        ids = [f"u-{n}-{i}" for i in range(1 + n % 2)]
+        deletion.delete_users(
+            f"erasure-{n}", dataset_group_arn=DATASET_GROUP_ARN, users=UserList.from_ids(ids)
+        )
+    deletion.delete_users(
+        "batch",
+        dataset_group_arn=DATASET_GROUP_ARN,
+        users=UserList.from_ids([f"b-{i}" for i in range(FEW_IDS)]),
+    )
+
+    warnings = _few_ids_warnings(stack)
+
+    assert [path for path, _ in warnings] == ["/S/UserDeletion"]
+    assert warnings[0][1].startswith(
+        "7 requests 'erasure-0' (1 id), 'erasure-1' (2 ids), 'erasure-2' (1 id), 'erasure-3' "
+        "(2 ids), 'erasure-4' (1 id) and 2 more: a local list of fewer than "
+    )
 
 
 def test_the_few_ids_warning_can_be_acknowledged() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 from personalize_data_deletion import DeletionConfigError
-from personalize_data_deletion.job import FEW_IDS_WARNING
+from personalize_data_deletion.few_ids import FEW_IDS_WARNING
 from personalize_data_deletion.stack import DeletionRequestsStack, DeletionRequestsStage
 from synth import ACCOUNT, REGION
 

@@ -39,6 +39,7 @@ from .environment import (
     stack_environment,
 )
 from .errors import DeletionConfigError
+from .few_ids import FewIdsWarning
 from .job import DeletionJob, RequestScope
 from .monitoring import JOB_STATUSES, DeletionMonitoring
 from .provider import (
@@ -242,6 +243,7 @@ class PersonalizeDataDeletion(DeletionMonitoring, Construct):
             scope_id=self.scope_id,
             job_name_prefix=self.job_name_prefix,
             limits=self.limits,
+            few_ids=FewIdsWarning(self),
         )
         self._requests: dict[str, DeletionJob] = {}
         self._request_names: set[str] = set()

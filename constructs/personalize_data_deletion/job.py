@@ -10,26 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, overload
 
-from aws_cdk import Annotations, CfnResource, Token
+from aws_cdk import CfnResource, Token
 from personalize_deletion_runtime.properties import HAND_OFF, SCOPE
 from personalize_deletion_runtime.request_rules import compose_job_name
 from personalize_deletion_runtime.user_list import Limits
 
 from constructs import Construct
 
+from .few_ids import FEW_IDS, FewIdsWarning
 from .list_assets import is_token
 from .provider import DeletionJobProvider
 from .settings import RequestSettings
 from .sources import JobNamer
 
 RESOURCE_TYPE = "Custom::PersonalizeDataDeletionJob"
-FEW_IDS = 10
-"""A local list with fewer distinct ids than this gets a synth warning. Its SHA-256 is in the
-template (``ContentSha256``) and the receipt, and a digest of it in the job's name (events);
-a hash hides nothing from a reader who guesses the ids of a list of one or a few (an email
-address, a customer number): hashing the guess confirms it. Among ten ids or more, confirming
-one needs every other id guessed too."""
-FEW_IDS_WARNING = "@personalize-data-deletion/few-ids-in-local-list"
 
 
 @dataclass(frozen=True)
@@ -42,12 +36,14 @@ class RequestScope:
         ``Scope`` (the handlers find the construct's bucket, role and prefix by it).
     :param job_name_prefix: first part of every job name of the construct.
     :param limits: what a local list may hold (the construct's ``max_input_bytes``).
+    :param few_ids: the construct's warning for local lists of few ids.
     """
 
     provider: DeletionJobProvider
     scope_id: str
     job_name_prefix: str
     limits: Limits
+    few_ids: FewIdsWarning
 
 
 class _Attribute:
@@ -148,7 +144,7 @@ class DeletionJob(Construct):
         """How many distinct ids a local list deletes, else ``None``: for an output's
         description, which `cdk diff` shows for an added request (request-file stacks do so)."""
         if source.user_count is not None and source.user_count < FEW_IDS:
-            _warn_few_ids(self, label or self.request_name, source.user_count)
+            request_scope.few_ids.add(label or self.request_name, source.user_count)
         if settings.tags:
             properties["Tags"] = settings.tags
         completion, retrain = settings.completion, settings.retrain
@@ -180,19 +176,6 @@ class DeletionJob(Construct):
     num_deleted = _Attribute("NumDeleted", "``numDeleted`` as a string; ``pending`` if tracked.")
     tracked_by = _Attribute("TrackedBy", "ARN of the tracker's execution for the job, or ``none``.")
     receipt_uri = _Attribute("ReceiptUri", "``s3://<bucket>/receipts/<job>.json``, once it ended.")
-
-
-def _warn_few_ids(job: Construct, label: str, count: int) -> None:
-    """Say (never which ids) that a short local list can be confirmed from its hash."""
-    Annotations.of(job).add_warning_v2(
-        FEW_IDS_WARNING,
-        f"request {label!r}: its local list holds {count} distinct "
-        f"{'id' if count == 1 else 'ids'}, fewer than {FEW_IDS}: the template (ContentSha256) "
-        "and the receipt carry the list's SHA-256, and the job's name (in events and outputs) "
-        "a digest of it, with which anyone who guesses those ids can confirm them; batch "
-        f"erasures into one list of at least {FEW_IDS} ids, or acknowledge this warning if only "
-        "people who may know who asked to be erased read them",
-    )
 
 
 def _job_namer(prefix: str, request_name: str, dataset_group_arn: str) -> JobNamer:
