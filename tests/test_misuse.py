@@ -148,12 +148,52 @@ def test_from_ids_refuses_an_unresolved_token_instead_of_deleting_its_placeholde
             dataset_group_arn=DATASET_GROUP_ARN,
             users=UserList.from_ids(["u-1", make_id(stack)]),
         )
-    assert str(caught.value) == (
-        "from_ids: id 2 of 2: [token] the id is a CloudFormation token (a parameter, an "
-        "import, an attribute), known only at deploy; inline ids are written to the list at "
-        "synth, so the list would hold its placeholder text, not the user. Fix: pass the id "
-        "itself, or, for ids known only at deploy, write them to a CSV object and use from_s3."
+    assert str(caught.value) == _token_refusal(2, 2)
+
+
+def _token_refusal(position: int, total: int) -> str:
+    return (
+        f"from_ids: id {position} of {total}: [token] the id is an unresolved token (a "
+        "parameter, an import, an attribute, a list or value CDK or CloudFormation fills in "
+        "later); inline ids are written to the list at synth, so the list would hold its "
+        "placeholder text, not the user. Fix: pass the id itself, or, for ids known only at "
+        "deploy, write them to a CSV object and use from_s3."
     )
+
+
+@pytest.mark.parametrize(
+    "make_ids",
+    [
+        lambda stack: (
+            cdk.CfnParameter(stack, "UsersToForget", type="CommaDelimitedList").value_as_list
+        ),
+        lambda stack: cdk.Fn.split(
+            ",", cdk.CfnParameter(stack, "UsersToForget", type="String").value_as_string
+        ),
+        lambda stack: cdk.Token.as_list(cdk.Fn.import_value("users-to-forget")),
+    ],
+    ids=["comma-delimited-parameter", "fn-split", "list-import"],
+)
+def test_from_ids_refuses_a_list_token_instead_of_deleting_its_placeholder_text(
+    make_ids,
+) -> None:
+    """GIVEN a list of users known only at deploy (a CommaDelimitedList parameter's
+    ``value_as_list``, ``Fn.split`` of a parameter, an imported list), which at synth is a
+    one-element list holding ``#{Token[TOKEN.n]}``
+    WHEN a request declares it inline with UserList.from_ids, alone or among literal ids
+    THEN the synth refuses it as it refuses a string token, by position, rule and fix: staged,
+    the placeholder would be deleted as a user id (nobody), the job reported COMPLETED, and the
+    users the parameter holds never touched."""
+    stack = new_stack()
+    deletion = PersonalizeDataDeletion(stack, "A")
+    with pytest.raises(UserListError) as caught:
+        deletion.delete_users(
+            "r", dataset_group_arn=DATASET_GROUP_ARN, users=UserList.from_ids(make_ids(stack))
+        )
+    assert str(caught.value) == _token_refusal(1, 1)
+    with pytest.raises(UserListError) as caught:
+        UserList.from_ids(["u-1", *make_ids(new_stack()), "u-2"])
+    assert str(caught.value) == _token_refusal(2, 3)
 
 
 def test_an_inline_id_that_only_looks_like_a_token_is_an_id() -> None:

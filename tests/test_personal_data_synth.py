@@ -113,6 +113,32 @@ def test_one_warning_per_construct_names_its_first_requests_and_counts_the_rest(
     )
 
 
+def test_a_request_fanned_out_to_several_groups_is_named_and_counted_once() -> None:
+    """GIVEN a one-id request fanned out to three dataset groups (three jobs) and a two-id
+    request in one group
+    WHEN the stack is synthesized
+    THEN the warning counts and names the two requests the user declared, each once, by its
+    name: not "3 requests" for three jobs of one."""
+    stack = new_stack()
+    deletion = PersonalizeDataDeletion(stack, "UserDeletion")
+    deletion.delete_users_from_groups(
+        "erasure-everywhere",
+        dataset_groups=[f"{DATASET_GROUP_ARN}-{n}" for n in range(3)],
+        users=UserList.from_ids(["u-1"]),
+    )
+    deletion.delete_users(
+        "erasure-here", dataset_group_arn=DATASET_GROUP_ARN, users=UserList.from_ids(["a", "b"])
+    )
+
+    warnings = _few_ids_warnings(stack)
+
+    assert [path for path, _ in warnings] == ["/S/UserDeletion"]
+    assert warnings[0][1].startswith(
+        "2 requests 'erasure-everywhere' (1 id), 'erasure-here' (2 ids): a local list of fewer "
+        f"than {FEW_IDS} distinct ids; "
+    )
+
+
 def test_the_few_ids_warning_can_be_acknowledged() -> None:
     """GIVEN a one-id request whose stack acknowledges the few-ids warning
     WHEN the stack is synthesized

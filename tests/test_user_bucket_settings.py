@@ -240,3 +240,81 @@ def test_a_bucket_that_already_denies_plain_http_gets_no_second_deny() -> None:
     bucket = _users_bucket(stack)
     PersonalizeDataDeletion(stack, "UserDeletion", bucket=bucket)
     assert len(_tls_denies(stack, bucket)) == 1
+
+
+def _separate_tls_policy(stack: cdk.Stack, bucket: s3.Bucket, construct_id: str) -> None:
+    policy = s3.BucketPolicy(stack, construct_id, bucket=bucket)
+    policy.document.add_statements(
+        iam.PolicyStatement(
+            effect=iam.Effect.DENY,
+            principals=ANYONE,
+            actions=["s3:*"],
+            resources=[bucket.bucket_arn, bucket.arn_for_objects("*")],
+            conditions=NO_TLS,
+        )
+    )
+
+
+def test_a_users_bucket_with_its_own_bucket_policy_never_gets_a_second_one() -> None:
+    """GIVEN the user's bucket whose policy is a separate s3.BucketPolicy (MinePolicy, holding
+    the TLS-only deny), so bucket.policy is unset
+    WHEN it becomes a deletion bucket, for two constructs
+    THEN the construct's statements go into that one policy (the TLS deny it already holds,
+    Personalize's reads of staging/): S3 keeps one policy per bucket, so a second
+    AWS::S3::BucketPolicy would replace it, or be replaced (Personalize loses its read, every
+    job fails; or the user's statements vanish)."""
+    stack = new_stack()
+    bucket = _bucket_without_enforce_ssl(stack)
+    _separate_tls_policy(stack, bucket, "MinePolicy")
+    for construct_id in ("UserDeletion", "OtherDeletion"):
+        deletion = PersonalizeDataDeletion(stack, construct_id, bucket=bucket)
+        deletion.delete_users(
+            f"r-{construct_id}",
+            dataset_group_arn=DATASET_GROUP_ARN,
+            users=UserList.from_ids([f"u-{n}" for n in range(12)]),
+        )
+    policies = Template.from_stack(stack).find_resources("AWS::S3::BucketPolicy")
+    [(name, policy)] = policies.items()
+    assert name.startswith("MinePolicy")
+    assert policy["Properties"]["Bucket"] == stack.resolve(bucket.bucket_name)
+    assert len(_tls_denies(stack, bucket)) == 1
+    sids = [s.get("Sid") for s in policy["Properties"]["PolicyDocument"]["Statement"]]
+    assert sids == [None, "PersonalizeReadsStagedInputs", "PersonalizeListsStagedInputs"]
+
+
+def test_a_users_bucket_with_a_low_level_bucket_policy_is_refused() -> None:
+    """GIVEN the user's bucket whose policy is an L1 s3.CfnBucketPolicy, a JSON document the
+    construct cannot add to
+    WHEN it becomes a deletion bucket
+    THEN the synth refuses it, naming the policy and the fix, rather than writing a second
+    policy for the bucket."""
+    stack = new_stack()
+    bucket = _users_bucket(stack)
+    s3.CfnBucketPolicy(stack, "Raw", bucket=bucket.bucket_name, policy_document={"Statement": []})
+    with pytest.raises(DeletionConfigError) as caught:
+        PersonalizeDataDeletion(stack, "UserDeletion", bucket=bucket)
+    assert str(caught.value) == (
+        "bucket 'S/Mine' has several bucket policies ('S/Mine/Policy', 'S/Raw'): S3 keeps one "
+        "policy per bucket, so whichever CloudFormation writes last would replace the other "
+        "(Personalize's read of the staged lists, or the bucket's own statements); keep one "
+        "policy per bucket: add its statements with bucket.add_to_resource_policy (or pass "
+        "enforce_ssl=True) instead, or declare one s3.BucketPolicy for the bucket before the "
+        "construct, which then adds its statements to it"
+    )
+
+
+def test_a_bucket_policy_declared_after_the_construct_fails_the_synth() -> None:
+    """GIVEN a deletion bucket of the user's, then a separate s3.BucketPolicy for it declared
+    after the construct (which already added its statements to the bucket's own policy)
+    WHEN the app synthesizes
+    THEN it fails, naming both policies: deployed, one would replace the other."""
+    stack = new_stack()
+    bucket = _bucket_without_enforce_ssl(stack)
+    PersonalizeDataDeletion(stack, "UserDeletion", bucket=bucket)
+    _separate_tls_policy(stack, bucket, "LatePolicy")
+    with pytest.raises(RuntimeError) as caught:
+        Template.from_stack(stack)
+    assert (
+        "bucket 'S/Mine' has several bucket policies ('S/Mine/Policy', 'S/LatePolicy'): S3 keeps "
+        "one policy per bucket"
+    ) in str(caught.value)

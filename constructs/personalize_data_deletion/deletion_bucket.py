@@ -19,6 +19,7 @@ from personalize_deletion_runtime.layout import STAGING_PREFIX
 from constructs import Construct
 
 from .acknowledgements import acknowledge
+from .bucket_policies import adopt_separate_policy
 from .durations import exact_seconds, readable
 from .errors import DeletionConfigError
 
@@ -186,7 +187,8 @@ def check_bucket(bucket: s3.IBucket) -> bool:
     versioned; whether its versioning is suspended (``False`` for an imported bucket).
 
     A bucket of this app is checked (encryption, public access) or fixed (a TLS-only statement
-    is added if missing); an imported one cannot be inspected, so the synth says what it needs.
+    is added if missing, to its one bucket policy: see :mod:`.bucket_policies`); an imported
+    one cannot be inspected, so the synth says what it needs.
     """
     where = f"bucket {bucket.node.path!r}"
     if bucket.encryption_key is not None:
@@ -231,6 +233,7 @@ def check_bucket(bucket: s3.IBucket) -> bool:
             f"{where} does not block all public access: lists of user ids must never be public; "
             "use block_public_access=BlockPublicAccess.BLOCK_ALL"
         )
+    adopt_separate_policy(bucket)  # its own separate BucketPolicy, not a second one
     policy = stack.resolve(bucket.policy.document.to_json()) if bucket.policy else {}
     whole = [stack.resolve(bucket.bucket_arn), stack.resolve(bucket.arn_for_objects("*"))]
     if not _denies_plain_http(policy, whole):

@@ -36,18 +36,22 @@ class FewIdsWarning:
 
     def __init__(self, scope: Construct) -> None:
         self._scope = scope
-        self._requests: list[tuple[str, int]] = []
+        self._requests: dict[str, int] = {}
 
-    def add(self, label: str, count: int) -> None:
-        """Note a request whose local list holds ``count`` (< :data:`FEW_IDS`) distinct ids."""
+    def add(self, request_name: str, count: int) -> None:
+        """Note a request whose local list holds ``count`` (< :data:`FEW_IDS`) distinct ids.
+
+        A request fanned out to several dataset groups is one job per group, each adding it
+        with the same list: it is named and counted once, as the request the user declared."""
         if not self._requests:  # one validation per construct, and none without a short list
             self._scope.node.add_validation(self)
-        self._requests.append((label, count))
+        self._requests.setdefault(request_name, count)
 
     def validate(self) -> list[str]:
         """Warn (an app synthesized twice validates twice: CDK keeps one of equal messages);
         never an error."""
-        Annotations.of(self._scope).add_warning_v2(FEW_IDS_WARNING, message(self._requests))
+        requests = list(self._requests.items())
+        Annotations.of(self._scope).add_warning_v2(FEW_IDS_WARNING, message(requests))
         return []
 
 

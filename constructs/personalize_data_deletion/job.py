@@ -144,7 +144,7 @@ class DeletionJob(Construct):
         """How many distinct ids a local list deletes, else ``None``: for an output's
         description, which `cdk diff` shows for an added request (request-file stacks do so)."""
         if source.user_count is not None and source.user_count < FEW_IDS:
-            request_scope.few_ids.add(label or self.request_name, source.user_count)
+            request_scope.few_ids.add(self.request_name, source.user_count)
         if settings.tags:
             properties["Tags"] = settings.tags
         completion, retrain = settings.completion, settings.retrain

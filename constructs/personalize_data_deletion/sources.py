@@ -317,6 +317,18 @@ _INLINE_FIXES = {
 }
 
 
+def _is_unresolved_token(value: str) -> bool:
+    """Whether CDK reads ``value`` as a token, in either string encoding it gives one.
+
+    A string token (``${Token[TOKEN.n]}``) is unresolved as a string. A list token (a
+    ``CommaDelimitedList`` parameter's ``value_as_list``, ``Fn.split``, ``Token.as_list``) is,
+    in Python, a one-element list holding ``#{Token[TOKEN.n]}``, its elements spread among
+    the ids; CDK reads that string as a token only inside a one-element list, so it is asked
+    both ways.
+    """
+    return bool(Token.is_unresolved(value) or Token.is_unresolved([value]))
+
+
 def _check_inline_ids(ids: tuple[str, ...]) -> None:
     """Each string is one valid id, by the rules a CSV line is checked with.
 
@@ -324,20 +336,20 @@ def _check_inline_ids(ids: tuple[str, ...]) -> None:
     would be read as two ids (two users deleted where one was declared), a trailing CR would
     be read as a CRLF ending (another user), and an empty string as a blank line (skipped).
     So each is judged as a value, never as a line; the message names the position, never
-    the id (user ids are personal data). A CloudFormation token is refused too: at synth it
-    is only its placeholder text (``${Token[TOKEN.n]}``), which passes every CSV rule and would
-    be deleted as if it were a user's id, while the user it stands for is never touched.
+    the id (user ids are personal data). An unresolved token is refused too: at synth it is
+    only its placeholder text, which passes every CSV rule and would be deleted as if it were
+    a user's id, while the user it stands for is never touched.
     """
     for position, user_id in enumerate(ids, start=1):
         # The cheap Python check first: only a string holding a token marker costs a jsii
         # round trip, so a list of a million ids is not a million calls.
-        if is_token(user_id) and Token.is_unresolved(user_id):
+        if is_token(user_id) and _is_unresolved_token(user_id):
             raise UserListError(
-                f"from_ids: id {position} of {len(ids)}: [token] the id is a CloudFormation "
-                "token (a parameter, an import, an attribute), known only at deploy; inline "
-                "ids are written to the list at synth, so the list would hold its placeholder "
-                "text, not the user. Fix: pass the id itself, or, for ids known only at deploy, "
-                "write them to a CSV object and use from_s3."
+                f"from_ids: id {position} of {len(ids)}: [token] the id is an unresolved token "
+                "(a parameter, an import, an attribute, a list or value CDK or CloudFormation "
+                "fills in later); inline ids are written to the list at synth, so the list "
+                "would hold its placeholder text, not the user. Fix: pass the id itself, or, "
+                "for ids known only at deploy, write them to a CSV object and use from_s3."
             )
         problem = check_user_id(user_id)
         if problem is not None:
