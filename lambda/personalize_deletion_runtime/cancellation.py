@@ -55,7 +55,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import submission_record
-from .failures import BOOKKEEPING_FAULTS, forget_copies
+from .failures import BOOKKEEPING_FAULTS, forget_asset_version, forget_copies
 from .layout import STAGING_PREFIX
 from .personalize_api import JobRequestRejected
 from .properties import DeletionRequest, PropertyError
@@ -333,13 +333,37 @@ def carry_over(bucket: str, first: str, follow_up: str, services: Services) -> N
     )
 
 
-def forget(bucket: str, job_name: str, services: Services) -> None:
+def forget(
+    request: DeletionRequest,
+    job_name: str,
+    services: Services,
+    source_version_id: str | None,
+    *,
+    follow_up: bool,
+) -> str:
     """After a cancellation: delete the staged list (whatever ``PurgeStagedInput`` says: no
-    job will read it), the marker, the declarer keys and a poll's record of a submission
-    (:mod:`.submission_record`; none is expected: a recorded job is found, not cancelled)."""
-    services.storage.purge(bucket, job_name)
-    _clear(bucket, job_name, services)
-    submission_record.remove(bucket, job_name, services)
+    job will read it), the marker, the declarer keys, a poll's record of a submission
+    (:mod:`.submission_record`; none is expected: a recorded job is found, not cancelled) and
+    the version of a local list's CDK asset it was read from, without a tombstone: no resource
+    declares the request any more, and one that declares it again has the CLI upload the list
+    again. Returns what the cause adds about that copy: where it stays (an unversioned assets
+    bucket, a key named by a hash, a failed deletion) and that it must be deleted by hand; a
+    follow-up's is the first job's, removed when that job ended."""
+    services.storage.purge(request.bucket, job_name)
+    _clear(request.bucket, job_name, services)
+    submission_record.remove(request.bucket, job_name, services)
+    source = request.source
+    if follow_up or not (source.asset and source.key):
+        return ""
+    where = f"s3://{source.bucket}/{source.key}"
+    if forget_asset_version(request, job_name, services, source_version_id):
+        return f"; the version of its copy in the CDK assets bucket ({where}) is deleted too"
+    return (
+        f"; its copy in the CDK assets bucket stays, and nothing removes it: unless another "
+        f"request still reads it, delete every version of {where} (aws s3api "
+        f"list-object-versions --bucket {source.bucket} --prefix {source.key}, then "
+        "delete-object with each --version-id)"
+    )
 
 
 def settle(bucket: str, job_name: str, services: Services) -> None:

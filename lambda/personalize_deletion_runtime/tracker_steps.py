@@ -33,7 +33,7 @@ from .personalize_api import (
 )
 from .properties import RETRAIN_NONE, DeletionRequest
 from .services import Services
-from .staging import kept_asset_advice
+from .staging import SOURCE_VERSION, kept_asset_advice
 from .state import QUEUED, TrackedJob, iso, parse_iso
 from .submission import resubmit
 from .tracking import execution_names
@@ -107,9 +107,15 @@ def _submit(job: TrackedJob, request: DeletionRequest, services: Services) -> Tr
     except TransientFault as exc:
         submission = JobSubmission(None, blocked_by=str(exc))
     except cancellation.Cancelled as exc:
-        cancellation.forget(request.bucket, job.job_name, services)
+        asset = cancellation.forget(
+            request,
+            job.job_name,
+            services,
+            job.input.get(SOURCE_VERSION),
+            follow_up=job.follow_up_of is not None,
+        )
         LOGGER.warning("queued request cancelled: no job created", extra={"job_name": job.job_name})
-        return job.evolve(give_up=True, error={"Error": CANCELLED, "Cause": str(exc)})
+        return job.evolve(give_up=True, error={"Error": CANCELLED, "Cause": f"{exc}{asset}"})
     except JobRequestRejected as exc:
         return job.evolve(give_up=True, error={"Error": "JobRequestRejected", "Cause": str(exc)})
     if submission.job_arn is not None:  # a Delete can no longer cancel it: keys of no use
