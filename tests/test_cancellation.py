@@ -129,6 +129,35 @@ def test_a_follow_up_queued_when_its_request_is_removed_is_marked_cancelled() ->
         cancellation.check(STAGING_BUCKET, follow_up, world.services)
 
 
+def test_a_queued_follow_up_is_cancelled_by_a_delete_whose_follow_up_is_off_now() -> None:
+    """GIVEN a request deployed with ``FollowUp`` whose first job ended and whose follow-up is
+    staged and queued with the tracker, then an Update turning ``FollowUp`` off (it adopts the
+    recorded job and succeeds; the tracker execution keeps its hand-off's properties and would
+    still submit the follow-up)
+    WHEN CloudFormation deletes the request's resource (its properties: no ``FollowUp``)
+    THEN the Delete marks the follow-up cancelled all the same: its submit step will create no
+    job the stack no longer declares."""
+    world = fake_world()
+    complete(world, cfn_event("Create", properties(FollowUp="true")), T0)
+    follow_up = follow_up_job_name(JOB)
+    world.s3.put_object(Bucket=STAGING_BUCKET, Key=f"staging/{follow_up}/users.csv", Body=USERS_CSV)
+    updated = complete(
+        world,
+        cfn_event("Update", properties(), physical_id=JOB, old=properties(FollowUp="true")),
+        T0 + 3600,
+    )
+    assert updated["PhysicalResourceId"] == JOB
+
+    lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
+
+    assert world.s3.keys(prefix="staging/") == [
+        marker_key(follow_up),
+        f"staging/{follow_up}/users.csv",
+    ]
+    with pytest.raises(cancellation.Cancelled):
+        cancellation.check(STAGING_BUCKET, follow_up, world.services)
+
+
 def test_a_request_removed_from_the_stack_while_queued_is_not_started() -> None:
     """GIVEN a request QUEUED at its Create (the dataset group busy)
     WHEN the request is removed from the stack (CloudFormation deletes the resource), and the

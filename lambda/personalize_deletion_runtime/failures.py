@@ -123,3 +123,29 @@ def forget_asset_version(
         )
         return False
     return True
+
+
+def forget_asset_of_cancelled(
+    request: DeletionRequest,
+    job_name: str,
+    services: Services,
+    source_version_id: str | None,
+    follow_up: bool,
+) -> str:
+    """Delete the asset version a cancelled request read (:func:`forget_asset_version`; no
+    resource declares the request any more, and one that declares it again has the CLI upload
+    the list again); return what the cause adds about that copy: that it is deleted, or where
+    it stays and that it must be deleted by hand. Nothing for a list of the user's own, nor for
+    a follow-up: its asset is the first job's, removed when that job ended."""
+    source = request.source
+    if follow_up or not (source.asset and source.key):
+        return ""
+    where = f"s3://{source.bucket}/{source.key}"
+    if forget_asset_version(request, job_name, services, source_version_id):
+        return f"; the version of its copy in the CDK assets bucket ({where}) is deleted too"
+    return (
+        f"; its copy in the CDK assets bucket stays, and nothing removes it: unless another "
+        f"request still reads it, delete every version of {where} (aws s3api "
+        f"list-object-versions --bucket {source.bucket} --prefix {source.key}, then "
+        "delete-object with each --version-id)"
+    )
