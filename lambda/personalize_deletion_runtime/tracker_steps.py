@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import cancellation, retraining, retraining_outcome, retraining_record
+from .ended_give_up import give_up_ended
 from .last_look import CANCELLED, last_look, submission_unknown
 from .layout import receipt_uri
 from .outcome import TRACKER, JobRecord, finish, give_up
@@ -41,8 +42,6 @@ from .tracking import execution_names
 LOGGER = logging.getLogger(__name__)
 JOB_NOT_STARTED = "DeletionJobNotStarted"
 JOB_STUCK = "DeletionJobStuck"
-JOB_NOT_RECORDED = "DeletionNotRecorded"
-"""``outcome.error`` of a job the tracker read ended whose finish step failed for good."""
 ENDED = ("COMPLETED", "FAILED")
 FOLLOW_UP = "FOLLOW_UP"
 """``outcome.status`` when the finish step queued the further job (the definition's Choice)."""
@@ -274,7 +273,17 @@ def _give_up(
 ) -> TrackedJob:
     last_status = str((job.seen or {}).get("status") or job.last_status)
     if job.job_arn is not None and last_status in ENDED:
-        return _not_recorded(job, last_status, execution)
+        # Read ended by the tracker, or handed over ended (for a retraining, a follow-up).
+        following = _next_execution(job, execution)
+        retrack = (
+            f"start an execution of this state machine named {following} with this "
+            f'execution\'s input and "{RETRACK}": true added at its top level'
+            if following is not None
+            else None
+        )
+        return give_up_ended(
+            job, request, last_status, _error_summary(job.error), retrack, services
+        )
     job, looked = last_look(job, request, services)
     if looked is not None:
         reason = looked
@@ -303,32 +312,6 @@ def _give_up(
     return job.evolve(
         last_status=last_status,
         outcome={"status": detail["status"], "error": error, "cause": f"{reason}; {advice}"},
-    )
-
-
-def _not_recorded(job: TrackedJob, status: str, execution: str) -> TrackedJob:
-    """The tracker read the job ``status`` (ended) and the finish step then failed for good
-    (the receipt could not be written, say): the deletion ended, only its recording failed.
-    Announcing it ``STUCK`` ("it may still end") would contradict its end, and the event the
-    finish step may have published already, so no event goes out and nothing is counted: the
-    execution fails (``DeletionNotRecorded``), saying how to record the end."""
-    following = _next_execution(job, execution)
-    retrack = (
-        f"start an execution of this state machine named {following} with this execution's "
-        f'input and "{RETRACK}": true added at its top level, or '
-        if following is not None
-        else ""
-    )
-    cause = (
-        f"job {job.job_name} ended {status} (read at {(job.seen or {}).get('checkedAt')}), but "
-        f"recording its end failed ({_error_summary(job.error)}): its receipt may be missing "
-        f"(and its {status} event, if the failure came first); to record it, {retrack}change a "
-        "tag of the request and deploy (an unchanged request is not sent again)"
-    )
-    LOGGER.error("job ended, not recorded", extra={"job_name": job.job_name, "status": status})
-    return job.evolve(
-        last_status=status,
-        outcome={"status": status, "error": JOB_NOT_RECORDED, "cause": cause},
     )
 
 
