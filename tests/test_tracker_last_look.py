@@ -328,6 +328,47 @@ def test_a_recorded_job_whose_status_read_fails_says_its_follow_up_was_not_submi
     ), given_up["outcome"]["cause"]
 
 
+def test_a_follow_up_not_recorded_says_its_promised_models_receipt_is_not_written() -> None:
+    """GIVEN a request with ``FollowUp`` and ``Retrain`` ALL whose first job's receipt promises
+    the follow-up's models receipt, and a follow-up job the tracker read COMPLETED whose finish
+    step then failed for good (no receipt of it)
+    WHEN the give-up step runs
+    THEN ``DeletionNotRecorded``'s cause says the retraining waits for that record (not done,
+    its models receipt not written), and how to record it (a re-track under the first job's
+    next execution name)."""
+    world = fake_world()
+    event = cfn_event("Create", properties(FollowUp="true", Retrain="ALL"))
+    merged = {**event, **lifecycle.on_event(event, world.services)}
+    while not lifecycle.is_complete(merged, world.services)["IsComplete"]:
+        world.clock.now += 60
+    follow_up = follow_up_job_name(JOB)
+    state = json.loads(world.stepfunctions.executions[JOB]["input"])
+    state["job"] = {
+        **state["job"],
+        "name": follow_up,
+        "arn": state["job"]["arn"].replace(JOB, follow_up),
+        "followUpOf": JOB,
+    }
+    state["seen"] = {"status": "COMPLETED", "checkedAt": "2026-09-21T20:00:00Z"}
+    state["error"] = {"Error": "States.Timeout", "Cause": "the finish step timed out"}
+
+    given_up = tracker_step(world, "give_up", JOB, state)  # one execution follows both
+
+    assert given_up["outcome"] == {
+        "status": "COMPLETED",
+        "error": "DeletionNotRecorded",
+        "cause": (
+            f"job {follow_up} ended COMPLETED (read at 2026-09-21T20:00:00Z), but recording its "
+            "end failed (States.Timeout: the finish step timed out): its receipt is missing (and "
+            "its COMPLETED event, if the failure came first); the retraining waits for that "
+            "record: it is not done, nor its models receipt written; to record it, start an "
+            f"execution of this state machine named {JOB}-2 with this execution's input and "
+            '"retrack": true added at its top level, or change a tag of the request and deploy '
+            "(an unchanged request is not sent again)"
+        ),
+    }
+
+
 def test_a_give_up_cause_carries_a_lambda_errors_message_not_its_stack_trace() -> None:
     """GIVEN a job followed by the tracker whose step failed for good with a Lambda error (the
     Catch's ``Cause`` is Lambda's error document, stack trace included)

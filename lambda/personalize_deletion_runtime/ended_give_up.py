@@ -17,7 +17,7 @@ from typing import Any
 
 from .failures import BOOKKEEPING_FAULTS
 from .layout import models_receipt_key, receipt_key, receipt_uri
-from .properties import DeletionRequest
+from .properties import RETRAIN_NONE, DeletionRequest
 from .services import Services
 from .state import TrackedJob
 
@@ -53,7 +53,7 @@ def give_up_ended(
         cause = (
             f"job {job.job_name} ended {status} ({when}), but recording its end failed "
             f"({error}): its receipt {missing} (and its {status} event, if the failure came "
-            f"first); to record it, {again}{RETAG}"
+            f"first){_waiting(request)}; to record it, {again}{RETAG}"
         )
         LOGGER.error("job ended, not recorded", extra={"job_name": job.job_name})
         return _ended(job, status, JOB_NOT_RECORDED, cause)
@@ -95,6 +95,14 @@ def _undone(
         f"its models receipt ({retraining.get('receiptUri')}) not written: the models still "
         "reflect the deleted users"
     )
+
+
+def _waiting(request: DeletionRequest) -> str:
+    """What waits for the record of the job: the retraining asked for, and its models receipt
+    (the one a first job's receipt promises for its follow-up, too), written by no one else."""
+    if request.retrain == RETRAIN_NONE:
+        return ""
+    return "; the retraining waits for that record: it is not done, nor its models receipt written"
 
 
 def _how(retrack: str | None) -> str:
