@@ -71,7 +71,9 @@ def run(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
     if not isinstance(execution, str) or not execution:
         raise StepError("event field 'execution' (the execution ARN) is required")
     job = TrackedJob.from_json(event.get("state"))
-    request = services.scopes.tracked_request(job.request, job.job_name, job.job_arn)
+    request = services.scopes.tracked_request(
+        job.request, job.job_name, job.job_arn, job.follow_up_of
+    )
     if step == "submit":
         after = _submit(job, request, services)
     elif step == "finish":
