@@ -129,6 +129,35 @@ def test_a_follow_up_queued_when_its_request_is_removed_is_marked_cancelled() ->
         cancellation.check(STAGING_BUCKET, follow_up, world.services)
 
 
+def test_a_queued_follow_up_is_cancelled_by_a_delete_whose_follow_up_is_off_now() -> None:
+    """GIVEN a request deployed with ``FollowUp`` whose first job ended and whose follow-up is
+    staged and queued with the tracker, then an Update turning ``FollowUp`` off (it adopts the
+    recorded job and succeeds; the tracker execution keeps its hand-off's properties and would
+    still submit the follow-up)
+    WHEN CloudFormation deletes the request's resource (its properties: no ``FollowUp``)
+    THEN the Delete marks the follow-up cancelled all the same: its submit step will create no
+    job the stack no longer declares."""
+    world = fake_world()
+    complete(world, cfn_event("Create", properties(FollowUp="true")), T0)
+    follow_up = follow_up_job_name(JOB)
+    world.s3.put_object(Bucket=STAGING_BUCKET, Key=f"staging/{follow_up}/users.csv", Body=USERS_CSV)
+    updated = complete(
+        world,
+        cfn_event("Update", properties(), physical_id=JOB, old=properties(FollowUp="true")),
+        T0 + 3600,
+    )
+    assert updated["PhysicalResourceId"] == JOB
+
+    lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
+
+    assert world.s3.keys(prefix="staging/") == [
+        marker_key(follow_up),
+        f"staging/{follow_up}/users.csv",
+    ]
+    with pytest.raises(cancellation.Cancelled):
+        cancellation.check(STAGING_BUCKET, follow_up, world.services)
+
+
 def test_a_request_removed_from_the_stack_while_queued_is_not_started() -> None:
     """GIVEN a request QUEUED at its Create (the dataset group busy)
     WHEN the request is removed from the stack (CloudFormation deletes the resource), and the
@@ -144,6 +173,49 @@ def test_a_request_removed_from_the_stack_while_queued_is_not_started() -> None:
     assert after["error"] == {"Error": "DeletionCancelled", "Cause": cancelled_cause(JOB)}
     assert world.personalize.jobs == {}
     assert world.s3.keys() == []
+
+
+def test_a_cancelled_local_list_whose_asset_version_is_unknown_names_its_copy() -> None:
+    """GIVEN a local list (from_csv / from_ids: a CDK file asset named after its job) in an
+    assets bucket whose version of it is unknown (unversioned: the roles may not delete the
+    key itself), QUEUED at its Create (the dataset group busy)
+    WHEN the request is removed from the stack and the tracker's submit step, then its
+    give-up, run once the group is free
+    THEN no job is created, the staged list is gone, and the cause names the asset copy left
+    with the user ids and says to delete every version of it (nothing else ever will)."""
+    world = fake_world()
+    key = f"{JOB}.csv"
+    asset = {"Bucket": SOURCE_BUCKET, "Key": key, "Asset": "true"}
+    world.s3.put_source(key, USERS_CSV)
+    world.personalize.set_dataset_group_busy(GROUP, until=T0 + 3600)
+    created = complete(world, cfn_event("Create", properties(Source=asset)), T0)
+    assert created["Data"]["Status"] == "QUEUED"
+    lifecycle.on_event(
+        cfn_event("Delete", properties(Source=asset), physical_id=JOB), world.services
+    )
+    world.clock.now = T0 + 2 * 3600
+
+    submitted = tracker_step(world, "submit", JOB)
+    ended = tracker_step(world, "give_up", JOB, submitted)
+
+    kept = (
+        f"; its copy in the CDK assets bucket stays, and nothing removes it: unless another "
+        f"request still reads it, delete every version of s3://{SOURCE_BUCKET}/{key} (aws s3api "
+        f"list-object-versions --bucket {SOURCE_BUCKET} --prefix {key}, then delete-object with "
+        "each --version-id)"
+    )
+    assert submitted["error"] == {
+        "Error": "DeletionCancelled",
+        "Cause": cancelled_cause(JOB) + kept,
+    }
+    assert ended["outcome"] == {
+        "status": "NOT_STARTED",
+        "error": "DeletionJobNotStarted",
+        "cause": f"DeletionCancelled: {cancelled_cause(JOB)}{kept}; no job was started",
+    }
+    assert world.personalize.jobs == {}
+    assert world.s3.keys() == []
+    assert key in world.s3.keys(bucket=SOURCE_BUCKET)
 
 
 def test_a_request_declared_again_after_its_cancellation_is_submitted() -> None:

@@ -35,7 +35,8 @@ from lifecycle_support import (
     properties,
 )
 from personalize_deletion_runtime.notifications import EVENT_SOURCE, MODELS_DETAIL_TYPE
-from personalize_deletion_runtime.scopes import Assets, Scope, Scopes
+from personalize_deletion_runtime.request_rules import follow_up_job_name
+from personalize_deletion_runtime.scopes import Assets, Scope, ScopeError, Scopes
 
 pytestmark = pytest.mark.wire
 
@@ -201,6 +202,36 @@ def test_removed_construct_failure_names_the_local_list_copy_left_in_the_assets_
         f"handler removes it now: delete every version of s3://{SOURCE_BUCKET}/{JOB}.csv (aws "
         f"s3api list-object-versions --bucket {SOURCE_BUCKET} --prefix {JOB}.csv, then "
         "delete-object with each --version-id)",
+    )
+
+
+def test_removed_construct_failure_of_a_follow_up_does_not_send_the_user_after_its_asset(
+    world: World,
+) -> None:
+    """GIVEN a local list's request (no Source, its hash) of construct Team/UserDeletion whose
+    tracked job is a follow-up: the first job's recorded end removed the list's asset copy
+    WHEN that construct is no longer served by the tracker
+    THEN the failure says the asset copy went when the first job ended, rather than telling
+    the user to delete a copy that is gone."""
+    local_list = {
+        "ServiceToken": SERVICE_TOKEN,
+        "RequestName": REQUEST_NAME,
+        "Scope": "Team/UserDeletion",
+        "DatasetGroupArn": GROUP,
+        "ContentSha256": hashlib.sha256(canonical_bytes(USERS_CSV)).hexdigest(),
+    }
+    follow_up = follow_up_job_name(JOB)
+    scopes = _serving(KEPT, assets=ASSETS)
+
+    with pytest.raises(ScopeError) as refused:
+        scopes.tracked_request(local_list, follow_up, None, JOB)
+
+    assert str(refused.value) == (
+        "construct 'Team/UserDeletion' is no longer in the stack: the tracker no longer serves "
+        f"it nor may use its bucket, so it cannot record job {follow_up} (no receipt, no "
+        "event); no job was started for it; the staged list expires with the bucket's "
+        "lifecycle rule; the list's copy in the CDK assets bucket was removed when job "
+        f"{JOB} ended"
     )
 
 

@@ -518,7 +518,9 @@ def test_delete_never_calls_personalize(
 
     # THEN it succeeds at once with the same id, with no Personalize call; in S3 the
     # resource's own declarer key is deleted (none exists), and S3 is asked only whether the
-    # job's list is still staged (it is not: nothing to cancel); under an id that is no job's
+    # job's list, then its follow-up's, is still staged (neither is: nothing to cancel;
+    # changed deliberately: the follow-up is looked for whatever FollowUp says now, since the
+    # tracker follows its hand-off's properties); under an id that is no job's
     # (one CloudFormation generated for a Create it cancelled), the request's staging keys are
     # listed for jobs the resource declared (none; changed deliberately: that listing is new)
     assert (outcome.physical_id, outcome.data, outcome.reason, outcome.polls) == (
@@ -531,7 +533,7 @@ def test_delete_never_calls_personalize(
     assert (
         world.s3_calls
         == {
-            JOB: ["DeleteObject", "ListObjectsV2"],
+            JOB: ["DeleteObject", "ListObjectsV2", "ListObjectsV2"],
             "some-unknown-id": ["ListObjectsV2"],
             CREATE_FAILED_MARKER: [],
         }[physical_id]

@@ -15,8 +15,17 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from fakes import FakeWorld, fake_world, refuse_s3, service_error, tracker_step
-from lifecycle_support import GROUP, T0, USERS_CSV, cfn_event, expected_job_name, properties
+from lifecycle_support import (
+    GROUP,
+    STAGING_BUCKET,
+    T0,
+    USERS_CSV,
+    cfn_event,
+    expected_job_name,
+    properties,
+)
 from personalize_deletion_runtime import lifecycle
+from personalize_deletion_runtime.request_rules import follow_up_job_name
 from personalize_deletion_runtime.state import parse_iso
 
 pytestmark = pytest.mark.fast
@@ -209,7 +218,8 @@ def test_a_job_seen_completed_whose_finish_step_failed_is_not_reported_stuck() -
     publishes the COMPLETED event but cannot write the receipt (S3 refuses every PutObject),
     so the definition's Catch sends the execution to GiveUp with the error
     WHEN the give-up step runs
-    THEN it says the job ended COMPLETED and only its recording failed, with how to record it
+    THEN it says the job ended COMPLETED and only its recording failed (its receipt is missing:
+    looked up; changed deliberately from "may be"), with how to record it
     (a re-track, or a tag change): no STUCK event contradicting the COMPLETED one, no "it may
     still end", and no JobsStuck counted for a completed deletion."""
     world = fake_world(run_seconds=5 * 3600)
@@ -228,7 +238,7 @@ def test_a_job_seen_completed_whose_finish_step_failed_is_not_reported_stuck() -
         "error": "DeletionNotRecorded",
         "cause": (
             f"job {JOB} ended COMPLETED (read at 2026-09-21T20:00:00Z), but recording its end "
-            f"failed (ClientError: {failed.value}): its receipt may be missing (and its "
+            f"failed (ClientError: {failed.value}): its receipt is missing (and its "
             "COMPLETED event, if the failure came first); to record it, start an execution of "
             f'this state machine named {JOB}-2 with this execution\'s input and "retrack": '
             "true added at its top level, or change a tag of the request and deploy (an "
@@ -237,6 +247,126 @@ def test_a_job_seen_completed_whose_finish_step_failed_is_not_reported_stuck() -
     }
     assert [detail["status"] for detail in world.events.details()] == ["COMPLETED"]
     assert [name for name, _ in world.metrics() if name == "JobsStuck"] == []
+
+
+def test_a_recorded_job_whose_status_read_fails_says_its_retraining_was_not_done() -> None:
+    """GIVEN a job that COMPLETED during the deployment with ``Retrain`` ALL: the deployment
+    recorded it (its receipt promises a models receipt) and handed it to the tracker, with
+    ``lastStatus`` COMPLETED, for the retraining; the tracker's first ReadStatus fails for good
+    (the Catch sends the execution to GiveUp, with no ``seen``)
+    WHEN the give-up step runs
+    THEN it does not say the deletion's recording failed (its receipt is there): it says the
+    job is recorded and the retraining was not done, nor its models receipt written, and how
+    to have it done (a re-track); no event goes out and nothing is counted."""
+    world = fake_world()
+    event = cfn_event("Create", properties(Retrain="ALL"))
+    merged = {**event, **lifecycle.on_event(event, world.services)}
+    while not (answer := lifecycle.is_complete(merged, world.services))["IsComplete"]:
+        world.clock.now += 60
+    assert answer["Data"]["Status"] == "COMPLETED"
+    models = f"s3://{STAGING_BUCKET}/receipts/{JOB}.models.json"
+    assert world.receipt(JOB)["retraining"]["receiptUri"] == models
+    state = dict(json.loads(world.stepfunctions.executions[JOB]["input"]))
+    assert (state.get("seen"), state["tracking"]["lastStatus"]) == (None, "COMPLETED")
+    state["error"] = {
+        "Error": "Personalize.PersonalizeException",
+        "Cause": "Rate exceeded (Service: Personalize, Status Code: 400)",
+    }
+    published = len(world.events.details())
+
+    given_up = tracker_step(world, "give_up", JOB, state)
+
+    assert given_up["outcome"] == {
+        "status": "COMPLETED",
+        "error": "DeletionNotFinished",
+        "cause": (
+            f"job {JOB} ended COMPLETED (as the deployment read it) and is recorded (its "
+            f"receipt: s3://{STAGING_BUCKET}/receipts/{JOB}.json), but the tracker failed "
+            "(Personalize.PersonalizeException: Rate exceeded (Service: Personalize, Status "
+            "Code: 400)): the retraining it asked for (Retrain ALL) was not done, and its "
+            f"models receipt ({models}) not written: the models still reflect the deleted "
+            f"users; to have it done, start an execution of this state machine named {JOB}-2 "
+            'with this execution\'s input and "retrack": true added at its top level (it finds '
+            "the receipt and goes on from there)"
+        ),
+    }
+    assert len(world.events.details()) == published
+    assert [name for name, _ in world.metrics() if name == "JobsStuck"] == []
+
+
+def test_a_recorded_job_whose_status_read_fails_says_its_follow_up_was_not_submitted() -> None:
+    """GIVEN a job that COMPLETED during the deployment, whose receipt names a follow-up job
+    (imports ran during it: written here, the fakes run none), handed to the tracker for it;
+    the tracker's first ReadStatus fails for good (GiveUp, no ``seen``)
+    WHEN the give-up step runs
+    THEN it says the job is recorded and its follow-up was not submitted, and how to have it
+    submitted (a re-track)."""
+    world = fake_world()
+    event = cfn_event("Create", properties(FollowUp="true", Retrain="ALL"))
+    merged = {**event, **lifecycle.on_event(event, world.services)}
+    while not lifecycle.is_complete(merged, world.services)["IsComplete"]:
+        world.clock.now += 60
+    follow_up = follow_up_job_name(JOB)
+    receipt = {**world.receipt(JOB), "followUp": follow_up}
+    world.s3.put_object(
+        Bucket=STAGING_BUCKET, Key=f"receipts/{JOB}.json", Body=json.dumps(receipt).encode()
+    )
+    state = {
+        **json.loads(world.stepfunctions.executions[JOB]["input"]),
+        "error": {"Error": "States.Timeout", "Cause": "the read timed out"},
+    }
+
+    given_up = tracker_step(world, "give_up", JOB, state)
+
+    assert given_up["outcome"]["error"] == "DeletionNotFinished"
+    assert given_up["outcome"]["cause"].endswith(
+        f"(States.Timeout: the read timed out): its follow-up job {follow_up} (the receipt names "
+        "it: imports or trainings ran during the job) was not submitted, nor the retraining "
+        "after it, if asked for; to have it done, start an execution of this state machine "
+        f'named {JOB}-2 with this execution\'s input and "retrack": true added at its top '
+        "level (it finds the receipt and goes on from there)"
+    ), given_up["outcome"]["cause"]
+
+
+def test_a_follow_up_not_recorded_says_its_promised_models_receipt_is_not_written() -> None:
+    """GIVEN a request with ``FollowUp`` and ``Retrain`` ALL whose first job's receipt promises
+    the follow-up's models receipt, and a follow-up job the tracker read COMPLETED whose finish
+    step then failed for good (no receipt of it)
+    WHEN the give-up step runs
+    THEN ``DeletionNotRecorded``'s cause says the retraining waits for that record (not done,
+    its models receipt not written), and how to record it (a re-track under the first job's
+    next execution name)."""
+    world = fake_world()
+    event = cfn_event("Create", properties(FollowUp="true", Retrain="ALL"))
+    merged = {**event, **lifecycle.on_event(event, world.services)}
+    while not lifecycle.is_complete(merged, world.services)["IsComplete"]:
+        world.clock.now += 60
+    follow_up = follow_up_job_name(JOB)
+    state = json.loads(world.stepfunctions.executions[JOB]["input"])
+    state["job"] = {
+        **state["job"],
+        "name": follow_up,
+        "arn": state["job"]["arn"].replace(JOB, follow_up),
+        "followUpOf": JOB,
+    }
+    state["seen"] = {"status": "COMPLETED", "checkedAt": "2026-09-21T20:00:00Z"}
+    state["error"] = {"Error": "States.Timeout", "Cause": "the finish step timed out"}
+
+    given_up = tracker_step(world, "give_up", JOB, state)  # one execution follows both
+
+    assert given_up["outcome"] == {
+        "status": "COMPLETED",
+        "error": "DeletionNotRecorded",
+        "cause": (
+            f"job {follow_up} ended COMPLETED (read at 2026-09-21T20:00:00Z), but recording its "
+            "end failed (States.Timeout: the finish step timed out): its receipt is missing (and "
+            "its COMPLETED event, if the failure came first); the retraining waits for that "
+            "record: it is not done, nor its models receipt written; to record it, start an "
+            f"execution of this state machine named {JOB}-2 with this execution's input and "
+            '"retrack": true added at its top level, or change a tag of the request and deploy '
+            "(an unchanged request is not sent again)"
+        ),
+    }
 
 
 def test_a_give_up_cause_carries_a_lambda_errors_message_not_its_stack_trace() -> None:

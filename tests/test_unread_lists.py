@@ -313,3 +313,31 @@ def test_a_list_staged_again_by_an_update_that_then_fails_is_removed(world: Worl
     # Delete removes the key, the staging lifecycle rule expires it)
     assert updated.reason is not None and updated.reason.endswith("once the blocker clears")
     assert world.keys() == [DECLARED]
+
+
+def test_a_queued_local_list_removed_from_the_stack_loses_its_asset_version(world: World) -> None:
+    # GIVEN a local list (named after its job, versioned as CDK bootstraps the assets bucket)
+    # whose request is QUEUED with the tracker (its dataset group busy all deployment long)
+    read_version = versioned_asset(world, JOB_KEY)
+    world.double.set_dataset_group_busy(GROUP, reason="a solution version is training")
+    created = play(cfn_event("Create", job_asset_props()), world, step=100)
+    assert created.data["Status"] == "QUEUED"
+
+    # WHEN the request is removed from the stack before its job is created, and the tracker
+    # runs once the group is free
+    lifecycle.on_event(cfn_event("Delete", job_asset_props(), physical_id=JOB), world.services)
+    world.double.set_dataset_group_busy(GROUP, busy=False)
+    result = world.run_tracker(JOB)
+
+    # THEN no job is created, and neither the staged list nor the version of the asset that
+    # held the ids is left (no tombstone: a deployment declaring the request again uploads it)
+    assert world.double.jobs == {}
+    assert (result.status, result.error) == ("FAILED", "DeletionJobNotStarted")
+    assert result.cause.endswith(
+        "no job is created and its staged list is deleted; declare the request again to delete "
+        f"that list; the version of its copy in the CDK assets bucket (s3://{SOURCE_BUCKET}/"
+        f"{JOB_KEY}) is deleted too; no job was started"
+    ), result.cause
+    assert world.keys() == []
+    assert read_version not in everything_at_the_asset_key(world, JOB_KEY)[0]
+    assert everything_at_the_asset_key(world, JOB_KEY) == ([], [])

@@ -14,7 +14,8 @@ marker, and the submit step looks for it right before it would create the job:
   saying why. A job created before the marker was written is not affected (nothing can undo
   it): it is followed and recorded as any;
 - a request's follow-up job (``FollowUp``) is such a queued request too: the Delete marks it
-  beside the first job when its list is staged already, and a follow-up staged after the
+  beside the first job when its list is staged already (whatever the Delete's ``FollowUp``
+  says: the tracker follows its hand-off's), and a follow-up staged after the
   Delete inherits the first job's marker (``carry_over``), so its submit step creates none;
 - a Create or Update that declares the job again and leaves it to be submitted later removes
   the marker (``withdraw``), so an execution that still follows the job submits it; an Update
@@ -55,7 +56,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import submission_record
-from .failures import BOOKKEEPING_FAULTS, forget_copies
+from .failures import BOOKKEEPING_FAULTS, forget_asset_of_cancelled, forget_copies
 from .layout import STAGING_PREFIX
 from .personalize_api import JobRequestRejected
 from .properties import DeletionRequest, PropertyError
@@ -126,13 +127,21 @@ def declare(
         )
 
 
-def cancel(bucket: str, job_name: str, event: Mapping[str, Any], services: Services) -> bool:
-    """Remove the event's resource's declarer key; then mark ``job_name`` as no longer declared
-    if its list is staged and no other resource is recorded as declaring it. ``True`` if
-    marked."""
+def cancel(
+    bucket: str,
+    job_name: str,
+    event: Mapping[str, Any],
+    services: Services,
+    *,
+    declarable: bool = True,
+) -> bool:
+    """Remove the event's resource's declarer key (unless not ``declarable``: a follow-up, which
+    no resource records itself as declaring); then mark ``job_name`` as no longer declared if
+    its list is staged and no other resource is recorded as declaring it. ``True`` if marked."""
     client = services.storage.client
     try:
-        client.delete_object(Bucket=bucket, Key=declarer_key(job_name, event))
+        if declarable:
+            client.delete_object(Bucket=bucket, Key=declarer_key(job_name, event))
         if not services.storage.staged(bucket, job_name):
             return False
         if _still_declared(bucket, job_name, event, services):
@@ -207,8 +216,11 @@ def on_delete(
         return
     if is_job_of(request.job_name_prefix, request.request_name, physical_id):
         cancel(request.bucket, physical_id, event, services)
-        if request.follow_up:  # queued with the tracker once the first job ended
-            cancel(request.bucket, follow_up_job_name(physical_id), event, services)
+        # Its follow-up, queued with the tracker once the first job ended, whatever this
+        # Delete's FollowUp says: the execution that submits it follows the properties of its
+        # hand-off, which an Update turning FollowUp off did not change (none staged: one
+        # listing; one another resource is recorded as declaring is kept, as any).
+        cancel(request.bucket, follow_up_job_name(physical_id), event, services, declarable=False)
         return
     if physical_id == FRAMEWORK_CREATE_FAILED:  # onEvent failed: no waiter, nothing declared
         return
@@ -333,13 +345,23 @@ def carry_over(bucket: str, first: str, follow_up: str, services: Services) -> N
     )
 
 
-def forget(bucket: str, job_name: str, services: Services) -> None:
+def forget(
+    request: DeletionRequest,
+    job_name: str,
+    services: Services,
+    source_version_id: str | None,
+    *,
+    follow_up: bool,
+) -> str:
     """After a cancellation: delete the staged list (whatever ``PurgeStagedInput`` says: no
-    job will read it), the marker, the declarer keys and a poll's record of a submission
-    (:mod:`.submission_record`; none is expected: a recorded job is found, not cancelled)."""
-    services.storage.purge(bucket, job_name)
-    _clear(bucket, job_name, services)
-    submission_record.remove(bucket, job_name, services)
+    job will read it), the marker, the declarer keys, a poll's record of a submission (none is
+    expected: a recorded job is found, not cancelled) and the asset version the list was read
+    from; returns what the cause adds about that copy
+    (:func:`.failures.forget_asset_of_cancelled`)."""
+    services.storage.purge(request.bucket, job_name)
+    _clear(request.bucket, job_name, services)
+    submission_record.remove(request.bucket, job_name, services)
+    return forget_asset_of_cancelled(request, job_name, services, source_version_id, follow_up)
 
 
 def settle(bucket: str, job_name: str, services: Services) -> None:

@@ -95,6 +95,17 @@ def forget_copies(
                 "staged list not purged; the bucket's lifecycle rule will expire it",
                 extra={"job_name": job_name, "error": str(exc)},
             )
+    forget_asset_version(request, job_name, services, source_version_id)
+
+
+def forget_asset_version(
+    request: DeletionRequest, job_name: str, services: Services, source_version_id: str | None
+) -> bool:
+    """Delete the version ``source_version_id`` of a local list's CDK asset, read for
+    ``job_name``, which no job will read; ``True`` if deleted. Only at the job's own key (one
+    named by a hash serves every job of its request and list) and only a version that was read
+    (in an unversioned bucket the ids are the key itself, whose deletion the roles may not do);
+    a deletion that fails is logged."""
     source = request.source
     if not (
         source.asset
@@ -102,7 +113,7 @@ def forget_copies(
         and source.key.endswith(f"{job_name}.csv")
         and isinstance(source_version_id, str)
     ):
-        return
+        return False
     try:
         services.storage.forget_asset(source.bucket, source.key, source_version_id)
     except BOOKKEEPING_FAULTS as exc:
@@ -110,3 +121,31 @@ def forget_copies(
             "asset version of a list no job will read not deleted",
             extra={"job_name": job_name, "error": str(exc)},
         )
+        return False
+    return True
+
+
+def forget_asset_of_cancelled(
+    request: DeletionRequest,
+    job_name: str,
+    services: Services,
+    source_version_id: str | None,
+    follow_up: bool,
+) -> str:
+    """Delete the asset version a cancelled request read (:func:`forget_asset_version`; no
+    resource declares the request any more, and one that declares it again has the CLI upload
+    the list again); return what the cause adds about that copy: that it is deleted, or where
+    it stays and that it must be deleted by hand. Nothing for a list of the user's own, nor for
+    a follow-up: its asset is the first job's, removed when that job ended."""
+    source = request.source
+    if follow_up or not (source.asset and source.key):
+        return ""
+    where = f"s3://{source.bucket}/{source.key}"
+    if forget_asset_version(request, job_name, services, source_version_id):
+        return f"; the version of its copy in the CDK assets bucket ({where}) is deleted too"
+    return (
+        f"; its copy in the CDK assets bucket stays, and nothing removes it: unless another "
+        f"request still reads it, delete every version of {where} (aws s3api "
+        f"list-object-versions --bucket {source.bucket} --prefix {source.key}, then "
+        "delete-object with each --version-id)"
+    )

@@ -140,19 +140,25 @@ class Scopes:
         return request
 
     def tracked_request(
-        self, properties: Mapping[str, Any], job_name: str, job_arn: str | None
+        self,
+        properties: Mapping[str, Any],
+        job_name: str,
+        job_arn: str | None,
+        follow_up_of: str | None = None,
     ) -> DeletionRequest:
         """:meth:`request`, for the tracker: a request its environment no longer serves comes
         from a construct removed from the stack (or renamed, or given another prefix, bucket or
         role) while its job was tracked. The tracker's grants for that construct's bucket went
-        with it, so nothing can be recorded: the error says so and where the outcome is."""
+        with it, so nothing can be recorded: the error says so and where the outcome is (and
+        where the list's copies are; a follow-up's asset copy went when ``follow_up_of``
+        ended)."""
         try:
             return self.request(properties)
         except ScopeError as exc:
             if self.refusal is not None:
                 raise
             raise ScopeError(
-                _construct_gone(properties, job_name, job_arn, exc, self.assets)
+                _construct_gone(properties, job_name, job_arn, exc, self.assets, follow_up_of)
             ) from exc
 
     def expand(self, properties: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -250,6 +256,7 @@ def _construct_gone(
     job_arn: str | None,
     refusal: ScopeError,
     assets: Assets | None,
+    follow_up_of: str | None,
 ) -> str:
     scope_id = properties.get(SCOPE)
     if scope_id is not None:
@@ -267,7 +274,13 @@ def _construct_gone(
     )
     copies = "the staged list expires with the bucket's lifecycle rule"
     asset = _local_list_asset(properties, job_name, assets)
-    if asset is not None:
+    if asset is not None and follow_up_of is not None:
+        # The follow-up is queued only once its first job's end was recorded, which removed
+        # the list from the assets bucket (a tombstone; the version that held the ids deleted).
+        copies += (
+            f"; the list's copy in the CDK assets bucket was removed when job {follow_up_of} ended"
+        )
+    elif asset is not None:
         bucket, key = asset
         copies += (
             f", but the list's copy in the CDK assets bucket does not expire and no handler "

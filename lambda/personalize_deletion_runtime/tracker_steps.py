@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import cancellation, retraining, retraining_outcome, retraining_record
+from .ended_give_up import give_up_ended
 from .last_look import CANCELLED, last_look, submission_unknown
 from .layout import receipt_uri
 from .outcome import TRACKER, JobRecord, finish, give_up
@@ -33,7 +34,7 @@ from .personalize_api import (
 )
 from .properties import RETRAIN_NONE, DeletionRequest
 from .services import Services
-from .staging import kept_asset_advice
+from .staging import SOURCE_VERSION, kept_asset_advice
 from .state import QUEUED, TrackedJob, iso, parse_iso
 from .submission import resubmit
 from .tracking import execution_names
@@ -41,8 +42,6 @@ from .tracking import execution_names
 LOGGER = logging.getLogger(__name__)
 JOB_NOT_STARTED = "DeletionJobNotStarted"
 JOB_STUCK = "DeletionJobStuck"
-JOB_NOT_RECORDED = "DeletionNotRecorded"
-"""``outcome.error`` of a job the tracker read ended whose finish step failed for good."""
 ENDED = ("COMPLETED", "FAILED")
 FOLLOW_UP = "FOLLOW_UP"
 """``outcome.status`` when the finish step queued the further job (the definition's Choice)."""
@@ -72,7 +71,9 @@ def run(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
     if not isinstance(execution, str) or not execution:
         raise StepError("event field 'execution' (the execution ARN) is required")
     job = TrackedJob.from_json(event.get("state"))
-    request = services.scopes.tracked_request(job.request, job.job_name, job.job_arn)
+    request = services.scopes.tracked_request(
+        job.request, job.job_name, job.job_arn, job.follow_up_of
+    )
     if step == "submit":
         after = _submit(job, request, services)
     elif step == "finish":
@@ -107,9 +108,15 @@ def _submit(job: TrackedJob, request: DeletionRequest, services: Services) -> Tr
     except TransientFault as exc:
         submission = JobSubmission(None, blocked_by=str(exc))
     except cancellation.Cancelled as exc:
-        cancellation.forget(request.bucket, job.job_name, services)
+        asset = cancellation.forget(
+            request,
+            job.job_name,
+            services,
+            job.input.get(SOURCE_VERSION),
+            follow_up=job.follow_up_of is not None,
+        )
         LOGGER.warning("queued request cancelled: no job created", extra={"job_name": job.job_name})
-        return job.evolve(give_up=True, error={"Error": CANCELLED, "Cause": str(exc)})
+        return job.evolve(give_up=True, error={"Error": CANCELLED, "Cause": f"{exc}{asset}"})
     except JobRequestRejected as exc:
         return job.evolve(give_up=True, error={"Error": "JobRequestRejected", "Cause": str(exc)})
     if submission.job_arn is not None:  # a Delete can no longer cancel it: keys of no use
@@ -268,7 +275,17 @@ def _give_up(
 ) -> TrackedJob:
     last_status = str((job.seen or {}).get("status") or job.last_status)
     if job.job_arn is not None and last_status in ENDED:
-        return _not_recorded(job, last_status, execution)
+        # Read ended by the tracker, or handed over ended (for a retraining, a follow-up).
+        following = _next_execution(job, execution)
+        retrack = (
+            f"start an execution of this state machine named {following} with this "
+            f'execution\'s input and "{RETRACK}": true added at its top level'
+            if following is not None
+            else None
+        )
+        return give_up_ended(
+            job, request, last_status, _error_summary(job.error), retrack, services
+        )
     job, looked = last_look(job, request, services)
     if looked is not None:
         reason = looked
@@ -297,32 +314,6 @@ def _give_up(
     return job.evolve(
         last_status=last_status,
         outcome={"status": detail["status"], "error": error, "cause": f"{reason}; {advice}"},
-    )
-
-
-def _not_recorded(job: TrackedJob, status: str, execution: str) -> TrackedJob:
-    """The tracker read the job ``status`` (ended) and the finish step then failed for good
-    (the receipt could not be written, say): the deletion ended, only its recording failed.
-    Announcing it ``STUCK`` ("it may still end") would contradict its end, and the event the
-    finish step may have published already, so no event goes out and nothing is counted: the
-    execution fails (``DeletionNotRecorded``), saying how to record the end."""
-    following = _next_execution(job, execution)
-    retrack = (
-        f"start an execution of this state machine named {following} with this execution's "
-        f'input and "{RETRACK}": true added at its top level, or '
-        if following is not None
-        else ""
-    )
-    cause = (
-        f"job {job.job_name} ended {status} (read at {(job.seen or {}).get('checkedAt')}), but "
-        f"recording its end failed ({_error_summary(job.error)}): its receipt may be missing "
-        f"(and its {status} event, if the failure came first); to record it, {retrack}change a "
-        "tag of the request and deploy (an unchanged request is not sent again)"
-    )
-    LOGGER.error("job ended, not recorded", extra={"job_name": job.job_name, "status": status})
-    return job.evolve(
-        last_status=status,
-        outcome={"status": status, "error": JOB_NOT_RECORDED, "cause": cause},
     )
 
 
