@@ -42,6 +42,9 @@ marker, and the submit step looks for it right before it would create the job:
   recorded as declaring; the old waiter itself stops at the marker (:mod:`.superseded`), and its
   resource's own key, which that waiter may write again, keeps nothing alive in a Delete.
 
+Which jobs a Delete or a rollback's Update cancel is :mod:`.cancelled_jobs`'s concern; this
+module keeps the marker, the declarer keys and the submit step's side.
+
 The marker lives under the staging prefix, which every role that needs it may already write,
 list or delete (no new permission), and the staging lifecycle rule expires a leftover one. It
 holds the resource's stack and logical id and the time, never a user id.
@@ -59,8 +62,7 @@ from . import submission_record
 from .failures import BOOKKEEPING_FAULTS, forget_asset_of_cancelled, forget_copies
 from .layout import STAGING_PREFIX
 from .personalize_api import JobRequestRejected
-from .properties import DeletionRequest, PropertyError
-from .request_rules import compose_job_name, follow_up_job_name, is_job_of
+from .properties import DeletionRequest
 from .services import Services
 from .staging import SOURCE_VERSION
 from .state import JobTicket, iso
@@ -202,108 +204,6 @@ def _still_declared(
         extra={"job_name": job_name},
     )
     return True
-
-
-def on_delete(
-    properties: Any, physical_id: str, event: Mapping[str, Any], services: Services
-) -> None:
-    """Delete: cancel the resource's job, should it be a request not submitted yet. Never
-    raises (Delete must not fail the stack); properties it cannot read cancel nothing."""
-    try:
-        request = services.scopes.request(properties if isinstance(properties, Mapping) else {})
-    except PropertyError as exc:
-        LOGGER.warning("delete: nothing cancelled", extra={"error": str(exc)})
-        return
-    if is_job_of(request.job_name_prefix, request.request_name, physical_id):
-        cancel(request.bucket, physical_id, event, services)
-        # Its follow-up, queued with the tracker once the first job ended, whatever this
-        # Delete's FollowUp says: the execution that submits it follows the properties of its
-        # hand-off, which an Update turning FollowUp off did not change (none staged: one
-        # listing; one another resource is recorded as declaring is kept, as any).
-        cancel(request.bucket, follow_up_job_name(physical_id), event, services, declarable=False)
-        return
-    if physical_id == FRAMEWORK_CREATE_FAILED:  # onEvent failed: no waiter, nothing declared
-        return
-    # An id CloudFormation generated: the Create it cancelled never answered, and its waiter
-    # may poll on. Cancel what that Create named.
-    for job_name in sorted(_named_jobs(request, event, services)):
-        cancel(request.bucket, job_name, event, services)
-
-
-def forsake(
-    request: DeletionRequest,
-    old_properties: Mapping[str, Any] | None,
-    event: Mapping[str, Any],
-    keep: set[str],
-    services: Services,
-) -> None:
-    """An Update of a resource that declares jobs besides ``keep`` (its physical id and the
-    job the Update declares): they were declared by an event of it CloudFormation cancelled
-    (CloudFormation sends no event to a resource while one is in progress), whose waiter may
-    poll on; this Update is its rollback (``OldResourceProperties``: the cancelled event's,
-    whose request name is looked under too), never followed by a Delete of that job:
-    CloudFormation never learned its name. Cancel them as a Delete would (never raises)."""
-    requests = {(request.bucket, request.job_name_prefix, request.request_name): request}
-    try:
-        old = services.scopes.request(old_properties or {})
-        requests.setdefault((old.bucket, old.job_name_prefix, old.request_name), old)
-    except PropertyError:
-        pass  # the old properties are not served here: only the current request's jobs
-    for each in requests.values():
-        for job_name in sorted(_named_jobs(each, event, services) - keep):
-            LOGGER.info(
-                "update: a cancelled event's job is cancelled", extra={"job_name": job_name}
-            )
-            cancel(each.bucket, job_name, event, services)
-
-
-def _named_jobs(request: DeletionRequest, event: Mapping[str, Any], services: Services) -> set[str]:
-    """The jobs an event of the resource under ``request``'s properties may have polled for:
-    the one they name when they hold the list's hash (``ContentSha256``: the job is known
-    without reading the list, even before a poll declared it), and every job of the request's
-    name its resource is recorded as declaring (its polls' keys)."""
-    jobs = set(_declared_jobs(request, event, services))
-    if request.content_sha256 is not None:
-        jobs.add(
-            compose_job_name(
-                request.job_name_prefix,
-                request.request_name,
-                request.dataset_group_arn,
-                request.content_sha256,
-            )
-        )
-    return jobs
-
-
-def _declared_jobs(
-    request: DeletionRequest, event: Mapping[str, Any], services: Services
-) -> list[str]:
-    """The jobs of the request's name the event's resource is recorded as declaring (its keys
-    under ``staging/<prefix>-<request>-*/``; a listing fault is logged: none found)."""
-    prefix = f"{STAGING_PREFIX}{request.job_name_prefix}-{request.request_name}-"
-    digest = declarer_key("", event).rpartition("/")[2]
-    jobs: list[str] = []
-    token: str | None = None
-    try:
-        while True:
-            more: dict[str, str] = {"ContinuationToken": token} if token else {}
-            page = services.storage.client.list_objects_v2(
-                Bucket=request.bucket, Prefix=prefix, **more
-            )
-            for item in page.get("Contents", []):
-                job_dir, _, rest = item["Key"][len(STAGING_PREFIX) :].partition("/")
-                if rest == DECLARED_BY + digest:
-                    jobs.append(job_dir)
-            token = page.get("NextContinuationToken") if page.get("IsTruncated") else None
-            if not token:
-                return jobs
-    except BOOKKEEPING_FAULTS as exc:
-        LOGGER.warning(
-            "the jobs this resource declared could not be listed: a waiter of its cancelled "
-            "event may still submit one",
-            extra={"error": str(exc)},
-        )
-        return jobs
 
 
 def check(bucket: str, job_name: str, services: Services) -> None:

@@ -42,7 +42,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from . import cancellation, job_source, submission_record, superseded
+from . import cancellation, cancelled_jobs, job_source, submission_record, superseded
 from .cfn_events import (
     event_field,
     event_request_type,
@@ -79,7 +79,7 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
             extra={"physical_id": event.get("PhysicalResourceId")},
         )
         deleted = event_field(event, "PhysicalResourceId")
-        cancellation.on_delete(event.get("ResourceProperties"), deleted, event, services)
+        cancelled_jobs.on_delete(event.get("ResourceProperties"), deleted, event, services)
         return {"PhysicalResourceId": deleted}
 
     request = parse_request_in_scope(resource_properties(event), services)
@@ -92,7 +92,7 @@ def on_event(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
     # declares the request while it is not accepted (``_Poll.not_accepted``).
     intake = take(request, physical_id, services, old, event)
     if update:  # a rollback: the job of the event it rolls back was never named to it
-        cancellation.forsake(request, old, event, {str(physical_id), intake.job_name}, services)
+        cancelled_jobs.forsake(request, old, event, {str(physical_id), intake.job_name}, services)
     ticket = JobTicket(
         job_name=intake.job_name,
         job_arn=intake.job_arn,
