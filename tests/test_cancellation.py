@@ -303,6 +303,32 @@ def test_a_waiter_of_a_deleted_resource_does_not_declare_its_follow_up() -> None
         cancellation.check(STAGING_BUCKET, follow_up, world.services)
 
 
+def test_an_update_keeps_the_follow_up_its_resource_declares() -> None:
+    """GIVEN a request with FollowUp whose first job ended and whose follow-up is staged and
+    queued with the tracker, its resource recorded as declaring that follow-up
+    WHEN an Update of the resource (a tag change, or a rollback: every Update cancels the jobs
+    its resource declares besides the one it keeps) succeeds with FollowUp on
+    THEN the follow-up of the job it keeps is not cancelled, and its key stays."""
+    world = fake_world()
+    created = cfn_event("Create", properties(FollowUp="true"))
+    complete(world, created, T0)
+    follow_up = follow_up_job_name(JOB)
+    world.s3.put_object(Bucket=STAGING_BUCKET, Key=f"staging/{follow_up}/users.csv", Body=USERS_CSV)
+
+    update = cfn_event(
+        "Update",
+        properties(FollowUp="true", Tags={"team": "eu"}),
+        physical_id=JOB,
+        old=properties(FollowUp="true"),
+    )
+    assert complete(world, update, T0 + 3600)["PhysicalResourceId"] == JOB
+
+    assert world.s3.keys(prefix=f"staging/{follow_up}/") == [
+        declarer_key(follow_up, created),
+        f"staging/{follow_up}/users.csv",
+    ]
+
+
 def test_a_request_removed_from_the_stack_while_queued_is_not_started() -> None:
     """GIVEN a request QUEUED at its Create (the dataset group busy)
     WHEN the request is removed from the stack (CloudFormation deletes the resource), and the
