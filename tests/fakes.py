@@ -42,12 +42,14 @@ from lifecycle_support import (
     FakeClock,
     cfn_event,
     emf_metrics,
+    expected_job_name,
     properties,
 )
 from personalize_deletion_runtime import lifecycle, tracker_steps
 from personalize_deletion_runtime.failures import DeletionFailed
 from personalize_deletion_runtime.notifications import Notifier
 from personalize_deletion_runtime.personalize_api import PersonalizeJobs
+from personalize_deletion_runtime.request_rules import follow_up_job_name
 from personalize_deletion_runtime.services import Services
 from personalize_deletion_runtime.staging import Storage
 from personalize_deletion_runtime.tracking import Tracker
@@ -531,6 +533,35 @@ def tracker_step(world: FakeWorld, name: str, job: str, state: dict[str, Any] | 
         },
         world.services,
     )
+
+
+def follow_up_queued(world: FakeWorld, **props: str) -> dict[str, Any]:
+    """A request with ``FollowUp`` (and ``props``) whose first job COMPLETED inside the
+    deployment and was handed to the tracker; its receipt names a follow-up job (imports ran
+    during it: written here, the fakes run none) whose list is staged, and promises the
+    follow-up's models receipt when it asks for a retraining. The tracker's finish step then
+    queues the follow-up: the execution's state after that step."""
+    job = expected_job_name(USERS_CSV)
+    follow_up = follow_up_job_name(job)
+    event = cfn_event("Create", properties(FollowUp="true", **props))
+    merged = {**event, **lifecycle.on_event(event, world.services)}
+    while not lifecycle.is_complete(merged, world.services)["IsComplete"]:
+        world.clock.now += 60
+    receipt = {**world.receipt(job), "followUp": follow_up}
+    if receipt.get("retraining"):
+        receipt["retraining"] = {
+            **receipt["retraining"],
+            "receiptUri": f"s3://{STAGING_BUCKET}/receipts/{follow_up}.models.json",
+        }
+    world.s3.put_object(
+        Bucket=STAGING_BUCKET, Key=f"receipts/{job}.json", Body=json.dumps(receipt).encode()
+    )
+    world.s3.put_object(Bucket=STAGING_BUCKET, Key=f"staging/{follow_up}/users.csv", Body=USERS_CSV)
+    queued = tracker_step(
+        world, "finish", job, json.loads(world.stepfunctions.executions[job]["input"])
+    )
+    assert (queued["job"]["name"], queued["job"].get("followUpOf")) == (follow_up, job)
+    return dict(queued)
 
 
 def refuse_s3(world: FakeWorld, method: str, field: str, prefix: str, code: str) -> Any:

@@ -11,7 +11,16 @@ import hashlib
 from typing import Any
 
 import pytest
-from fakes import FakeWorld, complete, fake_world, poll_at, refuse_s3, start, tracker_step
+from fakes import (
+    FakeWorld,
+    complete,
+    fake_world,
+    follow_up_queued,
+    poll_at,
+    refuse_s3,
+    start,
+    tracker_step,
+)
 from lifecycle_support import (
     DEADLINE_SECONDS,
     GROUP,
@@ -156,6 +165,168 @@ def test_a_queued_follow_up_is_cancelled_by_a_delete_whose_follow_up_is_off_now(
     ]
     with pytest.raises(cancellation.Cancelled):
         cancellation.check(STAGING_BUCKET, follow_up, world.services)
+
+
+def renamed_with_follow_up_queued(world: FakeWorld) -> dict[str, Any]:
+    """A request with ``FollowUp`` and ``Retrain`` ALL under logical id A whose first job
+    COMPLETED and whose follow-up is queued with the tracker, the dataset group busy for three
+    hours; then a rename: CloudFormation creates the request under logical id B, which adopts
+    the recorded first job. Returns the execution's state after its blocked submit step."""
+    queued = follow_up_queued(world, Retrain="ALL")
+    world.personalize.set_dataset_group_busy(GROUP, until=world.clock.now + 3 * 3600)
+    blocked = tracker_step(world, "submit", JOB, queued)
+    assert blocked["job"]["arn"] is None
+    again = complete(world, RENAMED_WITH_FOLLOW_UP, world.clock.now + 600)
+    assert again["PhysicalResourceId"] == JOB
+    follow_up = follow_up_job_name(JOB)
+    created = cfn_event("Create", properties(FollowUp="true", Retrain="ALL"))
+    assert world.s3.keys(prefix=f"staging/{follow_up}/") == sorted(
+        [
+            declarer_key(follow_up, created),
+            declarer_key(follow_up, RENAMED_WITH_FOLLOW_UP),
+            f"staging/{follow_up}/users.csv",
+        ]
+    )
+    return dict(blocked)
+
+
+RENAMED_WITH_FOLLOW_UP = cfn_event("Create", properties(FollowUp="true", Retrain="ALL")) | {
+    "LogicalResourceId": "RenamedRequest"
+}
+
+
+def test_a_renamed_construct_does_not_lose_its_queued_follow_up() -> None:
+    """Every resource whose request has ``FollowUp`` on declares the follow-up of the job it
+    succeeded with, as it declares a queued first job, so the Delete of another resource of
+    the request keeps it.
+
+    GIVEN a request with FollowUp (and Retrain ALL) whose first job COMPLETED and whose
+    follow-up is queued with the tracker (the dataset group busy), declared under logical id A
+    WHEN its construct is renamed: CloudFormation creates it under B (which adopts the
+    recorded first job), then deletes A
+    THEN A's Delete cancels nothing B declares: the submit step creates the follow-up job once
+    the group is free, and deletes the declarer keys."""
+    world = fake_world()
+    blocked = renamed_with_follow_up_queued(world)
+    follow_up = follow_up_job_name(JOB)
+    lifecycle.on_event(
+        cfn_event("Delete", properties(FollowUp="true", Retrain="ALL"), physical_id=JOB),
+        world.services,
+    )
+    assert world.s3.keys(prefix=f"staging/{follow_up}/") == [
+        declarer_key(follow_up, RENAMED_WITH_FOLLOW_UP),
+        f"staging/{follow_up}/users.csv",
+    ]
+
+    world.clock.now += 4 * 3600
+    after = tracker_step(world, "submit", JOB, blocked)
+
+    assert "error" not in after, after.get("error")
+    assert after["job"]["arn"] == job_arn(follow_up)
+    assert list(world.personalize.jobs) == [JOB, follow_up]
+    assert world.s3.keys(prefix=f"staging/{follow_up}/") == [f"staging/{follow_up}/users.csv"]
+
+
+def test_a_rolled_back_rename_does_not_cancel_the_follow_up_the_old_resource_declares() -> None:
+    """GIVEN a request with FollowUp under logical id A whose follow-up is queued with the
+    tracker (the group busy), and a rename that created it under B (B adopted the recorded
+    first job)
+    WHEN the deployment is rolled back for an unrelated reason (B deleted, A stays)
+    THEN B's Delete cancels nothing A declares: the follow-up is still submitted once the
+    group is free."""
+    world = fake_world()
+    blocked = renamed_with_follow_up_queued(world)
+    follow_up = follow_up_job_name(JOB)
+    delete_b = cfn_event("Delete", properties(FollowUp="true", Retrain="ALL"), physical_id=JOB) | {
+        "LogicalResourceId": "RenamedRequest"
+    }
+    lifecycle.on_event(delete_b, world.services)
+    assert marker_key(follow_up) not in world.s3.keys(prefix="staging/")
+
+    world.clock.now += 4 * 3600
+    after = tracker_step(world, "submit", JOB, blocked)
+
+    assert "error" not in after, after.get("error")
+    assert after["job"]["arn"] == job_arn(follow_up)
+    assert list(world.personalize.jobs) == [JOB, follow_up]
+
+
+def test_a_follow_up_staged_after_a_rename_while_the_first_job_ran_is_not_cancelled() -> None:
+    """GIVEN a request with FollowUp handed to the tracker while its first job runs
+    (HAND_OFF), renamed meanwhile: B adopted the running job (it records no key for that
+    job) and declares its follow-up; A's Delete then marked the first job
+    WHEN the first job ends and its follow-up is staged (the marker carried over)
+    THEN the follow-up is not marked: B declares it; without B it would be."""
+    world = fake_world(run_seconds=6 * 3600)
+    props = properties(FollowUp="true", Completion="HAND_OFF")
+    complete(world, cfn_event("Create", props), T0)
+    renamed = cfn_event("Create", props) | {"LogicalResourceId": "RenamedRequest"}
+    assert complete(world, renamed, T0 + 600)["PhysicalResourceId"] == JOB
+    lifecycle.on_event(cfn_event("Delete", props, physical_id=JOB), world.services)
+    assert marker_key(JOB) in world.s3.keys(prefix="staging/")
+    follow_up = follow_up_job_name(JOB)
+    world.s3.put_object(Bucket=STAGING_BUCKET, Key=f"staging/{follow_up}/users.csv", Body=USERS_CSV)
+
+    cancellation.carry_over(STAGING_BUCKET, JOB, follow_up, world.services)
+
+    assert marker_key(follow_up) not in world.s3.keys(prefix="staging/")
+    cancellation.check(STAGING_BUCKET, follow_up, world.services)  # not cancelled
+    world.s3.delete_object(Bucket=STAGING_BUCKET, Key=declarer_key(follow_up, renamed))
+    cancellation.carry_over(STAGING_BUCKET, JOB, follow_up, world.services)
+    with pytest.raises(cancellation.Cancelled):
+        cancellation.check(STAGING_BUCKET, follow_up, world.services)
+
+
+def test_a_waiter_of_a_deleted_resource_does_not_declare_its_follow_up() -> None:
+    """GIVEN a request with FollowUp whose Create polls its running job, and CloudFormation
+    deleting the resource meanwhile (its Delete marks the job, whose list is staged) while
+    the old waiter polls on (aws-cdk#26139)
+    WHEN that waiter sees the job end and completes
+    THEN it records no key declaring the follow-up: a follow-up staged later inherits the
+    first job's marker, so the tracker creates no job the stack no longer declares."""
+    world = fake_world(run_seconds=600)
+    event = cfn_event("Create", properties(FollowUp="true"))
+    merged = {**event, **lifecycle.on_event(event, world.services)}
+    assert not lifecycle.is_complete(merged, world.services)["IsComplete"]  # creates the job
+    world.clock.now += 120
+    lifecycle.on_event(cfn_event("Delete", properties(), physical_id=JOB), world.services)
+    assert marker_key(JOB) in world.s3.keys(prefix="staging/")
+
+    world.clock.now += 900
+    assert lifecycle.is_complete(merged, world.services)["IsComplete"]
+
+    follow_up = follow_up_job_name(JOB)
+    assert world.s3.keys(prefix=f"staging/{follow_up}/") == []
+    world.s3.put_object(Bucket=STAGING_BUCKET, Key=f"staging/{follow_up}/users.csv", Body=USERS_CSV)
+    cancellation.carry_over(STAGING_BUCKET, JOB, follow_up, world.services)
+    with pytest.raises(cancellation.Cancelled):
+        cancellation.check(STAGING_BUCKET, follow_up, world.services)
+
+
+def test_an_update_keeps_the_follow_up_its_resource_declares() -> None:
+    """GIVEN a request with FollowUp whose first job ended and whose follow-up is staged and
+    queued with the tracker, its resource recorded as declaring that follow-up
+    WHEN an Update of the resource (a tag change, or a rollback: every Update cancels the jobs
+    its resource declares besides the one it keeps) succeeds with FollowUp on
+    THEN the follow-up of the job it keeps is not cancelled, and its key stays."""
+    world = fake_world()
+    created = cfn_event("Create", properties(FollowUp="true"))
+    complete(world, created, T0)
+    follow_up = follow_up_job_name(JOB)
+    world.s3.put_object(Bucket=STAGING_BUCKET, Key=f"staging/{follow_up}/users.csv", Body=USERS_CSV)
+
+    update = cfn_event(
+        "Update",
+        properties(FollowUp="true", Tags={"team": "eu"}),
+        physical_id=JOB,
+        old=properties(FollowUp="true"),
+    )
+    assert complete(world, update, T0 + 3600)["PhysicalResourceId"] == JOB
+
+    assert world.s3.keys(prefix=f"staging/{follow_up}/") == [
+        declarer_key(follow_up, created),
+        f"staging/{follow_up}/users.csv",
+    ]
 
 
 def test_a_request_removed_from_the_stack_while_queued_is_not_started() -> None:

@@ -474,8 +474,10 @@ def test_delete_leaves_the_job_and_touches_nothing(status_at_delete: str) -> Non
     marker = f"staging/{JOB}/cancelled.json"
     # (first, always, the resource's own declarer key is deleted, whether or not it exists:
     # a stale key of a deleted resource must never keep a request alive)
-    # (last, always, whether the job's follow-up is staged: a Delete cancels a queued follow-up
-    # whatever its FollowUp says now; none is here, so one listing)
+    # (last, always, the resource's own declarer key of the job's follow-up is deleted, then
+    # whether that follow-up is staged: a Delete cancels a queued follow-up whatever its
+    # FollowUp says now, unless another resource declares it; none is here, so one listing;
+    # changed deliberately: resources now declare the follow-up, see test_cancellation)
     if status_at_delete == "PENDING":
         # (then the staged list, whether another resource declares the job, the marker, and
         # once more whether a resource declared the job while the marker was written)
@@ -485,11 +487,12 @@ def test_delete_leaves_the_job_and_touches_nothing(status_at_delete: str) -> Non
             "ListObjectsV2",
             "PutObject",
             "ListObjectsV2",
+            "DeleteObject",
             "ListObjectsV2",
         ]
         assert world.s3.keys() == sorted([*keys, marker])
     else:
-        assert world.s3.calls == ["DeleteObject", "ListObjectsV2", "ListObjectsV2"]
+        assert world.s3.calls == ["DeleteObject", "ListObjectsV2", "DeleteObject", "ListObjectsV2"]
         assert world.s3.keys() == keys
     assert len(world.events.entries) == receipt_events
     assert world.stepfunctions.executions == {}

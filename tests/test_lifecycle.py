@@ -450,13 +450,16 @@ def test_update_changing_only_tags_keeps_the_job(world: World) -> None:
     # receipt is read, and left as it was written when the job ended (changed deliberately:
     # onEvent then lists the request's staging keys, for jobs a cancelled event of the
     # resource declared: none; a poll's record of the job's submission is deleted with the
-    # staged list: none here)
+    # staged list: none here; changed deliberately: the Update, its FollowUp off, then
+    # deletes its resource's declarer key of the job's follow-up, none here, so that its
+    # Delete cancels a follow-up the tracker would still submit)
     assert world.s3_calls == [
         "ListObjectsV2",
         "GetObject",
         "ListObjectsV2",
         "ListObjectsV2",
         "GetObject",
+        "DeleteObject",
         "DeleteObject",
         "DeleteObject",
     ]
@@ -517,10 +520,11 @@ def test_delete_never_calls_personalize(
     outcome = play(cfn_event("Delete", properties(), physical_id=physical_id), world)
 
     # THEN it succeeds at once with the same id, with no Personalize call; in S3 the
-    # resource's own declarer key is deleted (none exists), and S3 is asked only whether the
-    # job's list, then its follow-up's, is still staged (neither is: nothing to cancel;
-    # changed deliberately: the follow-up is looked for whatever FollowUp says now, since the
-    # tracker follows its hand-off's properties); under an id that is no job's
+    # resource's own declarer keys of the job and of its follow-up are deleted (none exists),
+    # and S3 is asked only whether the job's list, then its follow-up's, is still staged
+    # (neither is: nothing to cancel; changed deliberately: the follow-up is looked for
+    # whatever FollowUp says now, since the tracker follows its hand-off's properties, and
+    # resources declare it); under an id that is no job's
     # (one CloudFormation generated for a Create it cancelled), the request's staging keys are
     # listed for jobs the resource declared (none; changed deliberately: that listing is new)
     assert (outcome.physical_id, outcome.data, outcome.reason, outcome.polls) == (
@@ -533,7 +537,7 @@ def test_delete_never_calls_personalize(
     assert (
         world.s3_calls
         == {
-            JOB: ["DeleteObject", "ListObjectsV2", "ListObjectsV2"],
+            JOB: ["DeleteObject", "ListObjectsV2", "DeleteObject", "ListObjectsV2"],
             "some-unknown-id": ["ListObjectsV2"],
             CREATE_FAILED_MARKER: [],
         }[physical_id]

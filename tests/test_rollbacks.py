@@ -256,13 +256,16 @@ def test_a_tags_only_update_of_an_unpinned_s3_request_keeps_its_job_unread() -> 
     # (the receipt is listed and read by on_event, which then lists the request's staging keys
     # for jobs a cancelled event of the resource declared (changed deliberately: that listing
     # is new); then again by the finish, which purges the staged list and a poll's record of
-    # the job, none here: the source object is never read)
+    # the job, none here; last, the Update, its FollowUp off, deletes its resource's declarer
+    # key of the job's follow-up (changed deliberately: resources declare the follow-up): the
+    # source object is never read)
     assert world.s3.calls == [
         "ListObjectsV2",
         "GetObject",
         "ListObjectsV2",
         "ListObjectsV2",
         "GetObject",
+        "DeleteObject",
         "DeleteObject",
         "DeleteObject",
     ]

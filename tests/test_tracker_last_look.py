@@ -14,7 +14,14 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from fakes import FakeWorld, fake_world, refuse_s3, service_error, tracker_step
+from fakes import (
+    FakeWorld,
+    fake_world,
+    follow_up_queued,
+    refuse_s3,
+    service_error,
+    tracker_step,
+)
 from lifecycle_support import (
     GROUP,
     STAGING_BUCKET,
@@ -22,6 +29,7 @@ from lifecycle_support import (
     USERS_CSV,
     cfn_event,
     expected_job_name,
+    job_arn,
     properties,
 )
 from personalize_deletion_runtime import lifecycle
@@ -365,6 +373,56 @@ def test_a_follow_up_not_recorded_says_its_promised_models_receipt_is_not_writte
             f"execution of this state machine named {JOB}-2 with this execution's input and "
             '"retrack": true added at its top level, or change a tag of the request and deploy '
             "(an unchanged request is not sent again)"
+        ),
+    }
+
+
+def test_a_failed_follow_up_whose_retraining_was_not_done_is_not_called_finished() -> None:
+    """A follow-up that ended FAILED is retrained anyway (its first job COMPLETED: the users
+    are gone from the datasets), and the first job's receipt promises that retraining's models
+    receipt (named after the follow-up), while the follow-up's own receipt has ``retraining:
+    null`` (its status is FAILED). Its give-up must not say nothing was left to do.
+
+    GIVEN a request with FollowUp and Retrain ALL whose first job COMPLETED and whose
+    follow-up job then ended FAILED, recorded (its receipt written), the tracker failing
+    before the retraining (the finish step's invocation timed out after writing the receipt)
+    WHEN the give-up step runs
+    THEN ``DeletionNotFinished``'s cause says the retraining the first job's receipt promises
+    was not done and its models receipt (receipts/<follow-up>.models.json) not written, and
+    how to have it done (a re-track under the first job's next execution name)."""
+    world = fake_world()
+    queued = follow_up_queued(world, Retrain="ALL")
+    follow_up = follow_up_job_name(JOB)
+    world.personalize.fail_next_jobs("Internal error")
+    submitted = tracker_step(world, "submit", JOB, queued)
+    assert submitted["job"]["arn"] == job_arn(follow_up)
+    world.clock.now += 6 * 3600
+    ended = {
+        **submitted,
+        "tracking": {**submitted["tracking"], "lastStatus": "FAILED"},
+        "seen": {"status": "FAILED", "checkedAt": "2026-09-22T03:00:00Z"},
+    }
+    tracker_step(world, "finish", JOB, ended)  # records it, then gets no answer back
+    assert world.receipt(follow_up)["status"] == "FAILED"
+    assert world.receipt(follow_up)["retraining"] is None
+    ended["error"] = {"Error": "States.Timeout", "Cause": "the finish step timed out"}
+    models = f"s3://{STAGING_BUCKET}/receipts/{follow_up}.models.json"
+    assert world.receipt(JOB)["retraining"]["receiptUri"] == models
+    assert world.s3.keys(prefix=f"receipts/{follow_up}.models") == []
+
+    given_up = tracker_step(world, "give_up", JOB, ended)
+
+    assert given_up["outcome"] == {
+        "status": "FAILED",
+        "error": "DeletionNotFinished",
+        "cause": (
+            f"job {follow_up} ended FAILED (read at 2026-09-22T03:00:00Z) and is recorded (its "
+            f"receipt: s3://{STAGING_BUCKET}/receipts/{follow_up}.json), but the tracker failed "
+            f"(States.Timeout: the finish step timed out): the retraining job {JOB}'s receipt "
+            f"promises after it (Retrain ALL) was not done, and its models receipt ({models}) "
+            "not written: the models still reflect the deleted users; to have it done, start an "
+            f"execution of this state machine named {JOB}-2 with this execution's input and "
+            '"retrack": true added at its top level (it finds the receipt and goes on from there)'
         ),
     }
 

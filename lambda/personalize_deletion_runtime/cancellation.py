@@ -17,6 +17,9 @@ marker, and the submit step looks for it right before it would create the job:
   beside the first job when its list is staged already (whatever the Delete's ``FollowUp``
   says: the tracker follows its hand-off's), and a follow-up staged after the
   Delete inherits the first job's marker (``carry_over``), so its submit step creates none;
+  every resource whose Create or Update succeeds with ``FollowUp`` on declares its job's
+  follow-up (:func:`.cancelled_jobs.on_complete`), so the Delete of another one (a rename,
+  a rename rolled back) neither marks it nor lets it inherit the first job's marker;
 - a Create or Update that declares the job again and leaves it to be submitted later removes
   the marker (``withdraw``), so an execution that still follows the job submits it; an Update
   that returns to a job it left does so only at its hand-off (its failure revives nothing);
@@ -134,16 +137,13 @@ def cancel(
     job_name: str,
     event: Mapping[str, Any],
     services: Services,
-    *,
-    declarable: bool = True,
 ) -> bool:
-    """Remove the event's resource's declarer key (unless not ``declarable``: a follow-up, which
-    no resource records itself as declaring); then mark ``job_name`` as no longer declared if
-    its list is staged and no other resource is recorded as declaring it. ``True`` if marked."""
+    """Remove the event's resource's declarer key; then mark ``job_name`` as no longer declared
+    if its list is staged and no other resource is recorded as declaring it. ``True`` if
+    marked."""
     client = services.storage.client
     try:
-        if declarable:
-            client.delete_object(Bucket=bucket, Key=declarer_key(job_name, event))
+        client.delete_object(Bucket=bucket, Key=declarer_key(job_name, event))
         if not services.storage.staged(bucket, job_name):
             return False
         if _still_declared(bucket, job_name, event, services):
@@ -223,13 +223,15 @@ def check(bucket: str, job_name: str, services: Services) -> None:
 
 def carry_over(bucket: str, first: str, follow_up: str, services: Services) -> None:
     """The follow-up job ``follow_up`` was just staged: if a Delete marked its first job
-    ``first`` and no resource declares that job since, mark the follow-up too. The Delete came
-    while the first job ran, before the follow-up's list existed to be marked, and the
-    follow-up is a request queued with the tracker, which must create no job the stack no
-    longer declares. S3 faults propagate: the caller retries rather than queue a follow-up
-    that may be cancelled."""
+    ``first`` and no resource declares that job or the follow-up since, mark the follow-up
+    too. The Delete came while the first job ran, before the follow-up's list existed to be
+    marked, and the follow-up is a request queued with the tracker, which must create no job
+    the stack no longer declares. S3 faults propagate: the caller retries rather than queue a
+    follow-up that may be cancelled."""
     marker = services.storage.read_json(bucket, marker_key(first))
     if marker is None or _declarers(bucket, first, services):
+        return
+    if _declarers(bucket, follow_up, services):  # a resource declares it (a renamed construct)
         return
     services.storage.client.put_object(
         Bucket=bucket,

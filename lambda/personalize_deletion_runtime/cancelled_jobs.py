@@ -1,6 +1,7 @@
 """What a Delete, and an Update that rolls a cancelled event back, cancel: which jobs a
-resource's events may have left to be submitted later (see :mod:`.cancellation` for the
-marker, the declarer keys and the submit step's side).
+resource's events may have left to be submitted later, and which follow-up job a resource
+declares (see :mod:`.cancellation` for the marker, the declarer keys and the submit step's
+side).
 
 Apart from the marker's mechanics because here the question is *which* jobs: the one the
 properties name, its follow-up whatever ``FollowUp`` says now, and, for an event CloudFormation
@@ -15,7 +16,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from . import cancellation
+from . import cancellation, superseded
+from .cfn_events import event_request_type
 from .failures import BOOKKEEPING_FAULTS
 from .layout import STAGING_PREFIX
 from .properties import DeletionRequest, PropertyError
@@ -40,10 +42,9 @@ def on_delete(
         # Its follow-up, queued with the tracker once the first job ended, whatever this
         # Delete's FollowUp says: the execution that submits it follows the properties of its
         # hand-off, which an Update turning FollowUp off did not change (none staged: one
-        # listing; one another resource is recorded as declaring is kept, as any).
-        cancellation.cancel(
-            request.bucket, follow_up_job_name(physical_id), event, services, declarable=False
-        )
+        # listing). Its own key goes; one another resource still declares is kept (a renamed
+        # construct, a rename rolled back: see :func:`on_complete`).
+        cancellation.cancel(request.bucket, follow_up_job_name(physical_id), event, services)
         return
     if physical_id == cancellation.FRAMEWORK_CREATE_FAILED:
         # onEvent failed: no waiter, nothing declared
@@ -52,6 +53,36 @@ def on_delete(
     # may poll on. Cancel what that Create named.
     for job_name in sorted(_named_jobs(request, event, services)):
         cancellation.cancel(request.bucket, job_name, event, services)
+
+
+def on_complete(request: DeletionRequest, waiter: superseded.Waiter, services: Services) -> None:
+    """A Create or Update succeeded with job ``job_name`` (created, adopted, recorded or handed
+    to the tracker): its resource declares that job's follow-up (the tracker queues it once
+    the job ended, should imports or trainings have run during it) while its ``FollowUp`` is
+    on, as a resource declares a queued first job, so that the Delete of another resource
+    declaring the same request (a renamed construct, a rename rolled back, a second stack)
+    cancels nothing this one still declares. An Update with ``FollowUp`` off removes its key:
+    its Delete then cancels a follow-up the tracker would still submit (it follows its
+    hand-off's properties), unless another resource declares it. Never withdraws a marker:
+    a follow-up a Delete cancelled stays cancelled (a missed follow-up is reported and can be
+    run again; an undeclared deletion cannot be undone), and a waiter whose own resource was
+    deleted or rolled back since its event began (:mod:`.superseded`) declares nothing: its
+    key would keep alive a follow-up the stack no longer declares (a marker it cannot read:
+    nothing either). Faults are logged, never raised."""
+    event, follow_up = waiter.event, follow_up_job_name(waiter.job_name)
+    if request.follow_up:
+        try:
+            superseded.check(waiter, services)
+        except (superseded.Superseded, *BOOKKEEPING_FAULTS) as exc:
+            LOGGER.warning(
+                "the resource is not recorded as declaring the follow-up: its event was "
+                "cancelled, or whether it was could not be read",
+                extra={"job_name": follow_up, "error": str(exc)},
+            )
+            return
+        cancellation.declare(request.bucket, follow_up, event, services, withdrawing=False)
+    elif event_request_type(event) == "Update":
+        cancellation.undeclare(request.bucket, follow_up, event, services)
 
 
 def forsake(
@@ -67,6 +98,7 @@ def forsake(
     poll on; this Update is its rollback (``OldResourceProperties``: the cancelled event's,
     whose request name is looked under too), never followed by a Delete of that job:
     CloudFormation never learned its name. Cancel them as a Delete would (never raises)."""
+    keep = keep | {follow_up_job_name(job_name) for job_name in keep}  # declared with them
     requests = {(request.bucket, request.job_name_prefix, request.request_name): request}
     try:
         old = services.scopes.request(old_properties or {})

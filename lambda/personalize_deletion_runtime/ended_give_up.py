@@ -7,7 +7,10 @@ is counted. What the cause says depends on the receipt, which is looked up rathe
 - no receipt (``DeletionNotRecorded``): the end was read, but recording it failed;
 - a receipt (``DeletionNotFinished``): the deletion is recorded (by the deployment, or by a
   finish step before the failure), and what follows it was not done: the follow-up job the
-  receipt names, or the retraining whose models receipt it promises.
+  receipt names, or the retraining whose models receipt it promises. A follow-up that ended
+  FAILED is retrained too (its first job COMPLETED) though its own receipt promises nothing
+  (``retraining: null``): the first job's receipt promises that models receipt, so a
+  follow-up's give-up looks there as well.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import logging
 from typing import Any
 
 from .failures import BOOKKEEPING_FAULTS
-from .layout import models_receipt_key, receipt_key, receipt_uri
+from .layout import models_receipt_key, models_receipt_uri, receipt_key, receipt_uri
 from .properties import RETRAIN_NONE, DeletionRequest
 from .services import Services
 from .state import TrackedJob
@@ -60,10 +63,13 @@ def give_up_ended(
     try:
         undone = _undone(job, request, receipt, services)
     except BOOKKEEPING_FAULTS as exc:
+        promises = receipt_uri(request.bucket, job.job_name)
+        if job.follow_up_of is not None:
+            promises = f"{promises} or {receipt_uri(request.bucket, job.follow_up_of)}"
         undone = (
             f"whether its retraining was recorded could not be read ({exc}); if "
-            f"{receipt_uri(request.bucket, job.job_name)} promises a models receipt that is "
-            "missing, the retraining was not done"
+            f"{promises} promises a models receipt that is missing, the retraining was not "
+            "done"
         )
     recorded = (
         f"job {job.job_name} ended {status} ({when}) and is recorded (its receipt: "
@@ -86,15 +92,35 @@ def _undone(
             "during the job) was not submitted, nor the retraining after it, if asked for"
         )
     retraining = receipt.get("retraining")
+    asked = "it asked for"
+    if not isinstance(retraining, dict) and job.follow_up_of is not None:
+        retraining = _promised_by_first(job.follow_up_of, job.job_name, request, services)
+        asked = f"job {job.follow_up_of}'s receipt promises after it"
     if not isinstance(retraining, dict):
         return None
     if services.storage.exists(request.bucket, models_receipt_key(job.job_name)):
         return None
     return (
-        f"the retraining it asked for (Retrain {retraining.get('policy')}) was not done, and "
+        f"the retraining {asked} (Retrain {retraining.get('policy')}) was not done, and "
         f"its models receipt ({retraining.get('receiptUri')}) not written: the models still "
         "reflect the deleted users"
     )
+
+
+def _promised_by_first(
+    first: str, follow_up: str, request: DeletionRequest, services: Services
+) -> dict[str, Any] | None:
+    """The retraining job ``first``'s receipt promises after its ``follow_up`` (its models
+    receipt named after the follow-up), or ``None``. A follow-up that ended FAILED records
+    ``retraining: null`` yet is retrained (the first job COMPLETED: the users are gone from
+    the datasets), so its own receipt cannot tell whether a retraining is owed."""
+    receipt = services.storage.read_json(request.bucket, receipt_key(first))
+    retraining = (receipt or {}).get("retraining")
+    if not isinstance(retraining, dict):
+        return None
+    if retraining.get("receiptUri") != models_receipt_uri(request.bucket, follow_up):
+        return None
+    return retraining
 
 
 def _waiting(request: DeletionRequest) -> str:

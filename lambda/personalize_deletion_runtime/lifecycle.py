@@ -118,10 +118,13 @@ def is_complete(event: Mapping[str, Any], services: Services) -> dict[str, Any]:
         ticket = JobTicket.from_event(event)
     except StateError as exc:
         raise DeletionFailed(str(exc)) from exc
+    poll = Poll(event, request, ticket, services)
     try:
-        answer = _poll(Poll(event, request, ticket, services))
+        answer = _poll(poll)
     except superseded.Superseded as exc:  # CloudFormation cancelled the event: start nothing
         raise superseded.stop(request, ticket, event, services) from exc
+    if answer["IsComplete"]:
+        cancelled_jobs.on_complete(request, poll.waiter, services)
     if answer["IsComplete"] and ticket.moved:  # the Update succeeded: index its job
         job_source.remember(request, event, ticket.job_name, services)
     return answer
