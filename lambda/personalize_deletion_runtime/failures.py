@@ -15,6 +15,7 @@ from . import submission_record
 from .notifications import NotificationError
 from .properties import DeletionRequest
 from .services import Services
+from .staging import delete_every_version
 
 LOGGER = logging.getLogger(__name__)
 MAX_REASON_BYTES = 2_600
@@ -144,8 +145,6 @@ def forget_asset_of_cancelled(
     if forget_asset_version(request, job_name, services, source_version_id):
         return f"; the version of its copy in the CDK assets bucket ({where}) is deleted too"
     return (
-        f"; its copy in the CDK assets bucket stays, and nothing removes it: unless another "
-        f"request still reads it, delete every version of {where} (aws s3api "
-        f"list-object-versions --bucket {source.bucket} --prefix {source.key}, then "
-        "delete-object with each --version-id)"
+        "; its copy in the CDK assets bucket stays, and nothing removes it: unless another "
+        f"request still reads it, {delete_every_version(source.bucket, source.key)}"
     )

@@ -25,6 +25,7 @@ from typing import Any
 
 from .properties import SCOPE, DeletionRequest, PropertyError, parse_request
 from .request_rules import RequestRuleError, compose_job_name, dataset_group_environment
+from .staging import delete_every_version
 
 ENVIRONMENT_VARIABLE = "DELETION_SCOPES"
 SCOPED_PROPERTIES = ("JobNamePrefix", "Bucket", "RoleArn", "MaxInputBytes", "PurgeStagedInput")
@@ -283,10 +284,8 @@ def _construct_gone(
     elif asset is not None:
         bucket, key = asset
         copies += (
-            f", but the list's copy in the CDK assets bucket does not expire and no handler "
-            f"removes it now: delete every version of s3://{bucket}/{key} (aws s3api "
-            f"list-object-versions --bucket {bucket} --prefix {key}, then delete-object with "
-            "each --version-id)"
+            ", but the list's copy in the CDK assets bucket does not expire and no handler "
+            f"removes it now: {delete_every_version(bucket, key)}"
         )
     return (
         f"{gone}: the tracker no longer serves it nor may use its bucket, so it cannot record "

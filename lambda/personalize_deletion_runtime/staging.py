@@ -95,6 +95,16 @@ class VersionedBucket(RuntimeError):
         )
 
 
+def delete_every_version(bucket: str, key: str) -> str:
+    """How to remove a list's copy that no handler will remove, with the commands: in a
+    versioned bucket (the CDK assets bucket) deleting the key alone would keep the ids as a
+    noncurrent version."""
+    return (
+        f"delete every version of s3://{bucket}/{key} (aws s3api list-object-versions --bucket "
+        f"{bucket} --prefix {key}, then delete-object with each --version-id)"
+    )
+
+
 def kept_asset_advice(source: Source) -> str:
     """What to do with a local list's copy in the CDK assets bucket that no handler will
     remove (a request given up as not started: its resource succeeded, so ``cdk deploy`` would
