@@ -57,6 +57,25 @@ def queued(world: FakeWorld) -> dict[str, Any]:
     return dict(json.loads(world.stepfunctions.executions[JOB]["input"]))
 
 
+def a_create_whose_answer_was_lost(world: FakeWorld) -> None:
+    """The group frees, and a create of the request's job goes in that no submit step saw."""
+    world.personalize.busy.clear()
+    world.personalize.create_data_deletion_job(
+        jobName=JOB,
+        datasetGroupArn=GROUP,
+        dataSource={"dataLocation": f"s3://bucket/{STAGED}"},
+        roleArn="arn:aws:iam::123456789012:role/r",
+    )
+
+
+def assert_stuck_with_list_kept(given_up: dict[str, Any], world: FakeWorld) -> None:
+    """Given up STUCK under the ARN a job of the request's name has, the staged list kept."""
+    outcome = given_up["outcome"]
+    assert (outcome["status"], outcome["error"]) == ("STUCK", "DeletionJobStuck")
+    assert given_up["job"]["arn"] == world.personalize.job_arn(JOB)
+    assert STAGED in world.s3.keys(prefix=f"staging/{JOB}/")
+
+
 def test_a_request_whose_lookups_fail_to_the_limit_is_not_given_up_as_not_started() -> None:
     """GIVEN a request queued with the tracker, and a job of its name created meanwhile (a
     create whose answer was lost) that runs for two days
@@ -66,13 +85,7 @@ def test_a_request_whose_lookups_fail_to_the_limit_is_not_given_up_as_not_starte
     unknown."""
     world = fake_world(run_seconds=48 * 3600)
     state = queued(world)
-    world.personalize.busy.clear()  # the group frees, and a create (its answer lost) goes in
-    world.personalize.create_data_deletion_job(
-        jobName=JOB,
-        datasetGroupArn=GROUP,
-        dataSource={"dataLocation": f"s3://bucket/{STAGED}"},
-        roleArn="arn:aws:iam::123456789012:role/r",
-    )
+    a_create_whose_answer_was_lost(world)
     world.personalize.inject("ListDataDeletionJobs", "ThrottlingException", "Rate exceeded", 10_000)
     world.clock.now = T0 + 40 * 3600
     state["tracking"]["giveUp"] = True
@@ -80,14 +93,12 @@ def test_a_request_whose_lookups_fail_to_the_limit_is_not_given_up_as_not_starte
     given_up = tracker_step(world, "give_up", JOB, state)
 
     outcome = given_up["outcome"]
-    assert (outcome["status"], outcome["error"]) == ("STUCK", "DeletionJobStuck")
     assert outcome["cause"].startswith(
         f"whether Personalize accepted the request by {state['tracking']['giveUpAt']} could not "
         "be found out (ListDataDeletionJobs"
     )
     assert "no job was started" not in outcome["cause"]
-    assert given_up["job"]["arn"] == world.personalize.job_arn(JOB)
-    assert STAGED in world.s3.keys(prefix=f"staging/{JOB}/")
+    assert_stuck_with_list_kept(given_up, world)
 
 
 def test_a_request_whose_job_is_found_at_the_limit_is_given_up_as_stuck() -> None:
@@ -98,13 +109,7 @@ def test_a_request_whose_job_is_found_at_the_limit_is_given_up_as_stuck() -> Non
     not started."""
     world = fake_world(run_seconds=48 * 3600)
     state = queued(world)
-    world.personalize.busy.clear()  # the group frees, and a create (its answer lost) goes in
-    world.personalize.create_data_deletion_job(
-        jobName=JOB,
-        datasetGroupArn=GROUP,
-        dataSource={"dataLocation": f"s3://bucket/{STAGED}"},
-        roleArn="arn:aws:iam::123456789012:role/r",
-    )
+    a_create_whose_answer_was_lost(world)
     world.clock.now = T0 + 40 * 3600
     state["tracking"]["giveUp"] = True
 
@@ -176,14 +181,12 @@ def test_a_create_answered_with_a_server_fault_at_the_limit_is_not_given_up_as_n
     given_up = tracker_step(world, "give_up", JOB, submitted)
 
     outcome = given_up["outcome"]
-    assert (outcome["status"], outcome["error"]) == ("STUCK", "DeletionJobStuck")
     assert outcome["cause"].startswith(
         f"job {JOB} was found at the tracking limit ({submitted['tracking']['giveUpAt']}), "
         "although no submit step saw it accepted (before: InternalServerError from "
         "Personalize: We encountered an internal error); it may still end: "
     )
-    assert given_up["job"]["arn"] == world.personalize.job_arn(JOB)
-    assert STAGED in world.s3.keys(prefix=f"staging/{JOB}/")
+    assert_stuck_with_list_kept(given_up, world)
 
 
 def test_a_create_that_may_have_taken_effect_is_given_up_stuck_though_no_read_shows_it() -> None:
@@ -199,7 +202,6 @@ def test_a_create_that_may_have_taken_effect_is_given_up_stuck_though_no_read_sh
     given_up = tracker_step(world, "give_up", JOB, submitted)
 
     outcome = given_up["outcome"]
-    assert (outcome["status"], outcome["error"]) == ("STUCK", "DeletionJobStuck")
     assert outcome["cause"].startswith(
         f"whether Personalize accepted the request by {submitted['tracking']['giveUpAt']} could "
         "not be found out (the last create was answered by InternalServerError from "
@@ -207,8 +209,7 @@ def test_a_create_that_may_have_taken_effect_is_given_up_stuck_though_no_read_sh
         f"{JOB} may exist, so its list is kept; it may still end: "
     )
     assert "no job was started" not in outcome["cause"]
-    assert given_up["job"]["arn"] == world.personalize.job_arn(JOB)
-    assert STAGED in world.s3.keys(prefix=f"staging/{JOB}/")
+    assert_stuck_with_list_kept(given_up, world)
 
 
 def handed_off(world: FakeWorld) -> dict[str, Any]:
